@@ -1,0 +1,79 @@
+/** Records the archive keeps. Pure data: no AWS, no Playwright. */
+
+export type CaptureStatus = "queued" | "running" | "succeeded" | "failed";
+
+export type RecapturePolicy = "adaptive" | "off" | { everyMinutes: number };
+
+export type ArtifactName = "snapshot" | "screenshot" | "article" | "text" | "raw";
+
+/** An artifact stored once under a content-addressed key. */
+export interface ArtifactRef {
+  key: string;
+  contentType: string;
+  bytes: number;
+  sha256: string;
+  /** The file name offered when the artifact is downloaded. */
+  fileName: string;
+}
+
+export interface CaptureFailure {
+  code: string;
+  message: string;
+}
+
+export interface CaptureRecord {
+  captureId: string;
+  urlId: string;
+  url: string;
+  status: CaptureStatus;
+  requestedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  attempts: number;
+  versionId?: string;
+  /** True only when this capture made a new version that differs from an earlier one. */
+  changed?: boolean;
+  finalUrl?: string;
+  httpStatus?: number;
+  error?: CaptureFailure;
+  artifacts?: Partial<Record<ArtifactName, ArtifactRef>>;
+  /** Per-phase timings in milliseconds, for evidence and benchmarking. */
+  timings?: Record<string, number>;
+}
+
+export interface UrlRecord {
+  urlId: string;
+  url: string;
+  title?: string;
+  captureCount: number;
+  versionCount: number;
+  firstCapturedAt?: string;
+  lastCapturedAt?: string;
+  nextCaptureAt?: string;
+  recapture: RecapturePolicy;
+  latestVersionId?: string;
+  latestTextSha256?: string;
+  createdAt: string;
+}
+
+export interface VersionRecord {
+  versionId: string;
+  urlId: string;
+  captureId: string;
+  capturedAt: string;
+  title?: string;
+  textSha256: string;
+  /** The version this one follows; absent for the first. */
+  previousVersionId?: string;
+  artifacts: Partial<Record<ArtifactName, ArtifactRef>>;
+}
+
+/** The article as extracted from a rendered page. */
+export interface Article {
+  title: string | null;
+  byline: string | null;
+  publishedTime: string | null;
+  modifiedTime: string | null;
+  lang: string | null;
+  text: string;
+}

@@ -1,0 +1,59 @@
+/**
+ * Typed errors. Each carries a stable snake_case `code` that the HTTP edge maps to a status;
+ * only errors whose status is < 500 expose their message to callers.
+ */
+export class PalimpsestError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The caller sent something we refuse; maps to 4xx. */
+export class InvalidRequestError extends PalimpsestError {
+  readonly status: number;
+  constructor(code: string, message: string, options?: { cause?: unknown; status?: number }) {
+    super(code, message, options);
+    this.status = options?.status ?? 400;
+  }
+}
+
+/** The URL itself is unacceptable (syntax, scheme, credentials, length, address). */
+export class InvalidUrlError extends InvalidRequestError {}
+
+export class NotFoundError extends InvalidRequestError {
+  constructor(code: string, message: string) {
+    super(code, message, { status: 404 });
+  }
+}
+
+/** A capture could not be completed; `code` is the reason recorded on the capture. */
+export class CaptureError extends PalimpsestError {
+  /** Whether another attempt (a redelivery) could plausibly succeed. */
+  readonly retryable: boolean;
+  constructor(code: CaptureFailureCode, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super(code, message, options);
+    this.retryable = options?.retryable ?? false;
+  }
+}
+
+export type CaptureFailureCode =
+  | "dns_failure"
+  | "connection_failed"
+  | "timeout"
+  | "http_error"
+  | "browser_crash"
+  | "blocked"
+  | "too_large"
+  | "unsupported_content"
+  | "storage_error"
+  | "internal_error";
+
+/** Configuration is missing or malformed: fail fast at cold start. */
+export class ConfigError extends PalimpsestError {
+  constructor(message: string) {
+    super("config_error", message);
+  }
+}

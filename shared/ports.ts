@@ -1,0 +1,91 @@
+/**
+ * Ports: what the domain needs from the outside world. `shared/adapters/` implements them for
+ * S3, DynamoDB, SQS and Chromium; the local runner and the Lambdas wire the same adapters.
+ */
+import type { ArtifactRef, CaptureRecord, UrlRecord, VersionRecord } from "./domain/model.ts";
+
+export interface BlobStore {
+  /** Stores bytes under a content-addressed key; identical bytes are stored once. */
+  putBlob(body: Uint8Array, meta: { contentType: string; fileName: string }): Promise<ArtifactRef>;
+  /** A short-lived GET link that serves the blob with its content type and file name. */
+  presignGet(
+    ref: ArtifactRef,
+    options: { expiresInSeconds: number; disposition: "inline" | "attachment" },
+  ): Promise<string>;
+}
+
+export interface ArchiveRepository {
+  getUrl(urlId: string): Promise<UrlRecord | null>;
+  /** Creates the URL record if it does not exist yet; returns the stored record either way. */
+  ensureUrl(url: UrlRecord): Promise<UrlRecord>;
+  putCapture(capture: CaptureRecord): Promise<void>;
+  getCapture(captureId: string): Promise<CaptureRecord | null>;
+  /**
+   * Moves a capture from queued/running to running and counts the attempt. Returns null when the
+   * capture is already finished (a redelivered message), so the worker does nothing twice.
+   */
+  startCapture(captureId: string, startedAt: string): Promise<CaptureRecord | null>;
+  finishCapture(capture: CaptureRecord): Promise<void>;
+  listCaptures(urlId: string, options: { limit: number; cursor?: string }): Promise<Page<CaptureRecord>>;
+  getVersion(urlId: string, versionId: string): Promise<VersionRecord | null>;
+  /** Versions oldest first. */
+  listVersions(urlId: string): Promise<VersionRecord[]>;
+  /**
+   * Records a new version and moves the URL's latest pointer, conditional on the latest version
+   * still being `expectedLatestVersionId`. Idempotent for the same versionId.
+   * Returns false when another writer moved the pointer first.
+   */
+  commitVersion(version: VersionRecord, expectedLatestVersionId: string | undefined): Promise<boolean>;
+  /** Updates the URL's counters after a capture finished. */
+  recordCaptureOnUrl(urlId: string, update: { capturedAt: string; title?: string }): Promise<void>;
+}
+
+export interface Page<T> {
+  items: T[];
+  cursor?: string;
+}
+
+export interface CaptureQueue {
+  enqueue(message: CaptureMessage): Promise<void>;
+}
+
+export interface CaptureMessage {
+  captureId: string;
+}
+
+/** Resolves a host name to its addresses (A and AAAA). */
+export type ResolveHost = (host: string) => Promise<string[]>;
+
+export interface PageCaptureOptions {
+  /** Cap on the navigation itself. */
+  navigationTimeoutMs: number;
+  /** Cap on waiting for the network to go idle after load. */
+  idleTimeoutMs: number;
+  /** Screenshot height cap in CSS pixels. */
+  screenshotMaxHeight: number;
+  /** Largest single resource inlined into the snapshot. */
+  inlineResourceMaxBytes: number;
+  /** Total budget of inlined resources per snapshot. */
+  inlineTotalMaxBytes: number;
+}
+
+/** Everything a browser load of one page yields. */
+export interface PageCapture {
+  /** The URL after redirects. */
+  finalUrl: string;
+  httpStatus: number;
+  /** The main document's response body, as received. */
+  raw: { body: Uint8Array; contentType: string };
+  /** The rendered DOM as HTML before scripts were removed (input to extraction). */
+  renderedHtml: string;
+  /** Self-contained snapshot: scripts and handlers removed, styles and images inlined. */
+  snapshotHtml: string;
+  screenshot: { body: Uint8Array; contentType: string };
+  timings: Record<string, number>;
+}
+
+export interface PageCapturer {
+  /** Throws CaptureError with a reason code when the page cannot be captured. */
+  capture(url: string, options: PageCaptureOptions): Promise<PageCapture>;
+  close(): Promise<void>;
+}
