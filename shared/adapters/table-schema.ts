@@ -1,0 +1,24 @@
+/**
+ * The single DynamoDB table's physical schema, shared by the CDK construct, the embedded local
+ * table and the repository adapter so the three can never drift apart.
+ *
+ * Items (PK / SK):
+ * - URL record            `URL#<urlId>`     / `URL`
+ * - version of a URL      `URL#<urlId>`     / `VERSION#<versionId>`   (versionIds sort by time)
+ * - capture               `CAPTURE#<id>`    / `CAPTURE`
+ *
+ * Indexes (all sparse: only items that carry the attributes are projected):
+ * - GSI1 "due":      GSI1PK `DUE#<shard>`          GSI1SK `<nextCaptureAt>#<urlId>` — URLs due for re-capture
+ * - GSI2 "byUrl":    GSI2PK `URL#<urlId>`          GSI2SK `CAPTURE#<requestedAt>#<id>` — a URL's captures in time order
+ * - GSI3 "edits":    GSI3PK `EDITS#<shard>`        GSI3SK `<capturedAt>#<versionId>` — recent flagged edits
+ */
+export const TABLE_KEY = { partitionKey: "PK", sortKey: "SK" } as const;
+
+export const TABLE_INDEXES = [
+  { indexName: "GSI1", partitionKey: "GSI1PK", sortKey: "GSI1SK" },
+  { indexName: "GSI2", partitionKey: "GSI2PK", sortKey: "GSI2SK" },
+  { indexName: "GSI3", partitionKey: "GSI3PK", sortKey: "GSI3SK" },
+] as const;
+
+/** Number of shards for the time-ordered sparse indexes (spreads hot partitions). */
+export const INDEX_SHARDS = 16;

@@ -1,0 +1,19 @@
+/**
+ * Environment variable names read by the functions. The CDK constructs that grant access set
+ * them; config.ts reads them. One list so the two sides agree.
+ */
+export const ENV = {
+  tableName: "TABLE_NAME",
+  bucketName: "BUCKET_NAME",
+  queueUrl: "QUEUE_URL",
+  presignedUrlTtlSeconds: "PRESIGNED_URL_TTL_SECONDS",
+  allowPrivateHosts: "ALLOW_PRIVATE_HOSTS",
+  apiKey: "API_KEY",
+  chromiumPath: "CHROMIUM_PATH",
+  navigationTimeoutMs: "CAPTURE_NAVIGATION_TIMEOUT_MS",
+  idleTimeoutMs: "CAPTURE_IDLE_TIMEOUT_MS",
+  screenshotMaxHeightPx: "SCREENSHOT_MAX_HEIGHT_PX",
+  s3Endpoint: "S3_ENDPOINT",
+  dynamodbEndpoint: "DYNAMODB_ENDPOINT",
+  logLevel: "LOG_LEVEL",
+} as const;
