@@ -15,5 +15,6 @@ export const ENV = {
   screenshotMaxHeightPx: "SCREENSHOT_MAX_HEIGHT_PX",
   s3Endpoint: "S3_ENDPOINT",
   dynamodbEndpoint: "DYNAMODB_ENDPOINT",
+  captureMaxAttempts: "CAPTURE_MAX_ATTEMPTS",
   logLevel: "LOG_LEVEL",
 } as const;

@@ -36,8 +36,8 @@ export interface ArchiveRepository {
    * Returns false when another writer moved the pointer first.
    */
   commitVersion(version: VersionRecord, expectedLatestVersionId: string | undefined): Promise<boolean>;
-  /** Updates the URL's counters after a capture finished. */
-  recordCaptureOnUrl(urlId: string, update: { capturedAt: string; title?: string }): Promise<void>;
+  /** Updates the URL's counters after a capture succeeded; once per capture, however often called. */
+  recordCaptureOnUrl(urlId: string, update: { capturedAt: string; captureId: string }): Promise<void>;
 }
 
 export interface Page<T> {

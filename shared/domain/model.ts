@@ -53,6 +53,7 @@ export interface UrlRecord {
   recapture: RecapturePolicy;
   latestVersionId?: string;
   latestTextSha256?: string;
+  lastCaptureId?: string;
   createdAt: string;
 }
 

@@ -1,0 +1,53 @@
+/** API Lambda: API Gateway REST events in, JSON out. Wires AWS adapters once per container. */
+import { lookup } from "node:dns/promises";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import middy from "@middy/core";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { createDocumentClient, createS3Client } from "../../shared/adapters/aws-clients.ts";
+import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-archive-repository.ts";
+import { createS3BlobStore } from "../../shared/adapters/s3-blob-store.ts";
+import { createSqsCaptureQueue } from "../../shared/adapters/sqs-capture-queue.ts";
+import { loadApiConfig, loadStorageConfig, requireString } from "../../shared/config.ts";
+import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
+import { ENV } from "../../shared/env-names.ts";
+import { httpErrorMapper } from "../../shared/http/api-gateway.ts";
+import { logger } from "../../shared/logger.ts";
+import type { ResolveHost } from "../../shared/ports.ts";
+import { type ApiDeps, routeRequest } from "./routes.ts";
+
+export const resolveHost: ResolveHost = async (host) =>
+  (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
+
+/** The handler for any set of adapters: the Lambda below and the local runner both use it. */
+export function createApiHandler(deps: ApiDeps) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(httpErrorMapper(logger.child({ fn: "api" })))
+    .handler((event) => routeRequest(deps, event));
+}
+
+let wired: ReturnType<typeof createApiHandler> | undefined;
+
+function wireFromEnvironment() {
+  const storage = loadStorageConfig();
+  const api = loadApiConfig();
+  return createApiHandler({
+    repository: createDynamoArchiveRepository({
+      client: createDocumentClient(storage),
+      tableName: storage.tableName,
+    }),
+    blobs: createS3BlobStore({ client: createS3Client(storage), bucketName: storage.bucketName }),
+    queue: createSqsCaptureQueue({
+      client: new SQSClient({}),
+      queueUrl: requireString(process.env, ENV.queueUrl),
+    }),
+    resolveHost,
+    allowedPrivateHosts: parseAllowedPrivateHosts(api.allowPrivateHosts),
+    presignedUrlTtlSeconds: api.presignedUrlTtlSeconds,
+    apiKey: api.apiKey,
+  });
+}
+
+export const handler = (event: APIGatewayProxyEvent, context: import("aws-lambda").Context) => {
+  wired ??= wireFromEnvironment();
+  return wired(event, context);
+};

@@ -1,0 +1,133 @@
+/**
+ * The v1 routes: each parses its input, calls the domain and maps the result. Kept apart from
+ * handler.ts so the local runner and tests wire the same routes with their own adapters.
+ */
+import { timingSafeEqual } from "node:crypto";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { urlIdFor } from "../../shared/domain/ids.ts";
+import { type SubmitCaptureDeps, submitCapture } from "../../shared/domain/submit-capture.ts";
+import { normaliseUrl, parseSubmittedUrl } from "../../shared/domain/url.ts";
+import { captureView, urlView } from "../../shared/domain/views.ts";
+import { InvalidRequestError, NotFoundError } from "../../shared/errors.ts";
+import { errorResponse, HttpError, header, json, parseJsonBody } from "../../shared/http/api-gateway.ts";
+import type { BlobStore } from "../../shared/ports.ts";
+
+export interface ApiDeps extends SubmitCaptureDeps {
+  blobs: BlobStore;
+  presignedUrlTtlSeconds: number;
+  /** When set, requests must carry it in `x-api-key` (the local runner; API Gateway checks keys on AWS). */
+  apiKey?: string | undefined;
+}
+
+type Params = Record<string, string>;
+type RouteHandler = (
+  deps: ApiDeps,
+  event: APIGatewayProxyEvent,
+  params: Params,
+) => Promise<APIGatewayProxyResult>;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handle: RouteHandler;
+}
+
+const ID = "([A-Za-z0-9_-]{1,64})";
+
+const routes: Route[] = [
+  {
+    method: "POST",
+    pattern: /^\/v1\/captures\/?$/,
+    handle: async (deps, event) => {
+      const submitted = await submitCapture(deps, parseJsonBody(event));
+      return json(202, submitted, { location: `/v1/captures/${submitted.captureId}` });
+    },
+  },
+  {
+    method: "GET",
+    pattern: new RegExp(`^/v1/captures/${ID}$`),
+    handle: async (deps, _event, { id = "" }) => {
+      const capture = await deps.repository.getCapture(id);
+      if (!capture) throw new NotFoundError("capture_not_found", `No capture has the id ${id}.`);
+      return json(200, await captureView(capture, deps.blobs, deps.presignedUrlTtlSeconds));
+    },
+  },
+  {
+    method: "GET",
+    pattern: /^\/v1\/urls\/?$/,
+    handle: async (deps, event) => {
+      const raw = event.queryStringParameters?.url;
+      if (raw === undefined) throw new InvalidRequestError("missing_url", "Give the page as ?url=<url>.");
+      return urlResponse(deps, urlIdFor(normaliseUrl(parseSubmittedUrl(raw))));
+    },
+  },
+  {
+    method: "GET",
+    pattern: new RegExp(`^/v1/urls/${ID}$`),
+    handle: async (deps, _event, { id = "" }) => urlResponse(deps, id),
+  },
+  {
+    method: "GET",
+    pattern: new RegExp(`^/v1/urls/${ID}/captures$`),
+    handle: async (deps, event, { id = "" }) => {
+      const url = await deps.repository.getUrl(id);
+      if (!url) throw new NotFoundError("url_not_found", `No archived URL has the id ${id}.`);
+      const page = await deps.repository.listCaptures(id, {
+        limit: parseLimit(event.queryStringParameters?.limit),
+        cursor: event.queryStringParameters?.cursor,
+      });
+      const items = await Promise.all(
+        page.items.map((c) => captureView(c, deps.blobs, deps.presignedUrlTtlSeconds)),
+      );
+      return json(200, { items, ...(page.cursor ? { cursor: page.cursor } : {}) });
+    },
+  },
+];
+
+async function urlResponse(deps: ApiDeps, urlId: string): Promise<APIGatewayProxyResult> {
+  const url = await deps.repository.getUrl(urlId);
+  if (!url) throw new NotFoundError("url_not_found", "That URL has not been archived.");
+  return json(200, urlView(url, await deps.repository.listVersions(urlId)));
+}
+
+function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return 20;
+  const limit = Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+    throw new InvalidRequestError("invalid_limit", "limit must be a whole number from 1 to 100.");
+  }
+  return limit;
+}
+
+function keyMatches(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export async function routeRequest(
+  deps: ApiDeps,
+  event: APIGatewayProxyEvent,
+): Promise<APIGatewayProxyResult> {
+  if (deps.apiKey !== undefined && !keyMatches(header(event, "x-api-key"), deps.apiKey)) {
+    throw new HttpError(401, "unauthorized", "A valid API key is required in the x-api-key header.");
+  }
+  const path = event.path;
+  const allowed: string[] = [];
+  for (const route of routes) {
+    const match = route.pattern.exec(path);
+    if (!match) continue;
+    if (route.method !== event.httpMethod) {
+      allowed.push(route.method);
+      continue;
+    }
+    return route.handle(deps, event, { id: match[1] ?? "" });
+  }
+  if (allowed.length > 0) {
+    return errorResponse(405, "method_not_allowed", `Use ${allowed.join(" or ")} on ${path}.`, {
+      allow: allowed.join(", "),
+    });
+  }
+  return errorResponse(404, "not_found", `There is nothing at ${path}.`);
+}

@@ -1,0 +1,227 @@
+/**
+ * The local runner: the same Lambda handlers on one machine. It starts the embedded S3 and
+ * DynamoDB servers, turns HTTP requests into API Gateway events and queue messages into SQS
+ * events, and nothing more — all behaviour lives in the handlers.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { Context, SQSEvent } from "aws-lambda";
+import { createApiHandler, resolveHost } from "../functions/api/handler.ts";
+import { createCaptureHandler } from "../functions/capture/handler.ts";
+import { createDocumentClient, createS3Client } from "../shared/adapters/aws-clients.ts";
+import { createChromiumPageCapturer } from "../shared/adapters/chromium-page-capturer.ts";
+import { createDynamoArchiveRepository } from "../shared/adapters/dynamo-archive-repository.ts";
+import { createS3BlobStore } from "../shared/adapters/s3-blob-store.ts";
+import { loadApiConfig, loadCaptureConfig } from "../shared/config.ts";
+import { extractArticle } from "../shared/domain/extract/index.ts";
+import { failDeadLetteredCapture } from "../shared/domain/process-capture.ts";
+import { parseAllowedPrivateHosts } from "../shared/domain/url.ts";
+import { errorResponse } from "../shared/http/api-gateway.ts";
+import { createLogger, type Logger } from "../shared/logger.ts";
+import type { PageCapturer } from "../shared/ports.ts";
+import { RequestTooLargeError, toApiGatewayEvent, writeResult } from "./api-gateway-event.ts";
+import { ensureArchiveTable, startEmbeddedDynamo } from "./embedded-dynamodb.ts";
+import { startEmbeddedS3 } from "./embedded-s3.ts";
+import { FileQueue, type QueueMessage } from "./file-queue.ts";
+
+export interface LocalRunnerOptions {
+  dataDir: string;
+  port: number;
+  /** Configuration as environment variables (ALLOW_PRIVATE_HOSTS, API_KEY, CAPTURE_*…). */
+  env?: Record<string, string | undefined>;
+  /** Captures processed at once. @default 1 */
+  workerConcurrency?: number;
+  /** How long a received message stays invisible before SQS would redeliver it. @default 180000 */
+  visibilityTimeoutMs?: number;
+  /** Receives before a message moves to the dead-letter queue. @default 3 */
+  maxReceiveCount?: number;
+  /** Replaces the Chromium capturer (tests that inject browser faults). */
+  capturer?: PageCapturer;
+  logger?: Logger;
+}
+
+export interface LocalRunner {
+  url: string;
+  s3Endpoint: string;
+  dynamodbEndpoint: string;
+  queue: FileQueue;
+  /** Resolves when no message is queued or in flight. */
+  drain(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const TABLE_NAME = "palimpsest-local";
+const BUCKET_NAME = "palimpsest-local";
+const LOCAL_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
+
+function lambdaContext(functionName: string): Context {
+  const deadline = Date.now() + 15 * 60_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: "2048",
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/local/${functionName}`,
+    logStreamName: "local",
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function toSqsEvent(message: QueueMessage): SQSEvent {
+  return {
+    Records: [
+      {
+        messageId: message.messageId,
+        receiptHandle: message.messageId,
+        body: message.body,
+        attributes: {
+          ApproximateReceiveCount: String(message.receiveCount),
+          SentTimestamp: String(message.sentAt),
+          SenderId: "local",
+          ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt ?? message.sentAt),
+        },
+        messageAttributes: {},
+        md5OfBody: "",
+        eventSource: "aws:sqs",
+        eventSourceARN: "arn:aws:sqs:local:000000000000:palimpsest-captures",
+        awsRegion: "local",
+      },
+    ],
+  };
+}
+
+export async function startLocalRunner(options: LocalRunnerOptions): Promise<LocalRunner> {
+  const log = options.logger ?? createLogger({ service: "palimpsest-local" });
+  const env = { ...process.env, ...options.env };
+  const dataDir = resolve(options.dataDir);
+  // The SDK wants credentials and a region even for the embedded servers.
+  process.env.AWS_REGION ??= "us-east-1";
+  process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
+
+  const s3 = await startEmbeddedS3({ directory: join(dataDir, "s3"), bucketName: BUCKET_NAME });
+  const dynamo = await startEmbeddedDynamo({ directory: join(dataDir, "dynamodb") });
+  await ensureArchiveTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), TABLE_NAME);
+
+  const storage = {
+    tableName: TABLE_NAME,
+    bucketName: BUCKET_NAME,
+    s3Endpoint: s3.endpoint,
+    dynamodbEndpoint: dynamo.endpoint,
+  };
+  const repository = createDynamoArchiveRepository({
+    client: createDocumentClient(storage),
+    tableName: TABLE_NAME,
+  });
+  const blobs = createS3BlobStore({ client: createS3Client(storage), bucketName: BUCKET_NAME });
+  const apiConfig = loadApiConfig(env);
+  const captureConfig = loadCaptureConfig(env);
+  const maxReceiveCount = options.maxReceiveCount ?? 3;
+
+  const queue = await FileQueue.open({
+    directory: join(dataDir, "queue"),
+    visibilityTimeoutMs: options.visibilityTimeoutMs ?? 180_000,
+    maxReceiveCount,
+    onDeadLetter: async (message) => {
+      const captureId = (JSON.parse(message.body) as { captureId?: string }).captureId;
+      log.warn("message dead-lettered", { messageId: message.messageId, captureId });
+      if (captureId) await failDeadLetteredCapture(repository, captureId, new Date().toISOString());
+    },
+  });
+
+  const api = createApiHandler({
+    repository,
+    blobs,
+    queue: { enqueue: async (message) => void (await queue.send(JSON.stringify(message))) },
+    resolveHost,
+    allowedPrivateHosts: parseAllowedPrivateHosts(apiConfig.allowPrivateHosts),
+    presignedUrlTtlSeconds: apiConfig.presignedUrlTtlSeconds,
+    apiKey: apiConfig.apiKey,
+  });
+  const capturer =
+    options.capturer ??
+    createChromiumPageCapturer({ executablePath: captureConfig.chromiumPath, logger: log });
+  const capture = createCaptureHandler({
+    repository,
+    blobs,
+    capturer,
+    extract: extractArticle,
+    captureOptions: captureConfig,
+    // The queue's receive limit is the real bound; the domain gives up on the last receive.
+    maxAttempts: Math.min(captureConfig.maxAttempts, maxReceiveCount),
+    logger: log,
+  });
+
+  const server: Server = createServer((req, res) => {
+    toApiGatewayEvent(req)
+      .then((event) => api(event, lambdaContext("palimpsest-api")))
+      .then((result) => writeResult(res, result))
+      .catch((err: unknown) => {
+        if (err instanceof RequestTooLargeError) {
+          writeResult(res, errorResponse(413, "body_too_large", "The request body is too large."));
+          return;
+        }
+        log.error("local API adapter failed", { err });
+        if (!res.headersSent)
+          writeResult(res, errorResponse(500, "internal_error", "An internal error occurred."));
+      });
+  });
+  await new Promise<void>((done) => server.listen(options.port, "127.0.0.1", done));
+  const { port } = server.address() as AddressInfo;
+
+  let stopping = false;
+  let inFlight = 0;
+  const workers = Array.from({ length: options.workerConcurrency ?? 1 }, async () => {
+    while (!stopping) {
+      const message = await queue.receive();
+      if (!message) {
+        await queue.waitForMessage(Math.min(1000, queue.nextVisibleInMs() ?? 1000));
+        continue;
+      }
+      inFlight++;
+      try {
+        const result = await capture(toSqsEvent(message), lambdaContext("palimpsest-capture"));
+        if (result.batchItemFailures.length > 0) {
+          // Back off like a visibility timeout would, but without making a developer wait minutes.
+          await queue.release(message.messageId, Math.min(30_000, 1000 * 2 ** message.receiveCount));
+        } else {
+          await queue.delete(message.messageId);
+        }
+      } catch (err) {
+        log.error("capture handler threw", { messageId: message.messageId, err });
+        await queue.release(message.messageId, 1000);
+      } finally {
+        inFlight--;
+      }
+    }
+  });
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    s3Endpoint: s3.endpoint,
+    dynamodbEndpoint: dynamo.endpoint,
+    queue,
+    async drain(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (queue.size > 0 || inFlight > 0) {
+        if (Date.now() > deadline) throw new Error(`queue did not drain within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async close() {
+      stopping = true;
+      await new Promise<void>((done) => server.close(() => done()));
+      server.closeAllConnections();
+      await Promise.all(workers);
+      await capturer.close();
+      await Promise.all([s3.close(), dynamo.close()]);
+    },
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * AWS clients, created once per container and shared. Endpoints are overridden only for the
+ * embedded S3/DynamoDB servers of the local runner.
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { StorageConfig } from "../config.ts";
+
+export function createS3Client(config: Pick<StorageConfig, "s3Endpoint">): S3Client {
+  return new S3Client(
+    config.s3Endpoint
+      ? {
+          endpoint: config.s3Endpoint,
+          forcePathStyle: true,
+          maxAttempts: 5,
+          // Embedded S3 servers do not speak the aws-chunked trailing-checksum encoding.
+          requestChecksumCalculation: "WHEN_REQUIRED",
+          responseChecksumValidation: "WHEN_REQUIRED",
+        }
+      : { maxAttempts: 5 },
+  );
+}
+
+export function createDocumentClient(
+  config: Pick<StorageConfig, "dynamodbEndpoint">,
+): DynamoDBDocumentClient {
+  const client = new DynamoDBClient(
+    config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint, maxAttempts: 5 } : { maxAttempts: 5 },
+  );
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+}

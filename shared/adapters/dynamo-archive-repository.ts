@@ -1,0 +1,258 @@
+/**
+ * The archive's records in one DynamoDB table (see table-schema.ts for the key design).
+ * Every write that could race or be repeated by an SQS redelivery is conditional, so retries
+ * never double-count or duplicate versions. No Transact* calls: dynalite lacks them.
+ */
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import type { CaptureRecord, UrlRecord, VersionRecord } from "../domain/model.ts";
+import { InvalidRequestError } from "../errors.ts";
+import type { ArchiveRepository, Page } from "../ports.ts";
+
+const urlKey = (urlId: string) => ({ PK: `URL#${urlId}`, SK: "URL" });
+const captureKey = (captureId: string) => ({ PK: `CAPTURE#${captureId}`, SK: "CAPTURE" });
+const versionKey = (urlId: string, versionId: string) => ({ PK: `URL#${urlId}`, SK: `VERSION#${versionId}` });
+
+const KEY_ATTRIBUTES = ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "entity"];
+
+function stripKeys<T>(item: Record<string, unknown>): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(item)) if (!KEY_ATTRIBUTES.includes(k)) out[k] = v;
+  return out as T;
+}
+
+function isConditionFailure(err: unknown): boolean {
+  return (err as { name?: string })?.name === "ConditionalCheckFailedException";
+}
+
+function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key)).toString("base64url") : undefined;
+}
+
+function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  // Cursors are opaque to callers; a malformed one is the caller's error.
+  throw new InvalidRequestError("invalid_cursor", "The cursor is not one this API issued.");
+}
+
+export function createDynamoArchiveRepository(deps: {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+}): ArchiveRepository {
+  const { client, tableName: TableName } = deps;
+
+  return {
+    async getUrl(urlId) {
+      const out = await client.send(new GetCommand({ TableName, Key: urlKey(urlId), ConsistentRead: true }));
+      return out.Item ? stripKeys<UrlRecord>(out.Item) : null;
+    },
+
+    async ensureUrl(url) {
+      try {
+        await client.send(
+          new PutCommand({
+            TableName,
+            Item: { ...urlKey(url.urlId), entity: "url", ...url },
+            ConditionExpression: "attribute_not_exists(PK)",
+          }),
+        );
+        return url;
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+      const existing = await this.getUrl(url.urlId);
+      if (!existing) throw new Error(`URL ${url.urlId} exists and vanished during read`);
+      return existing;
+    },
+
+    async putCapture(capture) {
+      await client.send(
+        new PutCommand({
+          TableName,
+          Item: {
+            ...captureKey(capture.captureId),
+            entity: "capture",
+            GSI2PK: `URL#${capture.urlId}`,
+            GSI2SK: `CAPTURE#${capture.requestedAt}#${capture.captureId}`,
+            ...capture,
+          },
+          ConditionExpression: "attribute_not_exists(PK)",
+        }),
+      );
+    },
+
+    async getCapture(captureId) {
+      const out = await client.send(
+        new GetCommand({ TableName, Key: captureKey(captureId), ConsistentRead: true }),
+      );
+      return out.Item ? stripKeys<CaptureRecord>(out.Item) : null;
+    },
+
+    async startCapture(captureId, startedAt) {
+      try {
+        const out = await client.send(
+          new UpdateCommand({
+            TableName,
+            Key: captureKey(captureId),
+            UpdateExpression: "SET #status = :running, startedAt = :startedAt ADD attempts :one",
+            ConditionExpression: "attribute_exists(PK) AND #status IN (:queued, :running)",
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: {
+              ":running": "running",
+              ":queued": "queued",
+              ":startedAt": startedAt,
+              ":one": 1,
+            },
+            ReturnValues: "ALL_NEW",
+          }),
+        );
+        return out.Attributes ? stripKeys<CaptureRecord>(out.Attributes) : null;
+      } catch (err) {
+        if (isConditionFailure(err)) return null;
+        throw err;
+      }
+    },
+
+    async finishCapture(capture) {
+      await client
+        .send(
+          new PutCommand({
+            TableName,
+            Item: {
+              ...captureKey(capture.captureId),
+              entity: "capture",
+              GSI2PK: `URL#${capture.urlId}`,
+              GSI2SK: `CAPTURE#${capture.requestedAt}#${capture.captureId}`,
+              ...capture,
+            },
+            // A finished capture is final: a late duplicate worker must not overwrite it.
+            ConditionExpression: "attribute_exists(PK) AND #status IN (:queued, :running)",
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: { ":queued": "queued", ":running": "running" },
+          }),
+        )
+        .catch((err: unknown) => {
+          if (!isConditionFailure(err)) throw err;
+        });
+    },
+
+    async listCaptures(urlId, options): Promise<Page<CaptureRecord>> {
+      const out = await client.send(
+        new QueryCommand({
+          TableName,
+          IndexName: "GSI2",
+          KeyConditionExpression: "GSI2PK = :pk AND begins_with(GSI2SK, :prefix)",
+          ExpressionAttributeValues: { ":pk": `URL#${urlId}`, ":prefix": "CAPTURE#" },
+          ScanIndexForward: false,
+          Limit: options.limit,
+          ExclusiveStartKey: decodeCursor(options.cursor),
+        }),
+      );
+      return {
+        items: (out.Items ?? []).map((item) => stripKeys<CaptureRecord>(item)),
+        cursor: encodeCursor(out.LastEvaluatedKey),
+      };
+    },
+
+    async getVersion(urlId, versionId) {
+      const out = await client.send(
+        new GetCommand({ TableName, Key: versionKey(urlId, versionId), ConsistentRead: true }),
+      );
+      return out.Item ? stripKeys<VersionRecord>(out.Item) : null;
+    },
+
+    async listVersions(urlId) {
+      const items: VersionRecord[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const out = await client.send(
+          new QueryCommand({
+            TableName,
+            KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+            ExpressionAttributeValues: { ":pk": `URL#${urlId}`, ":prefix": "VERSION#" },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of out.Items ?? []) items.push(stripKeys<VersionRecord>(item));
+        start = out.LastEvaluatedKey;
+      } while (start);
+      return items;
+    },
+
+    async commitVersion(version, expectedLatestVersionId) {
+      try {
+        await client.send(
+          new PutCommand({
+            TableName,
+            Item: { ...versionKey(version.urlId, version.versionId), entity: "version", ...version },
+            ConditionExpression: "attribute_not_exists(PK)",
+          }),
+        );
+      } catch (err) {
+        // The same capture already wrote this version (a redelivery): carry on to the pointer.
+        if (!isConditionFailure(err)) throw err;
+      }
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName,
+            Key: urlKey(version.urlId),
+            UpdateExpression:
+              "SET latestVersionId = :v, latestTextSha256 = :sha, title = :title ADD versionCount :one",
+            ConditionExpression:
+              expectedLatestVersionId === undefined
+                ? "attribute_exists(PK) AND attribute_not_exists(latestVersionId)"
+                : "attribute_exists(PK) AND latestVersionId = :expected",
+            ExpressionAttributeValues: {
+              ":v": version.versionId,
+              ":sha": version.textSha256,
+              ":title": version.title ?? null,
+              ":one": 1,
+              ...(expectedLatestVersionId === undefined ? {} : { ":expected": expectedLatestVersionId }),
+            },
+          }),
+        );
+        return true;
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+      const current = await this.getUrl(version.urlId);
+      if (current?.latestVersionId === version.versionId) return true;
+      // Another capture moved the pointer first: withdraw ours so history has no orphan.
+      await client.send(new DeleteCommand({ TableName, Key: versionKey(version.urlId, version.versionId) }));
+      return false;
+    },
+
+    async recordCaptureOnUrl(urlId, update) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName,
+            Key: urlKey(urlId),
+            UpdateExpression:
+              "SET lastCapturedAt = :at, firstCapturedAt = if_not_exists(firstCapturedAt, :at), lastCaptureId = :cid ADD captureCount :one",
+            ConditionExpression:
+              "attribute_exists(PK) AND (attribute_not_exists(lastCaptureId) OR lastCaptureId <> :cid)",
+            ExpressionAttributeValues: { ":at": update.capturedAt, ":cid": update.captureId, ":one": 1 },
+          }),
+        );
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Content-addressed artifact storage on S3: the key is the SHA-256 of the bytes, so identical
+ * artifacts (an unchanged page's screenshot, a shared stylesheet) are stored once.
+ */
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { sha256Hex } from "../domain/ids.ts";
+import type { ArtifactRef } from "../domain/model.ts";
+import type { BlobStore } from "../ports.ts";
+
+export const BLOB_PREFIX = "blobs/sha256/";
+
+export function blobKey(sha256: string): string {
+  return `${BLOB_PREFIX}${sha256}`;
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === "NotFound" || e?.name === "NoSuchKey" || e?.$metadata?.httpStatusCode === 404;
+}
+
+/** RFC 6266 header value: an ASCII fallback plus the UTF-8 form. */
+function contentDisposition(disposition: "inline" | "attachment", fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  return `${disposition}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+}
+
+export function createS3BlobStore(deps: { client: S3Client; bucketName: string }): BlobStore {
+  const { client, bucketName } = deps;
+  return {
+    async putBlob(body, meta) {
+      const sha256 = sha256Hex(body);
+      const key = blobKey(sha256);
+      const ref: ArtifactRef = {
+        key,
+        sha256,
+        bytes: body.byteLength,
+        contentType: meta.contentType,
+        fileName: meta.fileName,
+      };
+      try {
+        await client.send(new HeadObjectCommand({ Bucket: bucketName, Key: key }));
+        return ref;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      await client.send(
+        new PutObjectCommand({
+          Bucket: bucketName,
+          Key: key,
+          Body: body,
+          ContentType: meta.contentType,
+          ChecksumAlgorithm: "SHA256",
+          ChecksumSHA256: Buffer.from(sha256, "hex").toString("base64"),
+        }),
+      );
+      return ref;
+    },
+
+    async presignGet(ref, options) {
+      const command = new GetObjectCommand({
+        Bucket: bucketName,
+        Key: ref.key,
+        ResponseContentType: ref.contentType,
+        ResponseContentDisposition: contentDisposition(options.disposition, ref.fileName),
+      });
+      return getSignedUrl(client, command, { expiresIn: options.expiresInSeconds });
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * Configuration, parsed once at cold start. Resource names have no defaults: a missing one is a
+ * deployment bug and fails fast with a message that names the variable.
+ */
+
+import { ENV } from "./env-names.ts";
+import { ConfigError } from "./errors.ts";
+
+type Env = Record<string, string | undefined>;
+
+export function requireString(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === "") {
+    throw new ConfigError(`Environment variable ${name} must be set.`);
+  }
+  return value.trim();
+}
+
+export function optionalInt(
+  env: Env,
+  name: string,
+  fallback: number,
+  range: { min: number; max: number },
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < range.min || value > range.max) {
+    throw new ConfigError(
+      `Environment variable ${name} must be an integer from ${range.min} to ${range.max}, not "${raw}".`,
+    );
+  }
+  return value;
+}
+
+function optionalString(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === "" ? undefined : value;
+}
+
+export interface StorageConfig {
+  tableName: string;
+  bucketName: string;
+  /** Set only when talking to S3-compatible servers other than AWS (the local runner). */
+  s3Endpoint?: string;
+  dynamodbEndpoint?: string;
+}
+
+export function loadStorageConfig(env: Env = process.env): StorageConfig {
+  return {
+    tableName: requireString(env, ENV.tableName),
+    bucketName: requireString(env, ENV.bucketName),
+    s3Endpoint: optionalString(env, ENV.s3Endpoint),
+    dynamodbEndpoint: optionalString(env, ENV.dynamodbEndpoint),
+  };
+}
+
+export interface ApiConfig {
+  presignedUrlTtlSeconds: number;
+  allowPrivateHosts: string | undefined;
+  /** Locally, auth is off unless API_KEY is set; on AWS, API Gateway checks keys. */
+  apiKey: string | undefined;
+}
+
+export function loadApiConfig(env: Env = process.env): ApiConfig {
+  return {
+    presignedUrlTtlSeconds: optionalInt(env, ENV.presignedUrlTtlSeconds, 900, { min: 1, max: 3600 }),
+    allowPrivateHosts: optionalString(env, ENV.allowPrivateHosts),
+    apiKey: optionalString(env, ENV.apiKey),
+  };
+}
+
+export interface CaptureConfig {
+  chromiumPath: string | undefined;
+  navigationTimeoutMs: number;
+  idleTimeoutMs: number;
+  screenshotMaxHeight: number;
+  inlineResourceMaxBytes: number;
+  inlineTotalMaxBytes: number;
+  /** After this many attempts a failing capture is recorded as failed instead of retried. */
+  maxAttempts: number;
+}
+
+export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
+  return {
+    chromiumPath: optionalString(env, ENV.chromiumPath),
+    navigationTimeoutMs: optionalInt(env, ENV.navigationTimeoutMs, 30_000, { min: 1000, max: 120_000 }),
+    idleTimeoutMs: optionalInt(env, ENV.idleTimeoutMs, 5_000, { min: 0, max: 60_000 }),
+    screenshotMaxHeight: optionalInt(env, ENV.screenshotMaxHeightPx, 16_000, { min: 500, max: 32_000 }),
+    inlineResourceMaxBytes: 5 * 1024 * 1024,
+    inlineTotalMaxBytes: 30 * 1024 * 1024,
+    maxAttempts: optionalInt(env, ENV.captureMaxAttempts, 3, { min: 1, max: 10 }),
+  };
+}

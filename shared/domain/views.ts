@@ -1,0 +1,69 @@
+/** The API's JSON shapes, built from records. Artifact links are presigned per request. */
+import type { BlobStore } from "../ports.ts";
+import type { ArtifactName, ArtifactRef, CaptureRecord, UrlRecord, VersionRecord } from "./model.ts";
+
+export interface ArtifactLink {
+  url: string;
+  contentType: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** The raw response is offered as a download; everything else opens in the browser. */
+const DISPOSITION: Record<ArtifactName, "inline" | "attachment"> = {
+  snapshot: "inline",
+  screenshot: "inline",
+  article: "inline",
+  text: "inline",
+  raw: "attachment",
+};
+
+export async function artifactLinks(
+  blobs: BlobStore,
+  artifacts: Partial<Record<ArtifactName, ArtifactRef>>,
+  expiresInSeconds: number,
+): Promise<Record<string, ArtifactLink>> {
+  const entries = await Promise.all(
+    Object.entries(artifacts).map(async ([name, ref]) => {
+      const url = await blobs.presignGet(ref, {
+        expiresInSeconds,
+        disposition: DISPOSITION[name as ArtifactName] ?? "attachment",
+      });
+      return [name, { url, contentType: ref.contentType, bytes: ref.bytes, sha256: ref.sha256 }] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+export async function captureView(
+  capture: CaptureRecord,
+  blobs: BlobStore,
+  expiresInSeconds: number,
+): Promise<Record<string, unknown>> {
+  const { artifacts, ...rest } = capture;
+  return {
+    ...rest,
+    ...(artifacts ? { artifacts: await artifactLinks(blobs, artifacts, expiresInSeconds) } : {}),
+  };
+}
+
+export function urlView(url: UrlRecord, versions: VersionRecord[]): Record<string, unknown> {
+  return {
+    urlId: url.urlId,
+    url: url.url,
+    title: url.title ?? null,
+    captureCount: url.captureCount,
+    versionCount: url.versionCount,
+    firstCapturedAt: url.firstCapturedAt ?? null,
+    lastCapturedAt: url.lastCapturedAt ?? null,
+    ...(url.nextCaptureAt && url.recapture !== "off" ? { nextCaptureAt: url.nextCaptureAt } : {}),
+    recapture: url.recapture,
+    versions: versions.map((v) => ({
+      versionId: v.versionId,
+      capturedAt: v.capturedAt,
+      title: v.title ?? null,
+      textSha256: v.textSha256,
+      captureId: v.captureId,
+    })),
+  };
+}

@@ -1,0 +1,47 @@
+/** The embedded S3 and DynamoDB servers in a temp directory, for integration tests. */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ensureArchiveTable, startEmbeddedDynamo } from "../../local/embedded-dynamodb.ts";
+import { startEmbeddedS3 } from "../../local/embedded-s3.ts";
+import { createDocumentClient, createS3Client } from "../../shared/adapters/aws-clients.ts";
+import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-archive-repository.ts";
+import { createS3BlobStore } from "../../shared/adapters/s3-blob-store.ts";
+import type { ArchiveRepository, BlobStore } from "../../shared/ports.ts";
+
+export interface EmbeddedStorage {
+  dir: string;
+  repository: ArchiveRepository;
+  blobs: BlobStore;
+  s3: ReturnType<typeof createS3Client>;
+  bucketName: string;
+  close(): Promise<void>;
+}
+
+export async function startEmbeddedStorage(): Promise<EmbeddedStorage> {
+  process.env.AWS_REGION ??= "us-east-1";
+  process.env.AWS_ACCESS_KEY_ID ??= "S3RVER";
+  process.env.AWS_SECRET_ACCESS_KEY ??= "S3RVER";
+  const dir = await mkdtemp(join(tmpdir(), "palimpsest-storage-"));
+  const bucketName = "test-archive";
+  const tableName = "test-archive";
+  const s3Server = await startEmbeddedS3({ directory: join(dir, "s3"), bucketName });
+  const dynamo = await startEmbeddedDynamo({ directory: join(dir, "dynamodb") });
+  await ensureArchiveTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), tableName);
+  const s3 = createS3Client({ s3Endpoint: s3Server.endpoint });
+  return {
+    dir,
+    bucketName,
+    s3,
+    repository: createDynamoArchiveRepository({
+      client: createDocumentClient({ dynamodbEndpoint: dynamo.endpoint }),
+      tableName,
+    }),
+    blobs: createS3BlobStore({ client: s3, bucketName }),
+    async close() {
+      await Promise.all([s3Server.close(), dynamo.close()]);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
