@@ -1,0 +1,13 @@
+/**
+ * CDK entry point (`cdk.json`: `node infra/app.ts`).
+ *
+ *   npx cdk synth                       # bundles the functions with the local esbuild
+ *   npx cdk synth -c bundling=false     # placeholders instead of bundles: fast, not deployable
+ *   npx cdk deploy --all -c stage=dev   # stacks PalimpsestStorage-dev and PalimpsestService-dev
+ */
+import { App } from "aws-cdk-lib";
+import { addPalimpsestStacks, readAppOptions } from "./palimpsest-app.ts";
+
+const app = new App();
+addPalimpsestStacks(app, readAppOptions(app));
+app.synth();

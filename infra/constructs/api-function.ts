@@ -1,0 +1,81 @@
+import type { Duration } from "aws-cdk-lib";
+import type { RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Construct } from "constructs";
+import { loadApiConfig } from "../../shared/config.ts";
+import { ENV } from "../../shared/env-names.ts";
+import type { ArchiveBucket } from "./archive-bucket.ts";
+import type { ArchiveTable } from "./archive-table.ts";
+import type { CaptureQueue } from "./capture-queue.ts";
+import { DEFAULTS, type LogLevel } from "./defaults.ts";
+import { PalimpsestFunction } from "./palimpsest-function.ts";
+
+/** API Gateway REST integrations give up after 29 s; a longer function would run on unanswered. */
+const API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29;
+
+/** Props of {@link ApiFunction}. */
+export interface ApiFunctionProps {
+  /** Read/write: captures, URLs, versions and the indexes behind the listings. */
+  readonly table: ArchiveTable;
+  /** Presign only: the API links to artifacts, it never stores them. */
+  readonly bucket: ArchiveBucket;
+  /** Send only: `POST /v1/captures` enqueues. */
+  readonly queue: CaptureQueue;
+  /**
+   * Lifetime of the presigned artifact links, in whole seconds, within the range that
+   * `shared/config.ts` accepts (checked at synth). Links signed with the function role's temporary
+   * credentials also stop working when those credentials expire.
+   * @default Duration.minutes(15)
+   */
+  readonly presignedUrlTtl?: Duration;
+  /** @default Duration.seconds(20); at most 29 s (the API Gateway integration timeout) */
+  readonly timeout?: Duration;
+  /** @default 1024 */
+  readonly memorySize?: number;
+  /** @default true — see {@link PalimpsestFunctionProps.bundling} */
+  readonly bundling?: boolean;
+  /** @default "info" */
+  readonly logLevel?: LogLevel;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * The HTTP API handler (`functions/api/handler.ts`) behind API Gateway: DynamoDB read/write,
+ * sqs:SendMessage on the capture queue and s3:GetObject on blobs (to presign), nothing more.
+ */
+export class ApiFunction extends PalimpsestFunction {
+  constructor(scope: Construct, id: string, props: ApiFunctionProps) {
+    const timeout = props.timeout ?? DEFAULTS.functionTimeout;
+    if (timeout.toSeconds() > API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS) {
+      throw new Error(
+        `ApiFunction: timeout ${timeout.toHumanString()} exceeds API Gateway's ${API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS} s integration timeout.`,
+      );
+    }
+    // toSeconds() throws on fractional seconds, which the handler could not parse either.
+    const environment = {
+      [ENV.presignedUrlTtlSeconds]: String((props.presignedUrlTtl ?? DEFAULTS.presignedUrlTtl).toSeconds()),
+      // The URL guard's exemptions exist for local test sites only; on AWS there are none.
+      [ENV.allowPrivateHosts]: "",
+    };
+    // The handler parses these at cold start; parsing them here turns a bad value into a synth
+    // error instead of a function that never starts, with no second copy of the ranges.
+    try {
+      loadApiConfig(environment);
+    } catch (err) {
+      throw new Error(`ApiFunction: ${(err as Error).message}`, { cause: err });
+    }
+    super(scope, id, {
+      entry: "functions/api/handler.ts",
+      description: "Palimpsest HTTP API",
+      bundling: props.bundling,
+      memorySize: props.memorySize ?? DEFAULTS.functionMemoryMiB,
+      timeout,
+      logLevel: props.logLevel,
+      logRetention: props.logRetention,
+      environment,
+    });
+    props.table.bindReadWrite(this);
+    props.bucket.bindPresigner(this);
+    props.queue.bindProducer(this);
+  }
+}

@@ -1,0 +1,80 @@
+import { RemovalPolicy } from "aws-cdk-lib";
+import { AttributeType, BillingMode, ProjectionType, Table } from "aws-cdk-lib/aws-dynamodb";
+import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
+import { Construct } from "constructs";
+import { TABLE_INDEXES, TABLE_KEY } from "../../shared/adapters/table-schema.ts";
+import { ENV } from "../../shared/env-names.ts";
+
+/** Props of {@link ArchiveTable}. */
+export interface ArchiveTableProps {
+  /**
+   * Continuous backups with point-in-time restore for the last 35 days.
+   * @default true
+   */
+  readonly pointInTimeRecovery?: boolean;
+  /**
+   * Refuse DeleteTable, whoever asks (CloudFormation included).
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * What happens to the table when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The single DynamoDB table of the archive (URLs, versions, captures) with the three sparse GSIs.
+ * Keys and index names come from `shared/adapters/table-schema.ts`, which the repository adapter
+ * and the local runner also use, so the three cannot drift.
+ *
+ * Access goes through the bind methods, which set `TABLE_NAME` and grant on the table and its
+ * indexes in one call.
+ */
+export class ArchiveTable extends Construct {
+  /** The underlying table. */
+  public readonly table: Table;
+
+  constructor(scope: Construct, id: string, props: ArchiveTableProps = {}) {
+    super(scope, id);
+    const deletionProtection = props.deletionProtection ?? true;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    if (deletionProtection && removalPolicy === RemovalPolicy.DESTROY) {
+      throw new Error(
+        "ArchiveTable: removalPolicy DESTROY contradicts deletionProtection: true (the delete would fail).",
+      );
+    }
+
+    this.table = new Table(this, "Table", {
+      partitionKey: { name: TABLE_KEY.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE_KEY.sortKey, type: AttributeType.STRING },
+      // Capture traffic is bursty (submissions, sweeps); on-demand needs no capacity planning.
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true },
+      deletionProtection,
+      removalPolicy,
+    });
+    for (const index of TABLE_INDEXES) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        // Listings (captures of a URL, recent edits, due URLs) render whole records.
+        projectionType: ProjectionType.ALL,
+      });
+    }
+  }
+
+  /** Sets `TABLE_NAME` on `fn` and grants read/write data access to the table and its indexes. */
+  public bindReadWrite(fn: LambdaFunction): void {
+    fn.addEnvironment(ENV.tableName, this.table.tableName);
+    this.table.grantReadWriteData(fn);
+  }
+
+  /** Sets `TABLE_NAME` on `fn` and grants read-only data access to the table and its indexes. */
+  public bindReadOnly(fn: LambdaFunction): void {
+    fn.addEnvironment(ENV.tableName, this.table.tableName);
+    this.table.grantReadData(fn);
+  }
+}

@@ -1,0 +1,123 @@
+import { Annotations, type Duration, type Size } from "aws-cdk-lib";
+import type { RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Construct } from "constructs";
+import { loadCaptureConfig } from "../../shared/config.ts";
+import { ENV } from "../../shared/env-names.ts";
+import type { ArchiveBucket } from "./archive-bucket.ts";
+import type { ArchiveTable } from "./archive-table.ts";
+import type { CaptureQueue } from "./capture-queue.ts";
+import { DEFAULTS, type LogLevel } from "./defaults.ts";
+import { PalimpsestFunction } from "./palimpsest-function.ts";
+
+/**
+ * Shipped in the asset's node_modules, not bundled: `@sparticuz/chromium` inflates the browser from
+ * the brotli archives in its own `bin/`, and `playwright-core` loads its own files (package.json,
+ * protocol definitions) by path at run time, which a bundle breaks.
+ */
+const UNBUNDLED_PACKAGES = ["@sparticuz/chromium", "playwright-core"] as const;
+
+/** Below this, Chromium on Lambda starts slowly and crashes on heavy pages. */
+const CHROMIUM_MIN_MEMORY_MIB = 1536;
+/** Chromium and its libraries inflate to ~300 MB in /tmp. */
+const CHROMIUM_MIN_EPHEMERAL_MIB = 1024;
+
+/** Props of {@link CaptureFunction}. */
+export interface CaptureFunctionProps {
+  /** Read/write: claims captures, commits versions. */
+  readonly table: ArchiveTable;
+  /** Blob writer: stores artifacts under `blobs/`. */
+  readonly bucket: ArchiveBucket;
+  /** The function consumes this queue (and may not send to it). */
+  readonly queue: CaptureQueue;
+  /**
+   * Most concurrent captures (browsers) the queue drives, 2–1000.
+   * @default 10
+   */
+  readonly maxConcurrency?: number;
+  /** @default 2048 */
+  readonly memorySize?: number;
+  /**
+   * Must fit within the queue's visibility timeout.
+   * @default Duration.minutes(3)
+   */
+  readonly timeout?: Duration;
+  /** @default Size.gibibytes(2) */
+  readonly ephemeralStorageSize?: Size;
+  /** Cap on the page navigation. @default Duration.seconds(30) */
+  readonly navigationTimeout?: Duration;
+  /** Cap on waiting for network idle after load. @default Duration.seconds(5) */
+  readonly idleTimeout?: Duration;
+  /** Full-page screenshot height cap in CSS pixels. @default 16384 */
+  readonly screenshotMaxHeightPx?: number;
+  /** @default true — see {@link PalimpsestFunctionProps.bundling} */
+  readonly bundling?: boolean;
+  /** @default "info" */
+  readonly logLevel?: LogLevel;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * The capture worker (`functions/capture/handler.ts`): Chromium via `@sparticuz/chromium` and
+ * `playwright-core`, triggered by the capture queue one message at a time with partial batch
+ * failure reporting. DynamoDB read/write and blob writes; no send to the queue.
+ */
+export class CaptureFunction extends PalimpsestFunction {
+  constructor(scope: Construct, id: string, props: CaptureFunctionProps) {
+    const timeout = props.timeout ?? DEFAULTS.captureFunctionTimeout;
+    const navigationTimeout = props.navigationTimeout ?? DEFAULTS.captureNavigationTimeout;
+    const idleTimeout = props.idleTimeout ?? DEFAULTS.captureIdleTimeout;
+    const screenshotMaxHeightPx = props.screenshotMaxHeightPx ?? DEFAULTS.screenshotMaxHeightPx;
+    // The page budget must leave time to screenshot, extract, store and record the outcome;
+    // otherwise Lambda kills the worker and the capture never ends with a reason.
+    if (navigationTimeout.toMilliseconds() + idleTimeout.toMilliseconds() >= timeout.toMilliseconds()) {
+      throw new Error(
+        `CaptureFunction: navigationTimeout + idleTimeout must be shorter than the function timeout (${timeout.toHumanString()}).`,
+      );
+    }
+    const environment = {
+      [ENV.navigationTimeoutMs]: String(navigationTimeout.toMilliseconds()),
+      [ENV.idleTimeoutMs]: String(idleTimeout.toMilliseconds()),
+      [ENV.screenshotMaxHeightPx]: String(screenshotMaxHeightPx),
+    };
+    // The handler parses these at cold start (with CAPTURE_MAX_ATTEMPTS, which the queue's
+    // bindConsumer sets); parsing them here makes a bad value a synth error, with no second copy
+    // of the ranges.
+    try {
+      loadCaptureConfig({ ...environment, [ENV.captureMaxAttempts]: String(props.queue.maxReceiveCount) });
+    } catch (err) {
+      throw new Error(`CaptureFunction: ${(err as Error).message}`, { cause: err });
+    }
+    const memorySize = props.memorySize ?? DEFAULTS.captureMemoryMiB;
+    const ephemeralStorageSize = props.ephemeralStorageSize ?? DEFAULTS.captureEphemeralStorage;
+    super(scope, id, {
+      entry: "functions/capture/handler.ts",
+      description: "Palimpsest capture worker (Chromium)",
+      bundling: props.bundling,
+      nodeModules: UNBUNDLED_PACKAGES,
+      memorySize,
+      timeout,
+      ephemeralStorageSize,
+      logLevel: props.logLevel,
+      logRetention: props.logRetention,
+      environment,
+    });
+    if (memorySize < CHROMIUM_MIN_MEMORY_MIB) {
+      Annotations.of(this).addWarningV2(
+        "palimpsest:capture-memory",
+        `memorySize ${memorySize} MB is below ${CHROMIUM_MIN_MEMORY_MIB} MB; Chromium may crash on heavy pages.`,
+      );
+    }
+    if (ephemeralStorageSize.toMebibytes() < CHROMIUM_MIN_EPHEMERAL_MIB) {
+      Annotations.of(this).addWarningV2(
+        "palimpsest:capture-ephemeral-storage",
+        `ephemeralStorageSize is below ${CHROMIUM_MIN_EPHEMERAL_MIB} MiB; Chromium inflates into /tmp.`,
+      );
+    }
+    props.table.bindReadWrite(this);
+    props.bucket.bindBlobWriter(this);
+    props.queue.bindConsumer(this, {
+      maxConcurrency: props.maxConcurrency ?? DEFAULTS.captureMaxConcurrency,
+    });
+  }
+}

@@ -1,0 +1,163 @@
+import { Annotations, Duration, RemovalPolicy } from "aws-cdk-lib";
+import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import { ENV } from "../../shared/env-names.ts";
+import { DEFAULTS } from "./defaults.ts";
+
+/** Props of {@link CaptureQueue}. */
+export interface CaptureQueueProps {
+  /**
+   * Timeout of the function that will consume the queue. The visibility timeout is derived from
+   * it, and {@link CaptureQueue.bindConsumer} refuses a consumer with a longer timeout.
+   * @default Duration.minutes(3) (the capture function's default timeout)
+   */
+  readonly consumerTimeout?: Duration;
+  /**
+   * How long a received message stays hidden from other consumers. Must be at least the
+   * consumer timeout; below 6 × the consumer timeout synth warns (AWS guidance).
+   * @default 6 × consumerTimeout
+   */
+  readonly visibilityTimeout?: Duration;
+  /**
+   * Deliveries before a message moves to the dead-letter queue.
+   * @default 3
+   */
+  readonly maxReceiveCount?: number;
+  /**
+   * How long an unconsumed message is kept.
+   * @default Duration.days(4)
+   */
+  readonly retentionPeriod?: Duration;
+  /**
+   * How long the dead-letter queue keeps a message. Must not be shorter than retentionPeriod:
+   * expiry counts from the first enqueue, so a shorter DLQ retention would drop messages on arrival.
+   * @default Duration.days(14)
+   */
+  readonly deadLetterRetentionPeriod?: Duration;
+}
+
+/** Options of {@link CaptureQueue.bindConsumer}. */
+export interface CaptureQueueConsumerOptions {
+  /**
+   * Most concurrent invocations the queue drives (2–1000). Caps the browsers running at once
+   * without the message loss that reserved concurrency causes on SQS triggers.
+   */
+  readonly maxConcurrency: number;
+  /**
+   * Messages per invocation.
+   * @default 1 (one page per browser per invocation: a slow page cannot hold others hostage)
+   */
+  readonly batchSize?: number;
+}
+
+/**
+ * The SQS queue of pending captures and its dead-letter queue. Both are SQS-SSE encrypted and
+ * refuse non-TLS requests. Producers and the consumer attach through the bind methods, which own
+ * `QUEUE_URL` and the grants.
+ */
+export class CaptureQueue extends Construct {
+  /** The capture queue. */
+  public readonly queue: Queue;
+  /** Where messages go after {@link CaptureQueue.maxReceiveCount} failed deliveries. */
+  public readonly deadLetterQueue: Queue;
+  /** Visibility timeout of {@link CaptureQueue.queue}. */
+  public readonly visibilityTimeout: Duration;
+  /** Deliveries before a message is dead-lettered. */
+  public readonly maxReceiveCount: number;
+
+  constructor(scope: Construct, id: string, props: CaptureQueueProps = {}) {
+    super(scope, id);
+    const consumerTimeout = props.consumerTimeout ?? DEFAULTS.captureFunctionTimeout;
+    const recommended = Duration.seconds(consumerTimeout.toSeconds() * DEFAULTS.visibilityTimeoutFactor);
+    this.visibilityTimeout = props.visibilityTimeout ?? recommended;
+    this.maxReceiveCount = props.maxReceiveCount ?? DEFAULTS.maxReceiveCount;
+    const retentionPeriod = props.retentionPeriod ?? DEFAULTS.queueRetentionPeriod;
+    const deadLetterRetentionPeriod = props.deadLetterRetentionPeriod ?? DEFAULTS.deadLetterRetentionPeriod;
+
+    if (this.visibilityTimeout.toSeconds() < consumerTimeout.toSeconds()) {
+      throw new Error(
+        `CaptureQueue: visibilityTimeout (${this.visibilityTimeout.toHumanString()}) is shorter than the consumer timeout (${consumerTimeout.toHumanString()}); messages would be redelivered while still being processed.`,
+      );
+    }
+    if (this.visibilityTimeout.toSeconds() < recommended.toSeconds()) {
+      Annotations.of(this).addWarningV2(
+        "palimpsest:visibility-timeout",
+        `visibilityTimeout is below ${DEFAULTS.visibilityTimeoutFactor} × the consumer timeout (${recommended.toHumanString()}), the AWS recommendation for Lambda event sources.`,
+      );
+    }
+    if (!Number.isInteger(this.maxReceiveCount) || this.maxReceiveCount < 1 || this.maxReceiveCount > 1000) {
+      throw new Error(
+        `CaptureQueue: maxReceiveCount must be an integer in 1..1000, got ${this.maxReceiveCount}.`,
+      );
+    }
+    if (deadLetterRetentionPeriod.toSeconds() < retentionPeriod.toSeconds()) {
+      throw new Error(
+        "CaptureQueue: deadLetterRetentionPeriod is shorter than retentionPeriod; dead-lettered messages would expire on arrival.",
+      );
+    }
+
+    this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: deadLetterRetentionPeriod,
+      // Pending work is not archive data: the archive (table) records every capture's state.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.queue = new Queue(this, "Queue", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: this.visibilityTimeout,
+      retentionPeriod,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: this.maxReceiveCount },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+  }
+
+  /** Lets `fn` enqueue captures: sets `QUEUE_URL` and grants sqs:SendMessage (and nothing to receive). */
+  public bindProducer(fn: LambdaFunction): void {
+    fn.addEnvironment(ENV.queueUrl, this.queue.queueUrl);
+    this.queue.grantSendMessages(fn);
+  }
+
+  /**
+   * Makes `fn` the queue's consumer: an event source mapping that reports partial batch failures
+   * (only the failed messages are retried, then dead-lettered), and `CAPTURE_MAX_ATTEMPTS` set to
+   * the receive count after which a message is dead-lettered. The mapping grants the receive and
+   * delete permissions. Throws when `fn`'s timeout exceeds the visibility timeout.
+   */
+  public bindConsumer(fn: LambdaFunction, options: CaptureQueueConsumerOptions): void {
+    const timeout = fn.timeout ?? Duration.seconds(3);
+    if (timeout.toSeconds() > this.visibilityTimeout.toSeconds()) {
+      throw new Error(
+        `CaptureQueue: consumer timeout (${timeout.toHumanString()}) exceeds the visibility timeout (${this.visibilityTimeout.toHumanString()}); size the queue with consumerTimeout.`,
+      );
+    }
+    if (timeout.toSeconds() * DEFAULTS.visibilityTimeoutFactor > this.visibilityTimeout.toSeconds()) {
+      Annotations.of(fn).addWarningV2(
+        "palimpsest:visibility-timeout",
+        `The queue's visibility timeout is below ${DEFAULTS.visibilityTimeoutFactor} × this consumer's timeout (AWS recommendation); size the queue with consumerTimeout.`,
+      );
+    }
+    if (
+      !Number.isInteger(options.maxConcurrency) ||
+      options.maxConcurrency < 2 ||
+      options.maxConcurrency > 1000
+    ) {
+      throw new Error(
+        `CaptureQueue: maxConcurrency must be an integer in 2..1000, got ${options.maxConcurrency}.`,
+      );
+    }
+    // The worker records a capture as failed on its last delivery instead of asking for a retry;
+    // it learns which delivery is the last from here, so the two counts cannot disagree.
+    fn.addEnvironment(ENV.captureMaxAttempts, String(this.maxReceiveCount));
+    fn.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: options.batchSize ?? 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: options.maxConcurrency,
+      }),
+    );
+  }
+}

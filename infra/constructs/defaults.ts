@@ -1,0 +1,66 @@
+/**
+ * Secure and operational defaults shared by the Palimpsest constructs, kept in one place so a
+ * review (or cdk-nag) sees every default together. Constructs take these as their `@default`s;
+ * callers override through props, never by editing a construct.
+ */
+import { fileURLToPath } from "node:url";
+import { Duration, Size } from "aws-cdk-lib";
+import { RetentionDays } from "aws-cdk-lib/aws-logs";
+
+/** Absolute path of the repository root: handler entries and the npm lock file are resolved from it. */
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/**
+ * Key prefix of the content-addressed blobs in the archive bucket. The S3 grants are scoped to it,
+ * so the blob-store adapter must write under this prefix.
+ */
+export const BLOB_KEY_PREFIX = "blobs/";
+
+export const DEFAULTS = {
+  /** Function and API access logs: long enough to investigate an incident, short enough to be cheap. */
+  logRetention: RetentionDays.ONE_MONTH,
+  logLevel: "info",
+
+  /** Old object versions are kept long enough to undo an accidental overwrite or delete. */
+  noncurrentVersionExpiration: Duration.days(30),
+  abortIncompleteMultipartUploadAfter: Duration.days(7),
+
+  /** A capture loads a page, settles it, screenshots it and stores it: minutes, not seconds. */
+  captureFunctionTimeout: Duration.minutes(3),
+  captureMemoryMiB: 2048,
+  /** Chromium inflates itself (~300 MB) into /tmp; screenshots and the profile need room too. */
+  captureEphemeralStorage: Size.gibibytes(2),
+  captureMaxConcurrency: 10,
+  captureNavigationTimeout: Duration.seconds(30),
+  captureIdleTimeout: Duration.seconds(5),
+  /** Chromium's largest texture; taller full-page screenshots are cropped to it. */
+  screenshotMaxHeightPx: 16_384,
+
+  /**
+   * AWS guidance for Lambda-triggered queues: visibility ≥ 6 × the function timeout, so a
+   * throttled or retried batch is not redelivered while a worker still holds it.
+   */
+  visibilityTimeoutFactor: 6,
+  /** Deliveries before a capture message is parked in the dead-letter queue. */
+  maxReceiveCount: 3,
+  queueRetentionPeriod: Duration.days(4),
+  /** The DLQ keeps messages longer than the source queue (expiry counts from the first enqueue). */
+  deadLetterRetentionPeriod: Duration.days(14),
+
+  /** Any function unless its construct says otherwise (the API function keeps these). */
+  functionTimeout: Duration.seconds(20),
+  /** Lambda CPU scales with memory; 1 GB keeps cold starts of the bundled SDK short. */
+  functionMemoryMiB: 1024,
+  /** Presigned artifact links are short-lived by design. */
+  presignedUrlTtl: Duration.minutes(15),
+
+  apiStageName: "prod",
+  /** Stage-wide ceiling (all keys together). */
+  apiThrottle: { rateLimit: 50, burstLimit: 100 },
+  /** Per API key, through the usage plan. */
+  usagePlanThrottle: { rateLimit: 10, burstLimit: 20 },
+  usagePlanQuotaPerDay: 10_000,
+} as const;
+
+/** LOG_LEVEL values the shared logger understands. */
+export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";

@@ -1,0 +1,158 @@
+import path from "node:path";
+import { Annotations, type Duration, RemovalPolicy, type Size } from "aws-cdk-lib";
+import { Architecture, Code, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
+import {
+  Charset,
+  NodejsFunction,
+  type NodejsFunctionProps,
+  OutputFormat,
+  SourceMapMode,
+} from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Construct } from "constructs";
+import { ENV } from "../../shared/env-names.ts";
+import { DEFAULTS, type LogLevel, REPO_ROOT } from "./defaults.ts";
+
+/**
+ * Env vars that only a bind method may set (it grants the matching access in the same call), plus
+ * those this construct sets from its own props.
+ */
+const RESERVED_ENVIRONMENT: ReadonlySet<string> = new Set([
+  ENV.tableName,
+  ENV.bucketName,
+  ENV.queueUrl,
+  ENV.captureMaxAttempts,
+  ENV.logLevel,
+  "NODE_OPTIONS",
+]);
+
+/**
+ * ESM bundles have no `require`; CommonJS dependencies inside them (and esbuild's `__require`
+ * shim) still call it, for Node built-ins among others.
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __palimpsestCreateRequire } from 'node:module'; const require = __palimpsestCreateRequire(import.meta.url);";
+
+/** What a function synthesized without bundling runs: a loud failure, never a silent no-op. */
+const PLACEHOLDER_CODE =
+  'exports.handler = async () => { throw new Error("Synthesized with bundling off: this function is a placeholder and must not be deployed."); };';
+
+/** Props of {@link PalimpsestFunction}. */
+export interface PalimpsestFunctionProps {
+  /** Handler module, relative to the repository root, that exports `handler` (e.g. `functions/api/handler.ts`). */
+  readonly entry: string;
+  /**
+   * Description shown in the Lambda console.
+   * @default - none
+   */
+  readonly description?: string;
+  /**
+   * Bundle the entry with the local esbuild. `false` deploys a placeholder that throws, so that
+   * assertion tests and cfn-lint synthesize fast, offline and without the handler sources.
+   * @default true
+   */
+  readonly bundling?: boolean;
+  /**
+   * Packages installed (with npm, from the project lock file) into the asset's `node_modules`
+   * instead of being bundled — for packages that read their own files at run time.
+   * @default - none: everything, the AWS SDK included, is bundled at the locked versions
+   */
+  readonly nodeModules?: readonly string[];
+  /** @default 1024 */
+  readonly memorySize?: number;
+  /** @default Duration.seconds(20) */
+  readonly timeout?: Duration;
+  /** @default Size.mebibytes(512) (the Lambda default) */
+  readonly ephemeralStorageSize?: Size;
+  /**
+   * Extra environment. Names that a bind method owns (`TABLE_NAME`, `BUCKET_NAME`, `QUEUE_URL`,
+   * `CAPTURE_MAX_ATTEMPTS`) and those set from props here (`LOG_LEVEL`, `NODE_OPTIONS`) are refused.
+   * @default - none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** @default "info" */
+  readonly logLevel?: LogLevel;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * The base of every Palimpsest Lambda: Node.js 24 on x86_64, an ESM bundle (`.mjs`) built by the
+ * local esbuild with source maps enabled at run time, X-Ray tracing, and its own log group with a
+ * retention. Data access is added afterwards with the storage constructs' bind methods.
+ */
+export class PalimpsestFunction extends NodejsFunction {
+  /** The function's log group. */
+  public readonly logs: LogGroup;
+
+  constructor(scope: Construct, id: string, props: PalimpsestFunctionProps) {
+    for (const name of Object.keys(props.environment ?? {})) {
+      if (RESERVED_ENVIRONMENT.has(name)) {
+        throw new Error(
+          `PalimpsestFunction ${id}: environment variable ${name} is set by a bind method or a prop.`,
+        );
+      }
+    }
+    // The log group is created first (as a sibling) because the function's props must name it.
+    // Function logs are operational, not archive data: they go with the stateless stack.
+    const logs = new LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? DEFAULTS.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const bundling = props.bundling ?? true;
+    super(scope, id, {
+      description: props.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.X86_64,
+      memorySize: props.memorySize ?? DEFAULTS.functionMemoryMiB,
+      timeout: props.timeout ?? DEFAULTS.functionTimeout,
+      ephemeralStorageSize: props.ephemeralStorageSize,
+      tracing: Tracing.ACTIVE,
+      logGroup: logs,
+      environment: {
+        ...props.environment,
+        [ENV.logLevel]: props.logLevel ?? DEFAULTS.logLevel,
+        NODE_OPTIONS: "--enable-source-maps",
+      },
+      ...(bundling
+        ? bundledCode(props)
+        : { code: Code.fromInline(PLACEHOLDER_CODE), handler: "index.handler" }),
+    });
+    this.logs = logs;
+    if (!bundling) {
+      Annotations.of(this).addWarningV2(
+        "palimpsest:bundling-off",
+        "Bundling is off: this function is a placeholder that throws. Do not deploy this synth.",
+      );
+    }
+  }
+}
+
+/** NodejsFunction props that bundle `props.entry` with the local esbuild (never Docker). */
+function bundledCode(props: PalimpsestFunctionProps): Partial<NodejsFunctionProps> {
+  return {
+    entry: path.join(REPO_ROOT, props.entry),
+    handler: "handler",
+    projectRoot: REPO_ROOT,
+    depsLockFilePath: path.join(REPO_ROOT, "package-lock.json"),
+    bundling: {
+      format: OutputFormat.ESM,
+      target: "node24",
+      // Prefer packages' ESM builds: they tree-shake (the AWS SDK v3 above all).
+      mainFields: ["module", "main"],
+      banner: ESM_REQUIRE_BANNER,
+      minify: true,
+      // Error classes name themselves from `new.target.name`; minified names would leak into logs.
+      keepNames: true,
+      sourceMap: true,
+      sourceMapMode: SourceMapMode.DEFAULT,
+      sourcesContent: false,
+      charset: Charset.UTF8,
+      // Bundle the AWS SDK too: the code runs against the versions it was tested with, not
+      // whatever the runtime ships this month.
+      externalModules: [],
+      // Only when there are some: an empty list still makes CDK run `npm ci` into the asset.
+      ...(props.nodeModules?.length ? { nodeModules: [...props.nodeModules] } : {}),
+    },
+  };
+}

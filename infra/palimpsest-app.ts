@@ -1,0 +1,57 @@
+import { type App, Tags } from "aws-cdk-lib";
+import { PalimpsestServiceStack } from "./stacks/service-stack.ts";
+import { PalimpsestStorageStack } from "./stacks/storage-stack.ts";
+
+/** How the app is synthesized; read from CDK context by {@link readAppOptions}. */
+export interface PalimpsestAppOptions {
+  /**
+   * Suffix of the stack names, to deploy several copies to one account (`-c stage=dev`).
+   * @default - none: stacks `PalimpsestStorage` and `PalimpsestService`
+   */
+  readonly stage?: string;
+  /**
+   * Bundle the functions with esbuild (`-c bundling=false` turns it off).
+   * @default true
+   */
+  readonly bundling?: boolean;
+}
+
+const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,15}$/;
+
+/** Reads `stage` and `bundling` from CDK context (`-c key=value` gives strings), failing on nonsense. */
+export function readAppOptions(app: App): PalimpsestAppOptions {
+  const stage: unknown = app.node.tryGetContext("stage");
+  const bundling: unknown = app.node.tryGetContext("bundling");
+  if (stage !== undefined && (typeof stage !== "string" || !STAGE_PATTERN.test(stage))) {
+    throw new Error(`context stage must match ${STAGE_PATTERN}, got ${JSON.stringify(stage)}`);
+  }
+  if (bundling !== undefined && ![true, false, "true", "false"].includes(bundling as boolean | string)) {
+    throw new Error(`context bundling must be true or false, got ${JSON.stringify(bundling)}`);
+  }
+  return {
+    ...(stage === undefined ? {} : { stage }),
+    ...(bundling === undefined ? {} : { bundling: bundling === true || bundling === "true" }),
+  };
+}
+
+/**
+ * Adds the Palimpsest stacks to `app`: the stateful storage stack and the stateless service stack
+ * wired to it. Stacks are environment-agnostic, so synth needs no AWS account or lookups.
+ */
+export function addPalimpsestStacks(
+  app: App,
+  options: PalimpsestAppOptions = {},
+): { storage: PalimpsestStorageStack; service: PalimpsestServiceStack } {
+  if (options.stage !== undefined && !STAGE_PATTERN.test(options.stage)) {
+    throw new Error(`stage must match ${STAGE_PATTERN}, got ${JSON.stringify(options.stage)}`);
+  }
+  const suffix = options.stage ? `-${options.stage}` : "";
+  const storage = new PalimpsestStorageStack(app, `PalimpsestStorage${suffix}`);
+  const service = new PalimpsestServiceStack(app, `PalimpsestService${suffix}`, {
+    storage,
+    bundling: options.bundling ?? true,
+  });
+  Tags.of(app).add("project", "palimpsest");
+  if (options.stage) Tags.of(app).add("stage", options.stage);
+  return { storage, service };
+}

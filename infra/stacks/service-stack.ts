@@ -1,0 +1,51 @@
+import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
+import type { Construct } from "constructs";
+import { ApiFunction, type ApiFunctionProps } from "../constructs/api-function.ts";
+import { ArchiveApi, type ArchiveApiProps } from "../constructs/archive-api.ts";
+import { CaptureFunction, type CaptureFunctionProps } from "../constructs/capture-function.ts";
+import type { ArchiveStorage } from "./storage-stack.ts";
+
+type StorageBoundProps = "table" | "bucket" | "queue" | "bundling";
+
+/** Props of {@link PalimpsestServiceStack}. */
+export interface PalimpsestServiceStackProps extends StackProps {
+  /** The stateful resources (usually the storage stack). */
+  readonly storage: ArchiveStorage;
+  /**
+   * Bundle the functions with esbuild. `false` synthesizes placeholders (tests, cfn-lint).
+   * @default true
+   */
+  readonly bundling?: boolean;
+  /** @default - {@link ApiFunction}'s defaults */
+  readonly apiFunction?: Omit<ApiFunctionProps, StorageBoundProps>;
+  /** @default - {@link CaptureFunction}'s defaults */
+  readonly captureFunction?: Omit<CaptureFunctionProps, StorageBoundProps>;
+  /** @default - {@link ArchiveApi}'s defaults */
+  readonly api?: Omit<ArchiveApiProps, "handler">;
+}
+
+/**
+ * The stateless half of Palimpsest: the API and capture functions and the REST API. Each function
+ * gets its environment and its permissions from the storage constructs' bind methods.
+ */
+export class PalimpsestServiceStack extends Stack {
+  public readonly apiFunction: ApiFunction;
+  public readonly captureFunction: CaptureFunction;
+  public readonly api: ArchiveApi;
+
+  constructor(scope: Construct, id: string, props: PalimpsestServiceStackProps) {
+    const { storage, bundling, apiFunction, captureFunction, api, ...stackProps } = props;
+    super(scope, id, { description: "Palimpsest service: functions and HTTP API", ...stackProps });
+    const bound = { table: storage.table, bucket: storage.bucket, queue: storage.queue, bundling };
+
+    this.apiFunction = new ApiFunction(this, "ApiFunction", { ...apiFunction, ...bound });
+    this.captureFunction = new CaptureFunction(this, "CaptureFunction", { ...captureFunction, ...bound });
+    this.api = new ArchiveApi(this, "Api", { ...api, handler: this.apiFunction });
+
+    new CfnOutput(this, "ApiUrl", { value: this.api.api.url, description: "Base URL of the HTTP API" });
+    new CfnOutput(this, "ApiKeyId", {
+      value: this.api.apiKey.keyId,
+      description: "Read the key with: aws apigateway get-api-key --include-value --api-key <ApiKeyId>",
+    });
+  }
+}

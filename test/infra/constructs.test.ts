@@ -1,0 +1,234 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { Duration, RemovalPolicy, type Stack } from "aws-cdk-lib";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
+import { Key } from "aws-cdk-lib/aws-kms";
+import { ApiFunction } from "../../infra/constructs/api-function.ts";
+import { ArchiveApi } from "../../infra/constructs/archive-api.ts";
+import { ArchiveBucket } from "../../infra/constructs/archive-bucket.ts";
+import { ArchiveTable } from "../../infra/constructs/archive-table.ts";
+import { CaptureFunction } from "../../infra/constructs/capture-function.ts";
+import { CaptureQueue, type CaptureQueueProps } from "../../infra/constructs/capture-queue.ts";
+import { PalimpsestFunction } from "../../infra/constructs/palimpsest-function.ts";
+import { readAppOptions } from "../../infra/palimpsest-app.ts";
+import { allowedActions, newApp, newStack } from "./synth.ts";
+
+/** The stateful constructs in one stack, to hang functions on. */
+function storageIn(stack: Stack, queue: CaptureQueueProps = {}) {
+  return {
+    table: new ArchiveTable(stack, "Table"),
+    bucket: new ArchiveBucket(stack, "Bucket"),
+    queue: new CaptureQueue(stack, "Queue", queue),
+    bundling: false,
+  };
+}
+
+describe("impossible prop combinations throw at synth", () => {
+  test("a bucket without versioning cannot expire noncurrent versions", () => {
+    assert.throws(
+      () =>
+        new ArchiveBucket(newStack(), "B", {
+          versioned: false,
+          noncurrentVersionExpiration: Duration.days(1),
+        }),
+      /needs versioned/,
+    );
+  });
+
+  test("a deletion-protected table cannot be destroyed with its stack", () => {
+    assert.throws(
+      () => new ArchiveTable(newStack(), "T", { removalPolicy: RemovalPolicy.DESTROY }),
+      /contradicts deletionProtection/,
+    );
+    assert.doesNotThrow(
+      () =>
+        new ArchiveTable(newStack(), "T", {
+          removalPolicy: RemovalPolicy.DESTROY,
+          deletionProtection: false,
+        }),
+    );
+  });
+
+  test("the queue's visibility timeout cannot be shorter than its consumer's timeout", () => {
+    assert.throws(
+      () =>
+        new CaptureQueue(newStack(), "Q", {
+          consumerTimeout: Duration.minutes(3),
+          visibilityTimeout: Duration.minutes(2),
+        }),
+      /shorter than the consumer timeout/,
+    );
+  });
+
+  test("a visibility timeout below 6 × the consumer timeout only warns", () => {
+    const stack = newStack();
+    new CaptureQueue(stack, "Q", {
+      consumerTimeout: Duration.minutes(3),
+      visibilityTimeout: Duration.minutes(5),
+    });
+    Annotations.fromStack(stack).hasWarning("/Test/Q", Match.stringLikeRegexp("6 × the consumer timeout"));
+  });
+
+  test("the dead-letter queue cannot expire messages before the source queue does", () => {
+    assert.throws(
+      () =>
+        new CaptureQueue(newStack(), "Q", {
+          retentionPeriod: Duration.days(4),
+          deadLetterRetentionPeriod: Duration.days(1),
+        }),
+      /expire on arrival/,
+    );
+  });
+
+  test("maxReceiveCount must be a positive integer", () => {
+    for (const maxReceiveCount of [0, 1.5]) {
+      assert.throws(() => new CaptureQueue(newStack(), "Q", { maxReceiveCount }), /maxReceiveCount/);
+    }
+  });
+
+  test("a capture function that outlives the queue's visibility timeout cannot consume it", () => {
+    const stack = newStack();
+    const storage = storageIn(stack, {
+      consumerTimeout: Duration.minutes(1),
+      visibilityTimeout: Duration.minutes(2),
+    });
+    assert.throws(() => new CaptureFunction(stack, "Capture", storage), /exceeds the visibility timeout/);
+  });
+
+  test("the capture queue drives at least 2 concurrent workers", () => {
+    const stack = newStack();
+    assert.throws(
+      () => new CaptureFunction(stack, "Capture", { ...storageIn(stack), maxConcurrency: 1 }),
+      /maxConcurrency/,
+    );
+  });
+
+  test("the page budget must fit inside the capture function's timeout", () => {
+    const stack = newStack();
+    assert.throws(
+      () =>
+        new CaptureFunction(stack, "Capture", {
+          ...storageIn(stack),
+          navigationTimeout: Duration.minutes(2),
+          idleTimeout: Duration.minutes(1),
+        }),
+      /shorter than the function timeout/,
+    );
+  });
+
+  test("the API function must answer within API Gateway's 29 s", () => {
+    const stack = newStack();
+    assert.throws(
+      () => new ApiFunction(stack, "Api", { ...storageIn(stack), timeout: Duration.seconds(30) }),
+      /integration timeout/,
+    );
+  });
+
+  test("settings the handlers would reject at cold start are rejected at synth", () => {
+    const stack = newStack();
+    const storage = storageIn(stack);
+    assert.throws(
+      () => new ApiFunction(stack, "A", { ...storage, presignedUrlTtl: Duration.days(8) }),
+      /ApiFunction: .*PRESIGNED_URL_TTL_SECONDS/,
+    );
+    // Fractional seconds cannot be expressed in the env var at all.
+    assert.throws(() => new ApiFunction(stack, "B", { ...storage, presignedUrlTtl: Duration.millis(1500) }));
+    assert.throws(
+      () => new CaptureFunction(stack, "C", { ...storage, screenshotMaxHeightPx: 10 }),
+      /CaptureFunction: .*SCREENSHOT_MAX_HEIGHT_PX/,
+    );
+  });
+
+  test("the worker's attempt budget is the queue's receive count, so both must fit the worker", () => {
+    const stack = newStack();
+    const storage = storageIn(stack, { maxReceiveCount: 50 });
+    assert.throws(() => new CaptureFunction(stack, "C", storage), /CAPTURE_MAX_ATTEMPTS/);
+  });
+
+  test("env vars owned by a bind method cannot be set by hand", () => {
+    assert.throws(
+      () =>
+        new PalimpsestFunction(newStack(), "F", {
+          entry: "functions/api/handler.ts",
+          bundling: false,
+          environment: { TABLE_NAME: "sneaky" },
+        }),
+      /set by a bind method/,
+    );
+  });
+
+  test("a per-key throttle above the stage throttle could never be reached", () => {
+    const stack = newStack();
+    const handler = new ApiFunction(stack, "Fn", storageIn(stack));
+    assert.throws(
+      () =>
+        new ArchiveApi(stack, "Api", {
+          handler,
+          stageThrottle: { rateLimit: 5, burstLimit: 10 },
+          usagePlanThrottle: { rateLimit: 10, burstLimit: 10 },
+        }),
+      /could never be reached/,
+    );
+  });
+
+  test("CORS origins: none means omit the prop, and * stands alone", () => {
+    const stack = newStack();
+    const handler = new ApiFunction(stack, "Fn", storageIn(stack));
+    assert.throws(() => new ArchiveApi(stack, "A", { handler, corsAllowOrigins: [] }), /omit it/);
+    assert.throws(
+      () => new ArchiveApi(stack, "B", { handler, corsAllowOrigins: ["*", "https://example.org"] }),
+      /stand alone/,
+    );
+  });
+
+  test("app context: stage and bundling are validated", () => {
+    assert.throws(() => readAppOptions(newApp({ context: { bundling: "maybe" } })), /bundling/);
+    assert.throws(() => readAppOptions(newApp({ context: { stage: "Prod_1" } })), /stage/);
+    assert.deepEqual(readAppOptions(newApp({ context: { bundling: "false", stage: "dev" } })), {
+      stage: "dev",
+      bundling: false,
+    });
+    assert.deepEqual(readAppOptions(newApp()), {});
+  });
+});
+
+describe("optional features", () => {
+  test("CORS adds key-less preflight and CORS headers on gateway errors", () => {
+    const stack = newStack();
+    const handler = new ApiFunction(stack, "Fn", storageIn(stack));
+    new ArchiveApi(stack, "Api", { handler, corsAllowOrigins: ["https://watchdog.example"] });
+    const template = Template.fromStack(stack);
+    const preflights = Object.values(
+      template.findResources("AWS::ApiGateway::Method", { Properties: { HttpMethod: "OPTIONS" } }),
+    );
+    assert.equal(preflights.length, 2, "root and proxy");
+    for (const preflight of preflights) assert.equal(preflight.Properties.ApiKeyRequired, false);
+    template.hasResourceProperties("AWS::ApiGateway::GatewayResponse", {
+      ResponseType: "INVALID_API_KEY",
+      ResponseParameters: {
+        "gatewayresponse.header.Access-Control-Allow-Origin": "'https://watchdog.example'",
+      },
+    });
+  });
+
+  test("a KMS-encrypted bucket grants the key to presigners and writers", () => {
+    const stack = newStack();
+    const storage = {
+      ...storageIn(stack),
+      bucket: new ArchiveBucket(stack, "KmsBucket", { encryptionKey: new Key(stack, "Key") }),
+    };
+    const api = new ApiFunction(stack, "Api", storage);
+    const capture = new CaptureFunction(stack, "Capture", storage);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties("AWS::S3::Bucket", {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: "aws:kms" }) }),
+        ],
+      },
+    });
+    assert.ok(allowedActions(template, api).has("kms:Decrypt"));
+    assert.ok(!allowedActions(template, api).has("kms:Encrypt"));
+    assert.ok(allowedActions(template, capture).has("kms:GenerateDataKey*"));
+  });
+});

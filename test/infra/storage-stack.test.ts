@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+import { Match, type Template } from "aws-cdk-lib/assertions";
+import { TABLE_INDEXES, TABLE_KEY } from "../../shared/adapters/table-schema.ts";
+import { logicalIdOf, synthPalimpsest } from "./synth.ts";
+
+describe("storage stack", () => {
+  let storage: Template;
+  let service: Template;
+  let synth: ReturnType<typeof synthPalimpsest>;
+
+  before(() => {
+    synth = synthPalimpsest();
+    storage = synth.storageTemplate;
+    service = synth.serviceTemplate;
+  });
+
+  test("is termination-protected", () => {
+    assert.equal(synth.storage.terminationProtection, true);
+  });
+
+  describe("archive bucket", () => {
+    test("blocks all public access, disables ACLs, is encrypted and versioned, and is retained", () => {
+      storage.hasResource("AWS::S3::Bucket", {
+        DeletionPolicy: "Retain",
+        UpdateReplacePolicy: "Retain",
+        Properties: Match.objectLike({
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
+          OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+          BucketEncryption: {
+            ServerSideEncryptionConfiguration: [
+              { ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } },
+            ],
+          },
+          VersioningConfiguration: { Status: "Enabled" },
+        }),
+      });
+    });
+
+    test("expires noncurrent versions and aborts stale multipart uploads", () => {
+      // One assertion per rule: arrayWith is order-sensitive, and rule order means nothing.
+      for (const rule of [
+        { NoncurrentVersionExpiration: { NoncurrentDays: 30 } },
+        { AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } },
+      ]) {
+        storage.hasResourceProperties("AWS::S3::Bucket", {
+          LifecycleConfiguration: {
+            Rules: Match.arrayWith([Match.objectLike({ Status: "Enabled", ...rule })]),
+          },
+        });
+      }
+    });
+
+    test("its policy denies every request not made over TLS (1.2+)", () => {
+      storage.hasResourceProperties("AWS::S3::BucketPolicy", {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: "Deny",
+              Action: "s3:*",
+              Principal: { AWS: "*" },
+              Condition: { Bool: { "aws:SecureTransport": "false" } },
+            }),
+            Match.objectLike({
+              Effect: "Deny",
+              Action: "s3:*",
+              Condition: { NumericLessThan: { "s3:TlsVersion": 1.2 } },
+            }),
+          ]),
+        },
+      });
+    });
+  });
+
+  describe("archive table", () => {
+    test("is on-demand, point-in-time recoverable, deletion-protected and retained", () => {
+      storage.hasResource("AWS::DynamoDB::Table", {
+        DeletionPolicy: "Retain",
+        Properties: Match.objectLike({
+          BillingMode: "PAY_PER_REQUEST",
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          DeletionProtectionEnabled: true,
+        }),
+      });
+    });
+
+    test("has the keys and indexes of shared/adapters/table-schema.ts", () => {
+      const tables = Object.values(storage.findResources("AWS::DynamoDB::Table"));
+      assert.equal(tables.length, 1, "one table");
+      const props = tables[0]?.Properties as {
+        KeySchema: unknown;
+        AttributeDefinitions: Array<{ AttributeName: string; AttributeType: string }>;
+        GlobalSecondaryIndexes: Array<{ IndexName: string; KeySchema: unknown; Projection: unknown }>;
+      };
+      assert.deepEqual(props.KeySchema, [
+        { AttributeName: TABLE_KEY.partitionKey, KeyType: "HASH" },
+        { AttributeName: TABLE_KEY.sortKey, KeyType: "RANGE" },
+      ]);
+      const byName = new Map(props.GlobalSecondaryIndexes.map((gsi) => [gsi.IndexName, gsi]));
+      assert.deepEqual([...byName.keys()].sort(), TABLE_INDEXES.map((i) => i.indexName).sort());
+      for (const index of TABLE_INDEXES) {
+        assert.deepEqual(byName.get(index.indexName)?.KeySchema, [
+          { AttributeName: index.partitionKey, KeyType: "HASH" },
+          { AttributeName: index.sortKey, KeyType: "RANGE" },
+        ]);
+        assert.deepEqual(byName.get(index.indexName)?.Projection, { ProjectionType: "ALL" });
+      }
+      const keyNames = [
+        TABLE_KEY.partitionKey,
+        TABLE_KEY.sortKey,
+        ...TABLE_INDEXES.flatMap((i) => [i.partitionKey, i.sortKey]),
+      ];
+      assert.deepEqual(props.AttributeDefinitions.map((a) => a.AttributeName).sort(), [...keyNames].sort());
+      assert.ok(
+        props.AttributeDefinitions.every((a) => a.AttributeType === "S"),
+        "string keys",
+      );
+    });
+  });
+
+  describe("capture queue", () => {
+    const queueLogicalId = () => {
+      const queues = storage.findResources("AWS::SQS::Queue", {
+        Properties: { RedrivePolicy: Match.anyValue() },
+      });
+      const ids = Object.keys(queues);
+      assert.equal(ids.length, 1, "exactly one queue redrives");
+      return ids[0] as string;
+    };
+
+    test("redrives to the dead-letter queue after 3 receives", () => {
+      const dlq = storage.findResources("AWS::SQS::Queue", { Properties: { RedrivePolicy: Match.absent() } });
+      const [dlqId] = Object.keys(dlq);
+      assert.ok(dlqId);
+      storage.hasResourceProperties("AWS::SQS::Queue", {
+        RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": [dlqId, "Arn"] }, maxReceiveCount: 3 },
+      });
+      // The DLQ outlives the source queue's retention, or dead-lettered messages would expire at once.
+      const queue = storage.findResources("AWS::SQS::Queue")[queueLogicalId()]?.Properties;
+      const dlqProps = dlq[dlqId]?.Properties;
+      assert.ok(dlqProps.MessageRetentionPeriod >= queue?.MessageRetentionPeriod);
+    });
+
+    test("both queues use SQS-managed encryption and deny non-TLS requests", () => {
+      const queues = storage.findResources("AWS::SQS::Queue");
+      assert.equal(Object.keys(queues).length, 2);
+      for (const [id, queue] of Object.entries(queues)) {
+        assert.equal(queue.Properties.SqsManagedSseEnabled, true, `${id} encrypted`);
+        storage.hasResourceProperties("AWS::SQS::QueuePolicy", {
+          Queues: [{ Ref: id }],
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+            ]),
+          },
+        });
+      }
+    });
+
+    test("hides a message for at least 6 × the capture function's timeout", () => {
+      const capture =
+        service.findResources("AWS::Lambda::Function")[logicalIdOf(synth.service.captureFunction)];
+      const timeout = capture?.Properties.Timeout as number;
+      const visibility = storage.findResources("AWS::SQS::Queue")[queueLogicalId()]?.Properties
+        .VisibilityTimeout as number;
+      assert.ok(timeout > 0);
+      assert.ok(visibility >= 6 * timeout, `visibility ${visibility} s vs timeout ${timeout} s`);
+    });
+  });
+});
