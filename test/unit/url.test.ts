@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isPublicAddress } from "../../shared/domain/ip-address.ts";
-import { checkSubmittedUrl, normaliseUrl, parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
+import {
+  checkSubmittedUrl,
+  normaliseUrl,
+  parseAllowedPrivateHosts,
+  type UrlGuardOptions,
+} from "../../shared/domain/url.ts";
 import { InvalidUrlError } from "../../shared/errors.ts";
 
 describe("normaliseUrl", () => {
@@ -32,7 +37,7 @@ describe("normaliseUrl", () => {
 
 describe("checkSubmittedUrl", () => {
   const publicResolver = async () => ["93.184.215.14"];
-  const options = { resolveHost: publicResolver, allowedPrivateHosts: new Set<string>() };
+  const options: UrlGuardOptions = { resolveHost: publicResolver, allowedPrivateHosts: new Set<string>() };
 
   async function codeOf(input: unknown, opts = options): Promise<string> {
     try {

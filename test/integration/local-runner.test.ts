@@ -1,0 +1,221 @@
+/**
+ * The whole capture path as a user drives it: the local runner (real API and capture handlers,
+ * embedded S3 and DynamoDB, the file queue) archiving pages of a fixture site with a real Chromium.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { type LocalRunner, startLocalRunner } from "../../local/runner.ts";
+import { createLogger } from "../../shared/logger.ts";
+import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
+
+let site: FixtureSite;
+let runner: LocalRunner;
+let dataDir: string;
+
+const quietLogger = createLogger({}, "silent");
+
+async function startRunner(): Promise<LocalRunner> {
+  return startLocalRunner({
+    dataDir,
+    port: 0,
+    logger: quietLogger,
+    env: {
+      ALLOW_PRIVATE_HOSTS: new URL(site.origin).host,
+      CAPTURE_NAVIGATION_TIMEOUT_MS: "5000",
+      CAPTURE_IDLE_TIMEOUT_MS: "2000",
+      LOG_LEVEL: "silent",
+    },
+  });
+}
+
+before(async () => {
+  process.env.LOG_LEVEL = "silent";
+  site = await startFixtureSite();
+  dataDir = await mkdtemp(join(tmpdir(), "palimpsest-runner-"));
+  runner = await startRunner();
+});
+
+after(async () => {
+  await runner?.close();
+  await site?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function api(method: string, path: string, body?: unknown) {
+  const response = await fetch(`${runner.url}${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: (await response.json()) as Record<string, any>,
+  };
+}
+
+/** Submits a URL and polls until the capture ends, as a client would. */
+async function captureUntilDone(url: string, timeoutMs = 60_000): Promise<Record<string, any>> {
+  const submitted = await api("POST", "/v1/captures", { url });
+  assert.equal(submitted.status, 202, JSON.stringify(submitted.json));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const { json } = await api("GET", `/v1/captures/${submitted.json.captureId}`);
+    if (json.status === "succeeded" || json.status === "failed") return json;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`capture of ${url} did not finish within ${timeoutMs} ms`);
+}
+
+async function download(link: { url: string; sha256: string; bytes: number; contentType: string }) {
+  const response = await fetch(link.url);
+  assert.equal(response.status, 200);
+  const body = Buffer.from(await response.arrayBuffer());
+  assert.equal(body.length, link.bytes);
+  assert.equal(createHash("sha256").update(body).digest("hex"), link.sha256, "the digest proves the bytes");
+  assert.equal(response.headers.get("content-type"), link.contentType);
+  return { body, response };
+}
+
+describe("local runner: archiving pages end to end", () => {
+  it("archives a static article with every artifact behind a working link", async () => {
+    const capture = await captureUntilDone(site.url("/static-article.html"));
+    assert.equal(capture.status, "succeeded", JSON.stringify(capture.error));
+    assert.equal(capture.changed, false, "a first version is not a change");
+    assert.match(capture.versionId, /^ver_/);
+    assert.deepEqual(Object.keys(capture.artifacts).sort(), [
+      "article",
+      "raw",
+      "screenshot",
+      "snapshot",
+      "text",
+    ]);
+
+    const snapshot = await download(capture.artifacts.snapshot);
+    const html = snapshot.body.toString("utf8");
+    assert.doesNotMatch(html, /<script/i);
+    assert.doesNotMatch(html, /\son(click|mouseover)=/i);
+    assert.match(html, /data:image\/png;base64,/);
+    assert.match(
+      snapshot.response.headers.get("content-disposition") ?? "",
+      /^inline; filename="snapshot.html"/,
+    );
+
+    const raw = await download(capture.artifacts.raw);
+    assert.match(raw.response.headers.get("content-disposition") ?? "", /^attachment;/);
+    assert.match(
+      raw.body.toString("utf8"),
+      /<script>window.fixtureInlineScriptRan = true;<\/script>/,
+      "raw is as served",
+    );
+
+    const screenshot = await download(capture.artifacts.screenshot);
+    assert.equal(screenshot.body.subarray(0, 3).toString("hex"), "ffd8ff", "a JPEG");
+
+    const article = JSON.parse((await download(capture.artifacts.article)).body.toString("utf8"));
+    assert.match(article.title, /Harbour council approves new sea wall/);
+    assert.equal(article.publishedTime, "2026-03-02T08:15:00.000Z");
+    assert.equal(article.modifiedTime, "2026-03-02T09:40:00.000Z");
+    assert.equal(article.lang, "en");
+    assert.match(article.text, /seven to two/);
+    assert.match(article.text, /Construction is due to begin in the autumn/);
+    const text = (await download(capture.artifacts.text)).body.toString("utf8");
+    assert.equal(text, article.text);
+
+    const url = await api("GET", `/v1/urls/${capture.urlId}`);
+    assert.equal(url.json.captureCount, 1);
+    assert.equal(url.json.versionCount, 1);
+    assert.equal(url.json.versions[0].versionId, capture.versionId);
+    assert.match(url.json.title, /Harbour council/);
+  });
+
+  it("archives a script-rendered article and one whose content loads on scroll", async () => {
+    const scripted = await captureUntilDone(site.url("/script-article.html"));
+    assert.equal(scripted.status, "succeeded", JSON.stringify(scripted.error));
+    const scriptedText = (await download(scripted.artifacts.text)).body.toString("utf8");
+    const scriptedSnapshot = (await download(scripted.artifacts.snapshot)).body.toString("utf8");
+    assert.ok(scriptedText.length > 100, "the rendered text was extracted");
+    assert.ok(scriptedSnapshot.includes(scriptedText.split("\n\n").at(-1)?.slice(0, 40) ?? "∅"));
+
+    const lazy = await captureUntilDone(site.url("/lazy-article.html"));
+    assert.equal(lazy.status, "succeeded", JSON.stringify(lazy.error));
+    const lazySnapshot = (await download(lazy.artifacts.snapshot)).body.toString("utf8");
+    assert.match(lazySnapshot, /data-lazy-loaded|lazy-paragraph|data:image\/png/);
+  });
+
+  it("records an unchanged recapture without a new version, and an edit as a new version", async () => {
+    site.setPage(
+      "/story",
+      pageWith("Mayor opens bridge", [
+        "The mayor opened the bridge on Tuesday.",
+        "Traffic will flow from Friday.",
+      ]),
+    );
+    const first = await captureUntilDone(site.url("/story"));
+    assert.equal(first.status, "succeeded", JSON.stringify(first.error));
+
+    // Only typography and whitespace differ: not an edit.
+    site.setPage(
+      "/story",
+      pageWith("Mayor opens bridge", [
+        "The mayor  opened the bridge on Tuesday.",
+        "Traffic will flow from Friday.",
+      ]),
+    );
+    const same = await captureUntilDone(site.url("/story"));
+    assert.equal(same.status, "succeeded");
+    assert.equal(same.versionId, first.versionId);
+    assert.equal(same.changed, false);
+
+    site.setPage(
+      "/story",
+      pageWith("Mayor opens bridge", [
+        "The mayor opened the bridge on Wednesday.",
+        "Traffic will flow from Friday.",
+      ]),
+    );
+    const edited = await captureUntilDone(site.url("/story"));
+    assert.equal(edited.changed, true);
+    assert.notEqual(edited.versionId, first.versionId);
+
+    const url = await api("GET", `/v1/urls/${first.urlId}`);
+    assert.equal(url.json.captureCount, 3);
+    assert.equal(url.json.versionCount, 2);
+    assert.deepEqual(
+      url.json.versions.map((v: { versionId: string }) => v.versionId),
+      [first.versionId, edited.versionId],
+    );
+    const captures = await api("GET", `/v1/urls/${first.urlId}/captures`);
+    assert.deepEqual(
+      captures.json.items.map((c: { captureId: string }) => c.captureId),
+      [edited.captureId, same.captureId, first.captureId],
+    );
+  });
+
+  it("ends a capture of a failing page as failed with a reason", async () => {
+    const missing = await captureUntilDone(site.url("/not-found"));
+    assert.equal(missing.status, "failed");
+    assert.equal(missing.error.code, "http_error");
+    assert.match(missing.error.message, /404/);
+  });
+
+  it("keeps every archive across a restart on the same DATA_DIR", async () => {
+    const capture = await captureUntilDone(site.url("/static-article.html"));
+    await runner.close();
+    runner = await startRunner();
+    const again = await api("GET", `/v1/captures/${capture.captureId}`);
+    assert.equal(again.json.status, "succeeded");
+    await download(again.json.artifacts.snapshot);
+    const url = await api("GET", `/v1/urls/${capture.urlId}`);
+    assert.ok(url.json.captureCount >= 2);
+  });
+});
+
+function pageWith(title: string, paragraphs: string[]): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head>
+<body><article><h1>${title}</h1>${paragraphs.map((p) => `<p>${p} ${"Context sentence for length. ".repeat(6)}</p>`).join("")}</article></body></html>`;
+}
