@@ -1,0 +1,229 @@
+/**
+ * Extraction benchmark: our extractor and Readability.js (on linkedom) over the WCXB article
+ * pages, in one run, page by page, so both see the same machine conditions. Word-level
+ * precision/recall/F1 per page (the corpus's metric) averaged over pages, plus time per page
+ * (parse included). Run directly (`node bench/extraction.ts`) or through bench/run.ts.
+ */
+
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { gunzipSync } from "node:zlib";
+import { Readability } from "@mozilla/readability";
+import { parseHTML } from "linkedom";
+import { extractArticle } from "../shared/domain/extract/index.ts";
+import { scoreWords } from "../shared/domain/extract/tokens.ts";
+
+export interface BenchReport {
+  markdown: string;
+  figures: Record<string, number>;
+}
+
+/** Figures for one extractor over the corpus. */
+export interface ExtractorFigures {
+  f1: number;
+  precision: number;
+  recall: number;
+  medianMs: number;
+  p95Ms: number;
+  nullPages: number;
+  /** Pages whose extracted title equals the ground-truth title (case and punctuation aside). */
+  titleMatches: number;
+}
+
+export interface ExtractionFigures {
+  corpus: string;
+  pages: number;
+  /** Pages left out because their ground truth has no text to score against. */
+  skipped: number;
+  ours: ExtractorFigures;
+  readability: ExtractorFigures;
+}
+
+export interface CorpusPage {
+  id: string;
+  url: string;
+  html: string;
+  title: string | null;
+  mainContent: string;
+}
+
+/** The corpus shared between engineers; override with CORPUS_DIR. */
+export function corpusDir(): string {
+  return process.env.CORPUS_DIR ?? resolve(import.meta.dirname, "../../shared/corpus/wcxb-dev-articles");
+}
+
+/** Page ids in order; empty when the corpus is absent. */
+export function listCorpusIds(dir = corpusDir()): string[] {
+  const htmlDir = join(dir, "html");
+  if (!existsSync(htmlDir) || !existsSync(join(dir, "ground-truth"))) return [];
+  return readdirSync(htmlDir)
+    .filter((f) => f.endsWith(".html.gz"))
+    .map((f) => f.slice(0, -".html.gz".length))
+    .sort();
+}
+
+export function readCorpusPage(id: string, dir = corpusDir()): CorpusPage {
+  const html = gunzipSync(readFileSync(join(dir, "html", `${id}.html.gz`))).toString("utf8");
+  const record = JSON.parse(readFileSync(join(dir, "ground-truth", `${id}.json`), "utf8")) as {
+    url?: string;
+    ground_truth?: { title?: string | null; main_content?: string | null };
+  };
+  return {
+    id,
+    url: record.url ?? "",
+    html,
+    title: record.ground_truth?.title ?? null,
+    mainContent: record.ground_truth?.main_content ?? "",
+  };
+}
+
+interface Extracted {
+  text: string | null;
+  title: string | null;
+}
+
+type Extractor = (html: string) => Extracted;
+
+const EXTRACTORS: ReadonlyArray<{ key: "ours" | "readability"; run: Extractor }> = [
+  {
+    key: "ours",
+    run: (html) => {
+      const article = extractArticle(html);
+      return { text: article?.text ?? null, title: article?.title ?? null };
+    },
+  },
+  {
+    key: "readability",
+    run: (html) => {
+      const result = new Readability(parseHTML(html).document).parse();
+      return { text: result?.textContent ?? null, title: result?.title ?? null };
+    },
+  },
+];
+
+class Tally {
+  f1 = 0;
+  precision = 0;
+  recall = 0;
+  nullPages = 0;
+  titleMatches = 0;
+  readonly times: number[] = [];
+
+  figures(pages: number): ExtractorFigures {
+    return {
+      f1: this.f1 / pages,
+      precision: this.precision / pages,
+      recall: this.recall / pages,
+      medianMs: quantile(this.times, 0.5),
+      p95Ms: quantile(this.times, 0.95),
+      nullPages: this.nullPages,
+      titleMatches: this.titleMatches,
+    };
+  }
+}
+
+const WARM_UP_PAGES = 10;
+
+/** Runs both extractors over the corpus; null (with a message) when the corpus is absent. */
+export function measureExtraction(
+  options: { dir?: string; limit?: number; log?: (line: string) => void } = {},
+): ExtractionFigures | null {
+  const dir = options.dir ?? corpusDir();
+  const log = options.log ?? ((line: string) => console.log(line));
+  let ids = listCorpusIds(dir);
+  if (ids.length === 0) {
+    log(`extraction: corpus not found at ${dir} (set CORPUS_DIR); skipping.`);
+    return null;
+  }
+  if (options.limit !== undefined) ids = ids.slice(0, options.limit);
+
+  // Let both extractors' code get optimised before anything is timed.
+  for (const id of ids.slice(0, WARM_UP_PAGES)) {
+    const { html } = readCorpusPage(id, dir);
+    for (const extractor of EXTRACTORS) extractor.run(html);
+  }
+
+  const tallies = { ours: new Tally(), readability: new Tally() };
+  let pages = 0;
+  let skipped = 0;
+  for (const id of ids) {
+    const page = readCorpusPage(id, dir);
+    if (scoreWords("", page.mainContent).referenceTokens === 0) {
+      skipped++;
+      continue;
+    }
+    pages++;
+    for (const extractor of EXTRACTORS) {
+      const tally = tallies[extractor.key];
+      const started = performance.now();
+      let result: Extracted;
+      try {
+        result = extractor.run(page.html);
+      } catch {
+        result = { text: null, title: null };
+      }
+      tally.times.push(performance.now() - started);
+      if (result.text === null) tally.nullPages++;
+      const score = scoreWords(result.text ?? "", page.mainContent);
+      tally.f1 += score.f1;
+      tally.precision += score.precision;
+      tally.recall += score.recall;
+      if (page.title !== null && sameTitle(result.title, page.title)) tally.titleMatches++;
+    }
+  }
+  return {
+    corpus: dir,
+    pages,
+    skipped,
+    ours: tallies.ours.figures(pages),
+    readability: tallies.readability.figures(pages),
+  };
+}
+
+function sameTitle(a: string | null, b: string): boolean {
+  const norm = (s: string): string =>
+    s
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}]+/gu, " ")
+      .trim();
+  return a !== null && norm(a) === norm(b);
+}
+
+function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0;
+}
+
+/** The extraction section of BENCHMARKS.md; null when the corpus is absent. */
+export async function runExtractionBench(options: { limit?: number } = {}): Promise<BenchReport | null> {
+  const figures = measureExtraction(options);
+  if (figures === null) return null;
+  const row = (name: string, f: ExtractorFigures): string =>
+    `| ${name} | ${f.f1.toFixed(4)} | ${f.precision.toFixed(4)} | ${f.recall.toFixed(4)} | ${f.medianMs.toFixed(1)} | ${f.p95Ms.toFixed(1)} | ${f.nullPages} | ${f.titleMatches}/${figures.pages} |`;
+  const markdown = [
+    "## Extraction",
+    "",
+    `WCXB dev split, article pages: ${figures.pages} pages scored (${figures.skipped} without ground-truth text left out).`,
+    "Metric: lower-cased `[\\p{L}\\p{N}_]+` tokens (Python's Unicode `\\w`), bag-of-words overlap with `main_content`,",
+    "precision/recall/F1 per page, averaged over pages (a page with no output scores 0).",
+    "Time per page includes parsing; both extractors run on the same page one after the other.",
+    "",
+    "| extractor | mean F1 | precision | recall | median ms | p95 ms | null pages | title = truth |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    row("palimpsest `extractArticle`", figures.ours),
+    row("Readability.js 0.6 on linkedom", figures.readability),
+  ].join("\n");
+  const flat: Record<string, number> = { pages: figures.pages };
+  for (const key of ["ours", "readability"] as const) {
+    for (const [name, value] of Object.entries(figures[key])) flat[`${key}_${name}`] = value;
+  }
+  return { markdown, figures: flat };
+}
+
+if (import.meta.main) {
+  const limit = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
+  const report = await runExtractionBench({ limit });
+  if (report !== null) console.log(report.markdown);
+}
