@@ -4,9 +4,10 @@
  * `Command` (cli/commands.ts) registered in COMMANDS; `capture`, `status` and `diff` join here.
  */
 import { type Command, type CommandIo, UsageError } from "./commands.ts";
+import { diffCommand } from "./diff-command.ts";
 import { extractCommand } from "./extract-command.ts";
 
-export const COMMANDS: readonly Command[] = [extractCommand];
+export const COMMANDS: readonly Command[] = [extractCommand, diffCommand];
 
 function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

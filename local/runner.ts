@@ -14,7 +14,8 @@ import { createDocumentClient, createS3Client } from "../shared/adapters/aws-cli
 import { createChromiumPageCapturer } from "../shared/adapters/chromium-page-capturer.ts";
 import { createDynamoArchiveRepository } from "../shared/adapters/dynamo-archive-repository.ts";
 import { createS3BlobStore } from "../shared/adapters/s3-blob-store.ts";
-import { loadApiConfig, loadCaptureConfig } from "../shared/config.ts";
+import { createWebhookPublisher } from "../shared/adapters/webhook-publisher.ts";
+import { loadApiConfig, loadCaptureConfig, loadPublishConfig } from "../shared/config.ts";
 import { extractArticle } from "../shared/domain/extract/index.ts";
 import { failDeadLetteredCapture } from "../shared/domain/process-capture.ts";
 import { parseAllowedPrivateHosts } from "../shared/domain/url.ts";
@@ -123,6 +124,8 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   const blobs = createS3BlobStore({ client: createS3Client(storage), bucketName: BUCKET_NAME });
   const apiConfig = loadApiConfig(env);
   const captureConfig = loadCaptureConfig(env);
+  // EventBridge is AWS-only; locally, subscribers use the signed webhook.
+  const { webhook } = loadPublishConfig(env);
   const maxReceiveCount = options.maxReceiveCount ?? 3;
 
   const queue = await FileQueue.open({
@@ -156,6 +159,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     captureOptions: captureConfig,
     // The queue's receive limit is the real bound; the domain gives up on the last receive.
     maxAttempts: Math.min(captureConfig.maxAttempts, maxReceiveCount),
+    ...(webhook ? { publisher: createWebhookPublisher({ ...webhook, logger: log }) } : {}),
     logger: log,
   });
 

@@ -70,6 +70,31 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   };
 }
 
+export interface PublishConfig {
+  eventBusName: string | undefined;
+  webhook: { url: string; secret: string } | undefined;
+}
+
+/** Where flagged edits go. A webhook without a secret is refused: receivers could not verify it. */
+export function loadPublishConfig(env: Env = process.env): PublishConfig {
+  const url = optionalString(env, ENV.webhookUrl);
+  const secret = optionalString(env, ENV.webhookSecret);
+  if (url !== undefined) {
+    try {
+      const parsed = new URL(url);
+      if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new Error("scheme");
+    } catch {
+      throw new ConfigError(`${ENV.webhookUrl} must be an http(s) URL, not "${url}".`);
+    }
+    if (secret === undefined)
+      throw new ConfigError(`${ENV.webhookSecret} must be set when ${ENV.webhookUrl} is.`);
+  }
+  return {
+    eventBusName: optionalString(env, ENV.eventBusName),
+    webhook: url !== undefined && secret !== undefined ? { url, secret } : undefined,
+  };
+}
+
 export interface CaptureConfig {
   chromiumPath: string | undefined;
   navigationTimeoutMs: number;

@@ -16,5 +16,8 @@ export const ENV = {
   s3Endpoint: "S3_ENDPOINT",
   dynamodbEndpoint: "DYNAMODB_ENDPOINT",
   captureMaxAttempts: "CAPTURE_MAX_ATTEMPTS",
+  eventBusName: "EVENT_BUS_NAME",
+  webhookUrl: "WEBHOOK_URL",
+  webhookSecret: "WEBHOOK_SECRET",
   logLevel: "LOG_LEVEL",
 } as const;

@@ -2,11 +2,20 @@
  * Ports: what the domain needs from the outside world. `shared/adapters/` implements them for
  * S3, DynamoDB, SQS and Chromium; the local runner and the Lambdas wire the same adapters.
  */
-import type { ArtifactRef, CaptureRecord, UrlRecord, VersionRecord } from "./domain/model.ts";
+import type {
+  ArtifactRef,
+  CaptureRecord,
+  Edit,
+  EditEntry,
+  UrlRecord,
+  VersionRecord,
+} from "./domain/model.ts";
 
 export interface BlobStore {
   /** Stores bytes under a content-addressed key; identical bytes are stored once. */
   putBlob(body: Uint8Array, meta: { contentType: string; fileName: string }): Promise<ArtifactRef>;
+  /** Reads a stored blob back (previous versions' articles, for diffing). */
+  getBlob(ref: ArtifactRef): Promise<Uint8Array>;
   /** A short-lived GET link that serves the blob with its content type and file name. */
   presignGet(
     ref: ArtifactRef,
@@ -36,6 +45,8 @@ export interface ArchiveRepository {
    * Returns false when another writer moved the pointer first.
    */
   commitVersion(version: VersionRecord, expectedLatestVersionId: string | undefined): Promise<boolean>;
+  /** Flagged edits across the archive, newest first. */
+  listEdits(options: { limit: number; cursor?: string }): Promise<Page<EditEntry>>;
   /** Updates the URL's counters after a capture succeeded; once per capture, however often called. */
   recordCaptureOnUrl(urlId: string, update: { capturedAt: string; captureId: string }): Promise<void>;
 }
@@ -43,6 +54,26 @@ export interface ArchiveRepository {
 export interface Page<T> {
   items: T[];
   cursor?: string;
+}
+
+/** The event published for every flagged edit (EventBridge detail / webhook body). */
+export interface ArticleEditedEvent {
+  type: "ArticleEdited";
+  urlId: string;
+  url: string;
+  versionId: string;
+  previousVersionId: string;
+  captureId: string;
+  capturedAt: string;
+  title: string | null;
+  edit: Edit;
+  summary: string;
+  revertOf?: string;
+}
+
+export interface EditPublisher {
+  /** Delivers the event to subscribers; retries transient failures itself and throws only when it gave up. */
+  publish(event: ArticleEditedEvent): Promise<void>;
 }
 
 export interface CaptureQueue {

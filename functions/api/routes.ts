@@ -4,7 +4,9 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { diffArticles, summariseEdit } from "../../shared/domain/diff/index.ts";
 import { urlIdFor } from "../../shared/domain/ids.ts";
+import { loadArticle } from "../../shared/domain/process-capture.ts";
 import { type SubmitCaptureDeps, submitCapture } from "../../shared/domain/submit-capture.ts";
 import { normaliseUrl, parseSubmittedUrl } from "../../shared/domain/url.ts";
 import { captureView, urlView } from "../../shared/domain/views.ts";
@@ -82,7 +84,59 @@ const routes: Route[] = [
       return json(200, { items, ...(page.cursor ? { cursor: page.cursor } : {}) });
     },
   },
+  {
+    method: "GET",
+    pattern: new RegExp(`^/v1/urls/${ID}/diff$`),
+    handle: async (deps, event, { id = "" }) =>
+      json(200, await diffVersions(deps, id, event.queryStringParameters ?? {})),
+  },
+  {
+    method: "GET",
+    pattern: /^\/v1\/edits\/?$/,
+    handle: async (deps, event) => {
+      const page = await deps.repository.listEdits({
+        limit: parseLimit(event.queryStringParameters?.limit),
+        cursor: event.queryStringParameters?.cursor,
+      });
+      return json(200, { items: page.items, ...(page.cursor ? { cursor: page.cursor } : {}) });
+    },
+  },
 ];
+
+/**
+ * The diff between two versions of a URL, computed from their stored articles. `to` defaults to
+ * the latest version and `from` to the version before `to`.
+ */
+async function diffVersions(deps: ApiDeps, urlId: string, query: Record<string, string | undefined>) {
+  const url = await deps.repository.getUrl(urlId);
+  if (!url) throw new NotFoundError("url_not_found", `No archived URL has the id ${urlId}.`);
+  const toId = query.to ?? url.latestVersionId;
+  if (toId === undefined) throw new NotFoundError("version_not_found", "This URL has no versions yet.");
+  const to = await deps.repository.getVersion(urlId, toId);
+  if (!to) throw new NotFoundError("version_not_found", `The URL has no version ${toId}.`);
+  const fromId = query.from ?? to.previousVersionId;
+  if (fromId === undefined) {
+    throw new InvalidRequestError(
+      "no_previous_version",
+      `${toId} is the first version; give ?from= to compare.`,
+    );
+  }
+  const from = await deps.repository.getVersion(urlId, fromId);
+  if (!from) throw new NotFoundError("version_not_found", `The URL has no version ${fromId}.`);
+  const [before, after] = await Promise.all([loadArticle(deps.blobs, from), loadArticle(deps.blobs, to)]);
+  const diff = diffArticles(before, after);
+  return {
+    urlId,
+    from: from.versionId,
+    to: to.versionId,
+    fromCapturedAt: from.capturedAt,
+    toCapturedAt: to.capturedAt,
+    ...(diff.edit ?? { significance: "none", kinds: [], stealth: false }),
+    summary: summariseEdit(diff.edit, diff.changes),
+    changes: diff.changes,
+    html: diff.html,
+  };
+}
 
 async function urlResponse(deps: ApiDeps, urlId: string): Promise<APIGatewayProxyResult> {
   const url = await deps.repository.getUrl(urlId);

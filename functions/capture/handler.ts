@@ -2,13 +2,17 @@
  * Capture Lambda: SQS batch in, partial batch failures out. A message whose capture should be
  * retried is reported as failed so SQS redelivers it; everything else is acknowledged.
  */
+
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createDocumentClient, createS3Client } from "../../shared/adapters/aws-clients.ts";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium-page-capturer.ts";
 import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-archive-repository.ts";
+import { createEventBridgePublisher, fanOut } from "../../shared/adapters/eventbridge-publisher.ts";
 import { createS3BlobStore } from "../../shared/adapters/s3-blob-store.ts";
-import { loadCaptureConfig, loadStorageConfig } from "../../shared/config.ts";
+import { createWebhookPublisher } from "../../shared/adapters/webhook-publisher.ts";
+import { loadCaptureConfig, loadPublishConfig, loadStorageConfig } from "../../shared/config.ts";
 import { extractArticle } from "../../shared/domain/extract/index.ts";
 import { type ProcessCaptureDeps, processCapture } from "../../shared/domain/process-capture.ts";
 import { logger } from "../../shared/logger.ts";
@@ -57,6 +61,18 @@ let wired: ReturnType<typeof createCaptureHandler> | undefined;
 function wireFromEnvironment() {
   const storage = loadStorageConfig();
   const capture = loadCaptureConfig();
+  const publish = loadPublishConfig();
+  const publisher = fanOut([
+    ...(publish.eventBusName
+      ? [
+          createEventBridgePublisher({
+            client: new EventBridgeClient({}),
+            eventBusName: publish.eventBusName,
+          }),
+        ]
+      : []),
+    ...(publish.webhook ? [createWebhookPublisher({ ...publish.webhook, logger: log })] : []),
+  ]);
   return createCaptureHandler({
     repository: createDynamoArchiveRepository({
       client: createDocumentClient(storage),
@@ -67,6 +83,7 @@ function wireFromEnvironment() {
     extract: extractArticle,
     captureOptions: capture,
     maxAttempts: capture.maxAttempts,
+    ...(publisher ? { publisher } : {}),
     logger: log,
   });
 }

@@ -11,13 +11,15 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { CaptureRecord, UrlRecord, VersionRecord } from "../domain/model.ts";
+import type { CaptureRecord, Edit, EditEntry, UrlRecord, VersionRecord } from "../domain/model.ts";
 import { InvalidRequestError } from "../errors.ts";
 import type { ArchiveRepository, Page } from "../ports.ts";
 
 const urlKey = (urlId: string) => ({ PK: `URL#${urlId}`, SK: "URL" });
 const captureKey = (captureId: string) => ({ PK: `CAPTURE#${captureId}`, SK: "CAPTURE" });
 const versionKey = (urlId: string, versionId: string) => ({ PK: `URL#${urlId}`, SK: `VERSION#${versionId}` });
+
+const EDITS_PARTITION = "EDITS";
 
 const KEY_ATTRIBUTES = ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "entity"];
 
@@ -198,7 +200,16 @@ export function createDynamoArchiveRepository(deps: {
         await client.send(
           new PutCommand({
             TableName,
-            Item: { ...versionKey(version.urlId, version.versionId), entity: "version", ...version },
+            Item: {
+              ...versionKey(version.urlId, version.versionId),
+              entity: "version",
+              // Only flagged edits enter the sparse edits index. Edits are rare next to captures
+              // (a few a second even across millions of URLs), so one time-ordered partition serves.
+              ...(version.edit
+                ? { GSI3PK: EDITS_PARTITION, GSI3SK: `${version.capturedAt}#${version.versionId}` }
+                : {}),
+              ...version,
+            },
             ConditionExpression: "attribute_not_exists(PK)",
           }),
         );
@@ -235,6 +246,37 @@ export function createDynamoArchiveRepository(deps: {
       // Another capture moved the pointer first: withdraw ours so history has no orphan.
       await client.send(new DeleteCommand({ TableName, Key: versionKey(version.urlId, version.versionId) }));
       return false;
+    },
+
+    async listEdits(options): Promise<Page<EditEntry>> {
+      const out = await client.send(
+        new QueryCommand({
+          TableName,
+          IndexName: "GSI3",
+          KeyConditionExpression: "GSI3PK = :pk",
+          ExpressionAttributeValues: { ":pk": EDITS_PARTITION },
+          ScanIndexForward: false,
+          Limit: options.limit,
+          ExclusiveStartKey: decodeCursor(options.cursor),
+        }),
+      );
+      const versions = (out.Items ?? []).map((item) => stripKeys<VersionRecord & { edit: Edit }>(item));
+      const urls = new Map<string, UrlRecord | null>();
+      for (const v of versions) if (!urls.has(v.urlId)) urls.set(v.urlId, await this.getUrl(v.urlId));
+      return {
+        items: versions.map((v) => ({
+          urlId: v.urlId,
+          url: urls.get(v.urlId)?.url ?? "",
+          versionId: v.versionId,
+          capturedAt: v.capturedAt,
+          edit: v.edit,
+          ...(v.previousVersionId ? { previousVersionId: v.previousVersionId } : {}),
+          ...(v.title ? { title: v.title } : {}),
+          ...(v.summary ? { summary: v.summary } : {}),
+          ...(v.revertOf ? { revertOf: v.revertOf } : {}),
+        })),
+        cursor: encodeCursor(out.LastEvaluatedKey),
+      };
     },
 
     async recordCaptureOnUrl(urlId, update) {

@@ -57,6 +57,12 @@ export function createS3BlobStore(deps: { client: S3Client; bucketName: string }
       return ref;
     },
 
+    async getBlob(ref) {
+      const out = await client.send(new GetObjectCommand({ Bucket: bucketName, Key: ref.key }));
+      if (!out.Body) throw new Error(`S3 object ${ref.key} has no body`);
+      return out.Body.transformToByteArray();
+    },
+
     async presignGet(ref, options) {
       const command = new GetObjectCommand({
         Bucket: bucketName,

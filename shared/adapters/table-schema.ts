@@ -10,7 +10,8 @@
  * Indexes (all sparse: only items that carry the attributes are projected):
  * - GSI1 "due":      GSI1PK `DUE#<shard>`          GSI1SK `<nextCaptureAt>#<urlId>` — URLs due for re-capture
  * - GSI2 "byUrl":    GSI2PK `URL#<urlId>`          GSI2SK `CAPTURE#<requestedAt>#<id>` — a URL's captures in time order
- * - GSI3 "edits":    GSI3PK `EDITS#<shard>`        GSI3SK `<capturedAt>#<versionId>` — recent flagged edits
+ * - GSI3 "edits":    GSI3PK `EDITS`                GSI3SK `<capturedAt>#<versionId>` — flagged edits, newest first
+ *   (one partition: edits are rare next to captures, and one time-ordered key keeps paging simple)
  */
 export const TABLE_KEY = { partitionKey: "PK", sortKey: "SK" } as const;
 

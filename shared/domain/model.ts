@@ -1,10 +1,13 @@
 /** Records the archive keeps. Pure data: no AWS, no Playwright. */
+import type { Edit } from "./diff/index.ts";
+
+export type { Edit } from "./diff/index.ts";
 
 export type CaptureStatus = "queued" | "running" | "succeeded" | "failed";
 
 export type RecapturePolicy = "adaptive" | "off" | { everyMinutes: number };
 
-export type ArtifactName = "snapshot" | "screenshot" | "article" | "text" | "raw";
+export type ArtifactName = "snapshot" | "screenshot" | "article" | "text" | "raw" | "diff" | "diffHtml";
 
 /** An artifact stored once under a content-addressed key. */
 export interface ArtifactRef {
@@ -33,6 +36,8 @@ export interface CaptureRecord {
   versionId?: string;
   /** True only when this capture made a new version that differs from an earlier one. */
   changed?: boolean;
+  /** The flagged edit, when this capture made a new version that differs from the previous one. */
+  edit?: Edit;
   finalUrl?: string;
   httpStatus?: number;
   error?: CaptureFailure;
@@ -66,7 +71,29 @@ export interface VersionRecord {
   textSha256: string;
   /** The version this one follows; absent for the first. */
   previousVersionId?: string;
+  /** The page's declared modification time when this version was captured. */
+  modifiedTime?: string;
+  /** How this version differs from the previous one; absent for the first. */
+  edit?: Edit;
+  /** A one-line human summary of the edit. */
+  summary?: string;
+  /** Set when the text returned to that of an older version (an edit undone). */
+  revertOf?: string;
+  /** The article, snapshot, screenshot…, plus `diff`/`diffHtml` against the previous version. */
   artifacts: Partial<Record<ArtifactName, ArtifactRef>>;
+}
+
+/** A flagged edit as listed newest first across the archive. */
+export interface EditEntry {
+  urlId: string;
+  url: string;
+  versionId: string;
+  previousVersionId?: string;
+  capturedAt: string;
+  title?: string;
+  edit: Edit;
+  summary?: string;
+  revertOf?: string;
 }
 
 /** The article as extracted from a rendered page. */

@@ -5,9 +5,16 @@
  */
 import { CaptureError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import type { ArchiveRepository, BlobStore, PageCaptureOptions, PageCapturer } from "../ports.ts";
+import type {
+  ArchiveRepository,
+  BlobStore,
+  EditPublisher,
+  PageCaptureOptions,
+  PageCapturer,
+} from "../ports.ts";
+import { diffArticles, summariseEdit } from "./diff/index.ts";
 import { sha256Hex, versionIdForCapture } from "./ids.ts";
-import type { Article, ArtifactName, ArtifactRef, CaptureRecord, VersionRecord } from "./model.ts";
+import type { Article, ArtifactName, ArtifactRef, CaptureRecord, Edit, VersionRecord } from "./model.ts";
 import { comparableArticle } from "./normalise-text.ts";
 
 export type ExtractArticle = (html: string, options: { url: string }) => Article | null;
@@ -19,6 +26,8 @@ export interface ProcessCaptureDeps {
   extract: ExtractArticle;
   captureOptions: PageCaptureOptions;
   maxAttempts: number;
+  /** Tells subscribers of flagged edits; absent when nobody listens. */
+  publisher?: EditPublisher;
   logger: Logger;
   now?: () => Date;
 }
@@ -144,7 +153,7 @@ async function captureAndStore(
   const storeMs = performance.now() - storeStarted;
 
   const capturedAt = now().toISOString();
-  const { versionId, changed } = await recordVersion(deps, capture, article, artifacts, capturedAt);
+  const { versionId, changed, edit } = await recordVersion(deps, capture, article, artifacts, capturedAt);
   await deps.repository.recordCaptureOnUrl(capture.urlId, { capturedAt, captureId });
 
   const succeeded: CaptureRecord = {
@@ -155,6 +164,7 @@ async function captureAndStore(
     httpStatus: page.httpStatus,
     versionId,
     changed,
+    ...(edit ? { edit } : {}),
     artifacts,
     timings: {
       ...page.timings,
@@ -170,8 +180,10 @@ async function captureAndStore(
 }
 
 /**
- * Compares the article with the URL's latest version and commits a new version when it differs.
- * Optimistic: if another capture of the same URL committed in between, compare again.
+ * Compares the article with the URL's latest version. Identical comparable text, or a difference
+ * the diff judges to be page noise, records the capture as unchanged; anything else commits a new
+ * version with its diff. Optimistic: if another capture of the same URL committed in between,
+ * compare again.
  */
 async function recordVersion(
   deps: ProcessCaptureDeps,
@@ -179,19 +191,22 @@ async function recordVersion(
   article: Article,
   artifacts: Partial<Record<ArtifactName, ArtifactRef>>,
   capturedAt: string,
-): Promise<{ versionId: string; changed: boolean }> {
+): Promise<{ versionId: string; changed: boolean; edit?: Edit }> {
   const textSha256 = sha256Hex(comparableArticle(article.title, article.text));
   const ownVersionId = versionIdForCapture(capture.captureId);
   for (let attempt = 0; attempt < 5; attempt++) {
     const url = await deps.repository.getUrl(capture.urlId);
     if (!url) throw new Error(`URL record ${capture.urlId} is missing for capture ${capture.captureId}`);
     if (url.latestVersionId === ownVersionId) {
-      return { versionId: ownVersionId, changed: url.versionCount > 1 };
+      // A redelivery after this capture already committed: report what was committed.
+      const committed = await deps.repository.getVersion(capture.urlId, ownVersionId);
+      return {
+        versionId: ownVersionId,
+        changed: committed?.edit !== undefined,
+        ...(committed?.edit ? { edit: committed.edit } : {}),
+      };
     }
-    if (url.latestVersionId !== undefined && url.latestTextSha256 === textSha256) {
-      return { versionId: url.latestVersionId, changed: false };
-    }
-    const version: VersionRecord = {
+    const base: VersionRecord = {
       versionId: ownVersionId,
       urlId: capture.urlId,
       captureId: capture.captureId,
@@ -199,13 +214,96 @@ async function recordVersion(
       textSha256,
       artifacts,
       ...(article.title ? { title: article.title } : {}),
-      ...(url.latestVersionId ? { previousVersionId: url.latestVersionId } : {}),
+      ...(article.modifiedTime ? { modifiedTime: article.modifiedTime } : {}),
     };
-    if (await deps.repository.commitVersion(version, url.latestVersionId)) {
-      return { versionId: ownVersionId, changed: url.latestVersionId !== undefined };
+    let version = base;
+    const latestId = url.latestVersionId;
+    if (latestId !== undefined) {
+      if (url.latestTextSha256 === textSha256) return { versionId: latestId, changed: false };
+      const latest = await deps.repository.getVersion(capture.urlId, latestId);
+      if (!latest) throw new Error(`latest version ${latestId} of ${capture.urlId} is missing`);
+      const previousArticle = await loadArticle(deps.blobs, latest);
+      const diff = diffArticles(previousArticle, article);
+      if (diff.edit === null) return { versionId: latestId, changed: false };
+      const older = (await deps.repository.listVersions(capture.urlId)).find(
+        (v) => v.textSha256 === textSha256 && v.versionId !== latestId,
+      );
+      const diffDocument = { from: latestId, to: ownVersionId, edit: diff.edit, changes: diff.changes };
+      const [diffRef, diffHtmlRef] = await Promise.all([
+        deps.blobs.putBlob(encoder.encode(JSON.stringify(diffDocument)), {
+          contentType: "application/json",
+          fileName: "diff.json",
+        }),
+        deps.blobs.putBlob(encoder.encode(diff.html), {
+          contentType: "text/html; charset=utf-8",
+          fileName: "diff.html",
+        }),
+      ]);
+      version = {
+        ...base,
+        previousVersionId: latestId,
+        edit: diff.edit,
+        summary: summariseEdit(diff.edit, diff.changes),
+        artifacts: { ...artifacts, diff: diffRef, diffHtml: diffHtmlRef },
+        ...(older ? { revertOf: older.versionId } : {}),
+      };
+    }
+    if (await deps.repository.commitVersion(version, latestId)) {
+      if (version.edit && latestId !== undefined) await publishEdit(deps, capture, version, latestId);
+      return {
+        versionId: ownVersionId,
+        changed: version.edit !== undefined,
+        ...(version.edit ? { edit: version.edit } : {}),
+      };
     }
   }
   throw new Error(`Could not commit a version for ${capture.urlId}: the latest version kept moving`);
+}
+
+/** The stored article of a version, in the shape the diff compares. */
+export async function loadArticle(blobs: BlobStore, version: VersionRecord): Promise<Article> {
+  const ref = version.artifacts.article;
+  if (!ref) throw new Error(`version ${version.versionId} has no article artifact`);
+  const parsed = JSON.parse(new TextDecoder().decode(await blobs.getBlob(ref))) as Partial<Article>;
+  return {
+    title: parsed.title ?? null,
+    byline: parsed.byline ?? null,
+    publishedTime: parsed.publishedTime ?? null,
+    modifiedTime: parsed.modifiedTime ?? null,
+    lang: parsed.lang ?? null,
+    text: parsed.text ?? "",
+  };
+}
+
+/** Subscribers learn of the edit; a delivery failure is logged, never fails the capture. */
+async function publishEdit(
+  deps: ProcessCaptureDeps,
+  capture: CaptureRecord,
+  version: VersionRecord,
+  previousVersionId: string,
+): Promise<void> {
+  if (!deps.publisher || !version.edit) return;
+  try {
+    await deps.publisher.publish({
+      type: "ArticleEdited",
+      urlId: capture.urlId,
+      url: capture.url,
+      versionId: version.versionId,
+      previousVersionId,
+      captureId: capture.captureId,
+      capturedAt: version.capturedAt,
+      title: version.title ?? null,
+      edit: version.edit,
+      summary: version.summary ?? "",
+      ...(version.revertOf ? { revertOf: version.revertOf } : {}),
+    });
+  } catch (err) {
+    deps.logger.error("edit event not delivered", {
+      captureId: capture.captureId,
+      versionId: version.versionId,
+      err,
+    });
+  }
 }
 
 /**

@@ -16,6 +16,8 @@ const DISPOSITION: Record<ArtifactName, "inline" | "attachment"> = {
   article: "inline",
   text: "inline",
   raw: "attachment",
+  diff: "inline",
+  diffHtml: "inline",
 };
 
 export async function artifactLinks(
@@ -64,6 +66,9 @@ export function urlView(url: UrlRecord, versions: VersionRecord[]): Record<strin
       title: v.title ?? null,
       textSha256: v.textSha256,
       captureId: v.captureId,
+      ...(v.edit ? { edit: v.edit } : {}),
+      ...(v.summary ? { summary: v.summary } : {}),
+      ...(v.revertOf ? { revertOf: v.revertOf } : {}),
     })),
   };
 }

@@ -1,0 +1,892 @@
+/**
+ * `PageCapturer` on a real headless Chromium: `@sparticuz/chromium` (the binary that fits in a
+ * Lambda) driven by `playwright-core`.
+ *
+ * One browser per warm worker, launched lazily on the first capture and reused; every capture gets
+ * a fresh, incognito browser context that is closed afterwards, so no cookies, storage or cache leak
+ * from one page to the next. A browser found dead is relaunched on the next capture; a crash during
+ * a capture ends that capture with a retryable `browser_crash`.
+ *
+ * A capture: navigate → check the main response → let the page settle (consent banners, lazy
+ * content, network idle) → serialise the DOM once → in parallel, screenshot in the browser and
+ * build the self-contained snapshot in Node (see `snapshot-inliner.ts`).
+ */
+import { lstat, mkdtemp, readdir, rm, unlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import sparticuzChromium from "@sparticuz/chromium";
+import {
+  type Browser,
+  type BrowserContext,
+  type Page,
+  chromium as playwrightChromium,
+  errors as playwrightErrors,
+  type Request,
+  type Response,
+} from "playwright-core";
+import { CaptureError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import type { PageCapture, PageCaptureOptions, PageCapturer } from "../ports.ts";
+import {
+  buildSnapshot,
+  type CollectedResource,
+  renderedHtmlOf,
+  serializeDomInPage,
+  withoutFragment,
+} from "./snapshot-inliner.ts";
+
+export interface ChromiumPageCapturerOptions {
+  /**
+   * The Chromium binary to run (`CHROMIUM_PATH`).
+   * @default the binary bundled with `@sparticuz/chromium`, unpacked into the temp directory once
+   */
+  executablePath?: string;
+  logger?: Logger;
+  /**
+   * Extra command-line switches, appended last. Chromium keeps only the last `--enable-features`
+   * and `--disable-features` it sees, so passing either replaces Playwright's own lists.
+   */
+  extraArgs?: string[];
+}
+
+const VIEWPORT = { width: 1280, height: 800 } as const;
+const SCREENSHOT_QUALITY = 80;
+/** The network counts as idle after this long with no request in flight. */
+const IDLE_QUIET_MS = 500;
+/** A request in flight this long is treated as a long poll or a stuck beacon, not as loading. */
+const STALLED_REQUEST_MS = 3_000;
+/** Bounds on scrolling for lazy content; infinite-scroll pages would otherwise never end. */
+const SCROLL_MAX_STEPS_PER_ROUND = 40;
+const SCROLL_MAX_ROUNDS = 4;
+const SCROLL_MAX_MS = 5_000;
+/** Caps on steps that a page with a hung main thread could otherwise stall forever. */
+const EVALUATE_TIMEOUT_MS = 10_000;
+const SCREENSHOT_TIMEOUT_MS = 20_000;
+const BODY_COLLECTION_GRACE_MS = 2_000;
+const LAUNCH_TIMEOUT_MS = 30_000;
+
+/** Resource types whose bodies can end up inlined in the snapshot. */
+const COLLECTED_RESOURCE_TYPES = new Set(["stylesheet", "image", "font", "other"]);
+/** Requests that never "finish" by design and must not hold up the idle wait. */
+const UNTRACKED_RESOURCE_TYPES = new Set(["eventsource", "websocket", "media", "manifest", "ping"]);
+
+/** @sparticuz/chromium flags that must not reach our browser, with why. */
+const DROPPED_LAUNCH_ARGS = new Set([
+  "--single-process", // closing a browser context would kill the whole browser
+  "--headless='shell'", // Playwright passes its own --headless
+  "--disable-web-security", // page content is untrusted: keep the same-origin policy…
+  "--allow-running-insecure-content", // …mixed-content blocking…
+  "--disable-site-isolation-trials", // …and site isolation
+  // GPU compositing through SwiftShader (software Vulkan) makes full-page screenshots about twice as
+  // slow as Chromium's own software compositor; WebGL still falls back to SwiftShader without them.
+  "--use-gl=angle",
+  "--use-angle=swiftshader",
+]);
+
+/**
+ * Chromium's flags for a capture browser: @sparticuz/chromium's serverless flags minus the ones that
+ * make it unsafe or break context reuse. Its `--disable-features`/`--enable-features` are dropped
+ * whole: Chromium honours only the last occurrence of each, so they would silently replace
+ * Playwright's lists (which turn off phone-home features and select its screenshot path), and what
+ * remains of them after re-enabling site isolation (`AudioServiceOutOfProcess`,
+ * `SharedArrayBuffer` without cross-origin isolation) is not worth that.
+ */
+export function chromiumLaunchArgs(extraArgs: readonly string[] = []): string[] {
+  const args = sparticuzChromium.args.filter(
+    (arg) =>
+      !DROPPED_LAUNCH_ARGS.has(arg) &&
+      !arg.startsWith("--headless") &&
+      !arg.startsWith("--disable-features=") &&
+      !arg.startsWith("--enable-features="),
+  );
+  return [...args, ...extraArgs];
+}
+
+let bundledExecutable: Promise<string> | undefined;
+
+/**
+ * Unpacks the Chromium bundled with @sparticuz/chromium (once per process) and returns its path.
+ * Memoised because two concurrent unpacks race on the same file and fail with `spawn ETXTBSY`.
+ * Worth calling at cold start: on Lambda the init phase runs with full CPU.
+ */
+export function resolveBundledChromium(): Promise<string> {
+  bundledExecutable ??= sparticuzChromium.executablePath().catch((err: unknown) => {
+    bundledExecutable = undefined; // let a later call retry
+    throw err;
+  });
+  return bundledExecutable;
+}
+
+/**
+ * Creates a capturer. Nothing starts until the first `capture()`; call `close()` on shutdown.
+ * Captures may run concurrently; they share the browser, never a context.
+ */
+export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions = {}): PageCapturer {
+  const log = options.logger;
+  const launchArgs = chromiumLaunchArgs(options.extraArgs);
+  let browser: Browser | undefined;
+  let launching: Promise<Browser> | undefined;
+  let spare: { browser: Browser; ready: Promise<FreshPage> } | undefined;
+  const browserTmps = new WeakMap<Browser, string>();
+  let closed = false;
+
+  async function launch(): Promise<Browser> {
+    const started = performance.now();
+    const executablePath = options.executablePath ?? (await resolveBundledChromium());
+    // Playwright keeps its profile and artifacts directories in the temp dir and removes them when
+    // the browser exits, even after a crash. Chromium's own temp files (shared memory, since /dev/shm
+    // is off) go to a directory of ours, which goes with the browser.
+    const browserTmp = await mkdtemp(join(tmpdir(), "palimpsest-chromium-"));
+    const start = () =>
+      playwrightChromium.launch({
+        executablePath,
+        args: launchArgs,
+        env: { ...process.env, TMPDIR: browserTmp },
+        headless: true,
+        timeout: LAUNCH_TIMEOUT_MS,
+        // The host process owns shutdown (it calls close()); Playwright still kills the browser
+        // when the process exits, so no signal handler of its own is needed.
+        handleSIGINT: false,
+        handleSIGTERM: false,
+        handleSIGHUP: false,
+      });
+    let launched: Browser;
+    try {
+      // A launch very occasionally dies on start-up (seen once as SIGSEGV); one retry absorbs that.
+      launched = await start().catch((err: unknown) => {
+        log?.warn("browser launch failed; retrying", { err });
+        return start();
+      });
+    } catch (err) {
+      await rm(browserTmp, { recursive: true, force: true });
+      throw err;
+    }
+    browserTmps.set(launched, browserTmp);
+    launched.on("disconnected", () => {
+      if (browser === launched) browser = undefined;
+      if (spare?.browser === launched) spare = undefined;
+      rm(browserTmp, { recursive: true, force: true }).catch(() => {});
+    });
+    log?.info("browser launched", {
+      launchMs: Math.round(performance.now() - started),
+      version: launched.version(),
+    });
+    return launched;
+  }
+
+  async function ensureBrowser(): Promise<{ browser: Browser; launched: boolean }> {
+    if (browser?.isConnected()) return { browser, launched: false };
+    if (!launching) {
+      if (browser) log?.warn("browser disconnected; relaunching");
+      launching = launch().finally(() => {
+        launching = undefined;
+      });
+    }
+    const launched = await launching;
+    if (closed) {
+      await launched.close().catch(() => {});
+      throw new Error("The capturer was closed during launch.");
+    }
+    browser = launched;
+    return { browser: launched, launched: true };
+  }
+
+  /**
+   * A fresh context for the next capture is opened as soon as the previous capture ends, off the
+   * critical path (on Lambda, while the handler stores artifacts). It is never used twice.
+   */
+  function prepareSpare(current: Browser): void {
+    if (closed || spare || !current.isConnected()) return;
+    const ready = openFreshPage(current);
+    ready.catch(() => {}); // a failed spare just means the next capture opens its own
+    spare = { browser: current, ready };
+  }
+
+  async function takeFreshPage(current: Browser): Promise<FreshPage> {
+    const taken = spare;
+    if (taken?.browser === current) {
+      spare = undefined;
+      const fresh = await taken.ready.catch(() => undefined);
+      if (fresh && !fresh.page.isClosed()) return fresh;
+    }
+    return openFreshPage(current);
+  }
+
+  return {
+    async capture(url, captureOptions) {
+      if (closed) throw new Error("The capturer is closed.");
+      const target = new URL(url);
+      if (target.protocol !== "http:" && target.protocol !== "https:") {
+        throw new Error(`Only http(s) URLs can be captured, got ${target.protocol}`);
+      }
+      const started = performance.now();
+      let current: { browser: Browser; launched: boolean };
+      try {
+        current = await ensureBrowser();
+      } catch (err) {
+        if (closed) throw err;
+        throw new CaptureError("browser_crash", "The browser could not be started.", {
+          cause: err,
+          retryable: true,
+        });
+      }
+      const launchMs = current.launched ? performance.now() - started : 0;
+      try {
+        const result = await captureWithBrowser(current.browser, takeFreshPage, target, captureOptions, log);
+        result.timings.launch = Math.round(launchMs);
+        result.timings.total = Math.round(performance.now() - started);
+        log?.debug("page captured", {
+          httpStatus: result.httpStatus,
+          rawBytes: result.raw.body.byteLength,
+          snapshotBytes: result.snapshotHtml.length,
+          screenshotBytes: result.screenshot.body.byteLength,
+          timings: result.timings,
+        });
+        return result;
+      } finally {
+        prepareSpare(current.browser);
+        await sweepLeakedTempFiles(browserTmps.get(current.browser));
+      }
+    },
+
+    async close() {
+      closed = true;
+      spare = undefined;
+      const open = browser ?? (await launching?.catch(() => undefined));
+      browser = undefined;
+      if (!open) return;
+      await open.close().catch(() => {}); // closes every context, the spare's included
+      const browserTmp = browserTmps.get(open);
+      if (browserTmp) await rm(browserTmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Chromium names its temp files like this (`base::CreateTemporaryFileInDir`). */
+const CHROMIUM_TEMP_FILE = /^\.org\.chromium\.Chromium\./;
+/**
+ * Chromium creates a shared-memory file, reopens it by path, then unlinks it. A renderer killed in
+ * between (closing a context does that) leaves the empty file behind: about one per 50 captures,
+ * forever, in a warm worker. Files older than this are past any reopen and safe to delete.
+ */
+const LEAKED_TEMP_FILE_AGE_MS = 5_000;
+
+async function sweepLeakedTempFiles(dir: string | undefined): Promise<void> {
+  if (!dir) return;
+  try {
+    const now = Date.now();
+    for (const name of await readdir(dir)) {
+      if (!CHROMIUM_TEMP_FILE.test(name)) continue;
+      const path = join(dir, name);
+      const stats = await lstat(path).catch(() => undefined);
+      if (stats?.isFile() && stats.size === 0 && now - stats.mtimeMs > LEAKED_TEMP_FILE_AGE_MS) {
+        await unlink(path).catch(() => {});
+      }
+    }
+  } catch {
+    // the directory went with its browser
+  }
+}
+
+interface FreshPage {
+  context: BrowserContext;
+  page: Page;
+}
+
+async function openFreshPage(browser: Browser): Promise<FreshPage> {
+  // Headless Chromium announces itself as HeadlessChrome, which many news sites block.
+  const major = browser.version().split(".")[0] ?? "0";
+  const context = await browser.newContext({
+    viewport: VIEWPORT,
+    deviceScaleFactor: 1,
+    userAgent: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${major}.0.0.0 Safari/537.36`,
+    locale: "en-US",
+    serviceWorkers: "block",
+    acceptDownloads: false,
+    // Fewer animations: pages settle sooner and screenshots do not catch a transition midway.
+    reducedMotion: "reduce",
+  });
+  try {
+    return { context, page: await context.newPage() };
+  } catch (err) {
+    await context.close().catch(() => {});
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One capture
+
+async function captureWithBrowser(
+  browser: Browser,
+  takeFreshPage: (browser: Browser) => Promise<FreshPage>,
+  url: URL,
+  options: PageCaptureOptions,
+  log: Logger | undefined,
+): Promise<PageCapture> {
+  const timings: Record<string, number> = {};
+  const capturedAt = new Date().toISOString();
+  let crashed = false;
+  let signalCrash: (err: CaptureError) => void = () => {};
+  const crashSignal = new Promise<never>((_, reject) => {
+    signalCrash = reject;
+  });
+  crashSignal.catch(() => {}); // only observed through the race below
+  const onCrash = () => {
+    crashed = true;
+    signalCrash(crashError());
+  };
+  browser.once("disconnected", onCrash);
+
+  let context: BrowserContext | undefined;
+  const work = (async () => {
+    let phase = performance.now();
+    const lap = (name: string) => {
+      const now = performance.now();
+      timings[name] = Math.round(now - phase);
+      phase = now;
+    };
+    const fresh = await takeFreshPage(browser);
+    context = fresh.context;
+    const page = fresh.page;
+    page.on("crash", onCrash);
+    context.on("page", (popup) => {
+      if (popup !== page) popup.close().catch(() => {});
+    });
+    const session = watchPage(page, options);
+    lap("context");
+
+    const response = await navigate(page, url, options, session);
+    lap("navigate");
+
+    await settle(page, session, options);
+    lap("settle");
+
+    // Late banners go, and the page returns to the top, before the one serialisation.
+    await runInPage(page, tidyPage, { clickConsent: false, eagerImages: false, scrollToTop: true });
+    const markAttribute = `data-palimpsest-${Math.random().toString(36).slice(2, 10)}`;
+    const dom = await runInPage(page, serializeDomInPage, markAttribute);
+    lap("serialize");
+
+    // The page may have navigated again since (a consent reload, a script redirect).
+    const mainResponse = session.mainResponse() ?? response;
+    if (mainResponse !== response) vetMainResponse(mainResponse);
+    const serializeDone = performance.now();
+    const [screenshot, snapshot, rawBody] = await Promise.all([
+      takeScreenshot(page, dom.pageHeight, options).then((body) => {
+        timings.screenshot = Math.round(performance.now() - serializeDone);
+        return body;
+      }),
+      session.collectedResources().then((resources) => {
+        const built = buildSnapshot({
+          dom,
+          resources,
+          pageUrl: mainResponse.url(),
+          capturedAt,
+          resourceMaxBytes: options.inlineResourceMaxBytes,
+          totalMaxBytes: options.inlineTotalMaxBytes,
+        });
+        timings.snapshot = Math.round(performance.now() - serializeDone);
+        log?.debug("snapshot built", { ...built.stats, resources: resources.size });
+        return built.html;
+      }),
+      // A document that never finishes streaming has no body to give.
+      withTimeout(mainResponse.body(), EVALUATE_TIMEOUT_MS, () => {
+        throw new CaptureError("timeout", "The page's HTML never finished loading.", { retryable: true });
+      }),
+    ]);
+
+    return {
+      finalUrl: mainResponse.url(),
+      httpStatus: mainResponse.status(),
+      raw: { body: new Uint8Array(rawBody), contentType: mainResponse.headers()["content-type"] ?? "" },
+      renderedHtml: renderedHtmlOf(dom),
+      snapshotHtml: snapshot,
+      screenshot: { body: new Uint8Array(screenshot), contentType: "image/jpeg" },
+      timings,
+    } satisfies PageCapture;
+  })();
+  work.catch(() => {}); // after a crash the race below has already settled
+
+  try {
+    return await Promise.race([work, crashSignal]);
+  } catch (err) {
+    throw toCaptureError(err, url, options, crashed || !browser.isConnected());
+  } finally {
+    browser.off("disconnected", onCrash);
+    // Closing is quick (a few ms) and must finish before Lambda freezes the process.
+    if (context && browser.isConnected()) await context.close().catch(() => {});
+  }
+}
+
+interface PageSession {
+  /** The latest main-frame document response (pages may navigate again, e.g. after consent). */
+  mainResponse(): Response | undefined;
+  /** Resolves when no request has been in flight for `IDLE_QUIET_MS`, or at `deadline`. */
+  waitForIdle(deadline: number): Promise<void>;
+  /** Bodies collected so far, waiting briefly for ones still being read. */
+  collectedResources(): Promise<Map<string, CollectedResource>>;
+}
+
+/** Follows the page's network: in-flight requests for the idle wait, bodies for the snapshot. */
+function watchPage(page: Page, options: PageCaptureOptions): PageSession {
+  const mainFrame = page.mainFrame();
+  // Subframes are left out: ad iframes refresh forever and their content is not in the snapshot.
+  const isMainFrame = (request: Request) => {
+    try {
+      return request.frame() === mainFrame;
+    } catch {
+      return false; // service-worker requests have no frame
+    }
+  };
+
+  const inFlight = new Map<Request, number>();
+  let lastActivity = performance.now();
+  const wakers = new Set<() => void>();
+  const touch = () => {
+    lastActivity = performance.now();
+    for (const wake of wakers) wake();
+  };
+  page.on("request", (request) => {
+    if (UNTRACKED_RESOURCE_TYPES.has(request.resourceType()) || !isMainFrame(request)) return;
+    inFlight.set(request, performance.now());
+    touch();
+  });
+  const done = (request: Request) => {
+    if (inFlight.delete(request)) touch();
+  };
+  page.on("requestfinished", done);
+  page.on("requestfailed", done);
+
+  let latestMain: Response | undefined;
+  const resources = new Map<string, CollectedResource>();
+  const pendingBodies = new Set<Promise<void>>();
+  // Bodies are held in memory until the snapshot is built; collecting more than the snapshot may
+  // use only costs memory, but the browser loads candidates the DOM no longer references.
+  const collectionCap = options.inlineTotalMaxBytes * 2;
+  let collectedBytes = 0;
+  page.on("response", (response) => {
+    const request = response.request();
+    if (!isMainFrame(request)) return;
+    if (request.isNavigationRequest()) {
+      latestMain = response;
+      return;
+    }
+    const type = request.resourceType();
+    const status = response.status();
+    if (!COLLECTED_RESOURCE_TYPES.has(type) || status < 200 || status >= 300) return;
+    const contentType = response.headers()["content-type"] ?? "";
+    if (type === "other" && !contentType.startsWith("image/")) return;
+    const declared = Number(response.headers()["content-length"] ?? "0");
+    if (declared > options.inlineResourceMaxBytes || collectedBytes >= collectionCap) return;
+    const pending: Promise<void> = response
+      .body()
+      .then((body) => {
+        if (
+          body.byteLength > options.inlineResourceMaxBytes ||
+          collectedBytes + body.byteLength > collectionCap
+        ) {
+          return;
+        }
+        collectedBytes += body.byteLength;
+        const entry = { url: response.url(), contentType, body: new Uint8Array(body) };
+        // Register every URL of the redirect chain: the DOM refers to the first one.
+        for (let hop: Request | null = request; hop; hop = hop.redirectedFrom()) {
+          resources.set(withoutFragment(hop.url()), entry);
+        }
+      })
+      .catch(() => {}) // evicted or aborted: the URL stays absolute in the snapshot
+      .finally(() => pendingBodies.delete(pending));
+    pendingBodies.add(pending);
+  });
+
+  return {
+    mainResponse: () => latestMain,
+    waitForIdle(deadline) {
+      return new Promise<void>((resolve) => {
+        let timer: NodeJS.Timeout | undefined;
+        const finish = () => {
+          clearTimeout(timer);
+          wakers.delete(check);
+          resolve();
+        };
+        function check() {
+          clearTimeout(timer);
+          const now = performance.now();
+          if (now >= deadline || page.isClosed()) return finish();
+          let oldestActive: number | undefined;
+          for (const startedAt of inFlight.values()) {
+            if (now - startedAt < STALLED_REQUEST_MS)
+              oldestActive = Math.min(oldestActive ?? startedAt, startedAt);
+          }
+          let wait: number;
+          if (oldestActive === undefined) {
+            const quietFor = now - lastActivity;
+            if (quietFor >= IDLE_QUIET_MS) return finish();
+            wait = IDLE_QUIET_MS - quietFor;
+          } else {
+            wait = STALLED_REQUEST_MS - (now - oldestActive); // or earlier, when a request ends
+          }
+          timer = setTimeout(check, Math.max(1, Math.min(wait, deadline - now)));
+        }
+        wakers.add(check);
+        check();
+      });
+    },
+    async collectedResources() {
+      if (pendingBodies.size > 0) {
+        await Promise.race([Promise.allSettled([...pendingBodies]), delay(BODY_COLLECTION_GRACE_MS)]);
+      }
+      return resources;
+    },
+  };
+}
+
+/** Navigates and vets the main response before waiting for the page to load. */
+async function navigate(
+  page: Page,
+  url: URL,
+  options: PageCaptureOptions,
+  session: PageSession,
+): Promise<Response> {
+  const deadline = performance.now() + options.navigationTimeoutMs;
+  let response: Response | null;
+  try {
+    // 'commit' returns as soon as the response headers are in, so a 404 or a PDF fails fast.
+    response = await page.goto(url.href, { waitUntil: "commit", timeout: options.navigationTimeoutMs });
+  } catch (err) {
+    // A download (PDF, archive) aborts the navigation; the response seen on the way says why.
+    const seen = session.mainResponse();
+    if (seen) vetMainResponse(seen);
+    throw err;
+  }
+  if (!response)
+    throw new CaptureError("internal_error", "The browser did not report a response for the page.");
+  vetMainResponse(response);
+
+  let domReady = false;
+  page.once("domcontentloaded", () => {
+    domReady = true;
+  });
+  try {
+    await page.waitForLoadState("load", { timeout: Math.max(1, deadline - performance.now()) });
+  } catch (err) {
+    // A slow tracker or a hung image should not lose the article: once the document itself is in,
+    // capture what is there. Without even DOMContentLoaded the document is incomplete.
+    if (!(err instanceof playwrightErrors.TimeoutError)) throw err;
+    domReady ||= await withTimeout(
+      page.evaluate(() => document.readyState !== "loading"),
+      1_000,
+      () => false,
+    ).catch(() => false);
+    if (!domReady) throw err;
+  }
+  return response;
+}
+
+function vetMainResponse(response: Response): void {
+  const status = response.status();
+  if (status >= 400 || status === 204 || status === 205) {
+    const text = response.statusText();
+    throw new CaptureError("http_error", `The server answered HTTP ${status}${text ? ` ${text}` : ""}.`, {
+      // Server errors and rate limits pass; a 404 or 410 will not change on redelivery.
+      retryable: status >= 500 || status === 429 || status === 408,
+    });
+  }
+  const contentType = response.headers()["content-type"];
+  const mime = contentType?.split(";")[0]?.trim().toLowerCase();
+  // Without a Content-Type the browser sniffs; let it render and see.
+  if (mime && mime !== "text/html" && mime !== "application/xhtml+xml") {
+    throw new CaptureError("unsupported_content", `The URL serves ${mime}, not an HTML page.`);
+  }
+}
+
+/**
+ * Lets the page finish what it does after `load`: consent banners out of the way first (they often
+ * lock scrolling), then scrolling to the bottom so lazy content loads, repeated while the page grows,
+ * then waiting for the network to go quiet. All bounded by `idleTimeoutMs`.
+ */
+async function settle(page: Page, session: PageSession, options: PageCaptureOptions): Promise<void> {
+  const deadline = performance.now() + options.idleTimeoutMs;
+  await runInPage(page, tidyPage, { clickConsent: true, eagerImages: true, scrollToTop: false });
+  const scrollDeadline = Math.min(deadline, performance.now() + SCROLL_MAX_MS);
+  for (let round = 0; round < SCROLL_MAX_ROUNDS; round++) {
+    const remaining = scrollDeadline - performance.now();
+    const steps =
+      remaining > 0
+        ? await runInPage(page, scrollTowardsBottom, {
+            maxSteps: SCROLL_MAX_STEPS_PER_ROUND,
+            maxMs: remaining,
+          })
+        : 0;
+    await session.waitForIdle(deadline);
+    if (steps === 0 || performance.now() >= deadline) break;
+  }
+}
+
+/**
+ * Runs a function in the page, bounded in time. If the page navigates meanwhile (a consent click
+ * that reloads, a script redirect), waits for the new document and runs it once more there.
+ */
+async function runInPage<Arg, Result>(
+  page: Page,
+  fn: (arg: Arg) => Result | Promise<Result>,
+  arg: Arg,
+): Promise<Result> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      // Arguments here are plain JSON, which Playwright passes through unchanged.
+      const evaluation = page.evaluate(fn as (arg: unknown) => Result | Promise<Result>, arg as unknown);
+      return await withTimeout(evaluation, EVALUATE_TIMEOUT_MS, () => {
+        throw new CaptureError("timeout", "The page stopped responding during capture.", { retryable: true });
+      });
+    } catch (err) {
+      const navigated = err instanceof Error && /Execution context was destroyed|navigat/i.test(err.message);
+      if (!navigated || attempt >= 2) throw err;
+      await page.waitForLoadState("load", { timeout: EVALUATE_TIMEOUT_MS }).catch(() => {});
+    }
+  }
+}
+
+async function takeScreenshot(page: Page, pageHeight: number, options: PageCaptureOptions): Promise<Buffer> {
+  const height = Math.max(1, Math.min(pageHeight, options.screenshotMaxHeight));
+  return page.screenshot({
+    type: "jpeg",
+    quality: SCREENSHOT_QUALITY,
+    fullPage: true,
+    // Clipping keeps very long pages (infinite feeds) from producing huge images.
+    clip:
+      pageHeight > options.screenshotMaxHeight ? { x: 0, y: 0, width: VIEWPORT.width, height } : undefined,
+    timeout: SCREENSHOT_TIMEOUT_MS,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Functions that run inside the page. Each must be self-contained: Playwright sends its source text.
+
+/**
+ * Gets consent banners out of the way: clicks a clearly-accepting button inside an element that
+ * looks like a banner (when `clickConsent`), then removes fixed overlays that still look like one and
+ * undoes the scroll lock they set. Optionally loads lazy images eagerly and scrolls back to the top
+ * (so sticky headers sit where a reader sees them). Returns how many banners it dealt with.
+ */
+function tidyPage(options: { clickConsent: boolean; eagerImages: boolean; scrollToTop: boolean }): number {
+  if (options.eagerImages) {
+    for (const img of Array.from(document.images)) {
+      if (img.loading === "lazy") img.loading = "eager";
+    }
+  }
+  const KEYWORDS =
+    /cookie|consent|gdpr|\bcmp\b|cmp-|-cmp|privacy|onetrust|didomi|cookiebot|usercentrics|truste|sp_message|fc-consent|qc-cmp/i;
+  const ACCEPT =
+    /^(accept|accept all|accept all cookies|accept cookies|accept and close|accept & close|allow|allow all|allow all cookies|allow cookies|i accept|agree|i agree|agree and close|agree & close|yes, i agree|ok|okay|got it|i understand|alle akzeptieren|akzeptieren|zustimmen|alle zulassen|tout accepter|accepter|j'accepte|aceptar|aceptar todo|accetta|accetta tutto|accetto|accepteren|alles accepteren|akkoord|godkänn|aceitar|aceitar tudo|zaakceptuj)$/i;
+  // A banner is short; an element holding the whole article (or the page) is not one.
+  const MAX_BANNER_TEXT = 5_000;
+  const isBanner = (el: Element) => {
+    if (el === document.body || el === document.documentElement || !el.isConnected) return false;
+    const className = typeof el.className === "string" ? el.className : "";
+    const label = `${el.id} ${className} ${el.getAttribute("aria-label") ?? ""}`;
+    return KEYWORDS.test(label) && (el.textContent ?? "").length < MAX_BANNER_TEXT;
+  };
+  const candidates = () =>
+    Array.from(document.querySelectorAll("[id], [class], [aria-label]")).filter(isBanner);
+  let handled = 0;
+
+  if (options.clickConsent) {
+    for (const banner of candidates()) {
+      if (!banner.isConnected) continue;
+      const controls = banner.querySelectorAll(
+        "button, [role='button'], input[type='button'], input[type='submit'], a",
+      );
+      for (const control of Array.from(controls)) {
+        const text = (control.textContent || (control as HTMLInputElement).value || "")
+          .replace(/\s+/g, " ")
+          .trim();
+        if (!ACCEPT.test(text) || control.getClientRects().length === 0) continue;
+        // Never follow a link or submit a form: that would navigate away from the article.
+        if (control instanceof HTMLAnchorElement) {
+          const href = (control.getAttribute("href") ?? "").trim();
+          if (href !== "" && !href.startsWith("#") && !/^javascript:/i.test(href)) continue;
+        }
+        if ((control instanceof HTMLButtonElement || control instanceof HTMLInputElement) && control.form) {
+          if (control.type === "submit") continue;
+        }
+        (control as HTMLElement).click();
+        handled++;
+        break;
+      }
+    }
+  }
+
+  let removed = 0;
+  for (const banner of candidates()) {
+    // The keyword may sit on an inner element of a fixed wrapper: look a few levels up, but only
+    // while the banner is most of the wrapper (a "Privacy" link must not take a sticky header along).
+    const bannerText = (banner.textContent ?? "").length;
+    let target: Element | null = banner;
+    for (let depth = 0; target && depth < 4; depth++, target = target.parentElement) {
+      if (target === document.body || target === document.documentElement || !target.isConnected) break;
+      if ((target.textContent ?? "").length > bannerText * 2 + 20) break;
+      const position = getComputedStyle(target).position;
+      const modal =
+        target.getAttribute("aria-modal") === "true" || /dialog/.test(target.getAttribute("role") ?? "");
+      if (position === "fixed" || position === "sticky" || modal) {
+        if ((target.textContent ?? "").length < MAX_BANNER_TEXT) {
+          target.remove();
+          removed++;
+        }
+        break;
+      }
+    }
+  }
+  if (removed > 0) {
+    // Banners lock scrolling while shown; the page never gets to undo that for a removed one.
+    for (const el of [document.documentElement, document.body]) {
+      if (el && getComputedStyle(el).overflowY === "hidden")
+        el.style.setProperty("overflow-y", "visible", "important");
+    }
+  }
+  if (options.scrollToTop) window.scrollTo({ top: 0, behavior: "instant" });
+  return handled + removed;
+}
+
+/** Scrolls down a viewport at a time from the current position; returns the number of steps. */
+async function scrollTowardsBottom(limits: { maxSteps: number; maxMs: number }): Promise<number> {
+  const scroller = document.scrollingElement ?? document.documentElement;
+  const started = performance.now();
+  const step = Math.max(200, window.innerHeight);
+  // Two frames: the first lays out the new position, the second runs after IntersectionObserver
+  // callbacks queued by it. The timer keeps a throttled page from stalling the loop.
+  const nextFrames = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 100);
+      requestAnimationFrame(() =>
+        requestAnimationFrame(() => {
+          clearTimeout(timer);
+          resolve();
+        }),
+      );
+    });
+  let steps = 0;
+  while (steps < limits.maxSteps && performance.now() - started < limits.maxMs) {
+    const bottom = scroller.scrollHeight - window.innerHeight;
+    const y = scroller.scrollTop;
+    if (y >= bottom - 1) break;
+    // 'instant' overrides `scroll-behavior: smooth`, which would turn every step into an animation.
+    window.scrollTo({ top: Math.min(y + step, bottom), behavior: "instant" });
+    steps++;
+    await nextFrames();
+    if (scroller.scrollTop <= y) break; // scrolling is locked; more steps would change nothing
+  }
+  return steps;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors and helpers
+
+function crashError(cause?: unknown): CaptureError {
+  return new CaptureError("browser_crash", "The browser crashed while capturing the page.", {
+    cause,
+    retryable: true,
+  });
+}
+
+const NET_ERRORS: Array<[RegExp, (host: string) => CaptureError]> = [
+  [
+    /^ERR_NAME_NOT_RESOLVED$|^ERR_NAME_RESOLUTION_FAILED$/,
+    (host) =>
+      new CaptureError("dns_failure", `The host name ${host} could not be resolved.`, { retryable: true }),
+  ],
+  [
+    /^ERR_CONNECTION_REFUSED$/,
+    (host) => new CaptureError("connection_failed", `${host} refused the connection.`, { retryable: true }),
+  ],
+  [
+    /^ERR_CONNECTION_(RESET|CLOSED|ABORTED|FAILED)$|^ERR_EMPTY_RESPONSE$|^ERR_ADDRESS_UNREACHABLE$|^ERR_NETWORK_CHANGED$|^ERR_INTERNET_DISCONNECTED$|^ERR_HTTP2_|^ERR_QUIC_|^ERR_SOCKET_|^ERR_INVALID_(RESPONSE|HTTP_RESPONSE|CHUNKED_ENCODING)$|^ERR_CONTENT_(LENGTH_MISMATCH|DECODING_FAILED)$|^ERR_INCOMPLETE_CHUNKED_ENCODING$/,
+    (host) => new CaptureError("connection_failed", `The connection to ${host} failed.`, { retryable: true }),
+  ],
+  [
+    /^ERR_(CERT_|SSL_)|^ERR_BAD_SSL_CLIENT_AUTH_CERT$/,
+    (host) =>
+      new CaptureError(
+        "connection_failed",
+        `The TLS connection to ${host} could not be established securely.`,
+      ),
+  ],
+  [
+    /^ERR_(CONNECTION_)?TIMED_OUT$/,
+    (host) => new CaptureError("timeout", `The connection to ${host} timed out.`, { retryable: true }),
+  ],
+  [
+    /^ERR_BLOCKED_BY_|^ERR_UNSAFE_PORT$|^ERR_ACCESS_DENIED$/,
+    (host) => new CaptureError("blocked", `The browser refused to load the page from ${host}.`),
+  ],
+  [/^ERR_TOO_MANY_REDIRECTS$/, () => new CaptureError("http_error", "The page redirects in a loop.")],
+];
+
+function toCaptureError(
+  err: unknown,
+  url: URL,
+  options: PageCaptureOptions,
+  browserGone: boolean,
+): CaptureError {
+  if (err instanceof CaptureError) return err;
+  if (browserGone) return crashError(err);
+  const message = err instanceof Error ? err.message : String(err);
+  const net = /net::(ERR_[A-Z0-9_]+)/.exec(message)?.[1];
+  if (net) {
+    for (const [pattern, make] of NET_ERRORS) {
+      if (pattern.test(net)) return withCause(make(url.hostname), err);
+    }
+    return new CaptureError("connection_failed", `The page could not be loaded (${net}).`, {
+      cause: err,
+      retryable: true,
+    });
+  }
+  if (err instanceof playwrightErrors.TimeoutError) {
+    return new CaptureError("timeout", `The page did not load within ${options.navigationTimeoutMs} ms.`, {
+      cause: err,
+      retryable: true,
+    });
+  }
+  if (/Download is starting/i.test(message)) {
+    return new CaptureError("unsupported_content", "The URL serves a download, not an HTML page.", {
+      cause: err,
+    });
+  }
+  if (
+    /Target crashed|Target page, context or browser has been closed|Browser has been closed/i.test(message)
+  ) {
+    return crashError(err);
+  }
+  return new CaptureError("internal_error", "The page could not be captured.", {
+    cause: err,
+    retryable: true,
+  });
+}
+
+function withCause(error: CaptureError, cause: unknown): CaptureError {
+  return new CaptureError(error.code as ConstructorParameters<typeof CaptureError>[0], error.message, {
+    cause,
+    retryable: error.retryable,
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Settles with `promise`, or with `onTimeout()` after `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve, reject) => {
+    timer = setTimeout(() => {
+      try {
+        resolve(onTimeout());
+      } catch (err) {
+        reject(err);
+      }
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
