@@ -8,6 +8,7 @@ import { createApiHandler } from "../../functions/api/handler.ts";
 import { FileQueue } from "../../local/file-queue.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { type EmbeddedStorage, startEmbeddedStorage } from "../support/embedded-storage.ts";
+import type { Json } from "../support/json.ts";
 
 let storage: EmbeddedStorage;
 let queue: FileQueue;
@@ -79,7 +80,7 @@ async function call(method: string, path: string, body?: unknown, query?: Record
   return {
     status: result.statusCode,
     headers: result.headers ?? {},
-    json: JSON.parse(result.body) as Record<string, any>,
+    json: JSON.parse(result.body) as Record<string, Json>,
   };
 }
 

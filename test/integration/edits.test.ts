@@ -14,6 +14,7 @@ import { type LocalRunner, startLocalRunner } from "../../local/runner.ts";
 import { signBody } from "../../shared/adapters/webhook-publisher.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
+import type { Json } from "../support/json.ts";
 
 const SECRET = "test-webhook-secret";
 let site: FixtureSite;
@@ -60,10 +61,10 @@ after(async () => {
 
 async function get(path: string) {
   const response = await fetch(`${runner.url}${path}`);
-  return { status: response.status, json: (await response.json()) as Record<string, any> };
+  return { status: response.status, json: (await response.json()) as Record<string, Json> };
 }
 
-async function capture(url: string): Promise<Record<string, any>> {
+async function capture(url: string): Promise<Record<string, Json>> {
   const response = await fetch(`${runner.url}/v1/captures`, {
     method: "POST",
     headers: { "content-type": "application/json" },

@@ -11,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { type LocalRunner, startLocalRunner } from "../../local/runner.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
+import type { Json } from "../support/json.ts";
 
 let site: FixtureSite;
 let runner: LocalRunner;
@@ -54,12 +55,12 @@ async function api(method: string, path: string, body?: unknown) {
   return {
     status: response.status,
     headers: response.headers,
-    json: (await response.json()) as Record<string, any>,
+    json: (await response.json()) as Record<string, Json>,
   };
 }
 
 /** Submits a URL and polls until the capture ends, as a client would. */
-async function captureUntilDone(url: string, timeoutMs = 60_000): Promise<Record<string, any>> {
+async function captureUntilDone(url: string, timeoutMs = 60_000): Promise<Record<string, Json>> {
   const submitted = await api("POST", "/v1/captures", { url });
   assert.equal(submitted.status, 202, JSON.stringify(submitted.json));
   const deadline = Date.now() + timeoutMs;
