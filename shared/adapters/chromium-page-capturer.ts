@@ -163,6 +163,7 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
     }
     browserTmps.set(launched, browserTmp);
     launched.on("disconnected", () => {
+      if (!closed) log?.warn("browser disconnected; the next capture relaunches it");
       if (browser === launched) browser = undefined;
       if (spare?.browser === launched) spare = undefined;
       rm(browserTmp, { recursive: true, force: true }).catch(() => {});
@@ -177,7 +178,6 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
   async function ensureBrowser(): Promise<{ browser: Browser; launched: boolean }> {
     if (browser?.isConnected()) return { browser, launched: false };
     if (!launching) {
-      if (browser) log?.warn("browser disconnected; relaunching");
       launching = launch().finally(() => {
         launching = undefined;
       });
@@ -265,9 +265,9 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
 /** Chromium names its temp files like this (`base::CreateTemporaryFileInDir`). */
 const CHROMIUM_TEMP_FILE = /^\.org\.chromium\.Chromium\./;
 /**
- * Chromium creates a shared-memory file, reopens it by path, then unlinks it. A renderer killed in
- * between (closing a context does that) leaves the empty file behind: about one per 50 captures,
- * forever, in a warm worker. Files older than this are past any reopen and safe to delete.
+ * Chromium creates a shared-memory file, reopens it by path, then unlinks it; a process that dies in
+ * between (renderers are killed when their context closes) leaves the empty file behind. Measured:
+ * about one per 50 captures, piling up in a warm worker. Files this old are past any reopen.
  */
 const LEAKED_TEMP_FILE_AGE_MS = 5_000;
 
