@@ -74,13 +74,14 @@ export class FileQueue {
     return this.#messages.size;
   }
 
-  async send(body: string): Promise<string> {
+  /** Like SQS SendMessage; `delayMs` is DelaySeconds. */
+  async send(body: string, delayMs = 0): Promise<string> {
     const message: QueueMessage = {
       messageId: randomUUID(),
       body,
       sentAt: this.#now(),
       receiveCount: 0,
-      visibleAt: this.#now(),
+      visibleAt: this.#now() + delayMs,
     };
     await this.#persist(message);
     this.#messages.set(message.messageId, message);

@@ -10,22 +10,28 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context, SQSEvent } from "aws-lambda";
 import { createApiHandler, resolveHost } from "../functions/api/handler.ts";
 import { createCaptureHandler } from "../functions/capture/handler.ts";
+import { createSweeperHandler } from "../functions/sweeper/handler.ts";
 import { createDocumentClient, createS3Client } from "../shared/adapters/aws-clients.ts";
 import { createChromiumPageCapturer } from "../shared/adapters/chromium-page-capturer.ts";
 import { createDynamoArchiveRepository } from "../shared/adapters/dynamo-archive-repository.ts";
 import { createS3BlobStore } from "../shared/adapters/s3-blob-store.ts";
+import { INDEX_SHARDS } from "../shared/adapters/table-schema.ts";
 import { createWebhookPublisher } from "../shared/adapters/webhook-publisher.ts";
 import { loadApiConfig, loadCaptureConfig, loadPublishConfig } from "../shared/config.ts";
 import { extractArticle } from "../shared/domain/extract/index.ts";
 import { failDeadLetteredCapture } from "../shared/domain/process-capture.ts";
+import { parseCadence } from "../shared/domain/schedule.ts";
+import type { SweepResult } from "../shared/domain/sweep.ts";
 import { parseAllowedPrivateHosts } from "../shared/domain/url.ts";
+import { ENV } from "../shared/env-names.ts";
 import { errorResponse } from "../shared/http/api-gateway.ts";
 import { createLogger, type Logger } from "../shared/logger.ts";
-import type { PageCapturer } from "../shared/ports.ts";
+import type { CaptureQueue, PageCapturer } from "../shared/ports.ts";
 import { RequestTooLargeError, toApiGatewayEvent, writeResult } from "./api-gateway-event.ts";
 import { ensureArchiveTable, startEmbeddedDynamo } from "./embedded-dynamodb.ts";
 import { startEmbeddedS3 } from "./embedded-s3.ts";
 import { FileQueue, type QueueMessage } from "./file-queue.ts";
+import { handleLocalSweep } from "./local-sweep.ts";
 
 export interface LocalRunnerOptions {
   dataDir: string;
@@ -38,6 +44,8 @@ export interface LocalRunnerOptions {
   visibilityTimeoutMs?: number;
   /** Receives before a message moves to the dead-letter queue. @default 3 */
   maxReceiveCount?: number;
+  /** How often the sweeper runs; 0 turns the timer off (tests call `sweep`). @default 60000 */
+  sweepIntervalMs?: number;
   /** Replaces the Chromium capturer (tests that inject browser faults). */
   capturer?: PageCapturer;
   logger?: Logger;
@@ -48,6 +56,8 @@ export interface LocalRunner {
   s3Endpoint: string;
   dynamodbEndpoint: string;
   queue: FileQueue;
+  /** Runs the sweeper now, with `now` as its clock. */
+  sweep(now?: Date): Promise<SweepResult>;
   /** Resolves when no message is queued or in flight. */
   drain(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
@@ -127,6 +137,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   // EventBridge is AWS-only; locally, subscribers use the signed webhook.
   const { webhook } = loadPublishConfig(env);
   const maxReceiveCount = options.maxReceiveCount ?? 3;
+  const cadence = parseCadence(env[ENV.recaptureCadence]);
 
   const queue = await FileQueue.open({
     directory: join(dataDir, "queue"),
@@ -139,14 +150,22 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     },
   });
 
+  const captureQueue: CaptureQueue = {
+    enqueue: async (message, opts) =>
+      void (await queue.send(JSON.stringify(message), (opts?.delaySeconds ?? 0) * 1000)),
+    enqueueBatch: async (messages) => {
+      for (const message of messages) await queue.send(JSON.stringify(message));
+    },
+  };
   const api = createApiHandler({
     repository,
     blobs,
-    queue: { enqueue: async (message) => void (await queue.send(JSON.stringify(message))) },
+    queue: captureQueue,
     resolveHost,
     allowedPrivateHosts: parseAllowedPrivateHosts(apiConfig.allowPrivateHosts),
     presignedUrlTtlSeconds: apiConfig.presignedUrlTtlSeconds,
     apiKey: apiConfig.apiKey,
+    cadence,
   });
   const capturer =
     options.capturer ??
@@ -159,11 +178,26 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     captureOptions: captureConfig,
     // The queue's receive limit is the real bound; the domain gives up on the last receive.
     maxAttempts: Math.min(captureConfig.maxAttempts, maxReceiveCount),
+    cadence,
     ...(webhook ? { publisher: createWebhookPublisher({ ...webhook, logger: log }) } : {}),
     logger: log,
   });
 
+  const sweeper = createSweeperHandler({ repository, queue: captureQueue, shards: INDEX_SHARDS });
+  const sweep = async (now?: Date) =>
+    sweeper(now ? { time: now.toISOString() } : {}, lambdaContext("palimpsest-sweeper"));
+
   const server: Server = createServer((req, res) => {
+    if (req.url?.split("?")[0] === "/_local/sweep") {
+      handleLocalSweep(req, sweep).then(
+        (result) => writeResult(res, result),
+        (err: unknown) => {
+          log.error("local sweep failed", { err });
+          writeResult(res, errorResponse(500, "internal_error", "The sweep failed; see the log."));
+        },
+      );
+      return;
+    }
     toApiGatewayEvent(req)
       .then((event) => api(event, lambdaContext("palimpsest-api")))
       .then((result) => writeResult(res, result))
@@ -182,6 +216,13 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
 
   let stopping = false;
   let inFlight = 0;
+  const sweepEveryMs = options.sweepIntervalMs ?? 60_000;
+  const sweepTimer =
+    sweepEveryMs > 0
+      ? setInterval(() => {
+          sweep().catch((err: unknown) => log.error("scheduled sweep failed", { err }));
+        }, sweepEveryMs)
+      : undefined;
   const workers = Array.from({ length: options.workerConcurrency ?? 1 }, async () => {
     while (!stopping) {
       const message = await queue.receive();
@@ -219,8 +260,10 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
         await new Promise((r) => setTimeout(r, 100));
       }
     },
+    sweep,
     async close() {
       stopping = true;
+      clearInterval(sweepTimer);
       await new Promise<void>((done) => server.close(() => done()));
       server.closeAllConnections();
       await Promise.all(workers);

@@ -16,6 +16,7 @@ export const ENV = {
   s3Endpoint: "S3_ENDPOINT",
   dynamodbEndpoint: "DYNAMODB_ENDPOINT",
   captureMaxAttempts: "CAPTURE_MAX_ATTEMPTS",
+  recaptureCadence: "RECAPTURE_CADENCE",
   eventBusName: "EVENT_BUS_NAME",
   webhookUrl: "WEBHOOK_URL",
   webhookSecret: "WEBHOOK_SECRET",

@@ -7,6 +7,7 @@ import type {
   CaptureRecord,
   Edit,
   EditEntry,
+  RecapturePolicy,
   UrlRecord,
   VersionRecord,
 } from "./domain/model.ts";
@@ -45,10 +46,34 @@ export interface ArchiveRepository {
    * Returns false when another writer moved the pointer first.
    */
   commitVersion(version: VersionRecord, expectedLatestVersionId: string | undefined): Promise<boolean>;
+  /**
+   * Sets (or, with null, clears) when the URL is next due; due URLs sit in a sparse, sharded
+   * index that the sweeper reads.
+   */
+  setNextCapture(urlId: string, nextCaptureAt: string | null): Promise<void>;
+  /** Changes the URL's recapture policy and its next time together. */
+  setRecapture(
+    urlId: string,
+    policy: RecapturePolicy,
+    nextCaptureAt: string | null,
+  ): Promise<UrlRecord | null>;
+  /** URLs of one index shard due at or before `dueBy`, soonest first. */
+  listDue(shard: number, dueBy: string, options: { limit: number; cursor?: string }): Promise<Page<DueUrl>>;
+  /**
+   * Claims a due URL for one sweep by moving its next time to `leaseUntil`, on condition that it
+   * is still `seenNextCaptureAt`. Overlapping sweeps race here and exactly one wins.
+   */
+  claimDue(urlId: string, seenNextCaptureAt: string, leaseUntil: string): Promise<boolean>;
   /** Flagged edits across the archive, newest first. */
   listEdits(options: { limit: number; cursor?: string }): Promise<Page<EditEntry>>;
   /** Updates the URL's counters after a capture succeeded; once per capture, however often called. */
   recordCaptureOnUrl(urlId: string, update: { capturedAt: string; captureId: string }): Promise<void>;
+}
+
+export interface DueUrl {
+  urlId: string;
+  url: string;
+  nextCaptureAt: string;
 }
 
 export interface Page<T> {
@@ -77,7 +102,9 @@ export interface EditPublisher {
 }
 
 export interface CaptureQueue {
-  enqueue(message: CaptureMessage): Promise<void>;
+  enqueue(message: CaptureMessage, options?: { delaySeconds?: number }): Promise<void>;
+  /** Sends many messages with as few calls as the queue allows. */
+  enqueueBatch?(messages: CaptureMessage[]): Promise<void>;
 }
 
 export interface CaptureMessage {

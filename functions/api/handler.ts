@@ -8,6 +8,7 @@ import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-arch
 import { createS3BlobStore } from "../../shared/adapters/s3-blob-store.ts";
 import { createSqsCaptureQueue } from "../../shared/adapters/sqs-capture-queue.ts";
 import { loadApiConfig, loadStorageConfig, requireString } from "../../shared/config.ts";
+import { parseCadence } from "../../shared/domain/schedule.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { ENV } from "../../shared/env-names.ts";
 import { httpErrorMapper } from "../../shared/http/api-gateway.ts";
@@ -44,6 +45,7 @@ function wireFromEnvironment() {
     allowedPrivateHosts: parseAllowedPrivateHosts(api.allowPrivateHosts),
     presignedUrlTtlSeconds: api.presignedUrlTtlSeconds,
     apiKey: api.apiKey,
+    cadence: parseCadence(process.env[ENV.recaptureCadence]),
   });
 }
 

@@ -7,6 +7,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { diffArticles, summariseEdit } from "../../shared/domain/diff/index.ts";
 import { urlIdFor } from "../../shared/domain/ids.ts";
 import { loadArticle } from "../../shared/domain/process-capture.ts";
+import { parseRecapturePolicy } from "../../shared/domain/recapture.ts";
+import { type CadenceStep, nextCaptureTime } from "../../shared/domain/schedule.ts";
 import { type SubmitCaptureDeps, submitCapture } from "../../shared/domain/submit-capture.ts";
 import { normaliseUrl, parseSubmittedUrl } from "../../shared/domain/url.ts";
 import { captureView, urlView } from "../../shared/domain/views.ts";
@@ -19,6 +21,8 @@ export interface ApiDeps extends SubmitCaptureDeps {
   presignedUrlTtlSeconds: number;
   /** When set, requests must carry it in `x-api-key` (the local runner; API Gateway checks keys on AWS). */
   apiKey?: string | undefined;
+  /** The adaptive re-capture curve. @default DEFAULT_CADENCE */
+  cadence?: readonly CadenceStep[];
 }
 
 type Params = Record<string, string>;
@@ -67,6 +71,42 @@ const routes: Route[] = [
     method: "GET",
     pattern: new RegExp(`^/v1/urls/${ID}$`),
     handle: async (deps, _event, { id = "" }) => urlResponse(deps, id),
+  },
+  {
+    method: "PATCH",
+    pattern: new RegExp(`^/v1/urls/${ID}$`),
+    handle: async (deps, event, { id = "" }) => {
+      const body = parseJsonBody(event);
+      if (body === null || typeof body !== "object" || Array.isArray(body)) {
+        throw new InvalidRequestError(
+          "invalid_body",
+          'The body must be a JSON object like {"recapture": "off"}.',
+        );
+      }
+      const unknownField = Object.keys(body).find((key) => key !== "recapture");
+      if (unknownField !== undefined) {
+        throw new InvalidRequestError("unknown_field", `The field "${unknownField}" cannot be changed.`);
+      }
+      if (!("recapture" in body))
+        throw new InvalidRequestError("missing_recapture", 'Give "recapture" to change it.');
+      const policy = parseRecapturePolicy((body as { recapture: unknown }).recapture);
+      const url = await deps.repository.getUrl(id);
+      if (!url) throw new NotFoundError("url_not_found", `No archived URL has the id ${id}.`);
+      const now = new Date();
+      // A URL whose first capture is still running is scheduled when that capture ends.
+      const next =
+        url.lastCapturedAt === undefined
+          ? null
+          : nextCaptureTime({
+              policy,
+              lastChangedAt: new Date(url.lastChangedAt ?? url.firstCapturedAt ?? now.toISOString()),
+              now,
+              ...(deps.cadence ? { cadence: deps.cadence } : {}),
+            });
+      const updated = await deps.repository.setRecapture(id, policy, next?.toISOString() ?? null);
+      if (!updated) throw new NotFoundError("url_not_found", `No archived URL has the id ${id}.`);
+      return json(200, urlView(updated, await deps.repository.listVersions(id)));
+    },
   },
   {
     method: "GET",

@@ -15,6 +15,8 @@ import { createWebhookPublisher } from "../../shared/adapters/webhook-publisher.
 import { loadCaptureConfig, loadPublishConfig, loadStorageConfig } from "../../shared/config.ts";
 import { extractArticle } from "../../shared/domain/extract/index.ts";
 import { type ProcessCaptureDeps, processCapture } from "../../shared/domain/process-capture.ts";
+import { parseCadence } from "../../shared/domain/schedule.ts";
+import { ENV } from "../../shared/env-names.ts";
 import { logger } from "../../shared/logger.ts";
 import type { CaptureMessage } from "../../shared/ports.ts";
 
@@ -83,6 +85,7 @@ function wireFromEnvironment() {
     extract: extractArticle,
     captureOptions: capture,
     maxAttempts: capture.maxAttempts,
+    cadence: parseCadence(process.env[ENV.recaptureCadence]),
     ...(publisher ? { publisher } : {}),
     logger: log,
   });

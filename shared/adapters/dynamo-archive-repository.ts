@@ -13,7 +13,8 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import type { CaptureRecord, Edit, EditEntry, UrlRecord, VersionRecord } from "../domain/model.ts";
 import { InvalidRequestError } from "../errors.ts";
-import type { ArchiveRepository, Page } from "../ports.ts";
+import type { ArchiveRepository, DueUrl, Page } from "../ports.ts";
+import { INDEX_SHARDS } from "./table-schema.ts";
 
 const urlKey = (urlId: string) => ({ PK: `URL#${urlId}`, SK: "URL" });
 const captureKey = (captureId: string) => ({ PK: `CAPTURE#${captureId}`, SK: "CAPTURE" });
@@ -27,6 +28,31 @@ function stripKeys<T>(item: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item)) if (!KEY_ATTRIBUTES.includes(k)) out[k] = v;
   return out as T;
+}
+
+/** The URL's shard in the due index: spreads the sweeper's reads over partitions. */
+export function dueShard(urlId: string): number {
+  let hash = 0;
+  for (let i = 0; i < urlId.length; i++) hash = (hash * 31 + urlId.charCodeAt(i)) >>> 0;
+  return hash % INDEX_SHARDS;
+}
+
+/** The update that puts a URL in the sparse due index at `nextCaptureAt`, or takes it out. */
+function scheduleUpdate(urlId: string, nextCaptureAt: string | null) {
+  if (nextCaptureAt === null) {
+    return {
+      UpdateExpression: "REMOVE nextCaptureAt, GSI1PK, GSI1SK",
+      ExpressionAttributeValues: {} as Record<string, unknown>,
+    };
+  }
+  return {
+    UpdateExpression: "SET nextCaptureAt = :next, GSI1PK = :shard, GSI1SK = :sk",
+    ExpressionAttributeValues: {
+      ":next": nextCaptureAt,
+      ":shard": `DUE#${dueShard(urlId)}`,
+      ":sk": `${nextCaptureAt}#${urlId}`,
+    } as Record<string, unknown>,
+  };
 }
 
 function isConditionFailure(err: unknown): boolean {
@@ -223,7 +249,7 @@ export function createDynamoArchiveRepository(deps: {
             TableName,
             Key: urlKey(version.urlId),
             UpdateExpression:
-              "SET latestVersionId = :v, latestTextSha256 = :sha, title = :title ADD versionCount :one",
+              "SET latestVersionId = :v, latestTextSha256 = :sha, title = :title, lastChangedAt = :at ADD versionCount :one",
             ConditionExpression:
               expectedLatestVersionId === undefined
                 ? "attribute_exists(PK) AND attribute_not_exists(latestVersionId)"
@@ -232,6 +258,7 @@ export function createDynamoArchiveRepository(deps: {
               ":v": version.versionId,
               ":sha": version.textSha256,
               ":title": version.title ?? null,
+              ":at": version.capturedAt,
               ":one": 1,
               ...(expectedLatestVersionId === undefined ? {} : { ":expected": expectedLatestVersionId }),
             },
@@ -246,6 +273,84 @@ export function createDynamoArchiveRepository(deps: {
       // Another capture moved the pointer first: withdraw ours so history has no orphan.
       await client.send(new DeleteCommand({ TableName, Key: versionKey(version.urlId, version.versionId) }));
       return false;
+    },
+
+    async setNextCapture(urlId, nextCaptureAt) {
+      const update = scheduleUpdate(urlId, nextCaptureAt);
+      await client.send(
+        new UpdateCommand({
+          TableName,
+          Key: urlKey(urlId),
+          UpdateExpression: update.UpdateExpression,
+          // DynamoDB refuses an empty value map, which a pure REMOVE would send.
+          ...(nextCaptureAt === null ? {} : { ExpressionAttributeValues: update.ExpressionAttributeValues }),
+        }),
+      );
+    },
+
+    async setRecapture(urlId, policy, nextCaptureAt) {
+      const schedule = scheduleUpdate(urlId, nextCaptureAt);
+      try {
+        const out = await client.send(
+          new UpdateCommand({
+            TableName,
+            Key: urlKey(urlId),
+            UpdateExpression: schedule.UpdateExpression.replace(/^SET /, "SET recapture = :policy, ").replace(
+              /^REMOVE /,
+              "SET recapture = :policy REMOVE ",
+            ),
+            ConditionExpression: "attribute_exists(PK)",
+            ExpressionAttributeValues: { ...schedule.ExpressionAttributeValues, ":policy": policy },
+            ReturnValues: "ALL_NEW",
+          }),
+        );
+        return out.Attributes ? stripKeys<UrlRecord>(out.Attributes) : null;
+      } catch (err) {
+        if (isConditionFailure(err)) return null;
+        throw err;
+      }
+    },
+
+    async listDue(shard, dueBy, options): Promise<Page<DueUrl>> {
+      const out = await client.send(
+        new QueryCommand({
+          TableName,
+          IndexName: "GSI1",
+          KeyConditionExpression: "GSI1PK = :pk AND GSI1SK <= :due",
+          // "~" sorts after every id character, so URLs due exactly at `dueBy` are included.
+          ExpressionAttributeValues: { ":pk": `DUE#${shard}`, ":due": `${dueBy}#~` },
+          ProjectionExpression: "urlId, #url, nextCaptureAt",
+          ExpressionAttributeNames: { "#url": "url" },
+          Limit: options.limit,
+          ExclusiveStartKey: decodeCursor(options.cursor),
+        }),
+      );
+      return {
+        items: (out.Items ?? []) as DueUrl[],
+        cursor: encodeCursor(out.LastEvaluatedKey),
+      };
+    },
+
+    async claimDue(urlId, seenNextCaptureAt, leaseUntil) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName,
+            Key: urlKey(urlId),
+            UpdateExpression: "SET nextCaptureAt = :lease, GSI1SK = :sk",
+            ConditionExpression: "nextCaptureAt = :seen",
+            ExpressionAttributeValues: {
+              ":lease": leaseUntil,
+              ":sk": `${leaseUntil}#${urlId}`,
+              ":seen": seenNextCaptureAt,
+            },
+          }),
+        );
+        return true;
+      } catch (err) {
+        if (isConditionFailure(err)) return false;
+        throw err;
+      }
     },
 
     async listEdits(options): Promise<Page<EditEntry>> {

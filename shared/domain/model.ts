@@ -33,6 +33,8 @@ export interface CaptureRecord {
   startedAt?: string;
   finishedAt?: string;
   attempts: number;
+  /** What asked for this capture: a person (the API) or the re-capture schedule. */
+  trigger?: "api" | "schedule";
   versionId?: string;
   /** True only when this capture made a new version that differs from an earlier one. */
   changed?: boolean;
@@ -59,6 +61,8 @@ export interface UrlRecord {
   latestVersionId?: string;
   latestTextSha256?: string;
   lastCaptureId?: string;
+  /** When the article last changed (a new version was made). */
+  lastChangedAt?: string;
   createdAt: string;
 }
 

@@ -16,6 +16,7 @@ import { diffArticles, summariseEdit } from "./diff/index.ts";
 import { sha256Hex, versionIdForCapture } from "./ids.ts";
 import type { Article, ArtifactName, ArtifactRef, CaptureRecord, Edit, VersionRecord } from "./model.ts";
 import { comparableArticle } from "./normalise-text.ts";
+import { type CadenceStep, nextCaptureTime } from "./schedule.ts";
 
 export type ExtractArticle = (html: string, options: { url: string }) => Article | null;
 
@@ -26,6 +27,8 @@ export interface ProcessCaptureDeps {
   extract: ExtractArticle;
   captureOptions: PageCaptureOptions;
   maxAttempts: number;
+  /** The adaptive re-capture curve. @default DEFAULT_CADENCE */
+  cadence?: readonly CadenceStep[];
   /** Tells subscribers of flagged edits; absent when nobody listens. */
   publisher?: EditPublisher;
   logger: Logger;
@@ -74,9 +77,23 @@ export async function processCapture(deps: ProcessCaptureDeps, captureId: string
       error: { code: error.code, message: error.message },
     };
     await deps.repository.finishCapture(failed);
+    await scheduleNext(deps, capture.urlId, failed.finishedAt as string);
     log.info("capture failed", { code: error.code, attempts: capture.attempts });
     return { kind: "failed", capture: failed };
   }
+}
+
+/** Replaces the sweeper's lease (or nothing) with the URL's real next capture time. */
+async function scheduleNext(deps: ProcessCaptureDeps, urlId: string, finishedAt: string): Promise<void> {
+  const url = await deps.repository.getUrl(urlId);
+  if (!url) return;
+  const next = nextCaptureTime({
+    policy: url.recapture,
+    lastChangedAt: new Date(url.lastChangedAt ?? url.firstCapturedAt ?? finishedAt),
+    now: new Date(finishedAt),
+    ...(deps.cadence ? { cadence: deps.cadence } : {}),
+  });
+  await deps.repository.setNextCapture(urlId, next?.toISOString() ?? null);
 }
 
 /** Anything that is not a CaptureError came from storage or from a bug; both deserve a retry. */
@@ -175,6 +192,7 @@ async function captureAndStore(
   };
   delete succeeded.error;
   await deps.repository.finishCapture(succeeded);
+  await scheduleNext(deps, capture.urlId, capturedAt);
   log.info("capture succeeded", { versionId, changed, timings: succeeded.timings });
   return { kind: "succeeded", capture: succeeded };
 }

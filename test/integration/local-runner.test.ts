@@ -24,6 +24,7 @@ async function startRunner(): Promise<LocalRunner> {
     dataDir,
     port: 0,
     logger: quietLogger,
+    sweepIntervalMs: 0,
     env: {
       ALLOW_PRIVATE_HOSTS: new URL(site.origin).host,
       CAPTURE_NAVIGATION_TIMEOUT_MS: "5000",
@@ -215,6 +216,74 @@ describe("local runner: archiving pages end to end", () => {
     assert.ok(url.json.captureCount >= 2);
   });
 });
+
+describe("local runner: re-archiving on a schedule", () => {
+  it("schedules the next capture, sweeps it when due, and stops when recapture is off", async () => {
+    site.setPage("/scheduled", pageWith("Scheduled story", ["A story that is watched for edits over time."]));
+    const first = await captureUntilDone(site.url("/scheduled"));
+    const url = await api("GET", `/v1/urls/${first.urlId}`);
+    assert.equal(url.json.recapture, "adaptive");
+    const next = Date.parse(url.json.nextCaptureAt);
+    const delay = next - Date.parse(first.finishedAt);
+    assert.ok(delay > 13 * 60_000 && delay < 17 * 60_000, `first re-capture ~15 min later, got ${delay} ms`);
+
+    // Other pages captured in this file fall due around the same time; count this URL's captures.
+    await sweepAt(new Date(next - 60_000));
+    await runner.drain(60_000);
+    assert.equal((await api("GET", `/v1/urls/${first.urlId}`)).json.captureCount, 1, "not due yet");
+    const due = await sweepAt(new Date(next + 1000));
+    assert.ok(due.enqueued >= 1);
+    await runner.drain(60_000);
+    const after = await api("GET", `/v1/urls/${first.urlId}`);
+    assert.equal(after.json.captureCount, 2);
+    const captures = await api("GET", `/v1/urls/${first.urlId}/captures`);
+    assert.equal(captures.json.items[0].trigger, "schedule");
+    assert.equal(captures.json.items[0].status, "succeeded");
+
+    const off = await api("PATCH", `/v1/urls/${first.urlId}`, { recapture: "off" });
+    assert.equal(off.status, 200);
+    assert.equal(off.json.recapture, "off");
+    assert.equal(off.json.nextCaptureAt, undefined);
+    await sweepAt(new Date(next + 400 * 86_400_000));
+    await runner.drain(60_000);
+    assert.equal((await api("GET", `/v1/urls/${first.urlId}`)).json.captureCount, 2, "off means never again");
+
+    const every = await api("PATCH", `/v1/urls/${first.urlId}`, { recapture: { everyMinutes: 60 } });
+    assert.deepEqual(every.json.recapture, { everyMinutes: 60 });
+    assert.ok(every.json.nextCaptureAt);
+  });
+
+  it("refuses bad recapture changes with specific codes", async () => {
+    const first = await captureUntilDone(site.url("/static-article.html"));
+    const cases: Array<[unknown, number, string]> = [
+      [{ recapture: "weekly" }, 400, "invalid_recapture"],
+      [{ recapture: { everyMinutes: 2 } }, 400, "invalid_recapture_interval"],
+      [{}, 400, "missing_recapture"],
+      [{ recapture: "off", url: "x" }, 400, "unknown_field"],
+    ];
+    for (const [body, status, code] of cases) {
+      const res = await api("PATCH", `/v1/urls/${first.urlId}`, body);
+      assert.equal(res.status, status);
+      assert.equal(res.json.error.code, code);
+    }
+    assert.equal((await api("PATCH", "/v1/urls/url_missing", { recapture: "off" })).status, 404);
+    const badSweep = await fetch(`${runner.url}/_local/sweep`, {
+      method: "POST",
+      body: '{"now": "yesterday"}',
+    });
+    assert.equal(badSweep.status, 400);
+  });
+});
+
+async function sweepAt(now: Date): Promise<{ enqueued: number }> {
+  const response = await fetch(`${runner.url}/_local/sweep`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ now: now.toISOString() }),
+  });
+  assert.equal(response.status, 200);
+  return (await response.json()) as { enqueued: number };
+}
 
 function pageWith(title: string, paragraphs: string[]): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head>
