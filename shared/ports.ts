@@ -29,6 +29,8 @@ export interface ArchiveRepository {
   /** Creates the URL record if it does not exist yet; returns the stored record either way. */
   ensureUrl(url: UrlRecord): Promise<UrlRecord>;
   putCapture(capture: CaptureRecord): Promise<void>;
+  /** Records many new captures at once (fresh ids, so no conditions are needed). */
+  putCaptures(captures: CaptureRecord[]): Promise<void>;
   getCapture(captureId: string): Promise<CaptureRecord | null>;
   /**
    * Moves a capture from queued/running to running and counts the attempt. Returns null when the

@@ -4,6 +4,7 @@
  * never double-count or duplicate versions. No Transact* calls: dynalite lacks them.
  */
 import {
+  BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -23,6 +24,16 @@ const versionKey = (urlId: string, versionId: string) => ({ PK: `URL#${urlId}`, 
 const EDITS_PARTITION = "EDITS";
 
 const KEY_ATTRIBUTES = ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "entity"];
+
+function captureItem(capture: CaptureRecord): Record<string, unknown> {
+  return {
+    ...captureKey(capture.captureId),
+    entity: "capture",
+    GSI2PK: `URL#${capture.urlId}`,
+    GSI2SK: `CAPTURE#${capture.requestedAt}#${capture.captureId}`,
+    ...capture,
+  };
+}
 
 function stripKeys<T>(item: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};
@@ -120,6 +131,21 @@ export function createDynamoArchiveRepository(deps: {
           ConditionExpression: "attribute_not_exists(PK)",
         }),
       );
+    },
+
+    async putCaptures(captures) {
+      for (let i = 0; i < captures.length; i += 25) {
+        let requests: Array<{ PutRequest: { Item: Record<string, unknown> } }> | undefined = captures
+          .slice(i, i + 25)
+          .map((capture) => ({ PutRequest: { Item: captureItem(capture) } }));
+        for (let attempt = 0; requests && requests.length > 0; attempt++) {
+          if (attempt > 0)
+            await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** Math.min(attempt, 6)));
+          if (attempt > 8) throw new Error(`DynamoDB left ${requests.length} capture writes unprocessed`);
+          const out = await client.send(new BatchWriteCommand({ RequestItems: { [TableName]: requests } }));
+          requests = out.UnprocessedItems?.[TableName] as typeof requests;
+        }
+      }
     },
 
     async getCapture(captureId) {

@@ -34,7 +34,8 @@ export interface SweepResult {
   complete: boolean;
 }
 
-const SEND_BATCH = 10;
+/** DynamoDB BatchWriteItem takes 25 items; SQS batches of 10 are made by the queue adapter. */
+const RECORD_BATCH = 25;
 
 export async function sweepDueUrls(deps: SweepDeps, now: Date): Promise<SweepResult> {
   const leaseMs = deps.leaseMs ?? 30 * 60_000;
@@ -43,13 +44,17 @@ export async function sweepDueUrls(deps: SweepDeps, now: Date): Promise<SweepRes
   const dueBy = now.toISOString();
   const leaseUntil = new Date(now.getTime() + leaseMs).toISOString();
   const result: SweepResult = { enqueued: 0, lostClaims: 0, complete: true };
-  const pending: CaptureMessage[] = [];
+  const pending: CaptureRecord[] = [];
 
+  // Captures are recorded in batches before their messages go out, so a worker never receives a
+  // message whose capture does not exist yet.
   const flush = async (all: boolean) => {
-    while (pending.length >= SEND_BATCH || (all && pending.length > 0)) {
-      const batch = pending.splice(0, SEND_BATCH);
-      if (deps.queue.enqueueBatch) await deps.queue.enqueueBatch(batch);
-      else for (const message of batch) await deps.queue.enqueue(message);
+    while (pending.length >= RECORD_BATCH || (all && pending.length > 0)) {
+      const batch = pending.splice(0, RECORD_BATCH);
+      await deps.repository.putCaptures(batch);
+      const messages: CaptureMessage[] = batch.map((capture) => ({ captureId: capture.captureId }));
+      if (deps.queue.enqueueBatch) await deps.queue.enqueueBatch(messages);
+      else for (const message of messages) await deps.queue.enqueue(message);
       result.enqueued += batch.length;
     }
   };
@@ -68,8 +73,8 @@ export async function sweepDueUrls(deps: SweepDeps, now: Date): Promise<SweepRes
       attempts: 0,
       trigger: "schedule",
     };
-    await deps.repository.putCapture(capture);
-    pending.push({ captureId: capture.captureId });
+    pending.push(capture);
+    if (pending.length >= RECORD_BATCH) await flush(false);
   };
 
   const sweepShard = async (shard: number) => {
