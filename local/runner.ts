@@ -14,6 +14,7 @@ import { createSweeperHandler } from "../functions/sweeper/handler.ts";
 import { createDocumentClient, createS3Client } from "../shared/adapters/aws-clients.ts";
 import { createChromiumPageCapturer } from "../shared/adapters/chromium-page-capturer.ts";
 import { createDynamoArchiveRepository } from "../shared/adapters/dynamo-archive-repository.ts";
+import { createDynamoHostGate } from "../shared/adapters/dynamo-host-gate.ts";
 import { createS3BlobStore } from "../shared/adapters/s3-blob-store.ts";
 import { INDEX_SHARDS } from "../shared/adapters/table-schema.ts";
 import { createWebhookPublisher } from "../shared/adapters/webhook-publisher.ts";
@@ -127,10 +128,8 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     s3Endpoint: s3.endpoint,
     dynamodbEndpoint: dynamo.endpoint,
   };
-  const repository = createDynamoArchiveRepository({
-    client: createDocumentClient(storage),
-    tableName: TABLE_NAME,
-  });
+  const documents = createDocumentClient(storage);
+  const repository = createDynamoArchiveRepository({ client: documents, tableName: TABLE_NAME });
   const blobs = createS3BlobStore({ client: createS3Client(storage), bucketName: BUCKET_NAME });
   const apiConfig = loadApiConfig(env);
   const captureConfig = loadCaptureConfig(env);
@@ -172,6 +171,14 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     createChromiumPageCapturer({ executablePath: captureConfig.chromiumPath, logger: log });
   const capture = createCaptureHandler({
     repository,
+    queue: captureQueue,
+    hostGate: createDynamoHostGate({
+      client: documents,
+      tableName: TABLE_NAME,
+      maxConcurrent: captureConfig.hostMaxConcurrency,
+      minGapMs: captureConfig.hostMinGapMs,
+      leaseMs: 15 * 60_000,
+    }),
     blobs,
     capturer,
     extract: extractArticle,

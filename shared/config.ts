@@ -104,6 +104,10 @@ export interface CaptureConfig {
   inlineTotalMaxBytes: number;
   /** After this many attempts a failing capture is recorded as failed instead of retried. */
   maxAttempts: number;
+  /** Captures of one host at a time. */
+  hostMaxConcurrency: number;
+  /** Least time between the starts of two captures of one host. */
+  hostMinGapMs: number;
 }
 
 export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
@@ -115,5 +119,7 @@ export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
     inlineResourceMaxBytes: 5 * 1024 * 1024,
     inlineTotalMaxBytes: 30 * 1024 * 1024,
     maxAttempts: optionalInt(env, ENV.captureMaxAttempts, 3, { min: 1, max: 10 }),
+    hostMaxConcurrency: optionalInt(env, ENV.hostMaxConcurrency, 2, { min: 1, max: 100 }),
+    hostMinGapMs: optionalInt(env, ENV.hostMinGapMs, 1000, { min: 0, max: 3_600_000 }),
   };
 }

@@ -17,6 +17,8 @@ export const ENV = {
   dynamodbEndpoint: "DYNAMODB_ENDPOINT",
   captureMaxAttempts: "CAPTURE_MAX_ATTEMPTS",
   recaptureCadence: "RECAPTURE_CADENCE",
+  hostMaxConcurrency: "HOST_MAX_CONCURRENCY",
+  hostMinGapMs: "HOST_MIN_GAP_MS",
   eventBusName: "EVENT_BUS_NAME",
   webhookUrl: "WEBHOOK_URL",
   webhookSecret: "WEBHOOK_SECRET",

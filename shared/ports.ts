@@ -103,6 +103,20 @@ export interface EditPublisher {
   publish(event: ArticleEditedEvent): Promise<void>;
 }
 
+/**
+ * Politeness towards the sites we archive: at most `maxConcurrent` captures of one host at a
+ * time, and at least `minGapMs` between the starts of two captures of the same host.
+ */
+export interface HostGate {
+  /** Takes a slot for the capture, or says how long to wait before asking again. */
+  acquire(
+    host: string,
+    captureId: string,
+    now: Date,
+  ): Promise<{ granted: true; slot: number } | { granted: false; retryAfterMs: number }>;
+  release(host: string, slot: number, captureId: string): Promise<void>;
+}
+
 export interface CaptureQueue {
   enqueue(message: CaptureMessage, options?: { delaySeconds?: number }): Promise<void>;
   /** Sends many messages with as few calls as the queue allows. */

@@ -9,6 +9,7 @@ import type {
   ArchiveRepository,
   BlobStore,
   EditPublisher,
+  HostGate,
   PageCaptureOptions,
   PageCapturer,
 } from "../ports.ts";
@@ -29,6 +30,8 @@ export interface ProcessCaptureDeps {
   maxAttempts: number;
   /** The adaptive re-capture curve. @default DEFAULT_CADENCE */
   cadence?: readonly CadenceStep[];
+  /** Per-host politeness; absent means no limit (tests of single captures). */
+  hostGate?: HostGate;
   /** Tells subscribers of flagged edits; absent when nobody listens. */
   publisher?: EditPublisher;
   logger: Logger;
@@ -40,7 +43,9 @@ export type ProcessOutcome =
   | { kind: "succeeded"; capture: CaptureRecord }
   | { kind: "failed"; capture: CaptureRecord }
   /** A transient failure with attempts left: the message should be redelivered. */
-  | { kind: "retry"; error: CaptureError };
+  | { kind: "retry"; error: CaptureError }
+  /** The host is busy (politeness): send the message again after `delayMs`; no attempt was used. */
+  | { kind: "deferred"; delayMs: number };
 
 const encoder = new TextEncoder();
 
@@ -59,6 +64,28 @@ export async function processCapture(deps: ProcessCaptureDeps, captureId: string
     log.warn("capture not found; dropping message");
     return { kind: "skipped", reason: "not_found" };
   }
+  if (existing.status !== "queued" && existing.status !== "running") {
+    return { kind: "skipped", reason: "already_finished" };
+  }
+  const host = new URL(existing.url).host;
+  const gate = deps.hostGate ? await deps.hostGate.acquire(host, captureId, now()) : null;
+  if (gate && !gate.granted) {
+    log.debug("host busy; deferring", { host, delayMs: gate.retryAfterMs });
+    return { kind: "deferred", delayMs: gate.retryAfterMs };
+  }
+  try {
+    return await startAndProcess(deps, captureId, log);
+  } finally {
+    if (gate?.granted) await deps.hostGate?.release(host, gate.slot, captureId);
+  }
+}
+
+async function startAndProcess(
+  deps: ProcessCaptureDeps,
+  captureId: string,
+  log: Logger,
+): Promise<ProcessOutcome> {
+  const now = deps.now ?? (() => new Date());
   const capture = await deps.repository.startCapture(captureId, now().toISOString());
   if (!capture) return { kind: "skipped", reason: "already_finished" };
 

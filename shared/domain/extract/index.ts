@@ -4,6 +4,7 @@ import { selectContent } from "./candidates.ts";
 import { cleanContent } from "./clean.ts";
 import { flattenDeepSubtrees } from "./dom.ts";
 import { readJsonLd } from "./json-ld.ts";
+import { removeLinkBoxes } from "./link-boxes.ts";
 import { measureTree } from "./measure.ts";
 import { readMetadata } from "./metadata.ts";
 import { filterParagraphs } from "./paragraphs.ts";
@@ -64,8 +65,12 @@ export function extractArticle(html: string, options: ExtractOptions = {}): Arti
     if (body === null) break;
     flattenDeepSubtrees(body, MAX_DEPTH);
     prepareDocument(body, pass);
-    const { roots, scores } = selectContent(body, measureTree(body), pass);
-    for (const root of roots) cleanContent(root, { ...pass, scores });
+    const stats = measureTree(body);
+    const { roots, scores } = selectContent(body, stats, pass);
+    for (const root of roots) {
+      removeLinkBoxes(root, stats);
+      cleanContent(root, { ...pass, scores });
+    }
     const paragraphs = filterParagraphs(serialiseParagraphs(roots), context);
     results.push(paragraphs);
     if (textLength(paragraphs) >= MIN_PASS_TEXT) break;

@@ -1,5 +1,5 @@
 import { normaliseDate } from "./dates.ts";
-import { collapseWhitespace, textOf } from "./dom.ts";
+import { BLOCK_TAGS, collapseWhitespace, ELEMENT_NODE, TEXT_NODE, textOf } from "./dom.ts";
 import type { JsonLdArticle } from "./json-ld.ts";
 
 /** The article's metadata as the page declares it. */
@@ -139,7 +139,7 @@ function readTitle(document: Document, meta: MetaTags, jsonLd: JsonLdArticle | n
   const docTitle = cleanText(document.querySelector("title")?.textContent ?? "");
   const headlines = [...document.querySelectorAll("h1")]
     .filter((h1) => h1.closest("header nav, nav, footer, aside") === null)
-    .map(textOf)
+    .map(headlineText)
     .filter((text) => text.length >= 3 && text.length <= 300);
   // The visible headline wins when it agrees with what the page declares, or when it is the
   // page's only one (readers see it; social titles are often rewritten for sharing).
@@ -153,6 +153,33 @@ function readTitle(document: Document, meta: MetaTags, jsonLd: JsonLdArticle | n
   const h1 = document.querySelector("h1");
   return h1 === null ? null : textOf(h1) || null;
 }
+
+/**
+ * A heading's own text: its inline content, without block elements nested inside it. Broken
+ * markup (an `<h1>` closed by `</h2>`, which a browser repairs but linkedom does not) or a
+ * widget placed inside the heading would otherwise pull datelines, counters and teaser links
+ * into the title. Falls back to the whole text when the heading wraps its words in a block.
+ */
+function headlineText(heading: Element): string {
+  const parts: string[] = [];
+  const visit = (el: Element): void => {
+    for (let node = el.firstChild; node !== null; node = node.nextSibling) {
+      if (node.nodeType === TEXT_NODE) parts.push((node as Text).data);
+      else if (node.nodeType === ELEMENT_NODE) {
+        const child = node as Element;
+        const tag = child.localName;
+        if (tag === "br") parts.push(" ");
+        else if (!BLOCK_TAGS.has(tag) && !HEADLINE_SKIP_TAGS.has(tag)) visit(child);
+      }
+    }
+  };
+  visit(heading);
+  const own = collapseWhitespace(parts.join(""));
+  return own.length >= 3 ? own : textOf(heading);
+}
+
+/** Inline elements that never belong to a headline's words. */
+const HEADLINE_SKIP_TAGS: ReadonlySet<string> = new Set(["time", "script", "style", "noscript", "button"]);
 
 /** "Headline | Site name" → "Headline", when what remains is still a headline. */
 function stripSiteName(title: string): string {

@@ -1,0 +1,82 @@
+/** Politeness end to end: captures of one host are spaced out; other hosts are not starved. */
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, it } from "node:test";
+import { type LocalRunner, startLocalRunner } from "../../local/runner.ts";
+import { createLogger } from "../../shared/logger.ts";
+import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
+import type { Json } from "../support/json.ts";
+
+let busy: FixtureSite;
+let quiet: FixtureSite;
+let runner: LocalRunner;
+let dataDir: string;
+const GAP_MS = 2000;
+
+before(async () => {
+  busy = await startFixtureSite();
+  quiet = await startFixtureSite();
+  dataDir = await mkdtemp(join(tmpdir(), "palimpsest-polite-"));
+  runner = await startLocalRunner({
+    dataDir,
+    port: 0,
+    logger: createLogger({}, "silent"),
+    sweepIntervalMs: 0,
+    workerConcurrency: 2,
+    env: {
+      ALLOW_PRIVATE_HOSTS: `${new URL(busy.origin).host},${new URL(quiet.origin).host}`,
+      HOST_MIN_GAP_MS: String(GAP_MS),
+      HOST_MAX_CONCURRENCY: "1",
+    },
+  });
+});
+
+after(async () => {
+  await runner?.close();
+  await busy?.close();
+  await quiet?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function submit(url: string): Promise<string> {
+  const response = await fetch(`${runner.url}/v1/captures`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ url }),
+  });
+  return ((await response.json()) as { captureId: string }).captureId;
+}
+
+async function status(captureId: string): Promise<Record<string, Json>> {
+  return (await (await fetch(`${runner.url}/v1/captures/${captureId}`)).json()) as Record<string, Json>;
+}
+
+it("spaces captures of one host by the minimum gap without holding other hosts back", async () => {
+  const busyIds = [];
+  for (const path of ["/static-article.html", "/script-article.html", "/lazy-article.html"])
+    busyIds.push(await submit(busy.url(path)));
+  const quietId = await submit(quiet.url("/static-article.html"));
+  await runner.drain(90_000);
+
+  const busyCaptures = await Promise.all(busyIds.map(status));
+  for (const c of busyCaptures) assert.equal(c.status, "succeeded", JSON.stringify(c.error));
+  assert.ok(
+    busyCaptures.every((c) => c.attempts === 1),
+    "waiting for a busy host spends no attempt",
+  );
+  const starts = busyCaptures.map((c) => Date.parse(c.startedAt)).sort((a, b) => a - b);
+  for (let i = 1; i < starts.length; i++) {
+    assert.ok(
+      (starts[i] as number) - (starts[i - 1] as number) >= GAP_MS - 50,
+      `gap ${(starts[i] as number) - (starts[i - 1] as number)} ms`,
+    );
+  }
+  const quietCapture = await status(quietId);
+  assert.equal(quietCapture.status, "succeeded");
+  assert.ok(
+    Date.parse(quietCapture.startedAt) < (starts[2] as number),
+    "the other host ran while the busy one waited",
+  );
+});
