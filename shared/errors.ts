@@ -33,9 +33,16 @@ export class NotFoundError extends InvalidRequestError {
 export class CaptureError extends PalimpsestError {
   /** Whether another attempt (a redelivery) could plausibly succeed. */
   readonly retryable: boolean;
-  constructor(code: CaptureFailureCode, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+  /** The main document's HTTP status, for `http_error`. */
+  readonly httpStatus: number | undefined;
+  constructor(
+    code: CaptureFailureCode,
+    message: string,
+    options?: { cause?: unknown; retryable?: boolean; httpStatus?: number },
+  ) {
     super(code, message, options);
     this.retryable = options?.retryable ?? false;
+    this.httpStatus = options?.httpStatus;
   }
 }
 

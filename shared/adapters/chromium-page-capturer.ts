@@ -591,6 +591,7 @@ function vetMainResponse(response: Response): void {
     throw new CaptureError("http_error", `The server answered HTTP ${status}${text ? ` ${text}` : ""}.`, {
       // Server errors and rate limits pass; a 404 or 410 will not change on redelivery.
       retryable: status >= 500 || status === 429 || status === 408,
+      httpStatus: status,
     });
   }
   const contentType = response.headers()["content-type"];

@@ -42,6 +42,8 @@ export interface CaptureRecord {
   edit?: Edit;
   finalUrl?: string;
   httpStatus?: number;
+  /** The capture found the page removed (HTTP 404/410). */
+  removed?: boolean;
   error?: CaptureFailure;
   artifacts?: Partial<Record<ArtifactName, ArtifactRef>>;
   /** Per-phase timings in milliseconds, for evidence and benchmarking. */
@@ -83,6 +85,11 @@ export interface VersionRecord {
   summary?: string;
   /** Set when the text returned to that of an older version (an edit undone). */
   revertOf?: string;
+  /** The page answered 404/410: the article was removed (no text, no artifacts). */
+  removed?: boolean;
+  httpStatus?: number;
+  /** Where the URL redirected to, when it did. */
+  finalUrl?: string;
   /** The article, snapshot, screenshot…, plus `diff`/`diffHtml` against the previous version. */
   artifacts: Partial<Record<ArtifactName, ArtifactRef>>;
 }

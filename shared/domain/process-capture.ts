@@ -13,11 +13,12 @@ import type {
   PageCaptureOptions,
   PageCapturer,
 } from "../ports.ts";
-import { diffArticles, summariseEdit } from "./diff/index.ts";
+import { diffArticles, type EditKind, summariseEdit } from "./diff/index.ts";
 import { sha256Hex, versionIdForCapture } from "./ids.ts";
 import type { Article, ArtifactName, ArtifactRef, CaptureRecord, Edit, VersionRecord } from "./model.ts";
 import { comparableArticle } from "./normalise-text.ts";
 import { type CadenceStep, nextCaptureTime } from "./schedule.ts";
+import { normaliseUrl } from "./url.ts";
 
 export type ExtractArticle = (html: string, options: { url: string }) => Article | null;
 
@@ -93,6 +94,10 @@ async function startAndProcess(
     return await captureAndStore(deps, capture, log);
   } catch (err) {
     const error = err instanceof CaptureError ? err : classifyUnexpected(err);
+    if (error.code === "http_error" && (error.httpStatus === 404 || error.httpStatus === 410)) {
+      const gone = await recordGone(deps, capture, error.httpStatus, now().toISOString());
+      if (gone) return gone;
+    }
     if (error.retryable && capture.attempts < deps.maxAttempts) {
       log.warn("capture attempt failed; will retry", { code: error.code, attempt: capture.attempts, err });
       return { kind: "retry", error };
@@ -108,6 +113,76 @@ async function startAndProcess(
     log.info("capture failed", { code: error.code, attempts: capture.attempts });
     return { kind: "failed", capture: failed };
   }
+}
+
+const NO_TEXT_STATS = {
+  sentencesBefore: 0,
+  sentencesAfter: 0,
+  sentencesAdded: 0,
+  sentencesRemoved: 0,
+  sentencesChanged: 0,
+  sentencesMoved: 0,
+  wordsBefore: 0,
+  wordsAfter: 0,
+  wordsInserted: 0,
+  wordsDeleted: 0,
+  changeRatio: 0,
+};
+
+/** The textSha256 a removal is recorded under: no article text hashes to it. */
+const REMOVED_SHA = "removed";
+
+/**
+ * A page that had versions and now answers 404 or 410 was removed: that is recorded as a version
+ * with a `removed_article` edit (once; later captures of the still-missing page are unchanged),
+ * and the capture succeeds, because observing a removal is what it was for. A URL that never
+ * had a version has nothing to remove: the capture fails with `http_error` as usual.
+ */
+async function recordGone(
+  deps: ProcessCaptureDeps,
+  capture: CaptureRecord,
+  httpStatus: number,
+  capturedAt: string,
+): Promise<ProcessOutcome | null> {
+  const url = await deps.repository.getUrl(capture.urlId);
+  if (!url?.latestVersionId) return null;
+  let versionId = url.latestVersionId;
+  let edit: Edit | undefined;
+  if (url.latestTextSha256 !== REMOVED_SHA) {
+    const version: VersionRecord = {
+      versionId: versionIdForCapture(capture.captureId),
+      urlId: capture.urlId,
+      captureId: capture.captureId,
+      capturedAt,
+      textSha256: REMOVED_SHA,
+      removed: true,
+      httpStatus,
+      artifacts: {},
+      previousVersionId: url.latestVersionId,
+      ...(url.title ? { title: url.title } : {}),
+      edit: { significance: "major", kinds: ["removed_article"], stealth: false, stats: NO_TEXT_STATS },
+      summary: `The article was removed: the page now answers HTTP ${httpStatus}.`,
+    };
+    if (await deps.repository.commitVersion(version, url.latestVersionId)) {
+      versionId = version.versionId;
+      edit = version.edit;
+      await publishEdit(deps, capture, version, url.latestVersionId);
+    }
+  }
+  await deps.repository.recordCaptureOnUrl(capture.urlId, { capturedAt, captureId: capture.captureId });
+  const succeeded: CaptureRecord = {
+    ...capture,
+    status: "succeeded",
+    finishedAt: capturedAt,
+    httpStatus,
+    removed: true,
+    versionId,
+    changed: edit !== undefined,
+    ...(edit ? { edit } : {}),
+  };
+  await deps.repository.finishCapture(succeeded);
+  await scheduleNext(deps, capture.urlId, capturedAt);
+  return { kind: "succeeded", capture: succeeded };
 }
 
 /** Replaces the sweeper's lease (or nothing) with the URL's real next capture time. */
@@ -197,7 +272,14 @@ async function captureAndStore(
   const storeMs = performance.now() - storeStarted;
 
   const capturedAt = now().toISOString();
-  const { versionId, changed, edit } = await recordVersion(deps, capture, article, artifacts, capturedAt);
+  const { versionId, changed, edit } = await recordVersion(
+    deps,
+    capture,
+    article,
+    artifacts,
+    capturedAt,
+    normaliseUrl(new URL(page.finalUrl)),
+  );
   await deps.repository.recordCaptureOnUrl(capture.urlId, { capturedAt, captureId });
 
   const succeeded: CaptureRecord = {
@@ -236,6 +318,7 @@ async function recordVersion(
   article: Article,
   artifacts: Partial<Record<ArtifactName, ArtifactRef>>,
   capturedAt: string,
+  finalUrl: string,
 ): Promise<{ versionId: string; changed: boolean; edit?: Edit }> {
   const textSha256 = sha256Hex(comparableArticle(article.title, article.text));
   const ownVersionId = versionIdForCapture(capture.captureId);
@@ -260,20 +343,32 @@ async function recordVersion(
       artifacts,
       ...(article.title ? { title: article.title } : {}),
       ...(article.modifiedTime ? { modifiedTime: article.modifiedTime } : {}),
+      ...(finalUrl && finalUrl !== capture.url ? { finalUrl } : {}),
     };
     let version = base;
     const latestId = url.latestVersionId;
     if (latestId !== undefined) {
-      if (url.latestTextSha256 === textSha256) return { versionId: latestId, changed: false };
       const latest = await deps.repository.getVersion(capture.urlId, latestId);
       if (!latest) throw new Error(`latest version ${latestId} of ${capture.urlId} is missing`);
-      const previousArticle = await loadArticle(deps.blobs, latest);
+      const redirected = (latest.finalUrl ?? capture.url) !== (finalUrl ?? capture.url);
+      if (url.latestTextSha256 === textSha256 && !redirected) return { versionId: latestId, changed: false };
+      const versions = await deps.repository.listVersions(capture.urlId);
+      // After a removal, compare with the last text the page had, and say it came back.
+      const restored = latest.removed === true;
+      const baseline = restored ? versions.filter((v) => !v.removed).at(-1) : latest;
+      if (!baseline) throw new Error(`no text version to compare with for ${capture.urlId}`);
+      const previousArticle = await loadArticle(deps.blobs, baseline);
       const diff = diffArticles(previousArticle, article);
-      if (diff.edit === null) return { versionId: latestId, changed: false };
-      const older = (await deps.repository.listVersions(capture.urlId)).find(
-        (v) => v.textSha256 === textSha256 && v.versionId !== latestId,
-      );
-      const diffDocument = { from: latestId, to: ownVersionId, edit: diff.edit, changes: diff.changes };
+      const lifecycle: EditKind[] = [
+        ...(restored ? (["restored_article"] as const) : []),
+        ...(redirected ? (["redirected"] as const) : []),
+      ];
+      if (diff.edit === null && lifecycle.length === 0) return { versionId: latestId, changed: false };
+      const edit: Edit = diff.edit
+        ? { ...diff.edit, kinds: [...lifecycle, ...diff.edit.kinds] }
+        : { significance: "major", kinds: lifecycle, stealth: false, stats: NO_TEXT_STATS };
+      const older = versions.find((v) => v.textSha256 === textSha256 && v.versionId !== latestId);
+      const diffDocument = { from: baseline.versionId, to: ownVersionId, edit, changes: diff.changes };
       const [diffRef, diffHtmlRef] = await Promise.all([
         deps.blobs.putBlob(encoder.encode(JSON.stringify(diffDocument)), {
           contentType: "application/json",
@@ -284,11 +379,17 @@ async function recordVersion(
           fileName: "diff.html",
         }),
       ]);
+      const lifecycleNote = [
+        ...(restored ? ["The article is back after being removed."] : []),
+        ...(redirected ? [`The page now redirects to ${finalUrl}.`] : []),
+      ].join(" ");
       version = {
         ...base,
         previousVersionId: latestId,
-        edit: diff.edit,
-        summary: summariseEdit(diff.edit, diff.changes),
+        edit,
+        summary: [lifecycleNote, diff.edit ? summariseEdit(diff.edit, diff.changes) : ""]
+          .filter(Boolean)
+          .join(" "),
         artifacts: { ...artifacts, diff: diffRef, diffHtml: diffHtmlRef },
         ...(older ? { revertOf: older.versionId } : {}),
       };

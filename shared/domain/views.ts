@@ -69,6 +69,8 @@ export function urlView(url: UrlRecord, versions: VersionRecord[]): Record<strin
       ...(v.edit ? { edit: v.edit } : {}),
       ...(v.summary ? { summary: v.summary } : {}),
       ...(v.revertOf ? { revertOf: v.revertOf } : {}),
+      ...(v.removed ? { removed: true, httpStatus: v.httpStatus } : {}),
+      ...(v.finalUrl ? { finalUrl: v.finalUrl } : {}),
     })),
   };
 }

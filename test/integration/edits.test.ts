@@ -233,6 +233,66 @@ describe("edits between captures", () => {
   });
 });
 
+describe("lifecycle", () => {
+  it("records a removal, keeps history, and records the article coming back and redirecting", async () => {
+    const path = "/edits/lifecycle";
+    const page = staticStory({
+      headline: "Port strike ends",
+      figure: "2 million euros",
+      modified: "2026-04-01T10:00:00Z",
+      noise: "",
+    });
+    site.setPage(path, page);
+    const first = await capture(site.url(path));
+
+    site.setPage(path, "<html><body><h1>Page not found</h1></body></html>", { status: 404 });
+    const gone = await capture(site.url(path));
+    assert.equal(gone.status, "succeeded", "observing a removal is a successful capture");
+    assert.equal(gone.removed, true);
+    assert.equal(gone.httpStatus, 404);
+    assert.deepEqual(gone.edit.kinds, ["removed_article"]);
+    await waitFor(() => deliveries.some((d) => d.body.includes(gone.versionId)));
+
+    const stillGone = await capture(site.url(path));
+    assert.equal(stillGone.changed, false, "a removal is recorded once");
+    assert.equal(stillGone.versionId, gone.versionId);
+
+    site.setPage(path, page);
+    const back = await capture(site.url(path));
+    assert.equal(back.changed, true);
+    assert.deepEqual(back.edit.kinds, ["restored_article"], "same text as before the removal");
+
+    site.setPage("/edits/lifecycle-new-home", page);
+    site.setRoute(path, (_req, res) => {
+      res.writeHead(301, { location: "/edits/lifecycle-new-home" }).end();
+    });
+    const moved = await capture(site.url(path));
+    assert.equal(moved.changed, true);
+    assert.ok(moved.edit.kinds.includes("redirected"), JSON.stringify(moved.edit));
+
+    const url = await get(`/v1/urls/${first.urlId}`);
+    assert.equal(url.json.versionCount, 4, "history is never lost");
+    assert.equal(url.json.versions[1].removed, true);
+    assert.equal(url.json.versions[3].finalUrl, site.url("/edits/lifecycle-new-home"));
+  });
+
+  it("fails a first capture of a missing page: nothing was there to remove", async () => {
+    const response = await fetch(`${runner.url}/v1/captures`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ url: site.url("/not-found") }),
+    });
+    const { captureId } = (await response.json()) as { captureId: string };
+    let status: Record<string, Json> = {};
+    for (let i = 0; i < 200 && status.status !== "failed" && status.status !== "succeeded"; i++) {
+      status = (await get(`/v1/captures/${captureId}`)).json;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(status.status, "failed");
+    assert.equal(status.error.code, "http_error");
+  });
+});
+
 function liveBlog(): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Storm live: latest updates</title></head>
 <body><article><h1>Storm live: latest updates</h1>

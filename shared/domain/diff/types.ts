@@ -14,7 +14,13 @@ export type EditKind =
   | "number"
   | "quote"
   | "correction"
-  | "moved";
+  | "moved"
+  /** Lifecycle kinds, set by the archive rather than the text diff: the page now answers 404/410, */
+  | "removed_article"
+  /** it answers again after being removed, */
+  | "restored_article"
+  /** or it now redirects to another URL. */
+  | "redirected";
 
 /** Kinds in the order they are reported. */
 export const EDIT_KINDS: readonly EditKind[] = [
@@ -27,6 +33,9 @@ export const EDIT_KINDS: readonly EditKind[] = [
   "quote",
   "correction",
   "moved",
+  "removed_article",
+  "restored_article",
+  "redirected",
 ];
 
 export type Significance = "minor" | "major";

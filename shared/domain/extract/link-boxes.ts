@@ -17,8 +17,6 @@ const CONTAINER_TAGS: ReadonlySet<string> = new Set(["div", "section", "aside", 
 const MIN_ITEMS = 3;
 /** Share of the box's text inside links, and of each item's text in a container of items. */
 const MIN_LINK_DENSITY = 0.8;
-/** More items than this is a directory or an index the article lists, unless a label says otherwise. */
-const MAX_UNLABELLED_ITEMS = 15;
 /** Teaser headlines are short; an item longer than this (characters) on average is prose. */
 const MAX_ITEM_TEXT = 160;
 /** A label is a few words; longer text before a list is the article introducing it. */
@@ -43,9 +41,9 @@ function removeIfLinkBox(el: Element, root: Element, stats: StatsMap): boolean {
   if (items === 0) return false;
   const label = labelOf(el, stats);
   // A label that names a link box settles it; otherwise the shape must, and a list the article
-  // introduces ("…are still worth a look:") or a long directory is the article's own.
+  // introduces ("…are still worth a look:") is the article's own.
   if (label === null || !isChromeParagraph(labelText(label))) {
-    if (items < MIN_ITEMS || items > MAX_UNLABELLED_ITEMS || isIntroduced(el)) return false;
+    if (items < MIN_ITEMS || isIntroduced(el)) return false;
   }
   // Climb through wrappers that hold nothing but this box and its label.
   let box: Element = el;
