@@ -66,6 +66,8 @@ export interface ArchiveRepository {
    * is still `seenNextCaptureAt`. Overlapping sweeps race here and exactly one wins.
    */
   claimDue(urlId: string, seenNextCaptureAt: string, leaseUntil: string): Promise<boolean>;
+  /** Captures across the archive, newest request first. */
+  listRecentCaptures(options: { limit: number; cursor?: string }): Promise<Page<CaptureRecord>>;
   /** Flagged edits across the archive, newest first. */
   listEdits(options: { limit: number; cursor?: string }): Promise<Page<EditEntry>>;
   /** Updates the URL's counters after a capture succeeded; once per capture, however often called. */

@@ -25,28 +25,49 @@ export interface ApiDeps extends SubmitCaptureDeps {
   cadence?: readonly CadenceStep[];
 }
 
-type Params = Record<string, string>;
+/** The first capture group of the route's pattern, named for readability. */
+type Params = { id?: string; match: RegExpExecArray };
 type RouteHandler = (
   deps: ApiDeps,
   event: APIGatewayProxyEvent,
   params: Params,
 ) => Promise<APIGatewayProxyResult>;
 
-interface Route {
+/**
+ * One route. Modules beside this one (the web UI, Memento, feeds) export `Route[]` that
+ * `ROUTES` below concatenates; the first route whose pattern and method match answers.
+ */
+export interface Route {
   method: string;
   pattern: RegExp;
+  /** Readable without an API key even when the local runner requires one (pages, feeds, Memento). */
+  public?: boolean;
   handle: RouteHandler;
 }
 
 const ID = "([A-Za-z0-9_-]{1,64})";
 
-const routes: Route[] = [
+const coreRoutes: Route[] = [
   {
     method: "POST",
     pattern: /^\/v1\/captures\/?$/,
     handle: async (deps, event) => {
       const submitted = await submitCapture(deps, parseJsonBody(event));
       return json(202, submitted, { location: `/v1/captures/${submitted.captureId}` });
+    },
+  },
+  {
+    method: "GET",
+    pattern: /^\/v1\/captures\/?$/,
+    handle: async (deps, event) => {
+      const page = await deps.repository.listRecentCaptures({
+        limit: parseLimit(event.queryStringParameters?.limit),
+        cursor: event.queryStringParameters?.cursor,
+      });
+      const items = await Promise.all(
+        page.items.map((c) => captureView(c, deps.blobs, deps.presignedUrlTtlSeconds)),
+      );
+      return json(200, { items, ...(page.cursor ? { cursor: page.cursor } : {}) });
     },
   },
   {
@@ -200,23 +221,28 @@ function keyMatches(given: string | undefined, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** Every route the API answers, in matching order. */
+export const ROUTES: readonly Route[] = [...coreRoutes];
+
 export async function routeRequest(
   deps: ApiDeps,
   event: APIGatewayProxyEvent,
 ): Promise<APIGatewayProxyResult> {
-  if (deps.apiKey !== undefined && !keyMatches(header(event, "x-api-key"), deps.apiKey)) {
-    throw new HttpError(401, "unauthorized", "A valid API key is required in the x-api-key header.");
-  }
   const path = event.path;
   const allowed: string[] = [];
-  for (const route of routes) {
+  for (const route of ROUTES) {
     const match = route.pattern.exec(path);
     if (!match) continue;
-    if (route.method !== event.httpMethod) {
+    // HEAD is answered like GET (API Gateway and clients drop the body).
+    const method = event.httpMethod === "HEAD" ? "GET" : event.httpMethod;
+    if (route.method !== method) {
       allowed.push(route.method);
       continue;
     }
-    return route.handle(deps, event, { id: match[1] ?? "" });
+    if (!route.public && deps.apiKey !== undefined && !keyMatches(header(event, "x-api-key"), deps.apiKey)) {
+      throw new HttpError(401, "unauthorized", "A valid API key is required in the x-api-key header.");
+    }
+    return route.handle(deps, event, { id: match[1] ?? "", match });
   }
   if (allowed.length > 0) {
     return errorResponse(405, "method_not_allowed", `Use ${allowed.join(" or ")} on ${path}.`, {

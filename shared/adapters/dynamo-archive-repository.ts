@@ -22,6 +22,7 @@ const captureKey = (captureId: string) => ({ PK: `CAPTURE#${captureId}`, SK: "CA
 const versionKey = (urlId: string, versionId: string) => ({ PK: `URL#${urlId}`, SK: `VERSION#${versionId}` });
 
 const EDITS_PARTITION = "EDITS";
+const CAPTURES_PARTITION = "CAPTURES";
 
 const KEY_ATTRIBUTES = ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "entity"];
 
@@ -31,6 +32,9 @@ function captureItem(capture: CaptureRecord): Record<string, unknown> {
     entity: "capture",
     GSI2PK: `URL#${capture.urlId}`,
     GSI2SK: `CAPTURE#${capture.requestedAt}#${capture.captureId}`,
+    // Recent captures across the archive share the time-ordered index with edits, under their own key.
+    GSI3PK: CAPTURES_PARTITION,
+    GSI3SK: `${capture.requestedAt}#${capture.captureId}`,
     ...capture,
   };
 }
@@ -121,13 +125,7 @@ export function createDynamoArchiveRepository(deps: {
       await client.send(
         new PutCommand({
           TableName,
-          Item: {
-            ...captureKey(capture.captureId),
-            entity: "capture",
-            GSI2PK: `URL#${capture.urlId}`,
-            GSI2SK: `CAPTURE#${capture.requestedAt}#${capture.captureId}`,
-            ...capture,
-          },
+          Item: captureItem(capture),
           ConditionExpression: "attribute_not_exists(PK)",
         }),
       );
@@ -377,6 +375,24 @@ export function createDynamoArchiveRepository(deps: {
         if (isConditionFailure(err)) return false;
         throw err;
       }
+    },
+
+    async listRecentCaptures(options): Promise<Page<CaptureRecord>> {
+      const out = await client.send(
+        new QueryCommand({
+          TableName,
+          IndexName: "GSI3",
+          KeyConditionExpression: "GSI3PK = :pk",
+          ExpressionAttributeValues: { ":pk": CAPTURES_PARTITION },
+          ScanIndexForward: false,
+          Limit: options.limit,
+          ExclusiveStartKey: decodeCursor(options.cursor),
+        }),
+      );
+      return {
+        items: (out.Items ?? []).map((item) => stripKeys<CaptureRecord>(item)),
+        cursor: encodeCursor(out.LastEvaluatedKey),
+      };
     },
 
     async listEdits(options): Promise<Page<EditEntry>> {

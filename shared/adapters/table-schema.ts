@@ -11,7 +11,9 @@
  * - GSI1 "due":      GSI1PK `DUE#<shard>`          GSI1SK `<nextCaptureAt>#<urlId>` — URLs due for re-capture
  * - GSI2 "byUrl":    GSI2PK `URL#<urlId>`          GSI2SK `CAPTURE#<requestedAt>#<id>` — a URL's captures in time order
  * - GSI3 "edits":    GSI3PK `EDITS`                GSI3SK `<capturedAt>#<versionId>` — flagged edits, newest first
- *   (one partition: edits are rare next to captures, and one time-ordered key keeps paging simple)
+ *   and `CAPTURES` / `<requestedAt>#<captureId>` — recent captures across the archive
+ *   (one partition each keeps paging simple; an index partition takes about 1,000 writes a second,
+ *   which captures approach near 300 a second — past that, split CAPTURES by time bucket)
  */
 export const TABLE_KEY = { partitionKey: "PK", sortKey: "SK" } as const;
 
