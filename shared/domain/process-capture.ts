@@ -267,8 +267,10 @@ async function captureAndStore(
       }),
     ],
   ];
-  const artifacts: Partial<Record<ArtifactName, ArtifactRef>> = {};
-  for (const [name, ref] of uploads) artifacts[name] = await ref;
+  // All at once, and awaited together: one failed upload must not leave the others' failures
+  // unobserved (an unhandled rejection ends the process).
+  const stored = await Promise.all(uploads.map(async ([name, ref]) => [name, await ref] as const));
+  const artifacts: Partial<Record<ArtifactName, ArtifactRef>> = Object.fromEntries(stored);
   const storeMs = performance.now() - storeStarted;
 
   const capturedAt = now().toISOString();
