@@ -155,6 +155,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     enqueueBatch: async (messages) => {
       for (const message of messages) await queue.send(JSON.stringify(message));
     },
+    depth: async () => queue.size,
   };
   const api = createApiHandler({
     repository,
@@ -163,6 +164,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     resolveHost,
     allowedPrivateHosts: parseAllowedPrivateHosts(apiConfig.allowPrivateHosts),
     presignedUrlTtlSeconds: apiConfig.presignedUrlTtlSeconds,
+    maxQueueDepth: apiConfig.maxQueueDepth,
     apiKey: apiConfig.apiKey,
     cadence,
   });

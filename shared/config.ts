@@ -57,6 +57,8 @@ export function loadStorageConfig(env: Env = process.env): StorageConfig {
 
 export interface ApiConfig {
   presignedUrlTtlSeconds: number;
+  /** New captures are refused with 429 while this many wait. */
+  maxQueueDepth: number;
   allowPrivateHosts: string | undefined;
   /** Locally, auth is off unless API_KEY is set; on AWS, API Gateway checks keys. */
   apiKey: string | undefined;
@@ -65,6 +67,7 @@ export interface ApiConfig {
 export function loadApiConfig(env: Env = process.env): ApiConfig {
   return {
     presignedUrlTtlSeconds: optionalInt(env, ENV.presignedUrlTtlSeconds, 900, { min: 1, max: 3600 }),
+    maxQueueDepth: optionalInt(env, ENV.maxQueueDepth, 10_000, { min: 1, max: 10_000_000 }),
     allowPrivateHosts: optionalString(env, ENV.allowPrivateHosts),
     apiKey: optionalString(env, ENV.apiKey),
   };

@@ -17,6 +17,7 @@ export const ENV = {
   dynamodbEndpoint: "DYNAMODB_ENDPOINT",
   captureMaxAttempts: "CAPTURE_MAX_ATTEMPTS",
   recaptureCadence: "RECAPTURE_CADENCE",
+  maxQueueDepth: "MAX_QUEUE_DEPTH",
   hostMaxConcurrency: "HOST_MAX_CONCURRENCY",
   hostMinGapMs: "HOST_MIN_GAP_MS",
   eventBusName: "EVENT_BUS_NAME",

@@ -123,6 +123,8 @@ export interface CaptureQueue {
   enqueue(message: CaptureMessage, options?: { delaySeconds?: number }): Promise<void>;
   /** Sends many messages with as few calls as the queue allows. */
   enqueueBatch?(messages: CaptureMessage[]): Promise<void>;
+  /** About how many messages wait or are in flight (may lag by seconds). */
+  depth?(): Promise<number>;
 }
 
 export interface CaptureMessage {

@@ -44,6 +44,7 @@ function wireFromEnvironment() {
     resolveHost,
     allowedPrivateHosts: parseAllowedPrivateHosts(api.allowPrivateHosts),
     presignedUrlTtlSeconds: api.presignedUrlTtlSeconds,
+    maxQueueDepth: api.maxQueueDepth,
     apiKey: api.apiKey,
     cadence: parseCadence(process.env[ENV.recaptureCadence]),
   });

@@ -1,12 +1,36 @@
 /** The capture queue on Amazon SQS. */
-import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  GetQueueAttributesCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import type { CaptureQueue } from "../ports.ts";
 
 /** SQS takes at most ten messages per batch call. */
 const MAX_BATCH = 10;
 
+/** SQS's counts are approximate anyway; asking once every few seconds is plenty. */
+const DEPTH_CACHE_MS = 3000;
+
 export function createSqsCaptureQueue(deps: { client: SQSClient; queueUrl: string }): CaptureQueue {
+  let cachedDepth: { value: number; at: number } | undefined;
   return {
+    async depth() {
+      if (cachedDepth && Date.now() - cachedDepth.at < DEPTH_CACHE_MS) return cachedDepth.value;
+      const out = await deps.client.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: deps.queueUrl,
+          AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        }),
+      );
+      const value =
+        Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
+        Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+      cachedDepth = { value, at: Date.now() };
+      return value;
+    },
+
     async enqueue(message, options) {
       await deps.client.send(
         new SendMessageCommand({

@@ -11,7 +11,18 @@ export interface SubmitCaptureDeps {
   queue: CaptureQueue;
   resolveHost: ResolveHost;
   allowedPrivateHosts: Set<string>;
+  /** Refuse new captures (429) while this many messages wait; absent means no limit. */
+  maxQueueDepth?: number;
   now?: () => Date;
+}
+
+/** The queue is saturated: the caller should come back after `retryAfterSeconds`. */
+export class QueueFullError extends InvalidRequestError {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super("queue_full", "Too many captures are waiting; try again shortly.", { status: 429 });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
 }
 
 export interface SubmittedCapture {
@@ -53,6 +64,10 @@ export async function submitCapture(deps: SubmitCaptureDeps, body: unknown): Pro
     allowedPrivateHosts: deps.allowedPrivateHosts,
   });
   const recapture = parseRecapturePolicy(fields.recapture);
+  // Checked after validation, so a bad request still gets its own error under load.
+  if (deps.maxQueueDepth !== undefined && deps.queue.depth) {
+    if ((await deps.queue.depth()) >= deps.maxQueueDepth) throw new QueueFullError(30);
+  }
   const url = normaliseUrl(parsed);
   const urlId = urlIdFor(url);
   const now = (deps.now ?? (() => new Date()))();

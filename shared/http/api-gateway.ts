@@ -40,12 +40,10 @@ export function httpErrorMapper(logger: Logger): MiddlewareObj<APIGatewayProxyEv
     onError: async (request) => {
       const err = request.error;
       if (err instanceof InvalidRequestError) {
-        request.response = errorResponse(
-          err.status,
-          err.code,
-          err.message,
-          err instanceof HttpError ? err.headers : {},
-        );
+        const headers = { ...(err instanceof HttpError ? err.headers : {}) };
+        const retryAfter = (err as { retryAfterSeconds?: number }).retryAfterSeconds;
+        if (retryAfter !== undefined) headers["retry-after"] = String(retryAfter);
+        request.response = errorResponse(err.status, err.code, err.message, headers);
         return;
       }
       if (err instanceof PalimpsestError && err.code === "queue_unavailable") {
