@@ -7,6 +7,7 @@ import type { ArchiveBucket } from "./archive-bucket.ts";
 import type { ArchiveTable } from "./archive-table.ts";
 import type { CaptureQueue } from "./capture-queue.ts";
 import { DEFAULTS, type LogLevel } from "./defaults.ts";
+import type { EditEvents } from "./edit-events.ts";
 import { PalimpsestFunction } from "./palimpsest-function.ts";
 
 /**
@@ -27,8 +28,16 @@ export interface CaptureFunctionProps {
   readonly table: ArchiveTable;
   /** Blob writer: stores artifacts under `blobs/`. */
   readonly bucket: ArchiveBucket;
-  /** The function consumes this queue (and may not send to it). */
+  /**
+   * The function consumes this queue, and sends to it only to put off a capture whose host is busy
+   * (a fresh delayed message, which does not count towards the dead-letter receive count).
+   */
   readonly queue: CaptureQueue;
+  /**
+   * Where flagged edits are announced (`ArticleEdited` events).
+   * @default - no events are published
+   */
+  readonly editEvents?: EditEvents;
   /**
    * Most concurrent captures (browsers) the queue drives, 2–1000.
    * @default 10
@@ -60,7 +69,8 @@ export interface CaptureFunctionProps {
 /**
  * The capture worker (`functions/capture/handler.ts`): Chromium via `@sparticuz/chromium` and
  * `playwright-core`, triggered by the capture queue one message at a time with partial batch
- * failure reporting. DynamoDB read/write and blob writes; no send to the queue.
+ * failure reporting. DynamoDB read/write, blob writes, send to the capture queue (deferrals) and
+ * PutEvents on the edits bus; nothing on the dead-letter queue.
  */
 export class CaptureFunction extends PalimpsestFunction {
   constructor(scope: Construct, id: string, props: CaptureFunctionProps) {
@@ -119,5 +129,8 @@ export class CaptureFunction extends PalimpsestFunction {
     props.queue.bindConsumer(this, {
       maxConcurrency: props.maxConcurrency ?? DEFAULTS.captureMaxConcurrency,
     });
+    // The handler re-enqueues a capture whose host is busy, and reads QUEUE_URL at cold start.
+    props.queue.bindProducer(this);
+    props.editEvents?.bindPublisher(this);
   }
 }

@@ -36,6 +36,13 @@ export interface CaptureQueueProps {
    * @default Duration.days(14)
    */
   readonly deadLetterRetentionPeriod?: Duration;
+  /**
+   * How long a message received from the dead-letter queue stays hidden. It bounds the timeout of
+   * the dead-letter consumer and is the interval at which a dead letter the consumer failed on is
+   * retried (the DLQ has no redrive of its own: such messages stay until deadLetterRetentionPeriod).
+   * @default Duration.minutes(5)
+   */
+  readonly deadLetterVisibilityTimeout?: Duration;
 }
 
 /** Options of {@link CaptureQueue.bindConsumer}. */
@@ -52,10 +59,24 @@ export interface CaptureQueueConsumerOptions {
   readonly batchSize?: number;
 }
 
+/** Options of {@link CaptureQueue.bindDeadLetterConsumer}. */
+export interface DeadLetterConsumerOptions {
+  /**
+   * Messages per invocation (1–10).
+   * @default 10
+   */
+  readonly batchSize?: number;
+  /**
+   * Most concurrent invocations the dead-letter queue drives (2–1000).
+   * @default 2
+   */
+  readonly maxConcurrency?: number;
+}
+
 /**
  * The SQS queue of pending captures and its dead-letter queue. Both are SQS-SSE encrypted and
- * refuse non-TLS requests. Producers and the consumer attach through the bind methods, which own
- * `QUEUE_URL` and the grants.
+ * refuse non-TLS requests. Producers, the consumer and the dead-letter consumer attach through the
+ * bind methods, which own `QUEUE_URL` and the grants.
  */
 export class CaptureQueue extends Construct {
   /** The capture queue. */
@@ -66,6 +87,8 @@ export class CaptureQueue extends Construct {
   public readonly visibilityTimeout: Duration;
   /** Deliveries before a message is dead-lettered. */
   public readonly maxReceiveCount: number;
+  /** Visibility timeout of {@link CaptureQueue.deadLetterQueue}. */
+  public readonly deadLetterVisibilityTimeout: Duration;
 
   constructor(scope: Construct, id: string, props: CaptureQueueProps = {}) {
     super(scope, id);
@@ -75,6 +98,8 @@ export class CaptureQueue extends Construct {
     this.maxReceiveCount = props.maxReceiveCount ?? DEFAULTS.maxReceiveCount;
     const retentionPeriod = props.retentionPeriod ?? DEFAULTS.queueRetentionPeriod;
     const deadLetterRetentionPeriod = props.deadLetterRetentionPeriod ?? DEFAULTS.deadLetterRetentionPeriod;
+    this.deadLetterVisibilityTimeout =
+      props.deadLetterVisibilityTimeout ?? DEFAULTS.deadLetterVisibilityTimeout;
 
     if (this.visibilityTimeout.toSeconds() < consumerTimeout.toSeconds()) {
       throw new Error(
@@ -102,6 +127,7 @@ export class CaptureQueue extends Construct {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: deadLetterRetentionPeriod,
+      visibilityTimeout: this.deadLetterVisibilityTimeout,
       // Pending work is not archive data: the archive (table) records every capture's state.
       removalPolicy: RemovalPolicy.DESTROY,
     });
@@ -158,6 +184,43 @@ export class CaptureQueue extends Construct {
         reportBatchItemFailures: true,
         maxConcurrency: options.maxConcurrency,
       }),
+    );
+  }
+
+  /**
+   * Makes `fn` the consumer of the dead-letter queue, with partial batch failure reporting. The
+   * mapping grants receive and delete on the DLQ only; nothing here lets `fn` send anywhere, so it
+   * cannot put a message back on the capture queue and start a loop. A message `fn` fails on is
+   * retried every {@link CaptureQueue.deadLetterVisibilityTimeout} and kept for the DLQ's retention
+   * period. Throws when `fn`'s timeout exceeds that visibility timeout (Lambda refuses the mapping).
+   */
+  public bindDeadLetterConsumer(fn: LambdaFunction, options: DeadLetterConsumerOptions = {}): void {
+    const timeout = fn.timeout ?? Duration.seconds(3);
+    const visibility = this.deadLetterVisibilityTimeout;
+    if (timeout.toSeconds() > visibility.toSeconds()) {
+      throw new Error(
+        `CaptureQueue: dead-letter consumer timeout (${timeout.toHumanString()}) exceeds the dead-letter queue's visibility timeout (${visibility.toHumanString()}).`,
+      );
+    }
+    if (timeout.toSeconds() * DEFAULTS.visibilityTimeoutFactor > visibility.toSeconds()) {
+      Annotations.of(fn).addWarningV2(
+        "palimpsest:visibility-timeout",
+        `The dead-letter queue's visibility timeout is below ${DEFAULTS.visibilityTimeoutFactor} × this consumer's timeout (AWS recommendation); raise deadLetterVisibilityTimeout.`,
+      );
+    }
+    const batchSize = options.batchSize ?? DEFAULTS.deadLetterBatchSize;
+    const maxConcurrency = options.maxConcurrency ?? DEFAULTS.deadLetterMaxConcurrency;
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) {
+      // Above 10 Lambda requires a batching window; dead letters never need one.
+      throw new Error(`CaptureQueue: dead-letter batchSize must be an integer in 1..10, got ${batchSize}.`);
+    }
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) {
+      throw new Error(
+        `CaptureQueue: dead-letter maxConcurrency must be an integer in 2..1000, got ${maxConcurrency}.`,
+      );
+    }
+    fn.addEventSource(
+      new SqsEventSource(this.deadLetterQueue, { batchSize, reportBatchItemFailures: true, maxConcurrency }),
     );
   }
 }

@@ -46,6 +46,22 @@ export const DEFAULTS = {
   queueRetentionPeriod: Duration.days(4),
   /** The DLQ keeps messages longer than the source queue (expiry counts from the first enqueue). */
   deadLetterRetentionPeriod: Duration.days(14),
+  /**
+   * How long a dead-lettered message the dead-letter function failed on stays hidden: the interval
+   * at which that function retries it (≥ 6 × its timeout, the AWS guidance for SQS event sources).
+   */
+  deadLetterVisibilityTimeout: Duration.minutes(5),
+
+  /** Dead letters are rare; a full batch is still only ten small DynamoDB round trips. */
+  deadLetterBatchSize: 10,
+  /** The fewest pollers Lambda allows: a burst of dead letters must not crowd out the live path. */
+  deadLetterMaxConcurrency: 2,
+  deadLetterFunctionTimeout: Duration.seconds(30),
+  /** A dead letter is normally recorded within seconds; one still there after this raises the alarm. */
+  deadLetterAlarmAfter: Duration.minutes(15),
+
+  /** EventBridge archive of ArticleEdited events, so a subscriber can replay what it missed. */
+  editEventArchiveRetention: Duration.days(30),
 
   /** Any function unless its construct says otherwise (the API function keeps these). */
   functionTimeout: Duration.seconds(20),

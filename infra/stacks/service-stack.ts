@@ -3,9 +3,10 @@ import type { Construct } from "constructs";
 import { ApiFunction, type ApiFunctionProps } from "../constructs/api-function.ts";
 import { ArchiveApi, type ArchiveApiProps } from "../constructs/archive-api.ts";
 import { CaptureFunction, type CaptureFunctionProps } from "../constructs/capture-function.ts";
+import { DeadLetterFunction, type DeadLetterFunctionProps } from "../constructs/dead-letter-function.ts";
 import type { ArchiveStorage } from "./storage-stack.ts";
 
-type StorageBoundProps = "table" | "bucket" | "queue" | "bundling";
+type StorageBoundProps = "table" | "bucket" | "queue" | "editEvents" | "bundling";
 
 /** Props of {@link PalimpsestServiceStack}. */
 export interface PalimpsestServiceStackProps extends StackProps {
@@ -20,26 +21,40 @@ export interface PalimpsestServiceStackProps extends StackProps {
   readonly apiFunction?: Omit<ApiFunctionProps, StorageBoundProps>;
   /** @default - {@link CaptureFunction}'s defaults */
   readonly captureFunction?: Omit<CaptureFunctionProps, StorageBoundProps>;
+  /** @default - {@link DeadLetterFunction}'s defaults */
+  readonly deadLetterFunction?: Omit<DeadLetterFunctionProps, StorageBoundProps>;
   /** @default - {@link ArchiveApi}'s defaults */
   readonly api?: Omit<ArchiveApiProps, "handler">;
 }
 
 /**
- * The stateless half of Palimpsest: the API and capture functions and the REST API. Each function
- * gets its environment and its permissions from the storage constructs' bind methods.
+ * The stateless half of Palimpsest: the API, capture and dead-letter functions, the REST API and
+ * the dead-letter alarm. Each function gets its environment and its permissions from the storage
+ * constructs' bind methods.
  */
 export class PalimpsestServiceStack extends Stack {
   public readonly apiFunction: ApiFunction;
   public readonly captureFunction: CaptureFunction;
+  public readonly deadLetterFunction: DeadLetterFunction;
   public readonly api: ArchiveApi;
 
   constructor(scope: Construct, id: string, props: PalimpsestServiceStackProps) {
-    const { storage, bundling, apiFunction, captureFunction, api, ...stackProps } = props;
+    const { storage, bundling, apiFunction, captureFunction, deadLetterFunction, api, ...stackProps } = props;
     super(scope, id, { description: "Palimpsest service: functions and HTTP API", ...stackProps });
     const bound = { table: storage.table, bucket: storage.bucket, queue: storage.queue, bundling };
 
     this.apiFunction = new ApiFunction(this, "ApiFunction", { ...apiFunction, ...bound });
-    this.captureFunction = new CaptureFunction(this, "CaptureFunction", { ...captureFunction, ...bound });
+    this.captureFunction = new CaptureFunction(this, "CaptureFunction", {
+      ...captureFunction,
+      ...bound,
+      editEvents: storage.editEvents,
+    });
+    this.deadLetterFunction = new DeadLetterFunction(this, "DeadLetterFunction", {
+      ...deadLetterFunction,
+      table: storage.table,
+      queue: storage.queue,
+      bundling,
+    });
     this.api = new ArchiveApi(this, "Api", { ...api, handler: this.apiFunction });
 
     new CfnOutput(this, "ApiUrl", { value: this.api.api.url, description: "Base URL of the HTTP API" });

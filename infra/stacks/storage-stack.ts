@@ -1,14 +1,21 @@
-import { Stack, type StackProps } from "aws-cdk-lib";
+import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { ArchiveBucket, type ArchiveBucketProps } from "../constructs/archive-bucket.ts";
 import { ArchiveTable, type ArchiveTableProps } from "../constructs/archive-table.ts";
 import { CaptureQueue, type CaptureQueueProps } from "../constructs/capture-queue.ts";
+import {
+  ARTICLE_EDITED_DETAIL_TYPE,
+  EDIT_EVENT_SOURCE,
+  EditEvents,
+  type EditEventsProps,
+} from "../constructs/edit-events.ts";
 
 /** The stateful resources the service stack is wired to. */
 export interface ArchiveStorage {
   readonly bucket: ArchiveBucket;
   readonly table: ArchiveTable;
   readonly queue: CaptureQueue;
+  readonly editEvents: EditEvents;
 }
 
 /** Props of {@link PalimpsestStorageStack}. */
@@ -19,26 +26,40 @@ export interface PalimpsestStorageStackProps extends StackProps {
   readonly table?: ArchiveTableProps;
   /** @default - {@link CaptureQueue}'s defaults (sized for the capture function's default timeout) */
   readonly queue?: CaptureQueueProps;
+  /** @default - {@link EditEvents}' defaults (a 30-day archive) */
+  readonly editEvents?: EditEventsProps;
 }
 
 /**
- * The stateful half of Palimpsest: the archive bucket, the table and the capture queue. It changes
- * rarely, is termination-protected by default, and its data resources are retained, so the
- * stateless service stack can be replaced or destroyed freely.
+ * The stateful half of Palimpsest: the archive bucket, the table, the capture queue and the edits
+ * event bus. It changes rarely, is termination-protected by default, and its data resources are
+ * retained, so the stateless service stack can be replaced or destroyed freely.
+ *
+ * The event bus is here, not with the functions, because it is a contract others build on:
+ * subscribers' rules live on the bus and disappear with it, their ARNs name it, and its archive
+ * holds past events for replay. Redeploying or replacing the service stack must not touch it.
  */
 export class PalimpsestStorageStack extends Stack implements ArchiveStorage {
   public readonly bucket: ArchiveBucket;
   public readonly table: ArchiveTable;
   public readonly queue: CaptureQueue;
+  public readonly editEvents: EditEvents;
 
   constructor(scope: Construct, id: string, props: PalimpsestStorageStackProps = {}) {
     super(scope, id, {
-      description: "Palimpsest storage: archive bucket, table, capture queue",
+      description: "Palimpsest storage: archive bucket, table, capture queue, edits event bus",
       ...props,
       terminationProtection: props.terminationProtection ?? true,
     });
     this.bucket = new ArchiveBucket(this, "ArchiveBucket", props.bucket);
     this.table = new ArchiveTable(this, "ArchiveTable", props.table);
     this.queue = new CaptureQueue(this, "CaptureQueue", props.queue);
+    this.editEvents = new EditEvents(this, "EditEvents", props.editEvents);
+
+    new CfnOutput(this, "EditEventBusName", {
+      value: this.editEvents.bus.eventBusName,
+      description: `Subscribe with a rule on this bus matching ${JSON.stringify({ source: [EDIT_EVENT_SOURCE], "detail-type": [ARTICLE_EDITED_DETAIL_TYPE] })}`,
+    });
+    new CfnOutput(this, "EditEventBusArn", { value: this.editEvents.bus.eventBusArn });
   }
 }

@@ -9,9 +9,11 @@ import { ArchiveBucket } from "../../infra/constructs/archive-bucket.ts";
 import { ArchiveTable } from "../../infra/constructs/archive-table.ts";
 import { CaptureFunction } from "../../infra/constructs/capture-function.ts";
 import { CaptureQueue, type CaptureQueueProps } from "../../infra/constructs/capture-queue.ts";
+import { DeadLetterFunction } from "../../infra/constructs/dead-letter-function.ts";
+import { EditEvents } from "../../infra/constructs/edit-events.ts";
 import { PalimpsestFunction } from "../../infra/constructs/palimpsest-function.ts";
 import { readAppOptions } from "../../infra/palimpsest-app.ts";
-import { allowedActions, newApp, newStack } from "./synth.ts";
+import { allowedActions, logicalIdOf, newApp, newStack } from "./synth.ts";
 
 /** The stateful constructs in one stack, to hang functions on. */
 function storageIn(stack: Stack, queue: CaptureQueueProps = {}) {
@@ -145,6 +147,39 @@ describe("impossible prop combinations throw at synth", () => {
     assert.throws(() => new CaptureFunction(stack, "C", storage), /CAPTURE_MAX_ATTEMPTS/);
   });
 
+  test("the dead-letter function must fit the dead-letter queue's visibility timeout", () => {
+    const stack = newStack();
+    const storage = storageIn(stack, { deadLetterVisibilityTimeout: Duration.seconds(20) });
+    assert.throws(
+      () => new DeadLetterFunction(stack, "DeadLetter", storage),
+      /exceeds the dead-letter queue's visibility timeout/,
+    );
+  });
+
+  test("dead-letter batches hold 1..10 messages, and the alarm delay is whole 5-minute periods", () => {
+    const stack = newStack();
+    const storage = storageIn(stack);
+    assert.throws(() => new DeadLetterFunction(stack, "A", { ...storage, batchSize: 11 }), /batchSize/);
+    assert.throws(
+      () => new DeadLetterFunction(stack, "B", { ...storage, maxConcurrency: 1 }),
+      /maxConcurrency/,
+    );
+    for (const alarmAfter of [Duration.minutes(7), Duration.days(2)]) {
+      assert.throws(() => new DeadLetterFunction(stack, "C", { ...storage, alarmAfter }), /alarmAfter/);
+    }
+  });
+
+  test("an edits archive must exist to have a retention, and keep events at least a day", () => {
+    assert.throws(
+      () => new EditEvents(newStack(), "E", { archive: false, archiveRetention: Duration.days(7) }),
+      /needs archive: true/,
+    );
+    assert.throws(
+      () => new EditEvents(newStack(), "E", { archiveRetention: Duration.hours(1) }),
+      /at least one day/,
+    );
+  });
+
   test("env vars owned by a bind method cannot be set by hand", () => {
     assert.throws(
       () =>
@@ -193,6 +228,24 @@ describe("impossible prop combinations throw at synth", () => {
 });
 
 describe("optional features", () => {
+  test("the edits bus can go without an archive", () => {
+    const stack = newStack();
+    const events = new EditEvents(stack, "Events", { archive: false, eventBusName: "newsroom-edits" });
+    const template = Template.fromStack(stack);
+    assert.equal(events.archive, undefined);
+    template.resourceCountIs("AWS::Events::Archive", 0);
+    template.hasResourceProperties("AWS::Events::EventBus", { Name: "newsroom-edits" });
+  });
+
+  test("a capture function without an edits bus publishes nothing and gets no EventBridge access", () => {
+    const stack = newStack();
+    const capture = new CaptureFunction(stack, "Capture", storageIn(stack));
+    const template = Template.fromStack(stack);
+    assert.ok(![...allowedActions(template, capture)].some((a) => a.startsWith("events:")));
+    const props = template.findResources("AWS::Lambda::Function")[logicalIdOf(capture)]?.Properties;
+    assert.equal(props?.Environment.Variables.EVENT_BUS_NAME, undefined);
+  });
+
   test("CORS adds key-less preflight and CORS headers on gateway errors", () => {
     const stack = newStack();
     const handler = new ApiFunction(stack, "Fn", storageIn(stack));

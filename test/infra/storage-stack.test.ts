@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { Match, type Template } from "aws-cdk-lib/assertions";
+import { ARTICLE_EDITED_DETAIL_TYPE, EDIT_EVENT_SOURCE } from "../../infra/constructs/edit-events.ts";
+import { EVENT_SOURCE } from "../../shared/adapters/eventbridge-publisher.ts";
 import { TABLE_INDEXES, TABLE_KEY } from "../../shared/adapters/table-schema.ts";
+import type { ArticleEditedEvent } from "../../shared/ports.ts";
 import { logicalIdOf, synthPalimpsest } from "./synth.ts";
 
 describe("storage stack", () => {
@@ -162,6 +165,20 @@ describe("storage stack", () => {
       }
     });
 
+    test("the dead-letter queue keeps messages 14 days and has no redrive of its own", () => {
+      // Messages the dead-letter function fails on must wait there (and be retried), not move on.
+      const dlq =
+        storage.findResources("AWS::SQS::Queue")[logicalIdOf(synth.storage.queue.deadLetterQueue)]
+          ?.Properties;
+      assert.ok(dlq, "the DLQ is synthesized");
+      assert.equal(dlq.MessageRetentionPeriod, 14 * 24 * 3600);
+      assert.equal(dlq.RedrivePolicy, undefined);
+      assert.ok(
+        dlq.VisibilityTimeout >= 60,
+        "failed dead letters are retried minutes apart, not in a tight loop",
+      );
+    });
+
     test("hides a message for at least 6 × the capture function's timeout", () => {
       const capture =
         service.findResources("AWS::Lambda::Function")[logicalIdOf(synth.service.captureFunction)];
@@ -170,6 +187,33 @@ describe("storage stack", () => {
         .VisibilityTimeout as number;
       assert.ok(timeout > 0);
       assert.ok(visibility >= 6 * timeout, `visibility ${visibility} s vs timeout ${timeout} s`);
+    });
+  });
+
+  describe("edits event bus", () => {
+    test("is a dedicated bus named after the stack", () => {
+      storage.hasResourceProperties("AWS::Events::EventBus", { Name: "PalimpsestStorage-edits" });
+      assert.equal(Object.keys(storage.findResources("AWS::Events::EventBus")).length, 1);
+    });
+
+    test("the event source and detail type match what the publisher sends", () => {
+      assert.equal(EDIT_EVENT_SOURCE, EVENT_SOURCE);
+      const detailType: ArticleEditedEvent["type"] = ARTICLE_EDITED_DETAIL_TYPE;
+      assert.equal(detailType, "ArticleEdited");
+    });
+
+    test("archives every Palimpsest event on the bus for 30 days", () => {
+      storage.hasResourceProperties("AWS::Events::Archive", {
+        SourceArn: { "Fn::GetAtt": [logicalIdOf(synth.storage.editEvents.bus), "Arn"] },
+        EventPattern: { source: [EDIT_EVENT_SOURCE] },
+        RetentionDays: 30,
+      });
+    });
+
+    test("its name and ARN are stack outputs", () => {
+      const busId = logicalIdOf(synth.storage.editEvents.bus);
+      storage.hasOutput("EditEventBusName", { Value: { Ref: busId } });
+      storage.hasOutput("EditEventBusArn", { Value: { "Fn::GetAtt": [busId, "Arn"] } });
     });
   });
 });

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { Annotations, App, type AppProps, Aspects, type CfnElement, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
@@ -92,4 +93,25 @@ export function logicalIdOf(construct: IConstruct): string {
   const resource = construct.node.defaultChild;
   if (!resource) throw new Error(`${construct.node.path} has no default child`);
   return Stack.of(construct).getLogicalId(resource as CfnElement);
+}
+
+/**
+ * Whether `value` (a property of a resource in one stack's template) refers to `token` of a
+ * construct in `producer` (whose synthesized template is `producerTemplate`): directly when both are in one stack, otherwise through the output
+ * that `producer` publishes for it (cdk.json makes cross-stack references weak: Fn::GetStackOutput).
+ */
+export function refersTo(
+  value: unknown,
+  producer: Stack,
+  producerTemplate: Template,
+  token: string,
+): boolean {
+  const resolved = producer.resolve(token);
+  if (isDeepStrictEqual(value, resolved)) return true;
+  const imported = (value as { "Fn::GetStackOutput"?: { StackName?: string; OutputName?: string } })?.[
+    "Fn::GetStackOutput"
+  ];
+  if (imported?.StackName !== producer.stackName || imported.OutputName === undefined) return false;
+  const outputs = (producerTemplate.toJSON().Outputs ?? {}) as Record<string, { Value: unknown }>;
+  return isDeepStrictEqual(outputs[imported.OutputName]?.Value, resolved);
 }
