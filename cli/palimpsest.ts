@@ -1,13 +1,22 @@
 #!/usr/bin/env node
 /**
  * The `palimpsest` command line: a small dispatcher over subcommands. A subcommand is a
- * `Command` (cli/commands.ts) registered in COMMANDS; `capture`, `status` and `diff` join here.
+ * `Command` (cli/commands.ts) registered in COMMANDS.
  */
+import { captureCommand } from "./capture-command.ts";
 import { type Command, type CommandIo, UsageError } from "./commands.ts";
 import { diffCommand } from "./diff-command.ts";
 import { extractCommand } from "./extract-command.ts";
+import { listCommand } from "./list-command.ts";
+import { statusCommand } from "./status-command.ts";
 
-export const COMMANDS: readonly Command[] = [extractCommand, diffCommand];
+export const COMMANDS: readonly Command[] = [
+  captureCommand,
+  statusCommand,
+  listCommand,
+  diffCommand,
+  extractCommand,
+];
 
 function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

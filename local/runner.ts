@@ -15,6 +15,7 @@ import { createDocumentClient, createS3Client } from "../shared/adapters/aws-cli
 import { createChromiumPageCapturer } from "../shared/adapters/chromium-page-capturer.ts";
 import { createDynamoArchiveRepository } from "../shared/adapters/dynamo-archive-repository.ts";
 import { createDynamoHostGate } from "../shared/adapters/dynamo-host-gate.ts";
+import { createEgressProxy } from "../shared/adapters/egress-proxy.ts";
 import { createS3BlobStore } from "../shared/adapters/s3-blob-store.ts";
 import { INDEX_SHARDS } from "../shared/adapters/table-schema.ts";
 import { createWebhookPublisher } from "../shared/adapters/webhook-publisher.ts";
@@ -166,11 +167,20 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     presignedUrlTtlSeconds: apiConfig.presignedUrlTtlSeconds,
     maxQueueDepth: apiConfig.maxQueueDepth,
     apiKey: apiConfig.apiKey,
+    corsAllowOrigins: apiConfig.corsAllowOrigins,
     cadence,
   });
   const capturer =
     options.capturer ??
-    createChromiumPageCapturer({ executablePath: captureConfig.chromiumPath, logger: log });
+    createChromiumPageCapturer({
+      executablePath: captureConfig.chromiumPath,
+      logger: log,
+      egress: createEgressProxy({
+        allowedPrivateHosts: parseAllowedPrivateHosts(captureConfig.allowPrivateHosts),
+        maxBytesPerSession: captureConfig.maxBytes,
+        logger: log,
+      }),
+    });
   const capture = createCaptureHandler({
     repository,
     queue: captureQueue,

@@ -62,6 +62,8 @@ export interface ApiConfig {
   allowPrivateHosts: string | undefined;
   /** Locally, auth is off unless API_KEY is set; on AWS, API Gateway checks keys. */
   apiKey: string | undefined;
+  /** Browser origins allowed to call the API (`["*"]` for any); undefined turns CORS off. */
+  corsAllowOrigins: readonly string[] | undefined;
 }
 
 export function loadApiConfig(env: Env = process.env): ApiConfig {
@@ -70,7 +72,35 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     maxQueueDepth: optionalInt(env, ENV.maxQueueDepth, 10_000, { min: 1, max: 10_000_000 }),
     allowPrivateHosts: optionalString(env, ENV.allowPrivateHosts),
     apiKey: optionalString(env, ENV.apiKey),
+    corsAllowOrigins: parseCorsOrigins(optionalString(env, ENV.corsAllowOrigins)),
   };
+}
+
+/** `*` alone, or a comma-separated list of exact origins (`https://news.example`, no path). */
+function parseCorsOrigins(raw: string | undefined): readonly string[] | undefined {
+  if (raw === undefined) return undefined;
+  const origins = raw
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
+  if (origins.includes("*")) {
+    if (origins.length > 1) throw new ConfigError(`${ENV.corsAllowOrigins}: "*" must stand alone.`);
+    return origins;
+  }
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // reported below
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new ConfigError(
+        `${ENV.corsAllowOrigins}: "${origin}" is not an origin like https://news.example (scheme, host, optional port).`,
+      );
+    }
+  }
+  return origins.length > 0 ? origins : undefined;
 }
 
 export interface PublishConfig {
@@ -100,6 +130,10 @@ export function loadPublishConfig(env: Env = process.env): PublishConfig {
 
 export interface CaptureConfig {
   chromiumPath: string | undefined;
+  /** ALLOW_PRIVATE_HOSTS: the browser's egress proxy lets the same hosts through as the API. */
+  allowPrivateHosts: string | undefined;
+  /** Bytes one capture may download (and upload) through the egress proxy; past it, `too_large`. */
+  maxBytes: number;
   navigationTimeoutMs: number;
   idleTimeoutMs: number;
   screenshotMaxHeight: number;
@@ -116,6 +150,8 @@ export interface CaptureConfig {
 export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
   return {
     chromiumPath: optionalString(env, ENV.chromiumPath),
+    allowPrivateHosts: optionalString(env, ENV.allowPrivateHosts),
+    maxBytes: optionalInt(env, ENV.captureMaxBytes, 100 * 1024 * 1024, { min: 1024 * 1024, max: 1024 ** 3 }),
     navigationTimeoutMs: optionalInt(env, ENV.navigationTimeoutMs, 30_000, { min: 1000, max: 120_000 }),
     idleTimeoutMs: optionalInt(env, ENV.idleTimeoutMs, 5_000, { min: 0, max: 60_000 }),
     screenshotMaxHeight: optionalInt(env, ENV.screenshotMaxHeightPx, 16_000, { min: 500, max: 32_000 }),

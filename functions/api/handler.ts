@@ -11,7 +11,7 @@ import { loadApiConfig, loadStorageConfig, requireString } from "../../shared/co
 import { parseCadence } from "../../shared/domain/schedule.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { ENV } from "../../shared/env-names.ts";
-import { httpErrorMapper } from "../../shared/http/api-gateway.ts";
+import { corsHeaders, httpErrorMapper } from "../../shared/http/api-gateway.ts";
 import { logger } from "../../shared/logger.ts";
 import type { ResolveHost } from "../../shared/ports.ts";
 import { type ApiDeps, routeRequest } from "./routes.ts";
@@ -21,7 +21,10 @@ export const resolveHost: ResolveHost = async (host) =>
 
 /** The handler for any set of adapters: the Lambda below and the local runner both use it. */
 export function createApiHandler(deps: ApiDeps) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>();
+  // Before the error mapper, so that error responses get CORS headers too.
+  if (deps.corsAllowOrigins) handler.use(corsHeaders(deps.corsAllowOrigins));
+  return handler
     .use(httpErrorMapper(logger.child({ fn: "api" })))
     .handler((event) => routeRequest(deps, event));
 }
@@ -46,6 +49,7 @@ function wireFromEnvironment() {
     presignedUrlTtlSeconds: api.presignedUrlTtlSeconds,
     maxQueueDepth: api.maxQueueDepth,
     apiKey: api.apiKey,
+    corsAllowOrigins: api.corsAllowOrigins,
     cadence: parseCadence(process.env[ENV.recaptureCadence]),
   });
 }

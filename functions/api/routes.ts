@@ -15,6 +15,9 @@ import { captureView, urlView } from "../../shared/domain/views.ts";
 import { InvalidRequestError, NotFoundError } from "../../shared/errors.ts";
 import { errorResponse, HttpError, header, json, parseJsonBody } from "../../shared/http/api-gateway.ts";
 import type { BlobStore } from "../../shared/ports.ts";
+import { FEED_ROUTES } from "./feeds.ts";
+import { MEMENTO_ROUTES } from "./memento.ts";
+import { WEB_UI_ROUTES } from "./web-ui/routes.ts";
 
 export interface ApiDeps extends SubmitCaptureDeps {
   blobs: BlobStore;
@@ -23,6 +26,8 @@ export interface ApiDeps extends SubmitCaptureDeps {
   apiKey?: string | undefined;
   /** The adaptive re-capture curve. @default DEFAULT_CADENCE */
   cadence?: readonly CadenceStep[];
+  /** Browser origins allowed by CORS (`["*"]` for any). @default - CORS off */
+  corsAllowOrigins?: readonly string[] | undefined;
 }
 
 /** The first capture group of the route's pattern, named for readability. */
@@ -222,7 +227,8 @@ function keyMatches(given: string | undefined, expected: string): boolean {
 }
 
 /** Every route the API answers, in matching order. */
-export const ROUTES: readonly Route[] = [...coreRoutes];
+// Feeds and Memento first: `/v1/edits.atom` must never reach a JSON route's pattern.
+export const ROUTES: readonly Route[] = [...FEED_ROUTES, ...MEMENTO_ROUTES, ...coreRoutes, ...WEB_UI_ROUTES];
 
 export async function routeRequest(
   deps: ApiDeps,

@@ -11,6 +11,7 @@ import { createDocumentClient, createS3Client } from "../../shared/adapters/aws-
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium-page-capturer.ts";
 import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-archive-repository.ts";
 import { createDynamoHostGate } from "../../shared/adapters/dynamo-host-gate.ts";
+import { createEgressProxy } from "../../shared/adapters/egress-proxy.ts";
 import { createEventBridgePublisher, fanOut } from "../../shared/adapters/eventbridge-publisher.ts";
 import { createS3BlobStore } from "../../shared/adapters/s3-blob-store.ts";
 import { createSqsCaptureQueue } from "../../shared/adapters/sqs-capture-queue.ts";
@@ -24,6 +25,7 @@ import {
 import { extractArticle } from "../../shared/domain/extract/index.ts";
 import { type ProcessCaptureDeps, processCapture } from "../../shared/domain/process-capture.ts";
 import { parseCadence } from "../../shared/domain/schedule.ts";
+import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { ENV } from "../../shared/env-names.ts";
 import { logger } from "../../shared/logger.ts";
 import type { CaptureMessage, CaptureQueue } from "../../shared/ports.ts";
@@ -105,7 +107,15 @@ function wireFromEnvironment() {
       leaseMs: 15 * 60_000,
     }),
     blobs: createS3BlobStore({ client: createS3Client(storage), bucketName: storage.bucketName }),
-    capturer: createChromiumPageCapturer({ executablePath: capture.chromiumPath, logger: log }),
+    capturer: createChromiumPageCapturer({
+      executablePath: capture.chromiumPath,
+      logger: log,
+      egress: createEgressProxy({
+        allowedPrivateHosts: parseAllowedPrivateHosts(capture.allowPrivateHosts),
+        maxBytesPerSession: capture.maxBytes,
+        logger: log,
+      }),
+    }),
     extract: extractArticle,
     captureOptions: capture,
     maxAttempts: capture.maxAttempts,

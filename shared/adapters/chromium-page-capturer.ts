@@ -27,6 +27,7 @@ import {
 import { CaptureError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { PageCapture, PageCaptureOptions, PageCapturer } from "../ports.ts";
+import { createEgressProxy, type EgressProxy, type EgressSession } from "./egress-proxy.ts";
 import {
   buildSnapshot,
   type CollectedResource,
@@ -47,12 +48,32 @@ export interface ChromiumPageCapturerOptions {
    * and `--disable-features` it sees, so passing either replaces Playwright's own lists.
    */
   extraArgs?: string[];
+  /**
+   * The egress proxy every request of the browser goes through (see `egress-proxy.ts`). The
+   * capturer owns it from here on and closes it in `close()`.
+   * @default a proxy that lets only public addresses through, resolving with the system resolver
+   */
+  egress?: EgressProxy;
 }
 
 const VIEWPORT = { width: 1280, height: 800 } as const;
 const SCREENSHOT_QUALITY = 80;
-/** The network counts as idle after this long with no request in flight. */
-const IDLE_QUIET_MS = 500;
+/**
+ * The page counts as settled after this long with no main-frame request starting or ending and no
+ * content added to or removed from the DOM — as long as no timer the page set around its last
+ * activity is still due (see `trackPageActivity`). Short, because the timers cover the usual
+ * reason a page goes quiet before it is done ("fetch, then render a moment later").
+ */
+const QUIET_MS = 150;
+/** After scrolling, the least quiet before the page counts as settled (events still on their way). */
+const AFTER_SCROLL_QUIET_MS = 50;
+/** Timers set for longer than this are polling, carousels or analytics, not the page loading. */
+const TRACKED_TIMER_MAX_DELAY_MS = 1_000;
+/**
+ * Most time one idle wait spends on the DOM and timers once the network is quiet: a ticker that
+ * rewrites text every frame must not hold every capture to the idle deadline.
+ */
+const IN_PAGE_WAIT_MAX_MS = 1_500;
 /** A request in flight this long is treated as a long poll or a stuck beacon, not as loading. */
 const STALLED_REQUEST_MS = 3_000;
 /** Bounds on scrolling for lazy content; infinite-scroll pages would otherwise never end. */
@@ -102,6 +123,25 @@ export function chromiumLaunchArgs(extraArgs: readonly string[] = []): string[] 
   return [...args, ...extraArgs];
 }
 
+/**
+ * Switches that send every request of the browser through the egress proxy and close the doors
+ * around it. They come after `extraArgs`, so nothing passed there can override them.
+ */
+export function egressLaunchArgs(proxyUrl: string): string[] {
+  return [
+    `--proxy-server=${proxyUrl}`,
+    // Chromium never proxies loopback by default: without this, 127.0.0.1 would go around the guard.
+    "--proxy-bypass-list=<-loopback>",
+    // WebRTC would otherwise send UDP (STUN, ICE) straight from the browser, past the proxy.
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--disable-quic",
+    "--dns-prefetch-disable",
+    "--disable-background-networking",
+    "--no-pings",
+  ];
+}
+
 let bundledExecutable: Promise<string> | undefined;
 
 /**
@@ -124,6 +164,9 @@ export function resolveBundledChromium(): Promise<string> {
 export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions = {}): PageCapturer {
   const log = options.logger;
   const launchArgs = chromiumLaunchArgs(options.extraArgs);
+  const egress = options.egress ?? createEgressProxy({ logger: log });
+  // Browser-wide, the proxy refuses everything; each capture's context gets a session of its own.
+  let fallbackEgress: Promise<EgressSession> | undefined;
   let browser: Browser | undefined;
   let launching: Promise<Browser> | undefined;
   let spare: { browser: Browser; ready: Promise<FreshPage> } | undefined;
@@ -136,11 +179,13 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
     // Playwright keeps its profile and artifacts directories in the temp dir and removes them when
     // the browser exits, even after a crash. Chromium's own temp files (shared memory, since /dev/shm
     // is off) go to a directory of ours, which goes with the browser.
+    fallbackEgress ??= egress.openSession({ denyAll: true });
+    const args = [...launchArgs, ...egressLaunchArgs((await fallbackEgress).proxyUrl)];
     const browserTmp = await mkdtemp(join(tmpdir(), "palimpsest-chromium-"));
     const start = () =>
       playwrightChromium.launch({
         executablePath,
-        args: launchArgs,
+        args,
         env: { ...process.env, TMPDIR: browserTmp },
         headless: true,
         timeout: LAUNCH_TIMEOUT_MS,
@@ -197,7 +242,7 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
    */
   function prepareSpare(current: Browser): void {
     if (closed || spare || !current.isConnected()) return;
-    const ready = openFreshPage(current);
+    const ready = openFreshPage(current, egress);
     ready.catch(() => {}); // a failed spare just means the next capture opens its own
     spare = { browser: current, ready };
   }
@@ -209,7 +254,7 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
       const fresh = await taken.ready.catch(() => undefined);
       if (fresh && !fresh.page.isClosed()) return fresh;
     }
-    return openFreshPage(current);
+    return openFreshPage(current, egress);
   }
 
   return {
@@ -254,8 +299,9 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
       spare = undefined;
       const open = browser ?? (await launching?.catch(() => undefined));
       browser = undefined;
-      if (!open) return;
+      if (!open) return egress.close();
       await open.close().catch(() => {}); // closes every context, the spare's included
+      await egress.close();
       const browserTmp = browserTmps.get(open);
       if (browserTmp) await rm(browserTmp, { recursive: true, force: true });
     },
@@ -291,23 +337,36 @@ async function sweepLeakedTempFiles(dir: string | undefined): Promise<void> {
 interface FreshPage {
   context: BrowserContext;
   page: Page;
+  /** The egress session of this context alone: its blocks, failures and bytes are this capture's. */
+  egress: EgressSession;
 }
 
-async function openFreshPage(browser: Browser): Promise<FreshPage> {
+async function openFreshPage(browser: Browser, egress: EgressProxy): Promise<FreshPage> {
   // Headless Chromium announces itself as HeadlessChrome, which many news sites block.
   const major = browser.version().split(".")[0] ?? "0";
-  const context = await browser.newContext({
-    viewport: VIEWPORT,
-    deviceScaleFactor: 1,
-    userAgent: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${major}.0.0.0 Safari/537.36`,
-    locale: "en-US",
-    serviceWorkers: "block",
-    acceptDownloads: false,
-    // Fewer animations: pages settle sooner and screenshots do not catch a transition midway.
-    reducedMotion: "reduce",
-  });
+  const session = await egress.openSession();
+  const context = await browser
+    .newContext({
+      // A proxy of its own per context; loopback goes through it too.
+      proxy: { server: session.proxyUrl, bypass: "<-loopback>" },
+      viewport: VIEWPORT,
+      deviceScaleFactor: 1,
+      userAgent: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${major}.0.0.0 Safari/537.36`,
+      locale: "en-US",
+      serviceWorkers: "block",
+      acceptDownloads: false,
+      // Fewer animations: pages settle sooner and screenshots do not catch a transition midway.
+      reducedMotion: "reduce",
+    })
+    .catch(async (err: unknown) => {
+      await session.close();
+      throw err;
+    });
+  // Contexts also close when the browser goes, spares included.
+  context.once("close", () => void session.close());
   try {
-    return { context, page: await context.newPage() };
+    await context.addInitScript(trackPageActivity, TRACKED_TIMER_MAX_DELAY_MS);
+    return { context, page: await context.newPage(), egress: session };
   } catch (err) {
     await context.close().catch(() => {});
     throw err;
@@ -339,6 +398,9 @@ async function captureWithBrowser(
   browser.once("disconnected", onCrash);
 
   let context: BrowserContext | undefined;
+  let egress: EgressSession | undefined;
+  /** Every URL the main frame set out to load, redirect hops included. */
+  const navigations: string[] = [];
   const work = (async () => {
     let phase = performance.now();
     const lap = (name: string) => {
@@ -348,8 +410,18 @@ async function captureWithBrowser(
     };
     const fresh = await takeFreshPage(browser);
     context = fresh.context;
+    egress = fresh.egress;
     const page = fresh.page;
     page.on("crash", onCrash);
+    page.on("request", (request) => {
+      try {
+        if (request.isNavigationRequest() && request.frame() === page.mainFrame()) {
+          navigations.push(request.url());
+        }
+      } catch {
+        // service-worker requests have no frame
+      }
+    });
     context.on("page", (popup) => {
       if (popup !== page) popup.close().catch(() => {});
     });
@@ -409,9 +481,16 @@ async function captureWithBrowser(
   work.catch(() => {}); // after a crash the race below has already settled
 
   try {
-    return await Promise.race([work, crashSignal]);
+    const result = await Promise.race([work, crashSignal]);
+    // A page that went on to a forbidden host (a script redirect) is not archived as if it had not.
+    const refused = egressError(egress, navigations, false);
+    if (refused) throw refused;
+    return result;
   } catch (err) {
-    throw toCaptureError(err, url, options, crashed || !browser.isConnected());
+    const gone = crashed || !browser.isConnected();
+    throw (
+      (gone ? undefined : egressError(egress, navigations, true)) ?? toCaptureError(err, url, options, gone)
+    );
   } finally {
     browser.off("disconnected", onCrash);
     // Closing is quick (a few ms) and must finish before Lambda freezes the process.
@@ -422,8 +501,13 @@ async function captureWithBrowser(
 interface PageSession {
   /** The latest main-frame document response (pages may navigate again, e.g. after consent). */
   mainResponse(): Response | undefined;
-  /** Resolves when no request has been in flight for `IDLE_QUIET_MS`, or at `deadline`. */
+  /**
+   * Resolves when the page has settled — no request in flight, nothing loaded and no DOM content
+   * changed for `QUIET_MS`, no timer of its last activity still due — or at `deadline`.
+   */
   waitForIdle(deadline: number): Promise<void>;
+  /** Makes the next idle wait see at least `quietMs` with nothing happening from now on. */
+  noteActivity(quietMs: number): void;
   /** Bodies collected so far, waiting briefly for ones still being read. */
   collectedResources(): Promise<Map<string, CollectedResource>>;
 }
@@ -457,6 +541,38 @@ function watchPage(page: Page, options: PageCaptureOptions): PageSession {
   };
   page.on("requestfinished", done);
   page.on("requestfailed", done);
+
+  /** Resolves when no request has been in flight, and none started or ended, for `QUIET_MS`. */
+  const waitForNetworkQuiet = (deadline: number) =>
+    new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = () => {
+        clearTimeout(timer);
+        wakers.delete(check);
+        resolve();
+      };
+      function check() {
+        clearTimeout(timer);
+        const now = performance.now();
+        if (now >= deadline || page.isClosed()) return finish();
+        let oldestActive: number | undefined;
+        for (const startedAt of inFlight.values()) {
+          if (now - startedAt < STALLED_REQUEST_MS)
+            oldestActive = Math.min(oldestActive ?? startedAt, startedAt);
+        }
+        let wait: number;
+        if (oldestActive === undefined) {
+          const quietFor = now - lastActivity;
+          if (quietFor >= QUIET_MS) return finish();
+          wait = QUIET_MS - quietFor;
+        } else {
+          wait = STALLED_REQUEST_MS - (now - oldestActive); // or earlier, when a request ends
+        }
+        timer = setTimeout(check, Math.max(1, Math.min(wait, deadline - now)));
+      }
+      wakers.add(check);
+      check();
+    });
 
   let latestMain: Response | undefined;
   const resources = new Map<string, CollectedResource>();
@@ -502,36 +618,39 @@ function watchPage(page: Page, options: PageCaptureOptions): PageSession {
 
   return {
     mainResponse: () => latestMain,
-    waitForIdle(deadline) {
-      return new Promise<void>((resolve) => {
-        let timer: NodeJS.Timeout | undefined;
-        const finish = () => {
-          clearTimeout(timer);
-          wakers.delete(check);
-          resolve();
-        };
-        function check() {
-          clearTimeout(timer);
-          const now = performance.now();
-          if (now >= deadline || page.isClosed()) return finish();
-          let oldestActive: number | undefined;
-          for (const startedAt of inFlight.values()) {
-            if (now - startedAt < STALLED_REQUEST_MS)
-              oldestActive = Math.min(oldestActive ?? startedAt, startedAt);
+    noteActivity(quietMs) {
+      lastActivity = Math.max(lastActivity, performance.now() - QUIET_MS + quietMs);
+    },
+    async waitForIdle(deadline) {
+      const inPageDeadline = () => Math.min(deadline, networkQuietAt + IN_PAGE_WAIT_MAX_MS);
+      let networkQuietAt = Number.POSITIVE_INFINITY;
+      for (;;) {
+        await waitForNetworkQuiet(deadline);
+        const now = performance.now();
+        if (now >= deadline || page.isClosed()) return;
+        networkQuietAt = Math.min(networkQuietAt, now);
+        if (now >= inPageDeadline()) return;
+        const activity = await readPageActivity(page);
+        // A page without the tracker (it navigated meanwhile, or its thread is stuck) has only the
+        // network to go by.
+        if (!activity) return;
+        const at = performance.now();
+        const settledSince = Math.max(lastActivity, at - activity.sinceMutationMs);
+        const quietFor = at - settledSince;
+        let wait = 0;
+        if (quietFor < QUIET_MS) {
+          wait = QUIET_MS - quietFor;
+        } else {
+          // Timers set before, or just after, the last activity are the page finishing what that
+          // activity started; timers set later are a loop (polling, tickers) and are not waited on.
+          for (const timer of activity.timers) {
+            if (at - timer.ageMs <= settledSince + QUIET_MS) wait = Math.max(wait, timer.dueInMs + 1);
           }
-          let wait: number;
-          if (oldestActive === undefined) {
-            const quietFor = now - lastActivity;
-            if (quietFor >= IDLE_QUIET_MS) return finish();
-            wait = IDLE_QUIET_MS - quietFor;
-          } else {
-            wait = STALLED_REQUEST_MS - (now - oldestActive); // or earlier, when a request ends
-          }
-          timer = setTimeout(check, Math.max(1, Math.min(wait, deadline - now)));
         }
-        wakers.add(check);
-        check();
-      });
+        if (wait <= 0) return;
+        await delay(Math.max(1, Math.min(wait, inPageDeadline() - at)));
+        if (performance.now() >= inPageDeadline()) return;
+      }
     },
     async collectedResources() {
       if (pendingBodies.size > 0) {
@@ -620,6 +739,8 @@ async function settle(page: Page, session: PageSession, options: PageCaptureOpti
             maxMs: remaining,
           })
         : 0;
+    // Requests the last scroll step set off may be reported just after it ends.
+    if (steps > 0) session.noteActivity(AFTER_SCROLL_QUIET_MS);
     await session.waitForIdle(deadline);
     if (steps === 0 || performance.now() >= deadline) break;
   }
@@ -664,6 +785,88 @@ async function takeScreenshot(page: Page, pageHeight: number, options: PageCaptu
 
 // ---------------------------------------------------------------------------------------------
 // Functions that run inside the page. Each must be self-contained: Playwright sends its source text.
+
+/** What the page's activity tracker reports, in milliseconds relative to the moment it answered. */
+interface PageActivity {
+  /** Since content was last added to or removed from the DOM (or since DOMContentLoaded). */
+  sinceMutationMs: number;
+  /** Pending short timers: how long ago each was set and how soon it is due. */
+  timers: Array<{ ageMs: number; dueInMs: number }>;
+}
+
+const ACTIVITY_KEY = "palimpsest:activity";
+
+/** The tracker's report, or null when the page has none (or does not answer in time). */
+async function readPageActivity(page: Page): Promise<PageActivity | null> {
+  const report = page
+    .evaluate((key) => {
+      const read = (window as unknown as Record<symbol, (() => PageActivity) | undefined>)[Symbol.for(key)];
+      return read ? read() : null;
+    }, ACTIVITY_KEY)
+    .catch(() => null);
+  return withTimeout(report, 1_000, () => null);
+}
+
+/**
+ * Installed in every document before its own scripts (an init script): notes when DOM content last
+ * changed (from DOMContentLoaded on; attribute changes are left out, animations make them endlessly)
+ * and which short timers (`setTimeout` up to `maxDelayMs`) are pending, so that the idle wait can
+ * tell a page that is done from one that is about to render what it just fetched. `setTimeout` is
+ * wrapped in a Proxy, which keeps it looking native to the page. Reads through
+ * `window[Symbol.for("palimpsest:activity")]()`.
+ */
+function trackPageActivity(maxDelayMs: number): void {
+  const key = Symbol.for("palimpsest:activity");
+  const scope = window as unknown as Record<symbol, unknown>;
+  if (scope[key]) return;
+  const timers = new Map<unknown, { setAt: number; dueAt: number }>();
+  let lastMutation = performance.now();
+  const nativeSetTimeout = window.setTimeout;
+  const nativeClearTimeout = window.clearTimeout;
+  window.setTimeout = new Proxy(nativeSetTimeout, {
+    apply(target, thisArg, args: unknown[]) {
+      const [handler, timeout, ...rest] = args;
+      const delay = Math.max(0, Number(timeout) || 0);
+      if (typeof handler !== "function" || delay > maxDelayMs) return Reflect.apply(target, thisArg, args);
+      let id: unknown;
+      const run = function (this: unknown) {
+        timers.delete(id);
+        return Reflect.apply(handler, this, rest);
+      };
+      id = Reflect.apply(target, thisArg, [run, timeout]);
+      const now = performance.now();
+      timers.set(id, { setAt: now, dueAt: now + delay });
+      return id;
+    },
+  });
+  window.clearTimeout = new Proxy(nativeClearTimeout, {
+    apply(target, thisArg, args: unknown[]) {
+      timers.delete(args[0]);
+      return Reflect.apply(target, thisArg, args);
+    },
+  });
+  const observe = () => {
+    lastMutation = performance.now();
+    new MutationObserver(() => {
+      lastMutation = performance.now();
+    }).observe(document, { childList: true, subtree: true, characterData: true });
+  };
+  if (document.readyState === "loading")
+    document.addEventListener("DOMContentLoaded", observe, { once: true });
+  else observe();
+  Object.defineProperty(scope, key, {
+    value: () => {
+      const now = performance.now();
+      return {
+        sinceMutationMs: now - lastMutation,
+        timers: Array.from(timers.values(), (t) => ({
+          ageMs: now - t.setAt,
+          dueInMs: Math.max(0, t.dueAt - now),
+        })),
+      };
+    },
+  });
+}
 
 /**
  * Gets consent banners out of the way: clicks a clearly-accepting button inside an element that
@@ -756,17 +959,17 @@ async function scrollTowardsBottom(limits: { maxSteps: number; maxMs: number }):
   const scroller = document.scrollingElement ?? document.documentElement;
   const started = performance.now();
   const step = Math.max(200, window.innerHeight);
-  // Two frames: the first lays out the new position, the second runs after IntersectionObserver
-  // callbacks queued by it. The timer keeps a throttled page from stalling the loop.
-  const nextFrames = () =>
+  // One frame a step: IntersectionObserver entries are computed in the rendering update that
+  // follows the frame's animation callbacks, so a task queued from the callback runs after they were
+  // taken at this position; the page's own callbacks may run later, they report this position all
+  // the same. The timer keeps a throttled page from stalling the loop.
+  const nextFrame = () =>
     new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 100);
-      requestAnimationFrame(() =>
-        requestAnimationFrame(() => {
-          clearTimeout(timer);
-          resolve();
-        }),
-      );
+      requestAnimationFrame(() => {
+        clearTimeout(timer);
+        setTimeout(resolve, 0);
+      });
     });
   let steps = 0;
   while (steps < limits.maxSteps && performance.now() - started < limits.maxMs) {
@@ -776,9 +979,11 @@ async function scrollTowardsBottom(limits: { maxSteps: number; maxMs: number }):
     // 'instant' overrides `scroll-behavior: smooth`, which would turn every step into an animation.
     window.scrollTo({ top: Math.min(y + step, bottom), behavior: "instant" });
     steps++;
-    await nextFrames();
+    await nextFrame();
     if (scroller.scrollTop <= y) break; // scrolling is locked; more steps would change nothing
   }
+  // One more frame, so that the callbacks of the last position have run and started their loads.
+  if (steps > 0) await nextFrame();
   return steps;
 }
 
@@ -864,6 +1069,44 @@ function toCaptureError(
     cause: err,
     retryable: true,
   });
+}
+
+/**
+ * The capture's failure as the egress proxy saw it: over the byte budget; the page, or any redirect
+ * hop of it, on a forbidden host; or — when the navigation itself `failed` — the page's host could
+ * not be resolved or reached by the proxy (which the browser would otherwise report as the proxy's
+ * 502 or a failed tunnel). Undefined when the proxy explains nothing.
+ */
+function egressError(
+  session: EgressSession | undefined,
+  navigations: readonly string[],
+  failed: boolean,
+): CaptureError | undefined {
+  if (!session) return undefined;
+  if (session.exceeded) {
+    return new CaptureError(
+      "too_large",
+      `The page needed more than ${Math.round(session.maxBytes / 1024 / 1024)} MiB of downloads.`,
+    );
+  }
+  for (const hop of navigations) {
+    const block = session.blockFor(hop);
+    if (!block) continue;
+    return new CaptureError("blocked", `The page, or a redirect from it, was refused. ${block.reason}`);
+  }
+  const last = navigations.at(-1);
+  const failure = failed && last !== undefined ? session.failureFor(last) : undefined;
+  if (!failure) return undefined;
+  const host = failure.host;
+  if (failure.code === "dns_failure") {
+    return new CaptureError("dns_failure", `The host name ${host} could not be resolved.`, {
+      retryable: true,
+    });
+  }
+  if (failure.code === "timeout") {
+    return new CaptureError("timeout", `The connection to ${host} timed out.`, { retryable: true });
+  }
+  return new CaptureError("connection_failed", `The connection to ${host} failed.`, { retryable: true });
 }
 
 function withCause(error: CaptureError, cause: unknown): CaptureError {

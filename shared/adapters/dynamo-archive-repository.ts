@@ -183,13 +183,8 @@ export function createDynamoArchiveRepository(deps: {
         .send(
           new PutCommand({
             TableName,
-            Item: {
-              ...captureKey(capture.captureId),
-              entity: "capture",
-              GSI2PK: `URL#${capture.urlId}`,
-              GSI2SK: `CAPTURE#${capture.requestedAt}#${capture.captureId}`,
-              ...capture,
-            },
+            // The whole item is replaced: it keeps its place in both capture indexes (per URL, recent).
+            Item: captureItem(capture),
             // A finished capture is final: a late duplicate worker must not overwrite it.
             ConditionExpression: "attribute_exists(PK) AND #status IN (:queued, :running)",
             ExpressionAttributeNames: { "#status": "status" },

@@ -45,8 +45,14 @@ for (const [net, prefix] of [
 const globalUnicastV6 = new BlockList();
 globalUnicastV6.addSubnet("2000::", 3, "ipv6");
 
+/**
+ * Whether `address` (an IP literal as a resolver returns it, IPv6 optionally in brackets) is a
+ * globally routable unicast address. Anything that is not a well-formed literal is not public; nor
+ * is an address with a zone id (`fe80::1%eth0`), which only means something on one link.
+ */
 export function isPublicAddress(address: string): boolean {
-  const bare = address.replace(/^\[|\]$/g, "").replace(/%.*$/, "");
+  if (address.includes("%")) return false;
+  const bare = address.replace(/^\[|\]$/g, "");
   if (isIPv4(bare)) return !nonPublicV4.check(bare, "ipv4");
   if (isIPv6(bare)) {
     // Only 2000::/3 is global unicast. IPv4-mapped (::ffff:0:0/96), IPv4-compatible and NAT64

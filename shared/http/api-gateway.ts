@@ -87,3 +87,69 @@ export function header(event: APIGatewayProxyEvent, name: string): string | unde
   }
   return undefined;
 }
+
+/** What a browser may send (the API key, Memento's Accept-Datetime) and what its scripts may read. */
+const CORS_ALLOW_HEADERS = "content-type, x-api-key, accept-datetime";
+const CORS_ALLOW_METHODS = "GET, HEAD, POST, PATCH, OPTIONS";
+const CORS_EXPOSE_HEADERS = "location, link, memento-datetime, vary, retry-after";
+
+type ResultHeaders = NonNullable<APIGatewayProxyResult["headers"]>;
+
+function addVary(headers: ResultHeaders, value: string): void {
+  const key = Object.keys(headers).find((name) => name.toLowerCase() === "vary");
+  const existing = key === undefined ? "" : String(headers[key]);
+  if (key !== undefined) delete headers[key];
+  const values = existing
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
+  if (!values.some((v) => v.toLowerCase() === value.toLowerCase())) values.push(value);
+  headers.vary = values.join(", ");
+}
+
+/**
+ * CORS for `allowOrigins` (exact origins, or `["*"]`). An allowed origin is echoed (with
+ * `Vary: Origin`, since the answer depends on it); any other gets no CORS headers, so the browser
+ * refuses the response to it. `OPTIONS` on any path is answered here as a preflight (204) and
+ * never reaches a route. No credentials: the API key travels in a header.
+ *
+ * Use it before `httpErrorMapper` (`.use(cors).use(mapper)`): middy runs `onError` in reverse, so
+ * the mapped error responses get the headers too.
+ */
+export function corsHeaders(
+  allowOrigins: readonly string[],
+): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  const anyOrigin = allowOrigins.includes("*");
+  const allowed = (event: APIGatewayProxyEvent): Record<string, string> => {
+    if (anyOrigin) return { "access-control-allow-origin": "*" };
+    const origin = header(event, "origin");
+    return origin !== undefined && allowOrigins.includes(origin)
+      ? { "access-control-allow-origin": origin }
+      : {};
+  };
+  const decorate = (request: { event: APIGatewayProxyEvent; response?: APIGatewayProxyResult | null }) => {
+    if (!request.response) return;
+    const headers: ResultHeaders = { ...request.response.headers };
+    const origin = allowed(request.event);
+    Object.assign(headers, origin);
+    if (origin["access-control-allow-origin"]) headers["access-control-expose-headers"] = CORS_EXPOSE_HEADERS;
+    if (!anyOrigin) addVary(headers, "Origin");
+    request.response = { ...request.response, headers };
+  };
+  return {
+    before: (request) => {
+      if (request.event.httpMethod !== "OPTIONS") return undefined;
+      const headers: ResultHeaders = {
+        ...allowed(request.event),
+        "access-control-allow-methods": CORS_ALLOW_METHODS,
+        "access-control-allow-headers": CORS_ALLOW_HEADERS,
+        "access-control-max-age": "600",
+        allow: CORS_ALLOW_METHODS,
+      };
+      if (!anyOrigin) addVary(headers, "Origin");
+      return { statusCode: 204, headers, body: "" };
+    },
+    after: (request) => decorate(request),
+    onError: (request) => decorate(request),
+  };
+}

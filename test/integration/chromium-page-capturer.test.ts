@@ -16,7 +16,9 @@ import {
   createChromiumPageCapturer,
   resolveBundledChromium,
 } from "../../shared/adapters/chromium-page-capturer.ts";
+import { createEgressProxy } from "../../shared/adapters/egress-proxy.ts";
 import { buildSnapshot, type SerializedDocument } from "../../shared/adapters/snapshot-inliner.ts";
+import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { CaptureError } from "../../shared/errors.ts";
 import type { PageCaptureOptions, PageCapturer } from "../../shared/ports.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
@@ -31,6 +33,14 @@ const OPTIONS: PageCaptureOptions = {
 
 // No DNS query may leave the machine; 127.0.0.1 is a literal and needs none.
 const NO_DNS = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1";
+// The egress proxy lets the fixture site (127.0.0.1, any port) through and resolves no names either.
+const localEgress = () =>
+  createEgressProxy({
+    allowedPrivateHosts: parseAllowedPrivateHosts("127.0.0.1"),
+    resolveHost: async (host) => {
+      throw Object.assign(new Error(`ENOTFOUND ${host}`), { code: "ENOTFOUND" });
+    },
+  });
 
 // Find (or unpack) the bundled browser in the shared temp directory first, then point TMPDIR at a
 // private one: everything the browser and Playwright write there is then ours, and its growth can
@@ -48,7 +58,7 @@ let capturer: PageCapturer;
 before(async () => {
   site = await startFixtureSite();
   // No executablePath: exercises the memoised default (already resolved above).
-  capturer = createChromiumPageCapturer({ extraArgs: [NO_DNS] });
+  capturer = createChromiumPageCapturer({ extraArgs: [NO_DNS], egress: localEgress() });
 });
 
 after(async () => {
@@ -325,7 +335,7 @@ describe("ChromiumPageCapturer", () => {
   it("leaves no browser process and nothing in the temp directory after close()", async () => {
     const existingBrowsers = browserPids();
     const existingTmp = tmpUsage().topLevel;
-    const own = createChromiumPageCapturer({ executablePath, extraArgs: [NO_DNS] });
+    const own = createChromiumPageCapturer({ executablePath, extraArgs: [NO_DNS], egress: localEgress() });
     await own.capture(site.url("/static-article.html"), OPTIONS);
     const [ownPid, ...others] = browserPids().filter((pid) => !existingBrowsers.includes(pid));
     assert.ok(ownPid && others.length === 0, "the capturer runs one browser");

@@ -10,9 +10,11 @@ import { after, before, describe, it } from "node:test";
 import type { Context, SQSEvent } from "aws-lambda";
 import { createCaptureHandler } from "../../functions/capture/handler.ts";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium-page-capturer.ts";
+import { createEgressProxy } from "../../shared/adapters/egress-proxy.ts";
 import { extractArticle } from "../../shared/domain/extract/index.ts";
 import { newCaptureId, urlIdFor } from "../../shared/domain/ids.ts";
 import { failDeadLetteredCapture } from "../../shared/domain/process-capture.ts";
+import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { createLogger } from "../../shared/logger.ts";
 import type { ArchiveRepository, BlobStore, CaptureMessage, PageCapturer } from "../../shared/ports.ts";
 import { type EmbeddedStorage, startEmbeddedStorage } from "../support/embedded-storage.ts";
@@ -34,7 +36,11 @@ const OPTIONS = {
 before(async () => {
   storage = await startEmbeddedStorage();
   site = await startFixtureSite();
-  capturer = createChromiumPageCapturer({ logger });
+  // The egress proxy refuses loopback unless allowlisted, as ALLOW_PRIVATE_HOSTS does in the runner.
+  capturer = createChromiumPageCapturer({
+    logger,
+    egress: createEgressProxy({ allowedPrivateHosts: parseAllowedPrivateHosts(new URL(site.origin).host) }),
+  });
 });
 after(async () => {
   await capturer.close();

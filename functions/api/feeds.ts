@@ -1,0 +1,111 @@
+/**
+ * Atom feeds of flagged edits: the archive's (`/v1/edits.atom`) and one URL's
+ * (`/v1/urls/{urlId}/edits.atom`). Each holds the newest {@link FEED_ENTRIES} edits; older ones
+ * stay in the paginated JSON lists, which is what a feed reader polling for news needs.
+ */
+import type { APIGatewayProxyResult } from "aws-lambda";
+import { type FeedEdit, renderEditFeed } from "../../shared/domain/atom-feed.ts";
+import { formatMementoTimestamp } from "../../shared/domain/memento.ts";
+import type { EditEntry, UrlRecord, VersionRecord } from "../../shared/domain/model.ts";
+import { NotFoundError } from "../../shared/errors.ts";
+import { publicBaseUrl } from "./public-url.ts";
+import type { Route } from "./routes.ts";
+
+/** Entries per feed. */
+export const FEED_ENTRIES = 100;
+
+const ID = "([A-Za-z0-9_-]{1,64})";
+
+function atom(body: string): APIGatewayProxyResult {
+  return {
+    statusCode: 200,
+    headers: { "content-type": "application/atom+xml; charset=utf-8", "cache-control": "no-cache" },
+    body,
+  };
+}
+
+/** An Atom id must be absolute; when the request gave no usable host, fall back to a URN. */
+function feedId(base: string, path: string, urn: string): string {
+  return base === "" ? urn : `${base}${path}`;
+}
+
+function feedEdit(base: string, entry: EditEntry, hasSnapshot: boolean): FeedEdit {
+  const query = new URLSearchParams({
+    ...(entry.previousVersionId ? { from: entry.previousVersionId } : {}),
+    to: entry.versionId,
+  });
+  return {
+    ...entry,
+    diffPageUrl: `${base}/ui/urls/${entry.urlId}/diff?${query}`,
+    diffUrl: `${base}/v1/urls/${entry.urlId}/diff?${query}`,
+    ...(hasSnapshot
+      ? { mementoUrl: `${base}/memento/${formatMementoTimestamp(new Date(entry.capturedAt))}/${entry.url}` }
+      : {}),
+  };
+}
+
+function urlFeed(base: string, url: UrlRecord, versions: readonly VersionRecord[]): string {
+  const entries = versions
+    .filter((v) => v.edit !== undefined)
+    .toReversed()
+    .slice(0, FEED_ENTRIES)
+    .map((v) =>
+      feedEdit(
+        base,
+        {
+          urlId: url.urlId,
+          url: url.url,
+          versionId: v.versionId,
+          capturedAt: v.capturedAt,
+          edit: v.edit as NonNullable<typeof v.edit>,
+          ...(v.previousVersionId ? { previousVersionId: v.previousVersionId } : {}),
+          ...(v.title ? { title: v.title } : {}),
+          ...(v.summary ? { summary: v.summary } : {}),
+          ...(v.revertOf ? { revertOf: v.revertOf } : {}),
+        },
+        v.artifacts.snapshot !== undefined,
+      ),
+    );
+  const path = `/v1/urls/${url.urlId}/edits.atom`;
+  return renderEditFeed({
+    id: feedId(base, path, `urn:palimpsest:feed:${url.urlId}`),
+    title: `Palimpsest: edits to ${url.title ?? url.url}`,
+    selfUrl: `${base}${path}`,
+    jsonUrl: `${base}/v1/urls/${url.urlId}`,
+    emptyUpdated: new Date(url.createdAt),
+    entries,
+  });
+}
+
+export const FEED_ROUTES: readonly Route[] = [
+  {
+    method: "GET",
+    pattern: /^\/v1\/edits\.atom$/,
+    public: true,
+    handle: async (deps, event) => {
+      const base = publicBaseUrl(event);
+      const page = await deps.repository.listEdits({ limit: FEED_ENTRIES });
+      return atom(
+        renderEditFeed({
+          id: feedId(base, "/v1/edits.atom", "urn:palimpsest:feed:edits"),
+          title: "Palimpsest: flagged edits",
+          selfUrl: `${base}/v1/edits.atom`,
+          jsonUrl: `${base}/v1/edits`,
+          emptyUpdated: new Date(),
+          // Removals have no snapshot; every other edit came from a capture that stored one.
+          entries: page.items.map((e) => feedEdit(base, e, !e.edit.kinds.includes("removed_article"))),
+        }),
+      );
+    },
+  },
+  {
+    method: "GET",
+    pattern: new RegExp(`^/v1/urls/${ID}/edits\\.atom$`),
+    public: true,
+    handle: async (deps, event, { id = "" }) => {
+      const url = await deps.repository.getUrl(id);
+      if (!url) throw new NotFoundError("url_not_found", `No archived URL has the id ${id}.`);
+      return atom(urlFeed(publicBaseUrl(event), url, await deps.repository.listVersions(id)));
+    },
+  },
+];

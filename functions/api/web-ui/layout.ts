@@ -1,0 +1,128 @@
+/**
+ * The page shell and the headers every UI response carries, above all a strict
+ * Content-Security-Policy: nothing but this origin's stylesheet and script, no inline code, and
+ * images only from this origin, `data:` and the exact origins the page embeds (the presigned
+ * S3 links of screenshots, which differ between AWS and the local S3 server).
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { ASSETS } from "./assets.ts";
+import { html, type SafeHtml } from "./html.ts";
+
+/** What a page needs to know about the request it answers. */
+export interface UiContext {
+  /**
+   * The path prefix the browser sees in front of our routes: "" locally and behind a custom
+   * domain mapped at its root, "/prod" on an execute-api URL (the stage is not in `event.path`).
+   */
+  base: string;
+}
+
+const SAFE_BASE = /^(\/[A-Za-z0-9._~-]+)*$/;
+
+export function uiContextOf(event: APIGatewayProxyEvent): UiContext {
+  const own = event.path.replace(/\/+$/, "");
+  const seen = (event.requestContext?.path ?? event.path).replace(/\/+$/, "");
+  const base = seen.endsWith(own) ? seen.slice(0, seen.length - own.length) : "";
+  return { base: SAFE_BASE.test(base) ? base : "" };
+}
+
+/** A link to one of our own paths, with its query (empty values left out). */
+export function link(ui: UiContext, path: string, query: Record<string, string | undefined> = {}): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query))
+    if (value !== undefined && value !== "") params.set(name, value);
+  const search = params.size > 0 ? `?${params}` : "";
+  return `${ui.base}${path}${search}`;
+}
+
+export interface PageContent {
+  title: string;
+  body: SafeHtml;
+  /** @default 200 */
+  status?: number;
+  /** Origins of images the page embeds (presigned artifact links), allowed by the CSP. */
+  imageOrigins?: readonly string[];
+  /** With scripts off, reload every this many seconds (a capture that has not ended yet). */
+  refreshSeconds?: number;
+}
+
+/** The policy for a page; exported for tests. */
+export function contentSecurityPolicy(imageOrigins: readonly string[] = []): string {
+  const images = [
+    "'self'",
+    "data:",
+    ...new Set(imageOrigins.filter((o) => /^https?:\/\/[^\s;,']+$/.test(o))),
+  ];
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src ${images.join(" ")}`,
+    "connect-src 'self'",
+    "form-action 'self'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
+
+/** Headers shared by every UI response, HTML or not. */
+export function securityHeaders(imageOrigins: readonly string[] = []): Record<string, string> {
+  return {
+    "content-security-policy": contentSecurityPolicy(imageOrigins),
+    "x-content-type-options": "nosniff",
+    // Archived URLs and ids stay private to the reader when they follow a link out.
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+  };
+}
+
+export function pageResponse(ui: UiContext, page: PageContent): APIGatewayProxyResult {
+  const css = ASSETS["app.css"];
+  const js = ASSETS["app.js"];
+  const body = html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${page.title} · Palimpsest</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="${link(ui, "/ui/assets/app.css", { v: css.version })}">
+<link rel="alternate" type="application/atom+xml" title="Palimpsest: flagged edits" href="${link(ui, "/v1/edits.atom")}">
+<script src="${link(ui, "/ui/assets/app.js", { v: js.version })}" defer></script>
+${page.refreshSeconds !== undefined && html`<noscript><meta http-equiv="refresh" content="${page.refreshSeconds}"></noscript>`}
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header class="site"><div class="wrap">
+<a class="brand" href="${link(ui, "/")}">Palimpsest</a>
+<span class="tagline">An archive of news articles that catches stealth edits</span>
+</div></header>
+<main id="main" class="wrap" tabindex="-1">
+${page.body}
+</main>
+<footer class="site"><div class="wrap">
+<p>Artifacts are stored once under the SHA-256 of their bytes; links to them expire after a few minutes, so reload a page for fresh ones. <a href="${link(ui, "/v1/edits.atom")}">Atom feed of edits</a>.</p>
+</div></footer>
+</body>
+</html>
+`;
+  return {
+    statusCode: page.status ?? 200,
+    headers: {
+      "content-type": "text/html; charset=utf-8",
+      // Pages embed presigned links that expire, and capture status changes: never cache them.
+      "cache-control": "no-store",
+      ...securityHeaders(page.imageOrigins),
+    },
+    body: body.value,
+  };
+}
+
+/** 303 See Other: the answer to a form POST, so reloading the next page does not resubmit. */
+export function seeOther(ui: UiContext, path: string): APIGatewayProxyResult {
+  return {
+    statusCode: 303,
+    headers: { location: link(ui, path), "cache-control": "no-store", ...securityHeaders() },
+    body: "",
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * `/ui/urls/{urlId}`: one archived URL — its version timeline, newest first, with flagged edits
+ * marked by significance and stealth, reverts and removals; its re-capture policy and next
+ * capture; and its recent captures.
+ */
+import type { CaptureRecord, UrlRecord, VersionRecord } from "../../../shared/domain/model.ts";
+import { NotFoundError } from "../../../shared/errors.ts";
+import type { ApiDeps } from "../routes.ts";
+import {
+  apiKeyField,
+  breadcrumbs,
+  describeRecapture,
+  editBadges,
+  formatTime,
+  shortTitle,
+  statusBadge,
+  timeTag,
+} from "./components.ts";
+import { externalHref, html, type SafeHtml } from "./html.ts";
+import { link, type PageContent, type UiContext } from "./layout.ts";
+
+const CAPTURES_LIMIT = 10;
+
+export async function loadUrl(deps: ApiDeps, urlId: string): Promise<UrlRecord> {
+  const url = await deps.repository.getUrl(urlId);
+  if (!url) throw new NotFoundError("url_not_found", `No archived URL has the id ${urlId}.`);
+  return url;
+}
+
+export async function renderUrlPage(
+  deps: ApiDeps,
+  ui: UiContext,
+  urlId: string,
+  options: { capturesCursor?: string | undefined; askForKey?: boolean },
+): Promise<PageContent> {
+  const url = await loadUrl(deps, urlId);
+  const [versions, captures] = await Promise.all([
+    deps.repository.listVersions(urlId),
+    deps.repository.listCaptures(urlId, { limit: CAPTURES_LIMIT, cursor: options.capturesCursor }),
+  ]);
+  const title = shortTitle(url.title, url.url);
+  const numbers = new Map(versions.map((v, i) => [v.versionId, i + 1]));
+  const madeVersion = new Map(versions.map((v, i) => [v.captureId, i + 1]));
+  const body = html`
+${breadcrumbs([{ label: "Home", href: link(ui, "/") }, { label: title }])}
+<h1>${title}</h1>
+<p><a class="url" href="${externalHref(url.url)}" rel="noreferrer noopener">${url.url}</a></p>
+<dl class="facts">
+<dt>Versions</dt><dd>${url.versionCount}</dd>
+<dt>Captures</dt><dd>${url.captureCount}</dd>
+<dt>First captured</dt><dd>${timeTag(url.firstCapturedAt)}</dd>
+<dt>Last captured</dt><dd>${timeTag(url.lastCapturedAt)}</dd>
+<dt>Re-capture</dt><dd>${describeRecapture(url.recapture)}</dd>
+<dt>Next capture</dt><dd>${url.recapture !== "off" && url.nextCaptureAt ? timeTag(url.nextCaptureAt) : html`<span class="empty">none scheduled</span>`}</dd>
+</dl>
+<div class="actions">
+<form class="inline" method="post" action="${link(ui, "/ui/captures")}">
+<input type="hidden" name="url" value="${url.url}">
+${options.askForKey && apiKeyField("url-api-key")}
+<button type="submit">Capture now</button>
+</form>
+${versions.length >= 2 && html`<a href="${link(ui, `/ui/urls/${urlId}/diff`)}">Compare versions</a>`}
+</div>
+<h2>Versions</h2>
+${
+  versions.length === 0
+    ? html`<p class="empty">No version yet: the first capture has not finished.</p>`
+    : html`<ol class="timeline" aria-label="Versions, newest first">${[...versions]
+        .reverse()
+        .map((version) => timelineItem(ui, version, numbers))}</ol>`
+}
+<h2>Captures</h2>
+<p class="meta">Every capture, newest first. A capture that finds the same text records no new version.</p>
+<ul class="list">${captures.items.map(
+    (
+      capture,
+    ) => html`<li><a href="${link(ui, `/ui/captures/${capture.captureId}`)}">${formatTime(capture.requestedAt)}</a>
+${statusBadge(capture.status)} ${editBadges(capture.edit, { removed: capture.removed, kinds: false })}
+<span class="meta">${capture.trigger === "schedule" ? "scheduled" : "requested"}${captureOutcome(
+      capture,
+      madeVersion.get(capture.captureId),
+    )}</span></li>`,
+  )}</ul>
+${captures.cursor && html`<p class="more"><a href="${link(ui, `/ui/urls/${urlId}`, { captures: captures.cursor })}">Older captures</a></p>`}`;
+  return { title, body };
+}
+
+function captureOutcome(capture: CaptureRecord, versionNumber: number | undefined): string {
+  if (capture.error) return ` · ${capture.error.message}`;
+  if (versionNumber !== undefined) return ` · made version ${versionNumber}`;
+  return capture.status === "succeeded" ? " · unchanged" : "";
+}
+
+function timelineItem(ui: UiContext, version: VersionRecord, numbers: Map<string, number>): SafeHtml {
+  const n = numbers.get(version.versionId) ?? 0;
+  const kind = version.removed ? "removed" : (version.edit?.significance ?? "first");
+  const versionPage = link(ui, `/ui/urls/${version.urlId}/versions/${version.versionId}`);
+  const revertNumber = version.revertOf ? numbers.get(version.revertOf) : undefined;
+  return html`<li class="${kind}">
+<p class="item-title"><a href="${versionPage}">Version ${n}</a> · ${timeTag(version.capturedAt)}</p>
+<div>${editBadges(version.edit, { revertOf: version.revertOf, removed: version.removed })}</div>
+${version.summary && html`<p class="break">${version.summary}</p>`}
+${version.revertOf && html`<p class="meta">The text is back to that of version ${revertNumber ?? "?"}.</p>`}
+${version.removed && html`<p class="meta">The page answered HTTP ${version.httpStatus ?? ""}: the article was removed.</p>`}
+${version.finalUrl && html`<p class="meta url">Redirected to ${version.finalUrl}</p>`}
+${!version.previousVersionId && html`<p class="meta">First version${version.title ? `: “${version.title}”` : ""}.</p>`}
+${
+  version.previousVersionId &&
+  html`<p class="meta"><a href="${link(ui, `/ui/urls/${version.urlId}/diff`, {
+    from: version.previousVersionId,
+    to: version.versionId,
+  })}">What changed in version ${n}</a></p>`
+}
+</li>`;
+}

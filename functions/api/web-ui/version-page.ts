@@ -1,0 +1,114 @@
+/**
+ * `/ui/urls/{urlId}/versions/{versionId}`: one version — its screenshot, a link to the snapshot,
+ * the extracted article with its metadata, and every stored artifact with its SHA-256.
+ */
+import type { Article } from "../../../shared/domain/model.ts";
+import { loadArticle } from "../../../shared/domain/process-capture.ts";
+import { artifactLinks } from "../../../shared/domain/views.ts";
+import { NotFoundError } from "../../../shared/errors.ts";
+import type { ApiDeps } from "../routes.ts";
+import {
+  artifactList,
+  breadcrumbs,
+  editBadges,
+  formatTime,
+  originsOf,
+  shortTitle,
+  timeTag,
+} from "./components.ts";
+import { html, type SafeHtml } from "./html.ts";
+import { link, type PageContent, type UiContext } from "./layout.ts";
+import { loadUrl } from "./url-page.ts";
+
+export async function renderVersionPage(
+  deps: ApiDeps,
+  ui: UiContext,
+  urlId: string,
+  versionId: string,
+): Promise<PageContent> {
+  const [url, versions] = await Promise.all([loadUrl(deps, urlId), deps.repository.listVersions(urlId)]);
+  const index = versions.findIndex((v) => v.versionId === versionId);
+  const version = versions[index];
+  if (!version) throw new NotFoundError("version_not_found", `This URL has no version ${versionId}.`);
+  const [article, links] = await Promise.all([
+    version.artifacts.article ? loadArticle(deps.blobs, version) : null,
+    artifactLinks(deps.blobs, version.artifacts, deps.presignedUrlTtlSeconds),
+  ]);
+  const n = index + 1;
+  const urlTitle = shortTitle(url.title, url.url);
+  const title = shortTitle(article?.title ?? version.title, url.url);
+  const previous = versions[index - 1];
+  const next = versions[index + 1];
+  const versionLink = (id: string) => link(ui, `/ui/urls/${urlId}/versions/${id}`);
+  const screenshot = links.screenshot;
+  const body = html`
+${breadcrumbs([
+  { label: "Home", href: link(ui, "/") },
+  { label: urlTitle, href: link(ui, `/ui/urls/${urlId}`) },
+  { label: `Version ${n}` },
+])}
+<h1>${title}</h1>
+<p class="lede">Version ${n} of ${versions.length}, captured ${timeTag(version.capturedAt)}</p>
+${
+  version.previousVersionId &&
+  html`<p>${editBadges(version.edit, { revertOf: version.revertOf, removed: version.removed })}</p>
+${version.summary && html`<p class="break">${version.summary}</p>`}`
+}
+<div class="actions">
+${links.snapshot && html`<a class="button" href="${links.snapshot.url}">Open the snapshot</a>`}
+${previous && html`<a href="${link(ui, `/ui/urls/${urlId}/diff`, { from: previous.versionId, to: version.versionId })}">What changed since version ${n - 1}</a>`}
+</div>
+<nav aria-label="Other versions" class="actions">
+${previous ? html`<a href="${versionLink(previous.versionId)}" rel="prev">← Version ${n - 1}</a>` : ""}
+${next ? html`<a href="${versionLink(next.versionId)}" rel="next">Version ${n + 1} →</a>` : ""}
+<a href="${link(ui, `/ui/urls/${urlId}`)}">All versions</a>
+</nav>
+${version.removed && html`<div class="notice"><p>The page answered HTTP ${version.httpStatus ?? ""}: the article was removed, so this version has no text.</p></div>`}
+<h2>Metadata</h2>
+${metadata(version.capturedAt, version.textSha256, version.finalUrl, article)}
+${
+  screenshot &&
+  html`<h2 id="screenshot-heading">Screenshot</h2>
+<div class="shot" tabindex="0" role="region" aria-labelledby="screenshot-heading">
+<a href="${screenshot.url}"><img src="${screenshot.url}" alt="Full-page screenshot of ${title}, captured ${formatTime(version.capturedAt)}"></a>
+</div>`
+}
+${article && html`<h2>Article text</h2>${articleText(article)}`}
+<h2>Stored artifacts</h2>
+${artifactList(links)}`;
+  return { title: `${title} — version ${n}`, body, imageOrigins: originsOf([screenshot?.url]) };
+}
+
+function metadata(
+  capturedAt: string,
+  textSha256: string,
+  finalUrl: string | undefined,
+  article: Article | null,
+): SafeHtml {
+  const missing = html`<span class="empty">not found on the page</span>`;
+  return html`<dl class="facts">
+${
+  article &&
+  html`<dt>Title</dt><dd>${article.title ?? missing}</dd>
+<dt>Byline</dt><dd>${article.byline ?? missing}</dd>
+<dt>Published</dt><dd>${article.publishedTime ? timeTag(article.publishedTime) : missing}</dd>
+<dt>Modified</dt><dd>${article.modifiedTime ? timeTag(article.modifiedTime) : missing}</dd>
+<dt>Language</dt><dd>${article.lang ?? missing}</dd>`
+}
+<dt>Captured</dt><dd>${timeTag(capturedAt)}</dd>
+${finalUrl && html`<dt>Redirected to</dt><dd class="url">${finalUrl}</dd>`}
+<dt>Text SHA-256</dt><dd class="hash">${textSha256}</dd>
+</dl>`;
+}
+
+function articleText(article: Article): SafeHtml {
+  const paragraphs = article.text
+    .split(/\n{2,}/)
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
+  if (paragraphs.length === 0) return html`<p class="empty">The extracted article has no text.</p>`;
+  // `lang` comes from the page; only a well-formed tag is passed on.
+  const lang =
+    article.lang && /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(article.lang) ? article.lang : undefined;
+  return html`<div class="article-text"${lang ? html` lang="${lang}"` : ""}>${paragraphs.map((p) => html`<p>${p}</p>`)}</div>`;
+}
