@@ -6,6 +6,7 @@ import { timingSafeEqual } from "node:crypto";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { diffArticles, summariseEdit } from "../../shared/domain/diff/index.ts";
 import { urlIdFor } from "../../shared/domain/ids.ts";
+import type { CaptureRecord } from "../../shared/domain/model.ts";
 import { loadArticle } from "../../shared/domain/process-capture.ts";
 import { parseRecapturePolicy } from "../../shared/domain/recapture.ts";
 import { type CadenceStep, nextCaptureTime } from "../../shared/domain/schedule.ts";
@@ -14,7 +15,7 @@ import { normaliseUrl, parseSubmittedUrl } from "../../shared/domain/url.ts";
 import { captureView, urlView } from "../../shared/domain/views.ts";
 import { InvalidRequestError, NotFoundError } from "../../shared/errors.ts";
 import { errorResponse, HttpError, header, json, parseJsonBody } from "../../shared/http/api-gateway.ts";
-import type { BlobStore } from "../../shared/ports.ts";
+import type { BlobStore, Page } from "../../shared/ports.ts";
 import { FEED_ROUTES } from "./feeds.ts";
 import { MEMENTO_ROUTES } from "./memento.ts";
 import { WEB_UI_ROUTES } from "./web-ui/routes.ts";
@@ -65,14 +66,7 @@ const coreRoutes: Route[] = [
     method: "GET",
     pattern: /^\/v1\/captures\/?$/,
     handle: async (deps, event) => {
-      const page = await deps.repository.listRecentCaptures({
-        limit: parseLimit(event.queryStringParameters?.limit),
-        cursor: event.queryStringParameters?.cursor,
-      });
-      const items = await Promise.all(
-        page.items.map((c) => captureView(c, deps.blobs, deps.presignedUrlTtlSeconds)),
-      );
-      return json(200, { items, ...(page.cursor ? { cursor: page.cursor } : {}) });
+      return capturePage(deps, (page) => deps.repository.listRecentCaptures(page), event);
     },
   },
   {
@@ -140,14 +134,7 @@ const coreRoutes: Route[] = [
     handle: async (deps, event, { id = "" }) => {
       const url = await deps.repository.getUrl(id);
       if (!url) throw new NotFoundError("url_not_found", `No archived URL has the id ${id}.`);
-      const page = await deps.repository.listCaptures(id, {
-        limit: parseLimit(event.queryStringParameters?.limit),
-        cursor: event.queryStringParameters?.cursor,
-      });
-      const items = await Promise.all(
-        page.items.map((c) => captureView(c, deps.blobs, deps.presignedUrlTtlSeconds)),
-      );
-      return json(200, { items, ...(page.cursor ? { cursor: page.cursor } : {}) });
+      return capturePage(deps, (page) => deps.repository.listCaptures(id, page), event);
     },
   },
   {
@@ -208,6 +195,23 @@ async function urlResponse(deps: ApiDeps, urlId: string): Promise<APIGatewayProx
   const url = await deps.repository.getUrl(urlId);
   if (!url) throw new NotFoundError("url_not_found", "That URL has not been archived.");
   return json(200, urlView(url, await deps.repository.listVersions(urlId)));
+}
+
+/** A page of captures as the API shows them, with presigned links and the next cursor. */
+async function capturePage(
+  deps: ApiDeps,
+  list: (page: { limit: number; cursor?: string }) => Promise<Page<CaptureRecord>>,
+  event: APIGatewayProxyEvent,
+): Promise<APIGatewayProxyResult> {
+  const cursor = event.queryStringParameters?.cursor;
+  const page = await list({
+    limit: parseLimit(event.queryStringParameters?.limit),
+    ...(cursor ? { cursor } : {}),
+  });
+  const items = await Promise.all(
+    page.items.map((c) => captureView(c, deps.blobs, deps.presignedUrlTtlSeconds)),
+  );
+  return json(200, { items, ...(page.cursor ? { cursor: page.cursor } : {}) });
 }
 
 function parseLimit(raw: string | undefined): number {

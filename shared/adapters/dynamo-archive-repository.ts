@@ -97,6 +97,30 @@ export function createDynamoArchiveRepository(deps: {
 }): ArchiveRepository {
   const { client, tableName: TableName } = deps;
 
+  /** One page of an index query, newest first, with the opaque cursor for the next. */
+  async function queryNewestFirst<T>(
+    query: {
+      IndexName: string;
+      KeyConditionExpression: string;
+      ExpressionAttributeValues: Record<string, unknown>;
+    },
+    options: { limit: number; cursor?: string },
+  ): Promise<Page<T>> {
+    const out = await client.send(
+      new QueryCommand({
+        TableName,
+        ...query,
+        ScanIndexForward: false,
+        Limit: options.limit,
+        ExclusiveStartKey: decodeCursor(options.cursor),
+      }),
+    );
+    return {
+      items: (out.Items ?? []).map((item) => stripKeys<T>(item)),
+      cursor: encodeCursor(out.LastEvaluatedKey),
+    };
+  }
+
   return {
     async getUrl(urlId) {
       const out = await client.send(new GetCommand({ TableName, Key: urlKey(urlId), ConsistentRead: true }));
@@ -197,21 +221,14 @@ export function createDynamoArchiveRepository(deps: {
     },
 
     async listCaptures(urlId, options): Promise<Page<CaptureRecord>> {
-      const out = await client.send(
-        new QueryCommand({
-          TableName,
+      return queryNewestFirst<CaptureRecord>(
+        {
           IndexName: "GSI2",
           KeyConditionExpression: "GSI2PK = :pk AND begins_with(GSI2SK, :prefix)",
           ExpressionAttributeValues: { ":pk": `URL#${urlId}`, ":prefix": "CAPTURE#" },
-          ScanIndexForward: false,
-          Limit: options.limit,
-          ExclusiveStartKey: decodeCursor(options.cursor),
-        }),
+        },
+        options,
       );
-      return {
-        items: (out.Items ?? []).map((item) => stripKeys<CaptureRecord>(item)),
-        cursor: encodeCursor(out.LastEvaluatedKey),
-      };
     },
 
     async getVersion(urlId, versionId) {
@@ -373,21 +390,14 @@ export function createDynamoArchiveRepository(deps: {
     },
 
     async listRecentCaptures(options): Promise<Page<CaptureRecord>> {
-      const out = await client.send(
-        new QueryCommand({
-          TableName,
+      return queryNewestFirst<CaptureRecord>(
+        {
           IndexName: "GSI3",
           KeyConditionExpression: "GSI3PK = :pk",
           ExpressionAttributeValues: { ":pk": CAPTURES_PARTITION },
-          ScanIndexForward: false,
-          Limit: options.limit,
-          ExclusiveStartKey: decodeCursor(options.cursor),
-        }),
+        },
+        options,
       );
-      return {
-        items: (out.Items ?? []).map((item) => stripKeys<CaptureRecord>(item)),
-        cursor: encodeCursor(out.LastEvaluatedKey),
-      };
     },
 
     async listEdits(options): Promise<Page<EditEntry>> {
