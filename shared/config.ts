@@ -55,6 +55,16 @@ export function loadStorageConfig(env: Env = process.env): StorageConfig {
   };
 }
 
+/** Only the table: for functions that never touch the bucket (sweeper, dead-letter). */
+export function loadTableConfig(
+  env: Env = process.env,
+): Pick<StorageConfig, "tableName" | "dynamodbEndpoint"> {
+  return {
+    tableName: requireString(env, ENV.tableName),
+    dynamodbEndpoint: optionalString(env, ENV.dynamodbEndpoint),
+  };
+}
+
 export interface ApiConfig {
   presignedUrlTtlSeconds: number;
   /** New captures are refused with 429 while this many wait. */

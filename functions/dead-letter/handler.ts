@@ -7,9 +7,8 @@ import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createDocumentClient } from "../../shared/adapters/aws-clients.ts";
 import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-archive-repository.ts";
-import { requireString } from "../../shared/config.ts";
+import { loadTableConfig } from "../../shared/config.ts";
 import { failDeadLetteredCapture } from "../../shared/domain/process-capture.ts";
-import { ENV } from "../../shared/env-names.ts";
 import { logger } from "../../shared/logger.ts";
 import type { ArchiveRepository } from "../../shared/ports.ts";
 
@@ -45,10 +44,13 @@ let wired: ReturnType<typeof createDeadLetterHandler> | undefined;
 
 export const handler = (event: SQSEvent, context: Context) => {
   wired ??= createDeadLetterHandler({
-    repository: createDynamoArchiveRepository({
-      client: createDocumentClient({ dynamodbEndpoint: process.env[ENV.dynamodbEndpoint] }),
-      tableName: requireString(process.env, ENV.tableName),
-    }),
+    repository: (() => {
+      const table = loadTableConfig();
+      return createDynamoArchiveRepository({
+        client: createDocumentClient(table),
+        tableName: table.tableName,
+      });
+    })(),
   });
   return wired(event, context);
 };

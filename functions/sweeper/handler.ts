@@ -10,7 +10,7 @@ import { createDocumentClient } from "../../shared/adapters/aws-clients.ts";
 import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-archive-repository.ts";
 import { createSqsCaptureQueue } from "../../shared/adapters/sqs-capture-queue.ts";
 import { INDEX_SHARDS } from "../../shared/adapters/table-schema.ts";
-import { loadStorageConfig, requireString } from "../../shared/config.ts";
+import { loadTableConfig, requireString } from "../../shared/config.ts";
 import { type SweepDeps, type SweepResult, sweepDueUrls } from "../../shared/domain/sweep.ts";
 import { ENV } from "../../shared/env-names.ts";
 import { logger } from "../../shared/logger.ts";
@@ -40,7 +40,7 @@ let wired: ReturnType<typeof createSweeperHandler> | undefined;
 
 export const handler = (event: SweepEvent, context: Context) => {
   wired ??= (() => {
-    const storage = loadStorageConfig();
+    const storage = loadTableConfig();
     return createSweeperHandler({
       repository: createDynamoArchiveRepository({
         client: createDocumentClient(storage),

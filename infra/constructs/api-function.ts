@@ -2,6 +2,7 @@ import type { Duration } from "aws-cdk-lib";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { loadApiConfig } from "../../shared/config.ts";
+import { parseCadence } from "../../shared/domain/schedule.ts";
 import { ENV } from "../../shared/env-names.ts";
 import type { ArchiveBucket } from "./archive-bucket.ts";
 import type { ArchiveTable } from "./archive-table.ts";
@@ -18,8 +19,19 @@ export interface ApiFunctionProps {
   readonly table: ArchiveTable;
   /** Presign only: the API links to artifacts, it never stores them. */
   readonly bucket: ArchiveBucket;
-  /** Send only: `POST /v1/captures` enqueues. */
+  /** Send only (`POST /v1/captures` enqueues), plus the queue depth for back-pressure. */
   readonly queue: CaptureQueue;
+  /**
+   * Captures waiting in the queue at which `POST /v1/captures` answers 429 with `Retry-After`.
+   * @default - the handler's default (10,000)
+   */
+  readonly maxQueueDepth?: number;
+  /**
+   * The adaptive re-capture curve, `RECAPTURE_CADENCE` syntax (`"3h:15m,1d:1h,…"`); the API uses it
+   * when `PATCH /v1/urls/{id}` changes a URL's policy. Give the capture function the same value.
+   * @default - the handler's default curve
+   */
+  readonly recaptureCadence?: string;
   /**
    * Lifetime of the presigned artifact links, in whole seconds, within the range that
    * `shared/config.ts` accepts (checked at synth). Links signed with the function role's temporary
@@ -41,7 +53,8 @@ export interface ApiFunctionProps {
 
 /**
  * The HTTP API handler (`functions/api/handler.ts`) behind API Gateway: DynamoDB read/write,
- * sqs:SendMessage on the capture queue and s3:GetObject on blobs (to presign), nothing more.
+ * sqs:SendMessage and sqs:GetQueueAttributes on the capture queue and s3:GetObject on blobs (to
+ * presign), nothing more. `CORS_ALLOW_ORIGINS` comes from {@link ArchiveApi}, which owns CORS.
  */
 export class ApiFunction extends PalimpsestFunction {
   constructor(scope: Construct, id: string, props: ApiFunctionProps) {
@@ -56,11 +69,14 @@ export class ApiFunction extends PalimpsestFunction {
       [ENV.presignedUrlTtlSeconds]: String((props.presignedUrlTtl ?? DEFAULTS.presignedUrlTtl).toSeconds()),
       // The URL guard's exemptions exist for local test sites only; on AWS there are none.
       [ENV.allowPrivateHosts]: "",
+      ...(props.maxQueueDepth === undefined ? {} : { [ENV.maxQueueDepth]: String(props.maxQueueDepth) }),
+      ...(props.recaptureCadence === undefined ? {} : { [ENV.recaptureCadence]: props.recaptureCadence }),
     };
     // The handler parses these at cold start; parsing them here turns a bad value into a synth
     // error instead of a function that never starts, with no second copy of the ranges.
     try {
       loadApiConfig(environment);
+      parseCadence(environment[ENV.recaptureCadence]);
     } catch (err) {
       throw new Error(`ApiFunction: ${(err as Error).message}`, { cause: err });
     }

@@ -1,27 +1,66 @@
-import { RemovalPolicy } from "aws-cdk-lib";
+import { RemovalPolicy, Validations } from "aws-cdk-lib";
 import {
   AccessLogField,
   AccessLogFormat,
   ApiKey,
   type CorsOptions,
   EndpointType,
+  type IResource,
   LambdaIntegration,
   LogGroupLogDestination,
+  type MethodDeploymentOptions,
   MethodLoggingLevel,
   Period,
   type QuotaSettings,
+  type RequestValidator,
   ResponseType,
   RestApi,
   type ThrottleSettings,
   UsagePlan,
 } from "aws-cdk-lib/aws-apigateway";
-import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import { loadApiConfig } from "../../shared/config.ts";
+import { ENV } from "../../shared/env-names.ts";
 import { DEFAULTS } from "./defaults.ts";
 
 /** Request headers a browser client sends (the API key, Memento's Accept-Datetime). */
 const CORS_ALLOW_HEADERS = ["Content-Type", "X-Api-Key", "Accept-Datetime"];
+/** What the handler's own CORS middleware allows (`shared/http/api-gateway.ts`). */
+const CORS_ALLOW_METHODS = ["GET", "HEAD", "POST", "PATCH", "OPTIONS"];
+
+/** Methods a browser or feed reader uses to read a page. */
+const READ_METHODS = ["GET", "HEAD"] as const;
+
+/**
+ * What is readable without an API key: the routes marked `public: true` in `functions/api` (the
+ * web UI, its capture form, the Atom feeds, Memento and `/v1/available`). Browsers and feed readers
+ * cannot send a key. Everything else, the JSON API above all, keeps requiring one; a test matches
+ * every route of the handler against the resources built from this list.
+ *
+ * API Gateway picks the most specific resource (a fixed segment over `{param}` over `{proxy+}`)
+ * and on it the exact method over `ANY`; so each resource below also gets a keyed `ANY`, and
+ * parents get a keyed `{proxy+}` where their subtree would otherwise have holes.
+ */
+export const PUBLIC_PATHS: ReadonlyArray<{ path: string; methods: readonly string[] }> = [
+  { path: "/", methods: READ_METHODS },
+  { path: "/ui", methods: READ_METHODS },
+  // POST: the capture form (`POST /ui/captures`), the one key-less way to submit.
+  { path: "/ui/{proxy+}", methods: [...READ_METHODS, "POST"] },
+  { path: "/timemap/{proxy+}", methods: READ_METHODS },
+  { path: "/timegate/{proxy+}", methods: READ_METHODS },
+  { path: "/memento/{proxy+}", methods: READ_METHODS },
+  { path: "/v1/available", methods: READ_METHODS },
+  { path: "/v1/edits.atom", methods: READ_METHODS },
+  { path: "/v1/urls/{urlId}/edits.atom", methods: READ_METHODS },
+];
+
+/**
+ * Resources with only a keyed `ANY` (the JSON API), created so that no request falls into a
+ * subtree without a method. `{proxy+}` cannot sit beside `{urlId}`, hence `/v1/urls/{urlId}/{proxy+}`.
+ */
+const KEYED_PATHS = ["/{proxy+}", "/v1/{proxy+}", "/v1/urls/{urlId}/{proxy+}"];
 
 /**
  * API Gateway's own rejections (bad key, throttling, timeouts) in the API's error shape
@@ -39,12 +78,15 @@ const GATEWAY_ERRORS: ReadonlyArray<{ type: ResponseType; code: string }> = [
 
 /** Props of {@link ArchiveApi}. */
 export interface ArchiveApiProps {
-  /** The function that serves every path (Lambda proxy integration). */
-  readonly handler: IFunction;
+  /**
+   * The function that serves every path (Lambda proxy integration). The API sets its
+   * `CORS_ALLOW_ORIGINS`, so the gateway and the handler agree on CORS.
+   */
+  readonly handler: LambdaFunction;
   /** @default "prod" */
   readonly stageName?: string;
   /**
-   * Stage-wide throttle, all keys together.
+   * Stage-wide throttle, all callers together (key holders and key-less readers).
    * @default { rateLimit: 50, burstLimit: 100 }
    */
   readonly stageThrottle?: ThrottleSettings;
@@ -59,9 +101,21 @@ export interface ArchiveApiProps {
    */
   readonly usagePlanQuota?: QuotaSettings;
   /**
+   * Throttle of each key-less read method (web UI, feeds, Memento), which no usage plan covers.
+   * Must not exceed the stage throttle.
+   * @default { rateLimit: 20, burstLimit: 40 }
+   */
+  readonly publicReadThrottle?: ThrottleSettings;
+  /**
+   * Throttle of the key-less capture form (`POST /ui/...`): each submission runs a browser.
+   * Must not exceed the stage throttle.
+   * @default { rateLimit: 1, burstLimit: 5 }
+   */
+  readonly publicSubmitThrottle?: ThrottleSettings;
+  /**
    * Origins allowed to call the API from a browser (exact origins, or `["*"]` alone). Adds
-   * preflight (OPTIONS, no key) and CORS headers on API Gateway's own error responses; the
-   * handler adds them to its responses.
+   * preflight (OPTIONS, no key) and CORS headers on API Gateway's own error responses, and sets the
+   * handler's `CORS_ALLOW_ORIGINS` so its responses carry them too.
    * @default - CORS off
    */
   readonly corsAllowOrigins?: readonly string[];
@@ -76,9 +130,10 @@ export interface ArchiveApiProps {
 }
 
 /**
- * The public REST API: `ANY /` and `ANY /{proxy+}` proxied to one function, every method behind an
- * API key with a usage plan (per-key throttle and quota), stage throttling, JSON access logs,
- * X-Ray tracing and gateway errors in the API's error shape.
+ * The REST API, proxied to one function. The JSON API is behind an API key with a usage plan
+ * (per-key throttle and quota); the pages, feeds and Memento of {@link PUBLIC_PATHS} are open,
+ * each method with its own throttle. Stage throttling, request validation, JSON access logs,
+ * X-Ray tracing and gateway errors in the API's error shape apply to all.
  */
 export class ArchiveApi extends Construct {
   /** The REST API. */
@@ -89,24 +144,59 @@ export class ArchiveApi extends Construct {
   public readonly usagePlan: UsagePlan;
   /** Access log group of the stage. */
   public readonly accessLogs: LogGroup;
+  /** Validates the parameters and bodies that methods declare (the handler validates the rest). */
+  public readonly requestValidator: RequestValidator;
 
   constructor(scope: Construct, id: string, props: ArchiveApiProps) {
     super(scope, id);
     const stageThrottle = props.stageThrottle ?? DEFAULTS.apiThrottle;
     const usagePlanThrottle = props.usagePlanThrottle ?? DEFAULTS.usagePlanThrottle;
+    const publicReadThrottle = props.publicReadThrottle ?? DEFAULTS.publicReadThrottle;
+    const publicSubmitThrottle = props.publicSubmitThrottle ?? DEFAULTS.publicSubmitThrottle;
     const usagePlanQuota = props.usagePlanQuota ?? {
       limit: DEFAULTS.usagePlanQuotaPerDay,
       period: Period.DAY,
     };
-    validateThrottle(stageThrottle, usagePlanThrottle);
+    validateThrottle(stageThrottle, {
+      "usage plan": usagePlanThrottle,
+      "public read": publicReadThrottle,
+      "public submit": publicSubmitThrottle,
+    });
     const cors = corsOptions(props.corsAllowOrigins);
+    if (cors) {
+      const value = cors.allowOrigins.join(",");
+      // The handler parses it at cold start; parsing it here makes a bad origin a synth error.
+      try {
+        loadApiConfig({ [ENV.corsAllowOrigins]: value });
+      } catch (err) {
+        throw new Error(`ArchiveApi: ${(err as Error).message}`, { cause: err });
+      }
+      props.handler.addEnvironment(ENV.corsAllowOrigins, value);
+    }
 
     this.accessLogs = new LogGroup(this, "AccessLogs", {
       retention: props.accessLogRetention ?? DEFAULTS.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    const integration = new LambdaIntegration(props.handler, { allowTestInvoke: false });
+    // One permission for the whole API instead of one per method (the function's resource policy
+    // has a size limit, and every method here goes to this one function anyway).
+    const integration = new LambdaIntegration(props.handler, { scopePermissionToMethod: false });
+    // A method's settings replace the stage-wide ones rather than inherit them: repeat the logging.
+    const throttleOf = (t: ThrottleSettings): MethodDeploymentOptions => ({
+      throttlingRateLimit: t.rateLimit,
+      throttlingBurstLimit: t.burstLimit,
+      loggingLevel: MethodLoggingLevel.ERROR,
+      dataTraceEnabled: false,
+    });
+    const methodOptions: Record<string, MethodDeploymentOptions> = {};
+    for (const { path, methods } of PUBLIC_PATHS) {
+      for (const method of methods) {
+        // `//GET` is the root: the part before the last slash is the resource path.
+        const key = `${path}/${method}`;
+        methodOptions[key] = throttleOf(method === "POST" ? publicSubmitThrottle : publicReadThrottle);
+      }
+    }
     this.api = new RestApi(this, "Api", {
       description: "Palimpsest HTTP API",
       // Regional: callers are servers and scripts; an edge-optimised hop adds nothing.
@@ -115,12 +205,12 @@ export class ArchiveApi extends Construct {
       // The account-level logging role outlives this stack: other APIs in the account use it too.
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       defaultIntegration: integration,
-      defaultMethodOptions: { apiKeyRequired: true },
       ...(cors ? { defaultCorsPreflightOptions: cors } : {}),
       deployOptions: {
         stageName: props.stageName ?? DEFAULTS.apiStageName,
         throttlingRateLimit: stageThrottle.rateLimit,
         throttlingBurstLimit: stageThrottle.burstLimit,
+        methodOptions,
         tracingEnabled: true,
         // Execution logs for errors only, and never request/response bodies (they carry URLs and keys).
         loggingLevel: MethodLoggingLevel.ERROR,
@@ -142,8 +232,39 @@ export class ArchiveApi extends Construct {
         ),
       },
     });
-    this.api.root.addMethod("ANY");
-    this.api.root.addResource("{proxy+}").addMethod("ANY");
+    // The handler validates every body and query itself, with the contract's specific error
+    // codes; this validator enforces whatever parameters or models a method declares.
+    this.requestValidator = this.api.addRequestValidator("RequestValidator", {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+
+    // Every resource gets a keyed ANY; public paths add their key-less methods beside it.
+    const resources = new Map<string, IResource>([["/", this.api.root]]);
+    const resourceAt = (path: string): IResource => {
+      const existing = resources.get(path);
+      if (existing) return existing;
+      const slash = path.lastIndexOf("/");
+      const parent = resourceAt(slash === 0 ? "/" : path.slice(0, slash));
+      const resource = parent.addResource(path.slice(slash + 1));
+      resource.addMethod("ANY", undefined, { apiKeyRequired: true, requestValidator: this.requestValidator });
+      resources.set(path, resource);
+      return resource;
+    };
+    this.api.root.addMethod("ANY", undefined, {
+      apiKeyRequired: true,
+      requestValidator: this.requestValidator,
+    });
+    for (const path of KEYED_PATHS) resourceAt(path);
+    for (const { path, methods } of PUBLIC_PATHS) {
+      const resource = resourceAt(path);
+      for (const method of methods) {
+        resource.addMethod(method, undefined, {
+          apiKeyRequired: false,
+          requestValidator: this.requestValidator,
+        });
+      }
+    }
 
     // A gateway response cannot pick one origin out of a list, so with several origins its errors
     // stay without CORS headers rather than being opened to every origin.
@@ -167,27 +288,47 @@ export class ArchiveApi extends Construct {
       apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
     });
     this.usagePlan.addApiKey(this.apiKey);
+
+    Validations.of(this.api).acknowledge(
+      {
+        id: "AwsSolutions-APIG4",
+        reason:
+          "By design (PRODUCT.md): the JSON API is authorised by API keys with a usage plan; the web UI, feeds and Memento are public reads for browsers and feed readers, which cannot send a key.",
+      },
+      {
+        id: "AwsSolutions-COG4",
+        reason:
+          "Callers are scripts and servers holding an API key, and anonymous readers; there are no user accounts to put in a Cognito pool.",
+      },
+      {
+        id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+        reason:
+          "The account-wide role API Gateway writes execution and access logs with; AWS's policy for it is the documented one and covers log groups API Gateway names itself.",
+      },
+    );
   }
 }
 
-function validateThrottle(stage: ThrottleSettings, perKey: ThrottleSettings): void {
-  for (const [name, value] of Object.entries({
-    "stage rateLimit": stage.rateLimit,
-    "stage burstLimit": stage.burstLimit,
-    "usage plan rateLimit": perKey.rateLimit,
-    "usage plan burstLimit": perKey.burstLimit,
-  })) {
-    if (value === undefined || !(value > 0)) {
-      throw new Error(`ArchiveApi: ${name} must be a positive number, got ${value}.`);
+function validateThrottle(stage: ThrottleSettings, others: Record<string, ThrottleSettings>): void {
+  for (const [name, throttle] of Object.entries({ stage, ...others })) {
+    for (const [field, value] of Object.entries({
+      rateLimit: throttle.rateLimit,
+      burstLimit: throttle.burstLimit,
+    })) {
+      if (value === undefined || !(value > 0)) {
+        throw new Error(`ArchiveApi: ${name} ${field} must be a positive number, got ${value}.`);
+      }
     }
   }
-  if (
-    (perKey.rateLimit ?? 0) > (stage.rateLimit ?? 0) ||
-    (perKey.burstLimit ?? 0) > (stage.burstLimit ?? 0)
-  ) {
-    throw new Error(
-      "ArchiveApi: the usage plan throttle exceeds the stage throttle and could never be reached.",
-    );
+  for (const [name, throttle] of Object.entries(others)) {
+    if (
+      (throttle.rateLimit ?? 0) > (stage.rateLimit ?? 0) ||
+      (throttle.burstLimit ?? 0) > (stage.burstLimit ?? 0)
+    ) {
+      throw new Error(
+        `ArchiveApi: the ${name} throttle exceeds the stage throttle and could never be reached.`,
+      );
+    }
   }
 }
 
@@ -203,7 +344,7 @@ function corsOptions(
   }
   return {
     allowOrigins: [...origins],
-    allowMethods: ["GET", "POST", "OPTIONS"],
+    allowMethods: CORS_ALLOW_METHODS,
     allowHeaders: CORS_ALLOW_HEADERS,
     // No cookies or HTTP auth: the API key travels in a header.
     allowCredentials: false,

@@ -1,4 +1,4 @@
-import { type Duration, RemovalPolicy } from "aws-cdk-lib";
+import { type Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
@@ -11,7 +11,13 @@ import {
 } from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
 import { ENV } from "../../shared/env-names.ts";
+import { acknowledgeWildcardResources } from "./acknowledge-wildcards.ts";
 import { BLOB_KEY_PREFIX, DEFAULTS } from "./defaults.ts";
+
+/** The flattened form of `<bucket ARN>/blobs/*` in a synthesized policy, as cdk-nag reports it. */
+const BLOB_OBJECTS_PATTERN = new RegExp(`/${BLOB_KEY_PREFIX.replace(/\/$/, "")}/\\*$`);
+const BLOB_WILDCARD_REASON =
+  "Blob keys are content hashes (blobs/sha256/<hex>) unknown at deploy time; access is scoped to the blobs/ prefix.";
 
 /** Props of {@link ArchiveBucket}. */
 export interface ArchiveBucketProps {
@@ -96,6 +102,13 @@ export class ArchiveBucket extends Construct {
         : {}),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
+    if (!props.serverAccessLogsBucket) {
+      Validations.of(this.bucket).acknowledge({
+        id: "AwsSolutions-S1",
+        reason:
+          "Server access logs are opt-in (serverAccessLogsBucket): every read is a presigned GET by a function role, which CloudTrail data events record with the caller; a log bucket per deployment is cost nobody asked for.",
+      });
+    }
   }
 
   /**
@@ -111,6 +124,7 @@ export class ArchiveBucket extends Construct {
         resources: [this.bucket.arnForObjects(`${BLOB_KEY_PREFIX}*`)],
       }),
     );
+    acknowledgeWildcardResources(fn.role ?? fn, BLOB_OBJECTS_PATTERN, BLOB_WILDCARD_REASON);
     this.encryptionKey?.grantDecrypt(fn);
   }
 
@@ -131,6 +145,7 @@ export class ArchiveBucket extends Construct {
     fn.addToRolePolicy(
       new PolicyStatement({ actions: ["s3:ListBucket"], resources: [this.bucket.bucketArn] }),
     );
+    acknowledgeWildcardResources(fn.role ?? fn, BLOB_OBJECTS_PATTERN, BLOB_WILDCARD_REASON);
     this.encryptionKey?.grantEncryptDecrypt(fn);
   }
 }

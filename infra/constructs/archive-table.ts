@@ -1,9 +1,27 @@
 import { RemovalPolicy } from "aws-cdk-lib";
 import { AttributeType, BillingMode, ProjectionType, Table } from "aws-cdk-lib/aws-dynamodb";
+import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
 import { TABLE_INDEXES, TABLE_KEY } from "../../shared/adapters/table-schema.ts";
 import { ENV } from "../../shared/env-names.ts";
+
+/**
+ * What the repository adapter (`shared/adapters/dynamo-*.ts`) sends: Get/Query to read,
+ * Put/Update/Delete/BatchWrite to write. A test maps every command those files send onto these
+ * lists, so a new kind of call cannot ship without its permission. No Scan: the archive is never
+ * scanned, and the grant makes sure of it.
+ */
+export const TABLE_READ_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query"] as const;
+export const TABLE_WRITE_ACTIONS = [
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:BatchWriteItem",
+] as const;
+
+/** The sparse index of URLs due for re-capture (GSI1 in `table-schema.ts`): all the sweeper reads. */
+export const DUE_INDEX_NAME = "GSI1";
 
 /** Props of {@link ArchiveTable}. */
 export interface ArchiveTableProps {
@@ -66,15 +84,50 @@ export class ArchiveTable extends Construct {
     }
   }
 
-  /** Sets `TABLE_NAME` on `fn` and grants read/write data access to the table and its indexes. */
+  /**
+   * Sets `TABLE_NAME` on `fn` and grants the repository's reads and writes on the table, and Query
+   * on each of its indexes (named one by one: no `index/*`).
+   */
   public bindReadWrite(fn: LambdaFunction): void {
     fn.addEnvironment(ENV.tableName, this.table.tableName);
-    this.table.grantReadWriteData(fn);
+    this.grant(
+      fn,
+      [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS],
+      TABLE_INDEXES.map((i) => i.indexName),
+    );
   }
 
-  /** Sets `TABLE_NAME` on `fn` and grants read-only data access to the table and its indexes. */
+  /** Sets `TABLE_NAME` on `fn` and grants the repository's reads on the table and its indexes. */
   public bindReadOnly(fn: LambdaFunction): void {
     fn.addEnvironment(ENV.tableName, this.table.tableName);
-    this.table.grantReadData(fn);
+    this.grant(
+      fn,
+      [...TABLE_READ_ACTIONS],
+      TABLE_INDEXES.map((i) => i.indexName),
+    );
+  }
+
+  /**
+   * Lets `fn` sweep due URLs: sets `TABLE_NAME` and grants Query on the due index only, UpdateItem
+   * (the conditional claim that moves a URL's next time forward) and PutItem/BatchWriteItem (the
+   * queued capture records). No GetItem, no DeleteItem, no other index.
+   */
+  public bindSweeper(fn: LambdaFunction): void {
+    fn.addEnvironment(ENV.tableName, this.table.tableName);
+    this.grant(fn, ["dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"], [DUE_INDEX_NAME]);
+  }
+
+  private grant(
+    fn: LambdaFunction,
+    tableActions: readonly string[],
+    queriedIndexes: readonly string[],
+  ): void {
+    fn.addToRolePolicy(new PolicyStatement({ actions: [...tableActions], resources: [this.table.tableArn] }));
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["dynamodb:Query"],
+        resources: queriedIndexes.map((name) => `${this.table.tableArn}/index/${name}`),
+      }),
+    );
   }
 }

@@ -2,13 +2,14 @@ import { Annotations, type Duration, type Size } from "aws-cdk-lib";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { loadCaptureConfig } from "../../shared/config.ts";
+import { parseCadence } from "../../shared/domain/schedule.ts";
 import { ENV } from "../../shared/env-names.ts";
 import type { ArchiveBucket } from "./archive-bucket.ts";
 import type { ArchiveTable } from "./archive-table.ts";
 import type { CaptureQueue } from "./capture-queue.ts";
 import { DEFAULTS, type LogLevel } from "./defaults.ts";
 import type { EditEvents } from "./edit-events.ts";
-import { PalimpsestFunction } from "./palimpsest-function.ts";
+import { PalimpsestFunction, type PalimpsestFunctionProps } from "./palimpsest-function.ts";
 
 /**
  * Shipped in the asset's node_modules, not bundled: `@sparticuz/chromium` inflates the browser from
@@ -16,6 +17,18 @@ import { PalimpsestFunction } from "./palimpsest-function.ts";
  * protocol definitions) by path at run time, which a bundle breaks.
  */
 const UNBUNDLED_PACKAGES = ["@sparticuz/chromium", "playwright-core"] as const;
+
+/**
+ * How the capture function is bundled (exported for the test that builds this bundle and checks
+ * it). Not minified: the capturer hands functions to Chromium as source text (`page.evaluate`,
+ * `addInitScript`). Minifying needs `keepNames` to keep error classes' names, and keepNames wraps
+ * functions in `__name()` calls, a bundle helper the page does not have, so those functions would
+ * throw there. Unminified, names survive without it; the extra size is nothing beside Chromium.
+ */
+export const CAPTURE_BUNDLING = {
+  minify: false,
+  nodeModules: UNBUNDLED_PACKAGES,
+} as const satisfies Pick<PalimpsestFunctionProps, "minify" | "nodeModules">;
 
 /** Below this, Chromium on Lambda starts slowly and crashes on heavy pages. */
 const CHROMIUM_MIN_MEMORY_MIB = 1536;
@@ -58,6 +71,23 @@ export interface CaptureFunctionProps {
   readonly idleTimeout?: Duration;
   /** Full-page screenshot height cap in CSS pixels. @default 16384 */
   readonly screenshotMaxHeightPx?: number;
+  /**
+   * Politeness: captures of one host at a time, across all workers (1–100).
+   * @default - the handler's default (2)
+   */
+  readonly hostMaxConcurrency?: number;
+  /**
+   * Politeness: least time between the starts of two captures of one host (whole milliseconds,
+   * at most an hour).
+   * @default - the handler's default (1 s)
+   */
+  readonly hostMinGap?: Duration;
+  /**
+   * The adaptive re-capture curve, `RECAPTURE_CADENCE` syntax (`"3h:15m,1d:1h,…"`); the worker uses
+   * it to schedule a URL's next capture. Give the API function the same value.
+   * @default - the handler's default curve
+   */
+  readonly recaptureCadence?: string;
   /** @default true — see {@link PalimpsestFunctionProps.bundling} */
   readonly bundling?: boolean;
   /** @default "info" */
@@ -69,7 +99,8 @@ export interface CaptureFunctionProps {
 /**
  * The capture worker (`functions/capture/handler.ts`): Chromium via `@sparticuz/chromium` and
  * `playwright-core`, triggered by the capture queue one message at a time with partial batch
- * failure reporting. DynamoDB read/write, blob writes, send to the capture queue (deferrals) and
+ * failure reporting. DynamoDB read/write (captures, versions and the per-host politeness items
+ * `HOST#<host>` in the same table), blob writes, send to the capture queue (deferrals) and
  * PutEvents on the edits bus; nothing on the dead-letter queue.
  */
 export class CaptureFunction extends PalimpsestFunction {
@@ -89,12 +120,20 @@ export class CaptureFunction extends PalimpsestFunction {
       [ENV.navigationTimeoutMs]: String(navigationTimeout.toMilliseconds()),
       [ENV.idleTimeoutMs]: String(idleTimeout.toMilliseconds()),
       [ENV.screenshotMaxHeightPx]: String(screenshotMaxHeightPx),
+      ...(props.hostMaxConcurrency === undefined
+        ? {}
+        : { [ENV.hostMaxConcurrency]: String(props.hostMaxConcurrency) }),
+      ...(props.hostMinGap === undefined
+        ? {}
+        : { [ENV.hostMinGapMs]: String(props.hostMinGap.toMilliseconds()) }),
+      ...(props.recaptureCadence === undefined ? {} : { [ENV.recaptureCadence]: props.recaptureCadence }),
     };
     // The handler parses these at cold start (with CAPTURE_MAX_ATTEMPTS, which the queue's
     // bindConsumer sets); parsing them here makes a bad value a synth error, with no second copy
     // of the ranges.
     try {
       loadCaptureConfig({ ...environment, [ENV.captureMaxAttempts]: String(props.queue.maxReceiveCount) });
+      parseCadence(environment[ENV.recaptureCadence]);
     } catch (err) {
       throw new Error(`CaptureFunction: ${(err as Error).message}`, { cause: err });
     }
@@ -104,7 +143,7 @@ export class CaptureFunction extends PalimpsestFunction {
       entry: "functions/capture/handler.ts",
       description: "Palimpsest capture worker (Chromium)",
       bundling: props.bundling,
-      nodeModules: UNBUNDLED_PACKAGES,
+      ...CAPTURE_BUNDLING,
       memorySize,
       timeout,
       ephemeralStorageSize,

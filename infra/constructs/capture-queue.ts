@@ -1,4 +1,5 @@
 import { Annotations, Duration, RemovalPolicy } from "aws-cdk-lib";
+import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
@@ -141,10 +142,19 @@ export class CaptureQueue extends Construct {
     });
   }
 
-  /** Lets `fn` enqueue captures: sets `QUEUE_URL` and grants sqs:SendMessage (and nothing to receive). */
+  /**
+   * Lets `fn` enqueue captures: sets `QUEUE_URL` and grants, on the capture queue only,
+   * sqs:SendMessage (which also authorises SendMessageBatch) and sqs:GetQueueAttributes (the queue
+   * depth behind the API's 429 back-pressure). Nothing to receive, delete or purge.
+   */
   public bindProducer(fn: LambdaFunction): void {
     fn.addEnvironment(ENV.queueUrl, this.queue.queueUrl);
-    this.queue.grantSendMessages(fn);
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["sqs:SendMessage", "sqs:GetQueueAttributes"],
+        resources: [this.queue.queueArn],
+      }),
+    );
   }
 
   /**

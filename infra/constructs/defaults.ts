@@ -60,6 +60,25 @@ export const DEFAULTS = {
   /** A dead letter is normally recorded within seconds; one still there after this raises the alarm. */
   deadLetterAlarmAfter: Duration.minutes(15),
 
+  /**
+   * How often EventBridge Scheduler starts a sweep. Five minutes is below the adaptive cadence's
+   * shortest step (15 min) with room for jitter, and a sweep that stopped early continues soon.
+   */
+  sweepInterval: Duration.minutes(5),
+  /**
+   * A sweep stops itself 20 s before its timeout and the next one continues; with the timeout
+   * equal to the interval, sweeps follow each other without overlapping.
+   */
+  sweeperTimeout: Duration.minutes(5),
+  /** Scheduler retries an invocation that failed to be delivered (throttling, service errors). */
+  sweepRetryAttempts: 2,
+  /** An undelivered sweep older than one interval is pointless: the next one is already due. */
+  sweepMaxEventAge: Duration.minutes(5),
+  /** Undelivered sweeps are diagnostics, not work: they wait for a human for two weeks. */
+  sweepDeadLetterRetention: Duration.days(14),
+  /** Consecutive five-minute periods with a failed sweep before the sweeper alarm fires. */
+  sweeperFailingPeriods: 3,
+
   /** EventBridge archive of ArticleEdited events, so a subscriber can replay what it missed. */
   editEventArchiveRetention: Duration.days(30),
 
@@ -76,6 +95,16 @@ export const DEFAULTS = {
   /** Per API key, through the usage plan. */
   usagePlanThrottle: { rateLimit: 10, burstLimit: 20 },
   usagePlanQuotaPerDay: 10_000,
+  /**
+   * Each key-less read method (web UI pages, feeds, Memento): no usage plan applies to them, so
+   * each gets its own ceiling below the stage's, leaving room for key holders.
+   */
+  publicReadThrottle: { rateLimit: 20, burstLimit: 40 },
+  /**
+   * The key-less web form that submits captures: every submission costs a browser run, so it gets
+   * a far lower ceiling than reads.
+   */
+  publicSubmitThrottle: { rateLimit: 1, burstLimit: 5 },
 } as const;
 
 /** LOG_LEVEL values the shared logger understands. */

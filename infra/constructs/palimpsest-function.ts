@@ -1,10 +1,11 @@
 import path from "node:path";
-import { Annotations, type Duration, RemovalPolicy, type Size } from "aws-cdk-lib";
+import { Annotations, type Duration, RemovalPolicy, type Size, Validations } from "aws-cdk-lib";
+import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, Code, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import {
+  type BundlingOptions,
   Charset,
   NodejsFunction,
-  type NodejsFunctionProps,
   OutputFormat,
   SourceMapMode,
 } from "aws-cdk-lib/aws-lambda-nodejs";
@@ -22,6 +23,8 @@ const RESERVED_ENVIRONMENT: ReadonlySet<string> = new Set([
   ENV.bucketName,
   ENV.queueUrl,
   ENV.captureMaxAttempts,
+  ENV.eventBusName,
+  ENV.corsAllowOrigins,
   ENV.logLevel,
   "NODE_OPTIONS",
 ]);
@@ -58,15 +61,25 @@ export interface PalimpsestFunctionProps {
    * @default - none: everything, the AWS SDK included, is bundled at the locked versions
    */
   readonly nodeModules?: readonly string[];
+  /**
+   * Minify the bundle (with `keepNames`, so error classes keep their names in logs). Turn it off
+   * for code that hands functions to a browser as source text (`page.evaluate(fn)`): `keepNames`
+   * wraps them in a `__name()` helper that exists only in the bundle, never in the page.
+   * @default true
+   */
+  readonly minify?: boolean;
   /** @default 1024 */
   readonly memorySize?: number;
   /** @default Duration.seconds(20) */
   readonly timeout?: Duration;
   /** @default Size.mebibytes(512) (the Lambda default) */
   readonly ephemeralStorageSize?: Size;
+  /** @default - unreserved */
+  readonly reservedConcurrentExecutions?: number;
   /**
    * Extra environment. Names that a bind method owns (`TABLE_NAME`, `BUCKET_NAME`, `QUEUE_URL`,
-   * `CAPTURE_MAX_ATTEMPTS`) and those set from props here (`LOG_LEVEL`, `NODE_OPTIONS`) are refused.
+   * `CAPTURE_MAX_ATTEMPTS`, `EVENT_BUS_NAME`, `CORS_ALLOW_ORIGINS`) and those set from props here
+   * (`LOG_LEVEL`, `NODE_OPTIONS`) are refused.
    * @default - none
    */
   readonly environment?: Readonly<Record<string, string>>;
@@ -79,11 +92,14 @@ export interface PalimpsestFunctionProps {
 /**
  * The base of every Palimpsest Lambda: Node.js 24 on x86_64, an ESM bundle (`.mjs`) built by the
  * local esbuild with source maps enabled at run time, X-Ray tracing, and its own log group with a
- * retention. Data access is added afterwards with the storage constructs' bind methods.
+ * retention. Its role starts with nothing but writing to that log group (no AWS managed policy);
+ * data access is added afterwards with the storage constructs' bind methods.
  */
 export class PalimpsestFunction extends NodejsFunction {
   /** The function's log group. */
   public readonly logs: LogGroup;
+  /** The function's execution role (what the bind methods grant to). */
+  public readonly executionRole: Role;
 
   constructor(scope: Construct, id: string, props: PalimpsestFunctionProps) {
     for (const name of Object.keys(props.environment ?? {})) {
@@ -99,14 +115,23 @@ export class PalimpsestFunction extends NodejsFunction {
       retention: props.logRetention ?? DEFAULTS.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // Instead of AWSLambdaBasicExecutionRole (logs:CreateLogGroup and write access to every log
+    // group in the account): write access to this function's own log group, which already exists.
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      description: `Execution role of ${id}`,
+    });
+    logs.grantWrite(role);
     const bundling = props.bundling ?? true;
     super(scope, id, {
+      role,
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.X86_64,
       memorySize: props.memorySize ?? DEFAULTS.functionMemoryMiB,
       timeout: props.timeout ?? DEFAULTS.functionTimeout,
       ephemeralStorageSize: props.ephemeralStorageSize,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       tracing: Tracing.ACTIVE,
       logGroup: logs,
       environment: {
@@ -115,10 +140,26 @@ export class PalimpsestFunction extends NodejsFunction {
         NODE_OPTIONS: "--enable-source-maps",
       },
       ...(bundling
-        ? bundledCode(props)
+        ? {
+            entry: path.join(REPO_ROOT, props.entry),
+            handler: "handler",
+            projectRoot: REPO_ROOT,
+            depsLockFilePath: path.join(REPO_ROOT, "package-lock.json"),
+            bundling: bundlingOptions(props),
+          }
         : { code: Code.fromInline(PLACEHOLDER_CODE), handler: "index.handler" }),
     });
     this.logs = logs;
+    this.executionRole = role;
+    // Tracing.ACTIVE added xray:PutTraceSegments and xray:PutTelemetryRecords to the role's default
+    // policy; a test checks they are the only actions on "*" there.
+    const defaultPolicy = role.node.tryFindChild("DefaultPolicy");
+    if (defaultPolicy) {
+      Validations.of(defaultPolicy).acknowledge({
+        id: "AwsSolutions-IAM5[Resource::*]",
+        reason: "X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.",
+      });
+    }
     if (!bundling) {
       Annotations.of(this).addWarningV2(
         "palimpsest:bundling-off",
@@ -128,31 +169,32 @@ export class PalimpsestFunction extends NodejsFunction {
   }
 }
 
-/** NodejsFunction props that bundle `props.entry` with the local esbuild (never Docker). */
-function bundledCode(props: PalimpsestFunctionProps): Partial<NodejsFunctionProps> {
+/**
+ * How the local esbuild bundles a function (never Docker). Exported so a test can build a bundle
+ * with exactly these options and inspect it.
+ */
+export function bundlingOptions(
+  props: Pick<PalimpsestFunctionProps, "minify" | "nodeModules">,
+): BundlingOptions & { minify: boolean; keepNames: boolean } {
+  const minify = props.minify ?? true;
   return {
-    entry: path.join(REPO_ROOT, props.entry),
-    handler: "handler",
-    projectRoot: REPO_ROOT,
-    depsLockFilePath: path.join(REPO_ROOT, "package-lock.json"),
-    bundling: {
-      format: OutputFormat.ESM,
-      target: "node24",
-      // Prefer packages' ESM builds: they tree-shake (the AWS SDK v3 above all).
-      mainFields: ["module", "main"],
-      banner: ESM_REQUIRE_BANNER,
-      minify: true,
-      // Error classes name themselves from `new.target.name`; minified names would leak into logs.
-      keepNames: true,
-      sourceMap: true,
-      sourceMapMode: SourceMapMode.DEFAULT,
-      sourcesContent: false,
-      charset: Charset.UTF8,
-      // Bundle the AWS SDK too: the code runs against the versions it was tested with, not
-      // whatever the runtime ships this month.
-      externalModules: [],
-      // Only when there are some: an empty list still makes CDK run `npm ci` into the asset.
-      ...(props.nodeModules?.length ? { nodeModules: [...props.nodeModules] } : {}),
-    },
+    format: OutputFormat.ESM,
+    target: "node24",
+    // Prefer packages' ESM builds: they tree-shake (the AWS SDK v3 above all).
+    mainFields: ["module", "main"],
+    banner: ESM_REQUIRE_BANNER,
+    minify,
+    // Error classes name themselves from `new.target.name`; minified names would leak into logs.
+    // Unminified code keeps its names without the `__name()` wrappers keepNames injects.
+    keepNames: minify,
+    sourceMap: true,
+    sourceMapMode: SourceMapMode.DEFAULT,
+    sourcesContent: false,
+    charset: Charset.UTF8,
+    // Bundle the AWS SDK too: the code runs against the versions it was tested with, not
+    // whatever the runtime ships this month.
+    externalModules: [],
+    // Only when there are some: an empty list still makes CDK run `npm ci` into the asset.
+    ...(props.nodeModules?.length ? { nodeModules: [...props.nodeModules] } : {}),
   };
 }

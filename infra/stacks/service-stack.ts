@@ -4,9 +4,11 @@ import { ApiFunction, type ApiFunctionProps } from "../constructs/api-function.t
 import { ArchiveApi, type ArchiveApiProps } from "../constructs/archive-api.ts";
 import { CaptureFunction, type CaptureFunctionProps } from "../constructs/capture-function.ts";
 import { DeadLetterFunction, type DeadLetterFunctionProps } from "../constructs/dead-letter-function.ts";
+import { SweepSchedule, type SweepScheduleProps } from "../constructs/sweep-schedule.ts";
+import { SweeperFunction, type SweeperFunctionProps } from "../constructs/sweeper-function.ts";
 import type { ArchiveStorage } from "./storage-stack.ts";
 
-type StorageBoundProps = "table" | "bucket" | "queue" | "editEvents" | "bundling";
+type StorageBoundProps = "table" | "bucket" | "queue" | "editEvents" | "bundling" | "recaptureCadence";
 
 /** Props of {@link PalimpsestServiceStack}. */
 export interface PalimpsestServiceStackProps extends StackProps {
@@ -23,30 +25,58 @@ export interface PalimpsestServiceStackProps extends StackProps {
   readonly captureFunction?: Omit<CaptureFunctionProps, StorageBoundProps>;
   /** @default - {@link DeadLetterFunction}'s defaults */
   readonly deadLetterFunction?: Omit<DeadLetterFunctionProps, StorageBoundProps>;
+  /** @default - {@link SweeperFunction}'s defaults */
+  readonly sweeperFunction?: Omit<SweeperFunctionProps, StorageBoundProps>;
+  /** @default - {@link SweepSchedule}'s defaults: every 5 minutes */
+  readonly sweepSchedule?: Omit<SweepScheduleProps, "sweeper">;
   /** @default - {@link ArchiveApi}'s defaults */
   readonly api?: Omit<ArchiveApiProps, "handler">;
+  /**
+   * The adaptive re-capture curve (`RECAPTURE_CADENCE` syntax, e.g. `"3h:15m,1d:1h,7d:3h"`), given
+   * to the API and capture functions alike so they schedule by the same curve.
+   * @default - the handlers' default curve
+   */
+  readonly recaptureCadence?: string;
 }
 
 /**
- * The stateless half of Palimpsest: the API, capture and dead-letter functions, the REST API and
- * the dead-letter alarm. Each function gets its environment and its permissions from the storage
- * constructs' bind methods.
+ * The stateless half of Palimpsest: the API, capture, dead-letter and sweeper functions, the sweep
+ * schedule, the REST API and the alarms. Each function gets its environment and its permissions
+ * from the storage constructs' bind methods.
  */
 export class PalimpsestServiceStack extends Stack {
   public readonly apiFunction: ApiFunction;
   public readonly captureFunction: CaptureFunction;
   public readonly deadLetterFunction: DeadLetterFunction;
+  public readonly sweeperFunction: SweeperFunction;
+  public readonly sweepSchedule: SweepSchedule;
   public readonly api: ArchiveApi;
 
   constructor(scope: Construct, id: string, props: PalimpsestServiceStackProps) {
-    const { storage, bundling, apiFunction, captureFunction, deadLetterFunction, api, ...stackProps } = props;
-    super(scope, id, { description: "Palimpsest service: functions and HTTP API", ...stackProps });
+    const {
+      storage,
+      bundling,
+      apiFunction,
+      captureFunction,
+      deadLetterFunction,
+      sweeperFunction,
+      sweepSchedule,
+      api,
+      recaptureCadence,
+      ...stackProps
+    } = props;
+    super(scope, id, {
+      description: "Palimpsest service: functions, sweep schedule and HTTP API",
+      ...stackProps,
+    });
     const bound = { table: storage.table, bucket: storage.bucket, queue: storage.queue, bundling };
+    const cadence = recaptureCadence === undefined ? {} : { recaptureCadence };
 
-    this.apiFunction = new ApiFunction(this, "ApiFunction", { ...apiFunction, ...bound });
+    this.apiFunction = new ApiFunction(this, "ApiFunction", { ...apiFunction, ...bound, ...cadence });
     this.captureFunction = new CaptureFunction(this, "CaptureFunction", {
       ...captureFunction,
       ...bound,
+      ...cadence,
       editEvents: storage.editEvents,
     });
     this.deadLetterFunction = new DeadLetterFunction(this, "DeadLetterFunction", {
@@ -54,6 +84,16 @@ export class PalimpsestServiceStack extends Stack {
       table: storage.table,
       queue: storage.queue,
       bundling,
+    });
+    this.sweeperFunction = new SweeperFunction(this, "SweeperFunction", {
+      ...sweeperFunction,
+      table: storage.table,
+      queue: storage.queue,
+      bundling,
+    });
+    this.sweepSchedule = new SweepSchedule(this, "SweepSchedule", {
+      ...sweepSchedule,
+      sweeper: this.sweeperFunction,
     });
     this.api = new ArchiveApi(this, "Api", { ...api, handler: this.apiFunction });
 

@@ -12,8 +12,13 @@ import { CaptureQueue, type CaptureQueueProps } from "../../infra/constructs/cap
 import { DeadLetterFunction } from "../../infra/constructs/dead-letter-function.ts";
 import { EditEvents } from "../../infra/constructs/edit-events.ts";
 import { PalimpsestFunction } from "../../infra/constructs/palimpsest-function.ts";
+import { SweepSchedule } from "../../infra/constructs/sweep-schedule.ts";
+import { SweeperFunction } from "../../infra/constructs/sweeper-function.ts";
 import { readAppOptions } from "../../infra/palimpsest-app.ts";
-import { allowedActions, logicalIdOf, newApp, newStack } from "./synth.ts";
+import { PalimpsestServiceStack } from "../../infra/stacks/service-stack.ts";
+import { PalimpsestStorageStack } from "../../infra/stacks/storage-stack.ts";
+import { ENV } from "../../shared/env-names.ts";
+import { allowedActions, logicalIdOf, newApp, newStack, synthPalimpsest } from "./synth.ts";
 
 /** The stateful constructs in one stack, to hang functions on. */
 function storageIn(stack: Stack, queue: CaptureQueueProps = {}) {
@@ -216,6 +221,95 @@ describe("impossible prop combinations throw at synth", () => {
     );
   });
 
+  test("the sweeper needs a minute to sweep, and reserved concurrency is a positive integer", () => {
+    const stack = newStack();
+    const storage = storageIn(stack);
+    assert.throws(
+      () => new SweeperFunction(stack, "A", { ...storage, timeout: Duration.seconds(30) }),
+      /timeout/,
+    );
+    assert.throws(
+      () => new SweeperFunction(stack, "B", { ...storage, reservedConcurrency: 0 }),
+      /reservedConcurrency/,
+    );
+  });
+
+  test("the sweep schedule runs every whole minute or more, within Scheduler's retry limits", () => {
+    const stack = newStack();
+    const sweeper = new SweeperFunction(stack, "Sweeper", storageIn(stack));
+    for (const [id, props, message] of [
+      ["A", { interval: Duration.seconds(90) }, /whole number of minutes/],
+      ["B", { retryAttempts: 186 }, /retryAttempts/],
+      ["C", { maxEventAge: Duration.seconds(30) }, /maxEventAge/],
+      ["D", { maxEventAge: Duration.days(2) }, /maxEventAge/],
+    ] as const) {
+      assert.throws(() => new SweepSchedule(stack, id, { sweeper, ...props }), message);
+    }
+  });
+
+  test("a sweeper that outlives the interval only warns (overlapping sweeps are safe)", () => {
+    const stack = newStack();
+    const sweeper = new SweeperFunction(stack, "Sweeper", {
+      ...storageIn(stack),
+      timeout: Duration.minutes(10),
+    });
+    new SweepSchedule(stack, "Schedule", { sweeper });
+    Annotations.fromStack(stack).hasWarning("/Test/Schedule", Match.stringLikeRegexp("will overlap"));
+  });
+
+  test("a bad re-capture cadence, politeness setting or queue depth fails at synth", () => {
+    const stack = newStack();
+    const storage = storageIn(stack);
+    assert.throws(
+      () => new CaptureFunction(stack, "A", { ...storage, recaptureCadence: "3h:1m" }),
+      /CaptureFunction: RECAPTURE_CADENCE/,
+    );
+    assert.throws(
+      () => new ApiFunction(stack, "B", { ...storage, recaptureCadence: "soon" }),
+      /ApiFunction: RECAPTURE_CADENCE/,
+    );
+    assert.throws(
+      () => new CaptureFunction(stack, "C", { ...storage, hostMaxConcurrency: 0 }),
+      /HOST_MAX_CONCURRENCY/,
+    );
+    assert.throws(
+      () => new CaptureFunction(stack, "D", { ...storage, hostMinGap: Duration.hours(2) }),
+      /HOST_MIN_GAP_MS/,
+    );
+    assert.throws(() => new ApiFunction(stack, "E", { ...storage, maxQueueDepth: 0 }), /MAX_QUEUE_DEPTH/);
+  });
+
+  test("CORS origins must be origins, and CORS_ALLOW_ORIGINS belongs to the API construct", () => {
+    const stack = newStack();
+    const handler = new ApiFunction(stack, "Fn", storageIn(stack));
+    assert.throws(
+      () => new ArchiveApi(stack, "A", { handler, corsAllowOrigins: ["https://news.example/path"] }),
+      /ArchiveApi: CORS_ALLOW_ORIGINS/,
+    );
+    assert.throws(
+      () =>
+        new PalimpsestFunction(newStack(), "F", {
+          entry: "functions/api/handler.ts",
+          bundling: false,
+          environment: { [ENV.corsAllowOrigins]: "*" },
+        }),
+      /set by a bind method/,
+    );
+  });
+
+  test("key-less throttles cannot exceed the stage throttle", () => {
+    const stack = newStack();
+    const handler = new ApiFunction(stack, "Fn", storageIn(stack));
+    assert.throws(
+      () => new ArchiveApi(stack, "A", { handler, publicReadThrottle: { rateLimit: 500, burstLimit: 500 } }),
+      /public read throttle exceeds the stage throttle/,
+    );
+    assert.throws(
+      () => new ArchiveApi(stack, "B", { handler, publicSubmitThrottle: { rateLimit: 0, burstLimit: 1 } }),
+      /public submit rateLimit must be a positive number/,
+    );
+  });
+
   test("app context: stage and bundling are validated", () => {
     assert.throws(() => readAppOptions(newApp({ context: { bundling: "maybe" } })), /bundling/);
     assert.throws(() => readAppOptions(newApp({ context: { stage: "Prod_1" } })), /stage/);
@@ -254,14 +348,78 @@ describe("optional features", () => {
     const preflights = Object.values(
       template.findResources("AWS::ApiGateway::Method", { Properties: { HttpMethod: "OPTIONS" } }),
     );
-    assert.equal(preflights.length, 2, "root and proxy");
+    const resources = Object.keys(template.findResources("AWS::ApiGateway::Resource")).length;
+    assert.equal(preflights.length, resources + 1, "every resource and the root");
     for (const preflight of preflights) assert.equal(preflight.Properties.ApiKeyRequired, false);
+    const env =
+      template.findResources("AWS::Lambda::Function")[logicalIdOf(handler)]?.Properties.Environment.Variables;
+    assert.equal(
+      env[ENV.corsAllowOrigins],
+      "https://watchdog.example",
+      "the handler answers with the same CORS",
+    );
     template.hasResourceProperties("AWS::ApiGateway::GatewayResponse", {
       ResponseType: "INVALID_API_KEY",
       ResponseParameters: {
         "gatewayresponse.header.Access-Control-Allow-Origin": "'https://watchdog.example'",
       },
     });
+  });
+
+  test("the service stack gives its re-capture cadence to the API and capture functions alike", () => {
+    const cadence = "3h:15m,1d:1h,7d:3h";
+    const app = newApp();
+    const storage = new PalimpsestStorageStack(app, "Storage");
+    const service = new PalimpsestServiceStack(app, "Service", {
+      storage,
+      bundling: false,
+      recaptureCadence: cadence,
+    });
+    const functions = Template.fromStack(service).findResources("AWS::Lambda::Function");
+    for (const fn of [service.apiFunction, service.captureFunction]) {
+      assert.equal(
+        functions[logicalIdOf(fn)]?.Properties.Environment.Variables[ENV.recaptureCadence],
+        cadence,
+      );
+    }
+    const plain = synthPalimpsest();
+    const plainEnv =
+      plain.serviceTemplate.findResources("AWS::Lambda::Function")[logicalIdOf(plain.service.apiFunction)]
+        ?.Properties.Environment.Variables;
+    assert.equal(plainEnv[ENV.recaptureCadence], undefined, "unset: the handlers' default curve applies");
+  });
+
+  test("politeness, queue depth and cadence props reach the functions' environment", () => {
+    const cadence = "3h:15m,1d:1h,7d:3h";
+    const stack = newStack();
+    const storage = storageIn(stack);
+    const api = new ApiFunction(stack, "Api", { ...storage, recaptureCadence: cadence, maxQueueDepth: 500 });
+    const capture = new CaptureFunction(stack, "Capture", {
+      ...storage,
+      recaptureCadence: cadence,
+      hostMaxConcurrency: 3,
+      hostMinGap: Duration.seconds(2),
+    });
+    const functions = Template.fromStack(stack).findResources("AWS::Lambda::Function");
+    const envOf = (fn: PalimpsestFunction) => functions[logicalIdOf(fn)]?.Properties.Environment.Variables;
+    assert.equal(envOf(api)[ENV.recaptureCadence], cadence);
+    assert.equal(envOf(api)[ENV.maxQueueDepth], "500");
+    assert.equal(envOf(capture)[ENV.recaptureCadence], cadence);
+    assert.equal(envOf(capture)[ENV.hostMaxConcurrency], "3");
+    assert.equal(envOf(capture)[ENV.hostMinGapMs], "2000");
+  });
+
+  test("the sweeper can reserve concurrency, and the schedule can start disabled", () => {
+    const stack = newStack();
+    const sweeper = new SweeperFunction(stack, "Sweeper", { ...storageIn(stack), reservedConcurrency: 1 });
+    new SweepSchedule(stack, "Schedule", { sweeper, enabled: false });
+    const template = Template.fromStack(stack);
+    assert.equal(
+      template.findResources("AWS::Lambda::Function")[logicalIdOf(sweeper)]?.Properties
+        .ReservedConcurrentExecutions,
+      1,
+    );
+    template.hasResourceProperties("AWS::Scheduler::Schedule", { State: "DISABLED" });
   });
 
   test("a KMS-encrypted bucket grants the key to presigners and writers", () => {

@@ -1,9 +1,18 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { before, describe, test } from "node:test";
 import { Match, type Template } from "aws-cdk-lib/assertions";
-import { BLOB_KEY_PREFIX } from "../../infra/constructs/defaults.ts";
+import { ROUTES } from "../../functions/api/routes.ts";
+import {
+  DUE_INDEX_NAME,
+  TABLE_READ_ACTIONS,
+  TABLE_WRITE_ACTIONS,
+} from "../../infra/constructs/archive-table.ts";
+import { BLOB_KEY_PREFIX, REPO_ROOT } from "../../infra/constructs/defaults.ts";
 import { EDIT_EVENT_SOURCE } from "../../infra/constructs/edit-events.ts";
 import { BLOB_PREFIX } from "../../shared/adapters/s3-blob-store.ts";
+import { TABLE_INDEXES } from "../../shared/adapters/table-schema.ts";
 import {
   loadApiConfig,
   loadCaptureConfig,
@@ -13,6 +22,109 @@ import {
 } from "../../shared/config.ts";
 import { ENV } from "../../shared/env-names.ts";
 import { allowedActions, logicalIdOf, refersTo, statementsOf, synthPalimpsest } from "./synth.ts";
+
+/** One DynamoDB command of the AWS SDK (lib-dynamodb or client-dynamodb) → the IAM action it needs. */
+const DYNAMODB_COMMAND_ACTIONS: Record<string, string> = {
+  Get: "dynamodb:GetItem",
+  GetItem: "dynamodb:GetItem",
+  Put: "dynamodb:PutItem",
+  PutItem: "dynamodb:PutItem",
+  Update: "dynamodb:UpdateItem",
+  UpdateItem: "dynamodb:UpdateItem",
+  Delete: "dynamodb:DeleteItem",
+  DeleteItem: "dynamodb:DeleteItem",
+  Query: "dynamodb:Query",
+  Scan: "dynamodb:Scan",
+  BatchWrite: "dynamodb:BatchWriteItem",
+  BatchWriteItem: "dynamodb:BatchWriteItem",
+  BatchGet: "dynamodb:BatchGetItem",
+  BatchGetItem: "dynamodb:BatchGetItem",
+  TransactWrite: "dynamodb:TransactWriteItems",
+  TransactWriteItems: "dynamodb:TransactWriteItems",
+  TransactGet: "dynamodb:TransactGetItems",
+  TransactGetItems: "dynamodb:TransactGetItems",
+};
+
+type CfnResources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+
+/**
+ * Resolves a request to the API Gateway method that would answer it, the way API Gateway matches:
+ * on each level a fixed path part before a `{param}` before a `{proxy+}` (which takes the rest),
+ * and on the resource the exact method before `ANY`. Returns undefined where no method exists.
+ */
+function gatewayMethodFor(template: Template, httpMethod: string, requestPath: string) {
+  const resources = template.toJSON().Resources as CfnResources;
+  const childrenOf = (parent: string | "root") =>
+    Object.entries(resources)
+      .filter(([, r]) => r.Type === "AWS::ApiGateway::Resource")
+      .filter(([, r]) => {
+        const ref = r.Properties.ParentId as { Ref?: string; "Fn::GetAtt"?: [string, string] };
+        return parent === "root" ? ref["Fn::GetAtt"]?.[1] === "RootResourceId" : ref.Ref === parent;
+      })
+      .map(([id, r]) => ({ id, part: r.Properties.PathPart as string }));
+  const segments = requestPath.split("/").slice(1);
+  let current: string | "root" = "root";
+  let resourcePath = "";
+  if (requestPath !== "/") {
+    for (let i = 0; i < segments.length; i++) {
+      const children = childrenOf(current);
+      const segment = segments[i] as string;
+      const next =
+        children.find((c) => c.part === segment) ??
+        children.find((c) => /^\{\w+\}$/.test(c.part)) ??
+        children.find((c) => c.part.endsWith("+}"));
+      if (!next) return undefined;
+      current = next.id;
+      resourcePath += `/${next.part}`;
+      if (next.part.endsWith("+}")) break;
+    }
+  }
+  const methods = Object.values(resources).filter((r) => {
+    if (r.Type !== "AWS::ApiGateway::Method") return false;
+    const ref = r.Properties.ResourceId as { Ref?: string; "Fn::GetAtt"?: [string, string] };
+    return current === "root" ? ref["Fn::GetAtt"]?.[1] === "RootResourceId" : ref.Ref === current;
+  });
+  const method =
+    methods.find((m) => m.Properties.HttpMethod === httpMethod) ??
+    methods.find((m) => m.Properties.HttpMethod === "ANY");
+  return method && { resourcePath: resourcePath || "/", properties: method.Properties };
+}
+
+/** Requests that exercise every route of `functions/api` (a test checks that none is missed). */
+const SAMPLE_REQUESTS: ReadonlyArray<[method: string, path: string]> = [
+  ["GET", "/"],
+  ["HEAD", "/"],
+  ["GET", "/ui"],
+  ["GET", "/ui/captures/cap_1"],
+  ["GET", "/ui/captures/cap_1/status"],
+  ["POST", "/ui/captures"],
+  ["GET", "/ui/urls/url_1"],
+  ["GET", "/ui/urls/url_1/versions/ver_1"],
+  ["GET", "/ui/urls/url_1/diff"],
+  ["GET", "/ui/assets/app.css"],
+  ["GET", "/ui/no/such/page"],
+  ["GET", "/v1/edits.atom"],
+  ["HEAD", "/v1/edits.atom"],
+  ["GET", "/v1/urls/url_1/edits.atom"],
+  ["GET", "/timemap/link/https://news.example/a"],
+  ["GET", "/timegate/https://news.example/a"],
+  ["HEAD", "/timegate/https://news.example/a"],
+  ["GET", "/memento/20240102030405/https://news.example/a"],
+  ["GET", "/v1/available"],
+  ["POST", "/v1/captures"],
+  ["GET", "/v1/captures"],
+  ["GET", "/v1/captures/cap_1"],
+  ["GET", "/v1/urls"],
+  ["GET", "/v1/urls/url_1"],
+  ["PATCH", "/v1/urls/url_1"],
+  ["GET", "/v1/urls/url_1/captures"],
+  ["GET", "/v1/urls/url_1/diff"],
+  ["GET", "/v1/edits"],
+];
+
+/** The handler's route for a request (HEAD is answered like GET), as `routeRequest` picks it. */
+const routeFor = (method: string, requestPath: string) =>
+  ROUTES.find((r) => r.pattern.test(requestPath) && r.method === (method === "HEAD" ? "GET" : method));
 
 type Synth = ReturnType<typeof synthPalimpsest>;
 
@@ -36,6 +148,7 @@ describe("service stack", () => {
     synth.service.apiFunction,
     synth.service.captureFunction,
     synth.service.deadLetterFunction,
+    synth.service.sweeperFunction,
   ];
   /** Whether a value in the service template refers to `token` of the storage stack. */
   const isStorage = (value: unknown, token: string) =>
@@ -226,21 +339,147 @@ describe("service stack", () => {
       );
     });
 
-    test("the API function can presign reads but cannot write to the bucket or consume the queue", () => {
+    test("the API function can presign reads and read the queue depth, but cannot write blobs or consume", () => {
       const actions = allowedActions(service, synth.service.apiFunction);
       assert.ok(actions.has("s3:GetObject"));
       assert.ok(actions.has("sqs:SendMessage"));
-      for (const denied of ["s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "sqs:ReceiveMessage"]) {
+      assert.ok(actions.has("sqs:GetQueueAttributes"), "queue depth for 429 back-pressure");
+      for (const denied of [
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:ListBucket",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:PurgeQueue",
+        "events:PutEvents",
+      ]) {
         assert.ok(!actions.has(denied), `API function must not have ${denied}`);
+      }
+      for (const statement of statementsOf(service, synth.service.apiFunction)) {
+        if (!statement.actions.some((a) => a.startsWith("sqs:"))) continue;
+        assert.ok(
+          isStorage(statement.resources[0], synth.storage.queue.queue.queueArn),
+          "capture queue only",
+        );
+        assert.equal(statement.resources.length, 1);
+      }
+      const s3 = statementsOf(service, synth.service.apiFunction).filter((s) =>
+        s.actions.some((a) => a.startsWith("s3:")),
+      );
+      for (const statement of s3) assert.match(JSON.stringify(statement.resources), /\/blobs\/\*/);
+    });
+
+    test("the sweeper queries the due index, claims and records captures, and enqueues: nothing else", () => {
+      const statements = statementsOf(service, synth.service.sweeperFunction).filter(
+        (s) => !s.actions.some((a) => a.startsWith("logs:") || a.startsWith("xray:")),
+      );
+      const actions = statements.flatMap((s) => s.actions).sort();
+      assert.deepEqual(actions, [
+        "dynamodb:BatchWriteItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "sqs:GetQueueAttributes",
+        "sqs:SendMessage",
+      ]);
+      const query = statements.find((s) => s.actions.includes("dynamodb:Query"));
+      assert.deepEqual(query?.actions, ["dynamodb:Query"]);
+      assert.match(JSON.stringify(query?.resources), new RegExp(`/index/${DUE_INDEX_NAME}"`));
+      assert.equal(query?.resources.length, 1);
+      for (const statement of statements.filter((s) => s.actions.some((a) => a.startsWith("sqs:")))) {
+        assert.deepEqual(statement.resources.length, 1);
+        assert.ok(
+          isStorage(statement.resources[0], synth.storage.queue.queue.queueArn),
+          "capture queue only",
+        );
       }
     });
 
-    test("every function reads and writes the table and its indexes", () => {
+    test("the due index the sweeper may query is the one the repository's listDue reads", () => {
+      assert.ok(TABLE_INDEXES.some((i) => i.indexName === DUE_INDEX_NAME));
+      const repository = readFileSync(
+        path.join(REPO_ROOT, "shared/adapters/dynamo-archive-repository.ts"),
+        "utf8",
+      );
+      const listDue = repository.slice(repository.indexOf("async listDue("));
+      assert.match(
+        listDue.slice(0, listDue.indexOf("async ", 10)),
+        new RegExp(`IndexName: "${DUE_INDEX_NAME}"`),
+      );
+    });
+
+    test("the API, capture and dead-letter functions read and write the table and query each index by name", () => {
+      const tableArn = synth.storage.table.table.tableArn;
+      for (const fn of [
+        synth.service.apiFunction,
+        synth.service.captureFunction,
+        synth.service.deadLetterFunction,
+      ]) {
+        const dynamo = statementsOf(service, fn).filter((s) =>
+          s.actions.some((a) => a.startsWith("dynamodb:")),
+        );
+        const onTable = dynamo.filter((s) => s.resources.some((r) => isStorage(r, tableArn)));
+        assert.deepEqual(
+          onTable.flatMap((s) => s.actions).sort(),
+          [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS].sort(),
+          `${fn.node.id} on the table`,
+        );
+        const onIndexes = dynamo.filter((s) => !onTable.includes(s));
+        assert.deepEqual(
+          onIndexes.flatMap((s) => s.actions),
+          ["dynamodb:Query"],
+          `${fn.node.id} on indexes`,
+        );
+        const indexes = JSON.stringify(onIndexes.flatMap((s) => s.resources));
+        assert.ok(!indexes.includes("*"), `${fn.node.id}: no index/*`);
+        for (const { indexName } of TABLE_INDEXES)
+          assert.ok(indexes.includes(`/index/${indexName}`), indexName);
+      }
+    });
+
+    test("every DynamoDB command the adapters send is granted, and none of them scans", () => {
+      const adapters = ["dynamo-archive-repository.ts", "dynamo-host-gate.ts"].map((file) =>
+        readFileSync(path.join(REPO_ROOT, "shared/adapters", file), "utf8"),
+      );
+      const commands = new Set(
+        adapters.flatMap((source) => [...source.matchAll(/new (\w+)Command\(/g)].map((m) => m[1])),
+      );
+      assert.ok(commands.size > 0);
+      const granted = new Set<string>([...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS]);
+      for (const command of commands) {
+        const action = DYNAMODB_COMMAND_ACTIONS[command as string];
+        assert.ok(action, `unknown DynamoDB command ${command}Command: map it to its IAM action here`);
+        assert.ok(
+          granted.has(action),
+          `${command}Command needs ${action}, which ArchiveTable does not grant`,
+        );
+      }
       for (const fn of allFunctions()) {
-        const dynamo = statementsOf(service, fn).filter((s) => s.actions.includes("dynamodb:PutItem"));
-        assert.ok(dynamo.length > 0, `${fn.node.id} writes`);
-        assert.ok(dynamo.some((s) => s.actions.includes("dynamodb:Query")));
-        assert.match(JSON.stringify(dynamo.flatMap((s) => s.resources)), /\/index\/\*/);
+        assert.ok(!allowedActions(service, fn).has("dynamodb:Scan"), `${fn.node.id} must not scan`);
+      }
+    });
+
+    test("roles carry no AWS managed policy, write only their own log group, and allow only X-Ray on *", () => {
+      const roles = service.findResources("AWS::IAM::Role");
+      for (const fn of allFunctions()) {
+        const role = roles[logicalIdOf(fn.executionRole)]?.Properties;
+        assert.ok(role, `${fn.node.id} has its role`);
+        assert.equal(role.ManagedPolicyArns, undefined, `${fn.node.id}: no managed policies`);
+        const statements = statementsOf(service, fn);
+        const logs = statements.filter((s) => s.actions.some((a) => a.startsWith("logs:")));
+        assert.deepEqual(logs.flatMap((s) => s.actions).sort(), [
+          "logs:CreateLogStream",
+          "logs:PutLogEvents",
+        ]);
+        assert.deepEqual(
+          logs.flatMap((s) => s.resources),
+          [{ "Fn::GetAtt": [logicalIdOf(fn.logs), "Arn"] }],
+        );
+        const onEverything = statements.filter((s) => s.resources.includes("*"));
+        assert.deepEqual(onEverything.flatMap((s) => s.actions).sort(), [
+          "xray:PutTelemetryRecords",
+          "xray:PutTraceSegments",
+        ]);
       }
     });
   });
@@ -348,27 +587,256 @@ describe("service stack", () => {
     });
   });
 
-  describe("REST API", () => {
-    test("proxies ANY / and ANY /{proxy+} to the API function", () => {
-      const apiFunctionArn = { "Fn::GetAtt": [logicalIdOf(synth.service.apiFunction), "Arn"] };
-      const integration = Match.objectLike({
-        Type: "AWS_PROXY",
-        Uri: Match.objectLike({ "Fn::Join": Match.arrayWith([Match.arrayWith([apiFunctionArn])]) }),
-      });
-      service.hasResourceProperties("AWS::ApiGateway::Resource", { PathPart: "{proxy+}" });
-      const anyMethods = service.findResources("AWS::ApiGateway::Method", {
-        Properties: { HttpMethod: "ANY", Integration: integration },
-      });
-      assert.equal(Object.keys(anyMethods).length, 2, "root and proxy");
+  describe("sweeper and its schedule", () => {
+    const scheduleProps = () => {
+      const schedules = Object.values(service.findResources("AWS::Scheduler::Schedule"));
+      assert.equal(schedules.length, 1);
+      return schedules[0]?.Properties;
+    };
+    const sweeperArn = () => ({ "Fn::GetAtt": [logicalIdOf(synth.service.sweeperFunction), "Arn"] });
+
+    test("runs Node.js 24 with tracing for 5 minutes, unreserved, and gets the table and queue only", () => {
+      const props = functionProps(synth.service.sweeperFunction);
+      assert.equal(props.Runtime, "nodejs24.x");
+      assert.deepEqual(props.TracingConfig, { Mode: "Active" });
+      assert.equal(props.Timeout, 300);
+      assert.equal(props.ReservedConcurrentExecutions, undefined);
+      const env = envOf(synth.service.sweeperFunction);
+      assert.ok(isStorage(env[ENV.tableName], synth.storage.table.table.tableName));
+      assert.ok(isStorage(env[ENV.queueUrl], synth.storage.queue.queue.queueUrl));
+      for (const name of [ENV.bucketName, ENV.eventBusName, ENV.captureMaxAttempts]) {
+        assert.equal(env[name], undefined, `${name} is not set`);
+      }
     });
 
-    test("every method except CORS preflight requires an API key", () => {
+    test("runs every 5 minutes on the beat, with the scheduled time as the sweep's clock", () => {
+      const props = scheduleProps();
+      assert.equal(props.ScheduleExpression, "rate(5 minutes)");
+      assert.deepEqual(props.FlexibleTimeWindow, { Mode: "OFF" });
+      assert.equal(props.State, "ENABLED");
+      assert.deepEqual(props.Target.Arn, sweeperArn());
+      assert.deepEqual(JSON.parse(props.Target.Input), { time: "<aws.scheduler.scheduled-time>" });
+    });
+
+    test("retries undelivered runs twice within 5 minutes, then dead-letters them", () => {
+      const target = scheduleProps().Target;
+      assert.deepEqual(target.RetryPolicy, { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 });
+      const dlq = synth.service.sweepSchedule.deadLetterQueue;
+      assert.deepEqual(target.DeadLetterConfig, { Arn: { "Fn::GetAtt": [logicalIdOf(dlq), "Arn"] } });
+      const queue = service.findResources("AWS::SQS::Queue")[logicalIdOf(dlq)]?.Properties;
+      assert.equal(queue?.SqsManagedSseEnabled, true);
+      service.hasResourceProperties("AWS::SQS::QueuePolicy", {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+          ]),
+        },
+      });
+      const alarm =
+        service.findResources("AWS::CloudWatch::Alarm")[
+          logicalIdOf(synth.service.sweepSchedule.undeliveredAlarm)
+        ]?.Properties;
+      assert.equal(alarm?.MetricName, "ApproximateNumberOfMessagesVisible");
+      assert.deepEqual(alarm?.Dimensions[0].Value, { "Fn::GetAtt": [logicalIdOf(dlq), "QueueName"] });
+    });
+
+    test("its role may only invoke the sweeper (and dead-letter), and only Scheduler of this account may assume it", () => {
+      const role = synth.service.sweepSchedule.role;
+      assert.deepEqual(scheduleProps().Target.RoleArn, { "Fn::GetAtt": [logicalIdOf(role), "Arn"] });
+      const policies = Object.values(service.findResources("AWS::IAM::Policy")).filter((p) =>
+        p.Properties.Roles.some((r: { Ref?: string }) => r.Ref === logicalIdOf(role)),
+      );
+      const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+      assert.deepEqual(
+        statements.map((st: { Action: string; Resource: unknown }) => [st.Action, st.Resource]),
+        [
+          ["lambda:InvokeFunction", sweeperArn()],
+          [
+            "sqs:SendMessage",
+            { "Fn::GetAtt": [logicalIdOf(synth.service.sweepSchedule.deadLetterQueue), "Arn"] },
+          ],
+        ],
+      );
+      const trust =
+        service.findResources("AWS::IAM::Role")[logicalIdOf(role)]?.Properties.AssumeRolePolicyDocument;
+      assert.deepEqual(trust.Statement[0].Principal, { Service: "scheduler.amazonaws.com" });
+      assert.deepEqual(trust.Statement[0].Condition.StringEquals["aws:SourceAccount"], {
+        Ref: "AWS::AccountId",
+      });
+      assert.match(
+        JSON.stringify(trust.Statement[0].Condition.StringEquals["aws:SourceArn"]),
+        /schedule-group\/default/,
+      );
+    });
+
+    test("Lambda does not retry a failed sweep or keep a stale one: the next run is the retry", () => {
+      const configs = Object.values(
+        service.findResources("AWS::Lambda::EventInvokeConfig", {
+          Properties: { FunctionName: { Ref: logicalIdOf(synth.service.sweeperFunction) } },
+        }),
+      );
+      assert.equal(configs.length, 1);
+      assert.equal(configs[0]?.Properties.MaximumRetryAttempts, 0);
+      assert.equal(configs[0]?.Properties.MaximumEventAgeInSeconds, 300);
+    });
+
+    test("an alarm fires when sweeps fail for 15 minutes", () => {
+      const alarm =
+        service.findResources("AWS::CloudWatch::Alarm")[
+          logicalIdOf(synth.service.sweeperFunction.failingAlarm)
+        ]?.Properties;
+      assert.equal(alarm?.MetricName, "Errors");
+      assert.equal(alarm?.Namespace, "AWS/Lambda");
+      assert.equal(alarm?.EvaluationPeriods * alarm?.Period, 15 * 60);
+      assert.equal(alarm?.TreatMissingData, "notBreaching");
+    });
+
+    test("the sweeper handler starts with the synthesized environment (no BUCKET_NAME)", async () => {
+      const { handler } = await import("../../functions/sweeper/handler.ts");
+      const env = Object.fromEntries(
+        Object.entries(envOf(synth.service.sweeperFunction)).map(([k, v]) => [
+          k,
+          typeof v === "string" ? v : `resolved-${k}`,
+        ]),
+      );
+      const overrides: Record<string, string | undefined> = {
+        ...env,
+        AWS_REGION: "eu-west-1",
+        [ENV.bucketName]: undefined,
+      };
+      const saved = Object.fromEntries(Object.keys(overrides).map((k) => [k, process.env[k]]));
+      const apply = (values: Record<string, string | undefined>) => {
+        for (const [k, v] of Object.entries(values)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      };
+      apply(overrides);
+      try {
+        // No time left: the sweep stops before its first query, so only the cold start runs.
+        const context = { getRemainingTimeInMillis: () => 0 } as unknown as Parameters<typeof handler>[1];
+        const result = await handler({ time: "2024-01-01T00:00:00Z" }, context);
+        assert.equal(result.complete, false);
+      } finally {
+        apply(saved);
+      }
+    });
+  });
+
+  describe("REST API", () => {
+    test("proxies every method to the API function with one API-wide invoke permission", () => {
+      const apiFunctionArn = { "Fn::GetAtt": [logicalIdOf(synth.service.apiFunction), "Arn"] };
       const methods = Object.entries(service.findResources("AWS::ApiGateway::Method"));
       assert.ok(methods.length > 0);
       for (const [id, method] of methods) {
         if (method.Properties.HttpMethod === "OPTIONS") continue;
-        assert.equal(method.Properties.ApiKeyRequired, true, `${id} requires a key`);
+        assert.equal(method.Properties.Integration.Type, "AWS_PROXY", id);
+        assert.match(
+          JSON.stringify(method.Properties.Integration.Uri),
+          new RegExp(JSON.stringify(apiFunctionArn).replace(/[[\]{}]/g, "\\$&")),
+        );
       }
+      const permissions = Object.values(
+        service.findResources("AWS::Lambda::Permission", {
+          Properties: { FunctionName: apiFunctionArn, Principal: "apigateway.amazonaws.com" },
+        }),
+      );
+      assert.equal(permissions.length, 1, "one permission, not one per method");
+      assert.match(JSON.stringify(permissions[0]?.Properties.SourceArn), /\/\*\/\*\/\*"/);
+    });
+
+    test("the web UI, feeds, Memento and /v1/available are key-less; every other route needs the key", () => {
+      const hit = new Set<unknown>();
+      for (const [method, requestPath] of SAMPLE_REQUESTS) {
+        const route = routeFor(method, requestPath);
+        assert.ok(route, `the handler answers ${method} ${requestPath}`);
+        hit.add(route);
+        const gateway = gatewayMethodFor(service, method, requestPath);
+        assert.ok(gateway, `API Gateway has a method for ${method} ${requestPath}`);
+        assert.equal(
+          gateway.properties.ApiKeyRequired,
+          !route.public,
+          `${method} ${requestPath} (resource ${gateway.resourcePath}) ${route.public ? "is public" : "needs a key"}`,
+        );
+      }
+      const missed = ROUTES.filter((r) => !hit.has(r)).map((r) => `${r.method} ${r.pattern}`);
+      assert.deepEqual(missed, [], "add a sample request for each new route");
+    });
+
+    test("a JSON method cannot be reached key-less through a public resource", () => {
+      for (const [method, requestPath] of [
+        ["POST", "/"],
+        ["DELETE", "/ui/captures"],
+        ["POST", "/v1/edits.atom"],
+        ["PATCH", "/v1/urls/url_1/edits.atom"],
+        ["POST", "/timegate/https://news.example/a"],
+        ["GET", "/v1"],
+        ["GET", "/timemap"],
+      ] as const) {
+        assert.equal(
+          gatewayMethodFor(service, method, requestPath)?.properties.ApiKeyRequired,
+          true,
+          `${method} ${requestPath}`,
+        );
+      }
+    });
+
+    test("every resource answers: each has a keyed ANY, so no request falls into a hole", () => {
+      const methods = Object.values(service.findResources("AWS::ApiGateway::Method"));
+      const keyedAny = new Set(
+        methods
+          .filter((m) => m.Properties.HttpMethod === "ANY" && m.Properties.ApiKeyRequired === true)
+          .map((m) => JSON.stringify(m.Properties.ResourceId)),
+      );
+      for (const id of Object.keys(service.findResources("AWS::ApiGateway::Resource"))) {
+        assert.ok(keyedAny.has(JSON.stringify({ Ref: id })), `${id} has a keyed ANY`);
+      }
+      assert.equal(keyedAny.size, Object.keys(service.findResources("AWS::ApiGateway::Resource")).length + 1);
+    });
+
+    test("every method goes through the request validator, which checks bodies and parameters", () => {
+      const validators = Object.entries(service.findResources("AWS::ApiGateway::RequestValidator"));
+      assert.equal(validators.length, 1);
+      const [validatorId, validator] = validators[0] ?? [];
+      assert.equal(validator?.Properties.ValidateRequestBody, true);
+      assert.equal(validator?.Properties.ValidateRequestParameters, true);
+      for (const [id, method] of Object.entries(service.findResources("AWS::ApiGateway::Method"))) {
+        if (method.Properties.HttpMethod === "OPTIONS") continue;
+        assert.deepEqual(method.Properties.RequestValidatorId, { Ref: validatorId }, id);
+      }
+    });
+
+    test("key-less methods have their own throttles: reads below the stage, the capture form far below", () => {
+      const [stage] = Object.values(service.findResources("AWS::ApiGateway::Stage"));
+      const settings = stage?.Properties.MethodSettings as Array<{
+        HttpMethod: string;
+        ResourcePath: string;
+        ThrottlingRateLimit: number;
+        ThrottlingBurstLimit: number;
+      }>;
+      const all = settings.find((m) => m.ResourcePath === "/*" && m.HttpMethod === "*");
+      assert.ok(all && all.ThrottlingRateLimit > 0, "the stage throttle still covers everything");
+      const publicMethods = Object.values(service.findResources("AWS::ApiGateway::Method")).filter(
+        (m) => m.Properties.ApiKeyRequired === false && m.Properties.HttpMethod !== "OPTIONS",
+      );
+      assert.ok(publicMethods.length > 0);
+      assert.equal(
+        settings.filter((m) => m !== all).length,
+        publicMethods.length,
+        "one throttle per key-less method",
+      );
+      for (const setting of settings.filter((m) => m !== all)) {
+        assert.ok(setting.ThrottlingRateLimit <= all.ThrottlingRateLimit, setting.ResourcePath);
+        assert.ok(setting.ThrottlingBurstLimit <= all.ThrottlingBurstLimit, setting.ResourcePath);
+      }
+      const form = settings.find((m) => m.ResourcePath === "/~1ui~1{proxy+}" && m.HttpMethod === "POST");
+      const page = settings.find((m) => m.ResourcePath === "/~1ui~1{proxy+}" && m.HttpMethod === "GET");
+      assert.ok(form && page, "the capture form and the UI pages are throttled");
+      assert.ok(form.ThrottlingRateLimit < page.ThrottlingRateLimit);
+      assert.ok(
+        settings.some((m) => m.ResourcePath === "/" && m.HttpMethod === "GET"),
+        "the home page",
+      );
     });
 
     test("the usage plan binds a key to the stage with a throttle and a quota", () => {
@@ -387,7 +855,7 @@ describe("service stack", () => {
       service.hasResourceProperties("AWS::ApiGateway::Stage", {
         TracingEnabled: true,
         AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp("apiKeyId") },
-        MethodSettings: [
+        MethodSettings: Match.arrayWith([
           Match.objectLike({
             HttpMethod: "*",
             ResourcePath: "/*",
@@ -395,7 +863,7 @@ describe("service stack", () => {
             ThrottlingRateLimit: Match.anyValue(),
             ThrottlingBurstLimit: Match.anyValue(),
           }),
-        ],
+        ]),
       });
       const [stage] = Object.values(service.findResources("AWS::ApiGateway::Stage"));
       assert.doesNotThrow(() => JSON.parse(stage?.Properties.AccessLogSetting.Format));

@@ -1,0 +1,102 @@
+import { Duration } from "aws-cdk-lib";
+import { Alarm, ComparisonOperator, Stats, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import type { RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Construct } from "constructs";
+import type { ArchiveTable } from "./archive-table.ts";
+import type { CaptureQueue } from "./capture-queue.ts";
+import { DEFAULTS, type LogLevel } from "./defaults.ts";
+import { PalimpsestFunction } from "./palimpsest-function.ts";
+
+/**
+ * The handler stops claiming this long before its deadline (`SAFETY_MARGIN_MS` in
+ * `functions/sweeper/handler.ts`); a shorter timeout would leave it no time to sweep at all.
+ */
+const SWEEPER_SAFETY_MARGIN = Duration.seconds(20);
+/** Below this, a sweep barely starts before it has to stop. */
+const SWEEPER_MIN_TIMEOUT = Duration.minutes(1);
+/** Lambda's error metrics are per minute; the alarm looks at them in five-minute periods. */
+const ALARM_PERIOD = Duration.minutes(5);
+
+/** Props of {@link SweeperFunction}. */
+export interface SweeperFunctionProps {
+  /** Query on the due index, conditional claims and queued capture records (nothing else). */
+  readonly table: ArchiveTable;
+  /** Send only: the claimed URLs are enqueued in batches. */
+  readonly queue: CaptureQueue;
+  /**
+   * At least a minute; the sweep stops itself 20 s before the end and the next one continues.
+   * Keep it at most the schedule's interval so sweeps do not overlap (they would be safe, only
+   * wasteful).
+   * @default Duration.minutes(5)
+   */
+  readonly timeout?: Duration;
+  /** @default 1024 */
+  readonly memorySize?: number;
+  /**
+   * Reserve this many concurrent executions (and cap the sweeper at it). Off by default: overlaps
+   * are safe (claims are conditional writes), and reserving takes from the account's unreserved
+   * pool, which new accounts with a concurrency quota of 10 cannot give (the deploy would fail).
+   * @default - unreserved
+   */
+  readonly reservedConcurrency?: number;
+  /** @default true — see {@link PalimpsestFunctionProps.bundling} */
+  readonly bundling?: boolean;
+  /** @default "info" */
+  readonly logLevel?: LogLevel;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * The sweeper (`functions/sweeper/handler.ts`), started by {@link SweepSchedule}: finds the URLs
+ * whose next capture is due through the sparse, sharded due index, claims each with a conditional
+ * write, records queued captures and enqueues them. DynamoDB Query on the due index,
+ * UpdateItem/PutItem/BatchWriteItem on the table and sqs:SendMessage on the capture queue; no S3,
+ * no events, no receive.
+ */
+export class SweeperFunction extends PalimpsestFunction {
+  /**
+   * In alarm when sweeps have failed in {@link DEFAULTS.sweeperFailingPeriods} consecutive
+   * five-minute periods: due URLs are not being re-captured. No action; add one with
+   * `addAlarmAction`.
+   */
+  public readonly failingAlarm: Alarm;
+
+  constructor(scope: Construct, id: string, props: SweeperFunctionProps) {
+    const timeout = props.timeout ?? DEFAULTS.sweeperTimeout;
+    if (timeout.toSeconds() < SWEEPER_MIN_TIMEOUT.toSeconds()) {
+      throw new Error(
+        `SweeperFunction: timeout ${timeout.toHumanString()} is below ${SWEEPER_MIN_TIMEOUT.toHumanString()}; the sweep stops ${SWEEPER_SAFETY_MARGIN.toHumanString()} before its end.`,
+      );
+    }
+    const reserved = props.reservedConcurrency;
+    if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 1)) {
+      throw new Error(`SweeperFunction: reservedConcurrency must be a positive integer, got ${reserved}.`);
+    }
+    super(scope, id, {
+      entry: "functions/sweeper/handler.ts",
+      description: "Palimpsest sweeper: enqueues the URLs due for re-capture",
+      bundling: props.bundling,
+      memorySize: props.memorySize ?? DEFAULTS.functionMemoryMiB,
+      timeout,
+      logLevel: props.logLevel,
+      logRetention: props.logRetention,
+      reservedConcurrentExecutions: reserved,
+    });
+    props.table.bindSweeper(this);
+    props.queue.bindProducer(this);
+
+    this.failingAlarm = new Alarm(this, "SweepsFailingAlarm", {
+      alarmDescription:
+        `Sweeps have failed for ${DEFAULTS.sweeperFailingPeriods * ALARM_PERIOD.toMinutes()} minutes: URLs ` +
+        "due for re-capture are not being enqueued. Check the sweeper's logs (throttling, permissions, " +
+        "configuration). Nothing is lost: due URLs stay due until a sweep succeeds.",
+      metric: this.metricErrors({ period: ALARM_PERIOD, statistic: Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: DEFAULTS.sweeperFailingPeriods,
+      datapointsToAlarm: DEFAULTS.sweeperFailingPeriods,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+}

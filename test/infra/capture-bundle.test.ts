@@ -1,0 +1,100 @@
+/**
+ * Builds the capture function's bundle with the options its construct gives CDK (through the
+ * esbuild API, as CDK's local bundling does) and checks what ships: the functions the capturer
+ * sends to Chromium as source text must not call bundle helpers that the page does not have.
+ */
+import assert from "node:assert/strict";
+import path from "node:path";
+import { before, describe, test } from "node:test";
+import { build } from "esbuild";
+import { CAPTURE_BUNDLING } from "../../infra/constructs/capture-function.ts";
+import { REPO_ROOT } from "../../infra/constructs/defaults.ts";
+import { bundlingOptions } from "../../infra/constructs/palimpsest-function.ts";
+
+/**
+ * esbuild's keepNames helper, `__name = (target, value) => __defProp(target, "name", …)`, as it
+ * reads unminified and minified. Where it is defined, calls to it wrap named functions, the
+ * in-page ones included.
+ */
+const KEEP_NAMES_HELPER = [
+  /\b__name = \(target, value\) => __defProp\(target, "name"/,
+  /\(([\w$]+),([\w$]+)\)=>[\w$]+\(\1,"name",\{value:\2,configurable:!0\}\)/,
+];
+
+/** Functions the capturer passes to `page.evaluate` / `addInitScript`, which run inside the page. */
+const IN_PAGE_FUNCTIONS = ["tidyPage", "scrollTowardsBottom", "serializeDomInPage", "trackPageActivity"];
+
+/** The same build CDK runs for `NodejsFunction` with `bundlingOptions(...)`, in memory. */
+async function bundle(options: ReturnType<typeof bundlingOptions>, entry: string): Promise<string> {
+  const result = await build({
+    entryPoints: [path.join(REPO_ROOT, entry)],
+    absWorkingDir: REPO_ROOT,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: options.target,
+    mainFields: options.mainFields,
+    banner: { js: options.banner ?? "" },
+    minify: options.minify,
+    keepNames: options.keepNames,
+    charset: "utf8",
+    sourcemap: false,
+    // CDK installs these into the asset's node_modules and marks them external.
+    external: [...(options.nodeModules ?? []), ...(options.externalModules ?? [])],
+    outdir: path.join(REPO_ROOT, "cdk.out", "capture-bundle-test"),
+    outExtension: { ".js": ".mjs" },
+    write: false,
+    logLevel: "silent",
+  });
+  const [output] = result.outputFiles.filter((f) => f.path.endsWith(".mjs"));
+  assert.ok(output, "one .mjs output");
+  return output.text;
+}
+
+describe("capture function bundle", () => {
+  let code: string;
+
+  before(async () => {
+    code = await bundle(bundlingOptions(CAPTURE_BUNDLING), "functions/capture/handler.ts");
+  });
+
+  test("is built without keepNames, so no __name() wrapper reaches the page", () => {
+    const options = bundlingOptions(CAPTURE_BUNDLING);
+    assert.equal(options.keepNames, false);
+    assert.equal(code.includes("__name("), false, "__name( appears in the capture bundle");
+    for (const helper of KEEP_NAMES_HELPER) assert.equal(helper.test(code), false, `${helper} is defined`);
+  });
+
+  test("contains the in-page functions under their own names", () => {
+    for (const name of IN_PAGE_FUNCTIONS) {
+      assert.ok(new RegExp(`\\bfunction ${name}\\(`).test(code), `${name} is in the bundle`);
+    }
+  });
+
+  test("keeps the error classes' names, which errors report as their name", () => {
+    // `var X = class extends …` names the class X just as `class X extends …` does; a binding
+    // renamed to dodge a collision (`X2`) would not match.
+    for (const name of ["PalimpsestError", "CaptureError", "InvalidRequestError", "ConfigError"]) {
+      const declared = new RegExp(`(?:\\bclass ${name}|\\bvar ${name} = class) extends\\b`);
+      assert.ok(declared.test(code), `${name} keeps its name in the bundle`);
+    }
+  });
+
+  test("leaves Chromium and Playwright to the asset's node_modules", () => {
+    for (const name of CAPTURE_BUNDLING.nodeModules) {
+      assert.ok(code.includes(`from "${name}"`), `${name} is imported, not bundled`);
+    }
+  });
+});
+
+test("functions that send no code to a browser stay minified with their names kept", async () => {
+  const options = bundlingOptions({});
+  assert.equal(options.minify, true);
+  assert.equal(options.keepNames, true);
+  // The helper patterns above do find keepNames in a minified bundle (or this file proves nothing).
+  const code = await bundle(options, "shared/errors.ts");
+  assert.ok(
+    KEEP_NAMES_HELPER.some((helper) => helper.test(code)),
+    "keepNames helper detected",
+  );
+});

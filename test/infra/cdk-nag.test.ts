@@ -1,0 +1,70 @@
+/**
+ * Runs cdk-nag's AwsSolutions checks over both stacks (bundling off). Any unacknowledged error
+ * fails the test; warnings are printed. Acknowledgements live next to the resources they concern
+ * (`Validations.of(construct).acknowledge(...)` in infra/constructs), each with its reason.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, test } from "node:test";
+import { Validations } from "aws-cdk-lib";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { addPalimpsestStacks } from "../../infra/palimpsest-app.ts";
+import { newApp } from "./synth.ts";
+
+interface ValidationReport {
+  pluginReports: Array<{
+    pluginName: string;
+    violations: Array<{
+      ruleName: string;
+      description: string;
+      severity: string;
+      violatingConstructs: Array<{ constructPath: string }>;
+    }>;
+  }>;
+}
+
+const outdir = mkdtempSync(path.join(tmpdir(), "palimpsest-cdk-nag-"));
+after(() => rmSync(outdir, { recursive: true, force: true }));
+
+test("cdk-nag AwsSolutions finds no unacknowledged error in either stack", () => {
+  const app = newApp({ outdir });
+  const { storage, service } = addPalimpsestStacks(app, { bundling: false });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+  // CDK's validation interrupts synthesis on any violation, warnings included, after writing
+  // its report; the report is what this test judges.
+  let synthError: unknown;
+  try {
+    app.synth();
+  } catch (err) {
+    synthError = err;
+  }
+  let report: ValidationReport | undefined;
+  try {
+    report = JSON.parse(
+      readFileSync(path.join(outdir, "validation-report.json"), "utf8"),
+    ) as ValidationReport;
+  } catch {
+    // No report: either nothing was violated (synth passed) or synth failed for another reason.
+    if (synthError) throw synthError;
+  }
+  const nag = report?.pluginReports.filter((r) => r.pluginName === "AwsSolutions") ?? [];
+  const violations = nag.flatMap((r) =>
+    r.violations.flatMap((v) => v.violatingConstructs.map((c) => ({ ...v, path: c.constructPath }))),
+  );
+  for (const warning of violations.filter((v) => v.severity !== "error")) {
+    console.log(`cdk-nag warning: ${warning.ruleName} ${warning.path}: ${warning.description}`);
+  }
+  const stacks = [storage.stackName, service.stackName];
+  assert.ok(
+    violations.every((v) => stacks.some((name) => v.path.startsWith(`${name}/`))),
+    "violations belong to the two stacks",
+  );
+  assert.deepEqual(
+    violations.filter((v) => v.severity === "error").map((v) => `${v.ruleName} ${v.path}: ${v.description}`),
+    [],
+    "unacknowledged cdk-nag errors",
+  );
+});
