@@ -27,7 +27,8 @@ import {
   summariseEdit,
 } from "../shared/domain/diff/index.ts";
 import type { Article } from "../shared/domain/model.ts";
-import { type BenchReport, type CorpusArticle, corpusDir, loadCorpusArticles, seededRandom } from "./diff.ts";
+import { type CorpusArticle, corpusDir, loadCorpusArticles, seededRandom } from "./diff.ts";
+import type { BenchReport } from "./extraction.ts";
 
 type Random = () => number;
 
@@ -81,22 +82,20 @@ export function perturbText(text: string, random: Random): string {
 // ---------------------------------------------------------------------------------------------
 // Page noise
 
-type Extract = (html: string, options: { url?: string }) => Article | null;
+export type Extract = (html: string, options: { url?: string }) => Article | null;
 
-async function loadExtractor(): Promise<Extract | null> {
+export async function loadExtractor(): Promise<Extract | null> {
   const path = new URL("../shared/domain/extract/index.ts", import.meta.url);
   if (!existsSync(path)) return null;
   const module = (await import(pathToFileURL(path.pathname).href)) as { extractArticle?: Extract };
   return module.extractArticle ?? null;
 }
 
-const UNITS = ["minutes", "hours", "mins", "hrs", "seconds"];
-
 function escapeText(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-interface Furniture {
+export interface Furniture {
   header: string;
   inline: string;
   box: string;
@@ -104,28 +103,166 @@ interface Furniture {
   banner: string;
 }
 
+/**
+ * Variants of each piece of furniture as newsrooms ship them. Class names range from the
+ * conventional ("most-read", "share-bar") to neutral ones a class filter cannot know ("module",
+ * "c-list", none), and labels include some the extractor has no phrase for, so that only the
+ * furniture's shape can give it away.
+ */
+const TIME_UNITS = ["minutes", "hours", "mins", "hrs", "seconds"];
+const SHORT_UNITS = ["m", "h", "min", "hr"];
+const META_CLASSES = ["article-meta", "meta", "story-info", "c-meta__row", ""];
+const SEPARATORS = [" · ", " | ", " • ", " "];
+const INLINE_LABELS = [
+  "Read more:",
+  "READ MORE:",
+  "Related:",
+  "Also read:",
+  "See also:",
+  "Read next:",
+  "Related coverage:",
+  "More on this story:",
+];
+const BOX_LABELS = [
+  "Most read",
+  "Most popular",
+  "Trending now",
+  "Popular now",
+  "More stories",
+  "Recommended",
+  "Latest news",
+  "Top stories",
+  "You may also like",
+  "Editor's picks",
+  "What others are reading",
+  "Elsewhere on the site",
+  "Popular this week",
+];
+const BOX_CONTAINERS = ["aside", "div", "section"];
+const BOX_CLASSES = ["most-read", "popular", "widget", "module", "c-list", "rail-box", ""];
+const AD_LABELS = [
+  "Advertisement",
+  "ADVERTISEMENT",
+  "Sponsored",
+  "Story continues below advertisement",
+  "Advertisement - scroll to continue",
+];
+const COOKIE_TEXTS = [
+  "We use cookies to personalise content and ads and to analyse our traffic.",
+  "This site uses cookies. By continuing to browse the site you are agreeing to our use of cookies.",
+  "We use cookies and similar technologies to improve your experience and to show you relevant advertising.",
+];
+
+function classAttribute(name: string): string {
+  return name === "" ? "" : ` class="${name}"`;
+}
+
 /** One set of page furniture; two calls with different randomness give two captures of a page. */
-function furniture(random: Random, titles: readonly string[], withBanner: boolean): Furniture {
+export function furniture(random: Random, titles: readonly string[], withBanner: boolean): Furniture {
   const n = () => 1 + Math.floor(random() * 58);
   const count = () => Math.floor(random() * 20_000).toLocaleString("en");
   const headline = () => escapeText(pickOne(titles, random));
   const hh = String(Math.floor(random() * 24)).padStart(2, "0");
   const mm = String(Math.floor(random() * 60)).padStart(2, "0");
+  const day = 1 + Math.floor(random() * 28);
+  const stamp = pickOne(
+    [
+      () => `Updated ${n()} ${pickOne(TIME_UNITS, random)} ago`,
+      () => `${n()}${pickOne(SHORT_UNITS, random)} ago`,
+      () => `Published ${n()} hours ago`,
+      () => `Last updated: ${hh}:${mm} GMT, ${day} March 2025`,
+      () => `${day} Mar 2025, ${hh}:${mm}`,
+    ],
+    random,
+  )();
+  const counters = [
+    pickOne([`${count()} views`, `${count()} reads`, `${(random() * 20).toFixed(1)}k views`], random),
+    pickOne([`${n()} comments`, `Comments (${n()})`, `${count()} shares`], random),
+  ];
+  const separator = pickOne(SEPARATORS, random);
+  const metaClass = classAttribute(pickOne(META_CLASSES, random));
+  const header = pickOne(
+    [
+      () =>
+        `<div${metaClass}><span class="timestamp">${stamp}</span>${separator}<span>${counters[0]}</span>${separator}<a href="#comments">${counters[1]}</a></div>`,
+      () => `<ul${metaClass}><li>${stamp}</li><li>${counters[0]}</li><li>${counters[1]}</li></ul>`,
+      () =>
+        `<p${metaClass}>${stamp}${separator}${counters[0]}</p><p><a href="#comments">${counters[1]}</a></p>`,
+    ],
+    random,
+  )();
+  const dateline = `<p class="dateline"><time class="updated" datetime="2025-03-${String(day).padStart(2, "0")}T${hh}:${mm}:00Z">Updated ${hh}:${mm} GMT, ${day} March 2025</time></p>`;
+
+  const label = pickOne(INLINE_LABELS, random);
+  const link = `<a href="/story/${n()}">${headline()}</a>`;
+  const inline = pickOne(
+    [
+      () => `<p class="read-more"><strong>${label}</strong> ${link}</p>`,
+      () => `<p>${label} ${link}</p>`,
+      () => `<p><a href="/story/${n()}">${label} ${headline()}</a></p>`,
+      () => `<div class="inline-link"><span>${label}</span> ${link}</div>`,
+    ],
+    random,
+  )();
+
+  const items = Array.from({ length: 3 + Math.floor(random() * 4) }, (_, k) => {
+    const a = `<a href="/s/${n()}">${headline()}</a>`;
+    return pickOne(
+      [
+        () => `<li>${a}</li>`,
+        () => `<li><span class="rank">${k + 1}</span> ${a}</li>`,
+        () => `<li>${a} <span class="age">${n()}h</span></li>`,
+      ],
+      random,
+    )();
+  });
+  const boxLabel = pickOne(BOX_LABELS, random);
+  const heading = pickOne(
+    [
+      `<h2>${boxLabel}</h2>`,
+      `<h3>${boxLabel}</h3>`,
+      `<div class="title">${boxLabel}</div>`,
+      `<p><strong>${boxLabel}</strong></p>`,
+    ],
+    random,
+  );
+  const list = pickOne(
+    [
+      () => `<ol>${items.join("")}</ol>`,
+      () => `<ul>${items.join("")}</ul>`,
+      () =>
+        items
+          .map((item) => item.replace(/^<li>/, '<div class="item">').replace(/<\/li>$/, "</div>"))
+          .join(""),
+      () => items.map((item) => item.replace(/^<li>/, "<h3>").replace(/<\/li>$/, "</h3>")).join(""),
+    ],
+    random,
+  )();
+  const container = pickOne(BOX_CONTAINERS, random);
+  const box =
+    `<div class="ad-slot" id="ad-${count()}" data-slot="${n()}"><span>${pickOne(AD_LABELS, random)}</span></div>` +
+    `<${container}${classAttribute(pickOne(BOX_CLASSES, random))}>${heading}${list}</${container}>`;
+
+  const footer = pickOne(
+    [
+      () =>
+        `<div class="share-bar"><a href="https://www.facebook.com/sharer?u=${n()}">Share on Facebook</a> ` +
+        `<a href="https://x.com/intent/tweet?u=${n()}">Share on X</a> <span class="share-count">${count()} shares</span></div>`,
+      () =>
+        `<div class="tools"><span>Share</span> <a href="#">Facebook</a> <a href="#">X</a> <a href="#">Email</a> <span>${count()}</span></div>`,
+      () =>
+        `<ul class="social"><li><a href="#">Share</a></li><li><a href="#">Tweet</a></li><li>${count()} shares</li></ul>`,
+    ],
+    random,
+  )();
+  const comments = `<p class="comments-link"><a href="#comments">${pickOne([`${n()} comments`, `View comments (${n()})`, `Comments (${n()})`], random)}</a></p>`;
   return {
-    header:
-      `<div class="article-meta"><span class="timestamp">Updated ${n()} ${pickOne(UNITS, random)} ago</span> · ` +
-      `<span class="views">${count()} views</span> · <a href="#comments" class="comment-count">${n()} comments</a></div>` +
-      `<p class="dateline"><time class="updated" datetime="2025-03-0${1 + Math.floor(random() * 9)}T${hh}:${mm}:00Z">Updated ${hh}:${mm} GMT, ${1 + Math.floor(random() * 28)} March 2025</time></p>`,
-    inline: `<p class="read-more"><strong>Read more:</strong> <a href="/story/${n()}">${headline()}</a></p>`,
-    box:
-      `<div class="ad-slot" id="ad-${count()}" data-slot="${n()}"><span>Advertisement</span></div>` +
-      `<aside class="most-read"><h2>Most read</h2><ol>${Array.from({ length: 5 }, () => `<li><a href="/s/${n()}">${headline()}</a></li>`).join("")}</ol></aside>`,
-    footer:
-      `<div class="share-bar"><a href="https://www.facebook.com/sharer?u=${n()}">Share on Facebook</a> ` +
-      `<a href="https://x.com/intent/tweet?u=${n()}">Share on X</a> <span class="share-count">${count()} shares</span></div>` +
-      `<p class="comments-link"><a href="#comments">${n()} comments</a></p>`,
+    header: `${header}${dateline}`,
+    inline,
+    box,
+    footer: `${footer}${comments}`,
     banner: withBanner
-      ? '<div id="cookie-banner" class="cookie-consent" role="dialog"><p>We use cookies to personalise content and ads and to analyse our traffic. <a href="/privacy">Privacy policy</a> <button>Accept all</button> <button>Manage choices</button></p></div>'
+      ? `<div id="cookie-banner" class="${pickOne(["cookie-consent", "consent", "notice"], random)}" role="dialog"><p>${pickOne(COOKIE_TEXTS, random)} <a href="/privacy">Privacy policy</a> <button>Accept all</button> <button>Manage choices</button></p></div>`
       : "",
   };
 }
@@ -137,8 +274,41 @@ function findInHtml(html: string, paragraph: string): number {
   return html.indexOf(words[0]);
 }
 
-/** The page with furniture injected inside the content (before the first and after a middle paragraph). */
-function injectNoise(html: string, text: string, noise: Furniture): string {
+const BLOCK_OPEN = /<(?:p|div|h[1-6]|li|blockquote|section|article|figure|table|ul|ol|dl|pre)\b/gi;
+const BLOCK_CLOSE = /<\/(p|div|h[1-6]|blockquote|section|article|figure|ul|ol|dl|table|pre)\s*>/gi;
+
+/** Where the block holding offset `at` starts: furniture goes between blocks, never inside a heading or paragraph. */
+function blockStartBefore(html: string, at: number): number {
+  let start = -1;
+  BLOCK_OPEN.lastIndex = Math.max(0, at - 20_000);
+  for (let m = BLOCK_OPEN.exec(html); m !== null && m.index < at; m = BLOCK_OPEN.exec(html)) start = m.index;
+  if (start < 0) return -1;
+  // Open list items and table cells are not blocks to insert before: step out to their list or table.
+  const tag = /^<(\w+)/.exec(html.slice(start))?.[1]?.toLowerCase();
+  if (tag === "li") {
+    const list = Math.max(html.lastIndexOf("<ul", start), html.lastIndexOf("<ol", start));
+    return list >= 0 ? list : start;
+  }
+  return start;
+}
+
+/** Just past the end of the block that holds offset `at` (a list or table as a whole). */
+function blockEndAfter(html: string, at: number): number {
+  BLOCK_CLOSE.lastIndex = at;
+  const m = BLOCK_CLOSE.exec(html);
+  return m === null ? -1 : m.index + m[0].length;
+}
+
+/**
+ * The page with furniture injected at the start and end of the body and, when the article's
+ * paragraphs can be found in the HTML, inside the content (before the first paragraph's block,
+ * after it, and after a middle one). `inArticle` says whether the latter happened.
+ */
+export function injectNoise(
+  html: string,
+  text: string,
+  noise: Furniture,
+): { html: string; inArticle: boolean } {
   const paragraphs = text.split(/\n\s*\n/).filter((p) => p.length > 60);
   let first = -1;
   for (const para of paragraphs.slice(0, 5)) {
@@ -155,27 +325,45 @@ function injectNoise(html: string, text: string, noise: Furniture): string {
   const insertAt = (at: number, snippet: string) => {
     out = `${out.slice(0, at)}${snippet}${out.slice(at)}`;
   };
-  const closeAfter = (at: number) => {
-    const close = out.indexOf("</p>", at);
-    return close < 0 ? -1 : close + 4;
-  };
   // Inject from the end of the document backwards so earlier offsets stay valid.
   const bodyClose = out.search(/<\/body>/i);
   if (bodyClose >= 0) insertAt(bodyClose, noise.box);
   if (middle > first && first >= 0) {
-    const after = closeAfter(middle);
+    const after = blockEndAfter(out, middle);
     if (after > 0) insertAt(after, `${noise.inline}${noise.box}${noise.footer}`);
   }
   if (first >= 0) {
-    const tagStart = out.lastIndexOf("<", first);
-    if (tagStart >= 0) {
-      insertAt(tagStart, noise.header);
-      const after = closeAfter(first + noise.header.length);
-      if (after > 0) insertAt(after, noise.inline);
-    }
+    const after = blockEndAfter(out, first);
+    if (after > 0) insertAt(after, noise.inline);
+    const before = blockStartBefore(out, first);
+    if (before >= 0) insertAt(before, noise.header);
   }
   if (bodyOpen) insertAt(bodyOpen.index + bodyOpen[0].length, `${noise.banner}${noise.header}`);
-  return out;
+  return { html: out, inArticle: first >= 0 };
+}
+
+/**
+ * Two captures of one page: the page with one set of furniture and with another (the second also
+ * shows a cookie banner), both extracted.
+ */
+export function capturePair(
+  extract: Extract,
+  html: string,
+  source: CorpusArticle,
+  titles: readonly string[],
+): { first: Article | null; second: Article | null; inArticle: boolean } {
+  const random = pageRandom(source.id);
+  const options = { url: source.url };
+  const one = injectNoise(html, source.text, furniture(random, titles, false));
+  const two = injectNoise(html, source.text, furniture(random, titles, true));
+  return { first: extract(one.html, options), second: extract(two.html, options), inArticle: one.inArticle };
+}
+
+/** A page's own noise stream, so a flagged page can be replayed alone (`--page <id>`). */
+export function pageRandom(id: string): Random {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+  return seededRandom(hash >>> 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -501,16 +689,27 @@ function pct(n: number, total: number): string {
   return total === 0 ? "–" : `${((100 * n) / total).toFixed(1)} %`;
 }
 
-export async function runEditDetectionBench(options: { pageLimit?: number } = {}): Promise<BenchReport> {
+/** The edit-detection section of BENCHMARKS.md; null (with a message) when the corpus is absent. */
+export async function runEditDetectionBench(
+  options: { pageLimit?: number } = {},
+): Promise<BenchReport | null> {
   const articles = loadCorpusArticles();
   if (articles.length === 0) {
-    const message = `Corpus not found at ${corpusDir()}: edit-detection benchmark skipped.`;
-    return { markdown: `## Edit detection\n\n${message}`, figures: {} };
+    console.log(`edit-detection: corpus not found at ${corpusDir()} (set CORPUS_DIR); skipping.`);
+    return null;
   }
   const random = seededRandom(7);
   const figures: Record<string, number> = {};
-  const lines: string[] = ["## Edit detection", ""];
-  const started = performance.now();
+  const lines: string[] = [
+    "## Edit detection",
+    "",
+    "Whether a change between two captures is flagged, and flagged right: pairs built from the corpus,",
+    "run through the same path as the archive (extract, then `diffArticles`). Noise pairs must flag",
+    "nothing; substantive pairs must be flagged with the right significance and kinds. Edits are made",
+    "with an independent regex sentence picker, not the diff's own splitter. Targets (issue 3):",
+    "0 noise pairs flagged out of at least 500; at least 99 % of substantive pairs right.",
+    "",
+  ];
 
   // Text noise
   let textFlagged = 0;
@@ -535,6 +734,7 @@ export async function runEditDetectionBench(options: { pageLimit?: number } = {}
   let pageFlagged = 0;
   let pageFlaggedUnfiltered = 0;
   let pageSkipped = 0;
+  let pageInArticle = 0;
   const pageExamples: string[] = [];
   if (extract) {
     const titles = articles.map((a) => a.title).filter(Boolean);
@@ -543,17 +743,13 @@ export async function runEditDetectionBench(options: { pageLimit?: number } = {}
       const file = join(corpusDir(), "html", `${source.id}.html.gz`);
       if (!existsSync(file)) continue;
       const html = gunzipSync(readFileSync(file)).toString("utf8");
-      const first = extract(injectNoise(html, source.text, furniture(random, titles, false)), {
-        url: source.url,
-      });
-      const second = extract(injectNoise(html, source.text, furniture(random, titles, true)), {
-        url: source.url,
-      });
+      const { first, second, inArticle } = capturePair(extract, html, source, titles);
       if (!first || !second) {
         pageSkipped++;
         continue;
       }
       pageTotal++;
+      if (inArticle) pageInArticle++;
       const { edit, changes } = diffArticles(first, second);
       if (edit) {
         pageFlagged++;
@@ -570,20 +766,20 @@ export async function runEditDetectionBench(options: { pageLimit?: number } = {}
   figures.edit_noise_pairs = noiseTotal;
   figures.edit_noise_flagged = textFlagged + pageFlagged;
   lines.push(
-    "### Noise pairs (target: 0 flagged)",
+    `### Noise pairs: ${textFlagged + pageFlagged} of ${noiseTotal} flagged (target: 0 of ≥ 500)`,
     "",
     "| noise | pairs | flagged |",
     "| --- | ---: | ---: |",
     `| text: whitespace, quotes, dashes, ellipses, ligatures, soft hyphens, zero-width and no-break spaces | ${articles.length} | ${textFlagged} |`,
     extract
-      ? `| page: timestamps, counters, rotated "Read more:"/"Most read" boxes, ad slots, cookie banner, share bar; extracted then diffed | ${pageTotal} | ${pageFlagged} |`
+      ? `| page: timestamps, counters, rotated "Read more:" lines and "Most read" boxes, ad slots, cookie banner, share bar, in varied markup; extracted then diffed | ${pageTotal} | ${pageFlagged} |`
       : "| page: extractor (shared/domain/extract/index.ts) not found, skipped | 0 | – |",
     `| **total** | **${noiseTotal}** | **${textFlagged + pageFlagged}** |`,
     "",
   );
   if (extract) {
     lines.push(
-      `Page pairs where the extractor returned no article: ${pageSkipped} (not counted). With the diff's own volatile-paragraph filter off, ${pageFlaggedUnfiltered} of ${pageTotal} page pairs would be flagged — what the extractor alone lets through.`,
+      `Each page pair is the corpus page captured twice with different furniture (each page has its own seeded noise, replayable with \`node bench/edit-detection.ts --page <id>\`): at the body's start and end on every page, and also inside the article, around its first and a middle paragraph, on ${pageInArticle} of ${pageTotal}. Labels, markup and class names vary, from conventional ("most-read") to neutral ("module", none). Pairs where the extractor returned no article: ${pageSkipped} (not counted). With the diff's own volatile-paragraph filter off, ${pageFlaggedUnfiltered} of ${pageTotal} page pairs would be flagged: what the extractor alone lets through.`,
       "",
     );
   }
@@ -593,7 +789,7 @@ export async function runEditDetectionBench(options: { pageLimit?: number } = {}
   // Substantive pairs
   const donors = buildDonors(articles);
   lines.push(
-    "### Substantive pairs (target: ≥ 99 % right significance and kinds)",
+    "### Substantive pairs (target: ≥ 99 % right in every category)",
     "",
     "| edit | pairs | flagged | right significance | right kinds | all right |",
     "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -641,16 +837,41 @@ export async function runEditDetectionBench(options: { pageLimit?: number } = {}
   figures.edit_substantive_accuracy_min = Math.round(worstAccuracy * 10_000) / 10_000;
   lines.push(
     "",
-    `"Right kinds": the expected kinds present and no other structural kind (added, removed, changed, moved, headline, byline); number and quote may accompany an edit whose text holds them. ${substantiveRight} of ${substantiveTotal} right overall.`,
+    `"Right kinds": the expected kinds present and no other structural kind (added, removed, changed, moved, headline, byline); number and quote may accompany an edit whose text holds them. ${substantiveRight} of ${substantiveTotal} right overall; worst category ${pct(Math.round(worstAccuracy * 10_000), 10_000)}.`,
     "",
   );
   for (const failure of failures) lines.push(`- miss: ${failure}`);
-  lines.push("", `Benchmark time: ${((performance.now() - started) / 1000).toFixed(1)} s.`);
-  return { markdown: lines.join("\n"), figures };
+  return { markdown: lines.join("\n").trimEnd(), figures };
 }
 
-if (import.meta.main) {
+/** `--page <id>`: one page's noise pair, both extracted texts and the diff between them. */
+async function showPage(id: string): Promise<void> {
+  const source = loadCorpusArticles().find((a) => a.id === id);
+  const extract = await loadExtractor();
+  if (source === undefined || extract === null) throw new Error(`no corpus page ${id} or no extractor`);
+  const html = gunzipSync(readFileSync(join(corpusDir(), "html", `${id}.html.gz`))).toString("utf8");
+  const titles = loadCorpusArticles()
+    .map((a) => a.title)
+    .filter(Boolean);
+  const { first, second } = capturePair(extract, html, source, titles);
+  for (const [name, article] of [
+    ["first", first],
+    ["second", second],
+  ] as const)
+    console.log(`--- ${name} capture: ${article?.title}\n${article?.text}\n`);
+  if (first && second) {
+    const { edit, changes } = diffArticles(first, second);
+    console.log(summariseEdit(edit, changes));
+    console.log(JSON.stringify(changes, null, 2));
+  }
+}
+
+if (import.meta.main && process.argv[2] === "--page") {
+  await showPage(process.argv[3] ?? "");
+} else if (import.meta.main) {
   const report = await runEditDetectionBench();
-  console.log(report.markdown);
-  console.log(JSON.stringify(report.figures, null, 2));
+  if (report !== null) {
+    console.log(report.markdown);
+    console.log(JSON.stringify(report.figures, null, 2));
+  }
 }

@@ -218,8 +218,8 @@ describe("diffArticles: noise immunity", () => {
   });
 
   it("drops page furniture paragraphs: relative times, counters, link boxes, share bars, byline lines", () => {
-    const before = `Updated 12 minutes ago\n\n${BASE}\n\n1,204 views · 31 comments\n\nRead more: Another story entirely\n\nShare on Facebook Share on X 1,234 shares`;
-    const after = `Updated 3 hours ago\n\nBy Jane Smith\n\n${BASE}\n\n9,876 views · 45 comments\n\nRead more: A different story\n\nAdvertisement`;
+    const before = `Updated 12 minutes ago\n\n${BASE}\n\n1,204 views · 31 comments\n\nRead more: Another story entirely\n\nShare on Facebook Share on X 1,234 shares\n\nLast updated: 10:32 GMT, 3 March 2025`;
+    const after = `Updated 3 hours ago\n\nBy Jane Smith\n\n${BASE}\n\n9,876 views · 45 comments\n\nRead more: A different story\n\nAdvertisement\n\nLast updated: 09:05 GMT, 4 March 2025`;
     assert.equal(diffArticles(article(before), article(after)).edit, null);
     assert.notEqual(
       diffArticles(article(before), article(after), { ignoreVolatileParagraphs: false }).edit,
@@ -359,6 +359,92 @@ describe("diffArticles: bounded work", () => {
       assert.equal(x[i], y[j], "only identical elements match");
       last = j;
     }
+  });
+});
+
+describe("diffArticles: large inputs", () => {
+  /** Paragraphs of prose, each distinct, about `bytes` characters in all. */
+  function document(bytes: number, seed: number): string[] {
+    const paragraphs = prose(Math.ceil(bytes / 110), seed).split("\n\n");
+    return paragraphs.map((paragraph, k) => `Part ${k}. ${paragraph}`);
+  }
+  const small = { limits: { maxFineWork: 2_000 } };
+  const caps = DEFAULT_DIFF_LIMITS;
+  const budget = 2 * caps.maxAlignSteps + caps.maxPairSteps + caps.maxWordSteps;
+
+  it("aligns paragraphs first and diffs only the changed one by sentence", () => {
+    const paragraphs = document(600_000, 11);
+    const edited = [...paragraphs];
+    edited[700] = (edited[700] as string).replace(/ (word\d+) /, " CHANGED ");
+    const { edit, changes, bounds } = diffArticles(
+      article(paragraphs.join("\n\n")),
+      article(edited.join("\n\n")),
+    );
+    assert.equal(bounds.coarse, false);
+    assert.equal(edit?.stats.sentencesChanged, 1);
+    assert.equal(edit?.stats.sentencesAdded, 0);
+    assert.equal(changes.length, 1);
+    assert.ok(changes[0]?.words?.some((op) => op.op === "insert" && op.text.trim() === "CHANGED"));
+  });
+
+  it("lists every changed paragraph whole once the sentence allowance is spent", () => {
+    const paragraphs = document(100_000, 12);
+    const edited = paragraphs.map((paragraph, k) =>
+      k % 3 === 0 ? paragraph.replace("Part", "Section") : paragraph,
+    );
+    const { edit, changes, bounds } = diffArticles(
+      article(paragraphs.join("\n\n")),
+      article(edited.join("\n\n")),
+      small,
+    );
+    assert.equal(bounds.coarse, true);
+    assert.equal(edit?.significance, "major");
+    const after = textOf(changes, "after");
+    const before = textOf(changes, "before");
+    for (let k = 0; k < paragraphs.length; k += 3) {
+      assert.ok(after.includes(`Section ${k}.`), `paragraph ${k} listed as changed`);
+      assert.ok(before.includes(`Part ${k}.`), `paragraph ${k} listed as it was`);
+    }
+    const last = paragraphs.length - 1 - ((paragraphs.length - 1) % 3);
+    assert.ok(after.includes(edited[last] as string), "a paragraph past the allowance is listed whole");
+    assert.ok(!after.includes(edited[1] as string), "unchanged paragraphs are not listed");
+  });
+
+  it("still ignores typography, re-spacing and furniture lines when comparing paragraphs whole", () => {
+    const paragraphs = document(100_000, 13).map((paragraph, k) =>
+      k % 10 === 0 ? `“Quoted,” she said — it's ${paragraph}…` : paragraph,
+    );
+    const before = [...paragraphs];
+    before.splice(5, 0, "Updated 5 minutes ago", "1,204 views · 31 comments");
+    const after = paragraphs.map((paragraph) =>
+      paragraph
+        .replace(/[“”]/g, '"')
+        .replace(/ — /g, " - ")
+        .replace(/'/g, "’")
+        .replace(/…/g, "...")
+        .replace(/ /g, "  "),
+    );
+    after.splice(9, 0, "Updated 2 hours ago", "Advertisement", "9,876 views · 45 comments");
+    const result = diffArticles(article(before.join("\n\n")), article(after.join("\n\n")), small);
+    assert.equal(result.edit, null, summariseEdit(result.edit, result.changes));
+  });
+
+  it("compares a text of countless paragraphs whole, and a flood of tiny sentences by paragraph", () => {
+    const words = Array.from({ length: 40_000 }, (_, k) => `Item${k % 977}.`);
+    const reversed = diffArticles(article(words.join("\n\n")), article([...words].reverse().join("\n\n")));
+    assert.equal(reversed.bounds.coarse, true);
+    assert.equal(reversed.changes.length, 2);
+    const same = diffArticles(article(words.join("\n\n")), article(words.join("\n \n")));
+    assert.equal(same.edit, null);
+
+    const flood = Array(250_000).fill("Aa.").join(" ");
+    const half = Array.from({ length: 250_000 }, (_, k) => (k % 2 ? "Bb." : "Aa.")).join(" ");
+    const { edit, changes, bounds } = diffArticles(article(flood), article(half));
+    assert.equal(bounds.coarse, true);
+    assert.equal(edit?.significance, "major");
+    assert.ok(textOf(changes, "after").trim() === half, "the new text is listed in full");
+    assert.ok(textOf(changes, "before").trim() === flood, "the old text is listed in full");
+    assert.ok(bounds.work < budget);
   });
 });
 

@@ -101,6 +101,80 @@ describe("extractArticle: page chrome inside the article", () => {
   });
 });
 
+describe("extractArticle: link boxes, cross-links and metadata lines", () => {
+  const box = (label: string, headlines: readonly string[], markup: "ul" | "items") =>
+    `<section class="module"><h3>${label}</h3>${
+      markup === "ul"
+        ? `<ul>${headlines.map((h, i) => `<li><a href="/s/${i}">${h}</a></li>`).join("")}</ul>`
+        : headlines
+            .map((h, i) => `<div class="item"><a href="/s/${i}">${h}</a> <span>${i + 2}h</span></div>`)
+            .join("")
+    }</section>`;
+
+  it("removes a box of links with its label as a unit, whatever either is called", () => {
+    const render = (label: string, headlines: readonly string[], markup: "ul" | "items") =>
+      page(
+        "<title>Sea wall</title>",
+        `<article><h1>Harbour council approves sea wall</h1>${paragraphs(LEDE, SECOND)}
+          ${box(label, headlines, markup)}${paragraphs(THIRD, LAST)}</article>`,
+      );
+    const first = extractArticle(
+      render(
+        "What others are reading",
+        ["Storm closes bridge", "New café opens on the pier", "Lifeboat crew honoured"],
+        "ul",
+      ),
+    );
+    const second = extractArticle(
+      render(
+        "Elsewhere on the site",
+        ["Council tax frozen", "Seal pup rescued near the slipway", "Choir wins title", "Bus fares cut"],
+        "items",
+      ),
+    );
+    const third = extractArticle(render("Most read", ["Council tax frozen"], "ul"));
+    assert.equal(first?.text, [LEDE, SECOND, THIRD, LAST].join("\n\n"));
+    assert.equal(second?.text, first?.text);
+    assert.equal(third?.text, first?.text);
+  });
+
+  it("drops a labelled link to another story but keeps labelled facts", () => {
+    const html = page(
+      "<title>Sea wall</title>",
+      `<article>${paragraphs(LEDE)}<p>Related coverage: <a href="/s/1">Storm floods the fish market again</a></p>
+        <div><span>Also read:</span> <a href="/s/2">Why the harbour wall matters to the town</a></div>
+        ${paragraphs(SECOND)}<p>Where to watch: <a href="https://tv.example">Harbour TV</a></p>${paragraphs(THIRD)}</article>`,
+    );
+    assert.equal(
+      extractArticle(html)?.text,
+      [LEDE, SECOND, "Where to watch: Harbour TV", THIRD].join("\n\n"),
+    );
+  });
+
+  it("drops lines of timestamps and counters, with or without separators", () => {
+    const html = page(
+      "<title>Sea wall</title>",
+      `<article><p class="info">Last updated: 10:32 GMT, 3 March 2025 · 5.4k views</p>${paragraphs(LEDE)}
+        <div><span>3h ago</span> <span>1,204 reads</span></div><div>12 Mar 2025, 08:28 4.7k views</div>
+        ${paragraphs(SECOND, "The ferry video had 5,000 views by Monday, the operator said.", THIRD)}</article>`,
+    );
+    assert.equal(
+      extractArticle(html)?.text,
+      [LEDE, SECOND, "The ferry video had 5,000 views by Monday, the operator said.", THIRD].join("\n\n"),
+    );
+  });
+
+  it("judges the headline by its position among kept paragraphs, not among dropped chrome", () => {
+    const render = (chrome: number) =>
+      page(
+        "<title>Sea wall | The Daily Example</title>",
+        `<main><div>${"<p>Advertisement</p>".repeat(chrome)}<h1>Sea wall</h1>${paragraphs(LEDE, SECOND)}
+          <h1>What happens next</h1>${paragraphs(THIRD, LAST)}</div></main>`,
+      );
+    assert.equal(extractArticle(render(0))?.text, extractArticle(render(6))?.text);
+  });
+});
+
 describe("extractArticle: metadata", () => {
   it("reads meta tags: Open Graph title, article times (to UTC), author, html lang", () => {
     const html = page(
@@ -124,6 +198,19 @@ describe("extractArticle: metadata", () => {
         text: undefined,
       },
     );
+  });
+
+  it("takes the headline's own words, not blocks nested in it or left open by broken markup", () => {
+    const nested = page(
+      "<title>Home</title>",
+      `<article><h1>Harbour council approves sea wall<div class="meta">Updated 5 minutes ago</div><br>A decade of debate ends</h1>${paragraphs(LEDE, SECOND, THIRD)}</article>`,
+    );
+    assert.equal(extractArticle(nested)?.title, "Harbour council approves sea wall A decade of debate ends");
+    const unclosed = page(
+      "<title>Home</title>",
+      `<article><div><h1>Harbour council approves sea wall</h2><p>January 1, 2026</p><p>Read more: <a href="/s">Storm floods fish market</a></p></div>${paragraphs(LEDE, SECOND, THIRD)}</article>`,
+    );
+    assert.equal(extractArticle(unclosed)?.title, "Harbour council approves sea wall");
   });
 
   it("reads JSON-LD in an @graph, resolving an author given by @id", () => {

@@ -2,9 +2,14 @@
  * Article diff and edit classification: pure, synchronous, no I/O.
  *
  * Pipeline, with the bound on each step:
- * 1. Tokenise both texts with typography folded into comparison keys, split into sentences and
- *    chunk sentences over `maxSentenceTokens` tokens. Linear.
- * 2. Align the sentence sequences by their keys: common prefix/suffix, then Myers capped at
+ * 1. Comparison units (`paragraph-units.ts`): when the estimated sentence-path work of both texts
+ *    (words + 5 per sentence, from one cheap pass over the characters) is within `maxFineWork`,
+ *    every paragraph is tokenised with typography folded into comparison keys, split into
+ *    sentences, and sentences over `maxSentenceTokens` tokens are chunked. Larger inputs are
+ *    aligned paragraph by paragraph first (by a hash of the folded text): unchanged paragraphs
+ *    stay whole, changed regions are split into sentences while they fit in `maxFineWork`, and
+ *    the rest are compared as whole paragraphs (a text of more than 20,000 paragraphs, as one).
+ * 2. Align the unit sequences by their keys: common prefix/suffix, then Myers capped at
  *    `maxAlignSteps`, falling back to patience anchors and greedy matching (`sequence-diff.ts`).
  * 3. In each hunk of removed and added sentences: identical sentences elsewhere are moves (linear,
  *    by hash); the rest are paired by word-bag similarity (`pair.ts`, capped at `maxPairSteps`).
@@ -12,11 +17,13 @@
  * 5. Classify (`classify.ts`) and render JSON changes, HTML and a one-line summary.
  *
  * Bounds: everything worse than linear is counted against a cap. Counted work is at most
- * 2·maxAlignSteps + maxPairSteps + 2·maxWordSteps plus passes linear in the input (about
- * 9.5 M steps with the defaults, tens of milliseconds); when a cap is reached the affected region
- * is shown coarser (whole sentences deleted and inserted) and `bounds.coarse` is set. Measured in
- * bench/diff.ts: ~13 ms for 100 KB with edits, ~30 ms for a 100 KB complete rewrite, under 250 ms
- * for every adversarial input up to 200 KB; the linear passes cost roughly 0.3–1.3 µs a character.
+ * 4·maxAlignSteps (paragraphs, then units) + maxPairSteps + 2·maxWordSteps; the sentence path
+ * takes about `maxFineWork` words' worth of text at most; what remains is linear in the
+ * characters with a small constant (hashing, escaping) plus a few microseconds per paragraph for
+ * at most 20,000 of them.
+ * When a cap is reached the affected region is shown coarser (whole sentences or paragraphs
+ * deleted and inserted, never left out) and `bounds.coarse` is set. Measured in bench/diff.ts
+ * (see BENCHMARKS.md) on 10 KB to 1 MB inputs, edits, rewrites and adversarial floods.
  *
  * Non-goals: a dictionary (typo detection is edit-distance based), semantic paraphrase detection,
  * and diffing anything but the extracted text, title and byline.
@@ -24,9 +31,10 @@
 
 import { classifyHunk, type HunkClass, hasCorrectionNotice, isStealthEdit } from "./classify.ts";
 import { type Bags, type PairBudget, pairHunk, type WordBag } from "./pair.ts";
+import { comparisonUnits } from "./paragraph-units.ts";
 import { renderDiffHtml } from "./render-html.ts";
 import type { FieldChange, Row } from "./rows.ts";
-import { type Sentence, splitIntoSentences } from "./sentences.ts";
+import type { Sentence } from "./sentences.ts";
 import { matchSequences } from "./sequence-diff.ts";
 import { foldedText, KeyCache, removeInvisible, type Token, tokeniseParagraph } from "./tokenise.ts";
 import {
@@ -76,8 +84,9 @@ export function diffArticles(
     maxSentenceTokens: limits.maxSentenceTokens,
     ignoreVolatileParagraphs: options.ignoreVolatileParagraphs ?? true,
   };
-  const oldSentences = splitIntoSentences(before.text, split, keys);
-  const newSentences = splitIntoSentences(after.text, split, keys);
+  const units = comparisonUnits(before.text, after.text, { ...split, ...limits }, keys);
+  const oldSentences = units.oldUnits;
+  const newSentences = units.newUnits;
 
   const sentenceIds = new Map<string, number>();
   const oldIds = idsOf(oldSentences, sentenceIds);
@@ -104,13 +113,23 @@ export function diffArticles(
     rows,
   });
   const coarse =
-    alignment.coarse || pairBudget.exhausted || wordBudget.exhausted || rows.some(isCoarseChange);
+    units.coarse ||
+    alignment.coarse ||
+    pairBudget.exhausted ||
+    wordBudget.exhausted ||
+    rows.some(isCoarseChange);
   return {
     edit,
     changes,
     html,
     bounds: {
-      work: alignment.work + pairBudget.work + wordBudget.work + oldSentences.length + newSentences.length,
+      work:
+        units.work +
+        alignment.work +
+        pairBudget.work +
+        wordBudget.work +
+        oldSentences.length +
+        newSentences.length,
       coarse,
     },
   };
@@ -377,8 +396,8 @@ function classifyEdit(
   const kinds = new Set<EditKind>();
   let major = false;
   const stats: EditStats = {
-    sentencesBefore: oldSentences.length,
-    sentencesAfter: newSentences.length,
+    sentencesBefore: countSentences(oldSentences),
+    sentencesAfter: countSentences(newSentences),
     sentencesAdded: 0,
     sentencesRemoved: 0,
     sentencesChanged: 0,
@@ -402,12 +421,12 @@ function classifyEdit(
         break;
       case "insert":
         if (row.moveId !== undefined) {
-          stats.sentencesMoved++;
+          stats.sentencesMoved += row.after.count;
           kinds.add("moved");
           major = true;
           break;
         }
-        stats.sentencesAdded++;
+        stats.sentencesAdded += row.after.count;
         stats.wordsInserted += row.after.words;
         kinds.add("added");
         major = true;
@@ -416,7 +435,7 @@ function classifyEdit(
         break;
       case "delete":
         if (row.moveId !== undefined) break;
-        stats.sentencesRemoved++;
+        stats.sentencesRemoved += row.before.count;
         stats.wordsDeleted += row.before.words;
         kinds.add("removed");
         major = true;
@@ -467,6 +486,12 @@ function isWord(token: Token): boolean {
 
 function isQuotedWord(token: Token): boolean {
   return token.word && token.quoted;
+}
+
+function countSentences(sentences: readonly Sentence[]): number {
+  let count = 0;
+  for (const sentence of sentences) count += sentence.count;
+  return count;
 }
 
 function countWords(sentences: readonly Sentence[]): number {

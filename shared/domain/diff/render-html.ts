@@ -59,6 +59,23 @@ function renderBody(rows: readonly Row[], out: string[]): void {
     deleted = 0;
   };
   for (const row of rows) {
+    if ((row.kind === "insert" ? row.after : row.before).paragraphs !== undefined && row.kind !== "change") {
+      // Whole paragraphs (large inputs): a paragraph of their own; a block of several keeps its
+      // paragraph breaks as line breaks.
+      flush();
+      const text = (row.kind === "delete" ? row.before : row.after).text;
+      // split/join: several times faster than a global replace with a million matches.
+      const html = escapeHtml(text).split("\n\n").join("<br><br>");
+      if (row.kind === "equal") out.push(`<p class="pd-p">${html}</p>`);
+      else {
+        const tag = row.kind === "insert" ? "ins" : "del";
+        const moved = row.moveId === undefined ? "" : ` pd-moved" data-move="${row.moveId}`;
+        out.push(`<p class="pd-p pd-p-${tag}"><${tag} class="pd-${tag}${moved}">${html}</${tag}></p>`);
+      }
+      paraBefore = -1;
+      paraAfter = -1;
+      continue;
+    }
     switch (row.kind) {
       case "equal":
       case "change":

@@ -21,6 +21,13 @@ export interface Sentence {
   readonly words: number;
   /** A chunk of an over-long sentence rather than a whole sentence. */
   readonly fragment: boolean;
+  /**
+   * How many sentences this unit stands for in the statistics: 1 for a sentence or chunk; for a
+   * whole paragraph compared as one unit (large inputs, see `paragraph-units.ts`), an estimate.
+   */
+  readonly count: number;
+  /** Set on a unit of whole paragraphs: how many, their texts joined by blank lines. */
+  readonly paragraphs?: number;
 }
 
 export interface SplitOptions {
@@ -110,21 +117,35 @@ export function splitIntoSentences(text: string, options: SplitOptions, keys: Ke
   const sentences: Sentence[] = [];
   let para = 0;
   for (const paragraph of splitParagraphs(text)) {
-    const tokens = tokeniseParagraph(paragraph, keys);
-    if (tokens.length === 0) continue;
-    if (options.ignoreVolatileParagraphs && isVolatileParagraph(tokens)) continue;
-    let start = 0;
-    for (let k = 0; k < tokens.length; k++) {
-      const end = sentenceEndAfter(tokens, k, start);
-      if (end < 0) continue;
-      pushSentence(sentences, tokens.slice(start, end), para, options.maxSentenceTokens);
-      start = end;
-      k = end - 1;
-    }
-    if (start < tokens.length) pushSentence(sentences, tokens.slice(start), para, options.maxSentenceTokens);
-    para++;
+    if (splitParagraphInto(sentences, paragraph, para, options, keys)) para++;
   }
   return sentences;
+}
+
+/**
+ * Appends one paragraph's sentences to `out` as paragraph number `para`; false (and nothing
+ * appended) when the paragraph is empty or, with `ignoreVolatileParagraphs`, page furniture.
+ */
+export function splitParagraphInto(
+  out: Sentence[],
+  paragraph: string,
+  para: number,
+  options: SplitOptions,
+  keys: KeyCache,
+): boolean {
+  const tokens = tokeniseParagraph(paragraph, keys);
+  if (tokens.length === 0) return false;
+  if (options.ignoreVolatileParagraphs && isVolatileParagraph(tokens)) return false;
+  let start = 0;
+  for (let k = 0; k < tokens.length; k++) {
+    const end = sentenceEndAfter(tokens, k, start);
+    if (end < 0) continue;
+    pushSentence(out, tokens.slice(start, end), para, options.maxSentenceTokens);
+    start = end;
+    k = end - 1;
+  }
+  if (start < tokens.length) pushSentence(out, tokens.slice(start), para, options.maxSentenceTokens);
+  return true;
 }
 
 /**
@@ -184,7 +205,7 @@ function makeSentence(tokens: Token[], para: number, fragment: boolean): Sentenc
   }
   // join() yields a flat string; building it with += leaves a rope that is slow to hash.
   const key = tokens.map((token) => token.key).join("\u0001");
-  return { para, tokens, key, text: joinTokens(tokens), words, fragment };
+  return { para, tokens, key, text: joinTokens(tokens), words, fragment, count: 1 };
 }
 
 /**

@@ -88,6 +88,17 @@ function foldToken(text: string): string {
     .replace(/\u2026/g, "...");
 }
 
+/**
+ * A whole paragraph's comparison form, for checking that two paragraphs which hash alike are
+ * alike: the token folding applied to the whole string, whitespace kept only between two word
+ * characters (where it separates tokens) and dropped elsewhere (where tokens ignore it).
+ */
+export function foldParagraph(paragraph: string): string {
+  return foldToken(paragraph)
+    .replace(/\s+/g, " ")
+    .replace(/ (?![\p{L}\p{N}\p{M}])|(?<![\p{L}\p{N}\p{M}]) /gu, "");
+}
+
 /** Memoises keys within one diff; a per-call cache keeps the domain free of global state growth. */
 export class KeyCache {
   readonly #keys = new Map<string, string>();

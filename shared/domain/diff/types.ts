@@ -121,6 +121,13 @@ export interface DiffLimits {
   pairWindow: number;
   /** Steps for all word-level diffs inside changed sentences together. */
   maxWordSteps: number;
+  /**
+   * Sentence-path work, estimated as words plus five per sentence over both versions together,
+   * that the diff spends splitting text into sentences. A larger input is aligned paragraph by
+   * paragraph first; its changed regions are split into sentences while they fit in this
+   * allowance, and the rest are compared as whole paragraphs (see `paragraph-units.ts`).
+   */
+  maxFineWork: number;
 }
 
 export const DEFAULT_DIFF_LIMITS: Readonly<DiffLimits> = Object.freeze({
@@ -129,6 +136,7 @@ export const DEFAULT_DIFF_LIMITS: Readonly<DiffLimits> = Object.freeze({
   maxPairSteps: 1_500_000,
   pairWindow: 12,
   maxWordSteps: 2_000_000,
+  maxFineWork: 150_000,
 });
 
 export interface DiffOptions {

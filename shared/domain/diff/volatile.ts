@@ -21,7 +21,7 @@ const STAMP_LEADS: ReadonlySet<string> = new Set([
   "last",
 ]);
 const DATE_TOKEN =
-  /^(?:\d[\d:.,/-]*(?:st|nd|rd|th|am|pm|h)?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*|[ap]\.?m\.?|at|on|the|of|ago|today|yesterday|updated|posted|published|modified|edited|secs?|seconds?|mins?|minutes?|hrs?|hours?|days?|weeks?|months?|years?|gmt|bst|utc|est|edt|cst|cdt|mst|mdt|pst|pdt|cet|cest|eet|eest|ist|jst|aest|aedt|awst|nzst|nzdt|hkt|sgt|msk|[:.,|/()-])$/;
+  /^(?:\d[\d:.,/-]*(?:st|nd|rd|th|am|pm|h)?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*|[ap]\.?m\.?|at|on|the|of|ago|today|yesterday|last|updated|posted|published|modified|edited|secs?|seconds?|mins?|minutes?|hrs?|hours?|days?|weeks?|months?|years?|gmt|bst|utc|est|edt|cst|cdt|mst|mdt|pst|pdt|cet|cest|eet|eest|ist|jst|aest|aedt|awst|nzst|nzdt|hkt|sgt|msk|[:.,|/()-])$/;
 
 const VOLATILE_PATTERNS: readonly RegExp[] = [
   // "Updated 12 minutes ago", "5 hours ago", "Published: just now"
@@ -53,6 +53,24 @@ function isShareBar(text: string): boolean {
 }
 
 const SEPARATORS: ReadonlySet<string> = new Set(["·", "|", "•", "/"]);
+
+/** No paragraph longer than this (characters) is furniture: the longest pattern allows about 450. */
+const VOLATILE_MAX_CHARS = 1000;
+
+/**
+ * A word every furniture paragraph has: each pattern above, the timestamp leads and the share
+ * bar need one of these. Keep it a superset when a pattern is added.
+ */
+const FURNITURE_WORD =
+  /\b(?:ago|just|moments?|views?|comments?|shares?|shared|sharing|reads?|reading|likes?|reactions?|replies|responses|readers?|updated|posted|published|modified|edited|last|related|see|more|most|recommended|trending|you|advert\w*|ads?|sponsored|skip|story|article|continue|cookies|continuing|by|tweet)\b/i;
+
+/**
+ * A cheap test on the raw paragraph: false means it cannot be furniture, so callers with many
+ * paragraphs tokenise only the few that might be.
+ */
+export function mightBeVolatile(paragraph: string): boolean {
+  return paragraph.length <= VOLATILE_MAX_CHARS && FURNITURE_WORD.test(paragraph);
+}
 
 /**
  * Whether a paragraph is page furniture that must not count as article text. A line of several

@@ -3,8 +3,8 @@ import type { Article } from "../model.ts";
 import { selectContent } from "./candidates.ts";
 import { cleanContent } from "./clean.ts";
 import { flattenDeepSubtrees } from "./dom.ts";
+import { removeFurniture } from "./furniture.ts";
 import { readJsonLd } from "./json-ld.ts";
-import { removeLinkBoxes } from "./link-boxes.ts";
 import { measureTree } from "./measure.ts";
 import { readMetadata } from "./metadata.ts";
 import { filterParagraphs } from "./paragraphs.ts";
@@ -66,11 +66,9 @@ export function extractArticle(html: string, options: ExtractOptions = {}): Arti
     flattenDeepSubtrees(body, MAX_DEPTH);
     prepareDocument(body, pass);
     const stats = measureTree(body);
+    removeFurniture(body, stats);
     const { roots, scores } = selectContent(body, stats, pass);
-    for (const root of roots) {
-      removeLinkBoxes(root, stats);
-      cleanContent(root, { ...pass, scores });
-    }
+    for (const root of roots) cleanContent(root, { ...pass, scores });
     const paragraphs = filterParagraphs(serialiseParagraphs(roots), context);
     results.push(paragraphs);
     if (textLength(paragraphs) >= MIN_PASS_TEXT) break;

@@ -12,10 +12,12 @@ export function filterParagraphs(
   context: { title: string | null; byline: string | null },
 ): Paragraph[] {
   const out: Paragraph[] = [];
-  for (const [index, paragraph] of paragraphs.entries()) {
+  for (const paragraph of paragraphs) {
+    // Position among the paragraphs kept so far: chrome before the headline (a dateline, a
+    // counter line, one capture's banner) must not change what counts as "at the top".
+    const index = out.length;
     const text = paragraph.text;
-    if (isChromeParagraph(text)) continue;
-    if (isDateLike(text) || isRelativeTimestamp(text)) continue;
+    if (isChromeLine(text)) continue;
     // The headline sits at the top of the content; the title field carries it.
     if (paragraph.headingLevel === 1 && index < 5) continue;
     if (index < 8 && context.title !== null && text.length <= context.title.length * 1.5 + 20) {
@@ -25,6 +27,11 @@ export function filterParagraphs(
     out.push(paragraph);
   }
   return dropTrailingHeadings(dedupeAdjacent(out));
+}
+
+/** A line that is page chrome whatever surrounds it: a label, a button, a timestamp, a counter. */
+export function isChromeLine(text: string): boolean {
+  return isChromeParagraph(text) || isDateLike(text) || isRelativeTimestamp(text) || isMetaLine(text);
 }
 
 export function isChromeParagraph(text: string): boolean {
@@ -44,6 +51,20 @@ const DATE_WORDS =
 export function isDateLike(text: string): boolean {
   if (text.length > 80 || !/\d|ago|today|yesterday/i.test(text)) return false;
   return text.replace(/\b[ap]\.m\./gi, " ").replace(DATE_WORDS, "") === "";
+}
+
+const COUNTER_WORDS =
+  /\b(?:\d[\d.,]*\s*[km]?\s*(?:views?|reads?|comments?|shares?|likes?|replies|reactions?|readers?)|(?:views?|reads?|comments?|shares?|likes?|replies)\s*[:(]?\s*\d[\d.,]*\s*[km]?\s*\)?|\d+\s*(?:s|m|h|d|w|min|mins|hr|hrs)\s+ago)\b/gi;
+
+/**
+ * A line of article metadata and nothing else: timestamps and counters, with or without
+ * separators ("Last updated: 10:32 GMT, 3 March 2025 · 5.4k views", "3h ago 1,204 reads").
+ * Counters change on every capture; a sentence that mentions views has other words.
+ */
+export function isMetaLine(text: string): boolean {
+  if (text.length > 120 || !/\d/.test(text)) return false;
+  const rest = text.replace(COUNTER_WORDS, " ");
+  return rest !== text && rest.replace(/\b[ap]\.m\./gi, " ").replace(DATE_WORDS, "") === "";
 }
 
 /**
