@@ -8,8 +8,15 @@
  * a capture ends that capture with a retryable `browser_crash`.
  *
  * A capture: navigate → check the main response → let the page settle (consent banners, lazy
- * content, network idle) → serialise the DOM once → in parallel, screenshot in the browser and
- * build the self-contained snapshot in Node (see `snapshot-inliner.ts`).
+ * content, then quiet: no request, no DOM change and no pending short timer — an init script in
+ * every page tracks the last two) → serialise the DOM once → in parallel, screenshot in the browser
+ * and build the self-contained snapshot in Node (see `snapshot-inliner.ts`). The serialisation
+ * starts after a short quiet and the rest of the quiet window is checked while the screenshot runs;
+ * a page that changed meanwhile is settled again and taken again. Waits no longer than the page
+ * needs: a static page is taken about 50 ms after `load`.
+ *
+ * Non-goals of the settling: content that appears only after a timer longer than a second or a
+ * `setInterval` with no network activity, and content in iframes (not in the snapshot anyway).
  */
 import { lstat, mkdtemp, readdir, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -65,15 +72,22 @@ const SCREENSHOT_QUALITY = 80;
  * reason a page goes quiet before it is done ("fetch, then render a moment later").
  */
 const QUIET_MS = 150;
-/** After scrolling, the least quiet before the page counts as settled (events still on their way). */
-const AFTER_SCROLL_QUIET_MS = 50;
+/**
+ * The quiet after which the serialisation and screenshot start, before the full `QUIET_MS` has
+ * passed: the rest of the window is checked while they run, and a page that was not done after
+ * all is settled again and taken again. Also the least quiet after scrolling (events that the last
+ * scroll step set off may still be on their way).
+ */
+const EARLY_QUIET_MS = 50;
 /** Timers set for longer than this are polling, carousels or analytics, not the page loading. */
 const TRACKED_TIMER_MAX_DELAY_MS = 1_000;
-/**
- * Most time one idle wait spends on the DOM and timers once the network is quiet: a ticker that
- * rewrites text every frame must not hold every capture to the idle deadline.
- */
+/** Most time one idle wait spends on the DOM and timers once the network is quiet. */
 const IN_PAGE_WAIT_MAX_MS = 1_500;
+/**
+ * Most time one idle wait waits for the DOM to stop changing: past it the page counts as churning
+ * (a ticker or a counter rewritten every frame) and its DOM changes are no longer waited for.
+ */
+const DOM_CHURN_MAX_MS = 500;
 /** A request in flight this long is treated as a long poll or a stuck beacon, not as loading. */
 const STALLED_REQUEST_MS = 3_000;
 /** Bounds on scrolling for lazy content; infinite-scroll pages would otherwise never end. */
@@ -384,7 +398,6 @@ async function captureWithBrowser(
   log: Logger | undefined,
 ): Promise<PageCapture> {
   const timings: Record<string, number> = {};
-  const capturedAt = new Date().toISOString();
   let crashed = false;
   let signalCrash: (err: CaptureError) => void = () => {};
   const crashSignal = new Promise<never>((_, reject) => {
@@ -431,42 +444,62 @@ async function captureWithBrowser(
     const response = await navigate(page, url, options, session);
     lap("navigate");
 
-    await settle(page, session, options);
+    const settled = await settle(page, session, options, EARLY_QUIET_MS);
     lap("settle");
 
-    // Late banners go, and the page returns to the top, before the one serialisation.
-    await runInPage(page, tidyPage, { clickConsent: false, eagerImages: false, scrollToTop: true });
-    const markAttribute = `data-palimpsest-${Math.random().toString(36).slice(2, 10)}`;
-    const dom = await runInPage(page, serializeDomInPage, markAttribute);
-    lap("serialize");
+    // Serialise and screenshot once the page has been quiet for EARLY_QUIET_MS, and check the rest
+    // of the quiet window while that runs: most pages are done by then, and the check costs them
+    // nothing. One that was not is given the full window and taken again.
+    const takePage = async () => {
+      // Late banners go, and the page returns to the top, before the one serialisation.
+      await runInPage(page, tidyPage, { clickConsent: false, eagerImages: false, scrollToTop: true });
+      await session.watchFromNow();
+      const markAttribute = `data-palimpsest-${Math.random().toString(36).slice(2, 10)}`;
+      const dom = await runInPage(page, serializeDomInPage, markAttribute);
+      lap("serialize");
 
-    // The page may have navigated again since (a consent reload, a script redirect).
-    const mainResponse = session.mainResponse() ?? response;
-    if (mainResponse !== response) vetMainResponse(mainResponse);
-    const serializeDone = performance.now();
-    const [screenshot, snapshot, rawBody] = await Promise.all([
-      takeScreenshot(page, dom.pageHeight, options).then((body) => {
-        timings.screenshot = Math.round(performance.now() - serializeDone);
-        return body;
-      }),
-      session.collectedResources().then((resources) => {
-        const built = buildSnapshot({
-          dom,
-          resources,
-          pageUrl: mainResponse.url(),
-          capturedAt,
-          resourceMaxBytes: options.inlineResourceMaxBytes,
-          totalMaxBytes: options.inlineTotalMaxBytes,
-        });
-        timings.snapshot = Math.round(performance.now() - serializeDone);
-        log?.debug("snapshot built", { ...built.stats, resources: resources.size });
-        return built.html;
-      }),
-      // A document that never finishes streaming has no body to give.
-      withTimeout(mainResponse.body(), EVALUATE_TIMEOUT_MS, () => {
-        throw new CaptureError("timeout", "The page's HTML never finished loading.", { retryable: true });
-      }),
-    ]);
+      // The page may have navigated again since (a consent reload, a script redirect).
+      const mainResponse = session.mainResponse() ?? response;
+      if (mainResponse !== response) vetMainResponse(mainResponse);
+      const serializeDone = performance.now();
+      const [screenshot, snapshot, rawBody] = await Promise.all([
+        takeScreenshot(page, dom.pageHeight, options).then((body) => {
+          timings.screenshot = Math.round(performance.now() - serializeDone);
+          return body;
+        }),
+        session.collectedResources().then((resources) => {
+          const built = buildSnapshot({
+            dom,
+            resources,
+            pageUrl: mainResponse.url(),
+            resourceMaxBytes: options.inlineResourceMaxBytes,
+            totalMaxBytes: options.inlineTotalMaxBytes,
+          });
+          timings.snapshot = Math.round(performance.now() - serializeDone);
+          log?.debug("snapshot built", { ...built.stats, resources: resources.size });
+          return built.html;
+        }),
+        // A document that never finishes streaming has no body to give.
+        withTimeout(mainResponse.body(), EVALUATE_TIMEOUT_MS, () => {
+          throw new CaptureError("timeout", "The page's HTML never finished loading.", { retryable: true });
+        }),
+      ]);
+      lap("take");
+      return { dom, mainResponse, screenshot, snapshot, rawBody };
+    };
+
+    let taken = await takePage();
+    // A page that never went quiet within the bounds (a ticker rewriting itself every frame) is
+    // taken as it is: waiting again would only end at the same bound.
+    const quiet = !settled.settled || (await session.stayedQuiet(settled, QUIET_MS - EARLY_QUIET_MS));
+    lap("verify");
+    if (!quiet) {
+      await session.waitForIdle(performance.now() + options.idleTimeoutMs);
+      taken = await takePage();
+      timings.retaken = 1;
+      log?.debug("page changed while it was taken; taken again", { timings });
+    }
+    const { dom, mainResponse, screenshot, snapshot, rawBody } = taken;
 
     return {
       finalUrl: mainResponse.url(),
@@ -498,6 +531,14 @@ async function captureWithBrowser(
   }
 }
 
+/** Where an idle wait left the page. */
+interface IdleState {
+  /** The last network or DOM activity it saw (performance.now() of this process). */
+  settledSince: number;
+  /** False when it gave up at a deadline or cap rather than finding the page quiet. */
+  settled: boolean;
+}
+
 interface PageSession {
   /** The latest main-frame document response (pages may navigate again, e.g. after consent). */
   mainResponse(): Response | undefined;
@@ -505,11 +546,35 @@ interface PageSession {
    * Resolves when the page has settled — no request in flight, nothing loaded and no DOM content
    * changed for `QUIET_MS`, no timer of its last activity still due — or at `deadline`.
    */
-  waitForIdle(deadline: number): Promise<void>;
+  waitForIdle(deadline: number, quietMs?: number): Promise<IdleState>;
   /** Makes the next idle wait see at least `quietMs` with nothing happening from now on. */
   noteActivity(quietMs: number): void;
+  /**
+   * Starts watching for activity from now on (network and DOM), for `stayedQuiet`. Call it right
+   * before serialising what an idle wait found settled.
+   */
+  watchFromNow(): Promise<void>;
+  /**
+   * Whether the page stayed as settled as a full `QUIET_MS` wait would have required, from the last
+   * `waitForIdle` through `watchFromNow()` + `windowMs`: no request, no DOM content change in that
+   * window, and no timer of the last activity still pending. Waits for the window's end first.
+   */
+  stayedQuiet(idle: IdleState, windowMs: number): Promise<boolean>;
   /** Bodies collected so far, waiting briefly for ones still being read. */
   collectedResources(): Promise<Map<string, CollectedResource>>;
+}
+
+/**
+ * How long the page's pending timers still hold it busy: timers set before, or within `quietMs`
+ * after, its last activity are the page finishing what that activity started; timers set later are
+ * a loop (polling, tickers) and are not waited on.
+ */
+function pendingTimerWait(activity: PageActivity, at: number, settledSince: number, quietMs: number): number {
+  let wait = 0;
+  for (const timer of activity.timers) {
+    if (at - timer.ageMs <= settledSince + quietMs) wait = Math.max(wait, timer.dueInMs + 1);
+  }
+  return wait;
 }
 
 /** Follows the page's network: in-flight requests for the idle wait, bodies for the snapshot. */
@@ -526,9 +591,13 @@ function watchPage(page: Page, options: PageCaptureOptions): PageSession {
 
   const inFlight = new Map<Request, number>();
   let lastActivity = performance.now();
+  /** Set by `watchFromNow()`; the first activity after it, if any. */
+  let watchingSince: number | undefined;
+  let firstActivityWhileWatching: number | undefined;
   const wakers = new Set<() => void>();
   const touch = () => {
     lastActivity = performance.now();
+    if (watchingSince !== undefined) firstActivityWhileWatching ??= lastActivity;
     for (const wake of wakers) wake();
   };
   page.on("request", (request) => {
@@ -542,8 +611,8 @@ function watchPage(page: Page, options: PageCaptureOptions): PageSession {
   page.on("requestfinished", done);
   page.on("requestfailed", done);
 
-  /** Resolves when no request has been in flight, and none started or ended, for `QUIET_MS`. */
-  const waitForNetworkQuiet = (deadline: number) =>
+  /** Resolves when no request has been in flight, and none started or ended, for `quietMs`. */
+  const waitForNetworkQuiet = (deadline: number, quietMs: number) =>
     new Promise<void>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const finish = () => {
@@ -563,8 +632,8 @@ function watchPage(page: Page, options: PageCaptureOptions): PageSession {
         let wait: number;
         if (oldestActive === undefined) {
           const quietFor = now - lastActivity;
-          if (quietFor >= QUIET_MS) return finish();
-          wait = QUIET_MS - quietFor;
+          if (quietFor >= quietMs) return finish();
+          wait = quietMs - quietFor;
         } else {
           wait = STALLED_REQUEST_MS - (now - oldestActive); // or earlier, when a request ends
         }
@@ -621,36 +690,53 @@ function watchPage(page: Page, options: PageCaptureOptions): PageSession {
     noteActivity(quietMs) {
       lastActivity = Math.max(lastActivity, performance.now() - QUIET_MS + quietMs);
     },
-    async waitForIdle(deadline) {
+    async waitForIdle(deadline, quietMs = QUIET_MS) {
       const inPageDeadline = () => Math.min(deadline, networkQuietAt + IN_PAGE_WAIT_MAX_MS);
       let networkQuietAt = Number.POSITIVE_INFINITY;
+      let churningSince: number | undefined;
       for (;;) {
-        await waitForNetworkQuiet(deadline);
+        await waitForNetworkQuiet(deadline, quietMs);
         const now = performance.now();
-        if (now >= deadline || page.isClosed()) return;
+        if (now >= deadline || page.isClosed()) return { settledSince: lastActivity, settled: false };
         networkQuietAt = Math.min(networkQuietAt, now);
-        if (now >= inPageDeadline()) return;
+        if (now >= inPageDeadline()) return { settledSince: lastActivity, settled: false };
         const activity = await readPageActivity(page);
         // A page without the tracker (it navigated meanwhile, or its thread is stuck) has only the
         // network to go by.
-        if (!activity) return;
+        if (!activity) return { settledSince: lastActivity, settled: true };
         const at = performance.now();
-        const settledSince = Math.max(lastActivity, at - activity.sinceMutationMs);
-        const quietFor = at - settledSince;
-        let wait = 0;
-        if (quietFor < QUIET_MS) {
-          wait = QUIET_MS - quietFor;
-        } else {
-          // Timers set before, or just after, the last activity are the page finishing what that
-          // activity started; timers set later are a loop (polling, tickers) and are not waited on.
-          for (const timer of activity.timers) {
-            if (at - timer.ageMs <= settledSince + QUIET_MS) wait = Math.max(wait, timer.dueInMs + 1);
-          }
-        }
-        if (wait <= 0) return;
+        const domQuietFor = activity.sinceMutationMs;
+        if (domQuietFor >= quietMs) churningSince = undefined;
+        else churningSince ??= at;
+        const churning = churningSince !== undefined && at - churningSince >= DOM_CHURN_MAX_MS;
+        // The DOM's changes count as activity unless the page turned out to be churning.
+        const settledSince = churning ? lastActivity : Math.max(lastActivity, at - domQuietFor);
+        const wait =
+          !churning && domQuietFor < quietMs
+            ? quietMs - domQuietFor
+            : pendingTimerWait(activity, at, settledSince, quietMs);
+        if (wait <= 0) return { settledSince, settled: !churning };
         await delay(Math.max(1, Math.min(wait, inPageDeadline() - at)));
-        if (performance.now() >= inPageDeadline()) return;
+        if (performance.now() >= inPageDeadline()) return { settledSince, settled: false };
       }
+    },
+    async watchFromNow() {
+      watchingSince = performance.now();
+      firstActivityWhileWatching = undefined;
+      await readPageActivity(page, true);
+    },
+    async stayedQuiet(idle, windowMs) {
+      const since = watchingSince;
+      if (since === undefined) return false;
+      const windowEnd = since + windowMs;
+      const now = performance.now();
+      if (now < windowEnd) await delay(windowEnd - now);
+      if (firstActivityWhileWatching !== undefined && firstActivityWhileWatching <= windowEnd) return false;
+      if (page.isClosed()) return false;
+      const activity = await readPageActivity(page);
+      if (!activity) return true; // the network is all there is to go by, and it was quiet
+      if (activity.mutatedAfterMarkMs !== null && activity.mutatedAfterMarkMs <= windowMs) return false;
+      return pendingTimerWait(activity, performance.now(), idle.settledSince, QUIET_MS) <= 0;
     },
     async collectedResources() {
       if (pendingBodies.size > 0) {
@@ -724,12 +810,19 @@ function vetMainResponse(response: Response): void {
 /**
  * Lets the page finish what it does after `load`: consent banners out of the way first (they often
  * lock scrolling), then scrolling to the bottom so lazy content loads, repeated while the page grows,
- * then waiting for the network to go quiet. All bounded by `idleTimeoutMs`.
+ * each round followed by a wait for `quietMs` of quiet (see `waitForIdle`). All bounded by
+ * `idleTimeoutMs`.
  */
-async function settle(page: Page, session: PageSession, options: PageCaptureOptions): Promise<void> {
+async function settle(
+  page: Page,
+  session: PageSession,
+  options: PageCaptureOptions,
+  quietMs: number,
+): Promise<IdleState> {
   const deadline = performance.now() + options.idleTimeoutMs;
   await runInPage(page, tidyPage, { clickConsent: true, eagerImages: true, scrollToTop: false });
   const scrollDeadline = Math.min(deadline, performance.now() + SCROLL_MAX_MS);
+  let idle: IdleState = { settledSince: performance.now(), settled: false };
   for (let round = 0; round < SCROLL_MAX_ROUNDS; round++) {
     const remaining = scrollDeadline - performance.now();
     const steps =
@@ -740,10 +833,11 @@ async function settle(page: Page, session: PageSession, options: PageCaptureOpti
           })
         : 0;
     // Requests the last scroll step set off may be reported just after it ends.
-    if (steps > 0) session.noteActivity(AFTER_SCROLL_QUIET_MS);
-    await session.waitForIdle(deadline);
+    if (steps > 0) session.noteActivity(EARLY_QUIET_MS);
+    idle = await session.waitForIdle(deadline, quietMs);
     if (steps === 0 || performance.now() >= deadline) break;
   }
+  return idle;
 }
 
 /**
@@ -792,17 +886,27 @@ interface PageActivity {
   sinceMutationMs: number;
   /** Pending short timers: how long ago each was set and how soon it is due. */
   timers: Array<{ ageMs: number; dueInMs: number }>;
+  /** How long after the last mark the DOM content first changed; null if it has not. */
+  mutatedAfterMarkMs: number | null;
 }
 
 const ACTIVITY_KEY = "palimpsest:activity";
 
-/** The tracker's report, or null when the page has none (or does not answer in time). */
-async function readPageActivity(page: Page): Promise<PageActivity | null> {
+/**
+ * The tracker's report, or null when the page has none (or does not answer in time). With `mark`,
+ * the tracker starts noting the first DOM change from now on.
+ */
+async function readPageActivity(page: Page, mark = false): Promise<PageActivity | null> {
   const report = page
-    .evaluate((key) => {
-      const read = (window as unknown as Record<symbol, (() => PageActivity) | undefined>)[Symbol.for(key)];
-      return read ? read() : null;
-    }, ACTIVITY_KEY)
+    .evaluate(
+      ({ key, mark }) => {
+        const read = (window as unknown as Record<symbol, ((mark: boolean) => PageActivity) | undefined>)[
+          Symbol.for(key)
+        ];
+        return read ? read(mark) : null;
+      },
+      { key: ACTIVITY_KEY, mark },
+    )
     .catch(() => null);
   return withTimeout(report, 1_000, () => null);
 }
@@ -845,19 +949,30 @@ function trackPageActivity(maxDelayMs: number): void {
       return Reflect.apply(target, thisArg, args);
     },
   });
+  let markedAt: number | undefined;
+  let firstMutationAfterMark: number | undefined;
   const observe = () => {
     lastMutation = performance.now();
     new MutationObserver(() => {
       lastMutation = performance.now();
+      if (markedAt !== undefined) firstMutationAfterMark ??= lastMutation;
     }).observe(document, { childList: true, subtree: true, characterData: true });
   };
   if (document.readyState === "loading")
     document.addEventListener("DOMContentLoaded", observe, { once: true });
   else observe();
   Object.defineProperty(scope, key, {
-    value: () => {
+    value: (mark: boolean) => {
       const now = performance.now();
+      if (mark) {
+        markedAt = now;
+        firstMutationAfterMark = undefined;
+      }
       return {
+        mutatedAfterMarkMs:
+          markedAt !== undefined && firstMutationAfterMark !== undefined
+            ? firstMutationAfterMark - markedAt
+            : null,
         sinceMutationMs: now - lastMutation,
         timers: Array.from(timers.values(), (t) => ({
           ageMs: now - t.setAt,

@@ -2,7 +2,8 @@
  * Turns a page's serialised DOM and the resource bodies the browser loaded into a self-contained
  * snapshot: scripts, event handlers, `javascript:` URLs and anything that would fetch or run code
  * removed; stylesheets, fonts and images inlined as `data:` URIs within a budget; every remaining
- * URL made absolute. The result opens with no network access.
+ * URL made absolute. The result opens with no network access. It depends only on the page: the
+ * same page gives the same bytes, so unchanged recaptures share one stored snapshot.
  *
  * Two halves share one format: `serializeDomInPage` runs inside the page (one `page.evaluate`) and
  * `buildSnapshot` does all rewriting in Node, so the page is touched once and the rewriting can be
@@ -48,8 +49,13 @@ export interface SnapshotInput {
   resources: ReadonlyMap<string, CollectedResource>;
   /** The page's URL, recorded in the snapshot. */
   pageUrl: string;
-  /** ISO 8601 capture time, recorded in the snapshot. */
-  capturedAt: string;
+  /**
+   * ISO 8601 capture time. Not written into the snapshot: an unchanged page then gives the same
+   * bytes, so every recapture of it shares one stored snapshot (artifacts are content-addressed);
+   * the capture record, the version and Memento's `Memento-Datetime` carry the time instead.
+   * @deprecated unused; kept so that existing callers compile.
+   */
+  capturedAt?: string;
   /** Largest single resource inlined, in bytes of the resource body. */
   resourceMaxBytes: number;
   /** Total bytes inlined into one snapshot, counted per occurrence. */
@@ -482,7 +488,6 @@ function addProvenance(document: Document, input: SnapshotInput, hasIcon: boolea
   const added: Element[] = [
     meta({ charset: "utf-8" }),
     meta({ name: "palimpsest:original-url", content: input.pageUrl }),
-    meta({ name: "palimpsest:captured-at", content: input.capturedAt }),
   ];
   if (!hasIcon) {
     // Without an icon link, browsers request /favicon.ico from wherever the snapshot is served.
