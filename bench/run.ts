@@ -13,7 +13,15 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { arch, cpus, platform, release, totalmem } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { runBundlesBench } from "./bundles.ts";
+import { runCaptureLatencyBench } from "./capture.ts";
+import { runDiffBench } from "./diff.ts";
+import { runEditDetectionBench } from "./edit-detection.ts";
 import { type BenchReport, runExtractionBench } from "./extraction.ts";
+import { runMemoryBench } from "./memory.ts";
+import { runStorageBench } from "./storage.ts";
+import { runSweepBench } from "./sweep.ts";
+import { runThroughputBench } from "./throughput.ts";
 
 export interface BenchSection {
   /** Stable id used by `--only` and in the markers of BENCHMARKS.md. */
@@ -27,6 +35,46 @@ export const SECTIONS: readonly BenchSection[] = [
     name: "extraction",
     summary: "article extraction quality and speed vs Readability.js (WCXB corpus)",
     run: () => runExtractionBench(),
+  },
+  {
+    name: "edit-detection",
+    summary: "noise pairs flag nothing, substantive edits flagged right (WCXB corpus)",
+    run: () => runEditDetectionBench(),
+  },
+  {
+    name: "diff",
+    summary: "diff time at 10 KB to 1 MB: edits, rewrites, adversarial inputs",
+    run: () => runDiffBench(),
+  },
+  {
+    name: "capture",
+    summary: "capture latency p50/p95: the whole capture path vs a bare Playwright load + screenshot",
+    run: () => runCaptureLatencyBench(),
+  },
+  {
+    name: "throughput",
+    summary: "captures per minute of the local runner at worker concurrency 1 and 2",
+    run: () => runThroughputBench(),
+  },
+  {
+    name: "storage",
+    summary: "S3 bytes and requests, DynamoDB capacity per first capture and unchanged recapture",
+    run: () => runStorageBench(),
+  },
+  {
+    name: "memory",
+    summary: "peak RSS of the capture worker (Node + Chromium) on the bench pages",
+    run: () => runMemoryBench(),
+  },
+  {
+    name: "bundles",
+    summary: "Lambda bundle sizes and cold init, Chromium unpack and launch",
+    run: () => runBundlesBench(),
+  },
+  {
+    name: "sweep",
+    summary: "the sweeper over 100,000 due URLs in the embedded DynamoDB; a second sweep enqueues none",
+    run: () => runSweepBench(),
   },
 ];
 
@@ -85,7 +133,7 @@ async function main(): Promise<number> {
   });
   if (values.help || values.list) {
     console.log("usage: node bench/run.ts [--only name[,name]] [--no-write] [--list]\n\nsections:");
-    for (const s of SECTIONS) console.log(`  ${s.name.padEnd(12)} ${s.summary}`);
+    for (const s of SECTIONS) console.log(`  ${s.name.padEnd(15)} ${s.summary}`);
     return 0;
   }
   const wanted = values.only?.split(",").map((s) => s.trim()) ?? SECTIONS.map((s) => s.name);
