@@ -4,8 +4,7 @@
  * same fixture site — a photo-heavy article (many images and stylesheets) and a long article.
  * Everything is deterministic (a seeded generator), so an unchanged recapture really is unchanged.
  */
-import { crc32, deflateSync } from "node:zlib";
-import { encodeSolidPng, type FixtureSite } from "../test/support/fixture-site.ts";
+import { encodeRgbPng, encodeSolidPng, type FixtureSite } from "../test/support/fixture-site.ts";
 
 export interface BenchPage {
   /** Short name used in tables. */
@@ -191,23 +190,5 @@ function encodeNoisyPng(width: number, height: number, random: () => number): Bu
       }
     }
   }
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk("IHDR", header),
-    pngChunk("IDAT", deflateSync(raw)),
-    pngChunk("IEND", Buffer.alloc(0)),
-  ]);
-}
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const typeAndData = Buffer.concat([Buffer.from(type, "latin1"), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(typeAndData));
-  return Buffer.concat([length, typeAndData, crc]);
+  return encodeRgbPng(width, height, raw);
 }

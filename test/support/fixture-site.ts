@@ -246,7 +246,11 @@ export function encodeSolidPng(width: number, height: number, hexColour: string)
   const rgb = [0, 2, 4].map((i) => Number.parseInt(hexColour.slice(i, i + 2), 16));
   const row = Buffer.alloc(1 + width * 3); // leading 0 = filter type "none"
   for (let x = 0; x < width; x++) row.set(rgb, 1 + x * 3);
-  const raw = Buffer.concat(Array.from({ length: height }, () => row));
+  return encodeRgbPng(width, height, Buffer.concat(Array.from({ length: height }, () => row)));
+}
+
+/** Wraps filtered RGB scanlines (a filter byte then 3 bytes a pixel, per row) as an 8-bit PNG. */
+export function encodeRgbPng(width: number, height: number, raw: Buffer): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
