@@ -13,6 +13,7 @@ import { after, before, describe, it } from "node:test";
 import { type LocalRunner, startLocalRunner } from "../../local/runner.ts";
 import { signBody } from "../../shared/adapters/webhook-publisher.ts";
 import { createLogger } from "../../shared/logger.ts";
+import { captureUntilDone as submitAndWait } from "../support/capture-client.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
 import type { Json } from "../support/json.ts";
 
@@ -64,21 +65,8 @@ async function get(path: string) {
   return { status: response.status, json: (await response.json()) as Record<string, Json> };
 }
 
-async function capture(url: string): Promise<Record<string, Json>> {
-  const response = await fetch(`${runner.url}/v1/captures`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ url }),
-  });
-  const submitted = (await response.json()) as { captureId: string };
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const { json } = await get(`/v1/captures/${submitted.captureId}`);
-    if (json.status === "succeeded") return json;
-    if (json.status === "failed") throw new Error(`capture failed: ${JSON.stringify(json.error)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("capture did not finish");
+function capture(url: string): Promise<Record<string, Json>> {
+  return submitAndWait(runner.url, url);
 }
 
 const FILLER = [

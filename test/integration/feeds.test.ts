@@ -13,6 +13,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { type LocalRunner, startLocalRunner } from "../../local/runner.ts";
 import { chromiumLaunchArgs, resolveBundledChromium } from "../../shared/adapters/chromium-page-capturer.ts";
 import { createLogger } from "../../shared/logger.ts";
+import { captureUntilDone as submitAndWait } from "../support/capture-client.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
 import type { Json } from "../support/json.ts";
 
@@ -35,24 +36,8 @@ function story(fare: string): string {
 </article></body></html>`;
 }
 
-async function captureUntilDone(url: string): Promise<Record<string, Json>> {
-  const response = await fetch(`${runner.url}/v1/captures`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ url }),
-  });
-  const { captureId } = (await response.json()) as { captureId: string };
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const capture = (await (await fetch(`${runner.url}/v1/captures/${captureId}`)).json()) as Record<
-      string,
-      Json
-    >;
-    if (capture.status === "succeeded") return capture;
-    if (capture.status === "failed") throw new Error(`capture failed: ${JSON.stringify(capture.error)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("capture did not finish");
+function captureUntilDone(url: string): Promise<Record<string, Json>> {
+  return submitAndWait(runner.url, url, { timeoutMs: 30_000 });
 }
 
 before(async () => {

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type LocalRunner, startLocalRunner } from "../../local/runner.ts";
 import { createLogger } from "../../shared/logger.ts";
+import { captureUntilDone as submitAndWait } from "../support/capture-client.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
 import type { Json } from "../support/json.ts";
 
@@ -60,17 +61,9 @@ async function api(method: string, path: string, body?: unknown) {
   };
 }
 
-/** Submits a URL and polls until the capture ends, as a client would. */
-async function captureUntilDone(url: string, timeoutMs = 60_000): Promise<Record<string, Json>> {
-  const submitted = await api("POST", "/v1/captures", { url });
-  assert.equal(submitted.status, 202, JSON.stringify(submitted.json));
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const { json } = await api("GET", `/v1/captures/${submitted.json.captureId}`);
-    if (json.status === "succeeded" || json.status === "failed") return json;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`capture of ${url} did not finish within ${timeoutMs} ms`);
+/** Submits a URL and polls until the capture ends, failed or not. */
+function captureUntilDone(url: string, timeoutMs = 60_000): Promise<Record<string, Json>> {
+  return submitAndWait(runner.url, url, { timeoutMs, acceptFailed: true });
 }
 
 async function download(link: { url: string; sha256: string; bytes: number; contentType: string }) {
