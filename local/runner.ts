@@ -16,6 +16,7 @@ import { createChromiumPageCapturer } from "../shared/adapters/chromium-page-cap
 import { createDynamoArchiveRepository } from "../shared/adapters/dynamo-archive-repository.ts";
 import { createDynamoHostGate } from "../shared/adapters/dynamo-host-gate.ts";
 import { createEgressProxy } from "../shared/adapters/egress-proxy.ts";
+import { createS3BlobReader } from "../shared/adapters/s3-blob-reader.ts";
 import { createS3BlobStore } from "../shared/adapters/s3-blob-store.ts";
 import { INDEX_SHARDS } from "../shared/adapters/table-schema.ts";
 import { createWebhookPublisher } from "../shared/adapters/webhook-publisher.ts";
@@ -160,7 +161,12 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   };
   const api = createApiHandler({
     repository,
-    blobs,
+    // What the API Lambda reads with (signed requests, no S3 client), against the embedded S3.
+    blobs: createS3BlobReader({
+      bucketName: BUCKET_NAME,
+      region: process.env.AWS_REGION,
+      endpoint: s3.endpoint,
+    }),
     queue: captureQueue,
     resolveHost,
     allowedPrivateHosts: parseAllowedPrivateHosts(apiConfig.allowPrivateHosts),

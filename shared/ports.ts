@@ -12,9 +12,8 @@ import type {
   VersionRecord,
 } from "./domain/model.ts";
 
-export interface BlobStore {
-  /** Stores bytes under a content-addressed key; identical bytes are stored once. */
-  putBlob(body: Uint8Array, meta: { contentType: string; fileName: string }): Promise<ArtifactRef>;
+/** What reading the archive needs of the blob store (the API function reads and never writes). */
+export interface BlobReader {
   /** Reads a stored blob back (previous versions' articles, for diffing). */
   getBlob(ref: ArtifactRef): Promise<Uint8Array>;
   /** A short-lived GET link that serves the blob with its content type and file name. */
@@ -22,6 +21,11 @@ export interface BlobStore {
     ref: ArtifactRef,
     options: { expiresInSeconds: number; disposition: "inline" | "attachment" },
   ): Promise<string>;
+}
+
+export interface BlobStore extends BlobReader {
+  /** Stores bytes under a content-addressed key; identical bytes are stored once. */
+  putBlob(body: Uint8Array, meta: { contentType: string; fileName: string }): Promise<ArtifactRef>;
 }
 
 export interface ArchiveRepository {

@@ -15,13 +15,13 @@ import { normaliseUrl, parseSubmittedUrl } from "../../shared/domain/url.ts";
 import { captureView, urlView } from "../../shared/domain/views.ts";
 import { InvalidRequestError, NotFoundError } from "../../shared/errors.ts";
 import { errorResponse, HttpError, header, json, parseJsonBody } from "../../shared/http/api-gateway.ts";
-import type { BlobStore, Page } from "../../shared/ports.ts";
+import type { BlobReader, Page } from "../../shared/ports.ts";
 import { FEED_ROUTES } from "./feeds.ts";
 import { MEMENTO_ROUTES } from "./memento.ts";
 import { WEB_UI_ROUTES } from "./web-ui/routes.ts";
 
 export interface ApiDeps extends SubmitCaptureDeps {
-  blobs: BlobStore;
+  blobs: BlobReader;
   presignedUrlTtlSeconds: number;
   /** When set, requests must carry it in `x-api-key` (the local runner; API Gateway checks keys on AWS). */
   apiKey?: string | undefined;

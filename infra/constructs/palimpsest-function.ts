@@ -36,6 +36,24 @@ const RESERVED_ENVIRONMENT: ReadonlySet<string> = new Set([
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __palimpsestCreateRequire } from 'node:module'; const require = __palimpsestCreateRequire(import.meta.url);";
 
+/**
+ * Credential sources that the SDK's default chain imports dynamically, only after the environment
+ * had no credentials: SSO, profiles and their login, credential processes, web identity, container
+ * and instance metadata. A Lambda function always has its role's credentials in the environment
+ * (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) and no `AWS_PROFILE`, so the
+ * chain stops at `fromEnv` and these are never loaded. Left out of the bundles: a sixth of each
+ * (the STS and SSO clients they pull in).
+ */
+export const LAZY_CREDENTIAL_PROVIDERS: readonly string[] = [
+  "@aws-sdk/credential-provider-ini",
+  "@aws-sdk/credential-provider-login",
+  "@aws-sdk/credential-provider-sso",
+  "@aws-sdk/credential-provider-process",
+  "@aws-sdk/credential-provider-web-identity",
+  "@aws-sdk/credential-provider-http",
+  "@smithy/credential-provider-imds",
+];
+
 /** What a function synthesized without bundling runs: a loud failure, never a silent no-op. */
 const PLACEHOLDER_CODE =
   'exports.handler = async () => { throw new Error("Synthesized with bundling off: this function is a placeholder and must not be deployed."); };';
@@ -192,8 +210,8 @@ export function bundlingOptions(
     sourcesContent: false,
     charset: Charset.UTF8,
     // Bundle the AWS SDK too: the code runs against the versions it was tested with, not
-    // whatever the runtime ships this month.
-    externalModules: [],
+    // whatever the runtime ships this month. All but the credential sources a Lambda never uses.
+    externalModules: [...LAZY_CREDENTIAL_PROVIDERS],
     // Only when there are some: an empty list still makes CDK run `npm ci` into the asset.
     ...(props.nodeModules?.length ? { nodeModules: [...props.nodeModules] } : {}),
   };

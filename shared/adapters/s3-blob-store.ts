@@ -7,6 +7,7 @@ import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { sha256Hex } from "../domain/ids.ts";
 import type { ArtifactRef } from "../domain/model.ts";
 import type { BlobStore } from "../ports.ts";
+import { contentDisposition } from "./s3-blob-reader.ts";
 
 export const BLOB_PREFIX = "blobs/sha256/";
 
@@ -17,12 +18,6 @@ export function blobKey(sha256: string): string {
 function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === "NotFound" || e?.name === "NoSuchKey" || e?.$metadata?.httpStatusCode === 404;
-}
-
-/** RFC 6266 header value: an ASCII fallback plus the UTF-8 form. */
-function contentDisposition(disposition: "inline" | "attachment", fileName: string): string {
-  const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, "_");
-  return `${disposition}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
 }
 
 export function createS3BlobStore(deps: { client: S3Client; bucketName: string }): BlobStore {

@@ -7,6 +7,7 @@ import { CaptureError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type {
   ArchiveRepository,
+  BlobReader,
   BlobStore,
   EditPublisher,
   HostGate,
@@ -409,7 +410,7 @@ async function recordVersion(
 }
 
 /** The stored article of a version, in the shape the diff compares. */
-export async function loadArticle(blobs: BlobStore, version: VersionRecord): Promise<Article> {
+export async function loadArticle(blobs: BlobReader, version: VersionRecord): Promise<Article> {
   const ref = version.artifacts.article;
   if (!ref) throw new Error(`version ${version.versionId} has no article artifact`);
   const parsed = JSON.parse(new TextDecoder().decode(await blobs.getBlob(ref))) as Partial<Article>;

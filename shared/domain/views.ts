@@ -1,5 +1,5 @@
 /** The API's JSON shapes, built from records. Artifact links are presigned per request. */
-import type { BlobStore } from "../ports.ts";
+import type { BlobReader } from "../ports.ts";
 import type { ArtifactName, ArtifactRef, CaptureRecord, UrlRecord, VersionRecord } from "./model.ts";
 
 export interface ArtifactLink {
@@ -21,7 +21,7 @@ const DISPOSITION: Record<ArtifactName, "inline" | "attachment"> = {
 };
 
 export async function artifactLinks(
-  blobs: BlobStore,
+  blobs: BlobReader,
   artifacts: Partial<Record<ArtifactName, ArtifactRef>>,
   expiresInSeconds: number,
 ): Promise<Record<string, ArtifactLink>> {
@@ -39,7 +39,7 @@ export async function artifactLinks(
 
 export async function captureView(
   capture: CaptureRecord,
-  blobs: BlobStore,
+  blobs: BlobReader,
   expiresInSeconds: number,
 ): Promise<Record<string, unknown>> {
   const { artifacts, ...rest } = capture;
