@@ -1,7 +1,8 @@
 /**
- * Builds the capture function's bundle with the options its construct gives CDK (through the
- * esbuild API, as CDK's local bundling does) and checks what ships: the functions the capturer
- * sends to Chromium as source text must not call bundle helpers that the page does not have.
+ * Builds the functions' bundles with the options their constructs give CDK (through the esbuild
+ * API, as CDK's local bundling does) and checks what ships: the functions the capturer sends to
+ * Chromium as source text must not call bundle helpers that the page does not have, and the API
+ * function's bundle stays small.
  */
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -9,7 +10,7 @@ import { before, describe, test } from "node:test";
 import { build } from "esbuild";
 import { CAPTURE_BUNDLING } from "../../infra/constructs/capture-function.ts";
 import { REPO_ROOT } from "../../infra/constructs/defaults.ts";
-import { bundlingOptions } from "../../infra/constructs/palimpsest-function.ts";
+import { bundlingOptions, LAZY_CREDENTIAL_PROVIDERS } from "../../infra/constructs/palimpsest-function.ts";
 
 /**
  * esbuild's keepNames helper, `__name = (target, value) => __defProp(target, "name", …)`, as it
@@ -26,6 +27,14 @@ const IN_PAGE_FUNCTIONS = ["tidyPage", "scrollTowardsBottom", "serializeDomInPag
 
 /** The same build CDK runs for `NodejsFunction` with `bundlingOptions(...)`, in memory. */
 async function bundle(options: ReturnType<typeof bundlingOptions>, entry: string): Promise<string> {
+  return (await bundleWithInputs(options, entry)).code;
+}
+
+/** The bundle's code and the source files that left code in it. */
+async function bundleWithInputs(
+  options: ReturnType<typeof bundlingOptions>,
+  entry: string,
+): Promise<{ code: string; inputs: string[] }> {
   const result = await build({
     entryPoints: [path.join(REPO_ROOT, entry)],
     absWorkingDir: REPO_ROOT,
@@ -44,11 +53,15 @@ async function bundle(options: ReturnType<typeof bundlingOptions>, entry: string
     outdir: path.join(REPO_ROOT, "cdk.out", "capture-bundle-test"),
     outExtension: { ".js": ".mjs" },
     write: false,
+    metafile: true,
     logLevel: "silent",
   });
   const [output] = result.outputFiles.filter((f) => f.path.endsWith(".mjs"));
   assert.ok(output, "one .mjs output");
-  return output.text;
+  // Files imported but shaken out entirely are listed with 0 bytes in the output.
+  const written = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith(".mjs"))?.[1];
+  const inputs = Object.entries(written?.inputs ?? {}).filter(([, input]) => input.bytesInOutput > 0);
+  return { code: output.text, inputs: inputs.map(([file]) => file) };
 }
 
 describe("capture function bundle", () => {
@@ -97,4 +110,16 @@ test("functions that send no code to a browser stay minified with their names ke
     KEEP_NAMES_HELPER.some((helper) => helper.test(code)),
     "keepNames helper detected",
   );
+});
+
+test("the API function's bundle stays within 500 KB: no S3 client, no credential sources Lambda never uses", async () => {
+  const { code, inputs } = await bundleWithInputs(bundlingOptions({}), "functions/api/handler.ts");
+  const bytes = Buffer.byteLength(code);
+  assert.ok(bytes <= 500 * 1024, `API bundle is ${bytes} bytes`);
+  const packages = new Set(inputs.map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1]));
+  for (const name of ["@aws-sdk/client-s3", "@aws-sdk/s3-request-presigner", ...LAZY_CREDENTIAL_PROVIDERS]) {
+    assert.equal(packages.has(name), false, `${name} is bundled`);
+  }
+  // Reads still sign with the SDK's own signer.
+  assert.ok(packages.has("@smithy/signature-v4"));
 });
