@@ -149,6 +149,12 @@ export interface CaptureConfig {
   screenshotMaxHeight: number;
   inlineResourceMaxBytes: number;
   inlineTotalMaxBytes: number;
+  /** Cap on one whole capture in the browser; longer than `navigationTimeoutMs`. */
+  totalTimeoutMs: number;
+  /** Main-frame redirects (HTTP, script or meta refresh) one capture follows; past it, `too_many_redirects`. */
+  maxRedirects: number;
+  /** Elements a page may have when it is taken; past it, `too_large`. */
+  maxDomElements: number;
   /** After this many attempts a failing capture is recorded as failed instead of retried. */
   maxAttempts: number;
   /** Captures of one host at a time. */
@@ -158,15 +164,27 @@ export interface CaptureConfig {
 }
 
 export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
+  const navigationTimeoutMs = optionalInt(env, ENV.navigationTimeoutMs, 30_000, { min: 1000, max: 120_000 });
+  // Up to Lambda's own 15 minutes; the capture function's timeout must leave room beyond it.
+  const totalTimeoutMs = optionalInt(env, ENV.captureTotalTimeoutMs, 90_000, { min: 2_000, max: 900_000 });
+  if (totalTimeoutMs <= navigationTimeoutMs) {
+    throw new ConfigError(
+      `Environment variable ${ENV.captureTotalTimeoutMs} (${totalTimeoutMs} ms) must be longer than ${ENV.navigationTimeoutMs} (${navigationTimeoutMs} ms): the navigation is part of the capture.`,
+    );
+  }
   return {
     chromiumPath: optionalString(env, ENV.chromiumPath),
     allowPrivateHosts: optionalString(env, ENV.allowPrivateHosts),
     maxBytes: optionalInt(env, ENV.captureMaxBytes, 100 * 1024 * 1024, { min: 1024 * 1024, max: 1024 ** 3 }),
-    navigationTimeoutMs: optionalInt(env, ENV.navigationTimeoutMs, 30_000, { min: 1000, max: 120_000 }),
+    navigationTimeoutMs,
     idleTimeoutMs: optionalInt(env, ENV.idleTimeoutMs, 5_000, { min: 0, max: 60_000 }),
     screenshotMaxHeight: optionalInt(env, ENV.screenshotMaxHeightPx, 16_000, { min: 500, max: 32_000 }),
     inlineResourceMaxBytes: 5 * 1024 * 1024,
     inlineTotalMaxBytes: 30 * 1024 * 1024,
+    totalTimeoutMs,
+    // Chromium itself gives up after 20 (ERR_TOO_MANY_REDIRECTS).
+    maxRedirects: optionalInt(env, ENV.captureMaxRedirects, 10, { min: 0, max: 20 }),
+    maxDomElements: optionalInt(env, ENV.captureMaxDomElements, 200_000, { min: 1_000, max: 10_000_000 }),
     maxAttempts: optionalInt(env, ENV.captureMaxAttempts, 3, { min: 1, max: 10 }),
     hostMaxConcurrency: optionalInt(env, ENV.hostMaxConcurrency, 2, { min: 1, max: 100 }),
     hostMinGapMs: optionalInt(env, ENV.hostMinGapMs, 1000, { min: 0, max: 3_600_000 }),

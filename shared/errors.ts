@@ -54,6 +54,7 @@ export type CaptureFailureCode =
   | "browser_crash"
   | "blocked"
   | "too_large"
+  | "too_many_redirects"
   | "unsupported_content"
   | "storage_error"
   | "internal_error";

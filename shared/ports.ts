@@ -149,6 +149,12 @@ export interface PageCaptureOptions {
   inlineResourceMaxBytes: number;
   /** Total budget of inlined resources per snapshot. */
   inlineTotalMaxBytes: number;
+  /** Cap on the whole capture, from opening the page to the last artifact; past it, `timeout`. */
+  totalTimeoutMs: number;
+  /** Main-frame navigations after the first (HTTP redirects, script or meta refreshes) allowed. */
+  maxRedirects: number;
+  /** Elements the page's DOM may hold when it is serialised; past it, `too_large`. */
+  maxDomElements: number;
 }
 
 /** Everything a browser load of one page yields. */

@@ -34,6 +34,11 @@ export const CAPTURE_BUNDLING = {
 const CHROMIUM_MIN_MEMORY_MIB = 1536;
 /** Chromium and its libraries inflate to ~300 MB in /tmp. */
 const CHROMIUM_MIN_EPHEMERAL_MIB = 1024;
+/**
+ * What the function timeout must leave beyond the capture's own cap: a cold start's browser launch
+ * (outside the cap), extraction, storing the artifacts and recording the outcome.
+ */
+const AFTER_CAPTURE_MS = 30_000;
 
 /** Props of {@link CaptureFunction}. */
 export interface CaptureFunctionProps {
@@ -69,6 +74,12 @@ export interface CaptureFunctionProps {
   readonly navigationTimeout?: Duration;
   /** Cap on waiting for network idle after load. @default Duration.seconds(5) */
   readonly idleTimeout?: Duration;
+  /**
+   * Cap on one whole capture in the browser (`CAPTURE_TOTAL_TIMEOUT_MS`): longer than
+   * `navigationTimeout`, and at least 30 s shorter than `timeout`.
+   * @default - the handler's default (90 s)
+   */
+  readonly captureTimeout?: Duration;
   /** Full-page screenshot height cap in CSS pixels. @default 16384 */
   readonly screenshotMaxHeightPx?: number;
   /**
@@ -120,6 +131,9 @@ export class CaptureFunction extends PalimpsestFunction {
       [ENV.navigationTimeoutMs]: String(navigationTimeout.toMilliseconds()),
       [ENV.idleTimeoutMs]: String(idleTimeout.toMilliseconds()),
       [ENV.screenshotMaxHeightPx]: String(screenshotMaxHeightPx),
+      ...(props.captureTimeout === undefined
+        ? {}
+        : { [ENV.captureTotalTimeoutMs]: String(props.captureTimeout.toMilliseconds()) }),
       ...(props.hostMaxConcurrency === undefined
         ? {}
         : { [ENV.hostMaxConcurrency]: String(props.hostMaxConcurrency) }),
@@ -131,11 +145,22 @@ export class CaptureFunction extends PalimpsestFunction {
     // The handler parses these at cold start (with CAPTURE_MAX_ATTEMPTS, which the queue's
     // bindConsumer sets); parsing them here makes a bad value a synth error, with no second copy
     // of the ranges.
+    let totalTimeoutMs: number;
     try {
-      loadCaptureConfig({ ...environment, [ENV.captureMaxAttempts]: String(props.queue.maxReceiveCount) });
+      ({ totalTimeoutMs } = loadCaptureConfig({
+        ...environment,
+        [ENV.captureMaxAttempts]: String(props.queue.maxReceiveCount),
+      }));
       parseCadence(environment[ENV.recaptureCadence]);
     } catch (err) {
       throw new Error(`CaptureFunction: ${(err as Error).message}`, { cause: err });
+    }
+    // Past its own cap a capture fails with `timeout` and says so; were Lambda to kill the worker
+    // first, the attempt would end with no reason recorded.
+    if (totalTimeoutMs + AFTER_CAPTURE_MS > timeout.toMilliseconds()) {
+      throw new Error(
+        `CaptureFunction: the capture cap (${totalTimeoutMs / 1000} s) must be at least ${AFTER_CAPTURE_MS / 1000} s shorter than the function timeout (${timeout.toHumanString()}).`,
+      );
     }
     const memorySize = props.memorySize ?? DEFAULTS.captureMemoryMiB;
     const ephemeralStorageSize = props.ephemeralStorageSize ?? DEFAULTS.captureEphemeralStorage;

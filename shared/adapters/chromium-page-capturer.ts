@@ -17,6 +17,12 @@
  *
  * Non-goals of the settling: content that appears only after a timer longer than a second or a
  * `setInterval` with no network activity, and content in iframes (not in the snapshot anyway).
+ *
+ * Limits, each ending the capture with its own reason: the whole capture (`totalTimeoutMs`, a
+ * retryable `timeout`; the context is closed and the browser stays for the next capture), the
+ * main frame's redirects (`maxRedirects`, `too_many_redirects`), the DOM's size when it is taken
+ * (`maxDomElements`, and `SERIALIZED_HTML_MAX_CHARS` for its markup: `too_large`) and, through the
+ * egress proxy, the bytes it downloads (`too_large`).
  */
 import { lstat, mkdtemp, readdir, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -99,6 +105,22 @@ const EVALUATE_TIMEOUT_MS = 10_000;
 const SCREENSHOT_TIMEOUT_MS = 20_000;
 const BODY_COLLECTION_GRACE_MS = 2_000;
 const LAUNCH_TIMEOUT_MS = 30_000;
+/**
+ * Closing a context takes a few ms; one that takes longer than this is stuck on a wedged renderer,
+ * and the browser is closed instead, so that the next capture starts on a fresh one.
+ */
+const CONTEXT_CLOSE_TIMEOUT_MS = 5_000;
+/**
+ * Most times one step in the page is run again because the page navigated under it. Above the
+ * highest redirect cap (20), which stops a page that keeps navigating sooner.
+ */
+const NAVIGATION_RETRIES_MAX = 22;
+/**
+ * Cap on the serialised markup, which extraction, the snapshot and storage all handle afterwards
+ * (outside the capture's own time limit). Far above any article page; the element cap usually
+ * comes first, this one catches a few giant text nodes or attributes.
+ */
+const SERIALIZED_HTML_MAX_CHARS = 50_000_000;
 
 /** Resource types whose bodies can end up inlined in the snapshot. */
 const COLLECTED_RESOURCE_TYPES = new Set(["stylesheet", "image", "font", "other"]);
@@ -399,16 +421,28 @@ async function captureWithBrowser(
 ): Promise<PageCapture> {
   const timings: Record<string, number> = {};
   let crashed = false;
-  let signalCrash: (err: CaptureError) => void = () => {};
-  const crashSignal = new Promise<never>((_, reject) => {
-    signalCrash = reject;
+  /** Set once the race below has settled: the capture is over, whatever `work` still does. */
+  let finished = false;
+  let signalStop: (err: CaptureError) => void = () => {};
+  const stopSignal = new Promise<never>((_, reject) => {
+    signalStop = reject;
   });
-  crashSignal.catch(() => {}); // only observed through the race below
+  stopSignal.catch(() => {}); // only observed through the race below
+  /** Ends the capture now with `err` (the first call wins); the context is closed on the way out. */
+  const stop = (err: CaptureError) => signalStop(err);
   const onCrash = () => {
     crashed = true;
-    signalCrash(crashError());
+    stop(crashError());
   };
   browser.once("disconnected", onCrash);
+  const deadline = setTimeout(() => {
+    log?.info("capture deadline reached", { totalTimeoutMs: options.totalTimeoutMs, timings });
+    stop(
+      new CaptureError("timeout", `The capture took longer than ${formatDuration(options.totalTimeoutMs)}.`, {
+        retryable: true,
+      }),
+    );
+  }, options.totalTimeoutMs);
 
   let context: BrowserContext | undefined;
   let egress: EgressSession | undefined;
@@ -424,12 +458,28 @@ async function captureWithBrowser(
     const fresh = await takeFreshPage(browser);
     context = fresh.context;
     egress = fresh.egress;
+    if (finished) {
+      // Stopped while the page was being opened, after the cleanup below ran: nobody else closes it.
+      await closeContext(browser, fresh.context, log);
+      throw new Error("The capture was stopped while its page was opened.");
+    }
     const page = fresh.page;
     page.on("crash", onCrash);
     page.on("request", (request) => {
       try {
         if (request.isNavigationRequest() && request.frame() === page.mainFrame()) {
           navigations.push(request.url());
+          // Every main-frame navigation after the first is a redirect: an HTTP one (each hop is a
+          // request of its own), a meta refresh or a script's. Chromium follows HTTP redirects by
+          // itself, so the capture is stopped here rather than asked to stop following.
+          if (navigations.length - 1 > options.maxRedirects) {
+            stop(
+              new CaptureError(
+                "too_many_redirects",
+                `The page redirected more than ${options.maxRedirects} times.`,
+              ),
+            );
+          }
         }
       } catch {
         // service-worker requests have no frame
@@ -443,6 +493,8 @@ async function captureWithBrowser(
 
     const response = await navigate(page, url, options, session);
     lap("navigate");
+    // A huge document is refused before settling walks and scrolls it, and again before it is taken.
+    await checkDomSize(page, options);
 
     const settled = await settle(page, session, options, EARLY_QUIET_MS);
     lap("settle");
@@ -453,9 +505,16 @@ async function captureWithBrowser(
     const takePage = async () => {
       // Late banners go, and the page returns to the top, before the one serialisation.
       await runInPage(page, tidyPage, { clickConsent: false, eagerImages: false, scrollToTop: true });
+      await checkDomSize(page, options);
       await session.watchFromNow();
       const markAttribute = `data-palimpsest-${Math.random().toString(36).slice(2, 10)}`;
       const dom = await runInPage(page, serializeDomInPage, markAttribute);
+      if (dom.html.length > SERIALIZED_HTML_MAX_CHARS) {
+        throw new CaptureError(
+          "too_large",
+          `The page's HTML has more than ${SERIALIZED_HTML_MAX_CHARS.toLocaleString("en-US")} characters.`,
+        );
+      }
       lap("serialize");
 
       // The page may have navigated again since (a consent reload, a script redirect).
@@ -514,7 +573,7 @@ async function captureWithBrowser(
   work.catch(() => {}); // after a crash the race below has already settled
 
   try {
-    const result = await Promise.race([work, crashSignal]);
+    const result = await Promise.race([work, stopSignal]);
     // A page that went on to a forbidden host (a script redirect) is not archived as if it had not.
     const refused = egressError(egress, navigations, false);
     if (refused) throw refused;
@@ -525,9 +584,45 @@ async function captureWithBrowser(
       (gone ? undefined : egressError(egress, navigations, true)) ?? toCaptureError(err, url, options, gone)
     );
   } finally {
+    finished = true;
+    clearTimeout(deadline);
     browser.off("disconnected", onCrash);
-    // Closing is quick (a few ms) and must finish before Lambda freezes the process.
-    if (context && browser.isConnected()) await context.close().catch(() => {});
+    // Closing also ends whatever `work` was still doing: its next call into the page fails. It must
+    // finish before Lambda freezes the process.
+    if (context && browser.isConnected()) await closeContext(browser, context, log);
+  }
+}
+
+/**
+ * Closes a capture's context, which is quick; a context that does not close in time (a renderer
+ * stuck in a loop) takes the browser with it, so that the next capture launches a fresh one.
+ */
+async function closeContext(
+  browser: Browser,
+  context: BrowserContext,
+  log: Logger | undefined,
+): Promise<void> {
+  const closed = await withTimeout(
+    context.close().then(
+      () => true,
+      () => true,
+    ),
+    CONTEXT_CLOSE_TIMEOUT_MS,
+    () => false,
+  );
+  if (closed || !browser.isConnected()) return;
+  log?.warn("browser context did not close; closing the browser", { timeoutMs: CONTEXT_CLOSE_TIMEOUT_MS });
+  await browser.close().catch(() => {});
+}
+
+/** Fails the capture with `too_large` when the page has more elements than `maxDomElements`. */
+async function checkDomSize(page: Page, options: PageCaptureOptions): Promise<void> {
+  const elements = await runInPage(page, () => document.getElementsByTagName("*").length, null);
+  if (elements > options.maxDomElements) {
+    throw new CaptureError(
+      "too_large",
+      `The page has more than ${options.maxDomElements.toLocaleString("en-US")} elements.`,
+    );
   }
 }
 
@@ -842,7 +937,8 @@ async function settle(
 
 /**
  * Runs a function in the page, bounded in time. If the page navigates meanwhile (a consent click
- * that reloads, a script redirect), waits for the new document and runs it once more there.
+ * that reloads, a script redirect), waits for the new document and runs it once more there — as
+ * often as the page navigates: `maxRedirects` ends a page that keeps doing so.
  */
 async function runInPage<Arg, Result>(
   page: Page,
@@ -858,7 +954,7 @@ async function runInPage<Arg, Result>(
       });
     } catch (err) {
       const navigated = err instanceof Error && /Execution context was destroyed|navigat/i.test(err.message);
-      if (!navigated || attempt >= 2) throw err;
+      if (!navigated || attempt >= NAVIGATION_RETRIES_MAX) throw err;
       await page.waitForLoadState("load", { timeout: EVALUATE_TIMEOUT_MS }).catch(() => {});
     }
   }
@@ -1142,7 +1238,11 @@ const NET_ERRORS: Array<[RegExp, (host: string) => CaptureError]> = [
     /^ERR_BLOCKED_BY_|^ERR_UNSAFE_PORT$|^ERR_ACCESS_DENIED$/,
     (host) => new CaptureError("blocked", `The browser refused to load the page from ${host}.`),
   ],
-  [/^ERR_TOO_MANY_REDIRECTS$/, () => new CaptureError("http_error", "The page redirects in a loop.")],
+  [
+    /^ERR_TOO_MANY_REDIRECTS$/,
+    () =>
+      new CaptureError("too_many_redirects", "The page redirected more than 20 times (the browser's limit)."),
+  ],
 ];
 
 function toCaptureError(
@@ -1229,6 +1329,11 @@ function withCause(error: CaptureError, cause: unknown): CaptureError {
     cause,
     retryable: error.retryable,
   });
+}
+
+/** `90 s`, `1.25 s`, `800 ms`: a limit as a message shows it. */
+function formatDuration(ms: number): string {
+  return ms < 1_000 ? `${ms} ms` : `${Number((ms / 1_000).toFixed(3))} s`;
 }
 
 function delay(ms: number): Promise<void> {

@@ -190,6 +190,8 @@ export function createEgressProxy(options: EgressProxyOptions = {}): EgressProxy
         socket.destroy();
         return;
       }
+      // A kept-alive connection carries many requests: one close listener for all of them.
+      if (sockets.has(socket)) return;
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));
     };

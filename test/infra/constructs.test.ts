@@ -123,6 +123,27 @@ describe("impossible prop combinations throw at synth", () => {
     );
   });
 
+  test("the capture's own cap leaves the function time to record why it stopped", () => {
+    const stack = newStack();
+    const storage = storageIn(stack);
+    assert.throws(
+      () => new CaptureFunction(stack, "A", { ...storage, timeout: Duration.seconds(100) }),
+      /capture cap \(90 s\) must be at least 30 s shorter/,
+    );
+    // A navigation cap past the default whole-capture cap needs a longer one too…
+    assert.throws(
+      () => new CaptureFunction(stack, "B", { ...storage, navigationTimeout: Duration.seconds(100) }),
+      /CAPTURE_TOTAL_TIMEOUT_MS/,
+    );
+    // …which the default function timeout (180 s) still fits.
+    const fn = new CaptureFunction(stack, "C", {
+      ...storage,
+      navigationTimeout: Duration.seconds(100),
+      captureTimeout: Duration.seconds(140),
+    });
+    assert.ok(fn);
+  });
+
   test("the API function must answer within API Gateway's 29 s", () => {
     const stack = newStack();
     assert.throws(

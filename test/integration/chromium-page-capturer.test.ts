@@ -29,6 +29,9 @@ const OPTIONS: PageCaptureOptions = {
   screenshotMaxHeight: 4_000,
   inlineResourceMaxBytes: 1_000_000,
   inlineTotalMaxBytes: 8_000_000,
+  totalTimeoutMs: 30_000,
+  maxRedirects: 10,
+  maxDomElements: 200_000,
 };
 
 // No DNS query may leave the machine; 127.0.0.1 is a literal and needs none.

@@ -31,6 +31,9 @@ const OPTIONS = {
   screenshotMaxHeight: 4000,
   inlineResourceMaxBytes: 1_000_000,
   inlineTotalMaxBytes: 5_000_000,
+  totalTimeoutMs: 30_000,
+  maxRedirects: 10,
+  maxDomElements: 200_000,
 };
 
 before(async () => {

@@ -29,6 +29,9 @@ const OPTIONS: PageCaptureOptions = {
   screenshotMaxHeight: 2_000,
   inlineResourceMaxBytes: 1_000_000,
   inlineTotalMaxBytes: 4_000_000,
+  totalTimeoutMs: 30_000,
+  maxRedirects: 10,
+  maxDomElements: 200_000,
 };
 const MAX_BYTES_PER_CAPTURE = 3 * 1024 * 1024;
 

@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { loadCaptureConfig } from "../../shared/config.ts";
+import { ENV } from "../../shared/env-names.ts";
+import { ConfigError } from "../../shared/errors.ts";
+
+describe("capture config: limits on one capture", () => {
+  it("defaults to 90 s in all, 10 redirects and 200,000 elements", () => {
+    const config = loadCaptureConfig({});
+    assert.equal(config.totalTimeoutMs, 90_000);
+    assert.equal(config.maxRedirects, 10);
+    assert.equal(config.maxDomElements, 200_000);
+    assert.ok(config.totalTimeoutMs > config.navigationTimeoutMs + config.idleTimeoutMs);
+  });
+
+  it("reads the variables, trimmed", () => {
+    const config = loadCaptureConfig({
+      [ENV.captureTotalTimeoutMs]: " 45000 ",
+      [ENV.captureMaxRedirects]: "0",
+      [ENV.captureMaxDomElements]: "50000",
+    });
+    assert.equal(config.totalTimeoutMs, 45_000);
+    assert.equal(config.maxRedirects, 0);
+    assert.equal(config.maxDomElements, 50_000);
+  });
+
+  it("treats empty values as unset", () => {
+    const config = loadCaptureConfig({
+      [ENV.captureTotalTimeoutMs]: "",
+      [ENV.captureMaxRedirects]: " ",
+      [ENV.captureMaxDomElements]: "",
+    });
+    assert.equal(config.totalTimeoutMs, 90_000);
+    assert.equal(config.maxRedirects, 10);
+    assert.equal(config.maxDomElements, 200_000);
+  });
+
+  for (const [name, raw] of [
+    [ENV.captureTotalTimeoutMs, "1999"],
+    [ENV.captureTotalTimeoutMs, "900001"],
+    [ENV.captureTotalTimeoutMs, "90s"],
+    [ENV.captureTotalTimeoutMs, "90000.5"],
+    [ENV.captureMaxRedirects, "-1"],
+    [ENV.captureMaxRedirects, "21"],
+    [ENV.captureMaxRedirects, "ten"],
+    [ENV.captureMaxDomElements, "999"],
+    [ENV.captureMaxDomElements, "10000001"],
+    [ENV.captureMaxDomElements, "2e5x"],
+  ] as const) {
+    it(`refuses ${name}=${JSON.stringify(raw)}, naming the variable and its range`, () => {
+      assert.throws(
+        () => loadCaptureConfig({ [name]: raw }),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.message.includes(name) &&
+          /must be an integer from/.test(err.message),
+      );
+    });
+  }
+
+  it("accepts the ends of each range", () => {
+    assert.equal(loadCaptureConfig({ [ENV.captureMaxRedirects]: "20" }).maxRedirects, 20);
+    assert.equal(loadCaptureConfig({ [ENV.captureMaxDomElements]: "1000" }).maxDomElements, 1_000);
+    assert.equal(loadCaptureConfig({ [ENV.captureTotalTimeoutMs]: "900000" }).totalTimeoutMs, 900_000);
+    const shortest = loadCaptureConfig({
+      [ENV.captureTotalTimeoutMs]: "2000",
+      [ENV.navigationTimeoutMs]: "1000",
+    });
+    assert.equal(shortest.totalTimeoutMs, 2_000);
+  });
+
+  it("refuses a total cap no longer than the navigation timeout, naming both variables", () => {
+    for (const env of [
+      { [ENV.captureTotalTimeoutMs]: "30000" }, // equal to the default navigation timeout
+      { [ENV.captureTotalTimeoutMs]: "20000" },
+      { [ENV.navigationTimeoutMs]: "100000" }, // the default total is 90 s
+    ]) {
+      assert.throws(
+        () => loadCaptureConfig(env),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.message.includes(ENV.captureTotalTimeoutMs) &&
+          err.message.includes(ENV.navigationTimeoutMs) &&
+          /must be longer than/.test(err.message),
+        JSON.stringify(env),
+      );
+    }
+    const longer = loadCaptureConfig({
+      [ENV.navigationTimeoutMs]: "100000",
+      [ENV.captureTotalTimeoutMs]: "100001",
+    });
+    assert.equal(longer.totalTimeoutMs, 100_001);
+  });
+});
