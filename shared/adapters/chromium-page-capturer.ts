@@ -918,10 +918,18 @@ async function settle(
   await runInPage(page, tidyPage, { clickConsent: true, eagerImages: true, scrollToTop: false });
   const scrollDeadline = Math.min(deadline, performance.now() + SCROLL_MAX_MS);
   let idle: IdleState = { settledSince: performance.now(), settled: false };
+  // A page where nothing watches scrolling has nothing more to load by it and is not scrolled
+  // through (a long static article is taken a whole scroll loop sooner). Watchers that a script adds
+  // later are looked for again once the page is quiet.
+  let foundNothing = false;
   for (let round = 0; round < SCROLL_MAX_ROUNDS; round++) {
+    const reacts = await runInPage(page, pageReactsToScroll, null);
+    const nothing = reacts.watchers === 0 && reacts.eagerImages === 0;
+    if (nothing && foundNothing) break; // looked again after the quiet: still nothing
+    if (reacts.eagerImages > 0) session.noteActivity(EARLY_QUIET_MS);
     const remaining = scrollDeadline - performance.now();
     const steps =
-      remaining > 0
+      remaining > 0 && reacts.watchers > 0
         ? await runInPage(page, scrollTowardsBottom, {
             maxSteps: SCROLL_MAX_STEPS_PER_ROUND,
             maxMs: remaining,
@@ -930,7 +938,9 @@ async function settle(
     // Requests the last scroll step set off may be reported just after it ends.
     if (steps > 0) session.noteActivity(EARLY_QUIET_MS);
     idle = await session.waitForIdle(deadline, quietMs);
-    if (steps === 0 || performance.now() >= deadline) break;
+    if (performance.now() >= deadline || remaining <= 0) break;
+    if (steps === 0 && reacts.watchers > 0) break; // at the bottom, or scrolling is locked
+    foundNothing = nothing;
   }
   return idle;
 }
@@ -1044,6 +1054,29 @@ function trackPageActivity(maxDelayMs: number): void {
       timers.delete(args[0]);
       return Reflect.apply(target, thisArg, args);
     },
+  });
+  // What may load more when the reader scrolls: elements given to an IntersectionObserver and
+  // scroll or wheel listeners. A page with neither is not scrolled through (see `settle`).
+  let scrollWatchers = 0;
+  if (typeof IntersectionObserver === "function") {
+    IntersectionObserver.prototype.observe = new Proxy(IntersectionObserver.prototype.observe, {
+      apply(target, thisArg, args: unknown[]) {
+        scrollWatchers++;
+        return Reflect.apply(target, thisArg, args);
+      },
+    });
+  }
+  EventTarget.prototype.addEventListener = new Proxy(EventTarget.prototype.addEventListener, {
+    apply(target, thisArg, args: unknown[]) {
+      if (args[0] === "scroll" || args[0] === "wheel") scrollWatchers++;
+      return Reflect.apply(target, thisArg, args);
+    },
+  });
+  Object.defineProperty(scope, Symbol.for("palimpsest:scroll-watchers"), {
+    value: () =>
+      scrollWatchers +
+      (window.onscroll || window.onwheel || document.onscroll ? 1 : 0) +
+      document.querySelectorAll("[onscroll], [onwheel]").length,
   });
   let markedAt: number | undefined;
   let firstMutationAfterMark: number | undefined;
@@ -1163,6 +1196,25 @@ function tidyPage(options: { clickConsent: boolean; eagerImages: boolean; scroll
   }
   if (options.scrollToTop) window.scrollTo({ top: 0, behavior: "instant" });
   return handled + removed;
+}
+
+/**
+ * Whether scrolling could load more: something watches for it (counted by `trackPageActivity`),
+ * or images are still lazy — those are made eager instead, which loads them without scrolling.
+ */
+function pageReactsToScroll(): { watchers: number; eagerImages: number } {
+  const count = (window as unknown as Record<symbol, (() => number) | undefined>)[
+    Symbol.for("palimpsest:scroll-watchers")
+  ];
+  let eagerImages = 0;
+  for (const img of Array.from(document.images)) {
+    if (img.loading === "lazy") {
+      img.loading = "eager";
+      eagerImages++;
+    }
+  }
+  // Without the tracker (it could not run) nothing is known: scroll, as a reader would.
+  return { watchers: count ? count() : 1, eagerImages };
 }
 
 /** Scrolls down a viewport at a time from the current position; returns the number of steps. */

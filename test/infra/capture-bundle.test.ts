@@ -23,7 +23,13 @@ const KEEP_NAMES_HELPER = [
 ];
 
 /** Functions the capturer passes to `page.evaluate` / `addInitScript`, which run inside the page. */
-const IN_PAGE_FUNCTIONS = ["tidyPage", "scrollTowardsBottom", "serializeDomInPage", "trackPageActivity"];
+const IN_PAGE_FUNCTIONS = [
+  "tidyPage",
+  "pageReactsToScroll",
+  "scrollTowardsBottom",
+  "serializeDomInPage",
+  "trackPageActivity",
+];
 
 /** The same build CDK runs for `NodejsFunction` with `bundlingOptions(...)`, in memory. */
 async function bundle(options: ReturnType<typeof bundlingOptions>, entry: string): Promise<string> {

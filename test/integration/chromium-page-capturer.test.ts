@@ -169,6 +169,44 @@ describe("ChromiumPageCapturer", () => {
     assert.deepEqual(result, [400, 300]);
   });
 
+  it("scrolls only a page where something watches scrolling, including a watcher added late", async () => {
+    // A timer, which is no scroll watcher, notes how far down the page has been (attributes are
+    // not DOM activity, so it does not hold up the idle wait either).
+    const scrollMeter =
+      "setInterval(() => { const y = Math.max(Number(document.body.dataset.maxScroll || 0), Math.round(scrollY)); document.body.dataset.maxScroll = y; }, 5);";
+    const long = `<p>${"Paragraph of a long article. ".repeat(40)}</p>`.repeat(60);
+    site.setPage(
+      "/long-static.html",
+      `<!DOCTYPE html><title>Long</title><body data-max-scroll="0"><article><h1>Long</h1>${long}</article><script>${scrollMeter}</script></body>`,
+    );
+    // Renders its body after a fetch, then loads its last part on scroll events (no observer).
+    site.setPage(
+      "/late-scroll-listener.html",
+      `<!DOCTYPE html><title>Late</title><body data-max-scroll="0"><article id="a"><h1>Late</h1></article><script>${scrollMeter}
+        fetch("/api/story.json").then((r) => r.json()).then(() => {
+          document.getElementById("a").insertAdjacentHTML("beforeend", ${JSON.stringify(long)});
+          const onScroll = () => {
+            if (scrollY + innerHeight < document.body.scrollHeight - 50) return;
+            removeEventListener("scroll", onScroll);
+            const p = document.createElement("p");
+            p.textContent = "SCROLL-LISTENER-MARKER";
+            document.getElementById("a").append(p);
+          };
+          addEventListener("scroll", onScroll);
+        });
+      </script></body>`,
+    );
+    const maxScroll = (html: string) => Number(/data-max-scroll="(\d+)"/.exec(html)?.[1]);
+
+    const still = await capturer.capture(site.url("/long-static.html"), OPTIONS);
+    assert.equal(maxScroll(still.renderedHtml), 0, "a page nothing watches is not scrolled through");
+
+    const late = await capturer.capture(site.url("/late-scroll-listener.html"), OPTIONS);
+    assert.match(late.renderedHtml, /SCROLL-LISTENER-MARKER/);
+    assert.ok(maxScroll(late.renderedHtml) > 0);
+    assert.match(late.snapshotHtml, /SCROLL-LISTENER-MARKER/);
+  });
+
   it("accepts or removes cookie banners without following links", async () => {
     const capture = await capturer.capture(site.url("/consent-article.html"), OPTIONS);
     assert.match(capture.renderedHtml, /data-consent="accepted"/, "the Accept button was clicked");
