@@ -9,13 +9,12 @@ import { after, before, describe, it } from "node:test";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium-page-capturer.ts";
 import { createEgressProxy } from "../../shared/adapters/egress-proxy.ts";
 import { extractArticle } from "../../shared/domain/extract/index.ts";
-import { newCaptureId, urlIdFor } from "../../shared/domain/ids.ts";
 import { processCapture } from "../../shared/domain/process-capture.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { CaptureError } from "../../shared/errors.ts";
 import { createLogger } from "../../shared/logger.ts";
 import type { PageCaptureOptions, PageCapturer } from "../../shared/ports.ts";
-import { type EmbeddedStorage, startEmbeddedStorage } from "../support/embedded-storage.ts";
+import { type EmbeddedStorage, queuedCapture, startEmbeddedStorage } from "../support/embedded-storage.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
 
 const OPTIONS: PageCaptureOptions = {
@@ -233,26 +232,7 @@ describe("a capture failing on a limit", () => {
   });
 
   it("is recorded as failed with the limit's code and message", async () => {
-    const url = site.url("/chain?n=9");
-    const urlId = urlIdFor(url);
-    const now = new Date().toISOString();
-    await storage.repository.ensureUrl({
-      urlId,
-      url,
-      captureCount: 0,
-      versionCount: 0,
-      recapture: "off",
-      createdAt: now,
-    });
-    const captureId = newCaptureId();
-    await storage.repository.putCapture({
-      captureId,
-      urlId,
-      url,
-      status: "queued",
-      requestedAt: now,
-      attempts: 0,
-    });
+    const captureId = await queuedCapture(storage.repository, site.url("/chain?n=9"));
 
     const outcome = await processCapture(
       {

@@ -12,12 +12,15 @@ import { createCaptureHandler } from "../../functions/capture/handler.ts";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium-page-capturer.ts";
 import { createEgressProxy } from "../../shared/adapters/egress-proxy.ts";
 import { extractArticle } from "../../shared/domain/extract/index.ts";
-import { newCaptureId, urlIdFor } from "../../shared/domain/ids.ts";
 import { failDeadLetteredCapture } from "../../shared/domain/process-capture.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { createLogger } from "../../shared/logger.ts";
 import type { ArchiveRepository, BlobStore, CaptureMessage, PageCapturer } from "../../shared/ports.ts";
-import { type EmbeddedStorage, startEmbeddedStorage } from "../support/embedded-storage.ts";
+import {
+  type EmbeddedStorage,
+  queuedCapture as queuedCaptureOf,
+  startEmbeddedStorage,
+} from "../support/embedded-storage.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
 
 let storage: EmbeddedStorage;
@@ -90,27 +93,8 @@ function handlerWith(overrides: {
   });
 }
 
-async function queuedCapture(path: string): Promise<string> {
-  const url = site.url(path);
-  const urlId = urlIdFor(url);
-  await storage.repository.ensureUrl({
-    urlId,
-    url,
-    captureCount: 0,
-    versionCount: 0,
-    recapture: "off",
-    createdAt: new Date().toISOString(),
-  });
-  const captureId = newCaptureId();
-  await storage.repository.putCapture({
-    captureId,
-    urlId,
-    url,
-    status: "queued",
-    requestedAt: new Date().toISOString(),
-    attempts: 0,
-  });
-  return captureId;
+function queuedCapture(path: string): Promise<string> {
+  return queuedCaptureOf(storage.repository, site.url(path));
 }
 
 let receives = 0;

@@ -8,6 +8,7 @@ import { startEmbeddedS3 } from "../../local/embedded-s3.ts";
 import { createDocumentClient, createS3Client } from "../../shared/adapters/aws-clients.ts";
 import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-archive-repository.ts";
 import { createS3BlobStore } from "../../shared/adapters/s3-blob-store.ts";
+import { newCaptureId, urlIdFor } from "../../shared/domain/ids.ts";
 import type { ArchiveRepository, BlobStore } from "../../shared/ports.ts";
 
 export interface EmbeddedStorage {
@@ -44,4 +45,21 @@ export async function startEmbeddedStorage(): Promise<EmbeddedStorage> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A URL record (if new) and a fresh `queued` capture of it, as a submission leaves them. */
+export async function queuedCapture(repository: ArchiveRepository, url: string): Promise<string> {
+  const urlId = urlIdFor(url);
+  const now = new Date().toISOString();
+  await repository.ensureUrl({
+    urlId,
+    url,
+    captureCount: 0,
+    versionCount: 0,
+    recapture: "off",
+    createdAt: now,
+  });
+  const captureId = newCaptureId();
+  await repository.putCapture({ captureId, urlId, url, status: "queued", requestedAt: now, attempts: 0 });
+  return captureId;
 }
