@@ -4,6 +4,7 @@
  *   npx cdk synth                       # bundles the functions with the local esbuild
  *   npx cdk synth -c bundling=false     # placeholders instead of bundles: fast, not deployable
  *   npx cdk deploy --all -c stage=dev   # stacks PalimpsestStorage-dev and PalimpsestService-dev
+ *   npx cdk deploy --all -c alarmEmail=ops@example.org   # alarms email this address (comma-separate several)
  */
 import { App } from "aws-cdk-lib";
 import { addPalimpsestStacks, readAppOptions } from "./palimpsest-app.ts";

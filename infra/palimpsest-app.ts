@@ -1,4 +1,5 @@
 import { type App, Tags } from "aws-cdk-lib";
+import { assertEmailAddress } from "./constructs/alarm-topic.ts";
 import { PalimpsestServiceStack } from "./stacks/service-stack.ts";
 import { PalimpsestStorageStack } from "./stacks/storage-stack.ts";
 
@@ -14,24 +15,48 @@ export interface PalimpsestAppOptions {
    * @default true
    */
   readonly bundling?: boolean;
+  /**
+   * Email addresses subscribed to the alarm topic (`-c alarmEmail=ops@example.org`, several
+   * separated by commas). Each must follow the confirmation link AWS sends.
+   * @default - none: the topic's ARN is a stack output to subscribe to
+   */
+  readonly alarmEmails?: readonly string[];
 }
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,15}$/;
 
-/** Reads `stage` and `bundling` from CDK context (`-c key=value` gives strings), failing on nonsense. */
+/**
+ * Reads `stage`, `bundling` and `alarmEmail` from CDK context (`-c key=value` gives strings),
+ * failing on nonsense.
+ */
 export function readAppOptions(app: App): PalimpsestAppOptions {
   const stage: unknown = app.node.tryGetContext("stage");
   const bundling: unknown = app.node.tryGetContext("bundling");
+  const alarmEmail: unknown = app.node.tryGetContext("alarmEmail");
   if (stage !== undefined && (typeof stage !== "string" || !STAGE_PATTERN.test(stage))) {
     throw new Error(`context stage must match ${STAGE_PATTERN}, got ${JSON.stringify(stage)}`);
   }
   if (bundling !== undefined && ![true, false, "true", "false"].includes(bundling as boolean | string)) {
     throw new Error(`context bundling must be true or false, got ${JSON.stringify(bundling)}`);
   }
+  const alarmEmails = parseAlarmEmails(alarmEmail);
   return {
     ...(stage === undefined ? {} : { stage }),
     ...(bundling === undefined ? {} : { bundling: bundling === true || bundling === "true" }),
+    ...(alarmEmails === undefined ? {} : { alarmEmails }),
   };
+}
+
+/** `alarmEmail`: one address or several separated by commas (`-c`), or a list (cdk.json). */
+function parseAlarmEmails(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = typeof value === "string" ? value.split(",") : value;
+  if (!Array.isArray(list) || !list.every((item) => typeof item === "string")) {
+    throw new Error(`context alarmEmail must be email addresses, got ${JSON.stringify(value)}`);
+  }
+  const emails = list.map((item: string) => item.trim());
+  for (const email of emails) assertEmailAddress(email, "context alarmEmail");
+  return emails;
 }
 
 /**
@@ -46,7 +71,9 @@ export function addPalimpsestStacks(
     throw new Error(`stage must match ${STAGE_PATTERN}, got ${JSON.stringify(options.stage)}`);
   }
   const suffix = options.stage ? `-${options.stage}` : "";
-  const storage = new PalimpsestStorageStack(app, `PalimpsestStorage${suffix}`);
+  const storage = new PalimpsestStorageStack(app, `PalimpsestStorage${suffix}`, {
+    ...(options.alarmEmails === undefined ? {} : { alarmTopic: { emails: options.alarmEmails } }),
+  });
   const service = new PalimpsestServiceStack(app, `PalimpsestService${suffix}`, {
     storage,
     bundling: options.bundling ?? true,

@@ -18,6 +18,7 @@ import {
   type ThrottleSettings,
   UsagePlan,
 } from "aws-cdk-lib/aws-apigateway";
+import { Alarm, ComparisonOperator, Stats, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
@@ -146,6 +147,11 @@ export class ArchiveApi extends Construct {
   public readonly accessLogs: LogGroup;
   /** Validates the parameters and bodies that methods declare (the handler validates the rest). */
   public readonly requestValidator: RequestValidator;
+  /**
+   * In alarm when, for 15 minutes, at least {@link DEFAULTS.apiServerErrorAlarmPercent} % of the
+   * stage's requests were answered 5xx (handler errors, Lambda failures or throttles, timeouts).
+   */
+  public readonly serverErrorsAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: ArchiveApiProps) {
     super(scope, id);
@@ -288,6 +294,25 @@ export class ArchiveApi extends Construct {
       apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
     });
     this.usagePlan.addApiKey(this.apiKey);
+
+    const periods = DEFAULTS.alarmSustainedPeriods;
+    this.serverErrorsAlarm = new Alarm(this, "ServerErrorsAlarm", {
+      alarmDescription:
+        `At least ${DEFAULTS.apiServerErrorAlarmPercent}% of the API's requests have been answered 5xx for ` +
+        `${periods * DEFAULTS.alarmPeriod.toMinutes()} minutes: the API function is failing (its logs ` +
+        "name each internal_error), throttled, or timing out, or DynamoDB, S3 or SQS is refusing it. " +
+        "Expected refusals (400s, 404s, 429 back-pressure) are 4xx and do not count.",
+      // 5XXError is 0 or 1 per request, so its average is the share of requests that failed.
+      metric: this.api.deploymentStage.metricServerError({
+        period: DEFAULTS.alarmPeriod,
+        statistic: Stats.AVERAGE,
+      }),
+      threshold: DEFAULTS.apiServerErrorAlarmPercent / 100,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: periods,
+      datapointsToAlarm: periods,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
 
     Validations.of(this.api).acknowledge(
       {

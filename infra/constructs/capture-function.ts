@@ -1,4 +1,11 @@
-import { Annotations, type Duration, type Size } from "aws-cdk-lib";
+import { Annotations, Duration, type Size } from "aws-cdk-lib";
+import {
+  Alarm,
+  ComparisonOperator,
+  MathExpression,
+  Stats,
+  TreatMissingData,
+} from "aws-cdk-lib/aws-cloudwatch";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { loadCaptureConfig } from "../../shared/config.ts";
@@ -99,6 +106,12 @@ export interface CaptureFunctionProps {
    * @default - the handler's default curve
    */
   readonly recaptureCadence?: string;
+  /**
+   * Age of the oldest capture waiting in the queue at which {@link CaptureFunction.backlogAlarm}
+   * fires: whole minutes, from 5 minutes to 14 days.
+   * @default Duration.hours(1)
+   */
+  readonly backlogAlarmAfter?: Duration;
   /** @default true — see {@link PalimpsestFunctionProps.bundling} */
   readonly bundling?: boolean;
   /** @default "info" */
@@ -106,6 +119,9 @@ export interface CaptureFunctionProps {
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
 }
+
+/** SQS keeps a message at most 14 days; an older backlog cannot exist. */
+const MAX_BACKLOG_ALARM_AFTER = Duration.days(14);
 
 /**
  * The capture worker (`functions/capture/handler.ts`): Chromium via `@sparticuz/chromium` and
@@ -115,6 +131,18 @@ export interface CaptureFunctionProps {
  * PutEvents on the edits bus; nothing on the dead-letter queue.
  */
 export class CaptureFunction extends PalimpsestFunction {
+  /**
+   * In alarm when, for 15 minutes, at least {@link DEFAULTS.captureCrashAlarmPercent} % of the
+   * invocations crashed (timed out, ran out of memory, lost the runtime with Chromium, failed to
+   * start). A capture that merely fails is an outcome the worker records, not a crash.
+   */
+  public readonly crashingAlarm: Alarm;
+  /**
+   * In alarm when the oldest capture in the queue has waited `backlogAlarmAfter`: captures are not
+   * keeping up with submissions and sweeps (the worker is failing, throttled or capped too low).
+   */
+  public readonly backlogAlarm: Alarm;
+
   constructor(scope: Construct, id: string, props: CaptureFunctionProps) {
     const timeout = props.timeout ?? DEFAULTS.captureFunctionTimeout;
     const navigationTimeout = props.navigationTimeout ?? DEFAULTS.captureNavigationTimeout;
@@ -162,6 +190,17 @@ export class CaptureFunction extends PalimpsestFunction {
         `CaptureFunction: the capture cap (${totalTimeoutMs / 1000} s) must be at least ${AFTER_CAPTURE_MS / 1000} s shorter than the function timeout (${timeout.toHumanString()}).`,
       );
     }
+    const backlogAlarmAfter = props.backlogAlarmAfter ?? DEFAULTS.captureBacklogAlarmAfter;
+    const backlogMinutes = backlogAlarmAfter.toMinutes({ integral: false });
+    if (
+      !Number.isInteger(backlogMinutes) ||
+      backlogMinutes < 5 ||
+      backlogAlarmAfter.toSeconds() > MAX_BACKLOG_ALARM_AFTER.toSeconds()
+    ) {
+      throw new Error(
+        `CaptureFunction: backlogAlarmAfter must be whole minutes from 5 minutes to 14 days, got ${backlogAlarmAfter.toHumanString()}.`,
+      );
+    }
     const memorySize = props.memorySize ?? DEFAULTS.captureMemoryMiB;
     const ephemeralStorageSize = props.ephemeralStorageSize ?? DEFAULTS.captureEphemeralStorage;
     super(scope, id, {
@@ -196,5 +235,54 @@ export class CaptureFunction extends PalimpsestFunction {
     // The handler re-enqueues a capture whose host is busy, and reads QUEUE_URL at cold start.
     props.queue.bindProducer(this);
     props.editEvents?.bindPublisher(this);
+
+    const period = DEFAULTS.alarmPeriod;
+    const periods = DEFAULTS.alarmSustainedPeriods;
+    const crashPercent = DEFAULTS.captureCrashAlarmPercent;
+    this.crashingAlarm = new Alarm(this, "CapturesCrashingAlarm", {
+      alarmDescription:
+        `At least ${crashPercent}% of the capture worker's invocations have crashed for ${periods * period.toMinutes()} ` +
+        "minutes: timeouts, out-of-memory kills, Chromium taking the runtime down, or a cold start " +
+        "that fails (configuration, a broken bundle). Those captures are retried and then dead-lettered " +
+        "as failed. Check the capture function's logs and its Duration and memory against its limits.",
+      metric: new MathExpression({
+        // Lambda publishes Errors (0 included) for every minute with invocations.
+        expression: "IF(invocations > 0, 100 * errors / invocations, 0)",
+        usingMetrics: {
+          errors: this.metricErrors({ period, statistic: Stats.SUM }),
+          invocations: this.metricInvocations({ period, statistic: Stats.SUM }),
+        },
+        label: "Crashed invocations (%)",
+        period,
+      }),
+      threshold: crashPercent,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: periods,
+      datapointsToAlarm: periods,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    // A message that fails is redelivered after the visibility timeout; before its last delivery it
+    // has legitimately waited that long for every earlier one.
+    const retriedAge = (props.queue.maxReceiveCount - 1) * props.queue.visibilityTimeout.toSeconds();
+    if (backlogAlarmAfter.toSeconds() <= retriedAge) {
+      Annotations.of(this).addWarningV2(
+        "palimpsest:capture-backlog-alarm",
+        `backlogAlarmAfter (${backlogAlarmAfter.toHumanString()}) is not above the age a retried capture reaches (${Duration.seconds(retriedAge).toHumanString()}): the backlog alarm will fire on ordinary retries.`,
+      );
+    }
+    this.backlogAlarm = new Alarm(this, "CaptureBacklogAlarm", {
+      alarmDescription:
+        `A capture has waited in the capture queue for ${backlogAlarmAfter.toHumanString()}: captures are ` +
+        "falling behind submissions and sweeps. The capture worker is failing, throttled, or its " +
+        "maxConcurrency is too low for the load. Check the capture function's errors and " +
+        "throttles, and the queue's depth.",
+      metric: props.queue.queue.metricApproximateAgeOfOldestMessage({ period, statistic: Stats.MAXIMUM }),
+      threshold: backlogAlarmAfter.toSeconds(),
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      // SQS stops publishing for a queue that has been empty for hours: no data means no backlog.
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
   }
 }

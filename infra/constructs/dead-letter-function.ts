@@ -64,8 +64,7 @@ export class DeadLetterFunction extends PalimpsestFunction {
   /**
    * In alarm when the dead-letter queue has not been empty for `alarmAfter`: this function is
    * failing or not running, so those captures are not yet recorded as failed (or captures keep
-   * being dead-lettered). It has no action; attach one (an SNS topic, a chat integration) with
-   * `addAlarmAction`.
+   * being dead-lettered). The service stack sends it to the alarm topic.
    */
   public readonly backlogAlarm: Alarm;
 

@@ -79,6 +79,38 @@ export const DEFAULTS = {
   /** Consecutive five-minute periods with a failed sweep before the sweeper alarm fires. */
   sweeperFailingPeriods: 3,
 
+  /** Alarms look at their metrics in five-minute periods (Lambda and SQS publish every minute). */
+  alarmPeriod: Duration.minutes(5),
+  /** Periods in a row a condition must last before its alarm fires: 15 minutes rides out blips. */
+  alarmSustainedPeriods: 3,
+  /**
+   * Share of capture invocations that crash (timeout, out of memory, Chromium taking the runtime
+   * down) at which the capture alarm fires. Single heavy pages crash now and then and are retried;
+   * one in ten for 15 minutes is a broken worker, not a heavy page.
+   */
+  captureCrashAlarmPercent: 10,
+  /**
+   * Age of the oldest waiting capture at which the backlog alarm fires. A message retried twice is
+   * about 2 × the 18-minute visibility timeout old, so an hour means captures are falling behind.
+   */
+  captureBacklogAlarmAfter: Duration.hours(1),
+  /** Share of API requests answered 5xx (for 15 minutes) at which the API alarm fires. */
+  apiServerErrorAlarmPercent: 5,
+
+  /**
+   * Web ACL rate limits per client IP, over WAF's five-minute window. The capture form's key-less
+   * POSTs share one 1 request/s method throttle (300 per 5 minutes) among all visitors; 30 lets a
+   * person submit one URL every 10 s while no single address can take more than a tenth of it.
+   */
+  firewallFormRateLimit: 30,
+  /**
+   * Any request: 3,000 per 5 minutes is 10 requests/s, the per-key usage-plan rate, so a key holder
+   * running at full speed from one address is never cut off by the firewall; a flood from one
+   * address is, before it eats the stage's 50 requests/s.
+   */
+  firewallRateLimit: 3_000,
+  firewallRateWindow: Duration.minutes(5),
+
   /** EventBridge archive of ArticleEdited events, so a subscriber can replay what it missed. */
   editEventArchiveRetention: Duration.days(30),
 

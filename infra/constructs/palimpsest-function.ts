@@ -1,5 +1,6 @@
 import path from "node:path";
 import { Annotations, type Duration, RemovalPolicy, type Size, Validations } from "aws-cdk-lib";
+import { Alarm, ComparisonOperator, Stats, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, Code, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import {
@@ -118,6 +119,11 @@ export class PalimpsestFunction extends NodejsFunction {
   public readonly logs: LogGroup;
   /** The function's execution role (what the bind methods grant to). */
   public readonly executionRole: Role;
+  /**
+   * In alarm when invocations have been throttled in each of the last 15 minutes: the account's
+   * Lambda concurrency is used up (or the function's reserved concurrency is too small).
+   */
+  public readonly throttledAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: PalimpsestFunctionProps) {
     for (const name of Object.keys(props.environment ?? {})) {
@@ -169,6 +175,21 @@ export class PalimpsestFunction extends NodejsFunction {
     });
     this.logs = logs;
     this.executionRole = role;
+    const periods = DEFAULTS.alarmSustainedPeriods;
+    this.throttledAlarm = new Alarm(this, "ThrottledAlarm", {
+      alarmDescription:
+        `Lambda has throttled ${id} in each of the last ${periods * DEFAULTS.alarmPeriod.toMinutes()} minutes: the ` +
+        "account's concurrent executions are used up (new accounts may run only 10 at once) or the " +
+        "function's reserved concurrency is too small. Throttled captures count as deliveries and end " +
+        "up dead-lettered, throttled sweeps are skipped, throttled API calls fail. Raise the Lambda " +
+        "concurrency quota (Service Quotas) or lower the capture function's maxConcurrency.",
+      metric: this.metricThrottles({ period: DEFAULTS.alarmPeriod, statistic: Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: periods,
+      datapointsToAlarm: periods,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
     // Tracing.ACTIVE added xray:PutTraceSegments and xray:PutTelemetryRecords to the role's default
     // policy; a test checks they are the only actions on "*" there.
     const defaultPolicy = role.node.tryFindChild("DefaultPolicy");

@@ -71,7 +71,7 @@ export class SweepSchedule extends Construct {
   public readonly deadLetterQueue: Queue;
   /** The role Scheduler assumes to invoke the sweeper (and to write to the dead-letter queue). */
   public readonly role: Role;
-  /** In alarm when a run was dead-lettered. No action; add one with `addAlarmAction`. */
+  /** In alarm when a run was dead-lettered (the service stack sends it to the alarm topic). */
   public readonly undeliveredAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: SweepScheduleProps) {
@@ -166,7 +166,9 @@ export class SweepSchedule extends Construct {
     this.undeliveredAlarm = new Alarm(this, "UndeliveredSweepsAlarm", {
       alarmDescription:
         "EventBridge Scheduler could not invoke the Palimpsest sweeper and dead-lettered a run. " +
-        "The dead-letter queue's messages carry the error (permissions, throttling, a deleted function).",
+        "Check the messages in the schedule's dead-letter queue: their attributes carry the error " +
+        "(permissions, throttling, a deleted function). Nothing is lost, due URLs stay due, but none " +
+        "is re-captured until runs are delivered again.",
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: Stats.MAXIMUM }),
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

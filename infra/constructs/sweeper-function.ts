@@ -57,8 +57,8 @@ export interface SweeperFunctionProps {
 export class SweeperFunction extends PalimpsestFunction {
   /**
    * In alarm when sweeps have failed in {@link DEFAULTS.sweeperFailingPeriods} consecutive
-   * five-minute periods: due URLs are not being re-captured. No action; add one with
-   * `addAlarmAction`.
+   * five-minute periods: due URLs are not being re-captured. (The service stack sends it to the
+   * alarm topic.)
    */
   public readonly failingAlarm: Alarm;
 

@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import { ApiFirewall, type ApiFirewallProps } from "../constructs/api-firewall.ts";
 import { ApiFunction, type ApiFunctionProps } from "../constructs/api-function.ts";
 import { ArchiveApi, type ArchiveApiProps } from "../constructs/archive-api.ts";
 import { CaptureFunction, type CaptureFunctionProps } from "../constructs/capture-function.ts";
@@ -32,6 +33,12 @@ export interface PalimpsestServiceStackProps extends StackProps {
   /** @default - {@link ArchiveApi}'s defaults */
   readonly api?: Omit<ArchiveApiProps, "handler">;
   /**
+   * The WAF web ACL in front of the API's stage; `false` for none (it costs about $9 a month, and
+   * without it the key-less capture form has only its method throttle, shared by all visitors).
+   * @default - {@link ApiFirewall}'s defaults
+   */
+  readonly firewall?: Omit<ApiFirewallProps, "stage"> | false;
+  /**
    * The adaptive re-capture curve (`RECAPTURE_CADENCE` syntax, e.g. `"3h:15m,1d:1h,7d:3h"`), given
    * to the API and capture functions alike so they schedule by the same curve.
    * @default - the handlers' default curve
@@ -41,8 +48,9 @@ export interface PalimpsestServiceStackProps extends StackProps {
 
 /**
  * The stateless half of Palimpsest: the API, capture, dead-letter and sweeper functions, the sweep
- * schedule, the REST API and the alarms. Each function gets its environment and its permissions
- * from the storage constructs' bind methods.
+ * schedule, the REST API, its web ACL and the alarms. Each function gets its environment and its
+ * permissions from the storage constructs' bind methods; every alarm notifies the storage stack's
+ * alarm topic.
  */
 export class PalimpsestServiceStack extends Stack {
   public readonly apiFunction: ApiFunction;
@@ -51,6 +59,8 @@ export class PalimpsestServiceStack extends Stack {
   public readonly sweeperFunction: SweeperFunction;
   public readonly sweepSchedule: SweepSchedule;
   public readonly api: ArchiveApi;
+  /** The web ACL in front of the API, unless turned off with `firewall: false`. */
+  public readonly firewall?: ApiFirewall;
 
   constructor(scope: Construct, id: string, props: PalimpsestServiceStackProps) {
     const {
@@ -62,6 +72,7 @@ export class PalimpsestServiceStack extends Stack {
       sweeperFunction,
       sweepSchedule,
       api,
+      firewall,
       recaptureCadence,
       ...stackProps
     } = props;
@@ -96,6 +107,10 @@ export class PalimpsestServiceStack extends Stack {
       sweeper: this.sweeperFunction,
     });
     this.api = new ArchiveApi(this, "Api", { ...api, handler: this.apiFunction });
+    if (firewall !== false) {
+      this.firewall = new ApiFirewall(this, "Firewall", { ...firewall, stage: this.api.api.deploymentStage });
+    }
+    storage.alarmTopic.notifyOn(this);
 
     new CfnOutput(this, "ApiUrl", { value: this.api.api.url, description: "Base URL of the HTTP API" });
     new CfnOutput(this, "ApiKeyId", {

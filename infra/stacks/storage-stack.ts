@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import { AlarmTopic, type AlarmTopicProps } from "../constructs/alarm-topic.ts";
 import { ArchiveBucket, type ArchiveBucketProps } from "../constructs/archive-bucket.ts";
 import { ArchiveTable, type ArchiveTableProps } from "../constructs/archive-table.ts";
 import { CaptureQueue, type CaptureQueueProps } from "../constructs/capture-queue.ts";
@@ -16,6 +17,8 @@ export interface ArchiveStorage {
   readonly table: ArchiveTable;
   readonly queue: CaptureQueue;
   readonly editEvents: EditEvents;
+  /** Where every alarm of both stacks sends its notifications. */
+  readonly alarmTopic: AlarmTopic;
 }
 
 /** Props of {@link PalimpsestStorageStack}. */
@@ -28,22 +31,27 @@ export interface PalimpsestStorageStackProps extends StackProps {
   readonly queue?: CaptureQueueProps;
   /** @default - {@link EditEvents}' defaults (a 30-day archive) */
   readonly editEvents?: EditEventsProps;
+  /** @default - {@link AlarmTopic}'s defaults: no subscriptions */
+  readonly alarmTopic?: AlarmTopicProps;
 }
 
 /**
- * The stateful half of Palimpsest: the archive bucket, the table, the capture queue and the edits
- * event bus. It changes rarely, is termination-protected by default, and its data resources are
- * retained, so the stateless service stack can be replaced or destroyed freely.
+ * The stateful half of Palimpsest: the archive bucket, the table, the capture queue, the edits
+ * event bus and the alarm topic. It changes rarely, is termination-protected by default, and its
+ * data resources are retained, so the stateless service stack can be replaced or destroyed freely.
  *
  * The event bus is here, not with the functions, because it is a contract others build on:
  * subscribers' rules live on the bus and disappear with it, their ARNs name it, and its archive
  * holds past events for replay. Redeploying or replacing the service stack must not touch it.
+ * The alarm topic is here for the same reason: its subscriptions (confirmed emails, a chat
+ * channel, a pager) live on it and its ARN is configured elsewhere.
  */
 export class PalimpsestStorageStack extends Stack implements ArchiveStorage {
   public readonly bucket: ArchiveBucket;
   public readonly table: ArchiveTable;
   public readonly queue: CaptureQueue;
   public readonly editEvents: EditEvents;
+  public readonly alarmTopic: AlarmTopic;
 
   constructor(scope: Construct, id: string, props: PalimpsestStorageStackProps = {}) {
     super(scope, id, {
@@ -55,11 +63,17 @@ export class PalimpsestStorageStack extends Stack implements ArchiveStorage {
     this.table = new ArchiveTable(this, "ArchiveTable", props.table);
     this.queue = new CaptureQueue(this, "CaptureQueue", props.queue);
     this.editEvents = new EditEvents(this, "EditEvents", props.editEvents);
+    this.alarmTopic = new AlarmTopic(this, "AlarmTopic", props.alarmTopic);
+    this.alarmTopic.notifyOn(this);
 
     new CfnOutput(this, "EditEventBusName", {
       value: this.editEvents.bus.eventBusName,
       description: `Subscribe with a rule on this bus matching ${JSON.stringify({ source: [EDIT_EVENT_SOURCE], "detail-type": [ARTICLE_EDITED_DETAIL_TYPE] })}`,
     });
     new CfnOutput(this, "EditEventBusArn", { value: this.editEvents.bus.eventBusArn });
+    new CfnOutput(this, "AlarmTopicArn", {
+      value: this.alarmTopic.topic.topicArn,
+      description: "Every alarm of both stacks notifies this topic (ALARM and OK); subscribe to it",
+    });
   }
 }

@@ -1,0 +1,349 @@
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+import { isDeepStrictEqual } from "node:util";
+import { Duration, Stack } from "aws-cdk-lib";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
+import { Alarm, Metric } from "aws-cdk-lib/aws-cloudwatch";
+import { AlarmTopic } from "../../infra/constructs/alarm-topic.ts";
+import { ArchiveBucket } from "../../infra/constructs/archive-bucket.ts";
+import { ArchiveTable } from "../../infra/constructs/archive-table.ts";
+import { CaptureFunction } from "../../infra/constructs/capture-function.ts";
+import { CaptureQueue } from "../../infra/constructs/capture-queue.ts";
+import { addPalimpsestStacks, readAppOptions } from "../../infra/palimpsest-app.ts";
+import { logicalIdOf, newApp, newStack, refersTo, synthPalimpsest } from "./synth.ts";
+
+type Synth = ReturnType<typeof synthPalimpsest>;
+
+const alarmsIn = (template: Template) =>
+  Object.entries(template.findResources("AWS::CloudWatch::Alarm")) as Array<
+    [string, { Properties: Record<string, unknown> & { AlarmDescription?: string } }]
+  >;
+
+/** The statements of the only resource policy of `type` in `template`. */
+function policyStatements(template: Template, type: string, key: string) {
+  const resources = Object.values(template.findResources(type)) as Array<{
+    Properties: Record<string, { Statement: Array<Record<string, unknown>> }>;
+  }>;
+  assert.equal(resources.length, 1, `one ${type}`);
+  return resources[0]?.Properties[key]?.Statement ?? [];
+}
+
+describe("alarms and the alarm topic", () => {
+  let synth: Synth;
+  let storage: Template;
+  let service: Template;
+
+  before(() => {
+    synth = synthPalimpsest();
+    storage = synth.storageTemplate;
+    service = synth.serviceTemplate;
+  });
+
+  /** Whether a value in either template is the alarm topic's ARN. */
+  const isTopicArn = (value: unknown) =>
+    refersTo(value, synth.storage, storage, synth.storage.alarmTopic.topic.topicArn);
+
+  describe("the topic", () => {
+    test("is one topic in the storage stack, encrypted with its own rotated KMS key", () => {
+      const topics = Object.entries(storage.findResources("AWS::SNS::Topic"));
+      assert.equal(topics.length, 1);
+      assert.deepEqual(service.findResources("AWS::SNS::Topic"), {});
+      const [topicId, topic] = topics[0] ?? [];
+      assert.equal(topicId, logicalIdOf(synth.storage.alarmTopic.topic));
+      const keyId = logicalIdOf(synth.storage.alarmTopic.key);
+      // A key of its own, not alias/aws/sns: CloudWatch cannot use the AWS managed key.
+      assert.deepEqual(topic?.Properties.KmsMasterKeyId, { "Fn::GetAtt": [keyId, "Arn"] });
+      assert.equal(storage.findResources("AWS::KMS::Key")[keyId]?.Properties.EnableKeyRotation, true);
+    });
+
+    test("refuses requests not made over TLS", () => {
+      const statements = policyStatements(storage, "AWS::SNS::TopicPolicy", "PolicyDocument");
+      assert.ok(
+        statements.some(
+          (s) =>
+            s.Effect === "Deny" &&
+            s.Principal === "*" &&
+            JSON.stringify(s.Condition) === JSON.stringify({ Bool: { "aws:SecureTransport": "false" } }),
+        ),
+      );
+    });
+
+    test("CloudWatch may publish and use the key only for alarms of this account and region", () => {
+      const fromOwnAlarms = {
+        StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } },
+        ArnLike: {
+          "aws:SourceArn": {
+            "Fn::Join": [
+              "",
+              [
+                "arn:",
+                { Ref: "AWS::Partition" },
+                ":cloudwatch:",
+                { Ref: "AWS::Region" },
+                ":",
+                { Ref: "AWS::AccountId" },
+                ":alarm:*",
+              ],
+            ],
+          },
+        },
+      };
+      const cloudWatch = { Service: "cloudwatch.amazonaws.com" };
+      const publish = policyStatements(storage, "AWS::SNS::TopicPolicy", "PolicyDocument").filter(
+        (s) => s.Effect === "Allow",
+      );
+      assert.deepEqual(publish, [
+        {
+          Sid: "AllowCloudWatchAlarmsToPublish",
+          Effect: "Allow",
+          Principal: cloudWatch,
+          Action: "sns:Publish",
+          Resource: { Ref: logicalIdOf(synth.storage.alarmTopic.topic) },
+          Condition: fromOwnAlarms,
+        },
+      ]);
+      const keyUse = policyStatements(storage, "AWS::KMS::Key", "KeyPolicy").filter((s) =>
+        isDeepStrictEqual(s.Principal, cloudWatch),
+      );
+      assert.deepEqual(keyUse, [
+        {
+          Sid: "AllowCloudWatchAlarmsToPublish",
+          Effect: "Allow",
+          Principal: cloudWatch,
+          Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          Resource: "*",
+          Condition: fromOwnAlarms,
+        },
+      ]);
+    });
+
+    test("its ARN is a storage stack output", () => {
+      storage.hasOutput("AlarmTopicArn", {
+        Value: { Ref: logicalIdOf(synth.storage.alarmTopic.topic) },
+        Description: Match.stringLikeRegexp("subscribe"),
+      });
+    });
+
+    test("has no subscription unless emails are configured", () => {
+      assert.deepEqual(storage.findResources("AWS::SNS::Subscription"), {});
+      assert.deepEqual(service.findResources("AWS::SNS::Subscription"), {});
+    });
+
+    test("subscribes each configured email address", () => {
+      const configured = synthPalimpsest({ alarmEmails: ["ops@example.org", "oncall@example.net"] });
+      const subscriptions = Object.values(configured.storageTemplate.findResources("AWS::SNS::Subscription"));
+      assert.deepEqual(
+        subscriptions.map((s) => s.Properties),
+        ["ops@example.org", "oncall@example.net"].map((endpoint) => ({
+          Protocol: "email",
+          Endpoint: endpoint,
+          TopicArn: { Ref: logicalIdOf(configured.storage.alarmTopic.topic) },
+        })),
+      );
+    });
+  });
+
+  describe("context alarmEmail", () => {
+    test("takes one address, or several separated by commas", () => {
+      assert.deepEqual(readAppOptions(newApp({ context: { alarmEmail: "ops@example.org" } })), {
+        alarmEmails: ["ops@example.org"],
+      });
+      assert.deepEqual(
+        readAppOptions(newApp({ context: { alarmEmail: "ops@example.org, oncall@example.net" } })),
+        { alarmEmails: ["ops@example.org", "oncall@example.net"] },
+      );
+      assert.deepEqual(readAppOptions(newApp({ context: { alarmEmail: ["ops@example.org"] } })), {
+        alarmEmails: ["ops@example.org"],
+      });
+    });
+
+    test("refuses what is not an email address", () => {
+      for (const alarmEmail of ["ops", "ops@example", "ops@example.org,", "a b@example.org", 42, [1]]) {
+        assert.throws(
+          () => readAppOptions(newApp({ context: { alarmEmail } })),
+          /alarmEmail/,
+          JSON.stringify(alarmEmail),
+        );
+      }
+    });
+
+    test("the topic refuses a malformed or repeated address given as a prop", () => {
+      assert.throws(() => new AlarmTopic(newStack(), "T", { emails: ["nope"] }), /email address/);
+      assert.throws(
+        () => new AlarmTopic(newStack(), "T", { emails: ["ops@example.org", "ops@example.org"] }),
+        /listed twice/,
+      );
+    });
+  });
+
+  describe("wiring", () => {
+    test("every alarm of both stacks notifies the topic when it fires and when it recovers", () => {
+      const alarms = [...alarmsIn(storage), ...alarmsIn(service)];
+      assert.ok(alarms.length > 0);
+      for (const [id, alarm] of alarms) {
+        for (const key of ["AlarmActions", "OKActions"]) {
+          const actions = alarm.Properties[key] as unknown[] | undefined;
+          assert.equal(actions?.length, 1, `${id} ${key}`);
+          assert.ok(isTopicArn(actions?.[0]), `${id} ${key} is the alarm topic`);
+        }
+        assert.equal(alarm.Properties.ActionsEnabled ?? true, true, id);
+      }
+    });
+
+    test("the alarms are the ones the constructs expose, each saying what broke and what to check", () => {
+      const s = synth.service;
+      const exposed = [
+        s.apiFunction.throttledAlarm,
+        s.captureFunction.throttledAlarm,
+        s.captureFunction.crashingAlarm,
+        s.captureFunction.backlogAlarm,
+        s.deadLetterFunction.throttledAlarm,
+        s.deadLetterFunction.backlogAlarm,
+        s.sweeperFunction.throttledAlarm,
+        s.sweeperFunction.failingAlarm,
+        s.sweepSchedule.undeliveredAlarm,
+        s.api.serverErrorsAlarm,
+      ].map(logicalIdOf);
+      assert.deepEqual(
+        alarmsIn(service)
+          .map(([id]) => id)
+          .sort(),
+        [...exposed].sort(),
+      );
+      for (const [id, alarm] of alarmsIn(service)) {
+        assert.ok((alarm.Properties.AlarmDescription ?? "").length >= 150, `${id} explains itself`);
+        assert.match(alarm.Properties.AlarmDescription ?? "", /Check|Raise|logs/, `${id} says what to do`);
+      }
+    });
+
+    test("an alarm added to a stack after it was built is wired too", () => {
+      const app = newApp();
+      const { storage: storageStack, service: serviceStack } = addPalimpsestStacks(app, { bundling: false });
+      const metric = new Metric({ namespace: "Palimpsest/Test", metricName: "Anything" });
+      const late = new Alarm(serviceStack, "LateAlarm", { metric, threshold: 1, evaluationPeriods: 1 });
+      const own = new Alarm(storageStack, "StorageAlarm", { metric, threshold: 1, evaluationPeriods: 1 });
+      const storageTemplate = Template.fromStack(storageStack);
+      const topicArn = storageStack.alarmTopic.topic.topicArn;
+      const lateProps =
+        Template.fromStack(serviceStack).findResources("AWS::CloudWatch::Alarm")[logicalIdOf(late)]
+          ?.Properties;
+      assert.ok(refersTo(lateProps.AlarmActions[0], storageStack, storageTemplate, topicArn));
+      assert.ok(refersTo(lateProps.OKActions[0], storageStack, storageTemplate, topicArn));
+      const ownProps = storageTemplate.findResources("AWS::CloudWatch::Alarm")[logicalIdOf(own)]?.Properties;
+      assert.deepEqual(ownProps.AlarmActions, [{ Ref: logicalIdOf(storageStack.alarmTopic.topic) }]);
+      assert.deepEqual(ownProps.OKActions, [{ Ref: logicalIdOf(storageStack.alarmTopic.topic) }]);
+    });
+  });
+
+  describe("what is watched", () => {
+    const alarmOf = (alarm: Alarm) => {
+      const props = service.findResources("AWS::CloudWatch::Alarm")[logicalIdOf(alarm)]?.Properties;
+      assert.ok(props, `${alarm.node.path} synthesized`);
+      return props;
+    };
+
+    test("each function's throttles, sustained for 15 minutes", () => {
+      for (const fn of [
+        synth.service.apiFunction,
+        synth.service.captureFunction,
+        synth.service.deadLetterFunction,
+        synth.service.sweeperFunction,
+      ]) {
+        const alarm = alarmOf(fn.throttledAlarm);
+        assert.equal(alarm.Namespace, "AWS/Lambda");
+        assert.equal(alarm.MetricName, "Throttles");
+        assert.deepEqual(alarm.Dimensions, [{ Name: "FunctionName", Value: { Ref: logicalIdOf(fn) } }]);
+        assert.equal(alarm.Statistic, "Sum");
+        assert.equal(alarm.Threshold, 1);
+        assert.equal(alarm.EvaluationPeriods * alarm.Period, 15 * 60);
+        assert.equal(alarm.DatapointsToAlarm, alarm.EvaluationPeriods);
+        assert.equal(alarm.TreatMissingData, "notBreaching");
+      }
+    });
+
+    test("capture crashes: 10% of invocations or more for 15 minutes", () => {
+      const alarm = alarmOf(synth.service.captureFunction.crashingAlarm);
+      assert.equal(alarm.Threshold, 10);
+      assert.equal(alarm.ComparisonOperator, "GreaterThanOrEqualToThreshold");
+      assert.equal(alarm.EvaluationPeriods, 3);
+      assert.equal(alarm.DatapointsToAlarm, 3);
+      const metrics = alarm.Metrics as Array<{
+        Id: string;
+        Expression?: string;
+        MetricStat?: { Metric: { MetricName: string; Dimensions: unknown[] }; Period: number; Stat: string };
+      }>;
+      const expression = metrics.find((m) => m.Expression);
+      assert.match(expression?.Expression ?? "", /100 \* errors \/ invocations/);
+      for (const [id, name] of [
+        ["errors", "Errors"],
+        ["invocations", "Invocations"],
+      ]) {
+        const stat = metrics.find((m) => m.Id === id)?.MetricStat;
+        assert.equal(stat?.Metric.MetricName, name);
+        assert.deepEqual(stat?.Metric.Dimensions, [
+          { Name: "FunctionName", Value: { Ref: logicalIdOf(synth.service.captureFunction) } },
+        ]);
+        assert.equal(stat?.Period, 300);
+        assert.equal(stat?.Stat, "Sum");
+      }
+    });
+
+    test("capture backlog: the oldest waiting capture is an hour old", () => {
+      const alarm = alarmOf(synth.service.captureFunction.backlogAlarm);
+      assert.equal(alarm.Namespace, "AWS/SQS");
+      assert.equal(alarm.MetricName, "ApproximateAgeOfOldestMessage");
+      assert.equal(alarm.Statistic, "Maximum");
+      assert.equal(alarm.Threshold, 3600);
+      assert.equal(alarm.TreatMissingData, "notBreaching");
+      const [dimension] = alarm.Dimensions as Array<{ Name: string; Value: unknown }>;
+      assert.equal(dimension?.Name, "QueueName");
+      assert.ok(
+        refersTo(dimension?.Value, synth.storage, storage, synth.storage.queue.queue.queueName),
+        "the capture queue",
+      );
+      // Retried captures legitimately get this old; the alarm must sit above them.
+      const retriedAgeSeconds =
+        (synth.storage.queue.maxReceiveCount - 1) * synth.storage.queue.visibilityTimeout.toSeconds();
+      assert.ok(alarm.Threshold > retriedAgeSeconds);
+    });
+
+    test("API: 5% of the stage's requests answered 5xx for 15 minutes", () => {
+      const alarm = alarmOf(synth.service.api.serverErrorsAlarm);
+      assert.equal(alarm.Namespace, "AWS/ApiGateway");
+      assert.equal(alarm.MetricName, "5XXError");
+      assert.equal(alarm.Statistic, "Average");
+      assert.equal(alarm.Threshold, 0.05);
+      assert.equal(alarm.EvaluationPeriods * alarm.Period, 15 * 60);
+      const dimensions = alarm.Dimensions as Array<{ Name: string; Value: unknown }>;
+      assert.deepEqual(dimensions.map((d) => d.Name).sort(), ["ApiName", "Stage"]);
+      const stage = dimensions.find((d) => d.Name === "Stage")?.Value;
+      assert.deepEqual(stage, { Ref: logicalIdOf(synth.service.api.api.deploymentStage) });
+    });
+
+    test("the capture backlog alarm's age is validated, and warns below the retry age", () => {
+      const stack = newStack();
+      const storageIn = (s: Stack) => ({
+        table: new ArchiveTable(s, "Table"),
+        bucket: new ArchiveBucket(s, "Bucket"),
+        queue: new CaptureQueue(s, "Queue"),
+        bundling: false,
+      });
+      const bound = storageIn(stack);
+      for (const backlogAlarmAfter of [Duration.minutes(4), Duration.seconds(330), Duration.days(15)]) {
+        assert.throws(
+          () =>
+            new CaptureFunction(stack, `C${backlogAlarmAfter.toSeconds()}`, { ...bound, backlogAlarmAfter }),
+          /backlogAlarmAfter/,
+        );
+      }
+      const capture = new CaptureFunction(stack, "Capture", {
+        ...bound,
+        backlogAlarmAfter: Duration.minutes(20),
+      });
+      Annotations.fromStack(Stack.of(capture)).hasWarning(
+        `/${capture.node.path}`,
+        Match.stringLikeRegexp("fire on ordinary retries"),
+      );
+    });
+  });
+});
