@@ -24,8 +24,15 @@ export interface BlobReader {
 }
 
 export interface BlobStore extends BlobReader {
-  /** Stores bytes under a content-addressed key; identical bytes are stored once. */
-  putBlob(body: Uint8Array, meta: { contentType: string; fileName: string }): Promise<ArtifactRef>;
+  /**
+   * Stores bytes under a content-addressed key; identical bytes are stored once. Digests in
+   * `alreadyStored` (a committed version's artifacts) are known to be stored and are not sent again.
+   */
+  putBlob(
+    body: Uint8Array,
+    meta: { contentType: string; fileName: string },
+    options?: { alreadyStored?: ReadonlySet<string> },
+  ): Promise<ArtifactRef>;
 }
 
 export interface ArchiveRepository {
@@ -41,6 +48,11 @@ export interface ArchiveRepository {
    * capture is already finished (a redelivered message), so the worker does nothing twice.
    */
   startCapture(captureId: string, startedAt: string): Promise<CaptureRecord | null>;
+  /**
+   * Records how a queued or running capture ended: its status and what the finish decided (the
+   * version, artifacts, error, timings); identity, request and attempt fields stay as stored. A
+   * finished capture is final: finishing it again changes nothing.
+   */
   finishCapture(capture: CaptureRecord): Promise<void>;
   listCaptures(urlId: string, options: { limit: number; cursor?: string }): Promise<Page<CaptureRecord>>;
   getVersion(urlId: string, versionId: string): Promise<VersionRecord | null>;
@@ -52,6 +64,13 @@ export interface ArchiveRepository {
    * Returns false when another writer moved the pointer first.
    */
   commitVersion(version: VersionRecord, expectedLatestVersionId: string | undefined): Promise<boolean>;
+  /**
+   * Stores a version record, once: returns false when one with its id is already stored (a
+   * redelivered capture). It joins the URL's history when `recordCaptureOnUrl` makes it the latest.
+   */
+  putVersion(version: VersionRecord): Promise<boolean>;
+  /** Deletes a stored version that never became the latest (another capture moved the pointer first). */
+  withdrawVersion(urlId: string, versionId: string): Promise<void>;
   /**
    * Sets (or, with null, clears) when the URL is next due; due URLs sit in a sparse, sharded
    * index that the sweeper reads.
@@ -74,8 +93,29 @@ export interface ArchiveRepository {
   listRecentCaptures(options: { limit: number; cursor?: string }): Promise<Page<CaptureRecord>>;
   /** Flagged edits across the archive, newest first. */
   listEdits(options: { limit: number; cursor?: string }): Promise<Page<EditEntry>>;
-  /** Updates the URL's counters after a capture succeeded; once per capture, however often called. */
-  recordCaptureOnUrl(urlId: string, update: { capturedAt: string; captureId: string }): Promise<void>;
+  /**
+   * Records a succeeded capture on its URL in one conditional write: counts it (once per capture,
+   * however often called), makes `version` the latest, and sets the next capture time. The write
+   * holds only while the URL still has the latest version and recapture policy of `seen`, so an
+   * outcome decided from a stale read is never recorded; then the URL as it is now comes back.
+   */
+  recordCaptureOnUrl(
+    update: CaptureOnUrl,
+  ): Promise<{ recorded: true } | { recorded: false; current: UrlRecord | null }>;
+}
+
+/** A succeeded capture as its URL records it. */
+export interface CaptureOnUrl {
+  /** The URL as read when the capture's outcome was decided. */
+  seen: UrlRecord;
+  captureId: string;
+  capturedAt: string;
+  /** Counts the capture; false when a delivery of the same capture already counted it. */
+  count: boolean;
+  /** A version stored with `putVersion` that becomes the URL's latest. */
+  version?: VersionRecord;
+  /** When the URL is next due; null takes it off the schedule. */
+  nextCaptureAt: string | null;
 }
 
 export interface DueUrl {

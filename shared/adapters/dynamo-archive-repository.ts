@@ -12,7 +12,14 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { CaptureRecord, Edit, EditEntry, UrlRecord, VersionRecord } from "../domain/model.ts";
+import type {
+  CaptureRecord,
+  Edit,
+  EditEntry,
+  RecapturePolicy,
+  UrlRecord,
+  VersionRecord,
+} from "../domain/model.ts";
 import { InvalidRequestError } from "../errors.ts";
 import type { ArchiveRepository, DueUrl, Page } from "../ports.ts";
 import { INDEX_SHARDS } from "./table-schema.ts";
@@ -52,22 +59,64 @@ export function dueShard(urlId: string): number {
   return hash % INDEX_SHARDS;
 }
 
-/** The update that puts a URL in the sparse due index at `nextCaptureAt`, or takes it out. */
-function scheduleUpdate(urlId: string, nextCaptureAt: string | null) {
+/** The clauses of one UpdateExpression, joined by `updateExpression`. */
+interface UpdateClauses {
+  set: string[];
+  add: string[];
+  remove: string[];
+  values: Record<string, unknown>;
+}
+
+const noClauses = (): UpdateClauses => ({ set: [], add: [], remove: [], values: {} });
+
+function updateExpression(clauses: UpdateClauses): string {
+  return [
+    clauses.set.length > 0 ? `SET ${clauses.set.join(", ")}` : "",
+    clauses.add.length > 0 ? `ADD ${clauses.add.join(", ")}` : "",
+    clauses.remove.length > 0 ? `REMOVE ${clauses.remove.join(", ")}` : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
+}
+
+/** Adds what puts a URL in the sparse due index at `nextCaptureAt`, or takes it out. */
+function addSchedule(clauses: UpdateClauses, urlId: string, nextCaptureAt: string | null): UpdateClauses {
   if (nextCaptureAt === null) {
-    return {
-      UpdateExpression: "REMOVE nextCaptureAt, GSI1PK, GSI1SK",
-      ExpressionAttributeValues: {} as Record<string, unknown>,
-    };
-  }
-  return {
-    UpdateExpression: "SET nextCaptureAt = :next, GSI1PK = :shard, GSI1SK = :sk",
-    ExpressionAttributeValues: {
+    clauses.remove.push("nextCaptureAt", "GSI1PK", "GSI1SK");
+  } else {
+    clauses.set.push("nextCaptureAt = :next", "GSI1PK = :shard", "GSI1SK = :sk");
+    Object.assign(clauses.values, {
       ":next": nextCaptureAt,
       ":shard": `DUE#${dueShard(urlId)}`,
       ":sk": `${nextCaptureAt}#${urlId}`,
-    } as Record<string, unknown>,
-  };
+    });
+  }
+  return clauses;
+}
+
+/** The fields a finish decides; the others (identity, request, attempts) stay as stored. */
+const FINISH_FIELDS = [
+  "status",
+  "finishedAt",
+  "versionId",
+  "changed",
+  "edit",
+  "finalUrl",
+  "httpStatus",
+  "removed",
+  "error",
+  "artifacts",
+  "timings",
+] as const satisfies ReadonlyArray<keyof CaptureRecord>;
+
+/** The condition that a URL's recapture policy is still `policy` (a string, or every N minutes). */
+function samePolicy(policy: RecapturePolicy, values: Record<string, unknown>): string {
+  if (typeof policy === "string") {
+    values[":seenPolicy"] = policy;
+    return "recapture = :seenPolicy";
+  }
+  values[":seenEvery"] = policy.everyMinutes;
+  return "recapture.everyMinutes = :seenEvery";
 }
 
 function isConditionFailure(err: unknown): boolean {
@@ -203,16 +252,29 @@ export function createDynamoArchiveRepository(deps: {
     },
 
     async finishCapture(capture) {
+      // Only what the finish decides is written, so the item keeps its keys, its place in both
+      // capture indexes (per URL, recent), and an attempt a duplicate worker counted meanwhile.
+      const clauses = noClauses();
+      const names: Record<string, string> = {};
+      for (const field of FINISH_FIELDS) {
+        names[`#${field}`] = field;
+        if (capture[field] === undefined) {
+          clauses.remove.push(`#${field}`);
+        } else {
+          clauses.set.push(`#${field} = :${field}`);
+          clauses.values[`:${field}`] = capture[field];
+        }
+      }
       await client
         .send(
-          new PutCommand({
+          new UpdateCommand({
             TableName,
-            // The whole item is replaced: it keeps its place in both capture indexes (per URL, recent).
-            Item: captureItem(capture),
+            Key: captureKey(capture.captureId),
+            UpdateExpression: updateExpression(clauses),
             // A finished capture is final: a late duplicate worker must not overwrite it.
             ConditionExpression: "attribute_exists(PK) AND #status IN (:queued, :running)",
-            ExpressionAttributeNames: { "#status": "status" },
-            ExpressionAttributeValues: { ":queued": "queued", ":running": "running" },
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ...clauses.values, ":queued": "queued", ":running": "running" },
           }),
         )
         .catch((err: unknown) => {
@@ -257,7 +319,7 @@ export function createDynamoArchiveRepository(deps: {
       return items;
     },
 
-    async commitVersion(version, expectedLatestVersionId) {
+    async putVersion(version) {
       try {
         await client.send(
           new PutCommand({
@@ -275,10 +337,20 @@ export function createDynamoArchiveRepository(deps: {
             ConditionExpression: "attribute_not_exists(PK)",
           }),
         );
+        return true;
       } catch (err) {
-        // The same capture already wrote this version (a redelivery): carry on to the pointer.
         if (!isConditionFailure(err)) throw err;
+        return false;
       }
+    },
+
+    async withdrawVersion(urlId, versionId) {
+      await client.send(new DeleteCommand({ TableName, Key: versionKey(urlId, versionId) }));
+    },
+
+    async commitVersion(version, expectedLatestVersionId) {
+      // Already stored means the same capture wrote it (a redelivery): carry on to the pointer.
+      await this.putVersion(version);
       try {
         await client.send(
           new UpdateCommand({
@@ -307,36 +379,34 @@ export function createDynamoArchiveRepository(deps: {
       const current = await this.getUrl(version.urlId);
       if (current?.latestVersionId === version.versionId) return true;
       // Another capture moved the pointer first: withdraw ours so history has no orphan.
-      await client.send(new DeleteCommand({ TableName, Key: versionKey(version.urlId, version.versionId) }));
+      await this.withdrawVersion(version.urlId, version.versionId);
       return false;
     },
 
     async setNextCapture(urlId, nextCaptureAt) {
-      const update = scheduleUpdate(urlId, nextCaptureAt);
+      const clauses = addSchedule(noClauses(), urlId, nextCaptureAt);
       await client.send(
         new UpdateCommand({
           TableName,
           Key: urlKey(urlId),
-          UpdateExpression: update.UpdateExpression,
+          UpdateExpression: updateExpression(clauses),
           // DynamoDB refuses an empty value map, which a pure REMOVE would send.
-          ...(nextCaptureAt === null ? {} : { ExpressionAttributeValues: update.ExpressionAttributeValues }),
+          ...(nextCaptureAt === null ? {} : { ExpressionAttributeValues: clauses.values }),
         }),
       );
     },
 
     async setRecapture(urlId, policy, nextCaptureAt) {
-      const schedule = scheduleUpdate(urlId, nextCaptureAt);
+      const clauses = addSchedule(noClauses(), urlId, nextCaptureAt);
+      clauses.set.unshift("recapture = :policy");
       try {
         const out = await client.send(
           new UpdateCommand({
             TableName,
             Key: urlKey(urlId),
-            UpdateExpression: schedule.UpdateExpression.replace(/^SET /, "SET recapture = :policy, ").replace(
-              /^REMOVE /,
-              "SET recapture = :policy REMOVE ",
-            ),
+            UpdateExpression: updateExpression(clauses),
             ConditionExpression: "attribute_exists(PK)",
-            ExpressionAttributeValues: { ...schedule.ExpressionAttributeValues, ":policy": policy },
+            ExpressionAttributeValues: { ...clauses.values, ":policy": policy },
             ReturnValues: "ALL_NEW",
           }),
         );
@@ -431,22 +501,60 @@ export function createDynamoArchiveRepository(deps: {
       };
     },
 
-    async recordCaptureOnUrl(urlId, update) {
+    async recordCaptureOnUrl(update) {
+      const { seen, version } = update;
+      const clauses = addSchedule(noClauses(), seen.urlId, update.nextCaptureAt);
+      const conditions = ["attribute_exists(PK)"];
+      // The outcome was decided against `seen`'s latest version and the next time from its policy.
+      if (seen.latestVersionId === undefined) {
+        conditions.push("attribute_not_exists(latestVersionId)");
+      } else {
+        conditions.push("latestVersionId = :seenLatest");
+        clauses.values[":seenLatest"] = seen.latestVersionId;
+      }
+      conditions.push(samePolicy(seen.recapture, clauses.values));
+      if (version) {
+        clauses.set.push(
+          "latestVersionId = :v",
+          "latestTextSha256 = :sha",
+          "title = :title",
+          "lastChangedAt = :changedAt",
+        );
+        clauses.add.push("versionCount :one");
+        Object.assign(clauses.values, {
+          ":v": version.versionId,
+          ":sha": version.textSha256,
+          ":title": version.title ?? null,
+          ":changedAt": version.capturedAt,
+          ":one": 1,
+        });
+      }
+      if (update.count) {
+        // The last capture id makes counting idempotent: a redelivery of the same capture finds it.
+        conditions.push("(attribute_not_exists(lastCaptureId) OR lastCaptureId <> :cid)");
+        clauses.set.push(
+          "lastCapturedAt = :at",
+          "firstCapturedAt = if_not_exists(firstCapturedAt, :at)",
+          "lastCaptureId = :cid",
+        );
+        clauses.add.push("captureCount :one");
+        Object.assign(clauses.values, { ":at": update.capturedAt, ":cid": update.captureId, ":one": 1 });
+      }
       try {
         await client.send(
           new UpdateCommand({
             TableName,
-            Key: urlKey(urlId),
-            UpdateExpression:
-              "SET lastCapturedAt = :at, firstCapturedAt = if_not_exists(firstCapturedAt, :at), lastCaptureId = :cid ADD captureCount :one",
-            ConditionExpression:
-              "attribute_exists(PK) AND (attribute_not_exists(lastCaptureId) OR lastCaptureId <> :cid)",
-            ExpressionAttributeValues: { ":at": update.capturedAt, ":cid": update.captureId, ":one": 1 },
+            Key: urlKey(seen.urlId),
+            UpdateExpression: updateExpression(clauses),
+            ConditionExpression: conditions.join(" AND "),
+            ExpressionAttributeValues: clauses.values,
           }),
         );
+        return { recorded: true };
       } catch (err) {
         if (!isConditionFailure(err)) throw err;
       }
+      return { recorded: false, current: await this.getUrl(seen.urlId) };
     },
   };
 }

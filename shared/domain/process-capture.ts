@@ -2,6 +2,12 @@
  * The capture worker's domain: load the page, store its artifacts, extract the article, and
  * decide whether it is a new version. Every step is safe to repeat, because SQS may deliver the
  * same message twice and a worker may die anywhere.
+ *
+ * What follows the browser is kept short, because it adds to every capture's latency: the URL and
+ * its latest version are read while the page loads; the uploads go out together while the outcome
+ * is decided; then one write stores a new version, one conditional write records the capture on
+ * its URL (latest pointer, counts and next capture time together), and one finishes the capture.
+ * The host's politeness slot is given back as soon as the browser is done with the host.
  */
 import { CaptureError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -11,12 +17,21 @@ import type {
   BlobStore,
   EditPublisher,
   HostGate,
+  PageCapture,
   PageCaptureOptions,
   PageCapturer,
 } from "../ports.ts";
 import { diffArticles, type EditKind, summariseEdit } from "./diff/index.ts";
 import { sha256Hex, versionIdForCapture } from "./ids.ts";
-import type { Article, ArtifactName, ArtifactRef, CaptureRecord, Edit, VersionRecord } from "./model.ts";
+import type {
+  Article,
+  ArtifactName,
+  ArtifactRef,
+  CaptureRecord,
+  Edit,
+  UrlRecord,
+  VersionRecord,
+} from "./model.ts";
 import { comparableArticle } from "./normalise-text.ts";
 import { type CadenceStep, nextCaptureTime } from "./schedule.ts";
 import { normaliseUrl } from "./url.ts";
@@ -58,6 +73,12 @@ function documentTitle(html: string): string | null {
   return title ? title : null;
 }
 
+/** Starts `work` now to await it later; a failure in between is then not an unhandled rejection. */
+function inBackground<T>(work: Promise<T>): Promise<T> {
+  work.catch(() => {});
+  return work;
+}
+
 export async function processCapture(deps: ProcessCaptureDeps, captureId: string): Promise<ProcessOutcome> {
   const now = deps.now ?? (() => new Date());
   const log = deps.logger.child({ captureId });
@@ -70,33 +91,65 @@ export async function processCapture(deps: ProcessCaptureDeps, captureId: string
     return { kind: "skipped", reason: "already_finished" };
   }
   const host = new URL(existing.url).host;
-  const gate = deps.hostGate ? await deps.hostGate.acquire(host, captureId, now()) : null;
+  const hostGate = deps.hostGate;
+  const gate = hostGate ? await hostGate.acquire(host, captureId, now()) : null;
   if (gate && !gate.granted) {
     log.debug("host busy; deferring", { host, delayMs: gate.retryAfterMs });
     return { kind: "deferred", delayMs: gate.retryAfterMs };
   }
+  // The slot bounds how many captures load the host at once, so it is given back once the browser
+  // is done with the page, while the artifacts are stored (the gap between starts was set on
+  // acquiring). It is released however the capture ends, before the worker reports the outcome.
+  let released: Promise<void> | undefined;
+  const releaseSlot = () => {
+    if (hostGate && gate?.granted) released ??= inBackground(hostGate.release(host, gate.slot, captureId));
+  };
   try {
-    return await startAndProcess(deps, captureId, log);
+    return await startAndProcess(deps, captureId, log, releaseSlot);
   } finally {
-    if (gate?.granted) await deps.hostGate?.release(host, gate.slot, captureId);
+    releaseSlot();
+    await released;
   }
+}
+
+/** A URL as read, with its latest version (null before the first). */
+interface UrlState {
+  url: UrlRecord;
+  latest: VersionRecord | null;
+}
+
+async function readUrlState(repository: ArchiveRepository, capture: CaptureRecord): Promise<UrlState> {
+  const url = await repository.getUrl(capture.urlId);
+  if (!url) throw new Error(`URL record ${capture.urlId} is missing for capture ${capture.captureId}`);
+  return { url, latest: await latestVersionOf(repository, url) };
+}
+
+async function latestVersionOf(repository: ArchiveRepository, url: UrlRecord): Promise<VersionRecord | null> {
+  if (url.latestVersionId === undefined) return null;
+  const latest = await repository.getVersion(url.urlId, url.latestVersionId);
+  if (!latest) throw new Error(`latest version ${url.latestVersionId} of ${url.urlId} is missing`);
+  return latest;
 }
 
 async function startAndProcess(
   deps: ProcessCaptureDeps,
   captureId: string,
   log: Logger,
+  browserDone: () => void,
 ): Promise<ProcessOutcome> {
   const now = deps.now ?? (() => new Date());
   const capture = await deps.repository.startCapture(captureId, now().toISOString());
   if (!capture) return { kind: "skipped", reason: "already_finished" };
+  // What the capture will be compared with, read while the browser works. An outcome decided from
+  // it is recorded only if the URL is still as read (see recordOnUrl).
+  const known = inBackground(readUrlState(deps.repository, capture));
 
   try {
-    return await captureAndStore(deps, capture, log);
+    return await captureAndStore(deps, capture, known, log, browserDone);
   } catch (err) {
     const error = err instanceof CaptureError ? err : classifyUnexpected(err);
     if (error.code === "http_error" && (error.httpStatus === 404 || error.httpStatus === 410)) {
-      const gone = await recordGone(deps, capture, error.httpStatus, now().toISOString());
+      const gone = await recordGone(deps, capture, known, error.httpStatus, now().toISOString());
       if (gone) return gone;
     }
     if (error.retryable && capture.attempts < deps.maxAttempts) {
@@ -133,6 +186,21 @@ const NO_TEXT_STATS = {
 /** The textSha256 a removal is recorded under: no article text hashes to it. */
 const REMOVED_SHA = "removed";
 
+/** What a capture leaves on its URL. */
+interface Decision {
+  /** The version the capture is recorded under: its own new one, or the latest it matched. */
+  versionId: string;
+  /** How the capture's version differs from the one before; absent for an unchanged page. */
+  edit?: Edit;
+  /** The new version to store and make the latest; absent when the capture matched the latest. */
+  commit?: VersionRecord;
+}
+
+/** A redelivery after this capture's version became the latest: what was committed stands. */
+function committedDecision(version: VersionRecord): Decision {
+  return { versionId: version.versionId, ...(version.edit ? { edit: version.edit } : {}) };
+}
+
 /**
  * A page that had versions and now answers 404 or 410 was removed: that is recorded as a version
  * with a `removed_article` edit (once; later captures of the still-missing page are unchanged),
@@ -142,16 +210,19 @@ const REMOVED_SHA = "removed";
 async function recordGone(
   deps: ProcessCaptureDeps,
   capture: CaptureRecord,
+  known: Promise<UrlState>,
   httpStatus: number,
   capturedAt: string,
 ): Promise<ProcessOutcome | null> {
-  const url = await deps.repository.getUrl(capture.urlId);
-  if (!url?.latestVersionId) return null;
-  let versionId = url.latestVersionId;
-  let edit: Edit | undefined;
-  if (url.latestTextSha256 !== REMOVED_SHA) {
+  const state = await known;
+  if (!state.url.latestVersionId) return null;
+  const ownVersionId = versionIdForCapture(capture.captureId);
+  const decide = async ({ url, latest }: UrlState): Promise<Decision> => {
+    if (!latest) throw new Error(`URL record ${url.urlId} lost its latest version`);
+    if (latest.versionId === ownVersionId) return committedDecision(latest);
+    if (url.latestTextSha256 === REMOVED_SHA) return { versionId: latest.versionId };
     const version: VersionRecord = {
-      versionId: versionIdForCapture(capture.captureId),
+      versionId: ownVersionId,
       urlId: capture.urlId,
       captureId: capture.captureId,
       capturedAt,
@@ -159,44 +230,107 @@ async function recordGone(
       removed: true,
       httpStatus,
       artifacts: {},
-      previousVersionId: url.latestVersionId,
+      previousVersionId: latest.versionId,
       ...(url.title ? { title: url.title } : {}),
       edit: { significance: "major", kinds: ["removed_article"], stealth: false, stats: NO_TEXT_STATS },
       summary: `The article was removed: the page now answers HTTP ${httpStatus}.`,
     };
-    if (await deps.repository.commitVersion(version, url.latestVersionId)) {
-      versionId = version.versionId;
-      edit = version.edit;
-      await publishEdit(deps, capture, version, url.latestVersionId);
-    }
-  }
-  await deps.repository.recordCaptureOnUrl(capture.urlId, { capturedAt, captureId: capture.captureId });
+    return { versionId: ownVersionId, ...(version.edit ? { edit: version.edit } : {}), commit: version };
+  };
+  const { decision, committed } = await recordOnUrl(
+    deps,
+    capture,
+    state,
+    await decide(state),
+    decide,
+    capturedAt,
+  );
   const succeeded: CaptureRecord = {
     ...capture,
     status: "succeeded",
     finishedAt: capturedAt,
     httpStatus,
     removed: true,
-    versionId,
-    changed: edit !== undefined,
-    ...(edit ? { edit } : {}),
+    versionId: decision.versionId,
+    changed: decision.edit !== undefined,
+    ...(decision.edit ? { edit: decision.edit } : {}),
   };
-  await deps.repository.finishCapture(succeeded);
-  await scheduleNext(deps, capture.urlId, capturedAt);
+  await Promise.all([
+    deps.repository.finishCapture(succeeded),
+    committed && decision.commit ? publishEdit(deps, capture, decision.commit) : undefined,
+  ]);
   return { kind: "succeeded", capture: succeeded };
+}
+
+/** When to capture the URL again, from its policy and when its article last changed. */
+function nextCaptureAt(
+  deps: ProcessCaptureDeps,
+  url: UrlRecord,
+  capturedAt: string,
+  changedNow: boolean,
+): string | null {
+  const next = nextCaptureTime({
+    policy: url.recapture,
+    lastChangedAt: new Date(
+      changedNow ? capturedAt : (url.lastChangedAt ?? url.firstCapturedAt ?? capturedAt),
+    ),
+    now: new Date(capturedAt),
+    ...(deps.cadence ? { cadence: deps.cadence } : {}),
+  });
+  return next?.toISOString() ?? null;
 }
 
 /** Replaces the sweeper's lease (or nothing) with the URL's real next capture time. */
 async function scheduleNext(deps: ProcessCaptureDeps, urlId: string, finishedAt: string): Promise<void> {
   const url = await deps.repository.getUrl(urlId);
   if (!url) return;
-  const next = nextCaptureTime({
-    policy: url.recapture,
-    lastChangedAt: new Date(url.lastChangedAt ?? url.firstCapturedAt ?? finishedAt),
-    now: new Date(finishedAt),
-    ...(deps.cadence ? { cadence: deps.cadence } : {}),
-  });
-  await deps.repository.setNextCapture(urlId, next?.toISOString() ?? null);
+  await deps.repository.setNextCapture(urlId, nextCaptureAt(deps, url, finishedAt, false));
+}
+
+/**
+ * Records the capture on its URL: stores the decided version, then one conditional write makes it
+ * the latest, counts the capture and sets the URL's next capture time. The write holds only while
+ * the URL is as `state` read it. When another capture moved the latest version meanwhile, the
+ * stored version is withdrawn and the outcome decided again against the new latest; when only the
+ * count or the policy changed (a redelivery counted it, a person changed the schedule), the same
+ * outcome is recorded against the URL as it is now. `committed` says whether this call made the
+ * capture's version the latest (so its edit is announced once).
+ */
+async function recordOnUrl(
+  deps: ProcessCaptureDeps,
+  capture: CaptureRecord,
+  state: UrlState,
+  decision: Decision,
+  decide: (state: UrlState) => Promise<Decision>,
+  capturedAt: string,
+): Promise<{ decision: Decision; committed: boolean }> {
+  const ownVersionId = versionIdForCapture(capture.captureId);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    // Already stored means a delivery of the same capture stored it: carry on to the pointer.
+    if (decision.commit) await deps.repository.putVersion(decision.commit);
+    const result = await deps.repository.recordCaptureOnUrl({
+      seen: state.url,
+      captureId: capture.captureId,
+      capturedAt,
+      count: state.url.lastCaptureId !== capture.captureId,
+      ...(decision.commit ? { version: decision.commit } : {}),
+      nextCaptureAt: nextCaptureAt(deps, state.url, capturedAt, decision.commit !== undefined),
+    });
+    if (result.recorded) return { decision, committed: decision.commit !== undefined };
+    const current = result.current;
+    if (!current) throw new Error(`URL record ${capture.urlId} is missing for capture ${capture.captureId}`);
+    if (current.latestVersionId === state.url.latestVersionId) {
+      state = { ...state, url: current };
+      continue;
+    }
+    // Unless a duplicate delivery made it the latest, withdraw ours so history has no orphan.
+    if (decision.commit && current.latestVersionId !== ownVersionId) {
+      await deps.repository.withdrawVersion(capture.urlId, ownVersionId);
+    }
+    state = { url: current, latest: await latestVersionOf(deps.repository, current) };
+    decision = await decide(state);
+  }
+  throw new Error(`Could not record capture ${capture.captureId}: URL ${capture.urlId} kept changing`);
 }
 
 /** Anything that is not a CaptureError came from storage or from a bug; both deserve a retry. */
@@ -215,15 +349,29 @@ function classifyUnexpected(err: unknown): CaptureError {
   });
 }
 
+/** The artifacts of a capture once all are stored, and when that was: the capture's time. */
+interface StoredArtifacts {
+  artifacts: Partial<Record<ArtifactName, ArtifactRef>>;
+  capturedAt: string;
+  storeMs: number;
+}
+
 async function captureAndStore(
   deps: ProcessCaptureDeps,
   capture: CaptureRecord,
+  known: Promise<UrlState>,
   log: Logger,
+  browserDone: () => void,
 ): Promise<ProcessOutcome> {
   const now = deps.now ?? (() => new Date());
-  const captureId = capture.captureId;
   const started = performance.now();
-  const page = await deps.capturer.capture(capture.url, deps.captureOptions);
+  let page: PageCapture;
+  try {
+    page = await deps.capturer.capture(capture.url, deps.captureOptions);
+  } finally {
+    browserDone();
+  }
+  const state = await known;
 
   const extractStarted = performance.now();
   const article: Article = deps.extract(page.renderedHtml, { url: page.finalUrl }) ?? {
@@ -236,54 +384,50 @@ async function captureAndStore(
   };
   const extractMs = performance.now() - extractStarted;
 
+  // The latest version's blobs are stored already: what an unchanged page repeats is not sent again.
+  const alreadyStored = new Set(Object.values(state.latest?.artifacts ?? {}).map((ref) => ref.sha256));
+  const put = (body: Uint8Array, contentType: string, fileName: string) =>
+    deps.blobs.putBlob(body, { contentType, fileName }, { alreadyStored });
   const storeStarted = performance.now();
   const uploads: Array<[ArtifactName, Promise<ArtifactRef>]> = [
-    [
-      "snapshot",
-      deps.blobs.putBlob(encoder.encode(page.snapshotHtml), {
-        contentType: "text/html; charset=utf-8",
-        fileName: "snapshot.html",
-      }),
-    ],
+    ["snapshot", put(encoder.encode(page.snapshotHtml), "text/html; charset=utf-8", "snapshot.html")],
     [
       "screenshot",
-      deps.blobs.putBlob(page.screenshot.body, {
-        contentType: page.screenshot.contentType,
-        fileName: `screenshot.${page.screenshot.contentType.includes("png") ? "png" : "jpg"}`,
-      }),
-    ],
-    ["raw", deps.blobs.putBlob(page.raw.body, { contentType: page.raw.contentType, fileName: "raw.html" })],
-    [
-      "article",
-      deps.blobs.putBlob(
-        encoder.encode(JSON.stringify({ url: capture.url, finalUrl: page.finalUrl, ...article }, null, 2)),
-        { contentType: "application/json", fileName: "article.json" },
+      put(
+        page.screenshot.body,
+        page.screenshot.contentType,
+        `screenshot.${page.screenshot.contentType.includes("png") ? "png" : "jpg"}`,
       ),
     ],
+    ["raw", put(page.raw.body, page.raw.contentType, "raw.html")],
     [
-      "text",
-      deps.blobs.putBlob(encoder.encode(article.text), {
-        contentType: "text/plain; charset=utf-8",
-        fileName: "article.txt",
-      }),
+      "article",
+      put(
+        encoder.encode(JSON.stringify({ url: capture.url, finalUrl: page.finalUrl, ...article }, null, 2)),
+        "application/json",
+        "article.json",
+      ),
     ],
+    ["text", put(encoder.encode(article.text), "text/plain; charset=utf-8", "article.txt")],
   ];
   // All at once, and awaited together: one failed upload must not leave the others' failures
-  // unobserved (an unhandled rejection ends the process).
-  const stored = await Promise.all(uploads.map(async ([name, ref]) => [name, await ref] as const));
-  const artifacts: Partial<Record<ArtifactName, ArtifactRef>> = Object.fromEntries(stored);
-  const storeMs = performance.now() - storeStarted;
-
-  const capturedAt = now().toISOString();
-  const { versionId, changed, edit } = await recordVersion(
-    deps,
-    capture,
-    article,
-    artifacts,
-    capturedAt,
-    normaliseUrl(new URL(page.finalUrl)),
+  // unobserved (an unhandled rejection ends the process). The outcome is decided meanwhile.
+  const stored: Promise<StoredArtifacts> = inBackground(
+    Promise.all(uploads.map(async ([name, ref]) => [name, await ref] as const)).then((entries) => ({
+      artifacts: Object.fromEntries(entries),
+      capturedAt: now().toISOString(),
+      storeMs: performance.now() - storeStarted,
+    })),
   );
-  await deps.repository.recordCaptureOnUrl(capture.urlId, { capturedAt, captureId });
+  const captured: CapturedArticle = {
+    article,
+    textSha256: sha256Hex(comparableArticle(article.title, article.text)),
+    finalUrl: normaliseUrl(new URL(page.finalUrl)),
+  };
+  const decide = (current: UrlState) =>
+    decideVersion(deps, capture, current, captured, stored, alreadyStored);
+  const [{ artifacts, capturedAt, storeMs }, first] = await Promise.all([stored, decide(state)]);
+  const { decision, committed } = await recordOnUrl(deps, capture, state, first, decide, capturedAt);
 
   const succeeded: CaptureRecord = {
     ...capture,
@@ -291,9 +435,9 @@ async function captureAndStore(
     finishedAt: capturedAt,
     finalUrl: page.finalUrl,
     httpStatus: page.httpStatus,
-    versionId,
-    changed,
-    ...(edit ? { edit } : {}),
+    versionId: decision.versionId,
+    changed: decision.edit !== undefined,
+    ...(decision.edit ? { edit: decision.edit } : {}),
     artifacts,
     timings: {
       ...page.timings,
@@ -303,41 +447,43 @@ async function captureAndStore(
     },
   };
   delete succeeded.error;
-  await deps.repository.finishCapture(succeeded);
-  await scheduleNext(deps, capture.urlId, capturedAt);
-  log.info("capture succeeded", { versionId, changed, timings: succeeded.timings });
+  await Promise.all([
+    deps.repository.finishCapture(succeeded),
+    committed && decision.commit ? publishEdit(deps, capture, decision.commit) : undefined,
+  ]);
+  log.info("capture succeeded", {
+    versionId: decision.versionId,
+    changed: succeeded.changed,
+    timings: succeeded.timings,
+  });
   return { kind: "succeeded", capture: succeeded };
+}
+
+/** What the capture found, in the form the comparison with the latest version needs. */
+interface CapturedArticle {
+  article: Article;
+  textSha256: string;
+  finalUrl: string;
 }
 
 /**
  * Compares the article with the URL's latest version. Identical comparable text, or a difference
- * the diff judges to be page noise, records the capture as unchanged; anything else commits a new
- * version with its diff. Optimistic: if another capture of the same URL committed in between,
- * compare again.
+ * the diff judges to be page noise, records the capture as unchanged; anything else makes a new
+ * version with its diff, once the capture's artifacts are stored.
  */
-async function recordVersion(
+async function decideVersion(
   deps: ProcessCaptureDeps,
   capture: CaptureRecord,
-  article: Article,
-  artifacts: Partial<Record<ArtifactName, ArtifactRef>>,
-  capturedAt: string,
-  finalUrl: string,
-): Promise<{ versionId: string; changed: boolean; edit?: Edit }> {
-  const textSha256 = sha256Hex(comparableArticle(article.title, article.text));
+  { url, latest }: UrlState,
+  { article, textSha256, finalUrl }: CapturedArticle,
+  stored: Promise<StoredArtifacts>,
+  alreadyStored: ReadonlySet<string>,
+): Promise<Decision> {
   const ownVersionId = versionIdForCapture(capture.captureId);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const url = await deps.repository.getUrl(capture.urlId);
-    if (!url) throw new Error(`URL record ${capture.urlId} is missing for capture ${capture.captureId}`);
-    if (url.latestVersionId === ownVersionId) {
-      // A redelivery after this capture already committed: report what was committed.
-      const committed = await deps.repository.getVersion(capture.urlId, ownVersionId);
-      return {
-        versionId: ownVersionId,
-        changed: committed?.edit !== undefined,
-        ...(committed?.edit ? { edit: committed.edit } : {}),
-      };
-    }
-    const base: VersionRecord = {
+  if (latest?.versionId === ownVersionId) return committedDecision(latest);
+  const newVersion = async (): Promise<VersionRecord> => {
+    const { artifacts, capturedAt } = await stored;
+    return {
       versionId: ownVersionId,
       urlId: capture.urlId,
       captureId: capture.captureId,
@@ -348,65 +494,59 @@ async function recordVersion(
       ...(article.modifiedTime ? { modifiedTime: article.modifiedTime } : {}),
       ...(finalUrl && finalUrl !== capture.url ? { finalUrl } : {}),
     };
-    let version = base;
-    const latestId = url.latestVersionId;
-    if (latestId !== undefined) {
-      const latest = await deps.repository.getVersion(capture.urlId, latestId);
-      if (!latest) throw new Error(`latest version ${latestId} of ${capture.urlId} is missing`);
-      const redirected = (latest.finalUrl ?? capture.url) !== (finalUrl ?? capture.url);
-      if (url.latestTextSha256 === textSha256 && !redirected) return { versionId: latestId, changed: false };
-      const versions = await deps.repository.listVersions(capture.urlId);
-      // After a removal, compare with the last text the page had, and say it came back.
-      const restored = latest.removed === true;
-      const baseline = restored ? versions.filter((v) => !v.removed).at(-1) : latest;
-      if (!baseline) throw new Error(`no text version to compare with for ${capture.urlId}`);
-      const previousArticle = await loadArticle(deps.blobs, baseline);
-      const diff = diffArticles(previousArticle, article);
-      const lifecycle: EditKind[] = [
-        ...(restored ? (["restored_article"] as const) : []),
-        ...(redirected ? (["redirected"] as const) : []),
-      ];
-      if (diff.edit === null && lifecycle.length === 0) return { versionId: latestId, changed: false };
-      const edit: Edit = diff.edit
-        ? { ...diff.edit, kinds: [...lifecycle, ...diff.edit.kinds] }
-        : { significance: "major", kinds: lifecycle, stealth: false, stats: NO_TEXT_STATS };
-      const older = versions.find((v) => v.textSha256 === textSha256 && v.versionId !== latestId);
-      const diffDocument = { from: baseline.versionId, to: ownVersionId, edit, changes: diff.changes };
-      const [diffRef, diffHtmlRef] = await Promise.all([
-        deps.blobs.putBlob(encoder.encode(JSON.stringify(diffDocument)), {
-          contentType: "application/json",
-          fileName: "diff.json",
-        }),
-        deps.blobs.putBlob(encoder.encode(diff.html), {
-          contentType: "text/html; charset=utf-8",
-          fileName: "diff.html",
-        }),
-      ]);
-      const lifecycleNote = [
-        ...(restored ? ["The article is back after being removed."] : []),
-        ...(redirected ? [`The page now redirects to ${finalUrl}.`] : []),
-      ].join(" ");
-      version = {
-        ...base,
-        previousVersionId: latestId,
-        edit,
-        summary: [lifecycleNote, diff.edit ? summariseEdit(diff.edit, diff.changes) : ""]
-          .filter(Boolean)
-          .join(" "),
-        artifacts: { ...artifacts, diff: diffRef, diffHtml: diffHtmlRef },
-        ...(older ? { revertOf: older.versionId } : {}),
-      };
-    }
-    if (await deps.repository.commitVersion(version, latestId)) {
-      if (version.edit && latestId !== undefined) await publishEdit(deps, capture, version, latestId);
-      return {
-        versionId: ownVersionId,
-        changed: version.edit !== undefined,
-        ...(version.edit ? { edit: version.edit } : {}),
-      };
-    }
-  }
-  throw new Error(`Could not commit a version for ${capture.urlId}: the latest version kept moving`);
+  };
+  if (!latest) return { versionId: ownVersionId, commit: await newVersion() };
+
+  const redirected = (latest.finalUrl ?? capture.url) !== (finalUrl ?? capture.url);
+  if (url.latestTextSha256 === textSha256 && !redirected) return { versionId: latest.versionId };
+  const versions = await deps.repository.listVersions(capture.urlId);
+  // After a removal, compare with the last text the page had, and say it came back.
+  const restored = latest.removed === true;
+  const baseline = restored ? versions.filter((v) => !v.removed).at(-1) : latest;
+  if (!baseline) throw new Error(`no text version to compare with for ${capture.urlId}`);
+  const previousArticle = await loadArticle(deps.blobs, baseline);
+  const diff = diffArticles(previousArticle, article);
+  const lifecycle: EditKind[] = [
+    ...(restored ? (["restored_article"] as const) : []),
+    ...(redirected ? (["redirected"] as const) : []),
+  ];
+  if (diff.edit === null && lifecycle.length === 0) return { versionId: latest.versionId };
+  const edit: Edit = diff.edit
+    ? { ...diff.edit, kinds: [...lifecycle, ...diff.edit.kinds] }
+    : { significance: "major", kinds: lifecycle, stealth: false, stats: NO_TEXT_STATS };
+  const older = versions.find((v) => v.textSha256 === textSha256 && v.versionId !== latest.versionId);
+  const diffDocument = { from: baseline.versionId, to: ownVersionId, edit, changes: diff.changes };
+  const [diffRef, diffHtmlRef, base] = await Promise.all([
+    deps.blobs.putBlob(
+      encoder.encode(JSON.stringify(diffDocument)),
+      { contentType: "application/json", fileName: "diff.json" },
+      { alreadyStored },
+    ),
+    deps.blobs.putBlob(
+      encoder.encode(diff.html),
+      { contentType: "text/html; charset=utf-8", fileName: "diff.html" },
+      { alreadyStored },
+    ),
+    newVersion(),
+  ]);
+  const lifecycleNote = [
+    ...(restored ? ["The article is back after being removed."] : []),
+    ...(redirected ? [`The page now redirects to ${finalUrl}.`] : []),
+  ].join(" ");
+  return {
+    versionId: ownVersionId,
+    edit,
+    commit: {
+      ...base,
+      previousVersionId: latest.versionId,
+      edit,
+      summary: [lifecycleNote, diff.edit ? summariseEdit(diff.edit, diff.changes) : ""]
+        .filter(Boolean)
+        .join(" "),
+      artifacts: { ...base.artifacts, diff: diffRef, diffHtml: diffHtmlRef },
+      ...(older ? { revertOf: older.versionId } : {}),
+    },
+  };
 }
 
 /** The stored article of a version, in the shape the diff compares. */
@@ -429,9 +569,9 @@ async function publishEdit(
   deps: ProcessCaptureDeps,
   capture: CaptureRecord,
   version: VersionRecord,
-  previousVersionId: string,
 ): Promise<void> {
-  if (!deps.publisher || !version.edit) return;
+  const previousVersionId = version.previousVersionId;
+  if (!deps.publisher || !version.edit || previousVersionId === undefined) return;
   try {
     await deps.publisher.publish({
       type: "ArticleEdited",

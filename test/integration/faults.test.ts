@@ -183,7 +183,7 @@ describe("faults on the capture path", () => {
     const blobs = failing(storage.blobs, ["putBlob"], 2, awsError("InternalError"));
     const repository = failing(
       storage.repository,
-      ["commitVersion"],
+      ["recordCaptureOnUrl"],
       1,
       awsError("ProvisionedThroughputExceededException"),
     );
@@ -192,6 +192,12 @@ describe("faults on the capture path", () => {
     const capture = await storage.repository.getCapture(captureId);
     assert.equal(capture?.status, "succeeded", JSON.stringify(capture?.error));
     assert.ok(deliveries >= 2);
+    // The version stored before the failed write is recorded once by the redelivery.
+    const url = await storage.repository.getUrl(capture?.urlId ?? "");
+    assert.equal(url?.latestVersionId, capture?.versionId);
+    assert.equal(url?.versionCount, 1);
+    assert.equal(url?.captureCount, 1);
+    assert.equal((await storage.repository.listVersions(capture?.urlId ?? "")).length, 1);
   });
 
   it("ends a capture failed with storage_error when storage keeps failing, never stuck running", async () => {
