@@ -130,9 +130,8 @@ export class ArchiveBucket extends Construct {
 
   /**
    * Lets `fn` store content-addressed blobs: sets `BUCKET_NAME`, grants s3:GetObject and
-   * s3:PutObject on `blobs/*` (HeadObject is authorised by s3:GetObject), and s3:ListBucket on the
-   * bucket — without ListBucket, HeadObject on a missing key answers 403 instead of 404 and the
-   * "store identical bytes once" check could not tell "absent" from "forbidden".
+   * s3:PutObject on `blobs/*`. "Store identical bytes once" is a conditional PUT
+   * (`If-None-Match: *`, answered 412 when the blob exists), so no HeadObject and no s3:ListBucket.
    */
   public bindBlobWriter(fn: LambdaFunction): void {
     fn.addEnvironment(ENV.bucketName, this.bucket.bucketName);
@@ -141,9 +140,6 @@ export class ArchiveBucket extends Construct {
         actions: ["s3:GetObject", "s3:PutObject"],
         resources: [this.bucket.arnForObjects(`${BLOB_KEY_PREFIX}*`)],
       }),
-    );
-    fn.addToRolePolicy(
-      new PolicyStatement({ actions: ["s3:ListBucket"], resources: [this.bucket.bucketArn] }),
     );
     acknowledgeWildcardResources(fn.role ?? fn, BLOB_OBJECTS_PATTERN, BLOB_WILDCARD_REASON);
     this.encryptionKey?.grantEncryptDecrypt(fn);
