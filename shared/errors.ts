@@ -2,6 +2,8 @@
  * Typed errors. Each carries a stable snake_case `code` that the HTTP edge maps to a status;
  * only errors whose status is < 500 expose their message to callers.
  */
+import type { PageCapture } from "./ports.ts";
+
 export class PalimpsestError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -35,14 +37,17 @@ export class CaptureError extends PalimpsestError {
   readonly retryable: boolean;
   /** The main document's HTTP status, for `http_error`. */
   readonly httpStatus: number | undefined;
+  /** What the page showed, for an `http_error` page that was taken all the same (a 404, a 410). */
+  readonly evidence: PageCapture | undefined;
   constructor(
     code: CaptureFailureCode,
     message: string,
-    options?: { cause?: unknown; retryable?: boolean; httpStatus?: number },
+    options?: { cause?: unknown; retryable?: boolean; httpStatus?: number; evidence?: PageCapture },
   ) {
     super(code, message, options);
     this.retryable = options?.retryable ?? false;
     this.httpStatus = options?.httpStatus;
+    this.evidence = options?.evidence;
   }
 }
 

@@ -448,6 +448,8 @@ async function captureWithBrowser(
   let egress: EgressSession | undefined;
   /** Every URL the main frame set out to load, redirect hops included. */
   const navigations: string[] = [];
+  /** The page's 404 or 410: taken all the same, then reported as `http_error` with what it showed. */
+  let goneResponse: Response | undefined;
   const work = (async () => {
     let phase = performance.now();
     const lap = (name: string) => {
@@ -492,6 +494,7 @@ async function captureWithBrowser(
     lap("context");
 
     const response = await navigate(page, url, options, session);
+    if (saysGone(response)) goneResponse = response;
     lap("navigate");
     // A huge document is refused before settling walks and scrolls it, and again before it is taken.
     await checkDomSize(page, options);
@@ -577,8 +580,14 @@ async function captureWithBrowser(
     // A page that went on to a forbidden host (a script redirect) is not archived as if it had not.
     const refused = egressError(egress, navigations, false);
     if (refused) throw refused;
+    if (goneResponse) throw httpError(goneResponse, result);
     return result;
   } catch (err) {
+    // Taking the page that says the article is gone failed: the status is known all the same.
+    if (goneResponse && !(err instanceof CaptureError && err.evidence)) {
+      log?.warn("the removed page could not be taken", { error: (err as Error).message });
+      throw httpError(goneResponse);
+    }
     const gone = crashed || !browser.isConnected();
     throw (
       (gone ? undefined : egressError(egress, navigations, true)) ?? toCaptureError(err, url, options, gone)
@@ -862,7 +871,7 @@ async function navigate(
   }
   if (!response)
     throw new CaptureError("internal_error", "The browser did not report a response for the page.");
-  vetMainResponse(response);
+  if (!saysGone(response)) vetMainResponse(response);
 
   let domReady = false;
   page.once("domcontentloaded", () => {
@@ -886,20 +895,33 @@ async function navigate(
 
 function vetMainResponse(response: Response): void {
   const status = response.status();
-  if (status >= 400 || status === 204 || status === 205) {
-    const text = response.statusText();
-    throw new CaptureError("http_error", `The server answered HTTP ${status}${text ? ` ${text}` : ""}.`, {
-      // Server errors and rate limits pass; a 404 or 410 will not change on redelivery.
-      retryable: status >= 500 || status === 429 || status === 408,
-      httpStatus: status,
-    });
-  }
+  if (status >= 400 || status === 204 || status === 205) throw httpError(response);
   const contentType = response.headers()["content-type"];
   const mime = contentType?.split(";")[0]?.trim().toLowerCase();
   // Without a Content-Type the browser sniffs; let it render and see.
   if (mime && mime !== "text/html" && mime !== "application/xhtml+xml") {
     throw new CaptureError("unsupported_content", `The URL serves ${mime}, not an HTML page.`);
   }
+}
+
+/** `http_error` for the page's response; `evidence` is what the page showed, when it was taken. */
+function httpError(response: Response, evidence?: PageCapture): CaptureError {
+  const status = response.status();
+  const text = response.statusText();
+  return new CaptureError("http_error", `The server answered HTTP ${status}${text ? ` ${text}` : ""}.`, {
+    // Server errors and rate limits pass; a 404 or 410 will not change on redelivery.
+    retryable: status >= 500 || status === 429 || status === 408,
+    httpStatus: status,
+    evidence,
+  });
+}
+
+/**
+ * A page that says the article is gone (404, 410) is still taken, as evidence of what the URL
+ * showed; the capture then fails with `http_error` carrying it.
+ */
+function saysGone(response: Response): boolean {
+  return response.status() === 404 || response.status() === 410;
 }
 
 /**

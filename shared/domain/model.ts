@@ -85,7 +85,10 @@ export interface VersionRecord {
   summary?: string;
   /** Set when the text returned to that of an older version (an edit undone). */
   revertOf?: string;
-  /** The page answered 404/410: the article was removed (no text, no artifacts). */
+  /**
+   * The page answered 404/410: the article was removed. No text; the artifacts are what the URL
+   * showed instead (snapshot, screenshot, raw response), when the browser could take them.
+   */
   removed?: boolean;
   httpStatus?: number;
   /** Where the URL redirected to, when it did. */

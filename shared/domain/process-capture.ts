@@ -149,7 +149,7 @@ async function startAndProcess(
   } catch (err) {
     const error = err instanceof CaptureError ? err : classifyUnexpected(err);
     if (error.code === "http_error" && (error.httpStatus === 404 || error.httpStatus === 410)) {
-      const gone = await recordGone(deps, capture, known, error.httpStatus, now().toISOString());
+      const gone = await recordGone(deps, capture, known, error, now().toISOString());
       if (gone) return gone;
     }
     if (error.retryable && capture.attempts < deps.maxAttempts) {
@@ -211,11 +211,17 @@ async function recordGone(
   deps: ProcessCaptureDeps,
   capture: CaptureRecord,
   known: Promise<UrlState>,
-  httpStatus: number,
+  error: CaptureError,
   capturedAt: string,
 ): Promise<ProcessOutcome | null> {
+  const httpStatus = error.httpStatus;
+  if (httpStatus === undefined) return null;
   const state = await known;
   if (!state.url.latestVersionId) return null;
+  // What the URL showed instead of the article (its error page), kept as evidence of the removal.
+  const artifacts = error.evidence
+    ? await storedTogether(pageUploads(uploader(deps, state), error.evidence))
+    : {};
   const ownVersionId = versionIdForCapture(capture.captureId);
   const decide = async ({ url, latest }: UrlState): Promise<Decision> => {
     if (!latest) throw new Error(`URL record ${url.urlId} lost its latest version`);
@@ -229,7 +235,7 @@ async function recordGone(
       textSha256: REMOVED_SHA,
       removed: true,
       httpStatus,
-      artifacts: {},
+      artifacts,
       previousVersionId: latest.versionId,
       ...(url.title ? { title: url.title } : {}),
       edit: { significance: "major", kinds: ["removed_article"], stealth: false, stats: NO_TEXT_STATS },
@@ -251,6 +257,7 @@ async function recordGone(
     finishedAt: capturedAt,
     httpStatus,
     removed: true,
+    ...(error.evidence ? { finalUrl: error.evidence.finalUrl, artifacts } : {}),
     versionId: decision.versionId,
     changed: decision.edit !== undefined,
     ...(decision.edit ? { edit: decision.edit } : {}),
@@ -356,6 +363,46 @@ interface StoredArtifacts {
   storeMs: number;
 }
 
+type Put = (body: Uint8Array, contentType: string, fileName: string) => Promise<ArtifactRef>;
+
+/** Stores blobs; those the latest version has already are stored, so they are not sent again. */
+function uploader(deps: ProcessCaptureDeps, state: UrlState): Put {
+  const alreadyStored = new Set(Object.values(state.latest?.artifacts ?? {}).map((ref) => ref.sha256));
+  return (body, contentType, fileName) =>
+    deps.blobs.putBlob(body, { contentType, fileName }, { alreadyStored });
+}
+
+/** The uploads of what the browser took: the snapshot, the screenshot and the raw response. */
+function pageUploads(
+  put: Put,
+  page: Pick<PageCapture, "snapshotHtml" | "screenshot" | "raw">,
+): Array<[ArtifactName, Promise<ArtifactRef>]> {
+  return [
+    ["snapshot", put(encoder.encode(page.snapshotHtml), "text/html; charset=utf-8", "snapshot.html")],
+    [
+      "screenshot",
+      put(
+        page.screenshot.body,
+        page.screenshot.contentType,
+        `screenshot.${page.screenshot.contentType.includes("png") ? "png" : "jpg"}`,
+      ),
+    ],
+    ["raw", put(page.raw.body, page.raw.contentType, "raw.html")],
+  ];
+}
+
+/**
+ * The stored artifacts by name, once every upload is done. Awaited together: one failed upload
+ * must not leave the others' failures unobserved (an unhandled rejection ends the process).
+ */
+async function storedTogether(
+  uploads: Array<[ArtifactName, Promise<ArtifactRef>]>,
+): Promise<Partial<Record<ArtifactName, ArtifactRef>>> {
+  return Object.fromEntries(
+    await Promise.all(uploads.map(async ([name, ref]) => [name, await ref] as const)),
+  );
+}
+
 async function captureAndStore(
   deps: ProcessCaptureDeps,
   capture: CaptureRecord,
@@ -384,22 +431,10 @@ async function captureAndStore(
   };
   const extractMs = performance.now() - extractStarted;
 
-  // The latest version's blobs are stored already: what an unchanged page repeats is not sent again.
-  const alreadyStored = new Set(Object.values(state.latest?.artifacts ?? {}).map((ref) => ref.sha256));
-  const put = (body: Uint8Array, contentType: string, fileName: string) =>
-    deps.blobs.putBlob(body, { contentType, fileName }, { alreadyStored });
+  const put = uploader(deps, state);
   const storeStarted = performance.now();
   const uploads: Array<[ArtifactName, Promise<ArtifactRef>]> = [
-    ["snapshot", put(encoder.encode(page.snapshotHtml), "text/html; charset=utf-8", "snapshot.html")],
-    [
-      "screenshot",
-      put(
-        page.screenshot.body,
-        page.screenshot.contentType,
-        `screenshot.${page.screenshot.contentType.includes("png") ? "png" : "jpg"}`,
-      ),
-    ],
-    ["raw", put(page.raw.body, page.raw.contentType, "raw.html")],
+    ...pageUploads(put, page),
     [
       "article",
       put(
@@ -413,8 +448,8 @@ async function captureAndStore(
   // All at once, and awaited together: one failed upload must not leave the others' failures
   // unobserved (an unhandled rejection ends the process). The outcome is decided meanwhile.
   const stored: Promise<StoredArtifacts> = inBackground(
-    Promise.all(uploads.map(async ([name, ref]) => [name, await ref] as const)).then((entries) => ({
-      artifacts: Object.fromEntries(entries),
+    storedTogether(uploads).then((artifacts) => ({
+      artifacts,
       capturedAt: now().toISOString(),
       storeMs: performance.now() - storeStarted,
     })),
@@ -424,8 +459,7 @@ async function captureAndStore(
     textSha256: sha256Hex(comparableArticle(article.title, article.text)),
     finalUrl: normaliseUrl(new URL(page.finalUrl)),
   };
-  const decide = (current: UrlState) =>
-    decideVersion(deps, capture, current, captured, stored, alreadyStored);
+  const decide = (current: UrlState) => decideVersion(deps, capture, current, captured, stored, put);
   const [{ artifacts, capturedAt, storeMs }, first] = await Promise.all([stored, decide(state)]);
   const { decision, committed } = await recordOnUrl(deps, capture, state, first, decide, capturedAt);
 
@@ -477,7 +511,7 @@ async function decideVersion(
   { url, latest }: UrlState,
   { article, textSha256, finalUrl }: CapturedArticle,
   stored: Promise<StoredArtifacts>,
-  alreadyStored: ReadonlySet<string>,
+  put: Put,
 ): Promise<Decision> {
   const ownVersionId = versionIdForCapture(capture.captureId);
   if (latest?.versionId === ownVersionId) return committedDecision(latest);
@@ -517,16 +551,8 @@ async function decideVersion(
   const older = versions.find((v) => v.textSha256 === textSha256 && v.versionId !== latest.versionId);
   const diffDocument = { from: baseline.versionId, to: ownVersionId, edit, changes: diff.changes };
   const [diffRef, diffHtmlRef, base] = await Promise.all([
-    deps.blobs.putBlob(
-      encoder.encode(JSON.stringify(diffDocument)),
-      { contentType: "application/json", fileName: "diff.json" },
-      { alreadyStored },
-    ),
-    deps.blobs.putBlob(
-      encoder.encode(diff.html),
-      { contentType: "text/html; charset=utf-8", fileName: "diff.html" },
-      { alreadyStored },
-    ),
+    put(encoder.encode(JSON.stringify(diffDocument)), "application/json", "diff.json"),
+    put(encoder.encode(diff.html), "text/html; charset=utf-8", "diff.html"),
     newVersion(),
   ]);
   const lifecycleNote = [

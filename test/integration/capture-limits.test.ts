@@ -247,7 +247,8 @@ describe("a capture failing on a limit", () => {
       captureId,
     );
 
-    assert.equal(outcome.kind, "failed", "not retried: more attempts would redirect just the same");
+    // Not retried: more attempts would redirect just the same.
+    assert.equal(outcome.kind, "failed", JSON.stringify(outcome));
     const record = await storage.repository.getCapture(captureId);
     assert.equal(record?.status, "failed");
     assert.deepEqual(record?.error, {

@@ -268,6 +268,34 @@ describe("ChromiumPageCapturer", () => {
     }
   });
 
+  it("takes a page that says the article is gone, as evidence, and reports it as http_error", async () => {
+    site.setPage(
+      "/withdrawn.html",
+      "<!DOCTYPE html><title>Gone</title><h1>This article has been withdrawn</h1>",
+      {
+        status: 410,
+      },
+    );
+    for (const [path, status, text] of [
+      ["/not-found", 404, /Not found/],
+      ["/withdrawn.html", 410, /This article has been withdrawn/],
+    ] as const) {
+      const err = await capturer.capture(site.url(path), OPTIONS).then(
+        () => assert.fail(`${path} was captured as if it were there`),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof CaptureError && err.code === "http_error", String(err));
+      assert.equal(err.httpStatus, status);
+      assert.equal(err.retryable, false);
+      const evidence = err.evidence;
+      assert.ok(evidence, "the page is taken");
+      assert.equal(evidence.httpStatus, status);
+      assert.match(evidence.snapshotHtml, text);
+      assert.match(new TextDecoder().decode(evidence.raw.body), text);
+      assert.ok(evidence.screenshot.body.byteLength > 1_000);
+    }
+  });
+
   it("reports HTTP errors, timeouts, refused connections, DNS failures and non-HTML content", async () => {
     await assertCaptureError(capturer.capture(site.url("/not-found"), OPTIONS), "http_error", /404/);
 

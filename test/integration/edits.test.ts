@@ -239,6 +239,11 @@ describe("lifecycle", () => {
     assert.equal(gone.removed, true);
     assert.equal(gone.httpStatus, 404);
     assert.deepEqual(gone.edit.kinds, ["removed_article"]);
+    // What the URL showed instead is kept as evidence: snapshot, screenshot, raw response.
+    assert.deepEqual(Object.keys(gone.artifacts).sort(), ["raw", "screenshot", "snapshot"]);
+    const evidence = await fetch(gone.artifacts.snapshot.url);
+    assert.match(await evidence.text(), /Page not found/);
+    assert.equal((await fetch(gone.artifacts.screenshot.url)).headers.get("content-type"), "image/jpeg");
     await waitFor(() => deliveries.some((d) => d.body.includes(gone.versionId)));
 
     const stillGone = await capture(site.url(path));

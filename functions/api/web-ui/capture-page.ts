@@ -98,7 +98,7 @@ ${capture.error && html`<p class="meta">Reason code: <code>${capture.error.code}
 
 function outcome(ui: UiContext, capture: CaptureRecord, version: VersionRecord | null): SafeHtml {
   if (capture.removed) {
-    return html`<div class="notice"><p>${editBadges(undefined, { removed: true })} The page answered HTTP ${capture.httpStatus ?? ""}: the article is recorded as removed.</p></div>`;
+    return html`<div class="notice"><p>${editBadges(undefined, { removed: true })} The page answered HTTP ${capture.httpStatus ?? ""}: the article is recorded as removed.${capture.artifacts ? " What the address showed instead is kept in the artifacts below." : ""}</p></div>`;
   }
   if (!version) return html`<div class="notice"><p>The capture ended without a version.</p></div>`;
   if (capture.changed && version.previousVersionId) {
