@@ -207,6 +207,29 @@ describe("ChromiumPageCapturer", () => {
     assert.match(late.snapshotHtml, /SCROLL-LISTENER-MARKER/);
   });
 
+  it("takes a page again when it changed while it was being taken", async () => {
+    // The full-page screenshot resizes the viewport; this page answers the first resize by adding a
+    // paragraph, inside the quiet window that the capture checks after taking the page.
+    site.setPage(
+      "/changes-while-taken.html",
+      `<!DOCTYPE html><title>Changes</title><body><h1>Changes</h1><p>${"Long text. ".repeat(3000)}</p><script>
+        let resized = false;
+        addEventListener("resize", () => {
+          if (resized) return;
+          resized = true;
+          const p = document.createElement("p");
+          p.textContent = "ADDED-WHILE-TAKEN";
+          document.body.append(p);
+        });
+      </script></body>`,
+    );
+    const capture = await capturer.capture(site.url("/changes-while-taken.html"), OPTIONS);
+    assert.equal(capture.timings.retaken, 1);
+    for (const html of [capture.renderedHtml, capture.snapshotHtml]) {
+      assert.match(html, /<p>ADDED-WHILE-TAKEN<\/p>/, "the second take has the change");
+    }
+  });
+
   it("accepts or removes cookie banners without following links", async () => {
     const capture = await capturer.capture(site.url("/consent-article.html"), OPTIONS);
     assert.match(capture.renderedHtml, /data-consent="accepted"/, "the Accept button was clicked");
