@@ -13,20 +13,18 @@ import { processCapture } from "../../shared/domain/process-capture.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { CaptureError } from "../../shared/errors.ts";
 import { createLogger } from "../../shared/logger.ts";
-import type { PageCaptureOptions, PageCapturer } from "../../shared/ports.ts";
+import type { PageCapturer } from "../../shared/ports.ts";
+import { testCaptureOptions } from "../support/capture-options.ts";
 import { type EmbeddedStorage, queuedCapture, startEmbeddedStorage } from "../support/embedded-storage.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
 
-const OPTIONS: PageCaptureOptions = {
-  navigationTimeoutMs: 10_000,
-  idleTimeoutMs: 2_000,
+const OPTIONS = testCaptureOptions({
   screenshotMaxHeight: 2_000,
-  inlineResourceMaxBytes: 1_000_000,
   inlineTotalMaxBytes: 4_000_000,
   totalTimeoutMs: 20_000,
   maxRedirects: 3,
   maxDomElements: 1_000,
-};
+});
 
 // No DNS query may leave the machine; 127.0.0.1 is a literal and needs none.
 const NO_DNS = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1";

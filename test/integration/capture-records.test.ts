@@ -11,7 +11,8 @@ import { urlIdFor } from "../../shared/domain/ids.ts";
 import { type ProcessCaptureDeps, processCapture } from "../../shared/domain/process-capture.ts";
 import { CaptureError } from "../../shared/errors.ts";
 import { createLogger } from "../../shared/logger.ts";
-import type { HostGate, PageCapture, PageCaptureOptions, PageCapturer } from "../../shared/ports.ts";
+import type { HostGate, PageCapture, PageCapturer } from "../../shared/ports.ts";
+import { testCaptureOptions } from "../support/capture-options.ts";
 import { type EmbeddedStorage, queuedCapture, startEmbeddedStorage } from "../support/embedded-storage.ts";
 
 let storage: EmbeddedStorage;
@@ -22,16 +23,7 @@ after(async () => {
   await storage.close();
 });
 
-const OPTIONS: PageCaptureOptions = {
-  navigationTimeoutMs: 5000,
-  idleTimeoutMs: 2000,
-  screenshotMaxHeight: 4000,
-  inlineResourceMaxBytes: 1_000_000,
-  inlineTotalMaxBytes: 5_000_000,
-  totalTimeoutMs: 30_000,
-  maxRedirects: 10,
-  maxDomElements: 200_000,
-};
+const OPTIONS = testCaptureOptions({ navigationTimeoutMs: 5_000 });
 
 function articlePage(homes: number): string {
   return (

@@ -20,19 +20,11 @@ import { createEgressProxy } from "../../shared/adapters/egress-proxy.ts";
 import { buildSnapshot, type SerializedDocument } from "../../shared/adapters/snapshot-inliner.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { CaptureError } from "../../shared/errors.ts";
-import type { PageCaptureOptions, PageCapturer } from "../../shared/ports.ts";
+import type { PageCapturer } from "../../shared/ports.ts";
+import { testCaptureOptions } from "../support/capture-options.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
 
-const OPTIONS: PageCaptureOptions = {
-  navigationTimeoutMs: 10_000,
-  idleTimeoutMs: 4_000,
-  screenshotMaxHeight: 4_000,
-  inlineResourceMaxBytes: 1_000_000,
-  inlineTotalMaxBytes: 8_000_000,
-  totalTimeoutMs: 30_000,
-  maxRedirects: 10,
-  maxDomElements: 200_000,
-};
+const OPTIONS = testCaptureOptions({ idleTimeoutMs: 4_000, inlineTotalMaxBytes: 8_000_000 });
 
 // No DNS query may leave the machine; 127.0.0.1 is a literal and needs none.
 const NO_DNS = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1";

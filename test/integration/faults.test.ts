@@ -16,6 +16,7 @@ import { failDeadLetteredCapture } from "../../shared/domain/process-capture.ts"
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { createLogger } from "../../shared/logger.ts";
 import type { ArchiveRepository, BlobStore, CaptureMessage, PageCapturer } from "../../shared/ports.ts";
+import { testCaptureOptions } from "../support/capture-options.ts";
 import {
   type EmbeddedStorage,
   queuedCapture as queuedCaptureOf,
@@ -28,16 +29,7 @@ let site: FixtureSite;
 let capturer: PageCapturer;
 const logger = createLogger({}, "silent");
 const context = { awsRequestId: "test", getRemainingTimeInMillis: () => 180_000 } as unknown as Context;
-const OPTIONS = {
-  navigationTimeoutMs: 5000,
-  idleTimeoutMs: 2000,
-  screenshotMaxHeight: 4000,
-  inlineResourceMaxBytes: 1_000_000,
-  inlineTotalMaxBytes: 5_000_000,
-  totalTimeoutMs: 30_000,
-  maxRedirects: 10,
-  maxDomElements: 200_000,
-};
+const OPTIONS = testCaptureOptions({ navigationTimeoutMs: 5_000 });
 
 before(async () => {
   storage = await startEmbeddedStorage();

@@ -20,19 +20,15 @@ import {
 } from "../../shared/adapters/egress-proxy.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { CaptureError } from "../../shared/errors.ts";
-import type { PageCaptureOptions, PageCapturer } from "../../shared/ports.ts";
+import type { PageCapturer } from "../../shared/ports.ts";
+import { testCaptureOptions } from "../support/capture-options.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
 
-const OPTIONS: PageCaptureOptions = {
-  navigationTimeoutMs: 10_000,
+const OPTIONS = testCaptureOptions({
   idleTimeoutMs: 3_000,
   screenshotMaxHeight: 2_000,
-  inlineResourceMaxBytes: 1_000_000,
   inlineTotalMaxBytes: 4_000_000,
-  totalTimeoutMs: 30_000,
-  maxRedirects: 10,
-  maxDomElements: 200_000,
-};
+});
 const MAX_BYTES_PER_CAPTURE = 3 * 1024 * 1024;
 
 // No DNS query may leave the machine from the browser either (with the proxy it resolves none).
