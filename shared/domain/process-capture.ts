@@ -116,12 +116,41 @@ export async function processCapture(deps: ProcessCaptureDeps, captureId: string
 interface UrlState {
   url: UrlRecord;
   latest: VersionRecord | null;
+  /**
+   * This capture's own version, made the latest by an earlier attempt that died before finishing,
+   * and since followed by other versions: it stands as it is, and the latest stays where it is.
+   */
+  superseded?: VersionRecord;
 }
 
 async function readUrlState(repository: ArchiveRepository, capture: CaptureRecord): Promise<UrlState> {
   const url = await repository.getUrl(capture.urlId);
   if (!url) throw new Error(`URL record ${capture.urlId} is missing for capture ${capture.captureId}`);
-  return { url, latest: await latestVersionOf(repository, url) };
+  const latest = await latestVersionOf(repository, url);
+  const superseded = capture.attempts > 1 ? await earlierAttempt(repository, capture, latest) : undefined;
+  return { url, latest, ...(superseded ? { superseded } : {}) };
+}
+
+/**
+ * What an earlier attempt of this capture (a redelivery's predecessor) left behind. Its version,
+ * if stored and not the latest, was either committed and then followed by another (a later version
+ * names it as previous: returned, so it stands) or stored and never committed (an orphan:
+ * withdrawn, so that this attempt decides afresh instead of moving the latest back to it). Runs
+ * only after the message's visibility timeout, by which the earlier attempt's function has ended.
+ */
+async function earlierAttempt(
+  repository: ArchiveRepository,
+  capture: CaptureRecord,
+  latest: VersionRecord | null,
+): Promise<VersionRecord | undefined> {
+  const ownVersionId = versionIdForCapture(capture.captureId);
+  if (latest?.versionId === ownVersionId) return undefined;
+  const own = await repository.getVersion(capture.urlId, ownVersionId);
+  if (!own) return undefined;
+  const versions = await repository.listVersions(capture.urlId);
+  if (versions.some((v) => v.previousVersionId === ownVersionId)) return own;
+  await repository.withdrawVersion(capture.urlId, ownVersionId);
+  return undefined;
 }
 
 async function latestVersionOf(repository: ArchiveRepository, url: UrlRecord): Promise<VersionRecord | null> {
@@ -223,9 +252,10 @@ async function recordGone(
     ? await storedTogether(pageUploads(uploader(deps, state), error.evidence))
     : {};
   const ownVersionId = versionIdForCapture(capture.captureId);
-  const decide = async ({ url, latest }: UrlState): Promise<Decision> => {
+  const decide = async ({ url, latest, superseded }: UrlState): Promise<Decision> => {
     if (!latest) throw new Error(`URL record ${url.urlId} lost its latest version`);
     if (latest.versionId === ownVersionId) return committedDecision(latest);
+    if (superseded) return committedDecision(superseded);
     if (url.latestTextSha256 === REMOVED_SHA) return { versionId: latest.versionId };
     const version: VersionRecord = {
       versionId: ownVersionId,
@@ -334,7 +364,7 @@ async function recordOnUrl(
     if (decision.commit && current.latestVersionId !== ownVersionId) {
       await deps.repository.withdrawVersion(capture.urlId, ownVersionId);
     }
-    state = { url: current, latest: await latestVersionOf(deps.repository, current) };
+    state = { ...state, url: current, latest: await latestVersionOf(deps.repository, current) };
     decision = await decide(state);
   }
   throw new Error(`Could not record capture ${capture.captureId}: URL ${capture.urlId} kept changing`);
@@ -508,13 +538,14 @@ interface CapturedArticle {
 async function decideVersion(
   deps: ProcessCaptureDeps,
   capture: CaptureRecord,
-  { url, latest }: UrlState,
+  { url, latest, superseded }: UrlState,
   { article, textSha256, finalUrl }: CapturedArticle,
   stored: Promise<StoredArtifacts>,
   put: Put,
 ): Promise<Decision> {
   const ownVersionId = versionIdForCapture(capture.captureId);
   if (latest?.versionId === ownVersionId) return committedDecision(latest);
+  if (superseded) return committedDecision(superseded);
   const newVersion = async (): Promise<VersionRecord> => {
     const { artifacts, capturedAt } = await stored;
     return {

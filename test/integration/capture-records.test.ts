@@ -136,6 +136,85 @@ describe("recording a capture when the URL changed during the load", () => {
   });
 });
 
+describe("a redelivered capture whose earlier attempt died part-way", () => {
+  /** The repository, with `method` failing once for `captureId`'s records (a worker dying there). */
+  function failingOnce(
+    method: "finishCapture" | "recordCaptureOnUrl",
+    captureId: string,
+  ): ProcessCaptureDeps {
+    const repository = storage.repository;
+    let failed = false;
+    const dying = (async (...args: unknown[]) => {
+      const about = JSON.stringify(args[0]);
+      if (!failed && about.includes(captureId)) {
+        failed = true;
+        throw new Error(`worker died in ${method}`);
+      }
+      return (repository[method] as (...a: unknown[]) => Promise<unknown>).apply(repository, args);
+    }) as never;
+    return {
+      ...depsWith(fixedCapturer(() => articlePage(70))),
+      repository: { ...repository, [method]: dying },
+    };
+  }
+
+  it("leaves a version it committed where it is once another has followed it", async () => {
+    const url = "https://news.example/redelivered-after-commit";
+    const urlId = urlIdFor(url);
+    await succeeded(
+      depsWith(fixedCapturer(() => articlePage(60))),
+      await queuedCapture(storage.repository, url),
+    );
+    // The first attempt commits 70 homes as the latest version, then dies before finishing.
+    const dying = await queuedCapture(storage.repository, url);
+    const outcome = await processCapture(failingOnce("finishCapture", dying), dying);
+    assert.equal(outcome.kind, "retry");
+    const committed = (await storage.repository.getUrl(urlId))?.latestVersionId;
+    // Another capture records 80 homes on top of it.
+    const next = await succeeded(
+      depsWith(fixedCapturer(() => articlePage(80))),
+      await queuedCapture(storage.repository, url),
+    );
+    assert.equal(
+      (await storage.repository.getVersion(urlId, next.versionId ?? ""))?.previousVersionId,
+      committed,
+    );
+
+    // The redelivery finishes the capture without moving the latest version back.
+    const redelivered = await succeeded(depsWith(fixedCapturer(() => articlePage(90))), dying);
+    assert.equal(redelivered.versionId, committed, "the capture keeps the version it committed");
+    const record = await storage.repository.getUrl(urlId);
+    assert.equal(record?.latestVersionId, next.versionId, "the latest version stays the newest");
+    assert.equal(record?.versionCount, 3);
+  });
+
+  it("withdraws a version it stored but never committed, and decides afresh", async () => {
+    const url = "https://news.example/redelivered-orphan";
+    const urlId = urlIdFor(url);
+    await succeeded(
+      depsWith(fixedCapturer(() => articlePage(60))),
+      await queuedCapture(storage.repository, url),
+    );
+    // The first attempt stores its version (70 homes) and dies before making it the latest.
+    const dying = await queuedCapture(storage.repository, url);
+    assert.equal((await processCapture(failingOnce("recordCaptureOnUrl", dying), dying)).kind, "retry");
+    const next = await succeeded(
+      depsWith(fixedCapturer(() => articlePage(80))),
+      await queuedCapture(storage.repository, url),
+    );
+
+    // Redelivered, the page now shows 80 homes too: unchanged against the latest.
+    const redelivered = await succeeded(depsWith(fixedCapturer(() => articlePage(80))), dying);
+    assert.equal(redelivered.changed, false);
+    assert.equal(redelivered.versionId, next.versionId);
+    const record = await storage.repository.getUrl(urlId);
+    assert.equal(record?.latestVersionId, next.versionId);
+    const versions = await storage.repository.listVersions(urlId);
+    assert.equal(versions.length, 2, "no orphan left in the history");
+    assert.equal(record?.versionCount, 2);
+  });
+});
+
 describe("the host's politeness slot", () => {
   /** One slot, and the order in which it was taken and given back among the capture's steps. */
   function recordingGate(events: string[]): HostGate & { held: number } {
