@@ -56,7 +56,7 @@ export interface ArchiveRepository {
   finishCapture(capture: CaptureRecord): Promise<void>;
   listCaptures(urlId: string, options: { limit: number; cursor?: string }): Promise<Page<CaptureRecord>>;
   getVersion(urlId: string, versionId: string): Promise<VersionRecord | null>;
-  /** Versions oldest first. */
+  /** Versions oldest first, in the order they were recorded (see `inRecordedOrder`). */
   listVersions(urlId: string): Promise<VersionRecord[]>;
   /**
    * Records a new version and moves the URL's latest pointer, conditional on the latest version

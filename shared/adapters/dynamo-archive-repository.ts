@@ -12,13 +12,14 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type {
-  CaptureRecord,
-  Edit,
-  EditEntry,
-  RecapturePolicy,
-  UrlRecord,
-  VersionRecord,
+import {
+  type CaptureRecord,
+  type Edit,
+  type EditEntry,
+  inRecordedOrder,
+  type RecapturePolicy,
+  type UrlRecord,
+  type VersionRecord,
 } from "../domain/model.ts";
 import { InvalidRequestError } from "../errors.ts";
 import type { ArchiveRepository, DueUrl, Page } from "../ports.ts";
@@ -316,7 +317,7 @@ export function createDynamoArchiveRepository(deps: {
         for (const item of out.Items ?? []) items.push(stripKeys<VersionRecord>(item));
         start = out.LastEvaluatedKey;
       } while (start);
-      return items;
+      return inRecordedOrder(items);
     },
 
     async putVersion(version) {

@@ -119,3 +119,25 @@ export interface Article {
   lang: string | null;
   text: string;
 }
+
+/**
+ * Versions in the order they were recorded: each version names the one that was the latest when
+ * it was committed (`previousVersionId`), and commits are conditional on that, so the versions of
+ * a URL form one chain. Version ids follow the order captures were requested, which two captures
+ * of one URL running at once can commit the other way round. Anything but one whole chain is
+ * returned as it came.
+ */
+export function inRecordedOrder(versions: readonly VersionRecord[]): VersionRecord[] {
+  const byId = new Map(versions.map((v) => [v.versionId, v]));
+  const named = new Set(versions.map((v) => v.previousVersionId));
+  const latest = versions.filter((v) => !named.has(v.versionId));
+  if (latest.length !== 1) return [...versions];
+  const chain: VersionRecord[] = [];
+  for (let v = latest[0]; v && chain.length < versions.length; ) {
+    chain.push(v);
+    v = v.previousVersionId === undefined ? undefined : byId.get(v.previousVersionId);
+  }
+  // Whole only if it reaches every version and ends at the first (one with no previous).
+  const whole = chain.length === versions.length && chain.at(-1)?.previousVersionId === undefined;
+  return whole ? chain.reverse() : [...versions];
+}

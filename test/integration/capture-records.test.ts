@@ -113,6 +113,25 @@ describe("recording a capture when the URL changed during the load", () => {
     assert.equal(record?.captureCount, 3);
   });
 
+  it("lists versions in the order they were recorded when a later request commits first", async () => {
+    const url = "https://news.example/out-of-order";
+    const urlId = urlIdFor(url);
+    const first = await succeeded(
+      depsWith(fixedCapturer(() => articlePage(1))),
+      await queuedCapture(storage.repository, url),
+    );
+    const requestedFirst = await queuedCapture(storage.repository, url);
+    const requestedSecond = await queuedCapture(storage.repository, url);
+    const second = await succeeded(depsWith(fixedCapturer(() => articlePage(2))), requestedSecond);
+    const third = await succeeded(depsWith(fixedCapturer(() => articlePage(3))), requestedFirst);
+    const versions = await storage.repository.listVersions(urlId);
+    assert.deepEqual(
+      versions.map((v) => v.versionId),
+      [first.versionId, second.versionId, third.versionId],
+    );
+    assert.equal(versions[2]?.previousVersionId, second.versionId);
+  });
+
   it("keeps a recapture policy a person changed during the load", async () => {
     const url = "https://news.example/policy-changed";
     const urlId = urlIdFor(url);
