@@ -223,11 +223,25 @@ interface Decision {
   edit?: Edit;
   /** The new version to store and make the latest; absent when the capture matched the latest. */
   commit?: VersionRecord;
+  /** This capture's own version, committed by an earlier delivery, whose edit is announced again. */
+  announce?: VersionRecord;
 }
 
-/** A redelivery after this capture's version became the latest: what was committed stands. */
+/**
+ * A redelivery after this capture's version was committed: what was committed stands. Its edit is
+ * announced again — the earlier delivery may have died before it did — so subscribers receive each
+ * edit at least once (and may receive one twice: they tell them apart by `versionId`).
+ */
 function committedDecision(version: VersionRecord): Decision {
-  return { versionId: version.versionId, ...(version.edit ? { edit: version.edit } : {}) };
+  return {
+    versionId: version.versionId,
+    ...(version.edit ? { edit: version.edit, announce: version } : {}),
+  };
+}
+
+/** The version whose edit this capture announces: the one it committed, or its own committed earlier. */
+function toAnnounce(decision: Decision, committed: boolean): VersionRecord | undefined {
+  return committed && decision.commit ? decision.commit : decision.announce;
 }
 
 /**
@@ -294,7 +308,7 @@ async function recordGone(
   };
   await Promise.all([
     deps.repository.finishCapture(succeeded),
-    committed && decision.commit ? publishEdit(deps, capture, decision.commit) : undefined,
+    announceEdit(deps, capture, toAnnounce(decision, committed)),
   ]);
   return { kind: "succeeded", capture: succeeded };
 }
@@ -513,7 +527,7 @@ async function captureAndStore(
   delete succeeded.error;
   await Promise.all([
     deps.repository.finishCapture(succeeded),
-    committed && decision.commit ? publishEdit(deps, capture, decision.commit) : undefined,
+    announceEdit(deps, capture, toAnnounce(decision, committed)),
   ]);
   log.info("capture succeeded", {
     versionId: decision.versionId,
@@ -622,13 +636,13 @@ export async function loadArticle(blobs: BlobReader, version: VersionRecord): Pr
 }
 
 /** Subscribers learn of the edit; a delivery failure is logged, never fails the capture. */
-async function publishEdit(
+async function announceEdit(
   deps: ProcessCaptureDeps,
   capture: CaptureRecord,
-  version: VersionRecord,
+  version: VersionRecord | undefined,
 ): Promise<void> {
-  const previousVersionId = version.previousVersionId;
-  if (!deps.publisher || !version.edit || previousVersionId === undefined) return;
+  const previousVersionId = version?.previousVersionId;
+  if (!deps.publisher || !version?.edit || previousVersionId === undefined) return;
   try {
     await deps.publisher.publish({
       type: "ArticleEdited",

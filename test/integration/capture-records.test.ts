@@ -11,7 +11,7 @@ import { urlIdFor } from "../../shared/domain/ids.ts";
 import { type ProcessCaptureDeps, processCapture } from "../../shared/domain/process-capture.ts";
 import { CaptureError } from "../../shared/errors.ts";
 import { createLogger } from "../../shared/logger.ts";
-import type { HostGate, PageCapture, PageCapturer } from "../../shared/ports.ts";
+import type { ArticleEditedEvent, HostGate, PageCapture, PageCapturer } from "../../shared/ports.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";
 import { type EmbeddedStorage, queuedCapture, startEmbeddedStorage } from "../support/embedded-storage.ts";
 
@@ -199,9 +199,21 @@ describe("a redelivered capture whose earlier attempt died part-way", () => {
       committed,
     );
 
-    // The redelivery finishes the capture without moving the latest version back.
-    const redelivered = await succeeded(depsWith(fixedCapturer(() => articlePage(90))), dying);
+    // The redelivery finishes the capture without moving the latest version back, and announces
+    // the edit it committed (the dead attempt may not have): at least once.
+    const events: ArticleEditedEvent[] = [];
+    const redelivered = await succeeded(
+      {
+        ...depsWith(fixedCapturer(() => articlePage(90))),
+        publisher: { publish: async (event) => void events.push(event) },
+      },
+      dying,
+    );
     assert.equal(redelivered.versionId, committed, "the capture keeps the version it committed");
+    assert.deepEqual(
+      events.map((e) => [e.versionId, e.captureId]),
+      [[committed, dying]],
+    );
     const record = await storage.repository.getUrl(urlId);
     assert.equal(record?.latestVersionId, next.versionId, "the latest version stays the newest");
     assert.equal(record?.versionCount, 3);
