@@ -168,10 +168,10 @@ export async function connectCaptureRig(
   // `processCapture` replaces the capturer's `total` with its own; the browser part is timed here.
   const capturerTimes: number[] = [];
   const capturer: PageCapturer = {
-    async capture(url, captureOptions) {
+    async capture(url, captureOptions, hooks) {
       const started = performance.now();
       try {
-        return await browserCapturer.capture(url, captureOptions);
+        return await browserCapturer.capture(url, captureOptions, hooks);
       } finally {
         capturerTimes.push(performance.now() - started);
       }

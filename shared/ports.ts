@@ -212,8 +212,17 @@ export interface PageCapture {
   timings: Record<string, number>;
 }
 
+export interface PageCaptureHooks {
+  /**
+   * The page as first taken, before the capturer has checked that it stayed quiet while it was
+   * taken: work on it can start now. `capture()` then resolves with this same object, or with
+   * another if the page changed and was taken again (or fails, and it is discarded).
+   */
+  onTaken?(page: PageCapture): void;
+}
+
 export interface PageCapturer {
   /** Throws CaptureError with a reason code when the page cannot be captured. */
-  capture(url: string, options: PageCaptureOptions): Promise<PageCapture>;
+  capture(url: string, options: PageCaptureOptions, hooks?: PageCaptureHooks): Promise<PageCapture>;
   close(): Promise<void>;
 }

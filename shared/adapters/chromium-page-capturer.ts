@@ -39,7 +39,7 @@ import {
 } from "playwright-core";
 import { CaptureError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import type { PageCapture, PageCaptureOptions, PageCapturer } from "../ports.ts";
+import type { PageCapture, PageCaptureHooks, PageCaptureOptions, PageCapturer } from "../ports.ts";
 import { createEgressProxy, type EgressProxy, type EgressSession } from "./egress-proxy.ts";
 import {
   buildSnapshot,
@@ -294,7 +294,7 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
   }
 
   return {
-    async capture(url, captureOptions) {
+    async capture(url, captureOptions, hooks) {
       if (closed) throw new Error("The capturer is closed.");
       const target = new URL(url);
       if (target.protocol !== "http:" && target.protocol !== "https:") {
@@ -313,7 +313,14 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
       }
       const launchMs = current.launched ? performance.now() - started : 0;
       try {
-        const result = await captureWithBrowser(current.browser, takeFreshPage, target, captureOptions, log);
+        const result = await captureWithBrowser(
+          current.browser,
+          takeFreshPage,
+          target,
+          captureOptions,
+          log,
+          hooks,
+        );
         result.timings.launch = Math.round(launchMs);
         result.timings.total = Math.round(performance.now() - started);
         log?.debug("page captured", {
@@ -418,6 +425,7 @@ async function captureWithBrowser(
   url: URL,
   options: PageCaptureOptions,
   log: Logger | undefined,
+  hooks: PageCaptureHooks | undefined,
 ): Promise<PageCapture> {
   const timings: Record<string, number> = {};
   let crashed = false;
@@ -549,21 +557,9 @@ async function captureWithBrowser(
       lap("take");
       return { dom, mainResponse, screenshot, snapshot, rawBody };
     };
+    type Taken = Awaited<ReturnType<typeof takePage>>;
 
-    let taken = await takePage();
-    // A page that never went quiet within the bounds (a ticker rewriting itself every frame) is
-    // taken as it is: waiting again would only end at the same bound.
-    const quiet = !settled.settled || (await session.stayedQuiet(settled, QUIET_MS - EARLY_QUIET_MS));
-    lap("verify");
-    if (!quiet) {
-      await session.waitForIdle(performance.now() + options.idleTimeoutMs);
-      taken = await takePage();
-      timings.retaken = 1;
-      log?.debug("page changed while it was taken; taken again", { timings });
-    }
-    const { dom, mainResponse, screenshot, snapshot, rawBody } = taken;
-
-    return {
+    const asCapture = ({ dom, mainResponse, screenshot, snapshot, rawBody }: Taken): PageCapture => ({
       finalUrl: mainResponse.url(),
       httpStatus: mainResponse.status(),
       raw: { body: new Uint8Array(rawBody), contentType: mainResponse.headers()["content-type"] ?? "" },
@@ -571,7 +567,23 @@ async function captureWithBrowser(
       snapshotHtml: snapshot,
       screenshot: { body: new Uint8Array(screenshot), contentType: "image/jpeg" },
       timings,
-    } satisfies PageCapture;
+    });
+
+    let result = asCapture(await takePage());
+    // Work on the page may start while the rest of the quiet window is checked (not on a page that
+    // says the article is gone: that one ends as an error).
+    if (!goneResponse) hooks?.onTaken?.(result);
+    // A page that never went quiet within the bounds (a ticker rewriting itself every frame) is
+    // taken as it is: waiting again would only end at the same bound.
+    const quiet = !settled.settled || (await session.stayedQuiet(settled, QUIET_MS - EARLY_QUIET_MS));
+    lap("verify");
+    if (!quiet) {
+      await session.waitForIdle(performance.now() + options.idleTimeoutMs);
+      result = asCapture(await takePage());
+      timings.retaken = 1;
+      log?.debug("page changed while it was taken; taken again", { timings });
+    }
+    return result;
   })();
   work.catch(() => {}); // after a crash the race below has already settled
 

@@ -447,23 +447,22 @@ async function storedTogether(
   );
 }
 
-async function captureAndStore(
+/** What a taken page yields before any decision: its article, and its artifacts on their way. */
+interface Prepared {
+  extractMs: number;
+  put: Put;
+  stored: Promise<StoredArtifacts>;
+  captured: CapturedArticle;
+}
+
+async function prepare(
   deps: ProcessCaptureDeps,
   capture: CaptureRecord,
+  page: PageCapture,
   known: Promise<UrlState>,
-  log: Logger,
-  browserDone: () => void,
-): Promise<ProcessOutcome> {
+): Promise<Prepared> {
   const now = deps.now ?? (() => new Date());
-  const started = performance.now();
-  let page: PageCapture;
-  try {
-    page = await deps.capturer.capture(capture.url, deps.captureOptions);
-  } finally {
-    browserDone();
-  }
   const state = await known;
-
   const extractStarted = performance.now();
   const article: Article = deps.extract(page.renderedHtml, { url: page.finalUrl }) ?? {
     title: documentTitle(page.renderedHtml),
@@ -503,6 +502,33 @@ async function captureAndStore(
     textSha256: sha256Hex(comparableArticle(article.title, article.text)),
     finalUrl: normaliseUrl(new URL(page.finalUrl)),
   };
+  return { extractMs, put, stored, captured };
+}
+
+async function captureAndStore(
+  deps: ProcessCaptureDeps,
+  capture: CaptureRecord,
+  known: Promise<UrlState>,
+  log: Logger,
+  browserDone: () => void,
+): Promise<ProcessOutcome> {
+  const started = performance.now();
+  // Extraction and uploads start on the page as first taken, while the capturer checks that it
+  // stayed quiet; they are redone only for a page that changed and was taken again.
+  let early: { page: PageCapture; prepared: Promise<Prepared> } | undefined;
+  let page: PageCapture;
+  try {
+    page = await deps.capturer.capture(capture.url, deps.captureOptions, {
+      onTaken: (taken) => {
+        early = { page: taken, prepared: inBackground(prepare(deps, capture, taken, known)) };
+      },
+    });
+  } finally {
+    browserDone();
+  }
+  const state = await known;
+  const { extractMs, put, stored, captured } =
+    early?.page === page ? await early.prepared : await prepare(deps, capture, page, known);
   const decide = (current: UrlState) => decideVersion(deps, capture, current, captured, stored, put);
   const [{ artifacts, capturedAt, storeMs }, first] = await Promise.all([stored, decide(state)]);
   const { decision, committed } = await recordOnUrl(deps, capture, state, first, decide, capturedAt);

@@ -39,18 +39,23 @@ function fixedCapturer(html: () => string, during?: () => Promise<void>): PageCa
   return {
     async capture(url) {
       await during?.();
-      const body = new TextEncoder().encode(html());
-      return {
-        finalUrl: url,
-        httpStatus: 200,
-        raw: { body, contentType: "text/html; charset=utf-8" },
-        renderedHtml: html(),
-        snapshotHtml: html(),
-        screenshot: { body: new TextEncoder().encode(`jpeg of ${html()}`), contentType: "image/jpeg" },
-        timings: {},
-      } satisfies PageCapture;
+      return pageFor(url, html());
     },
     close: async () => {},
+  };
+}
+
+/** What a browser would make of `html` at `url`. */
+function pageFor(url: string, html: string): PageCapture {
+  const body = new TextEncoder().encode(html);
+  return {
+    finalUrl: url,
+    httpStatus: 200,
+    raw: { body, contentType: "text/html; charset=utf-8" },
+    renderedHtml: html,
+    snapshotHtml: html,
+    screenshot: { body: new TextEncoder().encode(`jpeg of ${html}`), contentType: "image/jpeg" },
+    timings: {},
   };
 }
 
@@ -243,6 +248,55 @@ describe("a redelivered capture whose earlier attempt died part-way", () => {
     const versions = await storage.repository.listVersions(urlId);
     assert.equal(versions.length, 2, "no orphan left in the history");
     assert.equal(record?.versionCount, 2);
+  });
+});
+
+describe("work started on the page as first taken", () => {
+  /** Shows the capturer's hook the page with `first` homes, then returns `last` (the same if equal). */
+  function takenTwice(first: number, last: number): PageCapturer {
+    return {
+      async capture(url, _options, hooks) {
+        const taken = pageFor(url, articlePage(first));
+        hooks?.onTaken?.(taken);
+        return first === last ? taken : pageFor(url, articlePage(last));
+      },
+      close: async () => {},
+    };
+  }
+
+  function countingPuts(deps: ProcessCaptureDeps): { deps: ProcessCaptureDeps; puts: () => number } {
+    let puts = 0;
+    const blobs = deps.blobs;
+    return {
+      deps: {
+        ...deps,
+        blobs: {
+          ...blobs,
+          putBlob: (...args) => {
+            puts++;
+            return blobs.putBlob(...args);
+          },
+        },
+      },
+      puts: () => puts,
+    };
+  }
+
+  it("is kept when the page stayed quiet: each artifact is stored once", async () => {
+    const { deps, puts } = countingPuts(depsWith(takenTwice(5, 5)));
+    await succeeded(deps, await queuedCapture(storage.repository, "https://news.example/quiet-while-taken"));
+    assert.equal(puts(), 5);
+  });
+
+  it("is redone when the page was taken again, and the second take is what is recorded", async () => {
+    const { deps, puts } = countingPuts(depsWith(takenTwice(5, 6)));
+    const capture = await succeeded(
+      deps,
+      await queuedCapture(storage.repository, "https://news.example/changed-while-taken"),
+    );
+    assert.equal(puts(), 10, "both takes uploaded; only the second recorded");
+    const text = capture.artifacts?.text ?? assert.fail("no text artifact");
+    assert.match(new TextDecoder().decode(await storage.blobs.getBlob(text)), /approved 6 new homes/);
   });
 });
 
