@@ -214,6 +214,10 @@ export function createEgressProxy(options: EgressProxyOptions = {}): EgressProxy
       log?.warn("egress refused", { kind: entry.kind, host: entry.host, port: entry.port, code: entry.code });
     };
 
+    /** A request that names no destination this proxy could vet: refused and logged as such. */
+    const refuseMalformed = (kind: EgressBlock["kind"], target: string | undefined, reason: string) =>
+      block({ kind, host: "", port: 0, target: String(target).slice(0, 200), code: "bad_request", reason });
+
     const fail = (entry: EgressFailure) => {
       if (failures.length < SESSION_LOG_LIMIT) failures.push(entry);
       failureByAuthority.set(`${entry.host}:${entry.port}`, entry);
@@ -333,14 +337,7 @@ export function createEgressProxy(options: EgressProxyOptions = {}): EgressProxy
       const url = parseAbsoluteUrl(req.url, ["http:"]);
       if (!url) {
         const reason = "Only absolute http:// URLs can be requested through this proxy.";
-        block({
-          kind: "http",
-          host: "",
-          port: 0,
-          target: String(req.url).slice(0, 200),
-          code: "bad_request",
-          reason,
-        });
+        refuseMalformed("http", req.url, reason);
         return answer(res, 400, reason);
       }
       const decision = await decide("http", destinationOf(url), url.href);
@@ -397,14 +394,7 @@ export function createEgressProxy(options: EgressProxyOptions = {}): EgressProxy
       const destination = parseAuthority(req.url);
       if (!destination) {
         const reason = "CONNECT needs a host:port.";
-        block({
-          kind: "connect",
-          host: "",
-          port: 0,
-          target: String(req.url).slice(0, 200),
-          code: "bad_request",
-          reason,
-        });
+        refuseMalformed("connect", req.url, reason);
         return reply(client, 400, reason);
       }
       const target = `${destination.hostname}:${destination.port}`;
@@ -429,14 +419,7 @@ export function createEgressProxy(options: EgressProxyOptions = {}): EgressProxy
       const url = parseAbsoluteUrl(req.url, ["http:", "ws:"]);
       if (!url || req.headers.upgrade?.toLowerCase() !== "websocket") {
         const reason = "Only WebSocket upgrades to absolute http:// or ws:// URLs are proxied.";
-        block({
-          kind: "upgrade",
-          host: "",
-          port: 0,
-          target: String(req.url).slice(0, 200),
-          code: "bad_request",
-          reason,
-        });
+        refuseMalformed("upgrade", req.url, reason);
         return reply(client, 400, reason);
       }
       const decision = await decide("upgrade", destinationOf(url), url.href);
