@@ -185,11 +185,16 @@ async function startAndProcess(
       log.warn("capture attempt failed; will retry", { code: error.code, attempt: capture.attempts, err });
       return { kind: "retry", error };
     }
+    // A page that answered 404 or 410 before it was ever archived: what it showed is kept with the
+    // failure, so the record says what the address served, not only its status.
+    const evidence = error.evidence ? await storeEvidence(deps, error.evidence, log) : undefined;
     const failed: CaptureRecord = {
       ...capture,
       status: "failed",
       finishedAt: now().toISOString(),
       error: { code: error.code, message: error.message },
+      ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}),
+      ...(error.evidence && evidence ? { finalUrl: error.evidence.finalUrl, artifacts: evidence } : {}),
     };
     await deps.repository.finishCapture(failed);
     await scheduleNext(deps, capture.urlId, failed.finishedAt as string);
@@ -410,6 +415,21 @@ interface StoredArtifacts {
 type Put = (body: Uint8Array, contentType: string, fileName: string) => Promise<ArtifactRef>;
 
 /** Stores blobs; those the latest version has already are stored, so they are not sent again. */
+/** The snapshot, screenshot and raw response of a failed capture's page; none if storing fails. */
+async function storeEvidence(
+  deps: ProcessCaptureDeps,
+  page: PageCapture,
+  log: Logger,
+): Promise<Partial<Record<ArtifactName, ArtifactRef>> | undefined> {
+  const put: Put = (body, contentType, fileName) => deps.blobs.putBlob(body, { contentType, fileName });
+  try {
+    return await storedTogether(pageUploads(put, page));
+  } catch (err) {
+    log.warn("what the failed page showed could not be stored", { err });
+    return undefined;
+  }
+}
+
 function uploader(deps: ProcessCaptureDeps, state: UrlState): Put {
   const alreadyStored = new Set(Object.values(state.latest?.artifacts ?? {}).map((ref) => ref.sha256));
   return (body, contentType, fileName) =>

@@ -269,7 +269,7 @@ describe("lifecycle", () => {
     assert.equal(url.json.versions[3].finalUrl, site.url("/edits/lifecycle-new-home"));
   });
 
-  it("fails a first capture of a missing page: nothing was there to remove", async () => {
+  it("fails a first capture of a missing page, keeping what it showed: nothing was there to remove", async () => {
     const response = await fetch(`${runner.url}/v1/captures`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -283,6 +283,10 @@ describe("lifecycle", () => {
     }
     assert.equal(status.status, "failed");
     assert.equal(status.error.code, "http_error");
+    assert.equal(status.httpStatus, 404);
+    // What the address served is kept with the failure.
+    assert.deepEqual(Object.keys(status.artifacts).sort(), ["raw", "screenshot", "snapshot"]);
+    assert.match(await (await fetch(status.artifacts.snapshot.url)).text(), /Not found/);
   });
 });
 
