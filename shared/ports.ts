@@ -56,7 +56,10 @@ export interface ArchiveRepository {
   finishCapture(capture: CaptureRecord): Promise<void>;
   listCaptures(urlId: string, options: { limit: number; cursor?: string }): Promise<Page<CaptureRecord>>;
   getVersion(urlId: string, versionId: string): Promise<VersionRecord | null>;
-  /** Versions oldest first, in the order they were recorded (see `inRecordedOrder`). */
+  /**
+   * The URL's history, oldest first: its versions in the order they were recorded, from its first to
+   * its latest (see `inRecordedOrder`); a stored version that never became the latest is not in it.
+   */
   listVersions(urlId: string): Promise<VersionRecord[]>;
   /**
    * Records a new version and moves the URL's latest pointer, conditional on the latest version
@@ -67,8 +70,9 @@ export interface ArchiveRepository {
   /**
    * Stores a version record, once: returns false when one with its id is already stored (a
    * redelivered capture). It joins the URL's history when `recordCaptureOnUrl` makes it the latest.
+   * With `replace`, a stored one is overwritten (an earlier attempt's, never made the latest).
    */
-  putVersion(version: VersionRecord): Promise<boolean>;
+  putVersion(version: VersionRecord, options?: { replace?: boolean }): Promise<boolean>;
   /** Deletes a stored version that never became the latest (another capture moved the pointer first). */
   withdrawVersion(urlId: string, versionId: string): Promise<void>;
   /**

@@ -470,7 +470,8 @@ async function captureWithBrowser(
     egress = fresh.egress;
     if (finished) {
       // Stopped while the page was being opened, after the cleanup below ran: nobody else closes it.
-      await closeContext(browser, fresh.context, log);
+      // Only the context: the next capture may be using the browser by now.
+      await fresh.context.close().catch(() => {});
       throw new Error("The capture was stopped while its page was opened.");
     }
     const page = fresh.page;
@@ -572,7 +573,7 @@ async function captureWithBrowser(
     let result = asCapture(await takePage());
     // Work on the page may start while the rest of the quiet window is checked (not on a page that
     // says the article is gone: that one ends as an error).
-    if (!goneResponse) hooks?.onTaken?.(result);
+    if (!goneResponse && !finished && !egressError(egress, navigations, false)) hooks?.onTaken?.(result);
     // A page that never went quiet within the bounds (a ticker rewriting itself every frame) is
     // taken as it is: waiting again would only end at the same bound.
     const quiet = !settled.settled || (await session.stayedQuiet(settled, QUIET_MS - EARLY_QUIET_MS));
@@ -592,7 +593,10 @@ async function captureWithBrowser(
     // A page that went on to a forbidden host (a script redirect) is not archived as if it had not.
     const refused = egressError(egress, navigations, false);
     if (refused) throw refused;
-    if (goneResponse) throw httpError(goneResponse, result);
+    // Still gone when taken (a script may have moved on to a live page meanwhile).
+    if (goneResponse && (result.httpStatus === 404 || result.httpStatus === 410)) {
+      throw httpError(goneResponse, result);
+    }
     return result;
   } catch (err) {
     // Taking the page that says the article is gone failed: the status is known all the same.

@@ -302,6 +302,9 @@ export function createDynamoArchiveRepository(deps: {
     },
 
     async listVersions(urlId) {
+      // The URL's latest pointer says where its history ends (see inRecordedOrder).
+      const url = client.send(new GetCommand({ TableName, Key: urlKey(urlId), ConsistentRead: true }));
+      url.catch(() => {}); // awaited below, after the query
       const items: VersionRecord[] = [];
       let start: Record<string, unknown> | undefined;
       do {
@@ -317,10 +320,11 @@ export function createDynamoArchiveRepository(deps: {
         for (const item of out.Items ?? []) items.push(stripKeys<VersionRecord>(item));
         start = out.LastEvaluatedKey;
       } while (start);
-      return inRecordedOrder(items);
+      const latest = (await url).Item?.latestVersionId as string | undefined;
+      return inRecordedOrder(items, latest);
     },
 
-    async putVersion(version) {
+    async putVersion(version, options) {
       try {
         await client.send(
           new PutCommand({
@@ -335,7 +339,7 @@ export function createDynamoArchiveRepository(deps: {
                 : {}),
               ...version,
             },
-            ConditionExpression: "attribute_not_exists(PK)",
+            ...(options?.replace ? {} : { ConditionExpression: "attribute_not_exists(PK)" }),
           }),
         );
         return true;

@@ -153,7 +153,8 @@ export function createS3BlobReader(options: S3BlobReaderOptions): BlobReader {
           if (response.ok) return new Uint8Array(await response.arrayBuffer());
           failure = new S3ReadError(await errorCode(response), response.status, ref.key);
         } catch (err) {
-          failure = err; // network failure or attempt timeout
+          failure = err; // network failure, attempt timeout, or the body cut off
+          response = undefined;
         }
         if (!isRetryable(response) || attempt >= MAX_ATTEMPTS) throw failure;
         const cap = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempt - 1));

@@ -121,23 +121,33 @@ export interface Article {
 }
 
 /**
- * Versions in the order they were recorded: each version names the one that was the latest when
- * it was committed (`previousVersionId`), and commits are conditional on that, so the versions of
- * a URL form one chain. Version ids follow the order captures were requested, which two captures
- * of one URL running at once can commit the other way round. Anything but one whole chain is
- * returned as it came.
+ * A URL's history: its versions in the order they were recorded. Each version names the one that
+ * was the latest when it was committed (`previousVersionId`), and commits are conditional on that,
+ * so the history is the chain from the URL's latest version back to its first. A version off that
+ * chain was stored by a capture that never committed it (a worker that died, a lost race) and is
+ * not history. Version ids follow the order captures were requested, which two captures of one URL
+ * running at once can commit the other way round. Without a whole chain (a version missing in the
+ * middle, no latest given and more than one candidate) every version is returned, in id order.
  */
-export function inRecordedOrder(versions: readonly VersionRecord[]): VersionRecord[] {
+export function inRecordedOrder(
+  versions: readonly VersionRecord[],
+  latestVersionId?: string,
+): VersionRecord[] {
   const byId = new Map(versions.map((v) => [v.versionId, v]));
-  const named = new Set(versions.map((v) => v.previousVersionId));
-  const latest = versions.filter((v) => !named.has(v.versionId));
-  if (latest.length !== 1) return [...versions];
+  let head: VersionRecord | undefined;
+  if (latestVersionId !== undefined) {
+    head = byId.get(latestVersionId);
+  } else {
+    const named = new Set(versions.map((v) => v.previousVersionId));
+    const heads = versions.filter((v) => !named.has(v.versionId));
+    if (heads.length === 1) head = heads[0];
+  }
   const chain: VersionRecord[] = [];
-  for (let v = latest[0]; v && chain.length < versions.length; ) {
+  for (let v = head; v && chain.length < versions.length; ) {
     chain.push(v);
     v = v.previousVersionId === undefined ? undefined : byId.get(v.previousVersionId);
   }
-  // Whole only if it reaches every version and ends at the first (one with no previous).
-  const whole = chain.length === versions.length && chain.at(-1)?.previousVersionId === undefined;
+  // Whole only if it ends at the first version (one with no previous).
+  const whole = chain.length > 0 && chain.at(-1)?.previousVersionId === undefined;
   return whole ? chain.reverse() : [...versions];
 }

@@ -108,7 +108,8 @@ export async function processCapture(deps: ProcessCaptureDeps, captureId: string
     return await startAndProcess(deps, captureId, log, releaseSlot);
   } finally {
     releaseSlot();
-    await released;
+    // A slot not given back expires with its lease; the capture's outcome stands either way.
+    await released?.catch((err: unknown) => log.warn("politeness slot not released", { err }));
   }
 }
 
@@ -121,36 +122,41 @@ interface UrlState {
    * and since followed by other versions: it stands as it is, and the latest stays where it is.
    */
   superseded?: VersionRecord;
+  /** An earlier attempt stored this capture's version but never made it the latest: replace it. */
+  replaceOwn?: boolean;
 }
 
 async function readUrlState(repository: ArchiveRepository, capture: CaptureRecord): Promise<UrlState> {
   const url = await repository.getUrl(capture.urlId);
   if (!url) throw new Error(`URL record ${capture.urlId} is missing for capture ${capture.captureId}`);
   const latest = await latestVersionOf(repository, url);
-  const superseded = capture.attempts > 1 ? await earlierAttempt(repository, capture, latest) : undefined;
-  return { url, latest, ...(superseded ? { superseded } : {}) };
+  const earlier = capture.attempts > 1 ? await earlierAttempt(repository, capture, latest) : undefined;
+  return {
+    url,
+    latest,
+    ...(earlier === "uncommitted" ? { replaceOwn: true } : earlier ? { superseded: earlier } : {}),
+  };
 }
 
 /**
  * What an earlier attempt of this capture (a redelivery's predecessor) left behind. Its version,
  * if stored and not the latest, was either committed and then followed by another (a later version
- * names it as previous: returned, so it stands) or stored and never committed (an orphan:
- * withdrawn, so that this attempt decides afresh instead of moving the latest back to it). Runs
- * only after the message's visibility timeout, by which the earlier attempt's function has ended.
+ * names it as previous: returned, so it stands) or stored and never committed ("uncommitted": this
+ * attempt decides afresh and overwrites it, rather than moving the latest to the stale record).
+ * Nothing is deleted here: a duplicate delivery running at the same time may be about to make that
+ * version the latest, and the pointer must never name a missing version.
  */
 async function earlierAttempt(
   repository: ArchiveRepository,
   capture: CaptureRecord,
   latest: VersionRecord | null,
-): Promise<VersionRecord | undefined> {
+): Promise<VersionRecord | "uncommitted" | undefined> {
   const ownVersionId = versionIdForCapture(capture.captureId);
   if (latest?.versionId === ownVersionId) return undefined;
   const own = await repository.getVersion(capture.urlId, ownVersionId);
   if (!own) return undefined;
   const versions = await repository.listVersions(capture.urlId);
-  if (versions.some((v) => v.previousVersionId === ownVersionId)) return own;
-  await repository.withdrawVersion(capture.urlId, ownVersionId);
-  return undefined;
+  return versions.some((v) => v.previousVersionId === ownVersionId) ? own : "uncommitted";
 }
 
 async function latestVersionOf(repository: ArchiveRepository, url: UrlRecord): Promise<VersionRecord | null> {
@@ -176,10 +182,15 @@ async function startAndProcess(
   try {
     return await captureAndStore(deps, capture, known, log, browserDone);
   } catch (err) {
-    const error = err instanceof CaptureError ? err : classifyUnexpected(err);
+    let error = err instanceof CaptureError ? err : classifyUnexpected(err);
     if (error.code === "http_error" && (error.httpStatus === 404 || error.httpStatus === 410)) {
-      const gone = await recordGone(deps, capture, known, error, now().toISOString());
-      if (gone) return gone;
+      try {
+        const gone = await recordGone(deps, capture, known, error, now().toISOString());
+        if (gone) return gone;
+      } catch (recordErr) {
+        // Recording the removal failed (storage): retried like any other storage failure.
+        error = recordErr instanceof CaptureError ? recordErr : classifyUnexpected(recordErr);
+      }
     }
     if (error.retryable && capture.attempts < deps.maxAttempts) {
       log.warn("capture attempt failed; will retry", { code: error.code, attempt: capture.attempts, err });
@@ -363,7 +374,7 @@ async function recordOnUrl(
   const ownVersionId = versionIdForCapture(capture.captureId);
   for (let attempt = 0; attempt < 5; attempt++) {
     // Already stored means a delivery of the same capture stored it: carry on to the pointer.
-    if (decision.commit) await deps.repository.putVersion(decision.commit);
+    if (decision.commit) await deps.repository.putVersion(decision.commit, { replace: state.replaceOwn });
     const result = await deps.repository.recordCaptureOnUrl({
       seen: state.url,
       captureId: capture.captureId,
@@ -379,11 +390,13 @@ async function recordOnUrl(
       state = { ...state, url: current };
       continue;
     }
-    // Unless a duplicate delivery made it the latest, withdraw ours so history has no orphan.
-    if (decision.commit && current.latestVersionId !== ownVersionId) {
+    const latest = await latestVersionOf(deps.repository, current);
+    // Unless a duplicate delivery made ours the latest (or the one the latest follows), withdraw it
+    // so that history has no orphan.
+    if (decision.commit && latest?.versionId !== ownVersionId && latest?.previousVersionId !== ownVersionId) {
       await deps.repository.withdrawVersion(capture.urlId, ownVersionId);
     }
-    state = { ...state, url: current, latest: await latestVersionOf(deps.repository, current) };
+    state = { ...state, url: current, latest };
     decision = await decide(state);
   }
   throw new Error(`Could not record capture ${capture.captureId}: URL ${capture.urlId} kept changing`);

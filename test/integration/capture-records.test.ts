@@ -224,7 +224,7 @@ describe("a redelivered capture whose earlier attempt died part-way", () => {
     assert.equal(record?.versionCount, 3);
   });
 
-  it("withdraws a version it stored but never committed, and decides afresh", async () => {
+  it("sets aside a version it stored but never committed, and decides afresh", async () => {
     const url = "https://news.example/redelivered-orphan";
     const urlId = urlIdFor(url);
     await succeeded(

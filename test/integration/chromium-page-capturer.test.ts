@@ -311,6 +311,17 @@ describe("ChromiumPageCapturer", () => {
     }
   });
 
+  it("captures the live page that a 'not found' page sends the reader on to", async () => {
+    site.setPage(
+      "/moved-by-script.html",
+      "<!DOCTYPE html><title>Moved</title><p>Moved.</p><script>location.replace('/static-article.html')</script>",
+      { status: 404 },
+    );
+    const capture = await capturer.capture(site.url("/moved-by-script.html"), OPTIONS);
+    assert.equal(capture.httpStatus, 200);
+    assert.equal(capture.finalUrl, site.url("/static-article.html"));
+  });
+
   it("reports HTTP errors, timeouts, refused connections, DNS failures and non-HTML content", async () => {
     await assertCaptureError(capturer.capture(site.url("/not-found"), OPTIONS), "http_error", /404/);
 

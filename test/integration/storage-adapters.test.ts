@@ -160,11 +160,13 @@ describe("DynamoDB archive repository on the embedded server", () => {
       versionId: versionIdForCapture(second.captureId),
       captureId: second.captureId,
       textSha256: "b".repeat(64),
+      previousVersionId: v1.versionId,
     };
     const stale: VersionRecord = {
       ...v1,
       versionId: versionIdForCapture(newCaptureId()),
       textSha256: "c".repeat(64),
+      previousVersionId: v1.versionId,
     };
     assert.equal(await storage.repository.commitVersion(v2, v1.versionId), true);
     assert.equal(await storage.repository.commitVersion(stale, v1.versionId), false);

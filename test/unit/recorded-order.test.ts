@@ -23,6 +23,19 @@ describe("inRecordedOrder", () => {
     assert.deepEqual(ids(inRecordedOrder(versions)), ["a", "b", "c"]);
   });
 
+  it("is the chain from the URL's latest version: a version never committed is not history", () => {
+    // o was stored on top of a by a capture that then lost the race to b (or died).
+    const versions = [version("a"), version("b", "a"), version("o", "a")];
+    assert.deepEqual(ids(inRecordedOrder(versions, "b")), ["a", "b"]);
+    assert.deepEqual(ids(inRecordedOrder([version("c", "b"), version("a"), version("b", "a")], "c")), [
+      "a",
+      "b",
+      "c",
+    ]);
+    // A latest that is not among them: nothing to follow.
+    assert.deepEqual(ids(inRecordedOrder(versions, "zz")), ["a", "b", "o"]);
+  });
+
   it("keeps id order for what is not one whole chain", () => {
     assert.deepEqual(ids(inRecordedOrder([])), []);
     assert.deepEqual(ids(inRecordedOrder([version("a")])), ["a"]);
