@@ -35,6 +35,7 @@ import { ensureArchiveTable, startEmbeddedDynamo } from "./embedded-dynamodb.ts"
 import { startEmbeddedS3 } from "./embedded-s3.ts";
 import { FileQueue, type QueueMessage } from "./file-queue.ts";
 import { handleLocalSweep } from "./local-sweep.ts";
+import { startWebhookOutbox } from "./webhook-outbox.ts";
 
 export interface LocalRunnerOptions {
   dataDir: string;
@@ -49,6 +50,8 @@ export interface LocalRunnerOptions {
   maxReceiveCount?: number;
   /** How often the sweeper runs; 0 turns the timer off (tests call `sweep`). @default 60000 */
   sweepIntervalMs?: number;
+  /** First wait before an edit event the webhook did not take is sent again. @default 30000 */
+  webhookRetryMs?: number;
   /** Replaces the Chromium capturer (tests that inject browser faults). */
   capturer?: PageCapturer;
   logger?: Logger;
@@ -137,6 +140,15 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   const captureConfig = loadCaptureConfig(env);
   // EventBridge is AWS-only; locally, subscribers use the signed webhook.
   const { webhook } = loadPublishConfig(env);
+  // Edits the webhook could not take are kept under DATA_DIR and sent again (webhook-outbox.ts).
+  const outbox = webhook
+    ? await startWebhookOutbox({
+        direct: createWebhookPublisher({ ...webhook, logger: log }),
+        directory: join(dataDir, "webhook-outbox"),
+        logger: log,
+        ...(options.webhookRetryMs !== undefined ? { retryMs: options.webhookRetryMs } : {}),
+      })
+    : undefined;
   const maxReceiveCount = options.maxReceiveCount ?? 3;
   const cadence = parseCadence(env[ENV.recaptureCadence]);
 
@@ -204,7 +216,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     // The queue's receive limit is the real bound; the domain gives up on the last receive.
     maxAttempts: Math.min(captureConfig.maxAttempts, maxReceiveCount),
     cadence,
-    ...(webhook ? { publisher: createWebhookPublisher({ ...webhook, logger: log }) } : {}),
+    ...(outbox ? { publisher: outbox.publisher } : {}),
     logger: log,
   });
 
@@ -292,6 +304,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
       await new Promise<void>((done) => server.close(() => done()));
       server.closeAllConnections();
       await Promise.all(workers);
+      await outbox?.close();
       await capturer.close();
       await Promise.all([s3.close(), dynamo.close()]);
     },
