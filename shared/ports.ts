@@ -62,12 +62,6 @@ export interface ArchiveRepository {
    */
   listVersions(urlId: string): Promise<VersionRecord[]>;
   /**
-   * Records a new version and moves the URL's latest pointer, conditional on the latest version
-   * still being `expectedLatestVersionId`. Idempotent for the same versionId.
-   * Returns false when another writer moved the pointer first.
-   */
-  commitVersion(version: VersionRecord, expectedLatestVersionId: string | undefined): Promise<boolean>;
-  /**
    * Stores a version record, once: returns false when one with its id is already stored (a
    * redelivered capture). It joins the URL's history when `recordCaptureOnUrl` makes it the latest.
    * With `replace`, a stored one is overwritten (an earlier attempt's, never made the latest).

@@ -353,41 +353,6 @@ export function createDynamoArchiveRepository(deps: {
       await client.send(new DeleteCommand({ TableName, Key: versionKey(urlId, versionId) }));
     },
 
-    async commitVersion(version, expectedLatestVersionId) {
-      // Already stored means the same capture wrote it (a redelivery): carry on to the pointer.
-      await this.putVersion(version);
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName,
-            Key: urlKey(version.urlId),
-            UpdateExpression:
-              "SET latestVersionId = :v, latestTextSha256 = :sha, title = :title, lastChangedAt = :at ADD versionCount :one",
-            ConditionExpression:
-              expectedLatestVersionId === undefined
-                ? "attribute_exists(PK) AND attribute_not_exists(latestVersionId)"
-                : "attribute_exists(PK) AND latestVersionId = :expected",
-            ExpressionAttributeValues: {
-              ":v": version.versionId,
-              ":sha": version.textSha256,
-              ":title": version.title ?? null,
-              ":at": version.capturedAt,
-              ":one": 1,
-              ...(expectedLatestVersionId === undefined ? {} : { ":expected": expectedLatestVersionId }),
-            },
-          }),
-        );
-        return true;
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
-      const current = await this.getUrl(version.urlId);
-      if (current?.latestVersionId === version.versionId) return true;
-      // Another capture moved the pointer first: withdraw ours so history has no orphan.
-      await this.withdrawVersion(version.urlId, version.versionId);
-      return false;
-    },
-
     async setNextCapture(urlId, nextCaptureAt) {
       const clauses = addSchedule(noClauses(), urlId, nextCaptureAt);
       await client.send(

@@ -427,7 +427,6 @@ interface StoredArtifacts {
 
 type Put = (body: Uint8Array, contentType: string, fileName: string) => Promise<ArtifactRef>;
 
-/** Stores blobs; those the latest version has already are stored, so they are not sent again. */
 /** The snapshot, screenshot and raw response of a failed capture's page; none if storing fails. */
 async function storeEvidence(
   deps: ProcessCaptureDeps,
@@ -443,6 +442,7 @@ async function storeEvidence(
   }
 }
 
+/** Stores blobs; those the latest version has already are stored, so they are not sent again. */
 function uploader(deps: ProcessCaptureDeps, state: UrlState): Put {
   const alreadyStored = new Set(Object.values(state.latest?.artifacts ?? {}).map((ref) => ref.sha256));
   return (body, contentType, fileName) =>

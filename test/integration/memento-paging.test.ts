@@ -76,18 +76,26 @@ before(async () => {
   for (const i of [0, 20, 40]) {
     const capture = captures[i] as CaptureRecord;
     const versionId = versionIdForCapture(capture.captureId);
-    await storage.repository.commitVersion(
-      {
-        versionId,
-        urlId: URL_ID,
-        captureId: capture.captureId,
-        capturedAt: at(i).toISOString(),
-        textSha256: `sha-${i}`,
-        artifacts: { snapshot },
-        ...(latest ? { previousVersionId: latest } : {}),
-      },
-      latest,
-    );
+    const version = {
+      versionId,
+      urlId: URL_ID,
+      captureId: capture.captureId,
+      capturedAt: at(i).toISOString(),
+      textSha256: `sha-${i}`,
+      artifacts: { snapshot },
+      ...(latest ? { previousVersionId: latest } : {}),
+    };
+    await storage.repository.putVersion(version);
+    const seen = (await storage.repository.getUrl(URL_ID)) ?? assert.fail("URL record missing");
+    const recorded = await storage.repository.recordCaptureOnUrl({
+      seen,
+      captureId: capture.captureId,
+      capturedAt: version.capturedAt,
+      count: false,
+      version,
+      nextCaptureAt: null,
+    });
+    assert.equal(recorded.recorded, true);
     latest = versionId;
   }
 });

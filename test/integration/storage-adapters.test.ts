@@ -137,49 +137,6 @@ describe("DynamoDB archive repository on the embedded server", () => {
     assert.equal((await storage.repository.getCapture(capture.captureId))?.status, "succeeded");
   });
 
-  it("commits versions idempotently and refuses a stale latest pointer", async () => {
-    const first = record();
-    const v1: VersionRecord = {
-      versionId: versionIdForCapture(first.captureId),
-      urlId,
-      captureId: first.captureId,
-      capturedAt: new Date().toISOString(),
-      textSha256: "a".repeat(64),
-      artifacts: {},
-      title: "One",
-    };
-    assert.equal(await storage.repository.commitVersion(v1, undefined), true);
-    assert.equal(await storage.repository.commitVersion(v1, undefined), true, "a redelivery is a no-op");
-    let stored = await storage.repository.getUrl(urlId);
-    assert.equal(stored?.versionCount, 1);
-    assert.equal(stored?.latestVersionId, v1.versionId);
-
-    const second = record();
-    const v2: VersionRecord = {
-      ...v1,
-      versionId: versionIdForCapture(second.captureId),
-      captureId: second.captureId,
-      textSha256: "b".repeat(64),
-      previousVersionId: v1.versionId,
-    };
-    const stale: VersionRecord = {
-      ...v1,
-      versionId: versionIdForCapture(newCaptureId()),
-      textSha256: "c".repeat(64),
-      previousVersionId: v1.versionId,
-    };
-    assert.equal(await storage.repository.commitVersion(v2, v1.versionId), true);
-    assert.equal(await storage.repository.commitVersion(stale, v1.versionId), false);
-    stored = await storage.repository.getUrl(urlId);
-    assert.equal(stored?.versionCount, 2);
-    const versions = await storage.repository.listVersions(urlId);
-    assert.deepEqual(
-      versions.map((v) => v.versionId),
-      [v1.versionId, v2.versionId],
-      "the loser leaves no orphan",
-    );
-  });
-
   it("counts each capture on its URL once, however often it is recorded", async () => {
     const seen = (await storage.repository.getUrl(urlId)) as UrlRecord;
     const update = {
