@@ -516,7 +516,7 @@ async function captureWithBrowser(
     // nothing. One that was not is given the full window and taken again.
     const takePage = async () => {
       // Late banners go, and the page returns to the top, before the one serialisation.
-      await runInPage(page, tidyPage, { clickConsent: false, eagerImages: false, scrollToTop: true });
+      await runInPage(page, tidyPage, { clickConsent: false, scrollToTop: true });
       await checkDomSize(page, options);
       await session.watchFromNow();
       const markAttribute = `data-palimpsest-${Math.random().toString(36).slice(2, 10)}`;
@@ -953,7 +953,7 @@ async function settle(
   quietMs: number,
 ): Promise<IdleState> {
   const deadline = performance.now() + options.idleTimeoutMs;
-  await runInPage(page, tidyPage, { clickConsent: true, eagerImages: true, scrollToTop: false });
+  await runInPage(page, tidyPage, { clickConsent: true, scrollToTop: false });
   const scrollDeadline = Math.min(deadline, performance.now() + SCROLL_MAX_MS);
   let idle: IdleState = { settledSince: performance.now(), settled: false };
   // A page where nothing watches scrolling has nothing more to load by it and is not scrolled
@@ -1153,15 +1153,10 @@ function trackPageActivity(maxDelayMs: number): void {
 /**
  * Gets consent banners out of the way: clicks a clearly-accepting button inside an element that
  * looks like a banner (when `clickConsent`), then removes fixed overlays that still look like one and
- * undoes the scroll lock they set. Optionally loads lazy images eagerly and scrolls back to the top
+ * undoes the scroll lock they set. Optionally scrolls back to the top
  * (so sticky headers sit where a reader sees them). Returns how many banners it dealt with.
  */
-function tidyPage(options: { clickConsent: boolean; eagerImages: boolean; scrollToTop: boolean }): number {
-  if (options.eagerImages) {
-    for (const img of Array.from(document.images)) {
-      if (img.loading === "lazy") img.loading = "eager";
-    }
-  }
+function tidyPage(options: { clickConsent: boolean; scrollToTop: boolean }): number {
   const KEYWORDS =
     /cookie|consent|gdpr|\bcmp\b|cmp-|-cmp|privacy|onetrust|didomi|cookiebot|usercentrics|truste|sp_message|fc-consent|qc-cmp/i;
   const ACCEPT =
