@@ -131,6 +131,18 @@ export class FileQueue {
     await this.#options.onDeadLetter?.(message);
   }
 
+  /**
+   * Hands each message, as it becomes visible, to `handle` (which deletes or releases it), one at a
+   * time, until `stopped()` says so; between messages it waits at most a second.
+   */
+  async consume(handle: (message: QueueMessage) => Promise<void>, stopped: () => boolean): Promise<void> {
+    while (!stopped()) {
+      const message = await this.receive();
+      if (message) await handle(message);
+      else await this.waitForMessage(Math.min(1000, this.nextVisibleInMs() ?? 1000));
+    }
+  }
+
   /** Resolves when a message is sent or after `timeoutMs`, whichever comes first. */
   waitForMessage(timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {

@@ -260,30 +260,28 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
           sweep().catch((err: unknown) => log.error("scheduled sweep failed", { err }));
         }, sweepEveryMs)
       : undefined;
-  const workers = Array.from({ length: options.workerConcurrency ?? 1 }, async () => {
-    while (!stopping) {
-      const message = await queue.receive();
-      if (!message) {
-        await queue.waitForMessage(Math.min(1000, queue.nextVisibleInMs() ?? 1000));
-        continue;
-      }
-      inFlight++;
-      try {
-        const result = await capture(toSqsEvent(message), lambdaContext("palimpsest-capture"));
-        if (result.batchItemFailures.length > 0) {
-          // Back off like a visibility timeout would, but without making a developer wait minutes.
-          await queue.release(message.messageId, Math.min(30_000, 1000 * 2 ** message.receiveCount));
-        } else {
-          await queue.delete(message.messageId);
+  const workers = Array.from({ length: options.workerConcurrency ?? 1 }, () =>
+    queue.consume(
+      async (message) => {
+        inFlight++;
+        try {
+          const result = await capture(toSqsEvent(message), lambdaContext("palimpsest-capture"));
+          if (result.batchItemFailures.length > 0) {
+            // Back off like a visibility timeout would, but without making a developer wait minutes.
+            await queue.release(message.messageId, Math.min(30_000, 1000 * 2 ** message.receiveCount));
+          } else {
+            await queue.delete(message.messageId);
+          }
+        } catch (err) {
+          log.error("capture handler threw", { messageId: message.messageId, err });
+          await queue.release(message.messageId, 1000);
+        } finally {
+          inFlight--;
         }
-      } catch (err) {
-        log.error("capture handler threw", { messageId: message.messageId, err });
-        await queue.release(message.messageId, 1000);
-      } finally {
-        inFlight--;
-      }
-    }
-  });
+      },
+      () => stopping,
+    ),
+  );
 
   return {
     url: `http://127.0.0.1:${port}`,

@@ -48,13 +48,8 @@ export async function startWebhookOutbox(options: WebhookOutboxOptions): Promise
   });
 
   let stopping = false;
-  const retrying = (async () => {
-    while (!stopping) {
-      const message = await queue.receive();
-      if (!message) {
-        await queue.waitForMessage(Math.min(1000, queue.nextVisibleInMs() ?? 1000));
-        continue;
-      }
+  const retrying = queue.consume(
+    async (message) => {
       const event = JSON.parse(message.body) as ArticleEditedEvent;
       try {
         await direct.publish(event);
@@ -65,8 +60,9 @@ export async function startWebhookOutbox(options: WebhookOutboxOptions): Promise
         logger.warn("webhook event still undelivered", { versionId: event.versionId, delayMs: delay, err });
         await queue.release(message.messageId, delay);
       }
-    }
-  })();
+    },
+    () => stopping,
+  );
 
   return {
     publisher: {
