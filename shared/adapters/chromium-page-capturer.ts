@@ -67,6 +67,13 @@ export interface ChromiumPageCapturerOptions {
    * @default a proxy that lets only public addresses through, resolving with the system resolver
    */
   egress?: EgressProxy;
+  /**
+   * When set, every page must have been quiet this long (no request, no DOM change, no pending
+   * work the page tracker sees) before it is taken, and stay quiet while it is taken, however
+   * clearly it is done sooner: a patient load, for benchmarks that check the default settling
+   * against one. Unset in production.
+   */
+  patientQuietMs?: number;
 }
 
 const VIEWPORT = { width: 1280, height: 800 } as const;
@@ -74,17 +81,37 @@ const SCREENSHOT_QUALITY = 80;
 /**
  * The page counts as settled after this long with no main-frame request starting or ending and no
  * content added to or removed from the DOM — as long as no timer the page set around its last
- * activity is still due (see `trackPageActivity`). Short, because the timers cover the usual
- * reason a page goes quiet before it is done ("fetch, then render a moment later").
+ * activity is still due (see `trackPageActivity`) — when the page has a source of activity the
+ * tracker cannot follow (a WebSocket, an EventSource, a worker: see `ACCOUNTED_QUIET_MS`). Short,
+ * because the timers cover the usual reason a page goes quiet before it is done ("fetch, then
+ * render a moment later"). Also the window around a page's last activity in which the timers it
+ * sets count as the page finishing that activity.
  */
 const QUIET_MS = 150;
 /**
- * The quiet after which the serialisation and screenshot start, before the full `QUIET_MS` has
- * passed: the rest of the window is checked while they run, and a page that was not done after
- * all is settled again and taken again. Also the least quiet after scrolling (events that the last
- * scroll step set off may still be on their way).
+ * The quiet after which the serialisation and screenshot start on such a page, before the full
+ * `QUIET_MS` has passed: the rest of the window is checked while they run, and a page that was not
+ * done after all is settled again and taken again.
  */
 const EARLY_QUIET_MS = 50;
+/**
+ * The quiet that is enough for a page whose every pending piece of work the tracker sees: short
+ * timers, animation-frame and idle callbacks, messages posted to itself, ending animations, fonts
+ * loading, and the network. Nothing then runs later without first showing up there, so the page is taken once the
+ * network and the DOM have been still this long (the time for the browser to report a request that
+ * a task has just started, and for a load's handlers to run) and it is checked, as soon as it is
+ * taken, that nothing changed meanwhile.
+ */
+const ACCOUNTED_QUIET_MS = 20;
+/** The least quiet after scrolling or making images eager: loads they set off are reported by then. */
+const AFTER_NUDGE_QUIET_MS = 30;
+/**
+ * A chain of animation-frame or idle callbacks (each requested from the previous one) younger than
+ * this is waited for: "render two frames from now". An older one is an animation loop, not loading.
+ */
+const CALLBACK_CHAIN_MAX_MS = 200;
+/** How often an idle wait looks again while callbacks or fonts are pending: about a frame. */
+const PENDING_POLL_MS = 16;
 /** Timers set for longer than this are polling, carousels or analytics, not the page loading. */
 const TRACKED_TIMER_MAX_DELAY_MS = 1_000;
 /** Most time one idle wait spends on the DOM and timers once the network is quiet. */
@@ -200,6 +227,7 @@ export function resolveBundledChromium(): Promise<string> {
 export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions = {}): PageCapturer {
   const log = options.logger;
   const launchArgs = chromiumLaunchArgs(options.extraArgs);
+  const settling = settlingPolicy(options.patientQuietMs);
   const egress = options.egress ?? createEgressProxy({ logger: log });
   // Browser-wide, the proxy refuses everything; each capture's context gets a session of its own.
   let fallbackEgress: Promise<EgressSession> | undefined;
@@ -320,6 +348,7 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
           captureOptions,
           log,
           hooks,
+          settling,
         );
         result.timings.launch = Math.round(launchMs);
         result.timings.total = Math.round(performance.now() - started);
@@ -408,7 +437,10 @@ async function openFreshPage(browser: Browser, egress: EgressProxy): Promise<Fre
   // Contexts also close when the browser goes, spares included.
   context.once("close", () => void session.close());
   try {
-    await context.addInitScript(trackPageActivity, TRACKED_TIMER_MAX_DELAY_MS);
+    await context.addInitScript(trackPageActivity, {
+      timerMaxDelayMs: TRACKED_TIMER_MAX_DELAY_MS,
+      callbackChainMaxMs: CALLBACK_CHAIN_MAX_MS,
+    });
     return { context, page: await context.newPage(), egress: session };
   } catch (err) {
     await context.close().catch(() => {});
@@ -419,6 +451,28 @@ async function openFreshPage(browser: Browser, egress: EgressProxy): Promise<Fre
 // ---------------------------------------------------------------------------------------------
 // One capture
 
+/** How long a capture lets the page be quiet before it is taken, and checks it after. */
+interface Settling {
+  /** Before the page is first taken. */
+  early: Quiet;
+  /** After `early.quietMs`, on a page with untracked activity: checked while the page is taken. */
+  windowMs: number;
+  /** Before a page that changed while it was taken is taken again. */
+  full: Quiet;
+}
+
+function settlingPolicy(patientQuietMs: number | undefined): Settling {
+  if (patientQuietMs !== undefined) {
+    const patient = { quietMs: patientQuietMs, accountedQuietMs: patientQuietMs };
+    return { early: patient, windowMs: 0, full: patient };
+  }
+  return {
+    early: { quietMs: EARLY_QUIET_MS, accountedQuietMs: ACCOUNTED_QUIET_MS },
+    windowMs: QUIET_MS - EARLY_QUIET_MS,
+    full: { quietMs: QUIET_MS, accountedQuietMs: QUIET_MS },
+  };
+}
+
 async function captureWithBrowser(
   browser: Browser,
   takeFreshPage: (browser: Browser) => Promise<FreshPage>,
@@ -426,6 +480,7 @@ async function captureWithBrowser(
   options: PageCaptureOptions,
   log: Logger | undefined,
   hooks: PageCaptureHooks | undefined,
+  settling: Settling,
 ): Promise<PageCapture> {
   const timings: Record<string, number> = {};
   let crashed = false;
@@ -508,12 +563,15 @@ async function captureWithBrowser(
     // A huge document is refused before settling walks and scrolls it, and again before it is taken.
     await checkDomSize(page, options);
 
-    const settled = await settle(page, session, options, EARLY_QUIET_MS);
+    const settled = await settle(page, session, options, settling.early);
     lap("settle");
+    // Held to the full quiet window: the page has activity its tracker cannot follow.
+    if (!settled.accounted) timings.untracked = 1;
 
-    // Serialise and screenshot once the page has been quiet for EARLY_QUIET_MS, and check the rest
-    // of the quiet window while that runs: most pages are done by then, and the check costs them
-    // nothing. One that was not is given the full window and taken again.
+    // Serialise and screenshot once the page has settled, and check while that runs that it stays
+    // so: a page whose pending work the tracker saw whole is checked up to the end of the take; any
+    // other, up to the end of the full quiet window. Most pages are done by then, and the check
+    // costs them nothing. One that was not is given the full window and taken again.
     const takePage = async () => {
       // Late banners go, and the page returns to the top, before the one serialisation.
       await runInPage(page, tidyPage, { clickConsent: false, scrollToTop: true });
@@ -576,10 +634,11 @@ async function captureWithBrowser(
     if (!goneResponse && !finished && !egressError(egress, navigations, false)) hooks?.onTaken?.(result);
     // A page that never went quiet within the bounds (a ticker rewriting itself every frame) is
     // taken as it is: waiting again would only end at the same bound.
-    const quiet = !settled.settled || (await session.stayedQuiet(settled, QUIET_MS - EARLY_QUIET_MS));
+    const quiet =
+      !settled.settled || (await session.stayedQuiet(settled, settled.accounted ? 0 : settling.windowMs));
     lap("verify");
     if (!quiet) {
-      await session.waitForIdle(performance.now() + options.idleTimeoutMs);
+      await session.waitForIdle(performance.now() + options.idleTimeoutMs, settling.full);
       result = asCapture(await takePage());
       timings.retaken = 1;
       log?.debug("page changed while it was taken; taken again", { timings });
@@ -657,6 +716,16 @@ interface IdleState {
   settledSince: number;
   /** False when it gave up at a deadline or cap rather than finding the page quiet. */
   settled: boolean;
+  /** True when the tracker saw all the page's pending work, and none was left (see `ACCOUNTED_QUIET_MS`). */
+  accounted: boolean;
+}
+
+/** How much quiet an idle wait asks for. */
+interface Quiet {
+  /** On a page with activity the tracker cannot follow (or without the tracker). */
+  quietMs: number;
+  /** On a page whose pending work the tracker sees whole; no more than `quietMs`. */
+  accountedQuietMs: number;
 }
 
 interface PageSession {
@@ -664,9 +733,10 @@ interface PageSession {
   mainResponse(): Response | undefined;
   /**
    * Resolves when the page has settled — no request in flight, nothing loaded and no DOM content
-   * changed for `QUIET_MS`, no timer of its last activity still due — or at `deadline`.
+   * changed for the quiet asked for, no timer of its last activity still due, no young chain of
+   * frame or idle callbacks pending, no font loading — or at `deadline`.
    */
-  waitForIdle(deadline: number, quietMs?: number): Promise<IdleState>;
+  waitForIdle(deadline: number, quiet: Quiet): Promise<IdleState>;
   /** Makes the next idle wait see at least `quietMs` with nothing happening from now on. */
   noteActivity(quietMs: number): void;
   /**
@@ -675,9 +745,10 @@ interface PageSession {
    */
   watchFromNow(): Promise<void>;
   /**
-   * Whether the page stayed as settled as a full `QUIET_MS` wait would have required, from the last
-   * `waitForIdle` through `watchFromNow()` + `windowMs`: no request, no DOM content change in that
-   * window, and no timer of the last activity still pending. Waits for the window's end first.
+   * Whether the page stayed as settled as the idle wait found it, from `watchFromNow()` until
+   * `windowMs` later or until now, whichever is later: no request, no DOM content change in that
+   * window, no timer of the last activity still pending and, on an accounted page, no new pending
+   * work. Waits for the window's end first.
    */
   stayedQuiet(idle: IdleState, windowMs: number): Promise<boolean>;
   /** Bodies collected so far, waiting briefly for ones still being read. */
@@ -685,14 +756,14 @@ interface PageSession {
 }
 
 /**
- * How long the page's pending timers still hold it busy: timers set before, or within `quietMs`
+ * How long the page's pending timers still hold it busy: timers set before, or within `QUIET_MS`
  * after, its last activity are the page finishing what that activity started; timers set later are
  * a loop (polling, tickers) and are not waited on.
  */
-function pendingTimerWait(activity: PageActivity, at: number, settledSince: number, quietMs: number): number {
+function pendingTimerWait(activity: PageActivity, at: number, settledSince: number): number {
   let wait = 0;
   for (const timer of activity.timers) {
-    if (at - timer.ageMs <= settledSince + quietMs) wait = Math.max(wait, timer.dueInMs + 1);
+    if (at - timer.ageMs <= settledSince + QUIET_MS) wait = Math.max(wait, timer.dueInMs + 1);
   }
   return wait;
 }
@@ -731,7 +802,13 @@ function watchPage(page: Page, options: PageCaptureOptions): PageSession {
   page.on("requestfinished", done);
   page.on("requestfailed", done);
 
-  /** Resolves when no request has been in flight, and none started or ended, for `quietMs`. */
+  /** Set by `noteActivity`: no idle wait ends before this. */
+  let quietNotBefore = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Resolves when no request has been in flight, and none started or ended, for `quietMs` (and
+   * `noteActivity`'s time is up).
+   */
   const waitForNetworkQuiet = (deadline: number, quietMs: number) =>
     new Promise<void>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
@@ -751,9 +828,9 @@ function watchPage(page: Page, options: PageCaptureOptions): PageSession {
         }
         let wait: number;
         if (oldestActive === undefined) {
-          const quietFor = now - lastActivity;
-          if (quietFor >= quietMs) return finish();
-          wait = quietMs - quietFor;
+          const quietAt = Math.max(lastActivity + quietMs, quietNotBefore);
+          if (now >= quietAt) return finish();
+          wait = quietAt - now;
         } else {
           wait = STALLED_REQUEST_MS - (now - oldestActive); // or earlier, when a request ends
         }
@@ -808,36 +885,52 @@ function watchPage(page: Page, options: PageCaptureOptions): PageSession {
   return {
     mainResponse: () => latestMain,
     noteActivity(quietMs) {
-      lastActivity = Math.max(lastActivity, performance.now() - QUIET_MS + quietMs);
+      quietNotBefore = Math.max(quietNotBefore, performance.now() + quietMs);
     },
-    async waitForIdle(deadline, quietMs = QUIET_MS) {
+    async waitForIdle(deadline, { quietMs, accountedQuietMs }) {
       const inPageDeadline = () => Math.min(deadline, networkQuietAt + IN_PAGE_WAIT_MAX_MS);
       let networkQuietAt = Number.POSITIVE_INFINITY;
       let churningSince: number | undefined;
+      // Starts from the shorter quiet; a page that turns out to have untracked activity (or no
+      // tracker) is then held to the longer one.
+      let required = Math.min(quietMs, accountedQuietMs);
       for (;;) {
-        await waitForNetworkQuiet(deadline, quietMs);
+        await waitForNetworkQuiet(deadline, required);
         const now = performance.now();
-        if (now >= deadline || page.isClosed()) return { settledSince: lastActivity, settled: false };
+        if (now >= deadline || page.isClosed()) {
+          return { settledSince: lastActivity, settled: false, accounted: false };
+        }
         networkQuietAt = Math.min(networkQuietAt, now);
-        if (now >= inPageDeadline()) return { settledSince: lastActivity, settled: false };
+        if (now >= inPageDeadline()) return { settledSince: lastActivity, settled: false, accounted: false };
         const activity = await readPageActivity(page);
+        const accounted = activity !== null && activity.untracked.length === 0;
+        if (!accounted && required < quietMs) {
+          required = quietMs;
+          continue;
+        }
         // A page without the tracker (it navigated meanwhile, or its thread is stuck) has only the
         // network to go by.
-        if (!activity) return { settledSince: lastActivity, settled: true };
+        if (!activity) return { settledSince: lastActivity, settled: true, accounted: false };
         const at = performance.now();
-        const domQuietFor = activity.sinceMutationMs;
-        if (domQuietFor >= quietMs) churningSince = undefined;
+        // Messages a page posts to itself are how schedulers (React's among them) run work in
+        // slices: like DOM changes, they are the page still at work.
+        const domQuietFor = Math.min(activity.sinceMutationMs, activity.sinceMessageMs);
+        if (domQuietFor >= required) churningSince = undefined;
         else churningSince ??= at;
         const churning = churningSince !== undefined && at - churningSince >= DOM_CHURN_MAX_MS;
         // The DOM's changes count as activity unless the page turned out to be churning.
         const settledSince = churning ? lastActivity : Math.max(lastActivity, at - domQuietFor);
-        const wait =
-          !churning && domQuietFor < quietMs
-            ? quietMs - domQuietFor
-            : pendingTimerWait(activity, at, settledSince, quietMs);
-        if (wait <= 0) return { settledSince, settled: !churning };
+        let wait =
+          !churning && domQuietFor < required
+            ? required - domQuietFor
+            : pendingTimerWait(activity, at, settledSince);
+        // Ending animations fire their events in the frame after they end.
+        if (activity.animationsDueInMs > 0)
+          wait = Math.max(wait, activity.animationsDueInMs + PENDING_POLL_MS);
+        if (wait <= 0 && (activity.youngCallbacks > 0 || activity.fontsLoading)) wait = PENDING_POLL_MS;
+        if (wait <= 0) return { settledSince, settled: !churning, accounted };
         await delay(Math.max(1, Math.min(wait, inPageDeadline() - at)));
-        if (performance.now() >= inPageDeadline()) return { settledSince, settled: false };
+        if (performance.now() >= inPageDeadline()) return { settledSince, settled: false, accounted };
       }
     },
     async watchFromNow() {
@@ -848,15 +941,23 @@ function watchPage(page: Page, options: PageCaptureOptions): PageSession {
     async stayedQuiet(idle, windowMs) {
       const since = watchingSince;
       if (since === undefined) return false;
-      const windowEnd = since + windowMs;
+      const windowEnd = Math.max(since + windowMs, performance.now());
       const now = performance.now();
       if (now < windowEnd) await delay(windowEnd - now);
       if (firstActivityWhileWatching !== undefined && firstActivityWhileWatching <= windowEnd) return false;
       if (page.isClosed()) return false;
       const activity = await readPageActivity(page);
       if (!activity) return true; // the network is all there is to go by, and it was quiet
-      if (activity.mutatedAfterMarkMs !== null && activity.mutatedAfterMarkMs <= windowMs) return false;
-      return pendingTimerWait(activity, performance.now(), idle.settledSince, QUIET_MS) <= 0;
+      if (activity.mutatedAfterMarkMs !== null && activity.mutatedAfterMarkMs <= windowEnd - since)
+        return false;
+      // On an accounted page, work that appeared meanwhile (and is not a loop) may change it yet.
+      if (
+        idle.accounted &&
+        (activity.untracked.length > 0 || activity.youngCallbacks > 0 || activity.animationsDueInMs > 0)
+      ) {
+        return false;
+      }
+      return pendingTimerWait(activity, performance.now(), idle.settledSince) <= 0;
     },
     async collectedResources() {
       if (pendingBodies.size > 0) {
@@ -943,19 +1044,18 @@ function saysGone(response: Response): boolean {
 /**
  * Lets the page finish what it does after `load`: consent banners out of the way first (they often
  * lock scrolling), then scrolling to the bottom so lazy content loads, repeated while the page grows,
- * each round followed by a wait for `quietMs` of quiet (see `waitForIdle`). All bounded by
- * `idleTimeoutMs`.
+ * each round followed by a wait for `quiet` (see `waitForIdle`). All bounded by `idleTimeoutMs`.
  */
 async function settle(
   page: Page,
   session: PageSession,
   options: PageCaptureOptions,
-  quietMs: number,
+  quiet: Quiet,
 ): Promise<IdleState> {
   const deadline = performance.now() + options.idleTimeoutMs;
   await runInPage(page, tidyPage, { clickConsent: true, scrollToTop: false });
   const scrollDeadline = Math.min(deadline, performance.now() + SCROLL_MAX_MS);
-  let idle: IdleState = { settledSince: performance.now(), settled: false };
+  let idle: IdleState = { settledSince: performance.now(), settled: false, accounted: false };
   // A page where nothing watches scrolling has nothing more to load by it and is not scrolled
   // through (a long static article is taken a whole scroll loop sooner). Watchers that a script adds
   // later are looked for again once the page is quiet.
@@ -964,7 +1064,7 @@ async function settle(
     const reacts = await runInPage(page, pageReactsToScroll, null);
     const nothing = reacts.watchers === 0 && reacts.eagerImages === 0;
     if (nothing && foundNothing) break; // looked again after the quiet: still nothing
-    if (reacts.eagerImages > 0) session.noteActivity(EARLY_QUIET_MS);
+    if (reacts.eagerImages > 0) session.noteActivity(AFTER_NUDGE_QUIET_MS);
     const remaining = scrollDeadline - performance.now();
     const steps =
       remaining > 0 && reacts.watchers > 0
@@ -974,8 +1074,8 @@ async function settle(
           })
         : 0;
     // Requests the last scroll step set off may be reported just after it ends.
-    if (steps > 0) session.noteActivity(EARLY_QUIET_MS);
-    idle = await session.waitForIdle(deadline, quietMs);
+    if (steps > 0) session.noteActivity(AFTER_NUDGE_QUIET_MS);
+    idle = await session.waitForIdle(deadline, quiet);
     if (performance.now() >= deadline || remaining <= 0) break;
     if (steps === 0 && reacts.watchers > 0) break; // at the bottom, or scrolling is locked
     foundNothing = nothing;
@@ -1028,8 +1128,24 @@ async function takeScreenshot(page: Page, pageHeight: number, options: PageCaptu
 interface PageActivity {
   /** Since content was last added to or removed from the DOM (or since DOMContentLoaded). */
   sinceMutationMs: number;
+  /** Since the page last posted a message to itself or a MessagePort (how schedulers yield). */
+  sinceMessageMs: number;
   /** Pending short timers: how long ago each was set and how soon it is due. */
   timers: Array<{ ageMs: number; dueInMs: number }>;
+  /** Pending animation-frame and idle callbacks whose chain began within the chain limit. */
+  youngCallbacks: number;
+  /** Whether web fonts are still loading. */
+  fontsLoading: boolean;
+  /**
+   * Until the last running CSS transition or animation (or Web Animation) that ends within the
+   * timer limit is over; 0 if none. Pages render on `transitionend` and `animationend`.
+   */
+  animationsDueInMs: number;
+  /**
+   * Sources of activity the tracker cannot follow that the page has opened (WebSocket,
+   * EventSource, workers, BroadcastChannel, peer connections): with any, quiet is all there is.
+   */
+  untracked: string[];
   /** How long after the last mark the DOM content first changed; null if it has not. */
   mutatedAfterMarkMs: number | null;
 }
@@ -1056,26 +1172,44 @@ async function readPageActivity(page: Page, mark = false): Promise<PageActivity 
 }
 
 /**
- * Installed in every document before its own scripts (an init script): notes when DOM content last
- * changed (from DOMContentLoaded on; attribute changes are left out, animations make them endlessly)
- * and which short timers (`setTimeout` up to `maxDelayMs`) are pending, so that the idle wait can
- * tell a page that is done from one that is about to render what it just fetched. `setTimeout` is
- * wrapped in a Proxy, which keeps it looking native to the page. Reads through
- * `window[Symbol.for("palimpsest:activity")]()`.
+ * Installed in every document before its own scripts (an init script): notes what the page still
+ * has pending, so that the idle wait can tell a page that is done from one that is about to render
+ * what it just fetched —
+ * - when DOM content last changed (from DOMContentLoaded on; attribute changes are left out,
+ *   animations make them endlessly);
+ * - which short timers (`setTimeout` up to `timerMaxDelayMs`) are pending;
+ * - which `requestAnimationFrame` and `requestIdleCallback` callbacks are pending, and since when
+ *   their chain runs (a callback requested while another runs continues its chain);
+ * - when the page last posted a message (`postMessage` on the window or a MessagePort);
+ * - which CSS transitions and animations will end soon (pages render on their end events);
+ * - whether fonts are loading, and whether the page opened anything whose events the tracker cannot
+ *   foresee (WebSocket, EventSource, workers…).
+ * Each wrapped function is a Proxy, which keeps it looking native to the page. Also counts what
+ * watches scrolling, for `pageReactsToScroll`. Reads through `window[Symbol.for("palimpsest:activity")]()`.
  */
-function trackPageActivity(maxDelayMs: number): void {
+function trackPageActivity(limits: { timerMaxDelayMs: number; callbackChainMaxMs: number }): void {
   const key = Symbol.for("palimpsest:activity");
-  const scope = window as unknown as Record<symbol, unknown>;
+  const scope = window as unknown as Record<string | symbol, unknown>;
   if (scope[key]) return;
   const timers = new Map<unknown, { setAt: number; dueAt: number }>();
   let lastMutation = performance.now();
-  const nativeSetTimeout = window.setTimeout;
-  const nativeClearTimeout = window.clearTimeout;
-  window.setTimeout = new Proxy(nativeSetTimeout, {
+  let lastMessage = Number.NEGATIVE_INFINITY;
+  const wrap = (owner: object, name: string, handler: ProxyHandler<(...args: unknown[]) => unknown>) => {
+    const original = (owner as Record<string, unknown>)[name];
+    if (typeof original !== "function") return;
+    (owner as Record<string, unknown>)[name] = new Proxy(
+      original as (...args: unknown[]) => unknown,
+      handler,
+    );
+  };
+
+  wrap(window, "setTimeout", {
     apply(target, thisArg, args: unknown[]) {
       const [handler, timeout, ...rest] = args;
       const delay = Math.max(0, Number(timeout) || 0);
-      if (typeof handler !== "function" || delay > maxDelayMs) return Reflect.apply(target, thisArg, args);
+      if (typeof handler !== "function" || delay > limits.timerMaxDelayMs) {
+        return Reflect.apply(target, thisArg, args);
+      }
       let id: unknown;
       const run = function (this: unknown) {
         timers.delete(id);
@@ -1087,24 +1221,91 @@ function trackPageActivity(maxDelayMs: number): void {
       return id;
     },
   });
-  window.clearTimeout = new Proxy(nativeClearTimeout, {
+  wrap(window, "clearTimeout", {
     apply(target, thisArg, args: unknown[]) {
       timers.delete(args[0]);
       return Reflect.apply(target, thisArg, args);
     },
   });
+
+  // Frame and idle callbacks: pending ones by id (each kind numbers its own), with their chain's start.
+  let runningChainStart: number | undefined;
+  const pendingCallbacks: Array<Map<unknown, number>> = [];
+  const trackCallbacks = (requestName: string, cancelName: string) => {
+    const pending = new Map<unknown, number>();
+    pendingCallbacks.push(pending);
+    wrap(window, requestName, {
+      apply(target, thisArg, args: unknown[]) {
+        const [callback, ...rest] = args;
+        if (typeof callback !== "function") return Reflect.apply(target, thisArg, args);
+        const chainStart = runningChainStart ?? performance.now();
+        let id: unknown;
+        const run = function (this: unknown, ...callbackArgs: unknown[]) {
+          pending.delete(id);
+          const outer = runningChainStart;
+          runningChainStart = chainStart;
+          try {
+            return Reflect.apply(callback, this, callbackArgs);
+          } finally {
+            runningChainStart = outer;
+          }
+        };
+        id = Reflect.apply(target, thisArg, [run, ...rest]);
+        pending.set(id, chainStart);
+        return id;
+      },
+    });
+    wrap(window, cancelName, {
+      apply(target, thisArg, args: unknown[]) {
+        pending.delete(args[0]);
+        return Reflect.apply(target, thisArg, args);
+      },
+    });
+  };
+  trackCallbacks("requestAnimationFrame", "cancelAnimationFrame");
+  trackCallbacks("requestIdleCallback", "cancelIdleCallback");
+
+  const notePost = {
+    apply(target: (...args: unknown[]) => unknown, thisArg: unknown, args: unknown[]) {
+      lastMessage = performance.now();
+      return Reflect.apply(target, thisArg, args);
+    },
+  };
+  wrap(window, "postMessage", notePost);
+  if (typeof MessagePort === "function") wrap(MessagePort.prototype, "postMessage", notePost);
+
+  const untracked = new Set<string>();
+  for (const name of [
+    "WebSocket",
+    "EventSource",
+    "Worker",
+    "SharedWorker",
+    "BroadcastChannel",
+    "RTCPeerConnection",
+    "WebTransport",
+  ]) {
+    const opener = scope[name];
+    if (typeof opener !== "function") continue;
+    scope[name] = new Proxy(opener as new (...args: unknown[]) => object, {
+      construct(target, args, newTarget) {
+        untracked.add(name);
+        return Reflect.construct(target, args, newTarget);
+      },
+    });
+  }
+
   // What may load more when the reader scrolls: elements given to an IntersectionObserver and
   // scroll or wheel listeners. A page with neither is not scrolled through (see `settle`).
   let scrollWatchers = 0;
   if (typeof IntersectionObserver === "function") {
-    IntersectionObserver.prototype.observe = new Proxy(IntersectionObserver.prototype.observe, {
+    wrap(IntersectionObserver.prototype, "observe", {
       apply(target, thisArg, args: unknown[]) {
         scrollWatchers++;
         return Reflect.apply(target, thisArg, args);
       },
     });
   }
-  EventTarget.prototype.addEventListener = new Proxy(EventTarget.prototype.addEventListener, {
+  wrap(EventTarget.prototype, "addEventListener", {
     apply(target, thisArg, args: unknown[]) {
       if (args[0] === "scroll" || args[0] === "wheel") scrollWatchers++;
       return Reflect.apply(target, thisArg, args);
@@ -1116,6 +1317,19 @@ function trackPageActivity(maxDelayMs: number): void {
       (window.onscroll || window.onwheel || document.onscroll ? 1 : 0) +
       document.querySelectorAll("[onscroll], [onwheel]").length,
   });
+  /** Until the last finite animation that ends within the timer limit is over (endless ones never are). */
+  const animationsDueIn = () => {
+    let due = 0;
+    for (const animation of document.getAnimations?.() ?? []) {
+      if (animation.playState !== "running") continue;
+      const end = Number(animation.effect?.getComputedTiming().endTime);
+      const current = Number(animation.currentTime ?? 0);
+      if (!Number.isFinite(end) || !Number.isFinite(current)) continue;
+      const remaining = (end - current) / Math.abs(animation.playbackRate || 1);
+      if (remaining > 0 && remaining <= limits.timerMaxDelayMs) due = Math.max(due, remaining);
+    }
+    return due;
+  };
   let markedAt: number | undefined;
   let firstMutationAfterMark: number | undefined;
   const observe = () => {
@@ -1135,16 +1349,27 @@ function trackPageActivity(maxDelayMs: number): void {
         markedAt = now;
         firstMutationAfterMark = undefined;
       }
+      let youngCallbacks = 0;
+      for (const pending of pendingCallbacks) {
+        for (const chainStart of pending.values()) {
+          if (now - chainStart < limits.callbackChainMaxMs) youngCallbacks++;
+        }
+      }
       return {
         mutatedAfterMarkMs:
           markedAt !== undefined && firstMutationAfterMark !== undefined
             ? firstMutationAfterMark - markedAt
             : null,
         sinceMutationMs: now - lastMutation,
+        sinceMessageMs: Number.isFinite(lastMessage) ? now - lastMessage : 1e9,
         timers: Array.from(timers.values(), (t) => ({
           ageMs: now - t.setAt,
           dueInMs: Math.max(0, t.dueAt - now),
         })),
+        youngCallbacks,
+        fontsLoading: document.fonts?.status === "loading",
+        animationsDueInMs: animationsDueIn(),
+        untracked: [...untracked],
       };
     },
   });
