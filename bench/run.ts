@@ -19,6 +19,7 @@ import { runDiffBench } from "./diff.ts";
 import { runEditDetectionBench } from "./edit-detection.ts";
 import { type BenchReport, runExtractionBench } from "./extraction.ts";
 import { runMemoryBench } from "./memory.ts";
+import { runSettlingBench } from "./settling.ts";
 import { runStorageBench } from "./storage.ts";
 import { runSweepBench } from "./sweep.ts";
 import { runThroughputBench } from "./throughput.ts";
@@ -50,6 +51,11 @@ export const SECTIONS: readonly BenchSection[] = [
     name: "capture",
     summary: "capture latency p50/p95: the whole capture path vs a bare Playwright load + screenshot",
     run: () => runCaptureLatencyBench(),
+  },
+  {
+    name: "settling",
+    summary: "default settling vs a patient load (1 s quiet): same article and visible text? (WCXB corpus)",
+    run: () => runSettlingBench(),
   },
   {
     name: "throughput",
