@@ -150,7 +150,7 @@ export function spreadSample(ids: readonly string[], count: number): string[] {
 }
 
 /** Serves `/page/<id>.html` for the sampled ids, and 404 for anything else. */
-async function startCorpusServer(
+export async function startCorpusServer(
   ids: readonly string[],
   dir: string,
 ): Promise<{ origin: string; close(): Promise<void> }> {
@@ -191,7 +191,7 @@ async function startCorpusServer(
  * An egress proxy that lets 127.0.0.1 through, resolves no names, and connects to 127.0.0.1 only
  * (a public IP literal in a page would otherwise be let through by the proxy's own guard).
  */
-function loopbackEgress(refused: string[]): EgressProxy {
+export function loopbackEgress(refused: string[]): EgressProxy {
   return createEgressProxy({
     allowedPrivateHosts: parseAllowedPrivateHosts("127.0.0.1"),
     resolveHost: async (host) => {

@@ -8,12 +8,17 @@
  * a capture ends that capture with a retryable `browser_crash`.
  *
  * A capture: navigate → check the main response → let the page settle (consent banners, lazy
- * content, then quiet: no request, no DOM change and no pending short timer — an init script in
- * every page tracks the last two) → serialise the DOM once → in parallel, screenshot in the browser
- * and build the self-contained snapshot in Node (see `snapshot-inliner.ts`). The serialisation
- * starts after a short quiet and the rest of the quiet window is checked while the screenshot runs;
- * a page that changed meanwhile is settled again and taken again. Waits no longer than the page
- * needs: a static page is taken about 50 ms after `load`.
+ * content, then quiet) → serialise the DOM once → in parallel, screenshot in the browser and build
+ * the self-contained snapshot in Node (see `snapshot-inliner.ts`) → check that the page did not
+ * change meanwhile; one that did is settled again and taken again.
+ *
+ * Waits no longer than the page needs. An init script in every page tracks the work it still has
+ * pending: short timers, animation-frame and idle callback chains, messages it posts itself (how
+ * schedulers slice work), ending CSS animations, fonts loading; the network is followed from outside.
+ * A page with nothing pending is taken once the network and the DOM have been still for 20 ms (a
+ * static page about 25 ms after `load`). A page with a source of events no tracker can foresee
+ * open (a WebSocket, an EventSource, a worker) is held to a fixed quiet window instead: taken after
+ * 50 ms of quiet and checked until 150 ms have passed.
  *
  * Non-goals of the settling: content that appears only after a timer longer than a second or a
  * `setInterval` with no network activity, and content in iframes (not in the snapshot anyway).
@@ -103,8 +108,11 @@ const EARLY_QUIET_MS = 50;
  * taken, that nothing changed meanwhile.
  */
 const ACCOUNTED_QUIET_MS = 20;
-/** The least quiet after scrolling or making images eager: loads they set off are reported by then. */
-const AFTER_NUDGE_QUIET_MS = 30;
+/**
+ * The least quiet after scrolling or making images eager: the loads they set off may be reported
+ * by the browser just after the step in the page has returned.
+ */
+const AFTER_NUDGE_QUIET_MS = ACCOUNTED_QUIET_MS;
 /**
  * A chain of animation-frame or idle callbacks (each requested from the previous one) younger than
  * this is waited for: "render two frames from now". An older one is an animation loop, not loading.
@@ -592,10 +600,12 @@ async function captureWithBrowser(
       if (mainResponse !== response) vetMainResponse(mainResponse);
       const serializeDone = performance.now();
       const [screenshot, snapshot, rawBody] = await Promise.all([
-        takeScreenshot(page, dom.pageHeight, options).then((body) => {
-          timings.screenshot = Math.round(performance.now() - serializeDone);
-          return body;
-        }),
+        session
+          .whileScreenshotting(() => takeScreenshot(page, dom.pageHeight, options))
+          .then((body) => {
+            timings.screenshot = Math.round(performance.now() - serializeDone);
+            return body;
+          }),
         session.collectedResources().then((resources) => {
           const built = buildSnapshot({
             dom,
@@ -634,14 +644,15 @@ async function captureWithBrowser(
     if (!goneResponse && !finished && !egressError(egress, navigations, false)) hooks?.onTaken?.(result);
     // A page that never went quiet within the bounds (a ticker rewriting itself every frame) is
     // taken as it is: waiting again would only end at the same bound.
-    const quiet =
-      !settled.settled || (await session.stayedQuiet(settled, settled.accounted ? 0 : settling.windowMs));
+    const changed = settled.settled
+      ? await session.changedWhileTaken(settled, settled.accounted ? 0 : settling.windowMs)
+      : undefined;
     lap("verify");
-    if (!quiet) {
+    if (changed) {
       await session.waitForIdle(performance.now() + options.idleTimeoutMs, settling.full);
       result = asCapture(await takePage());
       timings.retaken = 1;
-      log?.debug("page changed while it was taken; taken again", { timings });
+      log?.debug("page changed while it was taken; taken again", { changed, timings });
     }
     return result;
   })();
@@ -740,19 +751,21 @@ interface PageSession {
   /** Makes the next idle wait see at least `quietMs` with nothing happening from now on. */
   noteActivity(quietMs: number): void;
   /**
-   * Starts watching for activity from now on (network and DOM), for `stayedQuiet`. Call it right
+   * Starts watching for activity from now on (network and DOM), for `changedWhileTaken`. Call it right
    * before serialising what an idle wait found settled.
    */
   watchFromNow(): Promise<void>;
   /**
-   * Whether the page stayed as settled as the idle wait found it, from `watchFromNow()` until
-   * `windowMs` later or until now, whichever is later: no request, no DOM content change in that
-   * window, no timer of the last activity still pending and, on an accounted page, no new pending
-   * work. Waits for the window's end first.
+   * What made the page stop being as settled as the idle wait found it, from `watchFromNow()` until
+   * `windowMs` later or until now, whichever is later: a request or a DOM content change in that
+   * window, a timer of the last activity still pending or, on an accounted page, new pending work.
+   * Undefined if nothing did. Waits for the window's end first.
    */
-  stayedQuiet(idle: IdleState, windowMs: number): Promise<boolean>;
+  changedWhileTaken(idle: IdleState, windowMs: number): Promise<string | undefined>;
   /** Bodies collected so far, waiting briefly for ones still being read. */
   collectedResources(): Promise<Map<string, CollectedResource>>;
+  /** Takes a screenshot; the image requests it sets off do not count as the page changing. */
+  whileScreenshotting<T>(screenshot: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -784,20 +797,30 @@ function watchPage(page: Page, options: PageCaptureOptions): PageSession {
   let lastActivity = performance.now();
   /** Set by `watchFromNow()`; the first activity after it, if any. */
   let watchingSince: number | undefined;
-  let firstActivityWhileWatching: number | undefined;
+  let firstActivityWhileWatching: { at: number; url: string } | undefined;
+  /**
+   * Image requests that started while the page was being screenshotted: a full-page screenshot
+   * lays the whole page out at once, and images pick another `srcset` candidate or start loading
+   * for it. The screenshot asked for them; they are not the page changing.
+   */
+  let screenshotting = 0;
+  const forScreenshot = new WeakSet<Request>();
   const wakers = new Set<() => void>();
-  const touch = () => {
+  const touch = (request: Request) => {
     lastActivity = performance.now();
-    if (watchingSince !== undefined) firstActivityWhileWatching ??= lastActivity;
+    if (watchingSince !== undefined && !forScreenshot.has(request)) {
+      firstActivityWhileWatching ??= { at: lastActivity, url: request.url() };
+    }
     for (const wake of wakers) wake();
   };
   page.on("request", (request) => {
     if (UNTRACKED_RESOURCE_TYPES.has(request.resourceType()) || !isMainFrame(request)) return;
+    if (screenshotting > 0 && request.resourceType() === "image") forScreenshot.add(request);
     inFlight.set(request, performance.now());
-    touch();
+    touch(request);
   });
   const done = (request: Request) => {
-    if (inFlight.delete(request)) touch();
+    if (inFlight.delete(request)) touch(request);
   };
   page.on("requestfinished", done);
   page.on("requestfailed", done);
@@ -933,31 +956,43 @@ function watchPage(page: Page, options: PageCaptureOptions): PageSession {
         if (performance.now() >= inPageDeadline()) return { settledSince, settled: false, accounted };
       }
     },
+    async whileScreenshotting(screenshot) {
+      screenshotting++;
+      try {
+        return await screenshot();
+      } finally {
+        screenshotting--;
+      }
+    },
     async watchFromNow() {
       watchingSince = performance.now();
       firstActivityWhileWatching = undefined;
       await readPageActivity(page, true);
     },
-    async stayedQuiet(idle, windowMs) {
+    async changedWhileTaken(idle, windowMs) {
       const since = watchingSince;
-      if (since === undefined) return false;
+      if (since === undefined) return "it was not watched";
       const windowEnd = Math.max(since + windowMs, performance.now());
       const now = performance.now();
       if (now < windowEnd) await delay(windowEnd - now);
-      if (firstActivityWhileWatching !== undefined && firstActivityWhileWatching <= windowEnd) return false;
-      if (page.isClosed()) return false;
-      const activity = await readPageActivity(page);
-      if (!activity) return true; // the network is all there is to go by, and it was quiet
-      if (activity.mutatedAfterMarkMs !== null && activity.mutatedAfterMarkMs <= windowEnd - since)
-        return false;
-      // On an accounted page, work that appeared meanwhile (and is not a loop) may change it yet.
-      if (
-        idle.accounted &&
-        (activity.untracked.length > 0 || activity.youngCallbacks > 0 || activity.animationsDueInMs > 0)
-      ) {
-        return false;
+      if (firstActivityWhileWatching !== undefined && firstActivityWhileWatching.at <= windowEnd) {
+        return `a request (${firstActivityWhileWatching.url.slice(0, 200)})`;
       }
-      return pendingTimerWait(activity, performance.now(), idle.settledSince) <= 0;
+      if (page.isClosed()) return "the page closed";
+      const activity = await readPageActivity(page);
+      if (!activity) return undefined; // the network is all there is to go by, and it was quiet
+      if (activity.mutatedAfterMarkMs !== null && activity.mutatedAfterMarkMs <= windowEnd - since) {
+        return "its DOM content";
+      }
+      // On an accounted page, work that appeared meanwhile (and is not a loop) may change it yet.
+      if (idle.accounted) {
+        if (activity.untracked.length > 0) return `it opened ${activity.untracked.join(", ")}`;
+        if (activity.youngCallbacks > 0) return "it requested animation-frame or idle callbacks";
+        if (activity.animationsDueInMs > 0) return "it started an animation";
+      }
+      return pendingTimerWait(activity, performance.now(), idle.settledSince) > 0
+        ? "it set a timer that is still due"
+        : undefined;
     },
     async collectedResources() {
       if (pendingBodies.size > 0) {
@@ -1142,7 +1177,7 @@ interface PageActivity {
    */
   animationsDueInMs: number;
   /**
-   * Sources of activity the tracker cannot follow that the page has opened (WebSocket,
+   * Sources of activity the tracker cannot follow that the page has open (WebSocket,
    * EventSource, workers, BroadcastChannel, peer connections): with any, quiet is all there is.
    */
   untracked: string[];
@@ -1274,25 +1309,45 @@ function trackPageActivity(limits: { timerMaxDelayMs: number; callbackChainMaxMs
   wrap(window, "postMessage", notePost);
   if (typeof MessagePort === "function") wrap(MessagePort.prototype, "postMessage", notePost);
 
-  const untracked = new Set<string>();
-  for (const name of [
-    "WebSocket",
-    "EventSource",
-    "Worker",
-    "SharedWorker",
-    "BroadcastChannel",
-    "RTCPeerConnection",
-    "WebTransport",
-  ]) {
+  // Open sources of events the tracker cannot foresee, until closed (a worker until terminated).
+  const untracked = new Map<object, string>();
+  for (const [name, closer] of [
+    ["WebSocket", "close"],
+    ["EventSource", "close"],
+    ["Worker", "terminate"],
+    ["SharedWorker", ""],
+    ["BroadcastChannel", "close"],
+    ["RTCPeerConnection", "close"],
+    ["WebTransport", "close"],
+  ] as const) {
     const opener = scope[name];
     if (typeof opener !== "function") continue;
+    if (closer) {
+      wrap(opener.prototype as object, closer, {
+        apply(target, thisArg, args: unknown[]) {
+          untracked.delete(thisArg as object);
+          return Reflect.apply(target, thisArg, args);
+        },
+      });
+    }
     scope[name] = new Proxy(opener as new (...args: unknown[]) => object, {
       construct(target, args, newTarget) {
-        untracked.add(name);
-        return Reflect.construct(target, args, newTarget);
+        const opened = Reflect.construct(target, args, newTarget);
+        untracked.set(opened, name);
+        return opened;
       },
     });
   }
+  /** The untracked sources still open: a socket or stream its server closed is done too. */
+  const openUntracked = () => {
+    const open = new Set<string>();
+    for (const [source, name] of untracked) {
+      const state = (source as { readyState?: unknown; CLOSED?: unknown }).readyState;
+      if (state !== undefined && state === (source as { CLOSED?: unknown }).CLOSED) untracked.delete(source);
+      else open.add(name);
+    }
+    return [...open];
+  };
 
   // What may load more when the reader scrolls: elements given to an IntersectionObserver and
   // scroll or wheel listeners. A page with neither is not scrolled through (see `settle`).
@@ -1369,7 +1424,7 @@ function trackPageActivity(limits: { timerMaxDelayMs: number; callbackChainMaxMs
         youngCallbacks,
         fontsLoading: document.fonts?.status === "loading",
         animationsDueInMs: animationsDueIn(),
-        untracked: [...untracked],
+        untracked: openUntracked(),
       };
     },
   });

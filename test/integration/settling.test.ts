@@ -485,6 +485,32 @@ describe("settling: a page with activity the tracker cannot foresee gets the ful
   });
 });
 
+describe("settling: a source the tracker cannot foresee counts only while it is open", () => {
+  it("a worker terminated once it answered (WordPress's emoji check) leaves the page accounted for", async () => {
+    site.setPage("/settling/data/echo-worker.js", "postMessage('ready');\n", JS_TYPE);
+    await captureLate(
+      "18 worker answered, terminated → setTimeout(50) → render",
+      "terminated-worker",
+      {
+        script: `addEventListener("load", () => {
+  const worker = new Worker("/settling/data/echo-worker.js");
+  worker.onmessage = () => {
+    worker.terminate();
+    setTimeout(() => render(marker), 50);
+  };
+});`,
+      },
+      (_html, row) => {
+        assert.equal(
+          row.fullQuiet,
+          false,
+          "a terminated worker still held the page to the full quiet window",
+        );
+      },
+    );
+  });
+});
+
 describe("settling: pages that never stop must not hold the capture up", () => {
   it("a perpetual requestAnimationFrame loop drawing on a canvas", async () => {
     await captureBusy(
