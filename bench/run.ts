@@ -15,6 +15,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runBundlesBench } from "./bundles.ts";
 import { runCaptureLatencyBench } from "./capture.ts";
+import { runRealCaptureLatencyBench } from "./capture-real.ts";
 import { runDiffBench } from "./diff.ts";
 import { runEditDetectionBench } from "./edit-detection.ts";
 import { type BenchReport, runExtractionBench } from "./extraction.ts";
@@ -51,6 +52,11 @@ export const SECTIONS: readonly BenchSection[] = [
     name: "capture",
     summary: "capture latency p50/p95: the whole capture path vs a bare Playwright load + screenshot",
     run: () => runCaptureLatencyBench(),
+  },
+  {
+    name: "capture-real",
+    summary: "capture latency on 40 real news pages (WCXB corpus): the whole capture path vs a bare load",
+    run: () => runRealCaptureLatencyBench(),
   },
   {
     name: "settling",
