@@ -574,7 +574,7 @@ async function captureWithBrowser(
     const settled = await settle(page, session, options, settling.early);
     lap("settle");
     // Held to the full quiet window: the page has activity its tracker cannot follow.
-    if (!settled.accounted) timings.untracked = 1;
+    if (settled.settled && !settled.accounted) timings.untracked = 1;
 
     // Serialise and screenshot once the page has settled, and check while that runs that it stays
     // so: a page whose pending work the tracker saw whole is checked up to the end of the take; any
@@ -729,6 +729,8 @@ interface IdleState {
   settled: boolean;
   /** True when the tracker saw all the page's pending work, and none was left (see `ACCOUNTED_QUIET_MS`). */
   accounted: boolean;
+  /** True when frame or idle callbacks were still pending but no longer waited for: a loop. */
+  callbackLoop?: boolean;
 }
 
 /** How much quiet an idle wait asks for. */
@@ -758,8 +760,9 @@ interface PageSession {
   /**
    * What made the page stop being as settled as the idle wait found it, from `watchFromNow()` until
    * `windowMs` later or until now, whichever is later: a request or a DOM content change in that
-   * window, a timer of the last activity still pending or, on an accounted page, new pending work.
-   * Undefined if nothing did. Waits for the window's end first.
+   * window, a timer of the last activity still pending or, on an accounted page, a source the
+   * tracker cannot follow opened. Undefined if nothing did. Waits for the window's end first; on
+   * an accounted page, also (briefly) for callbacks and animations that started meanwhile.
    */
   changedWhileTaken(idle: IdleState, windowMs: number): Promise<string | undefined>;
   /** Bodies collected so far, waiting briefly for ones still being read. */
@@ -914,6 +917,8 @@ function watchPage(page: Page, options: PageCaptureOptions): PageSession {
       const inPageDeadline = () => Math.min(deadline, networkQuietAt + IN_PAGE_WAIT_MAX_MS);
       let networkQuietAt = Number.POSITIVE_INFINITY;
       let churningSince: number | undefined;
+      /** When this wait first found nothing but callbacks pending. */
+      let callbacksSince: number | undefined;
       // Starts from the shorter quiet; a page that turns out to have untracked activity (or no
       // tracker) is then held to the longer one.
       let required = Math.min(quietMs, accountedQuietMs);
@@ -950,8 +955,16 @@ function watchPage(page: Page, options: PageCaptureOptions): PageSession {
         // Ending animations fire their events in the frame after they end.
         if (activity.animationsDueInMs > 0)
           wait = Math.max(wait, activity.animationsDueInMs + PENDING_POLL_MS);
-        if (wait <= 0 && (activity.youngCallbacks > 0 || activity.fontsLoading)) wait = PENDING_POLL_MS;
-        if (wait <= 0) return { settledSince, settled: !churning, accounted };
+        // Callbacks are waited for a while at most: a loop that a timer or an interval restarts
+        // looks young forever.
+        if (wait <= 0 && activity.fontsLoading) wait = PENDING_POLL_MS;
+        let callbackLoop = false;
+        if (wait <= 0 && activity.youngCallbacks > 0) {
+          callbacksSince ??= at;
+          if (at - callbacksSince < CALLBACK_CHAIN_MAX_MS) wait = PENDING_POLL_MS;
+          else callbackLoop = true;
+        }
+        if (wait <= 0) return { settledSince, settled: !churning, accounted, callbackLoop };
         await delay(Math.max(1, Math.min(wait, inPageDeadline() - at)));
         if (performance.now() >= inPageDeadline()) return { settledSince, settled: false, accounted };
       }
@@ -972,23 +985,32 @@ function watchPage(page: Page, options: PageCaptureOptions): PageSession {
     async changedWhileTaken(idle, windowMs) {
       const since = watchingSince;
       if (since === undefined) return "it was not watched";
-      const windowEnd = Math.max(since + windowMs, performance.now());
+      let windowEnd = Math.max(since + windowMs, performance.now());
       const now = performance.now();
       if (now < windowEnd) await delay(windowEnd - now);
+      if (page.isClosed()) return "the page closed";
+      let activity = await readPageActivity(page);
+      if (idle.accounted && activity) {
+        if (activity.untracked.length > 0) return `it opened ${activity.untracked.join(", ")}`;
+        // Work that started meanwhile (scroll and resize handlers, mostly) may yet change the page:
+        // it is let finish, briefly, and everything up to then counts.
+        const until = performance.now() + CALLBACK_CHAIN_MAX_MS;
+        const pending = (a: PageActivity) =>
+          (a.youngCallbacks > 0 && !idle.callbackLoop) || a.animationsDueInMs > 0;
+        while (activity && pending(activity)) {
+          const left = until - performance.now();
+          if (left <= 0) break;
+          await delay(Math.min(left, Math.max(PENDING_POLL_MS, activity.animationsDueInMs)));
+          activity = await readPageActivity(page);
+        }
+        windowEnd = performance.now();
+      }
       if (firstActivityWhileWatching !== undefined && firstActivityWhileWatching.at <= windowEnd) {
         return `a request (${firstActivityWhileWatching.url.slice(0, 200)})`;
       }
-      if (page.isClosed()) return "the page closed";
-      const activity = await readPageActivity(page);
       if (!activity) return undefined; // the network is all there is to go by, and it was quiet
       if (activity.mutatedAfterMarkMs !== null && activity.mutatedAfterMarkMs <= windowEnd - since) {
         return "its DOM content";
-      }
-      // On an accounted page, work that appeared meanwhile (and is not a loop) may change it yet.
-      if (idle.accounted) {
-        if (activity.untracked.length > 0) return `it opened ${activity.untracked.join(", ")}`;
-        if (activity.youngCallbacks > 0) return "it requested animation-frame or idle callbacks";
-        if (activity.animationsDueInMs > 0) return "it started an animation";
       }
       return pendingTimerWait(activity, performance.now(), idle.settledSince) > 0
         ? "it set a timer that is still due"

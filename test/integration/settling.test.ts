@@ -148,7 +148,7 @@ async function captureLate(
 }
 
 /** Captures a page that never stops doing something; it must be taken quickly with its static text. */
-async function captureBusy(name: string, id: string, body: string, script: string): Promise<void> {
+async function captureBusy(name: string, id: string, body: string, script: string): Promise<Row> {
   const staticMarker = `STATIC-MARKER-${id}`;
   site.setPage(
     `/settling/${id}.html`,
@@ -173,6 +173,7 @@ ${script}
     `the capture took ${Math.round(row.ms)} ms (settle ${row.settleMs} ms), more than ${NEGATIVE_CONTROL_MAX_MS} ms`,
   );
   row.passed = true;
+  return row;
 }
 
 function formatTable(table: readonly Row[]): string {
@@ -527,6 +528,40 @@ const draw = () => {
 };
 requestAnimationFrame(draw);`,
     );
+  });
+
+  it("an async animation loop (each frame requested after an await: a new chain every time)", async () => {
+    const row = await captureBusy(
+      "C async rAF canvas loop",
+      "async-raf",
+      `<canvas id="canvas" width="100" height="100"></canvas>`,
+      `const context = document.getElementById("canvas").getContext("2d");
+let frame = 0;
+const loop = async () => {
+  frame++;
+  context.fillStyle = "hsl(" + (frame % 360) + " 80% 50%)";
+  context.fillRect(0, 0, 100, 100);
+  await Promise.resolve();
+  requestAnimationFrame(loop);
+};
+requestAnimationFrame(loop);`,
+    );
+    // Waiting on its callbacks is capped well below the idle wait's own bound (1.5 s).
+    assert.ok((row.settleMs ?? 0) < 1_000, `settling took ${row.settleMs} ms`);
+  });
+
+  it("a scroll handler that updates a style in the next frame does not get the page taken again", async () => {
+    const row = await captureBusy(
+      "D scroll handler → rAF style update",
+      "scroll-raf",
+      `<div style="height: 3000px">tall</div><div id="bar" style="position: fixed; top: 0; height: 4px; width: 0; background: red"></div>`,
+      `addEventListener("scroll", () => {
+  requestAnimationFrame(() => {
+    document.getElementById("bar").style.width = Math.round(scrollY / 30) + "%";
+  });
+});`,
+    );
+    assert.equal(row.retaken, false);
   });
 
   it("a setInterval(100) poll that never changes anything", async () => {
