@@ -160,27 +160,37 @@ async function main(): Promise<number> {
     : new Map<string, string>();
   const sections = new Map(previous);
   const machine = describeMachine();
-  let measured = 0;
+  const failed: string[] = [];
   for (const section of SECTIONS.filter((s) => wanted.includes(s.name))) {
     console.log(`bench: ${section.name}…`);
     const started = Date.now();
-    const report = await section.run();
+    let report: BenchReport | null;
+    try {
+      report = await section.run();
+    } catch (err) {
+      // The other sections still run, and what was measured is kept.
+      console.error(`bench: ${section.name} failed; BENCHMARKS.md keeps its earlier figures.`, err);
+      failed.push(section.name);
+      continue;
+    }
     if (report === null) {
       console.log(`bench: ${section.name} skipped; BENCHMARKS.md keeps its earlier figures.`);
       continue;
     }
-    measured++;
     const stamp = `_Measured ${new Date().toISOString()} on ${machine}; took ${((Date.now() - started) / 1000).toFixed(1)} s._`;
     sections.set(section.name, `${report.markdown}\n\n${stamp}`);
     console.log(`${report.markdown}\n`);
     console.log(JSON.stringify({ section: section.name, ...report.figures }));
+    // Written after every section: a later one that fails, or a stopped run, loses nothing measured.
+    if (!values["no-write"]) {
+      writeFileSync(BENCHMARKS_FILE, renderBenchmarks(sections, new Date()));
+      console.log(`bench: wrote ${BENCHMARKS_FILE}`);
+    }
   }
-  if (values["no-write"] || measured === 0) {
-    if (measured === 0) console.log("bench: nothing measured; BENCHMARKS.md left as it was.");
-    return 0;
+  if (failed.length > 0) {
+    console.error(`bench: failed: ${failed.join(", ")}`);
+    return 1;
   }
-  writeFileSync(BENCHMARKS_FILE, renderBenchmarks(sections, new Date()));
-  console.log(`bench: wrote ${BENCHMARKS_FILE}`);
   return 0;
 }
 

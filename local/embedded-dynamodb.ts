@@ -34,14 +34,37 @@ export async function startEmbeddedDynamo(options: {
   };
 }
 
-/** Creates the archive table unless it exists (data survives restarts). */
+/** Most time a table (and its indexes) may take to become active once created. */
+const TABLE_ACTIVE_TIMEOUT_MS = 10_000;
+
+/**
+ * Creates the archive table unless it exists (data survives restarts), and returns once it and its
+ * indexes are active: dynalite answers "not found" to reads and writes of a table it is still
+ * creating, which it does on a timer of its own, so a busy machine could otherwise see the first
+ * write fail.
+ */
 export async function ensureArchiveTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
   } catch (err) {
     if ((err as { name?: string }).name !== "ResourceNotFoundException") throw err;
+    await createArchiveTable(client, tableName);
   }
+  const deadline = Date.now() + TABLE_ACTIVE_TIMEOUT_MS;
+  for (;;) {
+    const { Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const active =
+      table?.TableStatus === "ACTIVE" &&
+      (table.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === "ACTIVE");
+    if (active) return;
+    if (Date.now() > deadline) {
+      throw new Error(`The table ${tableName} is still ${table?.TableStatus ?? "unknown"} after creation.`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function createArchiveTable(client: DynamoDBClient, tableName: string): Promise<void> {
   const attributes = new Set<string>([TABLE_KEY.partitionKey, TABLE_KEY.sortKey]);
   for (const index of TABLE_INDEXES) {
     attributes.add(index.partitionKey);
