@@ -20,16 +20,14 @@ import {
 } from "../shared/adapters/chromium-page-capturer.ts";
 import type { EgressSession } from "../shared/adapters/egress-proxy.ts";
 import { loadCaptureConfig } from "../shared/config.ts";
-import { wordTokens } from "../shared/domain/extract/tokens.ts";
+import { loopbackEgress, NO_DNS } from "../test/support/loopback-browser.ts";
 import { captureOurs, JPEG_QUALITY, VIEWPORT } from "./capture.ts";
 import { startCaptureRig } from "./capture-rig.ts";
 import { type BenchReport, corpusDir, listCorpusIds } from "./extraction.ts";
-import { loopbackEgress, spreadSample, startCorpusServer, visibleLines } from "./settling.ts";
+import { spreadSample, startCorpusServer, tokenRecall, visibleTokens } from "./settling.ts";
 import { geometricMean, median, ms, quantile, ratio, verdict } from "./stats.ts";
 
 const LATENCY_TARGET = 1.3;
-// No DNS query may leave the machine; 127.0.0.1 is a literal and needs none.
-const NO_DNS = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1";
 /** A page whose bare load lacks more than this share of our visible text did less work. */
 const SAME_WORK_RECALL = 0.99;
 
@@ -125,7 +123,7 @@ export async function measureRealCaptureLatency(
           page.ours.push(oursMs);
           page.bare.push(bareMs);
           paired.push(oursMs / bareMs);
-          if (round === 0) page.recall = recall(visibleTokens(oursHtml), visibleTokens(bareHtml));
+          if (round === 0) page.recall = tokenRecall(visibleTokens(bareHtml), visibleTokens(oursHtml));
         } catch (err) {
           failures.push(`${page.id}: ${(err as Error).message.slice(0, 200)}`);
         }
@@ -170,24 +168,6 @@ async function captureBare(browser: Browser, url: string): Promise<{ ms: number;
   const closing = performance.now();
   await tab.close();
   return { ms: loaded + (performance.now() - closing), html };
-}
-
-const visibleTokens = (html: string): string[] => wordTokens(visibleLines(html).join("\n"));
-
-/** The share of `reference`'s tokens that `candidate` has too (as a multiset). */
-function recall(reference: readonly string[], candidate: readonly string[]): number {
-  if (reference.length === 0) return 1;
-  const counts = new Map<string, number>();
-  for (const token of candidate) counts.set(token, (counts.get(token) ?? 0) + 1);
-  let found = 0;
-  for (const token of reference) {
-    const left = counts.get(token) ?? 0;
-    if (left > 0) {
-      found++;
-      counts.set(token, left - 1);
-    }
-  }
-  return found / reference.length;
 }
 
 export async function runRealCaptureLatencyBench(

@@ -19,18 +19,16 @@
  */
 
 import { createServer, type Server } from "node:http";
-import { connect as netConnect, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { parseHTML } from "linkedom";
 import { createChromiumPageCapturer } from "../shared/adapters/chromium-page-capturer.ts";
-import { createEgressProxy, type EgressProxy } from "../shared/adapters/egress-proxy.ts";
 import { loadCaptureConfig } from "../shared/config.ts";
 import { extractArticle } from "../shared/domain/extract/index.ts";
 import { tokenOverlap, wordTokens } from "../shared/domain/extract/tokens.ts";
-import { parseAllowedPrivateHosts } from "../shared/domain/url.ts";
 import { CaptureError } from "../shared/errors.ts";
 import type { PageCaptureOptions, PageCapturer } from "../shared/ports.ts";
+import { loopbackEgress, NO_DNS } from "../test/support/loopback-browser.ts";
 import { type BenchReport, corpusDir, listCorpusIds, readCorpusPage } from "./extraction.ts";
 import { median, ms, quantile, ratio } from "./stats.ts";
 
@@ -42,9 +40,6 @@ const RECALL_BAR = 0.99;
 const LISTED_MAX = 10;
 /** Characters of missing text shown per differing page. */
 const EXCERPT_CHARS = 100;
-
-// No DNS query may leave the machine; 127.0.0.1 is a literal and needs none.
-const NO_DNS = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1";
 
 type Run = "fast" | "patient" | "patient2";
 const RUNS: readonly Run[] = ["fast", "patient", "patient2"];
@@ -187,26 +182,6 @@ export async function startCorpusServer(
   };
 }
 
-/**
- * An egress proxy that lets 127.0.0.1 through, resolves no names, and connects to 127.0.0.1 only
- * (a public IP literal in a page would otherwise be let through by the proxy's own guard).
- */
-export function loopbackEgress(refused: string[]): EgressProxy {
-  return createEgressProxy({
-    allowedPrivateHosts: parseAllowedPrivateHosts("127.0.0.1"),
-    resolveHost: async (host) => {
-      throw Object.assign(new Error(`ENOTFOUND ${host}`), { code: "ENOTFOUND" });
-    },
-    connect: (address: string, port: number): Socket => {
-      if (address !== "127.0.0.1") {
-        refused.push(`${address}:${port}`);
-        throw new Error(`the settling bench connects to 127.0.0.1 only, not ${address}`);
-      }
-      return netConnect({ host: address, port });
-    },
-  });
-}
-
 const normalise = (text: string): string => text.replace(/\s+/g, " ").trim();
 
 /** The text nodes of the page's body (or document), in order, without script, style and the like. */
@@ -237,7 +212,7 @@ export function visibleLines(html: string): string[] {
 }
 
 const tokensOf = (lines: readonly string[]): string[] => wordTokens(lines.join("\n"));
-const visibleTokens = (html: string): string[] => tokensOf(visibleLines(html));
+export const visibleTokens = (html: string): string[] => tokensOf(visibleLines(html));
 
 function reduce(renderedHtml: string, url: string, ms: number, retaken: boolean): Taken {
   const article = extractArticle(renderedHtml, { url });
@@ -259,7 +234,8 @@ function reduce(renderedHtml: string, url: string, ms: number, retaken: boolean)
 const articleText = (t: Taken): string => t.paragraphs.join(" ");
 
 /** Recall of `reference`'s tokens in `candidate` (1 when the reference has none). */
-function tokenRecall(candidate: readonly string[], reference: readonly string[]): number {
+/** The share of `reference`'s tokens (as a multiset) that `candidate` has too. */
+export function tokenRecall(candidate: readonly string[], reference: readonly string[]): number {
   return reference.length === 0 ? 1 : tokenOverlap(candidate, reference) / reference.length;
 }
 

@@ -7,16 +7,15 @@ import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium-page-capturer.ts";
-import { createEgressProxy } from "../../shared/adapters/egress-proxy.ts";
 import { extractArticle } from "../../shared/domain/extract/index.ts";
 import { processCapture } from "../../shared/domain/process-capture.ts";
-import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { CaptureError } from "../../shared/errors.ts";
 import { createLogger } from "../../shared/logger.ts";
 import type { PageCapturer } from "../../shared/ports.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";
 import { type EmbeddedStorage, queuedCapture, startEmbeddedStorage } from "../support/embedded-storage.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
+import { loopbackEgress, NO_DNS } from "../support/loopback-browser.ts";
 
 const OPTIONS = testCaptureOptions({
   screenshotMaxHeight: 2_000,
@@ -25,9 +24,6 @@ const OPTIONS = testCaptureOptions({
   maxRedirects: 3,
   maxDomElements: 1_000,
 });
-
-// No DNS query may leave the machine; 127.0.0.1 is a literal and needs none.
-const NO_DNS = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1";
 
 const ARTICLE = "<!DOCTYPE html><title>Arrived</title><h1>Arrived</h1><p>The article, at last.</p>";
 
@@ -38,12 +34,7 @@ before(async () => {
   site = await startFixtureSite();
   capturer = createChromiumPageCapturer({
     extraArgs: [NO_DNS],
-    egress: createEgressProxy({
-      allowedPrivateHosts: parseAllowedPrivateHosts("127.0.0.1"),
-      resolveHost: async (host) => {
-        throw Object.assign(new Error(`ENOTFOUND ${host}`), { code: "ENOTFOUND" });
-      },
-    }),
+    egress: loopbackEgress(),
   });
   // `/chain?n=<n>`: n HTTP redirects, then the article.
   site.setRoute("/chain", (req, res) => {

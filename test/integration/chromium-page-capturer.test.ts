@@ -16,26 +16,14 @@ import {
   createChromiumPageCapturer,
   resolveBundledChromium,
 } from "../../shared/adapters/chromium-page-capturer.ts";
-import { createEgressProxy } from "../../shared/adapters/egress-proxy.ts";
 import { buildSnapshot, type SerializedDocument } from "../../shared/adapters/snapshot-inliner.ts";
-import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { CaptureError } from "../../shared/errors.ts";
 import type { PageCapturer } from "../../shared/ports.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
+import { loopbackEgress, NO_DNS } from "../support/loopback-browser.ts";
 
 const OPTIONS = testCaptureOptions({ idleTimeoutMs: 4_000, inlineTotalMaxBytes: 8_000_000 });
-
-// No DNS query may leave the machine; 127.0.0.1 is a literal and needs none.
-const NO_DNS = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1";
-// The egress proxy lets the fixture site (127.0.0.1, any port) through and resolves no names either.
-const localEgress = () =>
-  createEgressProxy({
-    allowedPrivateHosts: parseAllowedPrivateHosts("127.0.0.1"),
-    resolveHost: async (host) => {
-      throw Object.assign(new Error(`ENOTFOUND ${host}`), { code: "ENOTFOUND" });
-    },
-  });
 
 // Find (or unpack) the bundled browser in the shared temp directory first, then point TMPDIR at a
 // private one: everything the browser and Playwright write there is then ours, and its growth can
@@ -53,7 +41,7 @@ let capturer: PageCapturer;
 before(async () => {
   site = await startFixtureSite();
   // No executablePath: exercises the memoised default (already resolved above).
-  capturer = createChromiumPageCapturer({ extraArgs: [NO_DNS], egress: localEgress() });
+  capturer = createChromiumPageCapturer({ extraArgs: [NO_DNS], egress: loopbackEgress() });
 });
 
 after(async () => {
@@ -430,7 +418,7 @@ describe("ChromiumPageCapturer", () => {
   it("leaves no browser process and nothing in the temp directory after close()", async () => {
     const existingBrowsers = browserPids();
     const existingTmp = tmpUsage().topLevel;
-    const own = createChromiumPageCapturer({ executablePath, extraArgs: [NO_DNS], egress: localEgress() });
+    const own = createChromiumPageCapturer({ executablePath, extraArgs: [NO_DNS], egress: loopbackEgress() });
     await own.capture(site.url("/static-article.html"), OPTIONS);
     const [ownPid, ...others] = browserPids().filter((pid) => !existingBrowsers.includes(pid));
     assert.ok(ownPid && others.length === 0, "the capturer runs one browser");

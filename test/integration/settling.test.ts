@@ -12,28 +12,16 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium-page-capturer.ts";
-import { createEgressProxy } from "../../shared/adapters/egress-proxy.ts";
-import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import type { PageCapture, PageCapturer } from "../../shared/ports.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
+import { loopbackEgress, NO_DNS } from "../support/loopback-browser.ts";
 
 // The production idle bound (CAPTURE_IDLE_TIMEOUT_MS defaults to 5 s): the negative controls must
 // finish well inside it, not merely at it. A stuck capture fails fast rather than at 30 s.
 const OPTIONS = testCaptureOptions({ idleTimeoutMs: 5_000, totalTimeoutMs: 10_000 });
 /** Most a capture of a page that never stops animating or polling may take. */
 const NEGATIVE_CONTROL_MAX_MS = 3_000;
-
-// No DNS query may leave the machine; 127.0.0.1 is a literal and needs none.
-const NO_DNS = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1";
-// The egress proxy lets the fixture site (127.0.0.1, any port) through and resolves no names either.
-const localEgress = () =>
-  createEgressProxy({
-    allowedPrivateHosts: parseAllowedPrivateHosts("127.0.0.1"),
-    resolveHost: async (host) => {
-      throw Object.assign(new Error(`ENOTFOUND ${host}`), { code: "ENOTFOUND" });
-    },
-  });
 
 const JSON_TYPE = { contentType: "application/json; charset=utf-8" };
 const JS_TYPE = { contentType: "text/javascript; charset=utf-8" };
@@ -87,7 +75,7 @@ let capturer: PageCapturer;
 
 before(async () => {
   site = await startFixtureSite();
-  capturer = createChromiumPageCapturer({ extraArgs: [NO_DNS], egress: localEgress() });
+  capturer = createChromiumPageCapturer({ extraArgs: [NO_DNS], egress: loopbackEgress() });
   // Launch the browser now, so that the first case's time is a capture's and not a launch's.
   site.setPage("/settling/warm-up.html", "<!DOCTYPE html><title>Warm-up</title><p>Warm-up</p>");
   await capturer.capture(site.url("/settling/warm-up.html"), OPTIONS);
