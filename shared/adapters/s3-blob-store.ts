@@ -7,7 +7,6 @@
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { sha256Hex } from "../domain/ids.ts";
 import type { ArtifactRef } from "../domain/model.ts";
 import type { BlobStore } from "../ports.ts";
 import { contentDisposition } from "./s3-blob-reader.ts";
@@ -38,7 +37,11 @@ export function createS3BlobStore(deps: { client: S3Client; bucketName: string }
   const { client, bucketName } = deps;
   return {
     async putBlob(body, meta, options) {
-      const sha256 = sha256Hex(body);
+      // Off the main thread: a snapshot with inlined images is megabytes, hashed while the capture
+      // still checks its page.
+      // (Blobs are never backed by shared memory, which is all the cast rules out.)
+      const digest = await crypto.subtle.digest("SHA-256", body as Uint8Array<ArrayBuffer>);
+      const sha256 = Buffer.from(digest).toString("hex");
       const key = blobKey(sha256);
       const ref: ArtifactRef = {
         key,
