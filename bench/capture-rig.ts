@@ -19,6 +19,7 @@ import { createChromiumPageCapturer } from "../shared/adapters/chromium-page-cap
 import { createDynamoArchiveRepository } from "../shared/adapters/dynamo-archive-repository.ts";
 import { createDynamoHostGate } from "../shared/adapters/dynamo-host-gate.ts";
 import { createEgressProxy } from "../shared/adapters/egress-proxy.ts";
+import { createS3BlobReader } from "../shared/adapters/s3-blob-reader.ts";
 import { createS3BlobStore } from "../shared/adapters/s3-blob-store.ts";
 import { INDEX_SHARDS } from "../shared/adapters/table-schema.ts";
 import { type CaptureConfig, loadCaptureConfig } from "../shared/config.ts";
@@ -32,7 +33,13 @@ import { submitCapture } from "../shared/domain/submit-capture.ts";
 import { sweepDueUrls } from "../shared/domain/sweep.ts";
 import { parseAllowedPrivateHosts } from "../shared/domain/url.ts";
 import { createLogger } from "../shared/logger.ts";
-import type { ArchiveRepository, BlobStore, CaptureMessage, PageCapturer } from "../shared/ports.ts";
+import type {
+  ArchiveRepository,
+  BlobReader,
+  BlobStore,
+  CaptureMessage,
+  PageCapturer,
+} from "../shared/ports.ts";
 
 const TABLE = "palimpsest-bench";
 const BUCKET = "palimpsest-bench";
@@ -159,7 +166,18 @@ export async function connectCaptureRig(
 
   const config = options.config ?? loadCaptureConfig({});
   const repository = createDynamoArchiveRepository({ client: documents, tableName: TABLE });
-  const blobs = createS3BlobStore({ client: s3, bucketName: BUCKET });
+  const blobs = createS3BlobStore({
+    client: s3,
+    bucketName: BUCKET,
+    reader: countedReads(
+      createS3BlobReader({
+        bucketName: BUCKET,
+        region: process.env.AWS_REGION ?? "us-east-1",
+        endpoint: servers.s3Endpoint,
+      }),
+      counters,
+    ),
+  });
   const allowedPrivateHosts = parseAllowedPrivateHosts(options.allowedHost);
   const browserCapturer = (options.createCapturer ?? createChromiumPageCapturer)({
     executablePath: config.chromiumPath,
@@ -237,6 +255,20 @@ function countS3(client: S3Client, counters: AwsCounters): void {
     },
     { step: "initialize", name: "benchCountS3" },
   );
+}
+
+/**
+ * Reads go through the blob reader (signed requests sent with `fetch`), not the S3 client: each is
+ * counted as the GetObject it is.
+ */
+function countedReads(reader: BlobReader, counters: AwsCounters): BlobReader {
+  return {
+    getBlob: (ref) => {
+      counters.count("GetObjectCommand");
+      return reader.getBlob(ref);
+    },
+    presignGet: (ref, options) => reader.presignGet(ref, options),
+  };
 }
 
 /** Asks DynamoDB for the capacity each request consumed, as on-demand billing counts it. */

@@ -135,7 +135,13 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   };
   const documents = createDocumentClient(storage);
   const repository = createDynamoArchiveRepository({ client: documents, tableName: TABLE_NAME });
-  const blobs = createS3BlobStore({ client: createS3Client(storage), bucketName: BUCKET_NAME });
+  // What the API Lambda reads with (signed requests, no S3 client); the workers' store reads with it too.
+  const reader = createS3BlobReader({
+    bucketName: BUCKET_NAME,
+    region: process.env.AWS_REGION,
+    endpoint: s3.endpoint,
+  });
+  const blobs = createS3BlobStore({ client: createS3Client(storage), bucketName: BUCKET_NAME, reader });
   const apiConfig = loadApiConfig(env);
   const captureConfig = loadCaptureConfig(env);
   // EventBridge is AWS-only; locally, subscribers use the signed webhook.
@@ -173,12 +179,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   };
   const api = createApiHandler({
     repository,
-    // What the API Lambda reads with (signed requests, no S3 client), against the embedded S3.
-    blobs: createS3BlobReader({
-      bucketName: BUCKET_NAME,
-      region: process.env.AWS_REGION,
-      endpoint: s3.endpoint,
-    }),
+    blobs: reader,
     queue: captureQueue,
     resolveHost,
     allowedPrivateHosts: parseAllowedPrivateHosts(apiConfig.allowPrivateHosts),

@@ -13,6 +13,7 @@ import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-arch
 import { createDynamoHostGate } from "../../shared/adapters/dynamo-host-gate.ts";
 import { createEgressProxy } from "../../shared/adapters/egress-proxy.ts";
 import { createEventBridgePublisher, fanOut } from "../../shared/adapters/eventbridge-publisher.ts";
+import { createS3BlobReader } from "../../shared/adapters/s3-blob-reader.ts";
 import { createS3BlobStore } from "../../shared/adapters/s3-blob-store.ts";
 import { createSqsCaptureQueue } from "../../shared/adapters/sqs-capture-queue.ts";
 import { createWebhookPublisher } from "../../shared/adapters/webhook-publisher.ts";
@@ -106,7 +107,15 @@ function wireFromEnvironment() {
       minGapMs: capture.hostMinGapMs,
       leaseMs: 15 * 60_000,
     }),
-    blobs: createS3BlobStore({ client: createS3Client(storage), bucketName: storage.bucketName }),
+    blobs: createS3BlobStore({
+      client: createS3Client(storage),
+      bucketName: storage.bucketName,
+      reader: createS3BlobReader({
+        bucketName: storage.bucketName,
+        region: requireString(process.env, "AWS_REGION"),
+        endpoint: storage.s3Endpoint,
+      }),
+    }),
     capturer: createChromiumPageCapturer({
       executablePath: capture.chromiumPath,
       logger: log,

@@ -4,12 +4,13 @@
  * in one conditional PUT (`If-None-Match: *`) that S3 refuses when the key exists, rather than a
  * HEAD and then a PUT: one round trip for a new blob, and an existing one is never overwritten
  * (the bucket is versioned, so an overwrite would keep a second copy).
+ *
+ * Only writes go through the S3 client; reads and presigned links are the given `BlobReader`'s
+ * (`s3-blob-reader.ts`, what the API function reads with), so there is one way of signing a GET.
  */
-import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { ArtifactRef } from "../domain/model.ts";
-import type { BlobStore } from "../ports.ts";
-import { contentDisposition } from "./s3-blob-reader.ts";
+import type { BlobReader, BlobStore } from "../ports.ts";
 
 export const BLOB_PREFIX = "blobs/sha256/";
 
@@ -33,8 +34,13 @@ function isWriteConflict(err: unknown): boolean {
 
 const CONFLICT_RETRIES = 3;
 
-export function createS3BlobStore(deps: { client: S3Client; bucketName: string }): BlobStore {
-  const { client, bucketName } = deps;
+export function createS3BlobStore(deps: {
+  client: S3Client;
+  bucketName: string;
+  /** Reads the same bucket (see `createS3BlobReader`). */
+  reader: BlobReader;
+}): BlobStore {
+  const { client, bucketName, reader } = deps;
   return {
     async putBlob(body, meta, options) {
       // Off the main thread: a snapshot with inlined images is megabytes, hashed while the capture
@@ -83,20 +89,7 @@ export function createS3BlobStore(deps: { client: S3Client; bucketName: string }
       }
     },
 
-    async getBlob(ref) {
-      const out = await client.send(new GetObjectCommand({ Bucket: bucketName, Key: ref.key }));
-      if (!out.Body) throw new Error(`S3 object ${ref.key} has no body`);
-      return out.Body.transformToByteArray();
-    },
-
-    async presignGet(ref, options) {
-      const command = new GetObjectCommand({
-        Bucket: bucketName,
-        Key: ref.key,
-        ResponseContentType: ref.contentType,
-        ResponseContentDisposition: contentDisposition(options.disposition, ref.fileName),
-      });
-      return getSignedUrl(client, command, { expiresIn: options.expiresInSeconds });
-    },
+    getBlob: (ref) => reader.getBlob(ref),
+    presignGet: (ref, options) => reader.presignGet(ref, options),
   };
 }

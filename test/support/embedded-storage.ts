@@ -7,6 +7,7 @@ import { ensureArchiveTable, startEmbeddedDynamo } from "../../local/embedded-dy
 import { startEmbeddedS3 } from "../../local/embedded-s3.ts";
 import { createDocumentClient, createS3Client } from "../../shared/adapters/aws-clients.ts";
 import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-archive-repository.ts";
+import { createS3BlobReader } from "../../shared/adapters/s3-blob-reader.ts";
 import { createS3BlobStore } from "../../shared/adapters/s3-blob-store.ts";
 import { newCaptureId, urlIdFor } from "../../shared/domain/ids.ts";
 import type { ArchiveRepository, BlobStore } from "../../shared/ports.ts";
@@ -39,7 +40,15 @@ export async function startEmbeddedStorage(): Promise<EmbeddedStorage> {
       client: createDocumentClient({ dynamodbEndpoint: dynamo.endpoint }),
       tableName,
     }),
-    blobs: createS3BlobStore({ client: s3, bucketName }),
+    blobs: createS3BlobStore({
+      client: s3,
+      bucketName,
+      reader: createS3BlobReader({
+        bucketName,
+        region: process.env.AWS_REGION,
+        endpoint: s3Server.endpoint,
+      }),
+    }),
     async close() {
       await Promise.all([s3Server.close(), dynamo.close()]);
       await rm(dir, { recursive: true, force: true });
