@@ -418,3 +418,55 @@ describe("word scoring", () => {
     assert.equal(score.f1, 0.75);
   });
 });
+
+describe("extractArticle: short articles", () => {
+  const STUB = "The harbour master has resigned with immediate effect. More to follow.";
+  const chrome = (mostRead: string[], year: number) => ({
+    header: `<header class="site-header"><a href="/">The Daily Example</a><nav><a href="/news">News</a> <a href="/sport">Sport</a> <a href="/weather">Weather</a></nav></header>`,
+    aside: `<aside class="most-read"><h2>Most read</h2><ol>${mostRead.map((t, i) => `<li><a href="/story/${i}">${t}</a></li>`).join("")}</ol></aside>`,
+    footer: `<footer><p>© ${year} The Daily Example. All rights reserved.</p><p><a href="/privacy">Privacy</a> <a href="/terms">Terms</a></p></footer>`,
+  });
+  const stubPage = (declaration: string, mostRead: string[], year: number, updated: string) => {
+    const { header, aside, footer } = chrome(mostRead, year);
+    return page(
+      `<title>Harbour master resigns | The Daily Example</title>${declaration}`,
+      `${header}<main><article><h1>Harbour master resigns</h1><p class="byline">By Ana Lima</p><time datetime="2026-03-02T08:00:00Z">${updated}</time><p>${STUB}</p></article>${aside}</main>${footer}`,
+    );
+  };
+  const JSON_LD = `<script type="application/ld+json">{"@context":"https://schema.org","@type":"NewsArticle","headline":"Harbour master resigns"}</script>`;
+  const OG = `<meta property="og:type" content="article">`;
+  const READS = [
+    "Ferry timetable changes for the winter",
+    "Council tax to rise by four per cent",
+    "Storm warning for the coast",
+  ];
+  const OTHER_READS = [
+    "New bakery opens on the quay",
+    "Lifeboat crew rescue two walkers",
+    "Ferry timetable changes for the winter",
+  ];
+
+  it("keeps the text of a page that declares itself an article, however short", () => {
+    for (const declaration of [JSON_LD, OG]) {
+      const article = extractArticle(stubPage(declaration, READS, 2026, "2 minutes ago"));
+      assert.ok(article, "a declared article of 11 words has an article");
+      assert.equal(article.text, STUB);
+    }
+  });
+
+  it("keeps the same text when only the furniture around the short article changes", () => {
+    const before = extractArticle(stubPage(JSON_LD, READS, 2026, "2 minutes ago"));
+    const after = extractArticle(stubPage(JSON_LD, OTHER_READS, 2027, "1 hour ago"));
+    assert.equal(after?.text, before?.text);
+  });
+
+  it("finds no article on a short page that does not declare one", () => {
+    const { header, footer } = chrome(READS, 2026);
+    const notFound = page(
+      "<title>Page not found | The Daily Example</title>",
+      `${header}<main><h1>Page not found</h1><p>Sorry, we could not find that page. Try our search instead.</p></main>${footer}`,
+    );
+    assert.equal(extractArticle(notFound), null);
+    assert.equal(extractArticle(stubPage("", READS, 2026, "2 minutes ago")), null);
+  });
+});

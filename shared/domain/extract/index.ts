@@ -4,7 +4,7 @@ import { selectContent } from "./candidates.ts";
 import { cleanContent } from "./clean.ts";
 import { flattenDeepSubtrees } from "./dom.ts";
 import { removeFurniture } from "./furniture.ts";
-import { readJsonLd } from "./json-ld.ts";
+import { type JsonLdArticle, readJsonLd } from "./json-ld.ts";
 import { measureTree } from "./measure.ts";
 import { readMetadata } from "./metadata.ts";
 import { filterParagraphs } from "./paragraphs.ts";
@@ -35,8 +35,13 @@ const MAX_DEPTH = 200;
 
 /** A pass whose text is shorter than this (characters) hands over to the next one. */
 const MIN_PASS_TEXT = 500;
-/** Below this many words there is no article to speak of. */
+/** Below this many words there is no article to speak of… */
 const MIN_ARTICLE_WORDS = 25;
+/**
+ * …unless the page declares itself an article (JSON-LD of an article type, or `og:type` article):
+ * a breaking-news stub of a sentence or two is an article too, and its edits are news.
+ */
+const DECLARED_ARTICLE_MIN_WORDS = 5;
 
 /**
  * Extracts the article from a page's HTML: main text (paragraphs separated by blank lines,
@@ -56,6 +61,8 @@ export function extractArticle(html: string, options: ExtractOptions = {}): Arti
   const jsonLd = readJsonLd(document, options.url);
   const metadata = readMetadata(document, jsonLd);
   const context = { title: metadata.title, byline: metadata.byline };
+
+  const minWords = declaresArticle(document, jsonLd) ? DECLARED_ARTICLE_MIN_WORDS : MIN_ARTICLE_WORDS;
 
   const results: Paragraph[][] = [];
   for (const [index, pass] of PASSES.entries()) {
@@ -78,13 +85,20 @@ export function extractArticle(html: string, options: ExtractOptions = {}): Arti
   // Link lists (a section front, a sitemap) are not an article however long they are.
   const prose = best.filter((p) => p.linkDensity < 0.5);
   const articleBody = jsonLd?.articleBody ?? null;
-  if (articleBody === null && countWords(prose.map((p) => p.text).join(" ")) < MIN_ARTICLE_WORDS) return null;
+  if (articleBody === null && countWords(prose.map((p) => p.text).join(" ")) < minWords) return null;
   const text = reconcileWithArticleBody(
     best.map((p) => p.text),
     articleBody,
   ).join("\n\n");
-  if (countWords(text) < MIN_ARTICLE_WORDS) return null;
+  if (countWords(text) < minWords) return null;
   return { ...metadata, text };
+}
+
+/** Whether the page says it is an article: JSON-LD of an article type, or Open Graph's `og:type`. */
+function declaresArticle(document: Document, jsonLd: JsonLdArticle | null): boolean {
+  if (jsonLd?.isArticle) return true;
+  const ogType = document.querySelector('meta[property="og:type"]')?.getAttribute("content");
+  return ogType?.trim().toLowerCase() === "article";
 }
 
 /**

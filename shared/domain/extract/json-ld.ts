@@ -13,6 +13,8 @@ export interface JsonLdArticle {
   dateModified: string | null;
   articleBody: string | null;
   inLanguage: string | null;
+  /** Whether the node is of an article type (NewsArticle, BlogPosting…), not a mere web page. */
+  isArticle: boolean;
 }
 
 const ARTICLE_TYPES: ReadonlySet<string> = new Set([
@@ -75,6 +77,7 @@ export function readJsonLd(document: Document, url?: string): JsonLdArticle | nu
     dateModified: firstString(article.dateModified),
     articleBody: firstString(article.articleBody),
     inLanguage: readLanguage(article.inLanguage),
+    isArticle: hasType(article, ARTICLE_TYPES),
   };
 }
 
