@@ -13,15 +13,17 @@
  * change meanwhile; one that did is settled again and taken again.
  *
  * Waits no longer than the page needs. An init script in every page tracks the work it still has
- * pending: short timers, animation-frame and idle callback chains, messages it posts itself (how
- * schedulers slice work), ending CSS animations, fonts loading; the network is followed from outside.
- * A page with nothing pending is taken once the network and the DOM have been still for 20 ms (a
- * static page about 25 ms after `load`). A page with a source of events no tracker can foresee
- * open (a WebSocket, an EventSource, a worker) is held to a fixed quiet window instead: taken after
- * 50 ms of quiet and checked until 150 ms have passed.
+ * pending: short timers and intervals, animation-frame and idle callback chains, messages it posts
+ * itself (how schedulers slice work), ending CSS animations, fonts loading; the network is
+ * followed from outside. A page with nothing pending is taken once the network and the DOM have
+ * been still for 20 ms (a static page about 25 ms after `load`) and checked until at least 60 ms
+ * later. A page with a source of events no tracker can foresee open (a WebSocket, an EventSource,
+ * a worker) is held to a fixed quiet window instead: taken after 50 ms of quiet and checked until
+ * 150 ms have passed.
  *
- * Non-goals of the settling: content that appears only after a timer longer than a second or a
- * `setInterval` with no network activity, and content in iframes (not in the snapshot anyway).
+ * Non-goals of the settling: content that appears only after a timer longer than a second, or
+ * from a poll still ticking without a result 150 ms after the page's last activity, and content
+ * in iframes (not in the snapshot anyway).
  *
  * Limits, each ending the capture with its own reason: the whole capture (`totalTimeoutMs`, a
  * retryable `timeout`; the context is closed and the browser stays for the next capture), the
@@ -109,6 +111,12 @@ const EARLY_QUIET_MS = 50;
  */
 const ACCOUNTED_QUIET_MS = 20;
 /**
+ * How long after it is taken an accounted page is still checked, at least (the take itself usually
+ * lasts longer): what the tracker cannot see, IndexedDB and the other asynchronous browser APIs,
+ * usually answers within it.
+ */
+const ACCOUNTED_CHECK_MS = 60;
+/**
  * The least quiet after scrolling or making images eager: the loads they set off may be reported
  * by the browser just after the step in the page has returned.
  */
@@ -122,6 +130,11 @@ const CALLBACK_CHAIN_MAX_MS = 200;
 const PENDING_POLL_MS = 16;
 /** Timers set for longer than this are polling, carousels or analytics, not the page loading. */
 const TRACKED_TIMER_MAX_DELAY_MS = 1_000;
+/**
+ * Intervals up to this are polls ("until the data is there, then render") and their next tick is
+ * waited for; slower ones are clocks and carousels, which tick every second whatever the page does.
+ */
+const TRACKED_INTERVAL_MAX_MS = 250;
 /** Most time one idle wait spends on the DOM and timers once the network is quiet. */
 const IN_PAGE_WAIT_MAX_MS = 1_500;
 /**
@@ -447,6 +460,7 @@ async function openFreshPage(browser: Browser, egress: EgressProxy): Promise<Fre
   try {
     await context.addInitScript(trackPageActivity, {
       timerMaxDelayMs: TRACKED_TIMER_MAX_DELAY_MS,
+      intervalMaxMs: TRACKED_INTERVAL_MAX_MS,
       callbackChainMaxMs: CALLBACK_CHAIN_MAX_MS,
     });
     return { context, page: await context.newPage(), egress: session };
@@ -465,6 +479,8 @@ interface Settling {
   early: Quiet;
   /** After `early.quietMs`, on a page with untracked activity: checked while the page is taken. */
   windowMs: number;
+  /** The same on a page whose pending work the tracker saw whole. */
+  accountedWindowMs: number;
   /** Before a page that changed while it was taken is taken again. */
   full: Quiet;
 }
@@ -472,11 +488,12 @@ interface Settling {
 function settlingPolicy(patientQuietMs: number | undefined): Settling {
   if (patientQuietMs !== undefined) {
     const patient = { quietMs: patientQuietMs, accountedQuietMs: patientQuietMs };
-    return { early: patient, windowMs: 0, full: patient };
+    return { early: patient, windowMs: 0, accountedWindowMs: 0, full: patient };
   }
   return {
     early: { quietMs: EARLY_QUIET_MS, accountedQuietMs: ACCOUNTED_QUIET_MS },
     windowMs: QUIET_MS - EARLY_QUIET_MS,
+    accountedWindowMs: ACCOUNTED_CHECK_MS,
     full: { quietMs: QUIET_MS, accountedQuietMs: QUIET_MS },
   };
 }
@@ -577,9 +594,10 @@ async function captureWithBrowser(
     if (settled.settled && !settled.accounted) timings.untracked = 1;
 
     // Serialise and screenshot once the page has settled, and check while that runs that it stays
-    // so: a page whose pending work the tracker saw whole is checked up to the end of the take; any
-    // other, up to the end of the full quiet window. Most pages are done by then, and the check
-    // costs them nothing. One that was not is given the full window and taken again.
+    // so: a page whose pending work the tracker saw whole, up to the end of the take or
+    // ACCOUNTED_CHECK_MS, whichever is later; any other, up to the end of the full quiet window.
+    // Most pages are done by then, and the check costs them nothing. One that was not is given the
+    // full window and taken again.
     const takePage = async () => {
       // Late banners go, and the page returns to the top, before the one serialisation.
       await runInPage(page, tidyPage, { clickConsent: false, scrollToTop: true });
@@ -645,7 +663,10 @@ async function captureWithBrowser(
     // A page that never went quiet within the bounds (a ticker rewriting itself every frame) is
     // taken as it is: waiting again would only end at the same bound.
     const changed = settled.settled
-      ? await session.changedWhileTaken(settled, settled.accounted ? 0 : settling.windowMs)
+      ? await session.changedWhileTaken(
+          settled,
+          settled.accounted ? settling.accountedWindowMs : settling.windowMs,
+        )
       : undefined;
     lap("verify");
     if (changed) {
@@ -729,8 +750,8 @@ interface IdleState {
   settled: boolean;
   /** True when the tracker saw all the page's pending work, and none was left (see `ACCOUNTED_QUIET_MS`). */
   accounted: boolean;
-  /** True when frame or idle callbacks were still pending but no longer waited for: a loop. */
-  callbackLoop?: boolean;
+  /** True when scheduled work (callbacks, messages, animations) was left pending as a loop. */
+  scheduledLoop?: boolean;
 }
 
 /** How much quiet an idle wait asks for. */
@@ -917,8 +938,8 @@ function watchPage(page: Page, options: PageCaptureOptions): PageSession {
       const inPageDeadline = () => Math.min(deadline, networkQuietAt + IN_PAGE_WAIT_MAX_MS);
       let networkQuietAt = Number.POSITIVE_INFINITY;
       let churningSince: number | undefined;
-      /** When this wait first found nothing but callbacks pending. */
-      let callbacksSince: number | undefined;
+      /** Since when this wait has found scheduled work pending (and nothing else), if it has. */
+      let scheduledSince: number | undefined;
       // Starts from the shorter quiet; a page that turns out to have untracked activity (or no
       // tracker) is then held to the longer one.
       let required = Math.min(quietMs, accountedQuietMs);
@@ -940,10 +961,10 @@ function watchPage(page: Page, options: PageCaptureOptions): PageSession {
         // network to go by.
         if (!activity) return { settledSince: lastActivity, settled: true, accounted: false };
         const at = performance.now();
-        // Messages a page posts to itself are how schedulers (React's among them) run work in
-        // slices: like DOM changes, they are the page still at work.
-        const domQuietFor = Math.min(activity.sinceMutationMs, activity.sinceMessageMs);
-        if (domQuietFor >= required) churningSince = undefined;
+        const domQuietFor = activity.sinceMutationMs;
+        // Churn is judged against the longer quiet: a ticker rewriting itself every 40 ms is a
+        // ticker whichever quiet the page is held to.
+        if (domQuietFor >= quietMs) churningSince = undefined;
         else churningSince ??= at;
         const churning = churningSince !== undefined && at - churningSince >= DOM_CHURN_MAX_MS;
         // The DOM's changes count as activity unless the page turned out to be churning.
@@ -952,19 +973,32 @@ function watchPage(page: Page, options: PageCaptureOptions): PageSession {
           !churning && domQuietFor < required
             ? required - domQuietFor
             : pendingTimerWait(activity, at, settledSince);
-        // Ending animations fire their events in the frame after they end.
-        if (activity.animationsDueInMs > 0)
-          wait = Math.max(wait, activity.animationsDueInMs + PENDING_POLL_MS);
-        // Callbacks are waited for a while at most: a loop that a timer or an interval restarts
-        // looks young forever.
         if (wait <= 0 && activity.fontsLoading) wait = PENDING_POLL_MS;
-        let callbackLoop = false;
-        if (wait <= 0 && activity.youngCallbacks > 0) {
-          callbacksSince ??= at;
-          if (at - callbacksSince < CALLBACK_CHAIN_MAX_MS) wait = PENDING_POLL_MS;
-          else callbackLoop = true;
+        // Work the page has scheduled: frame and idle callbacks, messages it posts itself (how
+        // schedulers, React's among them, run work in slices) and animations about to end (pages
+        // render on their end events). Each may be a loop that never ends — an animation loop
+        // restarted from a timer looks young forever, a carousel transitions every second — so
+        // it is waited for CALLBACK_CHAIN_MAX_MS at most, from when this wait first met it.
+        const scheduled =
+          activity.youngCallbacks > 0 || activity.sinceMessageMs < required || activity.animationsDueInMs > 0;
+        let scheduledLoop = false;
+        if (wait <= 0 && scheduled) {
+          scheduledSince ??= at;
+          if (at - scheduledSince < CALLBACK_CHAIN_MAX_MS) {
+            wait = Math.max(
+              PENDING_POLL_MS,
+              required - activity.sinceMessageMs,
+              // Ending animations fire their events in the frame after they end.
+              activity.animationsDueInMs > 0 ? activity.animationsDueInMs + PENDING_POLL_MS : 0,
+            );
+            wait = Math.min(wait, scheduledSince + CALLBACK_CHAIN_MAX_MS - at);
+          } else {
+            scheduledLoop = true;
+          }
+        } else if (!scheduled) {
+          scheduledSince = undefined;
         }
-        if (wait <= 0) return { settledSince, settled: !churning, accounted, callbackLoop };
+        if (wait <= 0) return { settledSince, settled: !churning, accounted, scheduledLoop };
         await delay(Math.max(1, Math.min(wait, inPageDeadline() - at)));
         if (performance.now() >= inPageDeadline()) return { settledSince, settled: false, accounted };
       }
@@ -996,12 +1030,15 @@ function watchPage(page: Page, options: PageCaptureOptions): PageSession {
         // it is let finish, briefly, and everything up to then counts.
         const until = performance.now() + CALLBACK_CHAIN_MAX_MS;
         const pending = (a: PageActivity) =>
-          (a.youngCallbacks > 0 && !idle.callbackLoop) || a.animationsDueInMs > 0;
-        while (activity && pending(activity)) {
+          !idle.scheduledLoop && (a.youngCallbacks > 0 || a.animationsDueInMs > 0);
+        while (pending(activity)) {
           const left = until - performance.now();
           if (left <= 0) break;
           await delay(Math.min(left, Math.max(PENDING_POLL_MS, activity.animationsDueInMs)));
-          activity = await readPageActivity(page);
+          // A page that stops answering keeps what the last answer said.
+          const next = await readPageActivity(page);
+          if (!next) break;
+          activity = next;
         }
         windowEnd = performance.now();
       }
@@ -1232,9 +1269,10 @@ async function readPageActivity(page: Page, mark = false): Promise<PageActivity 
  * Installed in every document before its own scripts (an init script): notes what the page still
  * has pending, so that the idle wait can tell a page that is done from one that is about to render
  * what it just fetched —
- * - when DOM content last changed (from DOMContentLoaded on; attribute changes are left out,
- *   animations make them endlessly);
- * - which short timers (`setTimeout` up to `timerMaxDelayMs`) are pending;
+ * - when DOM content last changed (from DOMContentLoaded on; of attributes only `src` and
+ *   `srcset`: animations change the others endlessly);
+ * - which short timers are pending (`setTimeout` and `scheduler.postTask` with a delay up to
+ *   `timerMaxDelayMs`, the next tick of a `setInterval` up to `intervalMaxMs`);
  * - which `requestAnimationFrame` and `requestIdleCallback` callbacks are pending, and since when
  *   their chain runs (a callback requested while another runs continues its chain);
  * - when the page last posted a message (`postMessage` on the window or a MessagePort);
@@ -1244,7 +1282,11 @@ async function readPageActivity(page: Page, mark = false): Promise<PageActivity 
  * Each wrapped function is a Proxy, which keeps it looking native to the page. Also counts what
  * watches scrolling, for `pageReactsToScroll`. Reads through `window[Symbol.for("palimpsest:activity")]()`.
  */
-function trackPageActivity(limits: { timerMaxDelayMs: number; callbackChainMaxMs: number }): void {
+function trackPageActivity(limits: {
+  timerMaxDelayMs: number;
+  intervalMaxMs: number;
+  callbackChainMaxMs: number;
+}): void {
   const key = Symbol.for("palimpsest:activity");
   const scope = window as unknown as Record<string | symbol, unknown>;
   if (scope[key]) return;
@@ -1278,12 +1320,55 @@ function trackPageActivity(limits: { timerMaxDelayMs: number; callbackChainMaxMs
       return id;
     },
   });
-  wrap(window, "clearTimeout", {
+  // A short interval (a poll) counts as a timer due at its next tick; each tick sets it again.
+  wrap(window, "setInterval", {
     apply(target, thisArg, args: unknown[]) {
-      timers.delete(args[0]);
-      return Reflect.apply(target, thisArg, args);
+      const [handler, timeout, ...rest] = args;
+      const delay = Math.max(0, Number(timeout) || 0);
+      if (typeof handler !== "function" || delay > limits.intervalMaxMs) {
+        return Reflect.apply(target, thisArg, args);
+      }
+      let id: unknown;
+      const tick = function (this: unknown) {
+        const now = performance.now();
+        if (timers.has(id)) timers.set(id, { setAt: now, dueAt: now + delay });
+        return Reflect.apply(handler, this, rest);
+      };
+      id = Reflect.apply(target, thisArg, [tick, timeout]);
+      const now = performance.now();
+      timers.set(id, { setAt: now, dueAt: now + delay });
+      return id;
     },
   });
+  // Either clears either kind: timeouts and intervals share their ids.
+  for (const name of ["clearTimeout", "clearInterval"]) {
+    wrap(window, name, {
+      apply(target, thisArg, args: unknown[]) {
+        timers.delete(args[0]);
+        return Reflect.apply(target, thisArg, args);
+      },
+    });
+  }
+  // Tasks posted with a delay (the Prioritized Task Scheduling API) are timers too.
+  const scheduler = (window as unknown as { scheduler?: object }).scheduler;
+  if (scheduler) {
+    wrap(scheduler, "postTask", {
+      apply(target, thisArg, args: unknown[]) {
+        const delay = Math.max(0, Number((args[1] as { delay?: unknown } | undefined)?.delay) || 0);
+        const posted = Reflect.apply(target, thisArg, args);
+        if (delay <= limits.timerMaxDelayMs && posted instanceof Promise) {
+          const key = {};
+          const now = performance.now();
+          timers.set(key, { setAt: now, dueAt: now + delay });
+          posted.then(
+            () => timers.delete(key),
+            () => timers.delete(key),
+          );
+        }
+        return posted;
+      },
+    });
+  }
 
   // Frame and idle callbacks: pending ones by id (each kind numbers its own), with their chain's start.
   let runningChainStart: number | undefined;
@@ -1364,8 +1449,13 @@ function trackPageActivity(limits: { timerMaxDelayMs: number; callbackChainMaxMs
   const openUntracked = () => {
     const open = new Set<string>();
     for (const [source, name] of untracked) {
-      const state = (source as { readyState?: unknown; CLOSED?: unknown }).readyState;
-      if (state !== undefined && state === (source as { CLOSED?: unknown }).CLOSED) untracked.delete(source);
+      const { readyState, CLOSED, connectionState } = source as {
+        readyState?: unknown;
+        CLOSED?: unknown;
+        connectionState?: unknown;
+      };
+      const closed = (readyState !== undefined && readyState === CLOSED) || connectionState === "closed";
+      if (closed) untracked.delete(source);
       else open.add(name);
     }
     return [...open];
@@ -1414,7 +1504,14 @@ function trackPageActivity(limits: { timerMaxDelayMs: number; callbackChainMaxMs
     new MutationObserver(() => {
       lastMutation = performance.now();
       if (markedAt !== undefined) firstMutationAfterMark ??= lastMutation;
-    }).observe(document, { childList: true, subtree: true, characterData: true });
+    }).observe(document, {
+      childList: true,
+      subtree: true,
+      characterData: true,
+      // Which image an element shows (a lazy loader's data-src → src); other attributes are left
+      // out, animations change them endlessly.
+      attributeFilter: ["src", "srcset"],
+    });
   };
   if (document.readyState === "loading")
     document.addEventListener("DOMContentLoaded", observe, { once: true });

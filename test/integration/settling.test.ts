@@ -456,6 +456,28 @@ postMessage({ text: ["LATE", "MARKER", "worker"].join("-"), spins });
   });
 });
 
+describe("settling: late content from intervals and scheduled tasks", () => {
+  it("a setInterval(120) poll renders on its first tick", async () => {
+    await captureLate("19 setInterval(120) → render", "interval", {
+      script: `addEventListener("load", () => {
+  const poll = setInterval(() => {
+    clearInterval(poll);
+    render(marker);
+  }, 120);
+});`,
+    });
+  });
+
+  it("scheduler.postTask with a 120 ms delay renders", async () => {
+    await captureLate("20 scheduler.postTask({ delay: 120 }) → render", "post-task", {
+      script: `addEventListener("load", () => {
+  if (globalThis.scheduler?.postTask) scheduler.postTask(() => render(marker), { delay: 120 });
+  else setTimeout(() => render(marker), 120);
+});`,
+    });
+  });
+});
+
 describe("settling: a page with activity the tracker cannot foresee gets the full quiet window", () => {
   it("an EventSource message 100 ms after it opens, then render", async () => {
     site.setRoute("/settling/data/events", async (_req, res) => {
@@ -550,6 +572,35 @@ requestAnimationFrame(loop);`,
 });`,
     );
     assert.equal(row.retaken, false);
+  });
+
+  it("a ticker rewriting itself every 40 ms is recognised as one", async () => {
+    const row = await captureBusy(
+      "E ticker, a DOM change every 40 ms",
+      "ticker",
+      `<p id="ticker">0</p>`,
+      `let n = 0;
+const tick = () => {
+  document.getElementById("ticker").textContent = String(++n);
+  setTimeout(tick, 40);
+};
+tick();`,
+    );
+    // Churn is recognised after 500 ms of it, not at the idle wait's 1.5 s bound.
+    assert.ok((row.settleMs ?? 0) < 1_200, `settling took ${row.settleMs} ms`);
+  });
+
+  it("a transition restarted every second is waited for a while at most", async () => {
+    const row = await captureBusy(
+      "F 950 ms transition, restarted every second",
+      "carousel",
+      `<style>#slide { width: 10px; height: 10px; background: #06c; transition: width 950ms linear; } #slide.wide { width: 300px; }</style><div id="slide"></div>`,
+      `const slide = document.getElementById("slide");
+slide.getBoundingClientRect();
+slide.classList.add("wide");
+setInterval(() => slide.classList.toggle("wide"), 1000);`,
+    );
+    assert.ok((row.settleMs ?? 0) < 700, `settling took ${row.settleMs} ms`);
   });
 
   it("a setInterval(100) poll that never changes anything", async () => {
