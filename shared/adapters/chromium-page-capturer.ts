@@ -1302,44 +1302,31 @@ function trackPageActivity(limits: {
     );
   };
 
-  wrap(window, "setTimeout", {
-    apply(target, thisArg, args: unknown[]) {
-      const [handler, timeout, ...rest] = args;
-      const delay = Math.max(0, Number(timeout) || 0);
-      if (typeof handler !== "function" || delay > limits.timerMaxDelayMs) {
-        return Reflect.apply(target, thisArg, args);
-      }
-      let id: unknown;
-      const run = function (this: unknown) {
-        timers.delete(id);
-        return Reflect.apply(handler, this, rest);
-      };
-      id = Reflect.apply(target, thisArg, [run, timeout]);
-      const now = performance.now();
-      timers.set(id, { setAt: now, dueAt: now + delay });
-      return id;
-    },
-  });
-  // A short interval (a poll) counts as a timer due at its next tick; each tick sets it again.
-  wrap(window, "setInterval", {
-    apply(target, thisArg, args: unknown[]) {
-      const [handler, timeout, ...rest] = args;
-      const delay = Math.max(0, Number(timeout) || 0);
-      if (typeof handler !== "function" || delay > limits.intervalMaxMs) {
-        return Reflect.apply(target, thisArg, args);
-      }
-      let id: unknown;
-      const tick = function (this: unknown) {
+  // A timeout is pending until it runs. A short interval (a poll) counts as a timer due at its
+  // next tick; each tick sets it again.
+  const trackTimers = (name: "setTimeout" | "setInterval", maxDelayMs: number) => {
+    const repeats = name === "setInterval";
+    wrap(window, name, {
+      apply(target, thisArg, args: unknown[]) {
+        const [handler, timeout, ...rest] = args;
+        const delay = Math.max(0, Number(timeout) || 0);
+        if (typeof handler !== "function" || delay > maxDelayMs) return Reflect.apply(target, thisArg, args);
+        let id: unknown;
+        const run = function (this: unknown) {
+          const now = performance.now();
+          if (!repeats) timers.delete(id);
+          else if (timers.has(id)) timers.set(id, { setAt: now, dueAt: now + delay });
+          return Reflect.apply(handler, this, rest);
+        };
+        id = Reflect.apply(target, thisArg, [run, timeout]);
         const now = performance.now();
-        if (timers.has(id)) timers.set(id, { setAt: now, dueAt: now + delay });
-        return Reflect.apply(handler, this, rest);
-      };
-      id = Reflect.apply(target, thisArg, [tick, timeout]);
-      const now = performance.now();
-      timers.set(id, { setAt: now, dueAt: now + delay });
-      return id;
-    },
-  });
+        timers.set(id, { setAt: now, dueAt: now + delay });
+        return id;
+      },
+    });
+  };
+  trackTimers("setTimeout", limits.timerMaxDelayMs);
+  trackTimers("setInterval", limits.intervalMaxMs);
   // Either clears either kind: timeouts and intervals share their ids.
   for (const name of ["clearTimeout", "clearInterval"]) {
     wrap(window, name, {
