@@ -5,7 +5,8 @@
  * only after `load`, behind one kind of asynchronous step (a fetch, a timer chain, animation frames,
  * a worker, a font…). The marker is never in the page's source — scripts stay in `renderedHtml`, so
  * they build it from pieces or get it from the server — and the placeholder it replaces must be gone.
- * Two negative controls (a perpetual animation loop, a perpetual poll) must not hold the capture up.
+ * Pages that never stop (animation loops, a ticker, a restarted transition, a poll, a scroll
+ * handler's next-frame update) must not hold the capture up, nor get it taken again.
  *
  * `SETTLING_TIMES=1` prints how long each capture took, to compare settling policies.
  */
