@@ -10,9 +10,8 @@
  *
  *   node bench/capture-real.ts [--pages 40] [--rounds 2]
  */
-import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { type Browser, chromium } from "playwright-core";
+import { chromium } from "playwright-core";
 import {
   chromiumLaunchArgs,
   createChromiumPageCapturer,
@@ -21,7 +20,7 @@ import {
 import type { EgressSession } from "../shared/adapters/egress-proxy.ts";
 import { loadCaptureConfig } from "../shared/config.ts";
 import { loopbackEgress, NO_DNS } from "../test/support/loopback-browser.ts";
-import { captureOurs, JPEG_QUALITY, VIEWPORT } from "./capture.ts";
+import { bareLoad, captureOurs } from "./capture.ts";
 import { startCaptureRig } from "./capture-rig.ts";
 import { type BenchReport, corpusDir, listCorpusIds } from "./extraction.ts";
 import { spreadSample, startCorpusServer, tokenRecall, visibleTokens } from "./settling.ts";
@@ -92,7 +91,7 @@ export async function measureRealCaptureLatency(
   try {
     const warm = `${server.origin}/page/${ids[0]}.html?warm-up`;
     await captureOurs(rig, warm);
-    await captureBare(bare, warm);
+    await bareLoad(bare, warm, async () => undefined);
     for (let round = 0; round < rounds; round++) {
       for (const [index, page] of perPage.entries()) {
         const url = `${server.origin}/page/${page.id}.html?round=${round}`;
@@ -109,9 +108,10 @@ export async function measureRealCaptureLatency(
             if (result.capture.timings?.untracked) fullQuiet++;
           };
           const runBare = async () => {
-            const result = await captureBare(bare, url);
+            // The page's DOM is read after the timed part.
+            const result = await bareLoad(bare, url, (tab) => tab.content());
             bareMs = result.ms;
-            bareHtml = result.html;
+            bareHtml = result.seen;
           };
           if ((round + index) % 2 === 0) {
             await runOurs();
@@ -155,19 +155,6 @@ export async function measureRealCaptureLatency(
     fullQuiet,
     refused: refused.length,
   };
-}
-
-/** `browser.newPage()` + `goto` (until `load`) + a full-page JPEG screenshot + close, as in capture.ts. */
-async function captureBare(browser: Browser, url: string): Promise<{ ms: number; html: string }> {
-  const started = performance.now();
-  const tab = await browser.newPage({ viewport: VIEWPORT });
-  await tab.goto(url);
-  await tab.screenshot({ fullPage: true, type: "jpeg", quality: JPEG_QUALITY });
-  const loaded = performance.now() - started;
-  const html = await tab.content(); // not timed
-  const closing = performance.now();
-  await tab.close();
-  return { ms: loaded + (performance.now() - closing), html };
 }
 
 export async function runRealCaptureLatencyBench(

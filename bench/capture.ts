@@ -15,7 +15,7 @@
  *   node bench/capture.ts [--rounds 8]
  */
 import { parseArgs } from "node:util";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { chromiumLaunchArgs, resolveBundledChromium } from "../shared/adapters/chromium-page-capturer.ts";
 import { loadCaptureConfig } from "../shared/config.ts";
 import type { CaptureRecord } from "../shared/domain/model.ts";
@@ -229,26 +229,41 @@ function isComplete(snapshotHtml: string, page: BenchPage): boolean {
   );
 }
 
-async function captureBare(
+/**
+ * The bare load: `browser.newPage()` + `goto` (until `load`) + a full-page JPEG screenshot + closing
+ * the page, timed. `inspect` looks at the page before it is closed, untimed.
+ */
+export async function bareLoad<T>(
   browser: Browser,
   url: string,
-  page: BenchPage,
-): Promise<{ ms: number; complete: boolean }> {
+  inspect: (tab: Page) => Promise<T>,
+): Promise<{ ms: number; seen: T }> {
   const started = performance.now();
   const tab = await browser.newPage({ viewport: VIEWPORT });
   await tab.goto(url);
   await tab.screenshot({ fullPage: true, type: "jpeg", quality: JPEG_QUALITY });
   const loaded = performance.now() - started;
-  // Not timed: whether the screenshot just taken can have shown the whole article.
-  const complete = await tab.evaluate(
-    ({ marker, bannerId }) =>
-      (document.body?.textContent ?? "").includes(marker) &&
-      (bannerId === null || document.getElementById(bannerId) === null),
-    { marker: page.marker, bannerId: page.bannerId ?? null },
-  );
+  const seen = await inspect(tab);
   const closing = performance.now();
   await tab.close();
-  return { ms: loaded + (performance.now() - closing), complete };
+  return { ms: loaded + (performance.now() - closing), seen };
+}
+
+/** The bare load, and whether the screenshot it took can have shown the whole article. */
+async function captureBare(
+  browser: Browser,
+  url: string,
+  page: BenchPage,
+): Promise<{ ms: number; complete: boolean }> {
+  const { ms, seen } = await bareLoad(browser, url, (tab) =>
+    tab.evaluate(
+      ({ marker, bannerId }) =>
+        (document.body?.textContent ?? "").includes(marker) &&
+        (bannerId === null || document.getElementById(bannerId) === null),
+      { marker: page.marker, bannerId: page.bannerId ?? null },
+    ),
+  );
+  return { ms, complete: seen };
 }
 
 /**
