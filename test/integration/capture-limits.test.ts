@@ -7,13 +7,16 @@ import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium-page-capturer.ts";
-import { extractArticle } from "../../shared/domain/extract/index.ts";
 import { processCapture } from "../../shared/domain/process-capture.ts";
 import { CaptureError } from "../../shared/errors.ts";
-import { createLogger } from "../../shared/logger.ts";
 import type { PageCapturer } from "../../shared/ports.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";
-import { type EmbeddedStorage, queuedCapture, startEmbeddedStorage } from "../support/embedded-storage.ts";
+import {
+  captureDeps,
+  type EmbeddedStorage,
+  queuedCapture,
+  startEmbeddedStorage,
+} from "../support/embedded-storage.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
 import { loopbackEgress, NO_DNS } from "../support/loopback-browser.ts";
 
@@ -223,18 +226,7 @@ describe("a capture failing on a limit", () => {
   it("is recorded as failed with the limit's code and message", async () => {
     const captureId = await queuedCapture(storage.repository, site.url("/chain?n=9"));
 
-    const outcome = await processCapture(
-      {
-        repository: storage.repository,
-        blobs: storage.blobs,
-        capturer,
-        extract: extractArticle,
-        captureOptions: OPTIONS,
-        maxAttempts: 3,
-        logger: createLogger({}, "silent"),
-      },
-      captureId,
-    );
+    const outcome = await processCapture(captureDeps(storage, capturer, OPTIONS), captureId);
 
     // Not retried: more attempts would redirect just the same.
     assert.equal(outcome.kind, "failed", JSON.stringify(outcome));

@@ -6,14 +6,17 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { extractArticle } from "../../shared/domain/extract/index.ts";
 import { urlIdFor } from "../../shared/domain/ids.ts";
 import { type ProcessCaptureDeps, processCapture } from "../../shared/domain/process-capture.ts";
 import { CaptureError } from "../../shared/errors.ts";
-import { createLogger } from "../../shared/logger.ts";
 import type { ArticleEditedEvent, HostGate, PageCapture, PageCapturer } from "../../shared/ports.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";
-import { type EmbeddedStorage, queuedCapture, startEmbeddedStorage } from "../support/embedded-storage.ts";
+import {
+  captureDeps,
+  type EmbeddedStorage,
+  queuedCapture,
+  startEmbeddedStorage,
+} from "../support/embedded-storage.ts";
 
 let storage: EmbeddedStorage;
 before(async () => {
@@ -60,16 +63,7 @@ function pageFor(url: string, html: string): PageCapture {
 }
 
 function depsWith(capturer: PageCapturer, hostGate?: HostGate): ProcessCaptureDeps {
-  return {
-    repository: storage.repository,
-    blobs: storage.blobs,
-    capturer,
-    extract: extractArticle,
-    captureOptions: OPTIONS,
-    maxAttempts: 3,
-    logger: createLogger({}, "silent"),
-    ...(hostGate ? { hostGate } : {}),
-  };
+  return captureDeps(storage, capturer, OPTIONS, hostGate ? { hostGate } : {});
 }
 
 async function succeeded(deps: ProcessCaptureDeps, captureId: string) {

@@ -9,8 +9,11 @@ import { createDocumentClient, createS3Client } from "../../shared/adapters/aws-
 import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-archive-repository.ts";
 import { createS3BlobReader } from "../../shared/adapters/s3-blob-reader.ts";
 import { createS3BlobStore } from "../../shared/adapters/s3-blob-store.ts";
+import { extractArticle } from "../../shared/domain/extract/index.ts";
 import { newCaptureId, urlIdFor } from "../../shared/domain/ids.ts";
-import type { ArchiveRepository, BlobStore } from "../../shared/ports.ts";
+import type { ProcessCaptureDeps } from "../../shared/domain/process-capture.ts";
+import { createLogger } from "../../shared/logger.ts";
+import type { ArchiveRepository, BlobStore, PageCaptureOptions, PageCapturer } from "../../shared/ports.ts";
 
 export interface EmbeddedStorage {
   dir: string;
@@ -53,6 +56,28 @@ export async function startEmbeddedStorage(): Promise<EmbeddedStorage> {
       await Promise.all([s3Server.close(), dynamo.close()]);
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * What `processCapture` runs on over this storage: the real extractor, 3 attempts, a silent log;
+ * `extra` adds or replaces the rest (a host gate, a clock…).
+ */
+export function captureDeps(
+  storage: EmbeddedStorage,
+  capturer: PageCapturer,
+  captureOptions: PageCaptureOptions,
+  extra: Partial<ProcessCaptureDeps> = {},
+): ProcessCaptureDeps {
+  return {
+    repository: storage.repository,
+    blobs: storage.blobs,
+    capturer,
+    extract: extractArticle,
+    captureOptions,
+    maxAttempts: 3,
+    logger: createLogger({}, "silent"),
+    ...extra,
   };
 }
 
