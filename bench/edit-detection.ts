@@ -22,11 +22,10 @@ import { gunzipSync } from "node:zlib";
 import {
   type ArticleForDiff,
   diffArticles,
-  type EditKind,
   isOneEditApart,
   summariseEdit,
 } from "../shared/domain/diff/index.ts";
-import type { Article } from "../shared/domain/model.ts";
+import type { Article, EditKind } from "../shared/domain/model.ts";
 import { type CorpusArticle, corpusDir, loadCorpusArticles, seededRandom } from "./diff.ts";
 import type { BenchReport } from "./extraction.ts";
 

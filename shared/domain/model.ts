@@ -1,7 +1,7 @@
-/** Records the archive keeps. Pure data: no AWS, no Playwright. */
-import type { Edit } from "./diff/index.ts";
-
-export type { Edit } from "./diff/index.ts";
+/**
+ * Records the archive keeps, and the edit it flags between two versions. Pure data: no AWS, no
+ * Playwright, and no imports, so every other module can depend on it.
+ */
 
 export type CaptureStatus = "queued" | "running" | "succeeded" | "failed";
 
@@ -17,6 +17,62 @@ export interface ArtifactRef {
   sha256: string;
   /** The file name offered when the artifact is downloaded. */
   fileName: string;
+}
+
+/** What kind of change an edit is; several may apply to one edit. */
+export type EditKind =
+  | "headline"
+  | "byline"
+  | "added"
+  | "removed"
+  | "changed"
+  | "number"
+  | "quote"
+  | "correction"
+  | "moved"
+  /** Lifecycle kinds, set by the archive rather than the text diff: the page now answers 404/410, */
+  | "removed_article"
+  /** it answers again after being removed, */
+  | "restored_article"
+  /** or it now redirects to another URL. */
+  | "redirected";
+
+/** How big an edit is: minor is spelling- and typography-level only. */
+export type Significance = "minor" | "major";
+
+/** The sizes behind an edit, counted by the diff. */
+export interface EditStats {
+  sentencesBefore: number;
+  sentencesAfter: number;
+  sentencesAdded: number;
+  sentencesRemoved: number;
+  /** Sentence pairs matched as the same sentence reworded. */
+  sentencesChanged: number;
+  /** Identical sentences that now sit elsewhere. */
+  sentencesMoved: number;
+  wordsBefore: number;
+  wordsAfter: number;
+  /** Words in added sentences plus words inserted inside changed sentences (moves excluded). */
+  wordsInserted: number;
+  wordsDeleted: number;
+  /** (wordsInserted + wordsDeleted) / (wordsBefore + wordsAfter), 0 to 1, four decimals. */
+  changeRatio: number;
+}
+
+/**
+ * How a version differs from the one before: the flagged edit the API reports. The diff
+ * (`shared/domain/diff/`) computes it from the text; the capture adds the lifecycle kinds.
+ */
+export interface Edit {
+  /** minor = spelling/typography-level changes only; major = anything else. */
+  significance: Significance;
+  kinds: EditKind[];
+  /**
+   * The text changed but the page's declared modification time did not (see `isStealthEdit` in
+   * diff/classify.ts).
+   */
+  stealth: boolean;
+  stats: EditStats;
 }
 
 export interface CaptureFailure {

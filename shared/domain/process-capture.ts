@@ -21,7 +21,7 @@ import type {
   PageCaptureOptions,
   PageCapturer,
 } from "../ports.ts";
-import { diffArticles, type EditKind, summariseEdit } from "./diff/index.ts";
+import { diffArticles, summariseEdit } from "./diff/index.ts";
 import { sha256Hex, versionIdForCapture } from "./ids.ts";
 import type {
   Article,
@@ -29,6 +29,7 @@ import type {
   ArtifactRef,
   CaptureRecord,
   Edit,
+  EditKind,
   UrlRecord,
   VersionRecord,
 } from "./model.ts";

@@ -3,10 +3,10 @@ import { describe, it } from "node:test";
 import {
   type ArticleForDiff,
   diffArticles,
-  type Edit,
   isOneEditApart,
   isStealthEdit,
 } from "../../shared/domain/diff/index.ts";
+import type { Edit } from "../../shared/domain/model.ts";
 
 const TEXT = [
   "The minister said on Tuesday that 40% of schools would close by March. The plan will cost £3m.",

@@ -1,6 +1,5 @@
 /** Small pieces several pages share: times, sizes, badges, artifact lists, breadcrumbs. */
-import type { EditKind } from "../../../shared/domain/diff/index.ts";
-import type { CaptureStatus, Edit, RecapturePolicy } from "../../../shared/domain/model.ts";
+import type { CaptureStatus, Edit, EditKind, RecapturePolicy } from "../../../shared/domain/model.ts";
 import type { ArtifactLink } from "../../../shared/domain/views.ts";
 import { html, type SafeHtml } from "./html.ts";
 

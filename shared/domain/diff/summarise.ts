@@ -1,6 +1,7 @@
 /** One-line human summaries of an edit, for feeds and notifications. */
 
-import type { Change, Edit } from "./types.ts";
+import type { Edit } from "../model.ts";
+import type { Change } from "./types.ts";
 
 const EXCERPT_CHARS = 70;
 

@@ -1,26 +1,11 @@
-/** The public shapes of an article diff and the edit it flags (PRODUCT.md, HTTP API v1). */
-
-import type { Article } from "../model.ts";
+/**
+ * The public shapes of an article diff (PRODUCT.md, HTTP API v1). The edit a diff flags is a record
+ * the archive keeps, so `Edit` and its parts belong to model.ts.
+ */
+import type { Article, Edit, EditKind } from "../model.ts";
 
 /** The parts of an extracted article that a diff compares. `text` is paragraphs separated by "\n\n". */
 export type ArticleForDiff = Pick<Article, "title" | "byline" | "text" | "modifiedTime">;
-
-export type EditKind =
-  | "headline"
-  | "byline"
-  | "added"
-  | "removed"
-  | "changed"
-  | "number"
-  | "quote"
-  | "correction"
-  | "moved"
-  /** Lifecycle kinds, set by the archive rather than the text diff: the page now answers 404/410, */
-  | "removed_article"
-  /** it answers again after being removed, */
-  | "restored_article"
-  /** or it now redirects to another URL. */
-  | "redirected";
 
 /** Kinds in the order they are reported. */
 export const EDIT_KINDS: readonly EditKind[] = [
@@ -37,35 +22,6 @@ export const EDIT_KINDS: readonly EditKind[] = [
   "restored_article",
   "redirected",
 ];
-
-export type Significance = "minor" | "major";
-
-export interface EditStats {
-  sentencesBefore: number;
-  sentencesAfter: number;
-  sentencesAdded: number;
-  sentencesRemoved: number;
-  /** Sentence pairs matched as the same sentence reworded. */
-  sentencesChanged: number;
-  /** Identical sentences that now sit elsewhere. */
-  sentencesMoved: number;
-  wordsBefore: number;
-  wordsAfter: number;
-  /** Words in added sentences plus words inserted inside changed sentences (moves excluded). */
-  wordsInserted: number;
-  wordsDeleted: number;
-  /** (wordsInserted + wordsDeleted) / (wordsBefore + wordsAfter), 0 to 1, four decimals. */
-  changeRatio: number;
-}
-
-export interface Edit {
-  /** minor = spelling/typography-level changes only; major = anything else. */
-  significance: Significance;
-  kinds: EditKind[];
-  /** The text changed but the page's declared modification time did not (see `isStealthEdit`). */
-  stealth: boolean;
-  stats: EditStats;
-}
 
 /** One run of a word-level diff inside a changed sentence; `text` keeps its leading space. */
 export interface WordOp {
