@@ -9,7 +9,7 @@ import { formatMementoTimestamp } from "../../shared/domain/memento.ts";
 import type { EditEntry, UrlRecord, VersionRecord } from "../../shared/domain/model.ts";
 import { NotFoundError } from "../../shared/errors.ts";
 import { publicBaseUrl } from "./public-url.ts";
-import type { Route } from "./routes.ts";
+import type { Route } from "./route-types.ts";
 
 /** Entries per feed. */
 export const FEED_ENTRIES = 100;

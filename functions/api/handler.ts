@@ -14,7 +14,8 @@ import { ENV } from "../../shared/env-names.ts";
 import { corsHeaders, httpErrorMapper } from "../../shared/http/api-gateway.ts";
 import { logger } from "../../shared/logger.ts";
 import type { ResolveHost } from "../../shared/ports.ts";
-import { type ApiDeps, routeRequest } from "./routes.ts";
+import type { ApiDeps } from "./route-types.ts";
+import { routeRequest } from "./routes.ts";
 
 export const resolveHost: ResolveHost = async (host) =>
   (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);

@@ -32,7 +32,7 @@ import type { ArtifactRef, CaptureRecord, UrlRecord, VersionRecord } from "../..
 import { InvalidRequestError, NotFoundError } from "../../shared/errors.ts";
 import { HttpError, header, json } from "../../shared/http/api-gateway.ts";
 import { publicBaseUrl } from "./public-url.ts";
-import type { ApiDeps, Route } from "./routes.ts";
+import type { ApiDeps, Route } from "./route-types.ts";
 
 export interface MementoOptions {
   /** Mementos on one TimeMap page. @default 1000 */

@@ -9,47 +9,17 @@ import { urlIdFor } from "../../shared/domain/ids.ts";
 import type { CaptureRecord } from "../../shared/domain/model.ts";
 import { loadArticle } from "../../shared/domain/process-capture.ts";
 import { parseRecapturePolicy } from "../../shared/domain/recapture.ts";
-import { type CadenceStep, nextCaptureTime } from "../../shared/domain/schedule.ts";
-import { type SubmitCaptureDeps, submitCapture } from "../../shared/domain/submit-capture.ts";
+import { nextCaptureTime } from "../../shared/domain/schedule.ts";
+import { submitCapture } from "../../shared/domain/submit-capture.ts";
 import { normaliseUrl, parseSubmittedUrl } from "../../shared/domain/url.ts";
 import { captureView, urlView } from "../../shared/domain/views.ts";
 import { InvalidRequestError, NotFoundError } from "../../shared/errors.ts";
 import { errorResponse, HttpError, header, json, parseJsonBody } from "../../shared/http/api-gateway.ts";
-import type { BlobReader, Page } from "../../shared/ports.ts";
+import type { Page } from "../../shared/ports.ts";
 import { FEED_ROUTES } from "./feeds.ts";
 import { MEMENTO_ROUTES } from "./memento.ts";
+import type { ApiDeps, Route } from "./route-types.ts";
 import { WEB_UI_ROUTES } from "./web-ui/routes.ts";
-
-export interface ApiDeps extends SubmitCaptureDeps {
-  blobs: BlobReader;
-  presignedUrlTtlSeconds: number;
-  /** When set, requests must carry it in `x-api-key` (the local runner; API Gateway checks keys on AWS). */
-  apiKey?: string | undefined;
-  /** The adaptive re-capture curve. @default DEFAULT_CADENCE */
-  cadence?: readonly CadenceStep[];
-  /** Browser origins allowed by CORS (`["*"]` for any). @default - CORS off */
-  corsAllowOrigins?: readonly string[] | undefined;
-}
-
-/** The first capture group of the route's pattern, named for readability. */
-type Params = { id?: string; match: RegExpExecArray };
-type RouteHandler = (
-  deps: ApiDeps,
-  event: APIGatewayProxyEvent,
-  params: Params,
-) => Promise<APIGatewayProxyResult>;
-
-/**
- * One route. Modules beside this one (the web UI, Memento, feeds) export `Route[]` that
- * `ROUTES` below concatenates; the first route whose pattern and method match answers.
- */
-export interface Route {
-  method: string;
-  pattern: RegExp;
-  /** Readable without an API key even when the local runner requires one (pages, feeds, Memento). */
-  public?: boolean;
-  handle: RouteHandler;
-}
 
 const ID = "([A-Za-z0-9_-]{1,64})";
 

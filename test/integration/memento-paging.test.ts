@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { createMementoRoutes } from "../../functions/api/memento.ts";
-import type { ApiDeps } from "../../functions/api/routes.ts";
+import type { ApiDeps } from "../../functions/api/route-types.ts";
 import { newCaptureId, urlIdFor, versionIdForCapture } from "../../shared/domain/ids.ts";
 import type { ArtifactRef, CaptureRecord } from "../../shared/domain/model.ts";
 import { type EmbeddedStorage, startEmbeddedStorage } from "../support/embedded-storage.ts";

@@ -6,7 +6,7 @@
 import type { CaptureRecord, VersionRecord } from "../../../shared/domain/model.ts";
 import { artifactLinks } from "../../../shared/domain/views.ts";
 import { NotFoundError } from "../../../shared/errors.ts";
-import type { ApiDeps } from "../routes.ts";
+import type { ApiDeps } from "../route-types.ts";
 import {
   apiKeyField,
   artifactList,

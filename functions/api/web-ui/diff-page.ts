@@ -7,7 +7,7 @@ import { type Change, diffArticles, summariseEdit, type WordOp } from "../../../
 import type { Article, VersionRecord } from "../../../shared/domain/model.ts";
 import { loadArticle } from "../../../shared/domain/process-capture.ts";
 import { NotFoundError } from "../../../shared/errors.ts";
-import type { ApiDeps } from "../routes.ts";
+import type { ApiDeps } from "../route-types.ts";
 import { breadcrumbs, editBadges, formatTime, plural, shortTitle, timeTag } from "./components.ts";
 import { html, type SafeHtml, trustedHtml } from "./html.ts";
 import { link, type PageContent, type UiContext } from "./layout.ts";

@@ -1,6 +1,6 @@
 /** `/`: the submit form, recent edits (each linking straight to its diff) and recent captures. */
 import type { CaptureRecord, EditEntry } from "../../../shared/domain/model.ts";
-import type { ApiDeps } from "../routes.ts";
+import type { ApiDeps } from "../route-types.ts";
 import { apiKeyField, editBadges, hostOf, shortTitle, statusBadge, timeTag } from "./components.ts";
 import { html, type SafeHtml } from "./html.ts";
 import { link, type PageContent, type UiContext } from "./layout.ts";

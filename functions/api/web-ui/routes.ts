@@ -17,7 +17,7 @@ import { submitCapture } from "../../../shared/domain/submit-capture.ts";
 import { InvalidRequestError, PalimpsestError } from "../../../shared/errors.ts";
 import { HttpError, header, json, MAX_BODY_BYTES } from "../../../shared/http/api-gateway.ts";
 import { logger } from "../../../shared/logger.ts";
-import type { ApiDeps, Route } from "../routes.ts";
+import type { ApiDeps, Route } from "../route-types.ts";
 import { ASSETS } from "./assets.ts";
 import { captureStatus, loadCapture, renderCapturePage } from "./capture-page.ts";
 import { renderDiffPage } from "./diff-page.ts";

@@ -5,7 +5,7 @@
  */
 import type { CaptureRecord, UrlRecord, VersionRecord } from "../../../shared/domain/model.ts";
 import { NotFoundError } from "../../../shared/errors.ts";
-import type { ApiDeps } from "../routes.ts";
+import type { ApiDeps } from "../route-types.ts";
 import {
   apiKeyField,
   breadcrumbs,

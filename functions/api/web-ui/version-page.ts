@@ -6,7 +6,7 @@ import type { Article } from "../../../shared/domain/model.ts";
 import { loadArticle } from "../../../shared/domain/process-capture.ts";
 import { artifactLinks } from "../../../shared/domain/views.ts";
 import { NotFoundError } from "../../../shared/errors.ts";
-import type { ApiDeps } from "../routes.ts";
+import type { ApiDeps } from "../route-types.ts";
 import {
   artifactList,
   breadcrumbs,

@@ -1,0 +1,43 @@
+/**
+ * The shapes every route table shares. routes.ts gathers the tables of feeds.ts, memento.ts and
+ * web-ui/routes.ts; they all take these types from here, so no table imports the module that
+ * gathers it.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import type { CadenceStep } from "../../shared/domain/schedule.ts";
+import type { SubmitCaptureDeps } from "../../shared/domain/submit-capture.ts";
+import type { BlobReader } from "../../shared/ports.ts";
+
+/** What the API's routes work with: the ports they read and write, and its settings. */
+export interface ApiDeps extends SubmitCaptureDeps {
+  blobs: BlobReader;
+  presignedUrlTtlSeconds: number;
+  /** When set, requests must carry it in `x-api-key` (the local runner; API Gateway checks keys on AWS). */
+  apiKey?: string | undefined;
+  /** The adaptive re-capture curve. @default DEFAULT_CADENCE */
+  cadence?: readonly CadenceStep[];
+  /** Browser origins allowed by CORS (`["*"]` for any). @default - CORS off */
+  corsAllowOrigins?: readonly string[] | undefined;
+}
+
+/** The first capture group of the route's pattern, named for readability. */
+type Params = { id?: string; match: RegExpExecArray };
+
+/** Answers one request that matched its route. */
+export type RouteHandler = (
+  deps: ApiDeps,
+  event: APIGatewayProxyEvent,
+  params: Params,
+) => Promise<APIGatewayProxyResult>;
+
+/**
+ * One route. The modules beside routes.ts (the web UI, Memento, feeds) export `Route[]` that its
+ * `ROUTES` concatenates; the first route whose pattern and method match answers.
+ */
+export interface Route {
+  method: string;
+  pattern: RegExp;
+  /** Readable without an API key even when the local runner requires one (pages, feeds, Memento). */
+  public?: boolean;
+  handle: RouteHandler;
+}
