@@ -23,12 +23,12 @@ import { createS3BlobReader } from "../shared/adapters/s3-blob-reader.ts";
 import { createS3BlobStore } from "../shared/adapters/s3-blob-store.ts";
 import { INDEX_SHARDS } from "../shared/adapters/table-schema.ts";
 import { type CaptureConfig, loadCaptureConfig } from "../shared/config.ts";
-import { extractArticle } from "../shared/domain/extract/index.ts";
 import {
   type ProcessCaptureDeps,
   type ProcessOutcome,
   processCapture,
-} from "../shared/domain/process-capture.ts";
+} from "../shared/domain/capture/index.ts";
+import { extractArticle } from "../shared/domain/extract/index.ts";
 import { submitCapture } from "../shared/domain/submit-capture.ts";
 import { sweepDueUrls } from "../shared/domain/sweep.ts";
 import { parseAllowedPrivateHosts } from "../shared/domain/url.ts";

@@ -23,8 +23,8 @@ import {
   loadStorageConfig,
   requireString,
 } from "../../shared/config.ts";
+import { type ProcessCaptureDeps, processCapture } from "../../shared/domain/capture/index.ts";
 import { extractArticle } from "../../shared/domain/extract/index.ts";
-import { type ProcessCaptureDeps, processCapture } from "../../shared/domain/process-capture.ts";
 import { parseCadence } from "../../shared/domain/schedule.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { ENV } from "../../shared/env-names.ts";

@@ -8,7 +8,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createDocumentClient } from "../../shared/adapters/aws-clients.ts";
 import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-archive-repository.ts";
 import { loadTableConfig } from "../../shared/config.ts";
-import { failDeadLetteredCapture } from "../../shared/domain/process-capture.ts";
+import { failDeadLetteredCapture } from "../../shared/domain/capture/index.ts";
 import { logger } from "../../shared/logger.ts";
 import type { ArchiveRepository } from "../../shared/ports.ts";
 

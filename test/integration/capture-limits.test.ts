@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium-page-capturer.ts";
-import { processCapture } from "../../shared/domain/process-capture.ts";
+import { processCapture } from "../../shared/domain/capture/index.ts";
 import { CaptureError } from "../../shared/errors.ts";
 import type { PageCapturer } from "../../shared/ports.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";

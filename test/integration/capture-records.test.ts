@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { type ProcessCaptureDeps, processCapture } from "../../shared/domain/capture/index.ts";
 import { urlIdFor } from "../../shared/domain/ids.ts";
-import { type ProcessCaptureDeps, processCapture } from "../../shared/domain/process-capture.ts";
 import { CaptureError } from "../../shared/errors.ts";
 import type { ArticleEditedEvent, HostGate, PageCapture, PageCapturer } from "../../shared/ports.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";

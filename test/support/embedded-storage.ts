@@ -9,9 +9,9 @@ import { createDocumentClient, createS3Client } from "../../shared/adapters/aws-
 import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-archive-repository.ts";
 import { createS3BlobReader } from "../../shared/adapters/s3-blob-reader.ts";
 import { createS3BlobStore } from "../../shared/adapters/s3-blob-store.ts";
+import type { ProcessCaptureDeps } from "../../shared/domain/capture/index.ts";
 import { extractArticle } from "../../shared/domain/extract/index.ts";
 import { newCaptureId, urlIdFor } from "../../shared/domain/ids.ts";
-import type { ProcessCaptureDeps } from "../../shared/domain/process-capture.ts";
 import { createLogger } from "../../shared/logger.ts";
 import type { ArchiveRepository, BlobStore, PageCaptureOptions, PageCapturer } from "../../shared/ports.ts";
 

@@ -4,7 +4,7 @@
  * links to every artifact, the version and the URL.
  */
 import type { CaptureRecord, VersionRecord } from "../../../shared/domain/model.ts";
-import { artifactLinks } from "../../../shared/domain/views.ts";
+import { artifactLinks } from "../../../shared/domain/read/views.ts";
 import { NotFoundError } from "../../../shared/errors.ts";
 import type { ApiDeps } from "../route-types.ts";
 import {

@@ -1,6 +1,6 @@
 /** Small pieces several pages share: times, sizes, badges, artifact lists, breadcrumbs. */
 import type { CaptureStatus, Edit, EditKind, RecapturePolicy } from "../../../shared/domain/model.ts";
-import type { ArtifactLink } from "../../../shared/domain/views.ts";
+import type { ArtifactLink } from "../../../shared/domain/read/views.ts";
 import { html, type SafeHtml } from "./html.ts";
 
 /** `2026-03-01 10:04 UTC` in a `<time>` element; the exact instant is in `datetime`. */

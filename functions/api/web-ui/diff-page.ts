@@ -5,7 +5,7 @@
  */
 import { type Change, diffArticles, summariseEdit, type WordOp } from "../../../shared/domain/diff/index.ts";
 import type { Article, VersionRecord } from "../../../shared/domain/model.ts";
-import { loadArticle } from "../../../shared/domain/process-capture.ts";
+import { loadArticle } from "../../../shared/domain/read/stored-article.ts";
 import { NotFoundError } from "../../../shared/errors.ts";
 import type { ApiDeps } from "../route-types.ts";
 import { breadcrumbs, editBadges, formatTime, plural, shortTitle, timeTag } from "./components.ts";

@@ -3,8 +3,8 @@
  * the extracted article with its metadata, and every stored artifact with its SHA-256.
  */
 import type { Article } from "../../../shared/domain/model.ts";
-import { loadArticle } from "../../../shared/domain/process-capture.ts";
-import { artifactLinks } from "../../../shared/domain/views.ts";
+import { loadArticle } from "../../../shared/domain/read/stored-article.ts";
+import { artifactLinks } from "../../../shared/domain/read/views.ts";
 import { NotFoundError } from "../../../shared/errors.ts";
 import type { ApiDeps } from "../route-types.ts";
 import {

@@ -1,6 +1,6 @@
 /** The API's JSON shapes, built from records. Artifact links are presigned per request. */
-import type { BlobReader } from "../ports.ts";
-import type { ArtifactName, ArtifactRef, CaptureRecord, UrlRecord, VersionRecord } from "./model.ts";
+import type { BlobReader } from "../../ports.ts";
+import type { ArtifactName, ArtifactRef, CaptureRecord, UrlRecord, VersionRecord } from "../model.ts";
 
 export interface ArtifactLink {
   url: string;

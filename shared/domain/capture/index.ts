@@ -1,0 +1,47 @@
+/**
+ * The capture worker's domain: one capture message in, one finished capture out. Every step is
+ * safe to repeat, because SQS may deliver the same message twice and a worker may die anywhere.
+ *
+ * The flow, and where each step lives (the functions named here are in this folder unless said):
+ *
+ * 1. **Load.** `processCapture` (process-capture.ts) takes the host's politeness slot (the
+ *    `HostGate` port, `shared/adapters/dynamo-host-gate.ts`), marks the capture running, and loads
+ *    the page through the `PageCapturer` port (`shared/ports.ts`), which the Chromium adapter under
+ *    `shared/adapters/` implements: navigation, settling, snapshot, screenshot, raw response.
+ *    Meanwhile `readUrlState` (record-on-url.ts) reads the URL and its latest version.
+ * 2. **Store.** `preparePage` (prepare-page.ts) starts every upload at once through the
+ *    `BlobStore` port (`shared/adapters/s3-blob-store.ts`): snapshot, screenshot, raw response,
+ *    article.json and article.txt, each stored once under its SHA-256 (artifacts.ts).
+ * 3. **Extract.** In the same step, the article (title, byline, times, language, text) is
+ *    extracted from the rendered page by `deps.extract`, which is `extractArticle` from
+ *    `shared/domain/extract/` wherever the worker is wired.
+ * 4. **Decide.** `decideVersion` (decide-version.ts) compares the article with the URL's latest
+ *    version: same comparable text, or only page noise, is unchanged; anything else is a new
+ *    version with its diff (`shared/domain/diff/`) and edit. `decideRemoval` covers a page that
+ *    now answers 404 or 410; restored and redirected pages are in `decideVersion`.
+ * 5. **Record.** `recordOnUrl` (record-on-url.ts) stores the new version and, in one conditional
+ *    write on the `ArchiveRepository` port (`shared/adapters/dynamo-archive-repository.ts`), makes
+ *    it the latest, counts the capture and sets the next capture time (`shared/domain/schedule.ts`);
+ *    if another capture moved the URL meanwhile, it decides again. All reasoning about redelivered
+ *    messages is in that file. Then the capture record is finished.
+ * 6. **Publish.** `announceEdit` (announce-edit.ts) sends an `ArticleEdited` event through the
+ *    `EditPublisher` port (EventBridge and webhooks, `shared/adapters/`), at least once per edit.
+ *
+ * A failure at any step goes to failures.ts: retried while transient and attempts are left,
+ * otherwise recorded as failed; `failDeadLetteredCapture` ends captures whose message was given up.
+ * The capture Lambda's handler (`functions/capture/handler.ts`) calls `processCapture` for each
+ * message, and the local runner (`local/runner.ts`) wires that same handler; the dead-letter
+ * Lambda and the runner call `failDeadLetteredCapture`. What the API reads back (stored articles, views) is in
+ * `shared/domain/read/`, which this folder may use but the API never reaches past.
+ *
+ * What follows the browser is kept short, because it adds to every capture's latency: the URL and
+ * its latest version are read while the page loads; extraction and uploads start on the page as
+ * first taken, while the capturer checks that it stayed quiet; the uploads go out together while
+ * the outcome is decided; then one write stores a new version, one conditional write records the
+ * capture on its URL (latest pointer, counts and next capture time together), and one finishes
+ * the capture. The host's politeness slot is given back as soon as the browser is done with the
+ * host.
+ */
+export { failDeadLetteredCapture } from "./failures.ts";
+export { processCapture } from "./process-capture.ts";
+export type { ExtractArticle, ProcessCaptureDeps, ProcessOutcome } from "./types.ts";

@@ -1,0 +1,81 @@
+/**
+ * Extract and store: what a taken page yields before any decision. The article is extracted and
+ * every artifact (the page's three and the article's two) starts uploading at once; the outcome is
+ * decided while they go out.
+ */
+import type { PageCapture } from "../../ports.ts";
+import { sha256Hex } from "../ids.ts";
+import type { Article, ArtifactName, ArtifactRef, CaptureRecord } from "../model.ts";
+import { comparableArticle } from "../normalise-text.ts";
+import { normaliseUrl } from "../url.ts";
+import { pageUploads, storedTogether, uploader } from "./artifacts.ts";
+import { inBackground } from "./in-background.ts";
+import type { CapturedArticle, ProcessCaptureDeps, Put, StoredArtifacts, UrlState } from "./types.ts";
+
+const encoder = new TextEncoder();
+
+/** What a taken page yields before any decision: its article, and its artifacts on their way. */
+export interface Prepared {
+  extractMs: number;
+  put: Put;
+  stored: Promise<StoredArtifacts>;
+  captured: CapturedArticle;
+}
+
+/** The first <title> of a page, for pages with no extractable article. */
+function documentTitle(html: string): string | null {
+  const match = /<title[^>]*>([^<]*)<\/title>/i.exec(html);
+  const title = match?.[1]?.replace(/\s+/g, " ").trim();
+  return title ? title : null;
+}
+
+/** Extracts the page's article and starts storing all its artifacts. */
+export async function preparePage(
+  deps: ProcessCaptureDeps,
+  capture: CaptureRecord,
+  page: PageCapture,
+  known: Promise<UrlState>,
+): Promise<Prepared> {
+  const now = deps.now ?? (() => new Date());
+  const state = await known;
+  const extractStarted = performance.now();
+  const article: Article = deps.extract(page.renderedHtml, { url: page.finalUrl }) ?? {
+    title: documentTitle(page.renderedHtml),
+    byline: null,
+    publishedTime: null,
+    modifiedTime: null,
+    lang: null,
+    text: "",
+  };
+  const extractMs = performance.now() - extractStarted;
+
+  const put = uploader(deps, state);
+  const storeStarted = performance.now();
+  const uploads: Array<[ArtifactName, Promise<ArtifactRef>]> = [
+    ...pageUploads(put, page),
+    [
+      "article",
+      put(
+        encoder.encode(JSON.stringify({ url: capture.url, finalUrl: page.finalUrl, ...article }, null, 2)),
+        "application/json",
+        "article.json",
+      ),
+    ],
+    ["text", put(encoder.encode(article.text), "text/plain; charset=utf-8", "article.txt")],
+  ];
+  // All at once, and awaited together: one failed upload must not leave the others' failures
+  // unobserved (an unhandled rejection ends the process). The outcome is decided meanwhile.
+  const stored: Promise<StoredArtifacts> = inBackground(
+    storedTogether(uploads).then((artifacts) => ({
+      artifacts,
+      capturedAt: now().toISOString(),
+      storeMs: performance.now() - storeStarted,
+    })),
+  );
+  const captured: CapturedArticle = {
+    article,
+    textSha256: sha256Hex(comparableArticle(article.title, article.text)),
+    finalUrl: normaliseUrl(new URL(page.finalUrl)),
+  };
+  return { extractMs, put, stored, captured };
+}
