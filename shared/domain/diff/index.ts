@@ -1,6 +1,10 @@
 /**
  * Article diff and edit classification: pure, synchronous, no I/O.
  *
+ * This file is the folder's front door: `diffArticles` (diff-articles.ts, the engine that runs the
+ * pipeline below), the helpers other modules use, and the diff's types. The edit a diff flags
+ * (`Edit`, `EditKind`) is a record of the archive and lives in ../model.ts.
+ *
  * Pipeline, with the bound on each step:
  * 1. Comparison units (`paragraph-units.ts`): when the estimated sentence-path work of both texts
  *    (words + 5 per sentence, from one cheap pass over the characters) is within `maxFineWork`,
@@ -14,7 +18,9 @@
  * 3. In each hunk of removed and added sentences: identical sentences elsewhere are moves (linear,
  *    by hash); the rest are paired by word-bag similarity (`pair.ts`, capped at `maxPairSteps`).
  * 4. Word-level diff inside each changed pair only (`word-diff.ts`, capped at `maxWordSteps`).
- * 5. Classify (`classify.ts`) and render JSON changes, HTML and a one-line summary.
+ * 5. Classify each word hunk (`classify.ts`) and the whole edit (`classify-edit.ts`), and render
+ *    the JSON changes (`changes.ts`), HTML (`render-html.ts`) and a one-line summary
+ *    (`summarise.ts`).
  *
  * Bounds: everything worse than linear is counted against a cap. Counted work is at most
  * 4·maxAlignSteps (paragraphs, then units) + maxPairSteps + 2·maxWordSteps; the sentence path
