@@ -18,7 +18,7 @@ import { deflateRawSync } from "node:zlib";
 import type { BundlingOptions } from "aws-cdk-lib/aws-lambda-nodejs";
 import { type BuildOptions, build, type Metafile } from "esbuild";
 import { chromium } from "playwright-core";
-import { chromiumLaunchArgs, resolveBundledChromium } from "../shared/adapters/chromium-page-capturer.ts";
+import { chromiumLaunchArgs, resolveBundledChromium } from "../shared/adapters/chromium/browser-launch.ts";
 import type { BenchReport } from "./extraction.ts";
 import { bytes, median, ms, verdict } from "./stats.ts";
 

@@ -12,12 +12,9 @@
  */
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
-import {
-  chromiumLaunchArgs,
-  createChromiumPageCapturer,
-  resolveBundledChromium,
-} from "../shared/adapters/chromium-page-capturer.ts";
-import type { EgressSession } from "../shared/adapters/egress-proxy.ts";
+import { chromiumLaunchArgs, resolveBundledChromium } from "../shared/adapters/chromium/browser-launch.ts";
+import { createChromiumPageCapturer } from "../shared/adapters/chromium/page-capturer.ts";
+import type { EgressSession } from "../shared/adapters/egress/types.ts";
 import { loadCaptureConfig } from "../shared/config.ts";
 import { loopbackEgress, NO_DNS } from "../test/support/loopback-browser.ts";
 import { bareLoad, captureOurs } from "./capture.ts";

@@ -16,7 +16,7 @@
  */
 import { parseArgs } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { chromiumLaunchArgs, resolveBundledChromium } from "../shared/adapters/chromium-page-capturer.ts";
+import { chromiumLaunchArgs, resolveBundledChromium } from "../shared/adapters/chromium/browser-launch.ts";
 import { loadCaptureConfig } from "../shared/config.ts";
 import type { CaptureRecord } from "../shared/domain/model.ts";
 import { startFixtureSite } from "../test/support/fixture-site.ts";

@@ -22,7 +22,7 @@ import { createServer, type Server } from "node:http";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { parseHTML } from "linkedom";
-import { createChromiumPageCapturer } from "../shared/adapters/chromium-page-capturer.ts";
+import { createChromiumPageCapturer } from "../shared/adapters/chromium/page-capturer.ts";
 import { loadCaptureConfig } from "../shared/config.ts";
 import { extractArticle } from "../shared/domain/extract/index.ts";
 import { tokenOverlap, wordTokens } from "../shared/domain/extract/tokens.ts";

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { type LocalRunner, startLocalRunner } from "../../local/runner.ts";
-import { chromiumLaunchArgs, resolveBundledChromium } from "../../shared/adapters/chromium-page-capturer.ts";
+import { chromiumLaunchArgs, resolveBundledChromium } from "../../shared/adapters/chromium/browser-launch.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
 

@@ -29,6 +29,7 @@ const IN_PAGE_FUNCTIONS = [
   "scrollTowardsBottom",
   "serializeDomInPage",
   "trackPageActivity",
+  "readPageActivityInPage",
 ];
 
 /** The same build CDK runs for `NodejsFunction` with `bundlingOptions(...)`, in memory. */

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
 import { after, before, describe, it } from "node:test";
-import { createChromiumPageCapturer } from "../../shared/adapters/chromium-page-capturer.ts";
+import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
 import { processCapture } from "../../shared/domain/capture/index.ts";
 import { CaptureError } from "../../shared/errors.ts";
 import type { PageCapturer } from "../../shared/ports.ts";

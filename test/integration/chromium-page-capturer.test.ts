@@ -11,12 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Browser, chromium } from "playwright-core";
-import {
-  chromiumLaunchArgs,
-  createChromiumPageCapturer,
-  resolveBundledChromium,
-} from "../../shared/adapters/chromium-page-capturer.ts";
-import { buildSnapshot, type SerializedDocument } from "../../shared/adapters/snapshot-inliner.ts";
+import { chromiumLaunchArgs, resolveBundledChromium } from "../../shared/adapters/chromium/browser-launch.ts";
+import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
+import { buildSnapshot } from "../../shared/adapters/snapshot/build-snapshot.ts";
+import type { SerializedDocument } from "../../shared/adapters/snapshot/types.ts";
 import { CaptureError } from "../../shared/errors.ts";
 import type { PageCapturer } from "../../shared/ports.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";

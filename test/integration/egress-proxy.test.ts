@@ -11,11 +11,8 @@ import assert from "node:assert/strict";
 import { createServer as createHttpServer, request, type Server } from "node:http";
 import { type AddressInfo, createServer, type Server as NetServer, connect as netConnect } from "node:net";
 import { after, before, describe, it } from "node:test";
-import {
-  type ConnectToAddress,
-  createEgressProxy,
-  type EgressProxy,
-} from "../../shared/adapters/egress-proxy.ts";
+import { createEgressProxy } from "../../shared/adapters/egress/egress-proxy.ts";
+import type { ConnectToAddress, EgressProxy } from "../../shared/adapters/egress/types.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import type { ResolveHost } from "../../shared/ports.ts";
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { type LocalRunner, startLocalRunner } from "../../local/runner.ts";
-import { chromiumLaunchArgs, resolveBundledChromium } from "../../shared/adapters/chromium-page-capturer.ts";
+import { chromiumLaunchArgs, resolveBundledChromium } from "../../shared/adapters/chromium/browser-launch.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { captureUntilDone as submitAndWait } from "../support/capture-client.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";

@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createChromiumPageCapturer } from "../../shared/adapters/chromium-page-capturer.ts";
+import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
 import type { PageCapture, PageCapturer } from "../../shared/ports.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";

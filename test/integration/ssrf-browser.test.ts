@@ -12,12 +12,9 @@ import assert from "node:assert/strict";
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { type AddressInfo, createServer, type Server as NetServer, connect as netConnect } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { createChromiumPageCapturer } from "../../shared/adapters/chromium-page-capturer.ts";
-import {
-  type ConnectToAddress,
-  createEgressProxy,
-  type EgressProxy,
-} from "../../shared/adapters/egress-proxy.ts";
+import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
+import { createEgressProxy } from "../../shared/adapters/egress/egress-proxy.ts";
+import type { ConnectToAddress, EgressProxy } from "../../shared/adapters/egress/types.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { CaptureError } from "../../shared/errors.ts";
 import type { PageCapturer } from "../../shared/ports.ts";

@@ -4,7 +4,8 @@
  * 127.0.0.1 only (a public IP literal in a page would otherwise pass the proxy's own guard).
  */
 import { connect, type Socket } from "node:net";
-import { createEgressProxy, type EgressProxy } from "../../shared/adapters/egress-proxy.ts";
+import { createEgressProxy } from "../../shared/adapters/egress/egress-proxy.ts";
+import type { EgressProxy } from "../../shared/adapters/egress/types.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 
 /** Chromium switch: no DNS query leaves the machine; 127.0.0.1 is a literal and needs none. */

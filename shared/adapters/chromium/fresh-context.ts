@@ -1,0 +1,93 @@
+/**
+ * Browser contexts: every capture gets a fresh, incognito context of its own (no cookies, storage
+ * or cache shared with another page), with its own egress session and the page tracker installed,
+ * and closes it afterwards.
+ */
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Logger } from "../../logger.ts";
+import type { EgressProxy, EgressSession } from "../egress/types.ts";
+import { trackPageActivity } from "./in-page/track-page-activity.ts";
+import {
+  CALLBACK_CHAIN_MAX_MS,
+  TRACKED_INTERVAL_MAX_MS,
+  TRACKED_TIMER_MAX_DELAY_MS,
+} from "./settling-policy.ts";
+import { withTimeout } from "./timing.ts";
+
+/** The page's viewport; the screenshot is as wide. */
+export const VIEWPORT = { width: 1280, height: 800 } as const;
+/**
+ * Closing a context takes a few ms; one that takes longer than this is stuck on a wedged renderer,
+ * and the browser is closed instead, so that the next capture starts on a fresh one.
+ */
+const CONTEXT_CLOSE_TIMEOUT_MS = 5_000;
+
+/** A context ready for one capture, and its page. */
+export interface FreshPage {
+  context: BrowserContext;
+  page: Page;
+  /** The egress session of this context alone: its blocks, failures and bytes are this capture's. */
+  egress: EgressSession;
+}
+
+/**
+ * Opens a capture's context on `browser` with an egress session of its own, the page tracker
+ * installed and one page; the session closes with the context.
+ */
+export async function openFreshPage(browser: Browser, egress: EgressProxy): Promise<FreshPage> {
+  // Headless Chromium announces itself as HeadlessChrome, which many news sites block.
+  const major = browser.version().split(".")[0] ?? "0";
+  const session = await egress.openSession();
+  const context = await browser
+    .newContext({
+      // A proxy of its own per context; loopback goes through it too.
+      proxy: { server: session.proxyUrl, bypass: "<-loopback>" },
+      viewport: VIEWPORT,
+      deviceScaleFactor: 1,
+      userAgent: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${major}.0.0.0 Safari/537.36`,
+      locale: "en-US",
+      serviceWorkers: "block",
+      acceptDownloads: false,
+      // Fewer animations: pages settle sooner and screenshots do not catch a transition midway.
+      reducedMotion: "reduce",
+    })
+    .catch(async (err: unknown) => {
+      await session.close();
+      throw err;
+    });
+  // Contexts also close when the browser goes, spares included.
+  context.once("close", () => void session.close());
+  try {
+    await context.addInitScript(trackPageActivity, {
+      timerMaxDelayMs: TRACKED_TIMER_MAX_DELAY_MS,
+      intervalMaxMs: TRACKED_INTERVAL_MAX_MS,
+      callbackChainMaxMs: CALLBACK_CHAIN_MAX_MS,
+    });
+    return { context, page: await context.newPage(), egress: session };
+  } catch (err) {
+    await context.close().catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Closes a capture's context, which is quick; a context that does not close in time (a renderer
+ * stuck in a loop) takes the browser with it, so that the next capture launches a fresh one.
+ */
+export async function closeContext(
+  browser: Browser,
+  context: BrowserContext,
+  log: Logger | undefined,
+): Promise<void> {
+  const closed = await withTimeout(
+    context.close().then(
+      () => true,
+      () => true,
+    ),
+    CONTEXT_CLOSE_TIMEOUT_MS,
+    () => false,
+  );
+  if (closed || !browser.isConnected()) return;
+  log?.warn("browser context did not close; closing the browser", { timeoutMs: CONTEXT_CLOSE_TIMEOUT_MS });
+  await browser.close().catch(() => {});
+}
