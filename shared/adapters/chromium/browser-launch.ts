@@ -1,4 +1,11 @@
-/** Starting a capture browser: which Chromium, with which switches. */
+/**
+ * Starting a capture browser: which Chromium, with which switches, in which environment.
+ *
+ * The browser gets a minimal environment, never the capturer's own: on Lambda that holds the
+ * function's AWS credentials, and a renderer there runs without Chromium's sandbox, so a page that
+ * took one over could read them and write to the archive past the egress proxy. Only what Chromium
+ * and @sparticuz/chromium need is passed on (`BROWSER_ENVIRONMENT`).
+ */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -75,6 +82,43 @@ export function resolveBundledChromium(): Promise<string> {
 }
 
 /**
+ * What the browser gets from the capturer's environment, when set: nothing else reaches it.
+ * Chromium runs headless with its profile in Playwright's directory and its temp files in
+ * `TMPDIR` (set to a directory of the browser's own); it needs no display, D-Bus, proxy or
+ * credential variable. PATH is not needed either: it starts its helpers from its own binary.
+ */
+const BROWSER_ENVIRONMENT = [
+  // Where NSS and Chromium keep per-user state; @sparticuz/chromium sets it to /tmp on Lambda.
+  "HOME",
+  // The shared libraries @sparticuz/chromium unpacks on Amazon Linux 2023, and the fonts it
+  // unpacks (fontconfig finds them only through this); both set by it on Lambda.
+  "LD_LIBRARY_PATH",
+  "FONTCONFIG_PATH",
+  "FONTCONFIG_FILE",
+  // The pages' clock: Date in a page reads the time zone the browser process sees.
+  "TZ",
+] as const;
+
+/**
+ * The browser's whole environment: the variables of `BROWSER_ENVIRONMENT` found in `source`, the
+ * en-US locale (pages see the context's `locale` anyway; this keeps the browser's own defaults the
+ * same on any host), and `tmpDir` as its temp directory.
+ */
+export function browserEnvironment(
+  tmpDir: string,
+  source: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of BROWSER_ENVIRONMENT) {
+    const value = source[name];
+    if (value !== undefined) env[name] = value;
+  }
+  env.LANG = "en_US.UTF-8";
+  env.TMPDIR = tmpDir;
+  return env;
+}
+
+/**
  * Launches a capture browser, retrying once. Playwright keeps its profile and artifacts
  * directories in the temp dir and removes them when the browser exits, even after a crash.
  * Chromium's own temp files (shared memory, since /dev/shm is off) go to a directory of the
@@ -91,7 +135,7 @@ export async function launchBrowser(options: {
     playwrightChromium.launch({
       executablePath,
       args,
-      env: { ...process.env, TMPDIR: tmpDir },
+      env: browserEnvironment(tmpDir),
       headless: true,
       timeout: LAUNCH_TIMEOUT_MS,
       // The host process owns shutdown (it calls close()); Playwright still kills the browser

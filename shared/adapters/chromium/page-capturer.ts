@@ -5,7 +5,8 @@
  * One browser per warm worker, launched lazily on the first capture and reused; every capture gets
  * a fresh, incognito browser context that is closed afterwards, so no cookies, storage or cache leak
  * from one page to the next. A browser found dead is relaunched on the next capture; a crash during
- * a capture ends that capture with a retryable `browser_crash`.
+ * a capture ends that capture with a retryable `browser_crash`. The browser runs with a minimal
+ * environment, never the capturer's (which holds AWS credentials on Lambda).
  *
  * A capture: navigate → check the main response → let the page settle (consent banners, lazy
  * content, then quiet) → serialise the DOM once → in parallel, screenshot in the browser and build
