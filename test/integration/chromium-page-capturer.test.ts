@@ -486,7 +486,7 @@ describe("buildSnapshot", () => {
     assert.doesNotMatch(html, /<img/);
   });
 
-  it("resolves URLs against <base> and leaves over-budget resources as absolute URLs", () => {
+  it("resolves URLs against <base> and leaves over-budget and missing resources blank, their URLs kept", () => {
     const small = { url: "https://cdn.example/img/small.png", contentType: "image/png", body: png };
     const large = {
       url: "https://cdn.example/img/large.png",
@@ -505,8 +505,9 @@ describe("buildSnapshot", () => {
     );
     assert.doesNotMatch(html, /<base/);
     assert.match(html, /<img id="a" src="data:image\/png;base64,/);
-    assert.match(html, /<img id="b" src="https:\/\/cdn\.example\/img\/large\.png">/);
-    assert.match(html, /<img id="c" src="https:\/\/cdn\.example\/img\/missing\.png">/);
+    // Neither may fetch when the snapshot is opened: the URL stays as provenance only.
+    assert.match(html, /<img data-palimpsest-src="https:\/\/cdn\.example\/img\/large\.png" id="b">/);
+    assert.match(html, /<img data-palimpsest-src="https:\/\/cdn\.example\/img\/missing\.png" id="c">/);
     assert.match(html, /href="https:\/\/cdn\.example\/page"/);
     assert.match(html, /<use href="#icon">/, "in-document references stay relative");
     assert.deepEqual(stats, { inlined: 1, inlinedBytes: png.length, overBudget: 1, missing: 1 });

@@ -1,20 +1,24 @@
 /**
  * Turns a page's serialised DOM and the resource bodies the browser loaded into a self-contained
  * snapshot: scripts, event handlers, `javascript:` URLs and anything that would fetch or run code
- * removed; stylesheets, fonts and images inlined as `data:` URIs within a budget; every remaining
- * URL made absolute. The result opens with no network access. It depends only on the page: the
- * same page gives the same bytes, so unchanged recaptures share one stored snapshot.
+ * removed; stylesheets, fonts and images inlined as `data:` URIs within a budget; what cannot be
+ * inlined left blank, its URL kept as provenance; links made absolute; a Content-Security-Policy of
+ * its own first in `<head>`. The result opens with no network access and fetches nothing live
+ * wherever it is opened. It depends only on the page: the same page gives the same bytes, so
+ * unchanged recaptures share one stored snapshot.
  *
  * Two halves share one format (`types.ts`): the DOM serialiser runs inside the page (one
  * `page.evaluate`, see `chromium/in-page/serialize-dom.ts`) and `buildSnapshot` does all rewriting
  * in Node, so the page is touched once and the rewriting can be tested without a browser. The
  * rooms: `sanitiser.ts` (what goes), `embedded-resources.ts` (what each element embeds),
- * `inliner.ts` (the budget and CSS), `html-serializer.ts` (the markup out).
+ * `inliner.ts` (the budget and CSS), `html-serializer.ts` (the markup out),
+ * `content-security-policy.ts` (the policy).
  *
  * Non-goals: shadow DOM content (not in `outerHTML`), external SVG sprites used through `<use>`,
  * iframe content, media (`<video>`/`<audio>` sources are dropped; posters are kept).
  */
 import { parseHTML } from "linkedom";
+import { SNAPSHOT_CONTENT_SECURITY_POLICY } from "./content-security-policy.ts";
 import { rewriteEmbeddedResources, rewriteLink } from "./embedded-resources.ts";
 import { doctypeOf, serializeElement } from "./html-serializer.ts";
 import { createInliner } from "./inliner.ts";
@@ -91,14 +95,20 @@ function collectElements(root: Element): Element[] {
   return out;
 }
 
-function headOf(document: Document): HTMLHeadElement {
-  if (document.head) return document.head;
-  const head = document.createElement("head");
-  document.documentElement.prepend(head);
+/**
+ * The document's `<head>`, made the first child of `<html>`: a script may have put content before
+ * it, and a parser that meets content there starts the body, where a `<meta http-equiv>` would be
+ * ignored. (linkedom's `document.head` would answer such a document with a new, empty head.)
+ */
+function headOf(document: Document): Element {
+  const root = document.documentElement;
+  const head =
+    Array.from(root.children).find((child) => child.localName === "head") ?? document.createElement("head");
+  if (root.firstChild !== head) root.prepend(head);
   return head;
 }
 
-/** The charset, the page's URL and (without an icon of its own) an empty icon. */
+/** The policy, the charset, the page's URL and (without an icon of its own) an empty icon. */
 function addProvenance(document: Document, input: SnapshotInput, hasIcon: boolean): void {
   const head = headOf(document);
   const meta = (attributes: Record<string, string>) => {
@@ -107,6 +117,8 @@ function addProvenance(document: Document, input: SnapshotInput, hasIcon: boolea
     return element;
   };
   const added: Element[] = [
+    // First: a policy applies only to what the parser meets after it.
+    meta({ "http-equiv": "Content-Security-Policy", content: SNAPSHOT_CONTENT_SECURITY_POLICY }),
     meta({ charset: "utf-8" }),
     meta({ name: "palimpsest:original-url", content: input.pageUrl }),
   ];

@@ -1,8 +1,8 @@
 /**
  * What an element of the snapshot embeds: stylesheets and icons through `<link>`, images, posters,
- * backgrounds, canvas pixels. Each becomes a `data:` URI when the inliner has it within budget, or
- * keeps its absolute URL. Frames, objects and media are never loaded: the attribute goes, and
- * `data-palimpsest-<name>` keeps its URL for the record.
+ * backgrounds, canvas pixels. Each becomes a `data:` URI when the inliner has it within budget.
+ * Anything else that would fetch (frames, objects, media, a resource over a cap or never loaded)
+ * is left blank: the attribute goes, and `data-palimpsest-<name>` keeps its URL as provenance.
  */
 import type { Inliner } from "./inliner.ts";
 import { relTokens } from "./sanitiser.ts";
@@ -10,8 +10,8 @@ import type { ElementSideData } from "./types.ts";
 import { absoluteUrl, isNetworkUrl, isScriptUrl } from "./urls.ts";
 
 /**
- * Inlines a stylesheet link as a `<style>`, an icon as a `data:` href (a missing icon goes).
- * Returns true when the link is an icon that stays.
+ * Inlines a stylesheet link as a `<style>`, an icon as a `data:` href (a missing icon goes). A
+ * stylesheet that cannot be inlined is left blank. Returns true when the link is an icon that stays.
  */
 export function rewriteLink(link: Element, base: string, inliner: Inliner): boolean {
   const rels = relTokens(link);
@@ -19,7 +19,10 @@ export function rewriteLink(link: Element, base: string, inliner: Inliner): bool
   const absolute = href ? absoluteUrl(href, base) : undefined;
   if (rels.includes("stylesheet")) {
     const sheet = absolute ? inliner.stylesheet(absolute) : undefined;
-    if (sheet === undefined) return false; // stays a <link> with an absolute href (pass 3)
+    if (sheet === undefined) {
+      if (absolute) blankAttribute(link, "href", absolute);
+      return false;
+    }
     const style = link.ownerDocument.createElement("style");
     const media = link.getAttribute("media");
     if (media) style.setAttribute("media", media);
@@ -39,7 +42,7 @@ export function rewriteLink(link: Element, base: string, inliner: Inliner): bool
   return false;
 }
 
-/** Inlines what the element embeds, after its attributes were sanitised. */
+/** Inlines or blanks what the element embeds, after its attributes were sanitised. */
 export function rewriteEmbeddedResources(
   element: Element,
   data: ElementSideData | undefined,
@@ -95,6 +98,13 @@ export function rewriteEmbeddedResources(
       }
       return;
     }
+    case "use":
+      // An external sprite (a non-goal) would be fetched; in-document references stay.
+      for (const name of ["href", "xlink:href"]) {
+        const value = element.getAttribute(name);
+        if (value && isNetworkUrl(value)) blankAttribute(element, name, value);
+      }
+      return;
     case "canvas":
       if (data?.kind === "canvas") {
         // A background keeps the <canvas> element (and the page's CSS selectors) intact.
@@ -116,7 +126,7 @@ export function rewriteEmbeddedResources(
   }
 }
 
-/** Sets the attribute to the resource's `data:` URI, or to its absolute URL when it cannot be inlined. */
+/** Sets the attribute to the resource's `data:` URI, or leaves it blank when it cannot be inlined. */
 function inlineAttribute(element: Element, name: string, value: string, base: string, inliner: Inliner) {
   if (/^data:/i.test(value.trim())) return;
   const absolute = absoluteUrl(value, base);
@@ -124,7 +134,9 @@ function inlineAttribute(element: Element, name: string, value: string, base: st
     if (absolute && isScriptUrl(absolute)) element.removeAttribute(name);
     return;
   }
-  element.setAttribute(name, inliner.dataUri(absolute) ?? absolute);
+  const uri = inliner.dataUri(absolute);
+  if (uri === undefined) blankAttribute(element, name, absolute);
+  else element.setAttribute(name, uri);
 }
 
 /** Keeps the original URL for the record without letting the element fetch it. */
@@ -132,5 +144,14 @@ function moveToDataAttribute(element: Element, name: string): void {
   const value = element.getAttribute(name);
   if (value === null) return;
   element.removeAttribute(name);
-  if (isNetworkUrl(value)) element.setAttribute(`data-palimpsest-${name}`, value);
+  if (isNetworkUrl(value)) element.setAttribute(provenanceAttribute(name), value);
 }
+
+/** Removes the attribute and records its (network) URL in `data-palimpsest-<name>`. */
+function blankAttribute(element: Element, name: string, url: string): void {
+  element.removeAttribute(name);
+  element.setAttribute(provenanceAttribute(name), url);
+}
+
+/** `src` → `data-palimpsest-src`; `xlink:href` → `data-palimpsest-xlink-href`. */
+const provenanceAttribute = (name: string) => `data-palimpsest-${name.replace(":", "-")}`;

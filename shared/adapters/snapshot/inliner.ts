@@ -1,8 +1,11 @@
 /**
  * The inlining budget and CSS rewriting: resources the browser loaded become `data:` URIs while
  * they fit the per-resource and per-snapshot caps; stylesheets are rewritten recursively
- * (`@import`, `url()`), relative URLs resolved against the sheet they came from, and what is not
- * inlined made absolute.
+ * (`@import`, `url()`), relative URLs resolved against the sheet they came from.
+ *
+ * A URL in CSS that is not inlined (over a cap, or never loaded) becomes an empty `data:` URL whose
+ * fragment keeps the original URL: it fetches nothing, wherever the snapshot is opened, and still
+ * says what was there.
  */
 import type { CollectedResource, SnapshotInput, SnapshotResult } from "./types.ts";
 import { absoluteUrl, isNetworkUrl, withoutFragment } from "./urls.ts";
@@ -77,18 +80,26 @@ export function createInliner(input: SnapshotInput): Inliner {
             return `@import url("${uri}")${tail};`;
           }
         }
-        return `@import url(${cssString(absolute)})${tail};`;
+        return `@import url(${cssString(blankUrl(absolute, "text/css"))})${tail};`;
       });
       return imported.replace(URL_TOKEN, (token, double?: string, single?: string, bare?: string) => {
         const raw = unescapeCss(double ?? single ?? bare ?? "").trim();
         if (raw === "" || raw.startsWith("#") || /^data:/i.test(raw)) return token;
         const absolute = absoluteUrl(raw, base);
         if (absolute === undefined || !isNetworkUrl(absolute)) return token;
-        return `url(${cssString(inliner.dataUri(absolute) ?? absolute)})`;
+        return `url(${cssString(inliner.dataUri(absolute) ?? blankUrl(absolute, ""))})`;
       });
     },
   };
   return inliner;
+}
+
+/**
+ * An empty `data:` URL standing for a resource that was not inlined: nothing to fetch, and the
+ * fragment (never part of what a `data:` URL holds) keeps the original URL as provenance.
+ */
+function blankUrl(original: string, mimeType: string): string {
+  return `data:${mimeType},#${original}`;
 }
 
 // @import url("x") media; | @import url(x) media; | @import "x" media;

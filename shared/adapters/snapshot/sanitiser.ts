@@ -20,7 +20,7 @@ const DROPPED_ELEMENTS = new Set([
 const DROPPED_HTTP_EQUIV = new Set([
   "refresh",
   "set-cookie",
-  "content-security-policy", // could forbid the data: URIs the snapshot relies on
+  "content-security-policy", // the snapshot brings its own (see content-security-policy.ts)
   "content-security-policy-report-only",
   "content-type", // replaced by <meta charset="utf-8">
 ]);

@@ -58,9 +58,9 @@ export interface SnapshotResult {
     inlined: number;
     /** Bytes of resource bodies inlined. */
     inlinedBytes: number;
-    /** Occurrences left as absolute URLs because a cap was reached. */
+    /** Occurrences left blank (their URL kept as provenance only) because a cap was reached. */
     overBudget: number;
-    /** Occurrences left as absolute URLs because the browser never loaded the resource. */
+    /** Occurrences left blank (their URL kept as provenance only): the browser never loaded them. */
     missing: number;
   };
 }
