@@ -70,3 +70,10 @@ export class ConfigError extends PalimpsestError {
     super("config_error", message);
   }
 }
+
+/** An evidence package could not be signed (the key is unreadable, or KMS refused or failed). */
+export class SigningError extends PalimpsestError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("signing_error", message, options);
+  }
+}

@@ -224,3 +224,14 @@ export interface PageCapturer {
   capture(url: string, options: PageCaptureOptions, hooks?: PageCaptureHooks): Promise<PageCapture>;
   close(): Promise<void>;
 }
+
+/**
+ * Signs evidence packages: ECDSA on P-256 with SHA-256. Locally a key kept under DATA_DIR, on AWS
+ * an asymmetric KMS key whose private half never leaves KMS.
+ */
+export interface EvidenceSigner {
+  /** The public key as DER SubjectPublicKeyInfo. */
+  publicKey(): Promise<Uint8Array>;
+  /** The signature of `message` (hashed with SHA-256 by the signer) as IEEE P1363 `r‖s`, 64 bytes. */
+  sign(message: Uint8Array): Promise<Uint8Array>;
+}

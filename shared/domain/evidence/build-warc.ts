@@ -1,0 +1,175 @@
+/**
+ * WARC/1.1 writing with webrecorder's warcio: a `warcinfo` record, a `response` and a `request`
+ * record for every exchange (the request `WARC-Concurrent-To` its response), `revisit` records,
+ * a `resource` record for each thing Palimpsest derived, and one `metadata` record of provenance.
+ * Each record is its own gzip member, so a reader can seek to any record (the CDXJ index's offsets).
+ */
+import { randomUUID } from "node:crypto";
+import { WARCRecord, WARCSerializer } from "warcio";
+import { WARC_FILE_NAME } from "./cdxj-index.ts";
+import type {
+  CaptureProvenance,
+  DerivedResource,
+  EvidenceInput,
+  HeaderLines,
+  RecordedExchange,
+} from "./model.ts";
+
+const WARC_VERSION = "WARC/1.1";
+const encoder = new TextEncoder();
+
+/** The target URI of a derived resource or the provenance: never a URL a replay would look up. */
+export function derivedUri(name: string, pageUrl: string): string {
+  return `urn:palimpsest:${name}:${pageUrl}`;
+}
+
+/** The serialized WARC (concatenated gzip members) and how many records it holds. */
+export interface WarcFile {
+  bytes: Uint8Array;
+  records: number;
+}
+
+export async function buildWarc(input: EvidenceInput, software: string): Promise<WarcFile> {
+  const members: Uint8Array[] = [];
+  const add = async (record: WARCRecord) => {
+    members.push(await WARCSerializer.serialize(record, { gzip: true }));
+  };
+
+  await add(
+    await WARCRecord.createWARCInfo(
+      { warcVersion: WARC_VERSION, filename: WARC_FILE_NAME, date: input.createdAt },
+      {
+        software,
+        format: "WARC File Format 1.1",
+        conformsTo: "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        description: `Capture of ${input.pageUrl}`,
+        "http-header-user-agent": input.provenance.userAgent,
+      },
+    ),
+  );
+  for (const exchange of input.exchanges) {
+    for (const record of exchangeRecords(exchange)) await add(record);
+  }
+  for (const revisit of input.revisits ?? []) {
+    await add(
+      WARCRecord.create(
+        {
+          url: revisit.url,
+          date: revisit.startedAt,
+          type: "revisit",
+          warcVersion: WARC_VERSION,
+          statusline: statusLine(revisit.response),
+          httpHeaders: headerPairs(revisit.response.headers),
+          refersToUrl: revisit.refersTo.url,
+          refersToDate: revisit.refersTo.date,
+          warcHeaders: compact({
+            "WARC-Payload-Digest": revisit.payloadDigest,
+            "WARC-Refers-To": revisit.refersTo.recordId,
+            "WARC-IP-Address": revisit.remoteAddress,
+          }),
+        },
+        [],
+      ),
+    );
+  }
+  for (const resource of input.resources) await add(resourceRecord(resource, input));
+  await add(provenanceRecord(input.provenance, input));
+  return { bytes: concat(members), records: members.length };
+}
+
+/** The response first, then the request that names it: the order replay tools and indexers expect. */
+function exchangeRecords(exchange: RecordedExchange): WARCRecord[] {
+  const responseId = recordId();
+  const common = compact({ "WARC-IP-Address": exchange.remoteAddress });
+  const response = WARCRecord.create(
+    {
+      url: exchange.url,
+      date: exchange.startedAt,
+      type: "response",
+      warcVersion: WARC_VERSION,
+      statusline: statusLine(exchange.response),
+      httpHeaders: headerPairs(exchange.response.headers),
+      warcHeaders: { "WARC-Record-ID": responseId, ...common },
+    },
+    [exchange.response.body],
+  );
+  const target = new URL(exchange.url);
+  const request = WARCRecord.create(
+    {
+      url: exchange.url,
+      date: exchange.startedAt,
+      type: "request",
+      warcVersion: WARC_VERSION,
+      statusline: `${exchange.request.method} ${target.pathname}${target.search} ${exchange.request.httpVersion}`,
+      httpHeaders: headerPairs(exchange.request.headers),
+      warcHeaders: { "WARC-Concurrent-To": responseId, ...common },
+    },
+    exchange.request.body ? [exchange.request.body] : [],
+  );
+  return [response, request];
+}
+
+function resourceRecord(resource: DerivedResource, input: EvidenceInput): WARCRecord {
+  return WARCRecord.create(
+    {
+      url: derivedUri(resource.name, input.pageUrl),
+      date: input.capturedAt,
+      type: "resource",
+      warcVersion: WARC_VERSION,
+      warcHeaders: { "Content-Type": resource.contentType },
+    },
+    [resource.body],
+  );
+}
+
+/** JSON rather than warc-fields: it nests (hosts, chains, timings) and any reader opens it. */
+function provenanceRecord(provenance: CaptureProvenance, input: EvidenceInput): WARCRecord {
+  const body = {
+    pageUrl: input.pageUrl,
+    capturedAt: input.capturedAt,
+    userAgent: provenance.userAgent,
+    browserVersion: provenance.browserVersion,
+    palimpsestVersion: provenance.palimpsestVersion,
+    hosts: provenance.hosts,
+    timings: provenance.timings,
+    ...(provenance.validity ? { validity: provenance.validity } : {}),
+    ...(provenance.extra ?? {}),
+  };
+  return WARCRecord.create(
+    {
+      url: derivedUri("provenance", input.pageUrl),
+      date: input.capturedAt,
+      type: "metadata",
+      warcVersion: WARC_VERSION,
+      warcHeaders: { "Content-Type": "application/json" },
+    },
+    [encoder.encode(`${JSON.stringify(body, null, 2)}\n`)],
+  );
+}
+
+function statusLine(response: { httpVersion: string; status: number; statusText: string }): string {
+  // The space before an empty reason phrase stays (RFC 9112's status-line); HTTP/2 sends none.
+  return `${response.httpVersion} ${response.status} ${response.statusText}`;
+}
+
+function headerPairs(headers: HeaderLines): [string, string][] {
+  return headers.map(([name, value]) => [name, value]);
+}
+
+function recordId(): string {
+  return `<urn:uuid:${randomUUID()}>`;
+}
+
+function compact(fields: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
