@@ -48,13 +48,13 @@ export function motoServerUnavailable(): string | undefined {
   return undefined;
 }
 
-interface MotoServer {
+export interface MotoServer {
   endpoint: string;
   close(): Promise<void>;
 }
 
 /** moto_server on an ephemeral loopback port (it prints the one it bound). */
-async function startMotoServer(): Promise<MotoServer> {
+export async function startMotoServer(): Promise<MotoServer> {
   const child: ChildProcess = spawn("moto_server", ["-H", "127.0.0.1", "-p", "0"], {
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -47,15 +47,13 @@ export async function verifyWacz(
   options: { expectedPublicKey?: Uint8Array } = {},
 ): Promise<WaczVerification> {
   const problems: Problem[] = [];
-  // Palimpsest's own packages get the strict container check; which they are is only known once
-  // datapackage.json is read, so read leniently first and strictly after.
-  const lenient = await readZip(bytes, { strict: false });
-  const files = lenient.files;
+  const zip = await readZip(bytes);
+  const files = zip.files;
   const result: WaczVerification = { valid: false, problems, files: files.size, records: 0 };
   const datapackageBytes = files.get(DATAPACKAGE);
   const datapackage = datapackageBytes ? parseJson(DATAPACKAGE, datapackageBytes, problems) : undefined;
   const ours = typeof datapackage?.software === "string" && datapackage.software.startsWith(`${SOFTWARE} `);
-  problems.push(...(ours ? (await readZip(bytes, { strict: true })).problems : lenient.problems));
+  problems.push(...zip.problems, ...(ours ? zip.unlikeWriter : []));
   if (files.size === 0) return finish(result);
   if (!datapackageBytes) problems.push({ where: DATAPACKAGE, message: "is missing" });
   if (!datapackage) return finish(result);

@@ -6,9 +6,9 @@
  * intact. yauzl (like every zip reader) trusts the central directory and skips what it does not
  * need, so this module adds what no well-kept reader does: local headers must repeat the central
  * directory, CRC-32s must match the data, entries must tile the file with no gap from offset 0
- * to the central directory, and the end record must describe exactly that directory. With
- * `strict` (packages Palimpsest wrote), the fields nothing repeats (attributes, "made by",
- * comments) must hold the values the writer sets (wacz-layout.ts).
+ * to the central directory, and the end record must describe exactly that directory. The fields
+ * nothing repeats (attributes, "made by", comments) are compared with the values Palimpsest's
+ * writer sets (wacz-layout.ts) and reported apart: a difference there is wrong only in its packages.
  */
 import { crc32 } from "node:zlib";
 import yauzl from "yauzl";
@@ -24,6 +24,8 @@ export interface ZipContents {
   /** Each entry's bytes by path, in the order the central directory lists them. */
   files: Map<string, Uint8Array>;
   problems: Problem[];
+  /** Fields that differ from what Palimpsest's writer puts there: wrong only in its own packages. */
+  unlikeWriter: Problem[];
 }
 
 const CENTRAL_HEADER = 46;
@@ -34,9 +36,10 @@ const MADE_BY_YAZL = 0x033f;
 const FLAG_DATA_DESCRIPTOR = 0x0008;
 
 /** Unzips `bytes`; a zip too broken to list comes back with no files and the reason. */
-export async function readZip(bytes: Uint8Array, options: { strict: boolean }): Promise<ZipContents> {
+export async function readZip(bytes: Uint8Array): Promise<ZipContents> {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   const problems: Problem[] = [];
+  const unlikeWriter: Problem[] = [];
   const files = new Map<string, Uint8Array>();
   const zip = (message: string) => problems.push({ where: "zip", message });
   let zipfile: yauzl.ZipFile;
@@ -44,7 +47,7 @@ export async function readZip(bytes: Uint8Array, options: { strict: boolean }): 
     zipfile = await yauzl.fromBufferPromise(buffer, { lazyEntries: true, strictFileNames: true });
   } catch (cause) {
     zip(`not a readable zip file: ${(cause as Error).message}`);
-    return { files, problems };
+    return { files, problems, unlikeWriter };
   }
   const entries: yauzl.Entry[] = [];
   try {
@@ -59,7 +62,7 @@ export async function readZip(bytes: Uint8Array, options: { strict: boolean }): 
     });
   } catch (cause) {
     zip(`its central directory cannot be read: ${(cause as Error).message}`);
-    return { files, problems };
+    return { files, problems, unlikeWriter };
   }
 
   for (const entry of entries) {
@@ -78,9 +81,9 @@ export async function readZip(bytes: Uint8Array, options: { strict: boolean }): 
       problems.push({ where, message: `cannot be unzipped: ${(cause as Error).message}` });
     }
   }
-  await checkLayout(buffer, zipfile, entries, options.strict, problems);
+  await checkLayout(buffer, zipfile, entries, problems, unlikeWriter);
   zipfile.close();
-  return { files, problems };
+  return { files, problems, unlikeWriter };
 }
 
 /** The byte accounting described at the top of this file. */
@@ -88,12 +91,13 @@ async function checkLayout(
   buffer: Buffer,
   zipfile: yauzl.ZipFile,
   entries: readonly yauzl.Entry[],
-  strict: boolean,
   problems: Problem[],
+  unlikeWriter: Problem[],
 ): Promise<void> {
   const zip = (message: string) => problems.push({ where: "zip", message });
   const comment = zipfile.comment as unknown as string;
-  if (strict && comment !== "") zip("the archive has a comment, which Palimpsest never writes");
+  if (comment !== "")
+    unlikeWriter.push({ where: "zip", message: "the archive has a comment, which Palimpsest never writes" });
   const endAt = buffer.length - END_RECORD - Buffer.byteLength(comment, "latin1");
   const isZip64 = endAt >= 20 && buffer.readUInt32LE(endAt - 20) === 0x07064b50;
 
@@ -155,7 +159,7 @@ async function checkLayout(
       }
     }
     expected = end;
-    if (strict) checkWrittenValues(entry, entryProblem);
+    checkWrittenValues(entry, (message) => unlikeWriter.push({ where: `zip entry ${where}`, message }));
   }
   if (isZip64) return;
 
