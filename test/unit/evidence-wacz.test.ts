@@ -209,7 +209,7 @@ describe("the WACZ, opened by other tools", () => {
       const entry = JSON.parse(line.slice(line.indexOf(" {") + 1));
       assert.equal(entry.filename, "data.warc.gz");
       const slice = warc.subarray(Number(entry.offset), Number(entry.offset) + Number(entry.length));
-      const [record] = await Array.fromAsync(new WARCParser([slice]));
+      const record = await new WARCParser([slice]).parse();
       assert.equal(record?.warcTargetURI, entry.url);
     }
   });
