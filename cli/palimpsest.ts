@@ -9,6 +9,7 @@ import { diffCommand } from "./diff-command.ts";
 import { extractCommand } from "./extract-command.ts";
 import { listCommand } from "./list-command.ts";
 import { statusCommand } from "./status-command.ts";
+import { verifyCommand } from "./verify-command.ts";
 
 export const COMMANDS: readonly Command[] = [
   captureCommand,
@@ -16,6 +17,7 @@ export const COMMANDS: readonly Command[] = [
   listCommand,
   diffCommand,
   extractCommand,
+  verifyCommand,
 ];
 
 function helpText(): string {

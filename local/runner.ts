@@ -3,6 +3,8 @@
  * DynamoDB servers, turns HTTP requests into API Gateway events and queue messages into SQS
  * events, and nothing more — all behaviour lives in the handlers.
  */
+
+import { mkdir } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
@@ -16,6 +18,7 @@ import { createChromiumPageCapturer } from "../shared/adapters/chromium/page-cap
 import { createDynamoArchiveRepository } from "../shared/adapters/dynamo-archive-repository.ts";
 import { createDynamoHostGate } from "../shared/adapters/dynamo-host-gate.ts";
 import { createEgressProxy } from "../shared/adapters/egress/egress-proxy.ts";
+import { openLocalKeySigner } from "../shared/adapters/local-key-signer.ts";
 import { createS3BlobReader } from "../shared/adapters/s3-blob-reader.ts";
 import { createS3BlobStore } from "../shared/adapters/s3-blob-store.ts";
 import { INDEX_SHARDS } from "../shared/adapters/table-schema.ts";
@@ -71,6 +74,8 @@ export interface LocalRunner {
 
 const TABLE_NAME = "palimpsest-local";
 const BUCKET_NAME = "palimpsest-local";
+/** The evidence signing key under DATA_DIR (PKCS#8 PEM, mode 0600). */
+export const SIGNING_KEY_FILE = "signing-key.pem";
 const LOCAL_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 
 function lambdaContext(functionName: string): Context {
@@ -123,6 +128,9 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
 
+  await mkdir(dataDir, { recursive: true });
+  // Generated on first start and kept with the archive: every evidence package names its public key.
+  const signer = await openLocalKeySigner(join(dataDir, SIGNING_KEY_FILE));
   const s3 = await startEmbeddedS3({ directory: join(dataDir, "s3"), bucketName: BUCKET_NAME });
   const dynamo = await startEmbeddedDynamo({ directory: join(dataDir, "dynamodb") });
   await ensureArchiveTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), TABLE_NAME);
@@ -188,6 +196,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     apiKey: apiConfig.apiKey,
     corsAllowOrigins: apiConfig.corsAllowOrigins,
     cadence,
+    signer,
   });
   const capturer =
     options.capturer ??

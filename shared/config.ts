@@ -190,3 +190,8 @@ export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
     hostMinGapMs: optionalInt(env, ENV.hostMinGapMs, 1000, { min: 0, max: 3_600_000 }),
   };
 }
+
+/** The KMS key that signs evidence packages (AWS); locally the runner keeps a key under DATA_DIR instead. */
+export function loadSigningConfig(env: Env = process.env): { kmsKeyArn: string | undefined } {
+  return { kmsKeyArn: optionalString(env, ENV.signingKeyArn) };
+}

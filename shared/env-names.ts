@@ -29,4 +29,5 @@ export const ENV = {
   webhookUrl: "WEBHOOK_URL",
   webhookSecret: "WEBHOOK_SECRET",
   logLevel: "LOG_LEVEL",
+  signingKeyArn: "SIGNING_KEY_ARN",
 } as const;

@@ -1,13 +1,15 @@
 /** API Lambda: API Gateway REST events in, JSON out. Wires AWS adapters once per container. */
 import { lookup } from "node:dns/promises";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { createDocumentClient } from "../../shared/adapters/aws-clients.ts";
 import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-archive-repository.ts";
+import { createKmsSigner } from "../../shared/adapters/kms-signer.ts";
 import { createS3BlobReader } from "../../shared/adapters/s3-blob-reader.ts";
 import { createSqsCaptureQueue } from "../../shared/adapters/sqs-capture-queue.ts";
-import { loadApiConfig, loadStorageConfig, requireString } from "../../shared/config.ts";
+import { loadApiConfig, loadSigningConfig, loadStorageConfig, requireString } from "../../shared/config.ts";
 import { parseCadence } from "../../shared/domain/schedule.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { ENV } from "../../shared/env-names.ts";
@@ -35,6 +37,7 @@ let wired: ReturnType<typeof createApiHandler> | undefined;
 function wireFromEnvironment() {
   const storage = loadStorageConfig();
   const api = loadApiConfig();
+  const { kmsKeyArn } = loadSigningConfig();
   return createApiHandler({
     repository: createDynamoArchiveRepository({
       client: createDocumentClient(storage),
@@ -57,6 +60,7 @@ function wireFromEnvironment() {
     apiKey: api.apiKey,
     corsAllowOrigins: api.corsAllowOrigins,
     cadence: parseCadence(process.env[ENV.recaptureCadence]),
+    ...(kmsKeyArn ? { signer: createKmsSigner({ client: new KMSClient({}), keyId: kmsKeyArn }) } : {}),
   });
 }
 

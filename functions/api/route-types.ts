@@ -6,7 +6,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { CadenceStep } from "../../shared/domain/schedule.ts";
 import type { SubmitCaptureDeps } from "../../shared/domain/submit-capture.ts";
-import type { BlobReader } from "../../shared/ports.ts";
+import type { BlobReader, EvidenceSigner } from "../../shared/ports.ts";
 
 /** What the API's routes work with: the ports they read and write, and its settings. */
 export interface ApiDeps extends SubmitCaptureDeps {
@@ -18,6 +18,8 @@ export interface ApiDeps extends SubmitCaptureDeps {
   cadence?: readonly CadenceStep[];
   /** Browser origins allowed by CORS (`["*"]` for any). @default - CORS off */
   corsAllowOrigins?: readonly string[] | undefined;
+  /** The key that signs evidence packages, published at `GET /v1/signing-key`. @default - none (404) */
+  signer?: Pick<EvidenceSigner, "publicKey">;
 }
 
 /** The first capture group of the route's pattern, named for readability. */

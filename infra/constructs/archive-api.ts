@@ -36,7 +36,7 @@ const READ_METHODS = ["GET", "HEAD"] as const;
 
 /**
  * What is readable without an API key: the routes marked `public: true` in `functions/api` (the
- * web UI, its capture form, the Atom feeds, Memento and `/v1/available`). Browsers and feed readers
+ * web UI, its capture form, the Atom feeds, Memento, `/v1/available` and the evidence signing key). Browsers and feed readers
  * cannot send a key. Everything else, the JSON API above all, keeps requiring one; a test matches
  * every route of the handler against the resources built from this list.
  *
@@ -53,6 +53,7 @@ export const PUBLIC_PATHS: ReadonlyArray<{ path: string; methods: readonly strin
   { path: "/timegate/{proxy+}", methods: READ_METHODS },
   { path: "/memento/{proxy+}", methods: READ_METHODS },
   { path: "/v1/available", methods: READ_METHODS },
+  { path: "/v1/signing-key", methods: READ_METHODS },
   { path: "/v1/edits.atom", methods: READ_METHODS },
   { path: "/v1/urls/{urlId}/edits.atom", methods: READ_METHODS },
 ];

@@ -110,6 +110,8 @@ export class PalimpsestServiceStack extends Stack {
     if (firewall !== false) {
       this.firewall = new ApiFirewall(this, "Firewall", { ...firewall, stage: this.api.api.deploymentStage });
     }
+    storage.signingKey.bindSigner(this.captureFunction);
+    storage.signingKey.bindPublicKeyReader(this.apiFunction);
     storage.alarmTopic.notifyOn(this);
 
     new CfnOutput(this, "ApiUrl", { value: this.api.api.url, description: "Base URL of the HTTP API" });

@@ -10,6 +10,7 @@ import {
   EditEvents,
   type EditEventsProps,
 } from "../constructs/edit-events.ts";
+import { EvidenceSigningKey } from "../constructs/evidence-signing-key.ts";
 
 /** The stateful resources the service stack is wired to. */
 export interface ArchiveStorage {
@@ -19,6 +20,8 @@ export interface ArchiveStorage {
   readonly editEvents: EditEvents;
   /** Where every alarm of both stacks sends its notifications. */
   readonly alarmTopic: AlarmTopic;
+  /** The KMS key that signs every capture's evidence package. */
+  readonly signingKey: EvidenceSigningKey;
 }
 
 /** Props of {@link PalimpsestStorageStack}. */
@@ -37,7 +40,7 @@ export interface PalimpsestStorageStackProps extends StackProps {
 
 /**
  * The stateful half of Palimpsest: the archive bucket, the table, the capture queue, the edits
- * event bus and the alarm topic. It changes rarely, is termination-protected by default, and its
+ * event bus, the alarm topic and the evidence signing key. It changes rarely, is termination-protected by default, and its
  * data resources are retained, so the stateless service stack can be replaced or destroyed freely.
  *
  * The event bus is here, not with the functions, because it is a contract others build on:
@@ -52,6 +55,7 @@ export class PalimpsestStorageStack extends Stack implements ArchiveStorage {
   public readonly queue: CaptureQueue;
   public readonly editEvents: EditEvents;
   public readonly alarmTopic: AlarmTopic;
+  public readonly signingKey: EvidenceSigningKey;
 
   constructor(scope: Construct, id: string, props: PalimpsestStorageStackProps = {}) {
     super(scope, id, {
@@ -65,12 +69,18 @@ export class PalimpsestStorageStack extends Stack implements ArchiveStorage {
     this.editEvents = new EditEvents(this, "EditEvents", props.editEvents);
     this.alarmTopic = new AlarmTopic(this, "AlarmTopic", props.alarmTopic);
     this.alarmTopic.notifyOn(this);
+    this.signingKey = new EvidenceSigningKey(this, "EvidenceSigningKey");
 
     new CfnOutput(this, "EditEventBusName", {
       value: this.editEvents.bus.eventBusName,
       description: `Subscribe with a rule on this bus matching ${JSON.stringify({ source: [EDIT_EVENT_SOURCE], "detail-type": [ARTICLE_EDITED_DETAIL_TYPE] })}`,
     });
     new CfnOutput(this, "EditEventBusArn", { value: this.editEvents.bus.eventBusArn });
+    new CfnOutput(this, "EvidenceSigningKeyArn", {
+      value: this.signingKey.key.keyArn,
+      description:
+        "Signs each capture's WACZ; its public key: aws kms get-public-key --key-id <arn>, or GET /v1/signing-key",
+    });
     new CfnOutput(this, "AlarmTopicArn", {
       value: this.alarmTopic.topic.topicArn,
       description: "Every alarm of both stacks notifies this topic (ALARM and OK); subscribe to it",

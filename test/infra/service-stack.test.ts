@@ -111,6 +111,8 @@ const SAMPLE_REQUESTS: ReadonlyArray<[method: string, path: string]> = [
   ["HEAD", "/timegate/https://news.example/a"],
   ["GET", "/memento/20240102030405/https://news.example/a"],
   ["GET", "/v1/available"],
+  ["GET", "/v1/signing-key"],
+  ["HEAD", "/v1/signing-key"],
   ["POST", "/v1/captures"],
   ["GET", "/v1/captures"],
   ["GET", "/v1/captures/cap_1"],

@@ -57,6 +57,13 @@ export async function checkWarc(path: string, bytes: Uint8Array): Promise<WarcCh
         if (problem) problems.push({ where, message: problem });
       }
     }
+    // warcio ends quietly at bytes that do not inflate to a record: whatever is left was not read.
+    if (parser.offset !== bytes.length) {
+      problems.push({
+        where: path,
+        message: `cannot be read past record ${records.length}: bytes ${parser.offset} to ${bytes.length} are not WARC records`,
+      });
+    }
   } catch (cause) {
     problems.push({
       where: path,
