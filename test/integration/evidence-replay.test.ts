@@ -254,6 +254,7 @@ describe("a recorded page's WACZ", () => {
         },
       );
       assert.match(
+        // biome-ignore lint/performance/useDomNodeTextContent: Playwright's locator, and the text as rendered is the point
         await story.locator("article").innerText(),
         /reopened to traffic on Tuesday after eight months/,
       );
