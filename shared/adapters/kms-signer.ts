@@ -3,6 +3,7 @@
  * ECDSA_SHA_256 and answers a DER `ECDSA-Sig-Value`; the WACZ signature is WebCrypto's IEEE
  * P1363 `r‖s` (what ReplayWeb.page hands to `crypto.subtle.verify`), so the DER is unpacked here.
  */
+import { createPublicKey } from "node:crypto";
 import { GetPublicKeyCommand, type KMSClient, SignCommand } from "@aws-sdk/client-kms";
 import { ECDSASigValue } from "@peculiar/asn1-ecc";
 import { AsnConvert } from "@peculiar/asn1-schema";
@@ -19,8 +20,13 @@ export function createKmsSigner(options: { client: KMSClient; keyId: string }): 
     publicKey() {
       publicKey ??= client.send(new GetPublicKeyCommand({ KeyId: keyId })).then(
         (answer) => {
-          if (answer.KeySpec !== "ECC_NIST_P256" || !answer.PublicKey) {
-            throw new SigningError(`KMS key ${keyId} is ${answer.KeySpec ?? "unknown"}, not ECC_NIST_P256.`);
+          // The key itself says what it is (KMS's KeySpec label is newer than some stand-ins).
+          const curve = answer.PublicKey ? curveOf(answer.PublicKey) : undefined;
+          if (!answer.PublicKey || curve !== "prime256v1") {
+            publicKey = undefined;
+            throw new SigningError(
+              `KMS key ${keyId} is ${answer.KeySpec ?? curve ?? "unknown"}, not ECC_NIST_P256.`,
+            );
           }
           return answer.PublicKey;
         },
@@ -49,6 +55,15 @@ export function createKmsSigner(options: { client: KMSClient; keyId: string }): 
       return derToP1363(der);
     },
   };
+}
+
+function curveOf(spki: Uint8Array): string | undefined {
+  try {
+    return createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" }).asymmetricKeyDetails
+      ?.namedCurve;
+  } catch {
+    return undefined;
+  }
 }
 
 /** DER `SEQUENCE { INTEGER r, INTEGER s }` to `r‖s`, each a 32-byte big-endian number. */
