@@ -1,12 +1,11 @@
 /** API Lambda: API Gateway REST events in, JSON out. Wires AWS adapters once per container. */
 import { lookup } from "node:dns/promises";
-import { KMSClient } from "@aws-sdk/client-kms";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { createDocumentClient } from "../../shared/adapters/aws-clients.ts";
 import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-archive-repository.ts";
-import { createKmsSigner } from "../../shared/adapters/kms-signer.ts";
+import { createKmsPublicKeyReader } from "../../shared/adapters/kms-public-key.ts";
 import { createS3BlobReader } from "../../shared/adapters/s3-blob-reader.ts";
 import { createSqsCaptureQueue } from "../../shared/adapters/sqs-capture-queue.ts";
 import { loadApiConfig, loadSigningConfig, loadStorageConfig, requireString } from "../../shared/config.ts";
@@ -60,7 +59,14 @@ function wireFromEnvironment() {
     apiKey: api.apiKey,
     corsAllowOrigins: api.corsAllowOrigins,
     cadence: parseCadence(process.env[ENV.recaptureCadence]),
-    ...(kmsKeyArn ? { signer: createKmsSigner({ client: new KMSClient({}), keyId: kmsKeyArn }) } : {}),
+    ...(kmsKeyArn
+      ? {
+          signer: createKmsPublicKeyReader({
+            keyId: kmsKeyArn,
+            region: requireString(process.env, "AWS_REGION"),
+          }),
+        }
+      : {}),
   });
 }
 

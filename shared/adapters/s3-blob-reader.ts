@@ -46,7 +46,7 @@ export interface S3BlobReaderOptions {
 }
 
 /** SHA-256 and HMAC-SHA-256 in the shape `SignatureV4` takes (`new Sha256(secret?)`). */
-class NodeSha256 {
+export class NodeSha256 {
   private readonly hash: Hash | Hmac;
   constructor(secret?: SourceData) {
     this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", bytesOf(secret));

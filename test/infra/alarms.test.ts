@@ -20,8 +20,10 @@ const alarmsIn = (template: Template) =>
   >;
 
 /** The statements of the only resource policy of `type` in `template`. */
-function policyStatements(template: Template, type: string, key: string) {
-  const resources = Object.values(template.findResources(type)) as Array<{
+/** The policy of the one resource of `type`, or of the one with logical id `id` when the stack has several. */
+function policyStatements(template: Template, type: string, key: string, id?: string) {
+  const found = template.findResources(type);
+  const resources = (id === undefined ? Object.values(found) : [found[id]].filter(Boolean)) as Array<{
     Properties: Record<string, { Statement: Array<Record<string, unknown>> }>;
   }>;
   assert.equal(resources.length, 1, `one ${type}`);
@@ -102,9 +104,13 @@ describe("alarms and the alarm topic", () => {
           Condition: fromOwnAlarms,
         },
       ]);
-      const keyUse = policyStatements(storage, "AWS::KMS::Key", "KeyPolicy").filter((s) =>
-        isDeepStrictEqual(s.Principal, cloudWatch),
-      );
+      // The storage stack also holds the evidence signing key; this is the topic's own key.
+      const keyUse = policyStatements(
+        storage,
+        "AWS::KMS::Key",
+        "KeyPolicy",
+        logicalIdOf(synth.storage.alarmTopic.key),
+      ).filter((s) => isDeepStrictEqual(s.Principal, cloudWatch));
       assert.deepEqual(keyUse, [
         {
           Sid: "AllowCloudWatchAlarmsToPublish",

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CreateKeyCommand, GetPublicKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { createKmsPublicKeyReader } from "../../shared/adapters/kms-public-key.ts";
 import { createKmsSigner } from "../../shared/adapters/kms-signer.ts";
 import { openLocalKeySigner } from "../../shared/adapters/local-key-signer.ts";
 import { buildWacz } from "../../shared/domain/evidence/build-wacz.ts";
@@ -121,6 +122,36 @@ describe("the KMS signer", { skip: unavailable }, () => {
       );
     }
     await signsAVerifiablePackage(signer);
+  });
+
+  it("gives the API the same public key with one signed request, without the KMS client", async () => {
+    const keyId = await createKey("ECC_NIST_P256");
+    const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
+    const reader = createKmsPublicKeyReader({
+      keyId,
+      region: "us-east-1",
+      endpoint: moto.endpoint,
+      credentials,
+    });
+    const { PublicKey } = await client.send(new GetPublicKeyCommand({ KeyId: keyId }));
+    assert.deepEqual(await reader.publicKey(), PublicKey);
+    const p384 = createKmsPublicKeyReader({
+      keyId: await createKey("ECC_NIST_P384"),
+      region: "us-east-1",
+      endpoint: moto.endpoint,
+      credentials,
+    });
+    await assert.rejects(p384.publicKey(), {
+      code: "signing_error",
+      message: /secp384r1, not ECC_NIST_P256/,
+    });
+    const missing = createKmsPublicKeyReader({
+      keyId: "alias/none",
+      region: "us-east-1",
+      endpoint: moto.endpoint,
+      credentials,
+    });
+    await assert.rejects(missing.publicKey(), { code: "signing_error", message: /KMS answered 400/ });
   });
 
   it("refuses a key that is not P-256, and says when KMS cannot sign", async () => {

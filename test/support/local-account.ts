@@ -2,7 +2,7 @@
  * Stand-ins, on loopback, for the resources the synthesized templates create, each speaking the
  * real service's protocol to the real AWS SDK: the archive table in dynalite (created with the
  * schema helper the local runner uses), the bucket in s3rver, and the queues (with their redrive
- * policies) and the event bus in moto_server. `ref`/`getAtt` answer for them, so a function's
+ * policies), the event bus and the KMS keys in moto_server. `ref`/`getAtt` answer for them, so a function's
  * environment can be read from its template and resolved the way CloudFormation would.
  *
  * Also plays the Lambda service's SQS event source mapping: receive a batch, invoke, delete what
@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateEventBusCommand, EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { CreateKeyCommand, type KeySpec, type KeyUsageType, KMSClient } from "@aws-sdk/client-kms";
 import { S3Client } from "@aws-sdk/client-s3";
 import {
   CreateQueueCommand,
@@ -296,6 +297,22 @@ async function provision(
     });
   }
 
+  // KMS keys (the evidence signing key, the alarm topic's key) in moto's KMS, with their spec and usage.
+  const kms = new KMSClient({ endpoint: moto.endpoint, region: LOCAL_REGION, credentials: CREDENTIALS });
+  cleanups.push(async () => kms.destroy());
+  for (const key of byType("AWS::KMS::Key")) {
+    const created = await kms.send(
+      new CreateKeyCommand({
+        ...(key.props.KeySpec ? { KeySpec: key.props.KeySpec as KeySpec } : {}),
+        ...(key.props.KeyUsage ? { KeyUsage: key.props.KeyUsage as KeyUsageType } : {}),
+        Description: `${key.stackName}/${key.logicalId}`,
+      }),
+    );
+    const { KeyId, Arn } = created.KeyMetadata ?? {};
+    if (!KeyId || !Arn) throw new Error(`moto created ${key.stackName}/${key.logicalId} without an id`);
+    standIns.set(`${key.stackName}/${key.logicalId}`, { ref: KeyId, attributes: { Arn, KeyId } });
+  }
+
   const runtimeEnvironment = () => ({
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,
@@ -308,6 +325,7 @@ async function provision(
     // …and the SDK's, for the services the project never points elsewhere.
     AWS_ENDPOINT_URL_SQS: moto.endpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: moto.endpoint,
+    AWS_ENDPOINT_URL_KMS: moto.endpoint,
   });
 
   const queueUrl = (arn: string) => {
