@@ -190,3 +190,23 @@ export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
     hostMinGapMs: optionalInt(env, ENV.hostMinGapMs, 1000, { min: 0, max: 3_600_000 }),
   };
 }
+
+export interface PollConfig {
+  /** ALLOW_PRIVATE_HOSTS: polls reach the same hosts as captures. */
+  allowPrivateHosts: string | undefined;
+  /** A poll submits no more captures while this many wait (it records `queue_full`). */
+  maxQueueDepth: number;
+  /** The per-host politeness gate, shared with captures. */
+  hostMaxConcurrency: number;
+  hostMinGapMs: number;
+}
+
+/** The poll worker's settings: the capture guard's exemptions, back-pressure and politeness. */
+export function loadPollConfig(env: Env = process.env): PollConfig {
+  return {
+    allowPrivateHosts: optionalString(env, ENV.allowPrivateHosts),
+    maxQueueDepth: optionalInt(env, ENV.maxQueueDepth, 10_000, { min: 1, max: 10_000_000 }),
+    hostMaxConcurrency: optionalInt(env, ENV.hostMaxConcurrency, 2, { min: 1, max: 100 }),
+    hostMinGapMs: optionalInt(env, ENV.hostMinGapMs, 1000, { min: 0, max: 3_600_000 }),
+  };
+}

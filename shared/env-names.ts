@@ -6,6 +6,7 @@ export const ENV = {
   tableName: "TABLE_NAME",
   bucketName: "BUCKET_NAME",
   queueUrl: "QUEUE_URL",
+  pollQueueUrl: "POLL_QUEUE_URL",
   presignedUrlTtlSeconds: "PRESIGNED_URL_TTL_SECONDS",
   allowPrivateHosts: "ALLOW_PRIVATE_HOSTS",
   apiKey: "API_KEY",

@@ -6,7 +6,14 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { CadenceStep } from "../../shared/domain/schedule.ts";
 import type { SubmitCaptureDeps } from "../../shared/domain/submit-capture.ts";
-import type { BlobReader } from "../../shared/ports.ts";
+import type { BlobReader, HttpFetcher, PollQueue, SourceRepository } from "../../shared/ports.ts";
+
+/** What following outlets adds to the API's dependencies. */
+export interface FollowingDeps {
+  sources: SourceRepository;
+  fetcher: HttpFetcher;
+  pollQueue: PollQueue;
+}
 
 /** What the API's routes work with: the ports they read and write, and its settings. */
 export interface ApiDeps extends SubmitCaptureDeps {
@@ -18,6 +25,8 @@ export interface ApiDeps extends SubmitCaptureDeps {
   cadence?: readonly CadenceStep[];
   /** Browser origins allowed by CORS (`["*"]` for any). @default - CORS off */
   corsAllowOrigins?: readonly string[] | undefined;
+  /** Following outlets (`/v1/sources…`). @default - those routes answer 501 */
+  following?: FollowingDeps;
 }
 
 /** The first capture group of the route's pattern, named for readability. */

@@ -19,6 +19,7 @@ import type { Page } from "../../shared/ports.ts";
 import { FEED_ROUTES } from "./feeds.ts";
 import { MEMENTO_ROUTES } from "./memento.ts";
 import type { ApiDeps, Route } from "./route-types.ts";
+import { SOURCE_ROUTES } from "./sources.ts";
 import { WEB_UI_ROUTES } from "./web-ui/routes.ts";
 
 const ID = "([A-Za-z0-9_-]{1,64})";
@@ -202,7 +203,13 @@ function keyMatches(given: string | undefined, expected: string): boolean {
 
 /** Every route the API answers, in matching order. */
 // Feeds and Memento first: `/v1/edits.atom` must never reach a JSON route's pattern.
-export const ROUTES: readonly Route[] = [...FEED_ROUTES, ...MEMENTO_ROUTES, ...coreRoutes, ...WEB_UI_ROUTES];
+export const ROUTES: readonly Route[] = [
+  ...FEED_ROUTES,
+  ...MEMENTO_ROUTES,
+  ...coreRoutes,
+  ...SOURCE_ROUTES,
+  ...WEB_UI_ROUTES,
+];
 
 export async function routeRequest(
   deps: ApiDeps,

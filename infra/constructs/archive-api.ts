@@ -29,7 +29,7 @@ import { DEFAULTS } from "./defaults.ts";
 /** Request headers a browser client sends (the API key, Memento's Accept-Datetime). */
 const CORS_ALLOW_HEADERS = ["Content-Type", "X-Api-Key", "Accept-Datetime"];
 /** What the handler's own CORS middleware allows (`shared/http/api-gateway.ts`). */
-const CORS_ALLOW_METHODS = ["GET", "HEAD", "POST", "PATCH", "OPTIONS"];
+const CORS_ALLOW_METHODS = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"];
 
 /** Methods a browser or feed reader uses to read a page. */
 const READ_METHODS = ["GET", "HEAD"] as const;

@@ -120,6 +120,20 @@ export async function pollSource(deps: PollSourceDeps, sourceId: string): Promis
     ...fields,
   });
   const log = deps.logger.child({ sourceId });
+  // One lookup per host per poll: a feed's fifty links to its own site cost one, not fifty.
+  const lookups = new Map<string, Promise<string[]>>();
+  const submit = {
+    ...deps.submit,
+    resolveHost: (name: string) => {
+      let answer = lookups.get(name);
+      if (!answer) {
+        answer = deps.submit.resolveHost(name);
+        answer.catch(() => {}); // observed by whoever awaits it
+        lookups.set(name, answer);
+      }
+      return answer;
+    },
+  };
 
   if (read.kind === "unchanged") {
     const set = {
@@ -177,7 +191,7 @@ export async function pollSource(deps: PollSourceDeps, sourceId: string): Promis
       if (stopped) return;
       let captureId: string | undefined;
       try {
-        captureId = (await submitFoundUrl(deps.submit, { url: candidate.url, recapture: source.recapture }))
+        captureId = (await submitFoundUrl(submit, { url: candidate.url, recapture: source.recapture }))
           .captureId;
       } catch (err) {
         if (err instanceof QueueFullError) {
