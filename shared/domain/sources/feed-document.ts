@@ -34,8 +34,12 @@ function isoOf(date: Date | string | null | undefined): string | undefined {
   return Number.isNaN(parsed.getTime()) ? undefined : parsed.toISOString();
 }
 
+/** A title as text: outlets put markup in titles (CDATA, `type="html"`) that readers show as text. */
 function cleanTitle(title: string | null | undefined): string | undefined {
-  const text = title?.replace(/\s+/g, " ").trim();
+  const text = title
+    ?.replace(/<\/?[a-z][^>]*>/gi, "")
+    .replace(/\s+/g, " ")
+    .trim();
   return text ? text : undefined;
 }
 
