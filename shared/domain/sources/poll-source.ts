@@ -240,7 +240,8 @@ export async function pollSource(deps: PollSourceDeps, sourceId: string): Promis
         ...(!stopped && read.etag ? { etag: read.etag } : {}),
         ...(!stopped && read.lastModified ? { lastModified: read.lastModified } : {}),
         ...(stopped ? {} : { bodySha256: read.bodySha256 }),
-        ...(title && title !== source.title ? { title } : {}),
+        // A title given at import (an OPML outline's) is the reader's own: only a missing one is filled.
+        ...(title && !source.title ? { title } : {}),
         ...(linked > 0 ? { lastFoundAt: foundAt } : {}),
       },
     }),
