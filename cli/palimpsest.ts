@@ -8,6 +8,7 @@ import { type Command, type CommandIo, UsageError } from "./commands.ts";
 import { diffCommand } from "./diff-command.ts";
 import { extractCommand } from "./extract-command.ts";
 import { listCommand } from "./list-command.ts";
+import { followCommand, sourcesCommand } from "./sources-commands.ts";
 import { statusCommand } from "./status-command.ts";
 
 export const COMMANDS: readonly Command[] = [
@@ -16,6 +17,8 @@ export const COMMANDS: readonly Command[] = [
   listCommand,
   diffCommand,
   extractCommand,
+  followCommand,
+  sourcesCommand,
 ];
 
 function helpText(): string {

@@ -9,6 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { runCli } from "../../cli/palimpsest.ts";
 import { type LocalRunner, startLocalRunner } from "../../local/runner.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
@@ -103,5 +104,52 @@ describe("local runner: following a feed", () => {
     assert.equal(site.requestCount("/stories/3.html"), 1);
     const captures = await api("GET", "/v1/captures?limit=10");
     assert.ok(captures.json.items.every((c: Json) => c.trigger === "source" && c.status === "succeeded"));
+  });
+
+  it("palimpsest follow and palimpsest sources, and their errors as one line", async () => {
+    process.env.PALIMPSEST_API = runner.url;
+    const run = async (...argv: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+      return { code, out, err };
+    };
+    try {
+      site.setPage(
+        "/front",
+        `<!doctype html><html><head><title>Front page</title></head><body><a href="/stories/1.html">One</a><a href="/about">About</a></body></html>`,
+      );
+      const followed = await run(
+        "follow",
+        `${site.origin}/front`,
+        "--link-pattern",
+        "/stories/",
+        "--every",
+        "30",
+      );
+      assert.equal(followed.code, 0, followed.err.join("\n"));
+      assert.match(followed.out[0] ?? "", /^src_\w+$/);
+      assert.equal(
+        followed.err[0],
+        `${followed.out[0]}: following page ${site.origin}/front (Front page), every 30 min`,
+      );
+
+      const listed = await run("sources");
+      assert.equal(listed.code, 0);
+      assert.ok(
+        listed.out.some((line) => line.includes(followed.out[0] ?? "?") && line.startsWith("active")),
+      );
+      assert.equal(JSON.parse((await run("sources", "--json")).out[0] ?? "{}").items.length, 2);
+
+      site.setPage("/plain", "just text", { contentType: "text/plain" });
+      const refused = await run("follow", `${site.origin}/plain`);
+      assert.equal(refused.code, 1);
+      assert.match(refused.err[0] ?? "", /^palimpsest follow: not_a_feed: /);
+      assert.equal((await run("follow")).code, 2);
+      assert.equal((await run("follow", `${site.origin}/front`, "--every", "soon")).code, 2);
+    } finally {
+      delete process.env.PALIMPSEST_API;
+    }
+    await runner.drain(60_000);
   });
 });
