@@ -222,6 +222,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     corsAllowOrigins: apiConfig.corsAllowOrigins,
     cadence,
     following: { sources, fetcher, pollQueue },
+    sourceForms: apiConfig.sourceForms,
   });
   const capturer =
     options.capturer ??

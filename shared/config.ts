@@ -74,6 +74,11 @@ export interface ApiConfig {
   apiKey: string | undefined;
   /** Browser origins allowed to call the API (`["*"]` for any); undefined turns CORS off. */
   corsAllowOrigins: readonly string[] | undefined;
+  /**
+   * Whether the web UI's forms may follow, pause and remove sources. Off where the API function
+   * cannot check the key a browser would have to give (on AWS, API Gateway holds the keys).
+   */
+  sourceForms: boolean;
 }
 
 export function loadApiConfig(env: Env = process.env): ApiConfig {
@@ -83,7 +88,16 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     allowPrivateHosts: optionalString(env, ENV.allowPrivateHosts),
     apiKey: optionalString(env, ENV.apiKey),
     corsAllowOrigins: parseCorsOrigins(optionalString(env, ENV.corsAllowOrigins)),
+    sourceForms: parseOnOff(env, ENV.sourceForms, true),
   };
+}
+
+function parseOnOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = optionalString(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw === "on") return true;
+  if (raw === "off") return false;
+  throw new ConfigError(`Environment variable ${name} must be "on" or "off", not "${raw}".`);
 }
 
 /** `*` alone, or a comma-separated list of exact origins (`https://news.example`, no path). */

@@ -11,6 +11,7 @@ export const ENV = {
   allowPrivateHosts: "ALLOW_PRIVATE_HOSTS",
   apiKey: "API_KEY",
   corsAllowOrigins: "CORS_ALLOW_ORIGINS",
+  sourceForms: "SOURCE_FORMS",
   chromiumPath: "CHROMIUM_PATH",
   navigationTimeoutMs: "CAPTURE_NAVIGATION_TIMEOUT_MS",
   idleTimeoutMs: "CAPTURE_IDLE_TIMEOUT_MS",

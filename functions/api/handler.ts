@@ -57,6 +57,7 @@ function wireFromEnvironment() {
     apiKey: api.apiKey,
     corsAllowOrigins: api.corsAllowOrigins,
     cadence: parseCadence(process.env[ENV.recaptureCadence]),
+    sourceForms: api.sourceForms,
   });
 }
 

@@ -27,6 +27,8 @@ export interface ApiDeps extends SubmitCaptureDeps {
   corsAllowOrigins?: readonly string[] | undefined;
   /** Following outlets (`/v1/sources…`). @default - those routes answer 501 */
   following?: FollowingDeps;
+  /** Whether the web UI's forms may change sources (see `ApiConfig.sourceForms`). @default true */
+  sourceForms?: boolean;
 }
 
 /** The first capture group of the route's pattern, named for readability. */

@@ -69,6 +69,8 @@ export class ApiFunction extends PalimpsestFunction {
       [ENV.presignedUrlTtlSeconds]: String((props.presignedUrlTtl ?? DEFAULTS.presignedUrlTtl).toSeconds()),
       // The URL guard's exemptions exist for local test sites only; on AWS there are none.
       [ENV.allowPrivateHosts]: "",
+      // API Gateway holds the keys, so the function could not check one typed into a form.
+      [ENV.sourceForms]: "off",
       ...(props.maxQueueDepth === undefined ? {} : { [ENV.maxQueueDepth]: String(props.maxQueueDepth) }),
       ...(props.recaptureCadence === undefined ? {} : { [ENV.recaptureCadence]: props.recaptureCadence }),
     };

@@ -599,3 +599,100 @@ describe("OPML and the source's feed", () => {
     assert.equal((await call("GET", "/v1/sources/src_0000000000000000000000000/edits.atom")).status, 404);
   });
 });
+
+describe("web UI", () => {
+  const form = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
+    call("POST", "/ui/sources", new URLSearchParams(fields).toString(), {
+      "content-type": "application/x-www-form-urlencoded",
+      origin: "http://archive.test",
+      "sec-fetch-site": "same-origin",
+      ...headers,
+    });
+
+  it("lists sources with their status and last error, under the pages' CSP, with no script needed", async () => {
+    const page = await call("GET", "/ui/sources");
+    assert.equal(page.status, 200);
+    assert.match(String(page.headers["content-security-policy"]), /default-src 'none'/);
+    assert.match(page.text, /<form class="submit" method="post" action="\/ui\/sources">/);
+    assert.match(page.text, /The Daily Example – World/);
+    assert.match(page.text, /Last poll: http_error/, "a failing source says so");
+    assert.doesNotMatch(page.text, /<script>/);
+  });
+
+  it("follows a URL from the form and goes to the source's page, which links its feed of edits", async () => {
+    site.setPage("/form.rss", rss(["/f1"]), { contentType: "application/rss+xml" });
+    const res = await form({ url: `${site.origin}/form.rss`, every: "60", recapture: "off" });
+    assert.equal(res.status, 303);
+    const location = String(res.headers.location);
+    assert.match(location, /^\/ui\/sources\/src_\w+$/);
+    await runPolls();
+    const sourceId = location.split("/").at(-1) ?? "";
+    const page = await call("GET", location);
+    assert.equal(page.status, 200);
+    assert.match(
+      page.text,
+      new RegExp(
+        `<link rel="alternate" type="application/atom\\+xml" title="[^"]*" href="/v1/sources/${sourceId}/edits.atom">`,
+      ),
+    );
+    assert.match(page.text, /Every 60 minutes/);
+    assert.match(page.text, /wire\.example\/f1/);
+    assert.match(page.text, /Pause polling/);
+
+    const paused = await call("POST", location, "action=pause", {
+      "content-type": "application/x-www-form-urlencoded",
+      origin: "http://archive.test",
+    });
+    assert.equal(paused.status, 303);
+    assert.equal((await call("GET", `/v1/sources/${sourceId}`)).json.status, "paused");
+    const removed = await call("POST", location, "action=remove", {
+      "content-type": "application/x-www-form-urlencoded",
+    });
+    assert.equal(removed.status, 303);
+    assert.equal(removed.headers.location, "/ui/sources");
+    assert.equal((await call("GET", `/v1/sources/${sourceId}`)).status, 404);
+  });
+
+  it("shows the form again with the reason when the URL cannot be followed", async () => {
+    const res = await form({ url: `${site.origin}/plain.txt`, every: "15", recapture: "adaptive" });
+    assert.equal(res.status, 422);
+    assert.match(res.text, /aria-invalid="true"/);
+    assert.match(res.text, /not a feed, a sitemap or an HTML page/);
+  });
+
+  it("refuses a form sent from another site", async () => {
+    const foreign = await form(
+      { url: `${site.origin}/form.rss` },
+      { origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+    );
+    assert.equal(foreign.status, 403);
+    assert.match(foreign.text, /cross_site_form/);
+  });
+
+  it("where the forms cannot check a key, the pages say how to change sources and the POSTs are refused", async () => {
+    const locked = createApiHandler({
+      repository: storage.repository,
+      blobs: storage.blobs,
+      queue: { enqueue: async () => {} },
+      resolveHost,
+      allowedPrivateHosts: new Set(),
+      presignedUrlTtlSeconds: 900,
+      following: {
+        sources: storage.sources,
+        fetcher: createGuardedHttpFetcher(),
+        pollQueue: { enqueue: async () => {} },
+      },
+      sourceForms: false,
+    });
+    const page = (await locked(event("GET", "/ui/sources"), context)) as APIGatewayProxyResult;
+    assert.doesNotMatch(page.body, /<form class="submit"/);
+    assert.match(page.body, /palimpsest follow/);
+    const post = (await locked(
+      event("POST", "/ui/sources", "url=https%3A%2F%2Fnews.example%2Frss", {
+        "content-type": "application/x-www-form-urlencoded",
+      }),
+      context,
+    )) as APIGatewayProxyResult;
+    assert.equal(post.statusCode, 403);
+  });
+});

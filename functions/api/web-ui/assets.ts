@@ -38,6 +38,7 @@ header.site { border-bottom: 1px solid var(--line); background: var(--surface); 
 header.site .wrap { display: flex; flex-wrap: wrap; align-items: baseline; gap: .25rem 1rem; padding-top: .7rem; padding-bottom: .7rem; }
 .brand { font-weight: 700; font-size: 1.2rem; color: var(--fg); text-decoration: none; letter-spacing: .01em; }
 .tagline { color: var(--muted); font-size: .9rem; }
+header.site .nav { margin-left: auto; font-weight: 600; }
 footer.site { color: var(--muted); font-size: .9rem; border-top: 1px solid var(--line); padding: .5rem 0 1.5rem; }
 main { padding-bottom: 2.5rem; }
 h1 { font-size: 1.6rem; line-height: 1.25; margin: 1.2rem 0 .6rem; overflow-wrap: anywhere; }
