@@ -131,9 +131,15 @@ async function submitFromForm(deps: ApiDeps, event: APIGatewayProxyEvent): Promi
   });
 }
 
+/** Whether the pages offer the sources forms: not where a key guards the archive (see below). */
+function sourceFormsOn(deps: ApiDeps): boolean {
+  return deps.sourceForms !== false && deps.apiKey === undefined;
+}
+
 /**
- * The sources forms: they change what is followed, so besides the API key (where the archive has
- * one) a POST must come from these pages (see `refuseCrossSite`).
+ * The sources forms change what is followed: unlike the capture form they are not key-less (where
+ * the archive has a key, a browser cannot send it, so the pages offer the API and CLI instead), and
+ * a POST must come from these pages (see `refuseCrossSite`).
  */
 async function sourcesForm(
   deps: ApiDeps,
@@ -142,7 +148,7 @@ async function sourcesForm(
 ): Promise<APIGatewayProxyResult> {
   const ui = uiContextOf(event);
   return answer(ui, async () => {
-    if (deps.sourceForms === false) {
+    if (!sourceFormsOn(deps)) {
       throw new HttpError(
         403,
         "source_forms_off",
@@ -151,9 +157,6 @@ async function sourcesForm(
     }
     refuseCrossSite(event);
     const form = parseForm(event);
-    if (deps.apiKey !== undefined && !sameSecret(form.get("apiKey") ?? "", deps.apiKey)) {
-      throw new HttpError(401, "unauthorized", "This archive needs its API key to change what it follows.");
-    }
     if (sourceId !== undefined) return seeOther(ui, await changeFromForm(deps, sourceId, form));
     const outcome = await followFromForm(deps, ui, form);
     return "redirect" in outcome ? seeOther(ui, outcome.redirect) : pageResponse(ui, outcome.page);
@@ -241,29 +244,22 @@ export const WEB_UI_ROUTES: Route[] = [
     }),
   ),
   page(/^\/ui\/sources\/?$/, (deps, event, _match, ui) =>
-    renderSourcesPage(deps, ui, {
-      cursor: query(event, "cursor"),
-      askForKey: deps.apiKey !== undefined,
-      forms: deps.sourceForms !== false,
-    }),
+    renderSourcesPage(deps, ui, { cursor: query(event, "cursor"), forms: sourceFormsOn(deps) }),
   ),
   {
     method: "POST",
     pattern: /^\/ui\/sources\/?$/,
-    public: true,
     handle: (deps, event) => sourcesForm(deps, event, undefined),
   },
   page(new RegExp(`^/ui/sources/${SOURCE_ID}$`), (deps, event, match, ui) =>
     renderSourcePage(deps, ui, match[1] ?? "", {
       cursor: query(event, "cursor"),
-      askForKey: deps.apiKey !== undefined,
-      forms: deps.sourceForms !== false,
+      forms: sourceFormsOn(deps),
     }),
   ),
   {
     method: "POST",
     pattern: new RegExp(`^/ui/sources/${SOURCE_ID}$`),
-    public: true,
     handle: (deps, event, { id }) => sourcesForm(deps, event, id),
   },
   {

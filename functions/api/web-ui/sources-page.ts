@@ -1,10 +1,10 @@
 /**
  * `/ui/sources` and `/ui/sources/{sourceId}`: the outlets Palimpsest follows — a form to follow one
  * more, each source's status and last error, and one source's page with its articles, the edits
- * among them, pause/resume and remove. Forms are plain POSTs (no script needed); like the capture
- * form they ask for the API key where the archive has one, and they also refuse a POST that a
- * browser says came from another site (`Origin`, `Sec-Fetch-Site`), since they change what is
- * followed.
+ * among them, pause/resume and remove. Forms are plain POSTs (no script needed). They change what
+ * is followed, so they are offered only where the archive has no key (a browser could not send it:
+ * elsewhere the pages point to the API and the CLI), and refuse a POST that the browser says came
+ * from another site (`Origin`, `Sec-Fetch-Site`).
  */
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import type { EditEntry, RecapturePolicy } from "../../../shared/domain/model.ts";
@@ -20,15 +20,7 @@ import { InvalidRequestError, NotFoundError } from "../../../shared/errors.ts";
 import { HttpError, header } from "../../../shared/http/api-gateway.ts";
 import type { ApiDeps } from "../routes.ts";
 import { followDeps, followingOf, loadSource } from "../sources.ts";
-import {
-  apiKeyField,
-  breadcrumbs,
-  describeRecapture,
-  editBadges,
-  plural,
-  shortTitle,
-  timeTag,
-} from "./components.ts";
+import { breadcrumbs, describeRecapture, editBadges, plural, shortTitle, timeTag } from "./components.ts";
 import { RECAPTURE_CHOICES } from "./home-page.ts";
 import { externalHref, html, type SafeHtml } from "./html.ts";
 import { link, type PageContent, type UiContext } from "./layout.ts";
@@ -82,7 +74,6 @@ export async function renderSourcesPage(
     cursor?: string | undefined;
     form?: FollowFormState;
     status?: number;
-    askForKey?: boolean;
     /** @default true */
     forms?: boolean;
   },
@@ -95,7 +86,7 @@ export async function renderSourcesPage(
 ${breadcrumbs([{ label: "Home", href: link(ui, "/") }, { label: "Sources" }])}
 <h1>Followed sources</h1>
 <p class="lede">Palimpsest polls each source — a feed, a sitemap or a section page — and archives every new article it lists, then watches it for edits like any other URL.</p>
-${options.forms === false ? formsOff() : followForm(ui, options.form, options.askForKey === true)}
+${options.forms === false ? formsOff() : followForm(ui, options.form)}
 <h2>Sources</h2>
 ${
   page.items.length === 0
@@ -106,12 +97,12 @@ ${page.cursor && html`<p class="more"><a href="${link(ui, "/ui/sources", { curso
   return { title: "Sources", body, ...(options.status ? { status: options.status } : {}) };
 }
 
-/** Where the forms cannot check the caller's key (on AWS): say how sources are changed instead. */
+/** Where a key guards the archive (on AWS, or API_KEY locally): say how sources are changed instead. */
 function formsOff(): SafeHtml {
   return html`<div class="notice"><p>Sources are followed, paused and removed with the API (<code>POST /v1/sources</code>) or the command line (<code>palimpsest follow &lt;url&gt;</code>), which carry the archive's key.</p></div>`;
 }
 
-function followForm(ui: UiContext, state: FollowFormState | undefined, askForKey: boolean): SafeHtml {
+function followForm(ui: UiContext, state: FollowFormState | undefined): SafeHtml {
   const invalid = state?.error !== undefined;
   const every = state?.every ?? "15";
   const recapture = state?.recapture ?? "adaptive";
@@ -142,7 +133,6 @@ ${POLL_CHOICES.map((choice) => html`<option value="${choice.value}"${choice.valu
 ${RECAPTURE_CHOICES.map((choice) => html`<option value="${choice.value}"${choice.value === recapture ? " selected" : ""}>${choice.label}</option>`)}
 </select>
 </div>
-${askForKey && apiKeyField("sources-api-key")}
 <div class="field"><button type="submit">Follow</button></div>
 </div>
 </form>`;
@@ -168,7 +158,7 @@ export async function renderSourcePage(
   deps: ApiDeps,
   ui: UiContext,
   sourceId: string,
-  options: { cursor?: string | undefined; askForKey?: boolean; forms?: boolean },
+  options: { cursor?: string | undefined; forms?: boolean },
 ): Promise<PageContent> {
   const source = await loadSource(deps, sourceId);
   const reads = { sources: followingOf(deps).sources, repository: deps.repository };
@@ -181,7 +171,6 @@ export async function renderSourcePage(
   ]);
   const title = shortTitle(source.title, source.url);
   const feed = link(ui, `/v1/sources/${sourceId}/edits.atom`);
-  const key = options.askForKey === true;
   const body = html`
 ${breadcrumbs([{ label: "Home", href: link(ui, "/") }, { label: "Sources", href: link(ui, "/ui/sources") }, { label: title }])}
 <h1>${title}</h1>
@@ -203,12 +192,10 @@ ${
   options.forms !== false &&
   html`<form class="inline" method="post" action="${link(ui, `/ui/sources/${sourceId}`)}">
 <input type="hidden" name="action" value="${source.paused ? "resume" : "pause"}">
-${key && apiKeyField("source-pause-key")}
 <button type="submit" class="secondary">${source.paused ? "Resume polling" : "Pause polling"}</button>
 </form>
 <form class="inline" method="post" action="${link(ui, `/ui/sources/${sourceId}`)}">
 <input type="hidden" name="action" value="remove">
-${key && apiKeyField("source-remove-key")}
 <button type="submit" class="secondary">Stop following</button>
 </form>`
 }
@@ -284,11 +271,7 @@ export async function followFromForm(
     // What the reader can fix (the URL, the pattern, a feed that is not one): the form again, with why.
     if (!(err instanceof InvalidRequestError) || err.status >= 500 || err.status === 404) throw err;
     const status = err.status;
-    const page = await renderSourcesPage(deps, ui, {
-      form: { ...state, error: err.message },
-      status,
-      askForKey: deps.apiKey !== undefined,
-    });
+    const page = await renderSourcesPage(deps, ui, { form: { ...state, error: err.message }, status });
     return { page };
   }
 }
