@@ -13,8 +13,9 @@ import { preferredAlternate } from "../../shared/domain/sources/html-document.ts
 import { compileLinkPattern } from "../../shared/domain/sources/link-pattern.ts";
 import type { SourceDocument, SourceEntry } from "../../shared/domain/sources/model.ts";
 import { encodePollMessage, parsePollMessage } from "../../shared/domain/sources/poll-message.ts";
-import { readSourceDocument, rootElementName } from "../../shared/domain/sources/read-document.ts";
+import { readSourceDocument } from "../../shared/domain/sources/read-document.ts";
 import { newestFirst } from "../../shared/domain/sources/read-source.ts";
+import { rootElementName } from "../../shared/domain/sources/root-element.ts";
 import { FetchError, InvalidRequestError } from "../../shared/errors.ts";
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/sources/${name}`, import.meta.url));

@@ -1,6 +1,7 @@
 /**
- * Feeds: RSS 0.9x, 1.0 (RDF) and 2.0 and Atom 1.0 through `@rowanmanning/feed-parser`, JSON Feed
- * 1.x through `feedsmith`. The XML parser was chosen for its leniency with what outlets publish
+ * Feeds: RSS 0.9x, 1.0 (RDF) and 2.0 and Atom 1.0 through `@rowanmanning/feed-parser`; JSON Feed
+ * 1.x is JSON, read with `JSON.parse` and the few fields it needs (a feed library for it would add
+ * nothing but bytes to the API function, whose bundle has a 500 KB budget). The XML parser was chosen for its leniency with what outlets publish
  * (HTML entities and markup in titles, unclosed elements, CDATA, `xml:base`, relative links); the
  * glue here adds what feed readers do beyond it: `feedburner:origLink` is preferred to a feed
  * proxy's redirect link, an RSS `<guid>` that is a permalink stands in for a missing `<link>`, and
@@ -9,38 +10,20 @@
  * Pure: text in, entries out.
  */
 import { parseFeed as parseXmlFeed } from "@rowanmanning/feed-parser";
-import { parseJsonFeed } from "feedsmith";
 import type { SourceDocument, SourceEntry } from "./model.ts";
+import { cleanTitle, resolveHttpUrl } from "./resolve-url.ts";
+import { isJsonFeed } from "./root-element.ts";
 
 type FeedResult = Extract<SourceDocument, { kind: "feed" }>;
 type XmlFeed = ReturnType<typeof parseXmlFeed>;
 type XmlItem = XmlFeed["items"][number];
 
-/** An absolute http(s) URL for `href` against `base`, or undefined. */
-export function resolveHttpUrl(href: string | null | undefined, base: string): string | undefined {
-  const trimmed = href?.trim();
-  if (!trimmed) return undefined;
-  try {
-    const url = new URL(trimmed, base);
-    return url.protocol === "http:" || url.protocol === "https:" ? url.href : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const asText = (value: unknown) => (typeof value === "string" ? value : undefined);
 
 function isoOf(date: Date | string | null | undefined): string | undefined {
   if (date === null || date === undefined) return undefined;
   const parsed = typeof date === "string" ? new Date(date) : date;
   return Number.isNaN(parsed.getTime()) ? undefined : parsed.toISOString();
-}
-
-/** A title as text: outlets put markup in titles (CDATA, `type="html"`) that readers show as text. */
-function cleanTitle(title: string | null | undefined): string | undefined {
-  const text = title
-    ?.replace(/<\/?[a-z][^>]*>/gi, "")
-    .replace(/\s+/g, " ")
-    .trim();
-  return text ? text : undefined;
 }
 
 /** The article's own URL: the proxy's original link first, then the item's link, then a permalink guid. */
@@ -93,23 +76,18 @@ export function parseJsonFeedDocument(text: string, documentUrl: string): FeedRe
   } catch {
     return null;
   }
-  const version = (json as { version?: unknown } | null)?.version;
-  if (typeof version !== "string" || !version.startsWith("https://jsonfeed.org/version/")) return null;
-  let feed: ReturnType<typeof parseJsonFeed>;
-  try {
-    feed = parseJsonFeed(json);
-  } catch {
-    return null;
-  }
+  if (!isJsonFeed(json)) return null;
+  const feed = json as { title?: unknown; items?: unknown };
   const entries: SourceEntry[] = [];
-  for (const item of feed.items ?? []) {
+  for (const raw of Array.isArray(feed.items) ? feed.items : []) {
+    if (!raw || typeof raw !== "object") continue;
+    const item = raw as Record<string, unknown>;
     // `url` is the item's permalink; `external_url` what a link-blog item points at.
-    const url = resolveHttpUrl(item.url ?? item.external_url, documentUrl);
+    const url = resolveHttpUrl(asText(item.url) ?? asText(item.external_url), documentUrl);
     if (url === undefined) continue;
-    const title = cleanTitle(item.title);
-    const publishedAt =
-      isoOf(item.date_published as string | undefined) ?? isoOf(item.date_modified as string | undefined);
+    const title = cleanTitle(asText(item.title));
+    const publishedAt = isoOf(asText(item.date_published)) ?? isoOf(asText(item.date_modified));
     entries.push({ url, ...(title ? { title } : {}), ...(publishedAt ? { publishedAt } : {}) });
   }
-  return { kind: "feed", format: "json", title: cleanTitle(feed.title) ?? null, entries };
+  return { kind: "feed", format: "json", title: cleanTitle(asText(feed.title)) ?? null, entries };
 }

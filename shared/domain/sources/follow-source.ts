@@ -1,7 +1,8 @@
 /**
  * Following a source (`POST /v1/sources`): the URL passes the submit-time URL guard, is fetched at
  * once through the guarded fetcher to learn what it is (feed, sitemap, or an HTML page — whose
- * `<link rel="alternate">` feed is followed instead, or whose links matching `linkPattern` are),
+ * `<link rel="alternate">` feed is followed instead, or whose links matching `linkPattern` are;
+ * see sniff-document.ts: its entries are read by the first poll, queued here),
  * and is stored with its first poll queued. Errors: 400 for the request and the URL guard, 422
  * `not_a_feed` for a document that cannot be followed, 422 with the fetch's code when it cannot be
  * read, 409 `source_exists` when the URL is followed already.
@@ -12,18 +13,19 @@ import { newUlid } from "../ids.ts";
 import type { RecapturePolicy } from "../model.ts";
 import { parseRecapturePolicy } from "../recapture.ts";
 import { checkSubmittedUrl, normaliseUrl } from "../url.ts";
+import { checkLinkPattern } from "./check-link-pattern.ts";
 import { preferredAlternate } from "./html-document.ts";
-import { compileLinkPattern } from "./link-pattern.ts";
 import {
   DEFAULT_POLL_MINUTES,
   MAX_POLL_MINUTES,
   MIN_POLL_MINUTES,
-  type SourceDocument,
   type SourceKind,
   type SourceRecord,
 } from "./model.ts";
-import { readSourceDocument } from "./read-document.ts";
-import { DEFAULT_READ_LIMITS } from "./read-source.ts";
+import { type SniffedDocument, sniffSourceDocument } from "./sniff-document.ts";
+
+/** Largest a gzipped document may inflate to when it is sniffed (the poll reads it whole, capped the same). */
+const MAX_INFLATED_BYTES = 50 * 1024 * 1024;
 
 export interface FollowSourceDeps {
   sources: SourceRepository;
@@ -96,7 +98,7 @@ export async function parseFollowRequest(deps: FollowSourceDeps, body: unknown):
   if (fields.kind !== undefined && !KINDS.includes(fields.kind as SourceKind)) {
     throw new InvalidRequestError("invalid_kind", 'kind must be "feed", "sitemap" or "page".');
   }
-  if (fields.linkPattern !== undefined) compileLinkPattern(fields.linkPattern);
+  if (fields.linkPattern !== undefined) checkLinkPattern(fields.linkPattern);
   if (fields.kind === "page" && fields.linkPattern === undefined) {
     throw new InvalidRequestError("missing_link_pattern", 'A source of kind "page" needs a "linkPattern".');
   }
@@ -119,15 +121,15 @@ export async function parseFollowRequest(deps: FollowSourceDeps, body: unknown):
 async function fetchDocument(
   deps: FollowSourceDeps,
   url: string,
-): Promise<{ document: SourceDocument | null; finalUrl: string }> {
+): Promise<{ document: SniffedDocument | null; finalUrl: string }> {
   try {
     const result = await deps.fetcher.fetch(url);
     if (result.notModified)
       throw new FetchError("http_error", "The server answered 304 to a plain GET.", { httpStatus: 304 });
     return {
-      document: readSourceDocument(result.body, result.finalUrl, {
+      document: sniffSourceDocument(result.body, result.finalUrl, {
         contentType: result.contentType,
-        maxInflatedBytes: DEFAULT_READ_LIMITS.maxInflatedBytes,
+        maxInflatedBytes: MAX_INFLATED_BYTES,
       }),
       finalUrl: result.finalUrl,
     };

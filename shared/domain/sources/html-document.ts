@@ -7,8 +7,8 @@
  * Pure: text in, links out.
  */
 import { Parser } from "htmlparser2";
-import { resolveHttpUrl } from "./feed-document.ts";
 import type { FeedAlternate, SourceDocument, SourceEntry } from "./model.ts";
+import { resolveHttpUrl } from "./resolve-url.ts";
 
 type PageResult = Extract<SourceDocument, { kind: "page" }>;
 
@@ -22,12 +22,6 @@ const FEED_TYPES = [
   "application/rdf+xml",
   "application/feed+json",
 ];
-
-/** Whether the text looks like an HTML document (not XML, not JSON). */
-export function looksLikeHtml(text: string): boolean {
-  const head = text.slice(0, 4096).trimStart().toLowerCase();
-  return /^(<!--[\s\S]*?-->\s*)*<(!doctype html|html|head|body|meta|title)\b/.test(head);
-}
 
 const squash = (text: string) => text.replace(/\s+/g, " ").trim();
 

@@ -7,29 +7,17 @@
  */
 import { RE2JS } from "re2js";
 import { InvalidRequestError } from "../../errors.ts";
-
-export const MAX_LINK_PATTERN_LENGTH = 500;
+import { checkLinkPattern } from "./check-link-pattern.ts";
 
 /** A compiled pattern: true when an absolute URL contains a match (anchor with ^ and $ for more). */
 export type LinkMatcher = (url: string) => boolean;
 
 /** Compiles a caller's pattern; throws InvalidRequestError `invalid_link_pattern`. */
 export function compileLinkPattern(input: unknown): LinkMatcher {
-  if (typeof input !== "string" || input.trim() === "") {
-    throw new InvalidRequestError(
-      "invalid_link_pattern",
-      "linkPattern must be a non-empty regular expression.",
-    );
-  }
-  if (input.length > MAX_LINK_PATTERN_LENGTH) {
-    throw new InvalidRequestError(
-      "invalid_link_pattern",
-      `linkPattern is longer than ${MAX_LINK_PATTERN_LENGTH} characters.`,
-    );
-  }
+  checkLinkPattern(input);
   let pattern: RE2JS;
   try {
-    pattern = RE2JS.compile(input);
+    pattern = RE2JS.compile(input as string);
   } catch (cause) {
     throw new InvalidRequestError(
       "invalid_link_pattern",

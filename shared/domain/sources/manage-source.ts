@@ -5,8 +5,8 @@
 import { InvalidRequestError, NotFoundError } from "../../errors.ts";
 import type { SourceRepository, SourceSettings } from "../../ports.ts";
 import { parseRecapturePolicy } from "../recapture.ts";
+import { checkLinkPattern } from "./check-link-pattern.ts";
 import { parsePollEveryMinutes } from "./follow-source.ts";
-import { compileLinkPattern } from "./link-pattern.ts";
 import type { SourceRecord } from "./model.ts";
 
 const FIELDS = new Set(["pollEveryMinutes", "recapture", "linkPattern", "paused"]);
@@ -32,7 +32,7 @@ export function parseSourceSettings(body: unknown): SourceSettings {
     settings.pollEveryMinutes = parsePollEveryMinutes(fields.pollEveryMinutes);
   if (fields.recapture !== undefined) settings.recapture = parseRecapturePolicy(fields.recapture);
   if (fields.linkPattern !== undefined) {
-    compileLinkPattern(fields.linkPattern);
+    checkLinkPattern(fields.linkPattern);
     settings.linkPattern = fields.linkPattern as string;
   }
   if (fields.paused !== undefined) {

@@ -1,17 +1,21 @@
 /**
  * OPML 2.0, how feed readers move subscriptions: the sources as an outline list (export), and
- * a reader's list turned into sources (import), through `feedsmith`. Palimpsest's own settings
- * travel as extra outline attributes (`palimpsestKind`, `linkPattern`, `pollEveryMinutes`), which
- * other readers ignore, so an export imports back as it was.
+ * a reader's list turned into sources (import). Palimpsest's own settings travel as extra outline
+ * attributes (`palimpsestKind`, `linkPattern`, `pollEveryMinutes`), which other readers ignore, so
+ * an export imports back as it was. Read with htmlparser2's lenient XML mode (already in the API
+ * function for pages; an OPML library would bring its own XML parser and builder, past the bundle's
+ * 500 KB budget); written as the flat list of outlines it is, every value escaped.
  *
  * An import does not fetch each URL while the request waits (a list of a hundred feeds would
  * outlast any HTTP timeout): every URL passes the URL guard, is stored as a source and gets its
  * first poll queued; a URL that turns out not to be a feed says so in its `lastError`.
  */
-import { generateOpml, parseOpml } from "feedsmith";
+import { Parser } from "htmlparser2";
 import { InvalidRequestError } from "../../errors.ts";
+import { escapeXml } from "../atom-feed.ts";
 import { parseRecapturePolicy } from "../recapture.ts";
 import { checkSubmittedUrl, normaliseUrl } from "../url.ts";
+import { checkLinkPattern } from "./check-link-pattern.ts";
 import {
   FIRST_POLL_LEASE_MS,
   type FollowSourceDeps,
@@ -20,33 +24,41 @@ import {
   SourceExistsError,
   storeAndPoll,
 } from "./follow-source.ts";
-import { compileLinkPattern } from "./link-pattern.ts";
 import type { SourceKind, SourceRecord } from "./model.ts";
-
-const EXTRA = ["palimpsestKind", "linkPattern", "pollEveryMinutes"] as const;
+import { rootElementName } from "./root-element.ts";
 
 /** Outlines one import takes; a longer list is refused whole, so none is half-imported. */
 export const MAX_OPML_OUTLINES = 500;
 
 export function renderSourcesOpml(sources: readonly SourceRecord[], now: Date): string {
-  return generateOpml(
-    {
-      head: { title: "Palimpsest sources", dateCreated: now },
-      body: {
-        outlines: sources.map((source) => ({
-          text: source.title ?? source.url,
-          ...(source.title ? { title: source.title } : {}),
-          type: source.kind === "feed" ? "rss" : "link",
-          xmlUrl: source.url,
-          ...(source.discoveredFrom ? { htmlUrl: source.discoveredFrom } : {}),
-          palimpsestKind: source.kind,
-          ...(source.linkPattern !== undefined ? { linkPattern: source.linkPattern } : {}),
-          pollEveryMinutes: String(source.pollEveryMinutes),
-        })),
-      },
-    },
-    { extraOutlineAttributes: EXTRA },
-  );
+  const attributes = (source: SourceRecord): Array<[string, string | undefined]> => [
+    ["text", source.title ?? source.url],
+    ["title", source.title ?? undefined],
+    ["type", source.kind === "feed" ? "rss" : "link"],
+    ["xmlUrl", source.url],
+    ["htmlUrl", source.discoveredFrom],
+    ["palimpsestKind", source.kind],
+    ["linkPattern", source.linkPattern],
+    ["pollEveryMinutes", String(source.pollEveryMinutes)],
+  ];
+  const outline = (source: SourceRecord) =>
+    `    <outline ${attributes(source)
+      .filter((pair): pair is [string, string] => pair[1] !== undefined)
+      .map(([name, value]) => `${name}="${escapeXml(value)}"`)
+      .join(" ")}/>`;
+  return [
+    '<?xml version="1.0" encoding="utf-8"?>',
+    '<opml version="2.0">',
+    "  <head>",
+    "    <title>Palimpsest sources</title>",
+    `    <dateCreated>${now.toUTCString()}</dateCreated>`,
+    "  </head>",
+    "  <body>",
+    ...sources.map(outline),
+    "  </body>",
+    "</opml>",
+    "",
+  ].join("\n");
 }
 
 interface ImportedOutline {
@@ -59,29 +71,29 @@ interface ImportedOutline {
 
 /** Every outline with a URL to poll (`xmlUrl`, else `url`), nested folders flattened. */
 export function parseOpmlOutlines(text: string): ImportedOutline[] {
-  let opml: ReturnType<typeof parseOpml<typeof EXTRA>>;
-  try {
-    opml = parseOpml(text, { extraOutlineAttributes: EXTRA });
-  } catch (cause) {
-    throw new InvalidRequestError("invalid_opml", "The body is not an OPML document.", { cause });
+  if (rootElementName(text.trimStart()) !== "opml") {
+    throw new InvalidRequestError("invalid_opml", "The body is not an OPML document.");
   }
   const found: ImportedOutline[] = [];
-  const visit = (outlines: NonNullable<NonNullable<typeof opml.body>["outlines"]>) => {
-    for (const outline of outlines) {
-      const url = outline.xmlUrl ?? outline.url;
-      if (url) {
+  const parser = new Parser(
+    {
+      onopentag(name, attributes) {
+        if (name !== "outline") return;
+        const url = attributes.xmlUrl ?? attributes.url;
+        if (!url) return;
+        const title = (attributes.title || attributes.text)?.trim();
         found.push({
           url,
-          ...(outline.title || outline.text ? { title: String(outline.title || outline.text) } : {}),
-          ...(outline.palimpsestKind ? { kind: String(outline.palimpsestKind) } : {}),
-          ...(outline.linkPattern ? { linkPattern: String(outline.linkPattern) } : {}),
-          ...(outline.pollEveryMinutes ? { pollEveryMinutes: String(outline.pollEveryMinutes) } : {}),
+          ...(title ? { title } : {}),
+          ...(attributes.palimpsestKind ? { kind: attributes.palimpsestKind } : {}),
+          ...(attributes.linkPattern ? { linkPattern: attributes.linkPattern } : {}),
+          ...(attributes.pollEveryMinutes ? { pollEveryMinutes: attributes.pollEveryMinutes } : {}),
         });
-      }
-      if (outline.outlines) visit(outline.outlines);
-    }
-  };
-  visit(opml.body?.outlines ?? []);
+      },
+    },
+    { xmlMode: true, decodeEntities: true },
+  );
+  parser.end(text);
   return found;
 }
 
@@ -114,7 +126,7 @@ export async function importOpml(
         }),
       );
       const kind: SourceKind = outline.kind === "sitemap" || outline.kind === "page" ? outline.kind : "feed";
-      if (outline.linkPattern !== undefined) compileLinkPattern(outline.linkPattern);
+      if (outline.linkPattern !== undefined) checkLinkPattern(outline.linkPattern);
       if (kind === "page" && outline.linkPattern === undefined) {
         throw new InvalidRequestError(
           "missing_link_pattern",

@@ -7,22 +7,10 @@
  */
 import { decodeDocument, gunzipCapped } from "./decode.ts";
 import { parseJsonFeedDocument, parseXmlFeedDocument } from "./feed-document.ts";
-import { looksLikeHtml, parseHtmlDocument } from "./html-document.ts";
+import { parseHtmlDocument } from "./html-document.ts";
 import type { SourceDocument } from "./model.ts";
+import { isFeedRoot, isSitemapRoot, looksLikeHtml, rootElementName } from "./root-element.ts";
 import { parseSitemapDocument } from "./sitemap-document.ts";
-
-/** The name of the document's first element, lower-cased with its prefix (`rdf:rdf`), if any. */
-export function rootElementName(text: string): string | undefined {
-  let rest = text.replace(/^\uFEFF/, "");
-  // Declarations, processing instructions, comments and a doctype (with its internal subset) go first.
-  const prolog = /^\s*(<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^[>]*(\[[\s\S]*?\])?\s*>)/i;
-  for (let i = 0; i < 100; i++) {
-    const match = prolog.exec(rest);
-    if (!match) break;
-    rest = rest.slice(match[0].length);
-  }
-  return /^\s*<([A-Za-z_][\w:.-]*)/.exec(rest)?.[1]?.toLowerCase();
-}
 
 export interface ReadDocumentOptions {
   /** The document's Content-Type, for its charset. */
@@ -59,10 +47,8 @@ export function readSourceDocument(
       // A fragment with no <html> (a page that starts with <head> or <meta>), or a feed under an
       // unusual prefix (<atom:feed>, <rss:rss>): try the lenient readers in turn.
       if (looksLikeHtml(start)) return parseHtmlDocument(start, documentUrl);
-      if (root !== undefined && /(^|:)(feed|rss|rdf)$/.test(root))
-        return parseXmlFeedDocument(start, documentUrl);
-      if (root !== undefined && /(^|:)(urlset|sitemapindex)$/.test(root))
-        return parseSitemapDocument(start, documentUrl);
+      if (isFeedRoot(root)) return parseXmlFeedDocument(start, documentUrl);
+      if (isSitemapRoot(root)) return parseSitemapDocument(start, documentUrl);
       return null;
   }
 }

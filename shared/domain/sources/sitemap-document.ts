@@ -7,8 +7,8 @@
  * Pure: text in, entries out.
  */
 import { XMLParser } from "fast-xml-parser";
-import { resolveHttpUrl } from "./feed-document.ts";
 import type { SourceDocument, SourceEntry } from "./model.ts";
+import { resolveHttpUrl } from "./resolve-url.ts";
 
 type SitemapResult = Extract<SourceDocument, { kind: "sitemap" }>;
 
