@@ -18,7 +18,7 @@ import {
 } from "../../../shared/domain/sources/source-articles.ts";
 import { InvalidRequestError, NotFoundError } from "../../../shared/errors.ts";
 import { HttpError, header } from "../../../shared/http/api-gateway.ts";
-import type { ApiDeps } from "../routes.ts";
+import type { ApiDeps } from "../route-types.ts";
 import { followDeps, followingOf, loadSource } from "../sources.ts";
 import { breadcrumbs, describeRecapture, editBadges, plural, shortTitle, timeTag } from "./components.ts";
 import { RECAPTURE_CHOICES } from "./home-page.ts";
