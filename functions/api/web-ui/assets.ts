@@ -60,7 +60,7 @@ form.submit { background: var(--surface); border: 1px solid var(--line); border-
 .row { display: flex; flex-wrap: wrap; gap: .75rem; align-items: flex-end; }
 .row > .grow { flex: 1 1 16rem; min-width: 0; }
 input, select, button { font: inherit; }
-input[type="url"], select { width: 100%; padding: .5rem .65rem; border: 1px solid var(--field); border-radius: 6px; background: var(--bg); color: var(--fg); min-height: 2.6rem; }
+input[type="url"], input[type="text"], select { width: 100%; padding: .5rem .65rem; border: 1px solid var(--field); border-radius: 6px; background: var(--bg); color: var(--fg); min-height: 2.6rem; }
 select { width: auto; max-width: 100%; }
 input[aria-invalid="true"] { border-color: var(--danger); border-width: 2px; }
 .field-error { color: var(--danger); font-weight: 600; margin: .3rem 0 0; }
