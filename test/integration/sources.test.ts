@@ -414,6 +414,16 @@ describe("bad input", () => {
     assert.equal(healed.json.articleCount, 3);
   });
 
+  it("a stored pattern that RE2 refuses (JavaScript took it) is recorded by the poll, not retried forever", async () => {
+    site.setPage("/re2.rss", rss(["/r1"]), { contentType: "application/rss+xml" });
+    const id = await follow({ url: `${site.origin}/re2.rss`, linkPattern: "wire\\.example/\\cA" });
+    await runPolls();
+    const shown = await call("GET", `/v1/sources/${id}`);
+    assert.equal(shown.json.lastError.code, "invalid_link_pattern");
+    assert.equal(shown.json.articleCount, 0);
+    assert.ok(shown.json.nextPollAt, "still scheduled: a PATCH of the pattern fixes it");
+  });
+
   it("a feed whose server fails records the fetch's code", async () => {
     let healthy = true;
     site.setRoute("/flaky.rss", (_req, res) => {

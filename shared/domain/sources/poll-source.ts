@@ -66,12 +66,12 @@ interface Candidate extends SourceEntry {
 
 /** The document's entries as the poll takes them: normalised, once each, matched, capped. */
 function candidatesOf(
+  matches: (url: string) => boolean,
   source: SourceRecord,
   entries: readonly SourceEntry[],
   sitemap: boolean,
   maxEntries: number,
 ): { candidates: Candidate[]; listed: number } {
-  const matches = source.linkPattern ? compileLinkPattern(source.linkPattern) : () => true;
   const byUrl = new Map<string, Candidate>();
   for (const entry of entries) {
     if (!matches(entry.url)) continue;
@@ -164,7 +164,23 @@ export async function pollSource(deps: PollSourceDeps, sourceId: string): Promis
     return { kind: "polled", unchanged: false, entries: 0, linked: 0, submitted: 0, error };
   }
 
+  let matches: (url: string) => boolean = () => true;
+  if (source.linkPattern !== undefined) {
+    try {
+      matches = compileLinkPattern(source.linkPattern);
+    } catch (err) {
+      // Checked when stored, but with JavaScript's parser: a pattern RE2 still refuses says so here.
+      if (!(err instanceof InvalidRequestError)) throw err;
+      const error = { code: err.code, message: err.message };
+      await deps.sources.recordPoll(
+        sourceId,
+        record({ error: { ...error, at: polledAt.toISOString() }, linked: 0 }),
+      );
+      return { kind: "polled", unchanged: false, entries: 0, linked: 0, submitted: 0, error };
+    }
+  }
   const { candidates, listed } = candidatesOf(
+    matches,
     source,
     read.entries,
     read.document.kind === "sitemap",
