@@ -131,6 +131,62 @@ async function startFeedServer(
   return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, served };
 }
 
+/** What one run measures (the JSON line `npm run bench` prints). */
+export type SourcesFigures = {
+  sources: number;
+  entriesPerSource: number;
+  concurrency: number;
+  seedMs: number;
+  sweepMs: number;
+  pollMs: number;
+  polls: number;
+  pollsPerSecond: number;
+  newUrls: number;
+  newUrlsPerSecond: number;
+  writeRequestsPerNewArticle: number;
+  tableWriteUnitsPerNewArticle: number;
+  indexWriteUnitsPerNewArticle: number;
+  readUnitsPerNewArticle: number;
+  unchangedPolls: number;
+  unchangedPollMs: number;
+  unchangedPollsPerSecond: number;
+  unchangedNewUrls: number;
+  notModifiedAnswers: number;
+  writeRequestsPerUnchangedPoll: number;
+  writeUnitsPerUnchangedPoll: number;
+};
+
+/** The section's markdown from its figures. Rates under 10 keep a decimal: a slow machine reads 0.4, not 0. */
+export function renderSourcesReport(f: SourcesFigures): string {
+  const { sources: total, entriesPerSource: entries, concurrency } = f;
+  const rate = (n: number) => (n < 10 ? n.toFixed(2) : Math.round(n).toLocaleString("en"));
+  return [
+    `## Following outlets`,
+    "",
+    `${total.toLocaleString("en")} sources, each an RSS feed of ${entries} articles served from loopback, all due, swept once (\`sweepDueSources\`) and polled ${concurrency} at a time with the real poll job (\`pollSource\`: the guarded fetcher, the full feed parser, \`submitFoundUrl\`) on the embedded DynamoDB (dynalite on disk). Every article is new to the archive, so each is linked to its source and submitted as a capture (queued, not run). A second round 20 minutes later finds every feed unchanged: each answers 304 to the poll's conditional GET. On AWS the polls run in parallel Lambdas against DynamoDB, and a fetch from a real outlet takes far longer than from loopback: these are the work's own costs, not a forecast of wall time.`,
+    "",
+    "| figure | value |",
+    "|---|---|",
+    `| sources swept and polled | ${f.polls.toLocaleString("en")} |`,
+    `| sweep (claim each, enqueue its poll) | ${(f.sweepMs / 1000).toFixed(1)} s |`,
+    `| polls (fetch, parse, link, submit) | ${(f.pollMs / 1000).toFixed(1)} s |`,
+    `| **polls per second** | **${rate(f.pollsPerSecond)}** |`,
+    `| new URLs submitted | ${f.newUrls.toLocaleString("en")} |`,
+    `| **new URLs per second** | **${rate(f.newUrlsPerSecond)}** |`,
+    `| **DynamoDB write requests per new article** (sweep and poll) | **${f.writeRequestsPerNewArticle}** |`,
+    `| table write units per new article | ${f.tableWriteUnitsPerNewArticle} |`,
+    `| + index write units per new article (estimated) | ${f.indexWriteUnitsPerNewArticle} |`,
+    `| read units per new article | ${f.readUnitsPerNewArticle} |`,
+    `| unchanged round: polls per second | ${rate(f.unchangedPollsPerSecond)} |`,
+    `| unchanged round: 304 answers / new URLs | ${f.notModifiedAnswers.toLocaleString("en")} / ${f.unchangedNewUrls} |`,
+    `| unchanged round: write requests per poll (claim and poll record) | ${f.writeRequestsPerUnchangedPoll} |`,
+    `| unchanged round: write units per poll, indexes included (estimated) | ${f.writeUnitsPerUnchangedPoll} |`,
+    `| seeding the sources | ${(f.seedMs / 1000).toFixed(1)} s (setup) |`,
+    "",
+    "Per new article the writes are its URL record, its queued capture, its link to the source, and a share of the source's claim and poll record; index units are estimated as in the storage section (a capture is in two indexes, a link in one, a source's update moves its due-index key).",
+  ].join("\n");
+}
+
 export async function runSourcesBench(
   options: { sources?: number; entries?: number; concurrency?: number } = {},
 ): Promise<BenchReport> {
@@ -228,7 +284,7 @@ export async function runSourcesBench(
     const second = await round(new Date(start.getTime() + 20 * 60_000));
 
     const perNew = (n: number) => (first.submitted > 0 ? n / first.submitted : 0);
-    const figures = {
+    const figures: SourcesFigures = {
       sources: total,
       entriesPerSource: entries,
       concurrency,
@@ -236,16 +292,16 @@ export async function runSourcesBench(
       sweepMs: Math.round(first.sweepMs),
       pollMs: Math.round(first.pollMs),
       polls: first.polls,
-      pollsPerSecond: Math.round(first.polls / (first.pollMs / 1000)),
+      pollsPerSecond: Number((first.polls / (first.pollMs / 1000)).toFixed(2)),
       newUrls: first.submitted,
-      newUrlsPerSecond: Math.round(first.submitted / (first.pollMs / 1000)),
+      newUrlsPerSecond: Number((first.submitted / (first.pollMs / 1000)).toFixed(2)),
       writeRequestsPerNewArticle: Number(perNew(first.pollWrites + first.sweepWrites).toFixed(2)),
       tableWriteUnitsPerNewArticle: Number(perNew(first.pollTableUnits + first.sweepTableUnits).toFixed(2)),
       indexWriteUnitsPerNewArticle: Number(perNew(first.pollIndexUnits + first.sweepIndexUnits).toFixed(2)),
       readUnitsPerNewArticle: Number(perNew(first.pollReadUnits).toFixed(2)),
       unchangedPolls: second.polls,
       unchangedPollMs: Math.round(second.pollMs),
-      unchangedPollsPerSecond: Math.round(second.polls / (second.pollMs / 1000)),
+      unchangedPollsPerSecond: Number((second.polls / (second.pollMs / 1000)).toFixed(2)),
       unchangedNewUrls: second.submitted,
       notModifiedAnswers: feeds.served.notModified,
       writeRequestsPerUnchangedPoll: Number(
@@ -258,33 +314,7 @@ export async function runSourcesBench(
         ).toFixed(2),
       ),
     };
-    const f = figures;
-    const markdown = [
-      `## Following outlets`,
-      "",
-      `${total.toLocaleString("en")} sources, each an RSS feed of ${entries} articles served from loopback, all due, swept once (\`sweepDueSources\`) and polled ${concurrency} at a time with the real poll job (\`pollSource\`: the guarded fetcher, the full feed parser, \`submitFoundUrl\`) on the embedded DynamoDB (dynalite on disk). Every article is new to the archive, so each is linked to its source and submitted as a capture (queued, not run). A second round 20 minutes later finds every feed unchanged: each answers 304 to the poll's conditional GET. On AWS the polls run in parallel Lambdas against DynamoDB, and a fetch from a real outlet takes far longer than from loopback: these are the work's own costs, not a forecast of wall time.`,
-      "",
-      "| figure | value |",
-      "|---|---|",
-      `| sources swept and polled | ${f.polls.toLocaleString("en")} |`,
-      `| sweep (claim each, enqueue its poll) | ${(f.sweepMs / 1000).toFixed(1)} s |`,
-      `| polls (fetch, parse, link, submit) | ${(f.pollMs / 1000).toFixed(1)} s |`,
-      `| **polls per second** | **${f.pollsPerSecond.toLocaleString("en")}** |`,
-      `| new URLs submitted | ${f.newUrls.toLocaleString("en")} |`,
-      `| **new URLs per second** | **${f.newUrlsPerSecond.toLocaleString("en")}** |`,
-      `| **DynamoDB write requests per new article** (sweep and poll) | **${f.writeRequestsPerNewArticle}** |`,
-      `| table write units per new article | ${f.tableWriteUnitsPerNewArticle} |`,
-      `| + index write units per new article (estimated) | ${f.indexWriteUnitsPerNewArticle} |`,
-      `| read units per new article | ${f.readUnitsPerNewArticle} |`,
-      `| unchanged round: polls per second | ${f.unchangedPollsPerSecond.toLocaleString("en")} |`,
-      `| unchanged round: 304 answers / new URLs | ${f.notModifiedAnswers.toLocaleString("en")} / ${f.unchangedNewUrls} |`,
-      `| unchanged round: write requests per poll (claim and poll record) | ${f.writeRequestsPerUnchangedPoll} |`,
-      `| unchanged round: write units per poll, indexes included (estimated) | ${f.writeUnitsPerUnchangedPoll} |`,
-      `| seeding the sources | ${(f.seedMs / 1000).toFixed(1)} s (setup) |`,
-      "",
-      "Per new article the writes are its URL record, its queued capture, its link to the source, and a share of the source's claim and poll record; index units are estimated as in the storage section (a capture is in two indexes, a link in one, a source's update moves its due-index key).",
-    ].join("\n");
-    return { markdown, figures };
+    return { markdown: renderSourcesReport(figures), figures };
   } finally {
     feeds.server.closeAllConnections();
     await new Promise((done) => feeds.server.close(done));
