@@ -21,6 +21,7 @@ import { runEditDetectionBench } from "./edit-detection.ts";
 import { type BenchReport, runExtractionBench } from "./extraction.ts";
 import { runMemoryBench } from "./memory.ts";
 import { runSettlingBench } from "./settling.ts";
+import { runSourcesBench } from "./sources.ts";
 import { runStorageBench } from "./storage.ts";
 import { runSweepBench } from "./sweep.ts";
 import { runThroughputBench } from "./throughput.ts";
@@ -87,6 +88,12 @@ export const SECTIONS: readonly BenchSection[] = [
     name: "sweep",
     summary: "the sweeper over 100,000 due URLs in the embedded DynamoDB; a second sweep enqueues none",
     run: () => runSweepBench(),
+  },
+  {
+    name: "sources",
+    summary:
+      "1,000 followed feeds of 50 entries polled in one sweep: polls/s, new URLs/s, writes per article",
+    run: () => runSourcesBench(),
   },
 ];
 

@@ -8,6 +8,7 @@ import { type Command, type CommandIo, UsageError } from "./commands.ts";
 import { diffCommand } from "./diff-command.ts";
 import { extractCommand } from "./extract-command.ts";
 import { listCommand } from "./list-command.ts";
+import { followCommand, sourcesCommand } from "./sources-commands.ts";
 import { statusCommand } from "./status-command.ts";
 import { verifyCommand } from "./verify-command.ts";
 
@@ -18,6 +19,8 @@ export const COMMANDS: readonly Command[] = [
   diffCommand,
   extractCommand,
   verifyCommand,
+  followCommand,
+  sourcesCommand,
 ];
 
 function helpText(): string {

@@ -1,10 +1,11 @@
 /**
- * `POST /_local/sweep {"now"?: ISO}`: runs the sweeper at once with that clock. Local runner only;
- * nothing like it is deployed (on AWS the scheduler owns the clock).
+ * `POST /_local/sweep {"now"?: ISO}`: runs the sweeper at once with that clock: captures of due
+ * URLs (`enqueued`) and polls of due sources (`polls`). Local runner only; nothing like it is
+ * deployed (on AWS the scheduler owns the clock).
  */
 import type { IncomingMessage } from "node:http";
 import type { APIGatewayProxyResult } from "aws-lambda";
-import type { SweepResult } from "../shared/domain/sweep.ts";
+import type { SweepOutcome } from "../functions/sweeper/handler.ts";
 import { errorResponse, json } from "../shared/http/api-gateway.ts";
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -18,7 +19,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 
 export async function handleLocalSweep(
   req: IncomingMessage,
-  sweep: (now?: Date) => Promise<SweepResult>,
+  sweep: (now?: Date) => Promise<SweepOutcome>,
 ): Promise<APIGatewayProxyResult> {
   if (req.method !== "POST")
     return errorResponse(405, "method_not_allowed", "Use POST on /_local/sweep.", { allow: "POST" });
@@ -36,5 +37,5 @@ export async function handleLocalSweep(
       return errorResponse(400, "invalid_time", '"now" must be an ISO 8601 time.');
   }
   const result = await sweep(now);
-  return json(200, { enqueued: result.enqueued, complete: result.complete });
+  return json(200, { enqueued: result.enqueued, polls: result.polls, complete: result.complete });
 }

@@ -12,12 +12,15 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context, SQSEvent } from "aws-lambda";
 import { createApiHandler, resolveHost } from "../functions/api/handler.ts";
 import { createCaptureHandler } from "../functions/capture/handler.ts";
-import { createSweeperHandler } from "../functions/sweeper/handler.ts";
+import { createPollHandler } from "../functions/poll/handler.ts";
+import { createSweeperHandler, type SweepOutcome } from "../functions/sweeper/handler.ts";
 import { createDocumentClient, createS3Client } from "../shared/adapters/aws-clients.ts";
 import { createChromiumPageCapturer } from "../shared/adapters/chromium/page-capturer.ts";
 import { createDynamoArchiveRepository } from "../shared/adapters/dynamo-archive-repository.ts";
 import { createDynamoHostGate } from "../shared/adapters/dynamo-host-gate.ts";
+import { createDynamoSourceRepository } from "../shared/adapters/dynamo-source-repository.ts";
 import { createEgressProxy } from "../shared/adapters/egress/egress-proxy.ts";
+import { createGuardedHttpFetcher } from "../shared/adapters/guarded-http-fetcher.ts";
 import { openLocalKeySigner } from "../shared/adapters/local-key-signer.ts";
 import { createS3BlobReader } from "../shared/adapters/s3-blob-reader.ts";
 import { createS3BlobStore } from "../shared/adapters/s3-blob-store.ts";
@@ -27,12 +30,12 @@ import { loadApiConfig, loadCaptureConfig, loadPublishConfig } from "../shared/c
 import { failDeadLetteredCapture } from "../shared/domain/capture/index.ts";
 import { extractArticle } from "../shared/domain/extract/index.ts";
 import { parseCadence } from "../shared/domain/schedule.ts";
-import type { SweepResult } from "../shared/domain/sweep.ts";
+import { encodePollMessage } from "../shared/domain/sources/poll-message.ts";
 import { parseAllowedPrivateHosts } from "../shared/domain/url.ts";
 import { ENV } from "../shared/env-names.ts";
 import { errorResponse } from "../shared/http/api-gateway.ts";
 import { createLogger, type Logger } from "../shared/logger.ts";
-import type { CaptureQueue, PageCapturer } from "../shared/ports.ts";
+import type { CaptureQueue, PageCapturer, PollQueue } from "../shared/ports.ts";
 import { RequestTooLargeError, toApiGatewayEvent, writeResult } from "./api-gateway-event.ts";
 import { ensureArchiveTable, startEmbeddedDynamo } from "./embedded-dynamodb.ts";
 import { startEmbeddedS3 } from "./embedded-s3.ts";
@@ -65,9 +68,11 @@ export interface LocalRunner {
   s3Endpoint: string;
   dynamodbEndpoint: string;
   queue: FileQueue;
-  /** Runs the sweeper now, with `now` as its clock. */
-  sweep(now?: Date): Promise<SweepResult>;
-  /** Resolves when no message is queued or in flight. */
+  /** The poll jobs of followed sources (a second file queue). */
+  pollQueue: FileQueue;
+  /** Runs the sweeper now, with `now` as its clock: due URLs and due sources. */
+  sweep(now?: Date): Promise<SweepOutcome>;
+  /** Resolves when no message (capture or poll) is queued or in flight. */
   drain(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -96,7 +101,7 @@ function lambdaContext(functionName: string): Context {
   };
 }
 
-function toSqsEvent(message: QueueMessage): SQSEvent {
+function toSqsEvent(message: QueueMessage, queueName = "palimpsest-captures"): SQSEvent {
   return {
     Records: [
       {
@@ -112,7 +117,7 @@ function toSqsEvent(message: QueueMessage): SQSEvent {
         messageAttributes: {},
         md5OfBody: "",
         eventSource: "aws:sqs",
-        eventSourceARN: "arn:aws:sqs:local:000000000000:palimpsest-captures",
+        eventSourceARN: `arn:aws:sqs:local:000000000000:${queueName}`,
         awsRegion: "local",
       },
     ],
@@ -185,6 +190,34 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     },
     depth: async () => queue.size,
   };
+  // Poll jobs of followed sources: their own queue, as on AWS, so a slow feed never holds a capture.
+  const polls = await FileQueue.open({
+    directory: join(dataDir, "poll-queue"),
+    visibilityTimeoutMs: 120_000,
+    maxReceiveCount,
+    onDeadLetter: async (message) => {
+      // The source's lease runs out and the sweep polls it again; nothing else to record.
+      log.warn("poll message dead-lettered", { messageId: message.messageId });
+    },
+  });
+  const pollQueue: PollQueue = {
+    enqueue: async (message, opts) =>
+      void (await polls.send(encodePollMessage(message.sourceId), (opts?.delaySeconds ?? 0) * 1000)),
+    enqueueBatch: async (messages) => {
+      for (const message of messages) await polls.send(encodePollMessage(message.sourceId));
+    },
+  };
+  const sources = createDynamoSourceRepository({ client: documents, tableName: TABLE_NAME });
+  const allowedPrivateHosts = parseAllowedPrivateHosts(apiConfig.allowPrivateHosts);
+  const fetcher = createGuardedHttpFetcher({ allowedPrivateHosts });
+  const hostGate = createDynamoHostGate({
+    client: documents,
+    tableName: TABLE_NAME,
+    maxConcurrent: captureConfig.hostMaxConcurrency,
+    minGapMs: captureConfig.hostMinGapMs,
+    leaseMs: 15 * 60_000,
+  });
+
   const api = createApiHandler({
     repository,
     blobs: reader,
@@ -197,6 +230,8 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     corsAllowOrigins: apiConfig.corsAllowOrigins,
     cadence,
     signer,
+    following: { sources, fetcher, pollQueue },
+    sourceForms: apiConfig.sourceForms,
   });
   const capturer =
     options.capturer ??
@@ -212,13 +247,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   const capture = createCaptureHandler({
     repository,
     queue: captureQueue,
-    hostGate: createDynamoHostGate({
-      client: documents,
-      tableName: TABLE_NAME,
-      maxConcurrent: captureConfig.hostMaxConcurrency,
-      minGapMs: captureConfig.hostMinGapMs,
-      leaseMs: 15 * 60_000,
-    }),
+    hostGate,
     blobs,
     capturer,
     extract: extractArticle,
@@ -230,7 +259,26 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     logger: log,
   });
 
-  const sweeper = createSweeperHandler({ repository, queue: captureQueue, shards: INDEX_SHARDS });
+  const poll = createPollHandler({
+    sources,
+    submit: {
+      repository,
+      queue: captureQueue,
+      resolveHost,
+      allowedPrivateHosts,
+      maxQueueDepth: apiConfig.maxQueueDepth,
+    },
+    fetcher,
+    hostGate,
+    pollQueue,
+  });
+
+  const sweeper = createSweeperHandler({
+    repository,
+    queue: captureQueue,
+    shards: INDEX_SHARDS,
+    sources: { sources, pollQueue },
+  });
   const sweep = async (now?: Date) =>
     sweeper(now ? { time: now.toISOString() } : {}, lambdaContext("palimpsest-sweeper"));
 
@@ -270,6 +318,26 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
           sweep().catch((err: unknown) => log.error("scheduled sweep failed", { err }));
         }, sweepEveryMs)
       : undefined;
+  // One poller: polls are short (a fetch and a few writes), and the host gate spaces them anyway.
+  const poller = polls.consume(
+    async (message) => {
+      inFlight++;
+      try {
+        const result = await poll(toSqsEvent(message, "palimpsest-polls"), lambdaContext("palimpsest-poll"));
+        if (result.batchItemFailures.length > 0) {
+          await polls.release(message.messageId, Math.min(30_000, 1000 * 2 ** message.receiveCount));
+        } else {
+          await polls.delete(message.messageId);
+        }
+      } catch (err) {
+        log.error("poll handler threw", { messageId: message.messageId, err });
+        await polls.release(message.messageId, 1000);
+      } finally {
+        inFlight--;
+      }
+    },
+    () => stopping,
+  );
   const workers = Array.from({ length: options.workerConcurrency ?? 1 }, () =>
     queue.consume(
       async (message) => {
@@ -298,9 +366,10 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     s3Endpoint: s3.endpoint,
     dynamodbEndpoint: dynamo.endpoint,
     queue,
+    pollQueue: polls,
     async drain(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
-      while (queue.size > 0 || inFlight > 0) {
+      while (queue.size > 0 || polls.size > 0 || inFlight > 0) {
         if (Date.now() > deadline) throw new Error(`queue did not drain within ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -311,7 +380,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
       clearInterval(sweepTimer);
       await new Promise<void>((done) => server.close(() => done()));
       server.closeAllConnections();
-      await Promise.all(workers);
+      await Promise.all([...workers, poller]);
       await outbox?.close();
       await capturer.close();
       await Promise.all([s3.close(), dynamo.close()]);

@@ -74,6 +74,11 @@ export interface ApiConfig {
   apiKey: string | undefined;
   /** Browser origins allowed to call the API (`["*"]` for any); undefined turns CORS off. */
   corsAllowOrigins: readonly string[] | undefined;
+  /**
+   * Whether the web UI's forms may follow, pause and remove sources. Off where the API function
+   * cannot check the key a browser would have to give (on AWS, API Gateway holds the keys).
+   */
+  sourceForms: boolean;
 }
 
 export function loadApiConfig(env: Env = process.env): ApiConfig {
@@ -83,7 +88,16 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     allowPrivateHosts: optionalString(env, ENV.allowPrivateHosts),
     apiKey: optionalString(env, ENV.apiKey),
     corsAllowOrigins: parseCorsOrigins(optionalString(env, ENV.corsAllowOrigins)),
+    sourceForms: parseOnOff(env, ENV.sourceForms, true),
   };
+}
+
+function parseOnOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = optionalString(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw === "on") return true;
+  if (raw === "off") return false;
+  throw new ConfigError(`Environment variable ${name} must be "on" or "off", not "${raw}".`);
 }
 
 /** `*` alone, or a comma-separated list of exact origins (`https://news.example`, no path). */
@@ -194,4 +208,24 @@ export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
 /** The KMS key that signs evidence packages (AWS); locally the runner keeps a key under DATA_DIR instead. */
 export function loadSigningConfig(env: Env = process.env): { kmsKeyArn: string | undefined } {
   return { kmsKeyArn: optionalString(env, ENV.signingKeyArn) };
+}
+
+export interface PollConfig {
+  /** ALLOW_PRIVATE_HOSTS: polls reach the same hosts as captures. */
+  allowPrivateHosts: string | undefined;
+  /** A poll submits no more captures while this many wait (it records `queue_full`). */
+  maxQueueDepth: number;
+  /** The per-host politeness gate, shared with captures. */
+  hostMaxConcurrency: number;
+  hostMinGapMs: number;
+}
+
+/** The poll worker's settings: the capture guard's exemptions, back-pressure and politeness. */
+export function loadPollConfig(env: Env = process.env): PollConfig {
+  return {
+    allowPrivateHosts: optionalString(env, ENV.allowPrivateHosts),
+    maxQueueDepth: optionalInt(env, ENV.maxQueueDepth, 10_000, { min: 1, max: 10_000_000 }),
+    hostMaxConcurrency: optionalInt(env, ENV.hostMaxConcurrency, 2, { min: 1, max: 100 }),
+    hostMinGapMs: optionalInt(env, ENV.hostMinGapMs, 1000, { min: 0, max: 3_600_000 }),
+  };
 }

@@ -77,3 +77,31 @@ export class SigningError extends PalimpsestError {
     super("signing_error", message, options);
   }
 }
+
+/** Why a plain HTTP fetch (a source's poll) failed; the capture codes where they mean the same. */
+export type FetchFailureCode =
+  | "dns_failure"
+  | "connection_failed"
+  | "timeout"
+  | "http_error"
+  | "blocked"
+  | "too_large"
+  | "too_many_redirects"
+  | "unsupported_content";
+
+/** A guarded HTTP fetch failed; `code` is what a source's `lastError` and the API report. */
+export class FetchError extends PalimpsestError {
+  /** Whether asking again soon could plausibly succeed. */
+  readonly retryable: boolean;
+  /** The final response's status, for `http_error`. */
+  readonly httpStatus: number | undefined;
+  constructor(
+    code: FetchFailureCode,
+    message: string,
+    options?: { cause?: unknown; retryable?: boolean; httpStatus?: number },
+  ) {
+    super(code, message, options);
+    this.retryable = options?.retryable ?? false;
+    this.httpStatus = options?.httpStatus;
+  }
+}

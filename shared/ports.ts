@@ -11,6 +11,7 @@ import type {
   UrlRecord,
   VersionRecord,
 } from "./domain/model.ts";
+import type { SourceLink, SourceRecord } from "./domain/sources/model.ts";
 
 /** What reading the archive needs of the blob store (the API function reads and never writes). */
 export interface BlobReader {
@@ -234,4 +235,116 @@ export interface EvidenceSigner {
   publicKey(): Promise<Uint8Array>;
   /** The signature of `message` (hashed with SHA-256 by the signer) as IEEE P1363 `r‖s`, 64 bytes. */
   sign(message: Uint8Array): Promise<Uint8Array>;
+}
+
+/** What a guarded GET sends: the validators of the last full answer, and what it accepts. */
+export interface HttpFetchOptions {
+  /** Sent as `If-None-Match`. */
+  etag?: string | undefined;
+  /** Sent as `If-Modified-Since`. */
+  lastModified?: string | undefined;
+  /** @default a list that prefers feeds, then XML and HTML */
+  accept?: string;
+}
+
+/** The answer of a guarded GET: a 304, or a 2xx body (other statuses throw `http_error`). */
+export type HttpFetchResult =
+  | { notModified: true; status: 304; finalUrl: string; etag?: string; lastModified?: string }
+  | {
+      notModified: false;
+      status: number;
+      /** The URL after redirects. */
+      finalUrl: string;
+      contentType: string | undefined;
+      /** The body with any Content-Encoding undone. */
+      body: Uint8Array;
+      etag?: string;
+      lastModified?: string;
+      /** The address the last hop connected to (the one the guard checked). */
+      address: string;
+      /** Every URL redirected through, in order. */
+      redirects: readonly string[];
+    };
+
+/**
+ * One plain HTTP GET (no browser) under the rules of captures: the URL guard for every hop, each
+ * host resolved once and only the checked address connected to, caps on size, time and redirects.
+ * Throws FetchError with a code.
+ */
+export interface HttpFetcher {
+  fetch(url: string, options?: HttpFetchOptions): Promise<HttpFetchResult>;
+}
+
+/** A source due for its next poll, as the due index lists it. */
+export interface DueSource {
+  sourceId: string;
+  nextPollAt: string;
+}
+
+/** What one poll decided, recorded on the source in one write. */
+export interface PollRecord {
+  polledAt: string;
+  /** When the source is next due; ignored (left unscheduled) while it is paused. */
+  nextPollAt: string;
+  /** Null clears the last error. */
+  error: SourceRecord["lastError"] | null;
+  /** URLs newly linked by this poll, added to `articleCount`. */
+  linked: number;
+  /** Fields the poll learned (validators, body digest, entries seen, title, format). */
+  set?: Partial<
+    Pick<SourceRecord, "etag" | "lastModified" | "bodySha256" | "seen" | "title" | "format" | "lastFoundAt">
+  >;
+}
+
+/** Changes a caller may make to a source (`PATCH /v1/sources/{id}`). */
+export type SourceSettings = Partial<
+  Pick<SourceRecord, "pollEveryMinutes" | "recapture" | "linkPattern" | "paused">
+>;
+
+/** Sources, their due index and the URLs they found (see table-schema.ts for the keys). */
+export interface SourceRepository {
+  /** Stores a new source unless one already polls the same URL: then that one's id comes back. */
+  createSource(
+    source: SourceRecord,
+  ): Promise<{ created: true } | { created: false; existingSourceId: string }>;
+  getSource(sourceId: string): Promise<SourceRecord | null>;
+  /** Every source, newest first. */
+  listSources(options: { limit: number; cursor?: string }): Promise<Page<SourceRecord>>;
+  /**
+   * Applies `settings` and sets when the source is next due (null: off the schedule, as while
+   * paused). Returns the source as stored now, or null when there is none.
+   */
+  updateSource(
+    sourceId: string,
+    settings: SourceSettings,
+    nextPollAt: string | null,
+  ): Promise<SourceRecord | null>;
+  /** Deletes the source (it stops polling); the URLs it found and their archives stay. False if absent. */
+  deleteSource(sourceId: string): Promise<boolean>;
+  /** Sources of one due-index shard due at or before `dueBy`, soonest first. */
+  listDueSources(
+    shard: number,
+    dueBy: string,
+    options: { limit: number; cursor?: string },
+  ): Promise<Page<DueSource>>;
+  /** Claims a due source for one sweep (conditional on its next time still being `seen`). */
+  claimDueSource(sourceId: string, seenNextPollAt: string, leaseUntil: string): Promise<boolean>;
+  /** Records a poll's outcome; false when the source was deleted meanwhile (nothing is written). */
+  recordPoll(sourceId: string, record: PollRecord): Promise<boolean>;
+  /** Links a URL to the source, once: false when it was linked already. */
+  linkUrl(link: SourceLink): Promise<boolean>;
+  /** The URLs the source found, newest first. */
+  listSourceUrls(sourceId: string, options: { limit: number; cursor?: string }): Promise<Page<SourceLink>>;
+}
+
+/** A poll job: one source, polled by the poll worker. */
+export interface PollMessage {
+  kind: "poll";
+  sourceId: string;
+}
+
+/** Where poll jobs go (their own queue on AWS; a second file queue under `npm start`). */
+export interface PollQueue {
+  enqueue(message: PollMessage, options?: { delaySeconds?: number }): Promise<void>;
+  enqueueBatch?(messages: PollMessage[]): Promise<void>;
 }

@@ -1,15 +1,18 @@
 /**
- * Atom feeds of flagged edits: the archive's (`/v1/edits.atom`) and one URL's
- * (`/v1/urls/{urlId}/edits.atom`). Each holds the newest {@link FEED_ENTRIES} edits; older ones
+ * Atom feeds of flagged edits: the archive's (`/v1/edits.atom`), one URL's
+ * (`/v1/urls/{urlId}/edits.atom`) and one source's (`/v1/sources/{sourceId}/edits.atom`, the edits
+ * of the articles it found most recently: see source-articles.ts). Each holds the newest {@link FEED_ENTRIES} edits; older ones
  * stay in the paginated JSON lists, which is what a feed reader polling for news needs.
  */
 import type { APIGatewayProxyResult } from "aws-lambda";
 import { type FeedEdit, renderEditFeed } from "../../shared/domain/atom-feed.ts";
 import { formatMementoTimestamp } from "../../shared/domain/memento.ts";
 import type { EditEntry, UrlRecord, VersionRecord } from "../../shared/domain/model.ts";
+import { listSourceEdits } from "../../shared/domain/sources/source-articles.ts";
 import { NotFoundError } from "../../shared/errors.ts";
 import { publicBaseUrl } from "./public-url.ts";
 import type { Route } from "./route-types.ts";
+import { followingOf, loadSource } from "./sources.ts";
 
 /** Entries per feed. */
 export const FEED_ENTRIES = 100;
@@ -106,6 +109,31 @@ export const FEED_ROUTES: readonly Route[] = [
       const url = await deps.repository.getUrl(id);
       if (!url) throw new NotFoundError("url_not_found", `No archived URL has the id ${id}.`);
       return atom(urlFeed(publicBaseUrl(event), url, await deps.repository.listVersions(id)));
+    },
+  },
+  {
+    method: "GET",
+    pattern: /^\/v1\/sources\/(src_[A-Za-z0-9]{1,60})\/edits\.atom$/,
+    public: true,
+    handle: async (deps, event, { id = "" }) => {
+      const source = await loadSource(deps, id);
+      const base = publicBaseUrl(event);
+      const edits = await listSourceEdits(
+        { sources: followingOf(deps).sources, repository: deps.repository },
+        id,
+        FEED_ENTRIES,
+      );
+      const path = `/v1/sources/${id}/edits.atom`;
+      return atom(
+        renderEditFeed({
+          id: feedId(base, path, `urn:palimpsest:feed:${id}`),
+          title: `Palimpsest: edits to articles from ${source.title ?? source.url}`,
+          selfUrl: `${base}${path}`,
+          jsonUrl: `${base}/v1/sources/${id}/urls`,
+          emptyUpdated: new Date(source.createdAt),
+          entries: edits.map((e) => feedEdit(base, e, !e.edit.kinds.includes("removed_article"))),
+        }),
+      );
     },
   },
 ];

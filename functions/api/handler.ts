@@ -67,6 +67,7 @@ function wireFromEnvironment() {
           }),
         }
       : {}),
+    sourceForms: api.sourceForms,
   });
 }
 

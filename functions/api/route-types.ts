@@ -6,7 +6,20 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { CadenceStep } from "../../shared/domain/schedule.ts";
 import type { SubmitCaptureDeps } from "../../shared/domain/submit-capture.ts";
-import type { BlobReader, EvidenceSigner } from "../../shared/ports.ts";
+import type {
+  BlobReader,
+  EvidenceSigner,
+  HttpFetcher,
+  PollQueue,
+  SourceRepository,
+} from "../../shared/ports.ts";
+
+/** What following outlets adds to the API's dependencies. */
+export interface FollowingDeps {
+  sources: SourceRepository;
+  fetcher: HttpFetcher;
+  pollQueue: PollQueue;
+}
 
 /** What the API's routes work with: the ports they read and write, and its settings. */
 export interface ApiDeps extends SubmitCaptureDeps {
@@ -20,6 +33,10 @@ export interface ApiDeps extends SubmitCaptureDeps {
   corsAllowOrigins?: readonly string[] | undefined;
   /** The key that signs evidence packages, published at `GET /v1/signing-key`. @default - none (404) */
   signer?: Pick<EvidenceSigner, "publicKey">;
+  /** Following outlets (`/v1/sources…`). @default - those routes answer 501 */
+  following?: FollowingDeps;
+  /** Whether the web UI's forms may change sources (see `ApiConfig.sourceForms`). @default true */
+  sourceForms?: boolean;
 }
 
 /** The first capture group of the route's pattern, named for readability. */

@@ -20,6 +20,7 @@ import { FEED_ROUTES } from "./feeds.ts";
 import { MEMENTO_ROUTES } from "./memento.ts";
 import type { ApiDeps, Route } from "./route-types.ts";
 import { SIGNING_KEY_ROUTES } from "./signing-key.ts";
+import { SOURCE_ROUTES } from "./sources.ts";
 import { WEB_UI_ROUTES } from "./web-ui/routes.ts";
 
 const ID = "([A-Za-z0-9_-]{1,64})";
@@ -208,6 +209,7 @@ export const ROUTES: readonly Route[] = [
   ...MEMENTO_ROUTES,
   ...coreRoutes,
   ...SIGNING_KEY_ROUTES,
+  ...SOURCE_ROUTES,
   ...WEB_UI_ROUTES,
 ];
 

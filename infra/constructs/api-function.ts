@@ -9,6 +9,7 @@ import type { ArchiveTable } from "./archive-table.ts";
 import type { CaptureQueue } from "./capture-queue.ts";
 import { DEFAULTS, type LogLevel } from "./defaults.ts";
 import { PalimpsestFunction } from "./palimpsest-function.ts";
+import type { PollQueue } from "./poll-queue.ts";
 
 /** API Gateway REST integrations give up after 29 s; a longer function would run on unanswered. */
 const API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29;
@@ -21,6 +22,8 @@ export interface ApiFunctionProps {
   readonly bucket: ArchiveBucket;
   /** Send only (`POST /v1/captures` enqueues), plus the queue depth for back-pressure. */
   readonly queue: CaptureQueue;
+  /** Send only: a source's first poll is queued when it is followed. */
+  readonly pollQueue: PollQueue;
   /**
    * Captures waiting in the queue at which `POST /v1/captures` answers 429 with `Retry-After`.
    * @default - the handler's default (10,000)
@@ -53,8 +56,9 @@ export interface ApiFunctionProps {
 
 /**
  * The HTTP API handler (`functions/api/handler.ts`) behind API Gateway: DynamoDB read/write,
- * sqs:SendMessage and sqs:GetQueueAttributes on the capture queue and s3:GetObject on blobs (to
- * presign), nothing more. `CORS_ALLOW_ORIGINS` comes from {@link ArchiveApi}, which owns CORS.
+ * sqs:SendMessage and sqs:GetQueueAttributes on the capture queue, sqs:SendMessage on the poll
+ * queue and s3:GetObject on blobs (to presign), nothing more. Following a source fetches it at once
+ * through the guarded fetcher (no private address, ALLOW_PRIVATE_HOSTS empty). `CORS_ALLOW_ORIGINS` comes from {@link ArchiveApi}, which owns CORS.
  */
 export class ApiFunction extends PalimpsestFunction {
   constructor(scope: Construct, id: string, props: ApiFunctionProps) {
@@ -69,6 +73,8 @@ export class ApiFunction extends PalimpsestFunction {
       [ENV.presignedUrlTtlSeconds]: String((props.presignedUrlTtl ?? DEFAULTS.presignedUrlTtl).toSeconds()),
       // The URL guard's exemptions exist for local test sites only; on AWS there are none.
       [ENV.allowPrivateHosts]: "",
+      // API Gateway holds the keys, so the function could not check one typed into a form.
+      [ENV.sourceForms]: "off",
       ...(props.maxQueueDepth === undefined ? {} : { [ENV.maxQueueDepth]: String(props.maxQueueDepth) }),
       ...(props.recaptureCadence === undefined ? {} : { [ENV.recaptureCadence]: props.recaptureCadence }),
     };
@@ -93,5 +99,6 @@ export class ApiFunction extends PalimpsestFunction {
     props.table.bindReadWrite(this);
     props.bucket.bindPresigner(this);
     props.queue.bindProducer(this);
+    props.pollQueue.bindProducer(this);
   }
 }

@@ -29,7 +29,7 @@ import { DEFAULTS } from "./defaults.ts";
 /** Request headers a browser client sends (the API key, Memento's Accept-Datetime). */
 const CORS_ALLOW_HEADERS = ["Content-Type", "X-Api-Key", "Accept-Datetime"];
 /** What the handler's own CORS middleware allows (`shared/http/api-gateway.ts`). */
-const CORS_ALLOW_METHODS = ["GET", "HEAD", "POST", "PATCH", "OPTIONS"];
+const CORS_ALLOW_METHODS = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"];
 
 /** Methods a browser or feed reader uses to read a page. */
 const READ_METHODS = ["GET", "HEAD"] as const;
@@ -49,6 +49,9 @@ export const PUBLIC_PATHS: ReadonlyArray<{ path: string; methods: readonly strin
   { path: "/ui", methods: READ_METHODS },
   // POST: the capture form (`POST /ui/captures`), the one key-less way to submit.
   { path: "/ui/{proxy+}", methods: [...READ_METHODS, "POST"] },
+  // The sources pages are read key-less; their forms (POST) change what is followed and keep the key.
+  { path: "/ui/sources", methods: READ_METHODS },
+  { path: "/ui/sources/{proxy+}", methods: READ_METHODS },
   { path: "/timemap/{proxy+}", methods: READ_METHODS },
   { path: "/timegate/{proxy+}", methods: READ_METHODS },
   { path: "/memento/{proxy+}", methods: READ_METHODS },
@@ -56,13 +59,20 @@ export const PUBLIC_PATHS: ReadonlyArray<{ path: string; methods: readonly strin
   { path: "/v1/signing-key", methods: READ_METHODS },
   { path: "/v1/edits.atom", methods: READ_METHODS },
   { path: "/v1/urls/{urlId}/edits.atom", methods: READ_METHODS },
+  { path: "/v1/sources/{sourceId}/edits.atom", methods: READ_METHODS },
 ];
 
 /**
  * Resources with only a keyed `ANY` (the JSON API), created so that no request falls into a
- * subtree without a method. `{proxy+}` cannot sit beside `{urlId}`, hence `/v1/urls/{urlId}/{proxy+}`.
+ * subtree without a method. `{proxy+}` cannot sit beside `{urlId}`, hence `/v1/urls/{urlId}/{proxy+}`
+ * (and the same for sources).
  */
-const KEYED_PATHS = ["/{proxy+}", "/v1/{proxy+}", "/v1/urls/{urlId}/{proxy+}"];
+const KEYED_PATHS = [
+  "/{proxy+}",
+  "/v1/{proxy+}",
+  "/v1/urls/{urlId}/{proxy+}",
+  "/v1/sources/{sourceId}/{proxy+}",
+];
 
 /**
  * API Gateway's own rejections (bad key, throttling, timeouts) in the API's error shape

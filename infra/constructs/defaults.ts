@@ -114,6 +114,16 @@ export const DEFAULTS = {
   /** EventBridge archive of ArticleEdited events, so a subscriber can replay what it missed. */
   editEventArchiveRetention: Duration.days(30),
 
+  /**
+   * A poll fetches one document, or up to six for a sitemap index (each fetch capped at 30 s), and
+   * records what it found (a few hundred small writes at most): one job an invocation.
+   */
+  pollFunctionTimeout: Duration.minutes(4),
+  /** Polls at once across the account: plain fetches, far lighter than captures. */
+  pollMaxConcurrency: 5,
+  /** Dead-lettered poll jobs waiting this long raise the poll alarm. */
+  pollDeadLetterAlarmAfter: Duration.minutes(15),
+
   /** Any function unless its construct says otherwise (the API function keeps these). */
   functionTimeout: Duration.seconds(20),
   /** Lambda CPU scales with memory; 1 GB keeps cold starts of the bundled SDK short. */

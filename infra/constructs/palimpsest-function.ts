@@ -23,6 +23,7 @@ const RESERVED_ENVIRONMENT: ReadonlySet<string> = new Set([
   ENV.tableName,
   ENV.bucketName,
   ENV.queueUrl,
+  ENV.pollQueueUrl,
   ENV.captureMaxAttempts,
   ENV.eventBusName,
   ENV.corsAllowOrigins,
@@ -97,7 +98,7 @@ export interface PalimpsestFunctionProps {
   readonly reservedConcurrentExecutions?: number;
   /**
    * Extra environment. Names that a bind method owns (`TABLE_NAME`, `BUCKET_NAME`, `QUEUE_URL`,
-   * `CAPTURE_MAX_ATTEMPTS`, `EVENT_BUS_NAME`, `CORS_ALLOW_ORIGINS`) and those set from props here
+   * `POLL_QUEUE_URL`, `CAPTURE_MAX_ATTEMPTS`, `EVENT_BUS_NAME`, `CORS_ALLOW_ORIGINS`) and those set from props here
    * (`LOG_LEVEL`, `NODE_OPTIONS`) are refused.
    * @default - none
    */

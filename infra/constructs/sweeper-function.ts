@@ -6,6 +6,7 @@ import type { ArchiveTable } from "./archive-table.ts";
 import type { CaptureQueue } from "./capture-queue.ts";
 import { DEFAULTS, type LogLevel } from "./defaults.ts";
 import { PalimpsestFunction } from "./palimpsest-function.ts";
+import type { PollQueue } from "./poll-queue.ts";
 
 /**
  * The handler stops claiming this long before its deadline (`SAFETY_MARGIN_MS` in
@@ -23,6 +24,8 @@ export interface SweeperFunctionProps {
   readonly table: ArchiveTable;
   /** Send only: the claimed URLs are enqueued in batches. */
   readonly queue: CaptureQueue;
+  /** Send only: one poll job per claimed source. */
+  readonly pollQueue: PollQueue;
   /**
    * At least a minute; the sweep stops itself 20 s before the end and the next one continues.
    * Keep it at most the schedule's interval so sweeps do not overlap (they would be safe, only
@@ -48,11 +51,11 @@ export interface SweeperFunctionProps {
 }
 
 /**
- * The sweeper (`functions/sweeper/handler.ts`), started by {@link SweepSchedule}: finds the URLs
- * whose next capture is due through the sparse, sharded due index, claims each with a conditional
- * write, records queued captures and enqueues them. DynamoDB Query on the due index,
- * UpdateItem/PutItem/BatchWriteItem on the table and sqs:SendMessage on the capture queue; no S3,
- * no events, no receive.
+ * The sweeper (`functions/sweeper/handler.ts`), started by {@link SweepSchedule}: finds the sources
+ * and URLs that are due through the sparse, sharded due index, claims each with a conditional
+ * write, enqueues a poll job per source and records and enqueues a capture per URL. DynamoDB Query
+ * on the due index, UpdateItem/PutItem/BatchWriteItem on the table and sqs:SendMessage on the
+ * capture and poll queues; no S3, no events, no receive.
  */
 export class SweeperFunction extends PalimpsestFunction {
   /**
@@ -85,6 +88,7 @@ export class SweeperFunction extends PalimpsestFunction {
     });
     props.table.bindSweeper(this);
     props.queue.bindProducer(this);
+    props.pollQueue.bindProducer(this);
 
     this.failingAlarm = new Alarm(this, "SweepsFailingAlarm", {
       alarmDescription:

@@ -5,6 +5,8 @@ import { ApiFunction, type ApiFunctionProps } from "../constructs/api-function.t
 import { ArchiveApi, type ArchiveApiProps } from "../constructs/archive-api.ts";
 import { CaptureFunction, type CaptureFunctionProps } from "../constructs/capture-function.ts";
 import { DeadLetterFunction, type DeadLetterFunctionProps } from "../constructs/dead-letter-function.ts";
+import { PollFunction, type PollFunctionProps } from "../constructs/poll-function.ts";
+import { PollQueue, type PollQueueProps } from "../constructs/poll-queue.ts";
 import { SweepSchedule, type SweepScheduleProps } from "../constructs/sweep-schedule.ts";
 import { SweeperFunction, type SweeperFunctionProps } from "../constructs/sweeper-function.ts";
 import type { ArchiveStorage } from "./storage-stack.ts";
@@ -21,13 +23,21 @@ export interface PalimpsestServiceStackProps extends StackProps {
    */
   readonly bundling?: boolean;
   /** @default - {@link ApiFunction}'s defaults */
-  readonly apiFunction?: Omit<ApiFunctionProps, StorageBoundProps>;
+  readonly apiFunction?: Omit<ApiFunctionProps, StorageBoundProps | "pollQueue">;
   /** @default - {@link CaptureFunction}'s defaults */
   readonly captureFunction?: Omit<CaptureFunctionProps, StorageBoundProps>;
   /** @default - {@link DeadLetterFunction}'s defaults */
   readonly deadLetterFunction?: Omit<DeadLetterFunctionProps, StorageBoundProps>;
   /** @default - {@link SweeperFunction}'s defaults */
-  readonly sweeperFunction?: Omit<SweeperFunctionProps, StorageBoundProps>;
+  readonly sweeperFunction?: Omit<SweeperFunctionProps, StorageBoundProps | "pollQueue">;
+  /**
+   * The queue of poll jobs. It is here, not with the stateful resources: a poll job is disposable
+   * (a source whose job is lost comes due again), so replacing this stack loses nothing.
+   * @default - {@link PollQueue}'s defaults
+   */
+  readonly pollQueue?: PollQueueProps;
+  /** @default - {@link PollFunction}'s defaults */
+  readonly pollFunction?: Omit<PollFunctionProps, StorageBoundProps | "captureQueue" | "pollQueue">;
   /** @default - {@link SweepSchedule}'s defaults: every 5 minutes */
   readonly sweepSchedule?: Omit<SweepScheduleProps, "sweeper">;
   /** @default - {@link ArchiveApi}'s defaults */
@@ -47,8 +57,8 @@ export interface PalimpsestServiceStackProps extends StackProps {
 }
 
 /**
- * The stateless half of Palimpsest: the API, capture, dead-letter and sweeper functions, the sweep
- * schedule, the REST API, its web ACL and the alarms. Each function gets its environment and its
+ * The stateless half of Palimpsest: the API, capture, dead-letter, sweeper and poll functions, the
+ * poll queue, the sweep schedule, the REST API, its web ACL and the alarms. Each function gets its environment and its
  * permissions from the storage constructs' bind methods; every alarm notifies the storage stack's
  * alarm topic.
  */
@@ -57,6 +67,8 @@ export class PalimpsestServiceStack extends Stack {
   public readonly captureFunction: CaptureFunction;
   public readonly deadLetterFunction: DeadLetterFunction;
   public readonly sweeperFunction: SweeperFunction;
+  public readonly pollQueue: PollQueue;
+  public readonly pollFunction: PollFunction;
   public readonly sweepSchedule: SweepSchedule;
   public readonly api: ArchiveApi;
   /** The web ACL in front of the API, unless turned off with `firewall: false`. */
@@ -70,6 +82,8 @@ export class PalimpsestServiceStack extends Stack {
       captureFunction,
       deadLetterFunction,
       sweeperFunction,
+      pollFunction,
+      pollQueue,
       sweepSchedule,
       api,
       firewall,
@@ -81,9 +95,15 @@ export class PalimpsestServiceStack extends Stack {
       ...stackProps,
     });
     const bound = { table: storage.table, bucket: storage.bucket, queue: storage.queue, bundling };
+    this.pollQueue = new PollQueue(this, "PollQueue", pollQueue);
     const cadence = recaptureCadence === undefined ? {} : { recaptureCadence };
 
-    this.apiFunction = new ApiFunction(this, "ApiFunction", { ...apiFunction, ...bound, ...cadence });
+    this.apiFunction = new ApiFunction(this, "ApiFunction", {
+      ...apiFunction,
+      ...bound,
+      ...cadence,
+      pollQueue: this.pollQueue,
+    });
     this.captureFunction = new CaptureFunction(this, "CaptureFunction", {
       ...captureFunction,
       ...bound,
@@ -100,6 +120,14 @@ export class PalimpsestServiceStack extends Stack {
       ...sweeperFunction,
       table: storage.table,
       queue: storage.queue,
+      pollQueue: this.pollQueue,
+      bundling,
+    });
+    this.pollFunction = new PollFunction(this, "PollFunction", {
+      ...pollFunction,
+      table: storage.table,
+      captureQueue: storage.queue,
+      pollQueue: this.pollQueue,
       bundling,
     });
     this.sweepSchedule = new SweepSchedule(this, "SweepSchedule", {

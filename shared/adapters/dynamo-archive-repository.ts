@@ -120,15 +120,15 @@ function samePolicy(policy: RecapturePolicy, values: Record<string, unknown>): s
   return "recapture.everyMinutes = :seenEvery";
 }
 
-function isConditionFailure(err: unknown): boolean {
+export function isConditionFailure(err: unknown): boolean {
   return (err as { name?: string })?.name === "ConditionalCheckFailedException";
 }
 
-function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
+export function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
   return key ? Buffer.from(JSON.stringify(key)).toString("base64url") : undefined;
 }
 
-function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
+export function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
   if (cursor === undefined) return undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));

@@ -89,8 +89,8 @@ export interface CaptureRecord {
   startedAt?: string;
   finishedAt?: string;
   attempts: number;
-  /** What asked for this capture: a person (the API) or the re-capture schedule. */
-  trigger?: "api" | "schedule";
+  /** What asked for this capture: a person (the API), the re-capture schedule, or a followed source. */
+  trigger?: "api" | "schedule" | "source";
   versionId?: string;
   /** True only when this capture made a new version that differs from an earlier one. */
   changed?: boolean;

@@ -2,7 +2,7 @@
 import { InvalidRequestError, PalimpsestError } from "../errors.ts";
 import type { ArchiveRepository, CaptureQueue, ResolveHost } from "../ports.ts";
 import { newCaptureId, urlIdFor } from "./ids.ts";
-import type { CaptureRecord } from "./model.ts";
+import type { CaptureRecord, RecapturePolicy, UrlRecord } from "./model.ts";
 import { parseRecapturePolicy } from "./recapture.ts";
 import { checkSubmittedUrl, normaliseUrl } from "./url.ts";
 
@@ -65,29 +65,43 @@ export async function submitCapture(deps: SubmitCaptureDeps, body: unknown): Pro
   });
   const recapture = parseRecapturePolicy(fields.recapture);
   // Checked after validation, so a bad request still gets its own error under load.
-  if (deps.maxQueueDepth !== undefined && deps.queue.depth) {
-    if ((await deps.queue.depth()) >= deps.maxQueueDepth) throw new QueueFullError(30);
-  }
+  await refuseWhenQueueFull(deps);
   const url = normaliseUrl(parsed);
   const urlId = urlIdFor(url);
   const now = (deps.now ?? (() => new Date()))();
-  const requestedAt = now.toISOString();
-
   await deps.repository.ensureUrl({
     urlId,
     url,
     captureCount: 0,
     versionCount: 0,
     recapture,
-    createdAt: requestedAt,
+    createdAt: now.toISOString(),
   });
+  const captureId = await recordAndEnqueue(deps, { urlId, url }, now, undefined);
+  return { captureId, urlId, url, status: "queued" };
+}
+
+async function refuseWhenQueueFull(deps: SubmitCaptureDeps): Promise<void> {
+  if (deps.maxQueueDepth !== undefined && deps.queue.depth) {
+    if ((await deps.queue.depth()) >= deps.maxQueueDepth) throw new QueueFullError(30);
+  }
+}
+
+/** Records a queued capture of the URL and enqueues it; a refused message fails the capture. */
+async function recordAndEnqueue(
+  deps: SubmitCaptureDeps,
+  target: { urlId: string; url: string },
+  now: Date,
+  trigger: CaptureRecord["trigger"],
+): Promise<string> {
   const capture: CaptureRecord = {
     captureId: newCaptureId(now),
-    urlId,
-    url,
+    urlId: target.urlId,
+    url: target.url,
     status: "queued",
-    requestedAt,
+    requestedAt: now.toISOString(),
     attempts: 0,
+    ...(trigger ? { trigger } : {}),
   };
   await deps.repository.putCapture(capture);
   try {
@@ -101,5 +115,48 @@ export async function submitCapture(deps: SubmitCaptureDeps, body: unknown): Pro
     });
     throw new QueueUnavailableError({ cause });
   }
-  return { captureId: capture.captureId, urlId, url, status: "queued" };
+  return capture.captureId;
+}
+
+/** What became of a URL a source found. */
+export interface FoundUrl {
+  urlId: string;
+  /** Normalised, as archived. */
+  url: string;
+  /** The capture submitted for it; absent when the archive had the URL already. */
+  captureId?: string;
+}
+
+/**
+ * A URL a source found: checked by the same URL guard as `POST /v1/captures` and submitted the
+ * same way, with the source's recapture policy, unless the archive already has it (from another
+ * source, a person or an earlier poll): then nothing is captured again. Throws InvalidUrlError
+ * for a URL the guard refuses and QueueFullError while the queue is saturated.
+ */
+export async function submitFoundUrl(
+  deps: SubmitCaptureDeps,
+  found: { url: string; recapture: RecapturePolicy },
+): Promise<FoundUrl> {
+  const parsed = await checkSubmittedUrl(found.url, {
+    resolveHost: deps.resolveHost,
+    allowedPrivateHosts: deps.allowedPrivateHosts,
+  });
+  const url = normaliseUrl(parsed);
+  const urlId = urlIdFor(url);
+  if (await deps.repository.getUrl(urlId)) return { urlId, url };
+  await refuseWhenQueueFull(deps);
+  const now = (deps.now ?? (() => new Date()))();
+  const record: UrlRecord = {
+    urlId,
+    url,
+    captureCount: 0,
+    versionCount: 0,
+    recapture: found.recapture,
+    createdAt: now.toISOString(),
+  };
+  const stored = await deps.repository.ensureUrl(record);
+  // Another submission created it between the read and the write (not this one): it has its capture.
+  if (stored.createdAt !== record.createdAt || stored.lastCaptureId !== undefined) return { urlId, url };
+  const captureId = await recordAndEnqueue(deps, { urlId, url }, now, "source");
+  return { urlId, url, captureId };
 }

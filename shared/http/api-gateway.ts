@@ -90,7 +90,7 @@ export function header(event: APIGatewayProxyEvent, name: string): string | unde
 
 /** What a browser may send (the API key, Memento's Accept-Datetime) and what its scripts may read. */
 const CORS_ALLOW_HEADERS = "content-type, x-api-key, accept-datetime";
-const CORS_ALLOW_METHODS = "GET, HEAD, POST, PATCH, OPTIONS";
+const CORS_ALLOW_METHODS = "GET, HEAD, POST, PATCH, DELETE, OPTIONS";
 const CORS_EXPOSE_HEADERS = "location, link, memento-datetime, vary, retry-after";
 
 type ResultHeaders = NonNullable<APIGatewayProxyResult["headers"]>;

@@ -207,6 +207,8 @@ describe("alarms and the alarm topic", () => {
         s.deadLetterFunction.backlogAlarm,
         s.sweeperFunction.throttledAlarm,
         s.sweeperFunction.failingAlarm,
+        s.pollFunction.throttledAlarm,
+        s.pollFunction.deadLetteredAlarm,
         s.sweepSchedule.undeliveredAlarm,
         s.api.serverErrorsAlarm,
       ].map(logicalIdOf);

@@ -15,6 +15,7 @@ import { ArchiveApi, PUBLIC_PATHS } from "../../infra/constructs/archive-api.ts"
 import { ArchiveBucket } from "../../infra/constructs/archive-bucket.ts";
 import { ArchiveTable } from "../../infra/constructs/archive-table.ts";
 import { CaptureQueue } from "../../infra/constructs/capture-queue.ts";
+import { PollQueue } from "../../infra/constructs/poll-queue.ts";
 import { PalimpsestServiceStack } from "../../infra/stacks/service-stack.ts";
 import { PalimpsestStorageStack } from "../../infra/stacks/storage-stack.ts";
 import { MAX_URL_LENGTH } from "../../shared/domain/url.ts";
@@ -243,6 +244,7 @@ describe("API firewall (WAF web ACL)", () => {
         table: new ArchiveTable(stack, "Table"),
         bucket: new ArchiveBucket(stack, "Bucket"),
         queue: new CaptureQueue(stack, "Queue"),
+        pollQueue: new PollQueue(stack, "PollQueue"),
         bundling: false,
       });
       return { stack, stage: new ArchiveApi(stack, "Api", { handler }).api.deploymentStage };

@@ -12,6 +12,7 @@ import { CaptureQueue, type CaptureQueueProps } from "../../infra/constructs/cap
 import { DeadLetterFunction } from "../../infra/constructs/dead-letter-function.ts";
 import { EditEvents } from "../../infra/constructs/edit-events.ts";
 import { PalimpsestFunction } from "../../infra/constructs/palimpsest-function.ts";
+import { PollQueue } from "../../infra/constructs/poll-queue.ts";
 import { SweepSchedule } from "../../infra/constructs/sweep-schedule.ts";
 import { SweeperFunction } from "../../infra/constructs/sweeper-function.ts";
 import { readAppOptions } from "../../infra/palimpsest-app.ts";
@@ -26,6 +27,7 @@ function storageIn(stack: Stack, queue: CaptureQueueProps = {}) {
     table: new ArchiveTable(stack, "Table"),
     bucket: new ArchiveBucket(stack, "Bucket"),
     queue: new CaptureQueue(stack, "Queue", queue),
+    pollQueue: new PollQueue(stack, "PollQueue"),
     bundling: false,
   };
 }

@@ -122,6 +122,20 @@ const SAMPLE_REQUESTS: ReadonlyArray<[method: string, path: string]> = [
   ["GET", "/v1/urls/url_1/captures"],
   ["GET", "/v1/urls/url_1/diff"],
   ["GET", "/v1/edits"],
+  ["GET", "/v1/sources/src_1/edits.atom"],
+  ["HEAD", "/v1/sources/src_1/edits.atom"],
+  ["POST", "/v1/sources"],
+  ["GET", "/v1/sources"],
+  ["GET", "/v1/sources.opml"],
+  ["POST", "/v1/sources/opml"],
+  ["GET", "/v1/sources/src_1"],
+  ["PATCH", "/v1/sources/src_1"],
+  ["DELETE", "/v1/sources/src_1"],
+  ["GET", "/v1/sources/src_1/urls"],
+  ["GET", "/ui/sources"],
+  ["POST", "/ui/sources"],
+  ["GET", "/ui/sources/src_1"],
+  ["POST", "/ui/sources/src_1"],
 ];
 
 /** The handler's route for a request (HEAD is answered like GET), as `routeRequest` picks it. */
@@ -151,7 +165,12 @@ describe("service stack", () => {
     synth.service.captureFunction,
     synth.service.deadLetterFunction,
     synth.service.sweeperFunction,
+    synth.service.pollFunction,
   ];
+  /** Whether an IAM resource is the poll queue (in the service stack itself). */
+  const refersToPollQueue = (value: unknown) =>
+    JSON.stringify(value) ===
+    JSON.stringify({ "Fn::GetAtt": [logicalIdOf(synth.service.pollQueue.queue), "Arn"] });
   /** Whether a value in the service template refers to `token` of the storage stack. */
   const isStorage = (value: unknown, token: string) =>
     refersTo(value, synth.storage, synth.storageTemplate, token);
@@ -357,6 +376,12 @@ describe("service stack", () => {
       }
       for (const statement of statementsOf(service, synth.service.apiFunction)) {
         if (!statement.actions.some((a) => a.startsWith("sqs:"))) continue;
+        // A followed source's first poll is queued at once: send, and nothing else, on the poll queue.
+        if (refersToPollQueue(statement.resources[0])) {
+          assert.deepEqual(statement.actions, ["sqs:SendMessage"]);
+          assert.equal(statement.resources.length, 1);
+          continue;
+        }
         assert.ok(
           isStorage(statement.resources[0], synth.storage.queue.queue.queueArn),
           "capture queue only",
@@ -381,6 +406,7 @@ describe("service stack", () => {
         "dynamodb:UpdateItem",
         "sqs:GetQueueAttributes",
         "sqs:SendMessage",
+        "sqs:SendMessage",
       ]);
       const query = statements.find((s) => s.actions.includes("dynamodb:Query"));
       assert.deepEqual(query?.actions, ["dynamodb:Query"]);
@@ -388,6 +414,11 @@ describe("service stack", () => {
       assert.equal(query?.resources.length, 1);
       for (const statement of statements.filter((s) => s.actions.some((a) => a.startsWith("sqs:")))) {
         assert.deepEqual(statement.resources.length, 1);
+        // One poll job per due source: send only, on the poll queue.
+        if (refersToPollQueue(statement.resources[0])) {
+          assert.deepEqual(statement.actions, ["sqs:SendMessage"]);
+          continue;
+        }
         assert.ok(
           isStorage(statement.resources[0], synth.storage.queue.queue.queueArn),
           "capture queue only",

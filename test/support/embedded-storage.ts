@@ -7,17 +7,26 @@ import { ensureArchiveTable, startEmbeddedDynamo } from "../../local/embedded-dy
 import { startEmbeddedS3 } from "../../local/embedded-s3.ts";
 import { createDocumentClient, createS3Client } from "../../shared/adapters/aws-clients.ts";
 import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-archive-repository.ts";
+import { createDynamoSourceRepository } from "../../shared/adapters/dynamo-source-repository.ts";
 import { createS3BlobReader } from "../../shared/adapters/s3-blob-reader.ts";
 import { createS3BlobStore } from "../../shared/adapters/s3-blob-store.ts";
 import type { ProcessCaptureDeps } from "../../shared/domain/capture/index.ts";
 import { extractArticle } from "../../shared/domain/extract/index.ts";
 import { newCaptureId, urlIdFor } from "../../shared/domain/ids.ts";
 import { createLogger } from "../../shared/logger.ts";
-import type { ArchiveRepository, BlobStore, PageCaptureOptions, PageCapturer } from "../../shared/ports.ts";
+import type {
+  ArchiveRepository,
+  BlobStore,
+  PageCaptureOptions,
+  PageCapturer,
+  SourceRepository,
+} from "../../shared/ports.ts";
 
 export interface EmbeddedStorage {
   dir: string;
   repository: ArchiveRepository;
+  /** Sources, in the same table. */
+  sources: SourceRepository;
   blobs: BlobStore;
   s3: ReturnType<typeof createS3Client>;
   bucketName: string;
@@ -35,14 +44,13 @@ export async function startEmbeddedStorage(): Promise<EmbeddedStorage> {
   const dynamo = await startEmbeddedDynamo({ directory: join(dir, "dynamodb") });
   await ensureArchiveTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), tableName);
   const s3 = createS3Client({ s3Endpoint: s3Server.endpoint });
+  const documents = createDocumentClient({ dynamodbEndpoint: dynamo.endpoint });
   return {
     dir,
     bucketName,
     s3,
-    repository: createDynamoArchiveRepository({
-      client: createDocumentClient({ dynamodbEndpoint: dynamo.endpoint }),
-      tableName,
-    }),
+    repository: createDynamoArchiveRepository({ client: documents, tableName }),
+    sources: createDynamoSourceRepository({ client: documents, tableName }),
     blobs: createS3BlobStore({
       client: s3,
       bucketName,

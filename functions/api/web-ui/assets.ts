@@ -38,6 +38,7 @@ header.site { border-bottom: 1px solid var(--line); background: var(--surface); 
 header.site .wrap { display: flex; flex-wrap: wrap; align-items: baseline; gap: .25rem 1rem; padding-top: .7rem; padding-bottom: .7rem; }
 .brand { font-weight: 700; font-size: 1.2rem; color: var(--fg); text-decoration: none; letter-spacing: .01em; }
 .tagline { color: var(--muted); font-size: .9rem; }
+header.site .nav { margin-left: auto; font-weight: 600; }
 footer.site { color: var(--muted); font-size: .9rem; border-top: 1px solid var(--line); padding: .5rem 0 1.5rem; }
 main { padding-bottom: 2.5rem; }
 h1 { font-size: 1.6rem; line-height: 1.25; margin: 1.2rem 0 .6rem; overflow-wrap: anywhere; }
@@ -59,7 +60,7 @@ form.submit { background: var(--surface); border: 1px solid var(--line); border-
 .row { display: flex; flex-wrap: wrap; gap: .75rem; align-items: flex-end; }
 .row > .grow { flex: 1 1 16rem; min-width: 0; }
 input, select, button { font: inherit; }
-input[type="url"], select { width: 100%; padding: .5rem .65rem; border: 1px solid var(--field); border-radius: 6px; background: var(--bg); color: var(--fg); min-height: 2.6rem; }
+input[type="url"], input[type="text"], select { width: 100%; padding: .5rem .65rem; border: 1px solid var(--field); border-radius: 6px; background: var(--bg); color: var(--fg); min-height: 2.6rem; }
 select { width: auto; max-width: 100%; }
 input[aria-invalid="true"] { border-color: var(--danger); border-width: 2px; }
 .field-error { color: var(--danger); font-weight: 600; margin: .3rem 0 0; }

@@ -44,6 +44,8 @@ export interface PageContent {
   imageOrigins?: readonly string[];
   /** With scripts off, reload every this many seconds (a capture that has not ended yet). */
   refreshSeconds?: number;
+  /** Feeds of this page's subject, named in the head with `<link rel="alternate">` (besides the archive's). */
+  alternates?: ReadonlyArray<{ title: string; href: string }>;
 }
 
 /** The policy for a page; exported for tests. */
@@ -87,7 +89,10 @@ export function pageResponse(ui: UiContext, page: PageContent): APIGatewayProxyR
 <title>${page.title} · Palimpsest</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="${link(ui, "/ui/assets/app.css", { v: css.version })}">
-<link rel="alternate" type="application/atom+xml" title="Palimpsest: flagged edits" href="${link(ui, "/v1/edits.atom")}">
+${(page.alternates ?? []).map(
+  (alt) => html`<link rel="alternate" type="application/atom+xml" title="${alt.title}" href="${alt.href}">
+`,
+)}<link rel="alternate" type="application/atom+xml" title="Palimpsest: flagged edits" href="${link(ui, "/v1/edits.atom")}">
 <script src="${link(ui, "/ui/assets/app.js", { v: js.version })}" defer></script>
 ${page.refreshSeconds !== undefined && html`<noscript><meta http-equiv="refresh" content="${page.refreshSeconds}"></noscript>`}
 </head>
@@ -96,6 +101,7 @@ ${page.refreshSeconds !== undefined && html`<noscript><meta http-equiv="refresh"
 <header class="site"><div class="wrap">
 <a class="brand" href="${link(ui, "/")}">Palimpsest</a>
 <span class="tagline">An archive of news articles that catches stealth edits</span>
+<a class="nav" href="${link(ui, "/ui/sources")}">Sources</a>
 </div></header>
 <main id="main" class="wrap" tabindex="-1">
 ${page.body}

@@ -31,11 +31,19 @@ import {
   type UiContext,
   uiContextOf,
 } from "./layout.ts";
+import {
+  changeFromForm,
+  followFromForm,
+  refuseCrossSite,
+  renderSourcePage,
+  renderSourcesPage,
+} from "./sources-page.ts";
 import { renderUrlPage } from "./url-page.ts";
 import { renderVersionPage } from "./version-page.ts";
 
 const log = logger.child({ fn: "api", part: "web-ui" });
 const ID = "([A-Za-z0-9_-]{1,64})";
+const SOURCE_ID = "(src_[A-Za-z0-9]{1,60})";
 
 type Render = (
   deps: ApiDeps,
@@ -123,6 +131,38 @@ async function submitFromForm(deps: ApiDeps, event: APIGatewayProxyEvent): Promi
   });
 }
 
+/** Whether the pages offer the sources forms: not where a key guards the archive (see below). */
+function sourceFormsOn(deps: ApiDeps): boolean {
+  return deps.sourceForms !== false && deps.apiKey === undefined;
+}
+
+/**
+ * The sources forms change what is followed: unlike the capture form they are not key-less (where
+ * the archive has a key, a browser cannot send it, so the pages offer the API and CLI instead), and
+ * a POST must come from these pages (see `refuseCrossSite`).
+ */
+async function sourcesForm(
+  deps: ApiDeps,
+  event: APIGatewayProxyEvent,
+  sourceId: string | undefined,
+): Promise<APIGatewayProxyResult> {
+  const ui = uiContextOf(event);
+  return answer(ui, async () => {
+    if (!sourceFormsOn(deps)) {
+      throw new HttpError(
+        403,
+        "source_forms_off",
+        "Sources are followed and changed with the API or the CLI here.",
+      );
+    }
+    refuseCrossSite(event);
+    const form = parseForm(event);
+    if (sourceId !== undefined) return seeOther(ui, await changeFromForm(deps, sourceId, form));
+    const outcome = await followFromForm(deps, ui, form);
+    return "redirect" in outcome ? seeOther(ui, outcome.redirect) : pageResponse(ui, outcome.page);
+  });
+}
+
 function parseForm(event: APIGatewayProxyEvent): URLSearchParams {
   const type = (header(event, "content-type") ?? "").split(";")[0]?.trim().toLowerCase();
   if (type !== "application/x-www-form-urlencoded") {
@@ -203,6 +243,25 @@ export const WEB_UI_ROUTES: Route[] = [
       view: query(event, "view"),
     }),
   ),
+  page(/^\/ui\/sources\/?$/, (deps, event, _match, ui) =>
+    renderSourcesPage(deps, ui, { cursor: query(event, "cursor"), forms: sourceFormsOn(deps) }),
+  ),
+  {
+    method: "POST",
+    pattern: /^\/ui\/sources\/?$/,
+    handle: (deps, event) => sourcesForm(deps, event, undefined),
+  },
+  page(new RegExp(`^/ui/sources/${SOURCE_ID}$`), (deps, event, match, ui) =>
+    renderSourcePage(deps, ui, match[1] ?? "", {
+      cursor: query(event, "cursor"),
+      forms: sourceFormsOn(deps),
+    }),
+  ),
+  {
+    method: "POST",
+    pattern: new RegExp(`^/ui/sources/${SOURCE_ID}$`),
+    handle: (deps, event, { id }) => sourcesForm(deps, event, id),
+  },
   {
     method: "GET",
     pattern: /^\/ui\/assets\/(app\.css|app\.js)$/,
