@@ -115,7 +115,14 @@ export async function startStorageServers(): Promise<StorageServers> {
   useLocalCredentials();
   const dir = await mkdtemp(join(tmpdir(), "palimpsest-bench-"));
   const s3Directory = join(dir, "s3");
-  const s3Server = await startEmbeddedS3({ directory: s3Directory, bucketName: BUCKET });
+  const s3Server = await startEmbeddedS3({
+    directory: s3Directory,
+    bucketName: BUCKET,
+    credentials: {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "S3RVER",
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "S3RVER",
+    },
+  });
   const dynamo = await startEmbeddedDynamo({ directory: join(dir, "dynamodb") });
   await ensureArchiveTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), TABLE);
   return {

@@ -1,34 +1,225 @@
-/** An S3-compatible server (s3rver) in this process, storing objects under a directory. */
+/**
+ * An S3-compatible server in this process, as strict as S3 where the archive's evidence depends
+ * on it. s3rver stores the objects but accepts anonymous writes and never checks presigned
+ * links, so it listens on a private loopback port and a front on the public port decides first:
+ * - every request must carry a valid SigV4 signature (header or presigned query) by the runner's
+ *   key (`sigv4-verifier.ts`), and a hex `x-amz-content-sha256` must match the body;
+ * - objects under `blobs/` are content-addressed evidence: created once (`If-None-Match: *`, the
+ *   key must be the body's SHA-256), never overwritten or deleted, whoever signs;
+ * - browser-form and multi-object POSTs are refused (the archive sends none);
+ * - nothing it serves runs as active content at the storage origin: `Content-Security-Policy:
+ *   sandbox` and `nosniff` on every answer, so even an archived page's `raw` HTML opened `inline`
+ *   executes nothing here (and editing a link's `response-content-disposition` breaks its signature).
+ *
+ * The cost is one loopback hop and a body buffer per PUT (measured in the README's local section).
+ */
+import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { AwsCredentialIdentity } from "@smithy/types";
 import S3rver, { type S3rverContext } from "s3rver";
+import { createSigV4Verifier, SignatureRefusedError } from "./sigv4-verifier.ts";
 
 export interface EmbeddedS3 {
   endpoint: string;
   close(): Promise<void>;
 }
 
+/** Keys under this prefix are write-once evidence. */
+const EVIDENCE_PREFIX = "blobs/";
+/** Request bodies larger than this are refused (the biggest artifact is a full-page screenshot). */
+const MAX_BODY_BYTES = 256 * 1024 * 1024;
+/** Query parameters that authenticate a presigned link; s3rver never sees them. */
+const SIGNATURE_PARAMS =
+  /^X-Amz-(Algorithm|Credential|Date|Expires|SignedHeaders|Signature|Security-Token)$/i;
+/** Headers the front applies itself from a verified link, rather than trusting s3rver's version. */
+const RESPONSE_OVERRIDES: Record<string, string> = {
+  "response-content-type": "content-type",
+  "response-content-disposition": "content-disposition",
+  "response-content-language": "content-language",
+  "response-content-encoding": "content-encoding",
+  "response-cache-control": "cache-control",
+  "response-expires": "expires",
+};
+const SAFE_HEADERS = {
+  "content-security-policy": "sandbox",
+  "x-content-type-options": "nosniff",
+};
+
 export async function startEmbeddedS3(options: {
   directory: string;
   bucketName: string;
+  /** The only key requests may be signed with. */
+  credentials: AwsCredentialIdentity;
   port?: number;
+  /** For tests: the verifier's clock. */
+  now?: () => Date;
 }): Promise<EmbeddedS3> {
   await mkdir(options.directory, { recursive: true });
-  const server = new S3rver({
+  const backend = new S3rver({
     address: "127.0.0.1",
-    port: options.port ?? 0,
+    port: 0,
     directory: options.directory,
     silent: true,
     // Path-style only: the SDK is configured with forcePathStyle for this endpoint.
     vhostBuckets: false,
     configureBuckets: [{ name: options.bucketName }],
   });
-  server.middleware.unshift(refuseOverwrites);
-  const address = (await server.run()) as AddressInfo;
+  backend.middleware.unshift(refuseOverwrites);
+  const backendAddress = (await backend.run()) as AddressInfo;
+  const verifier = createSigV4Verifier({
+    credentials: options.credentials,
+    ...(options.now ? { now: options.now } : {}),
+  });
+
+  const front = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (err instanceof SignatureRefusedError) return refuse(res, 403, err.code, err.message);
+      if (err instanceof BodyTooLargeError) return refuse(res, 400, "EntityTooLarge", err.message);
+      refuse(res, 500, "InternalError", "The embedded S3 front failed.");
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? "GET";
+    const url = req.url ?? "/";
+    // CORS preflights are unauthenticated on S3 too, and change nothing.
+    if (method === "OPTIONS") return forward(req, res, method, url, undefined, new Map());
+    const verified = await verifier.verify({ method, url, headers: req.headers });
+    const key = objectKey(url, options.bucketName);
+    if (method === "POST") return refuse(res, 403, "AccessDenied", "POST requests are refused.");
+    if (key?.startsWith(EVIDENCE_PREFIX)) {
+      if (method === "DELETE")
+        return refuse(res, 403, "AccessDenied", "Evidence under blobs/ is never deleted.");
+      if (method === "PUT" && (req.headers["if-none-match"] !== "*" || req.headers["x-amz-copy-source"]))
+        return refuse(
+          res,
+          403,
+          "AccessDenied",
+          "Evidence under blobs/ is written once, with If-None-Match: *.",
+        );
+    }
+    let body: Buffer | undefined;
+    if (method === "PUT") {
+      body = await readBody(req);
+      const digest = createHash("sha256").update(body).digest("hex");
+      if (/^[0-9a-f]{64}$/.test(verified.payloadHash) && verified.payloadHash !== digest)
+        return refuse(res, 400, "XAmzContentSHA256Mismatch", "The body does not match x-amz-content-sha256.");
+      if (verified.payloadHash.startsWith("STREAMING-"))
+        return refuse(res, 400, "NotImplemented", "Chunked payloads are not supported.");
+      if (key?.startsWith(EVIDENCE_PREFIX) && key.slice(key.lastIndexOf("/") + 1) !== digest)
+        return refuse(res, 403, "AccessDenied", "A blob's key must be the SHA-256 of its bytes.");
+    }
+    const overrides = new Map<string, string>();
+    for (const [param, header] of Object.entries(RESPONSE_OVERRIDES)) {
+      const value = verified.query.get(param)?.[0];
+      if (value !== undefined) overrides.set(header, value);
+    }
+    return forward(req, res, method, url, body, overrides);
+  }
+
+  /** Sends the request on to s3rver without its signature, and its answer back with safe headers. */
+  function forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    url: string,
+    body: Buffer | undefined,
+    overrides: Map<string, string>,
+  ): Promise<void> {
+    const q = url.indexOf("?");
+    const params =
+      q < 0
+        ? []
+        : url
+            .slice(q + 1)
+            .split("&")
+            .filter((p) => {
+              const name = decodeURIComponent(p.split("=")[0] ?? "");
+              return p !== "" && !SIGNATURE_PARAMS.test(name) && !(name.toLowerCase() in RESPONSE_OVERRIDES);
+            });
+    const path = (q < 0 ? url : url.slice(0, q)) + (params.length > 0 ? `?${params.join("&")}` : "");
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value === undefined || name === "authorization" || name === "x-amz-security-token") continue;
+      headers[name] = value;
+    }
+    headers.host = `127.0.0.1:${backendAddress.port}`;
+    if (body) headers["content-length"] = String(body.length);
+    return new Promise((resolve, reject) => {
+      const upstream = httpRequest(
+        { host: "127.0.0.1", port: backendAddress.port, method, path, headers },
+        (answer) => {
+          const out: Record<string, string | string[]> = {};
+          for (const [name, value] of Object.entries(answer.headers))
+            if (value !== undefined) out[name] = value;
+          if ((answer.statusCode ?? 500) < 300) for (const [name, value] of overrides) out[name] = value;
+          Object.assign(out, SAFE_HEADERS);
+          res.writeHead(answer.statusCode ?? 502, out);
+          answer.pipe(res);
+          answer.on("end", resolve);
+          answer.on("error", reject);
+        },
+      );
+      upstream.on("error", reject);
+      if (body) upstream.end(body);
+      else req.pipe(upstream);
+    });
+  }
+
+  await new Promise<void>((done) => front.listen(options.port ?? 0, "127.0.0.1", done));
+  const { port } = front.address() as AddressInfo;
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    close: () => server.close(),
+    endpoint: `http://127.0.0.1:${port}`,
+    async close() {
+      await new Promise<void>((done) => {
+        front.close(() => done());
+        front.closeAllConnections();
+      });
+      await backend.close();
+    },
   };
+}
+
+class BodyTooLargeError extends Error {}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new BodyTooLargeError("The body is larger than the front accepts.");
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The object key of a path-style request to `bucket`, decoded; null for bucket-level requests. */
+function objectKey(url: string, bucket: string): string | null {
+  const path = url.split("?")[0] ?? "/";
+  const [, first, ...rest] = path.split("/");
+  if (!first || decodeURIComponent(first) !== bucket || rest.length === 0) return null;
+  // Normalised as s3rver will see it, so `blobs/../blobs/x` or `%62lobs/x` cannot slip past.
+  return rest.map((segment) => decodeURIComponent(segment)).join("/");
+}
+
+function refuse(res: ServerResponse, status: number, code: string, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error>`;
+  res.writeHead(status, {
+    "content-type": "application/xml",
+    "content-length": Buffer.byteLength(body),
+    ...SAFE_HEADERS,
+  });
+  res.end(body);
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /**

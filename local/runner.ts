@@ -40,6 +40,7 @@ import { RequestTooLargeError, toApiGatewayEvent, writeResult } from "./api-gate
 import { ensureArchiveTable, startEmbeddedDynamo } from "./embedded-dynamodb.ts";
 import { startEmbeddedS3 } from "./embedded-s3.ts";
 import { FileQueue, type QueueMessage } from "./file-queue.ts";
+import { openLocalCredentials } from "./local-credentials.ts";
 import { handleLocalSweep } from "./local-sweep.ts";
 import { startWebhookOutbox } from "./webhook-outbox.ts";
 
@@ -81,7 +82,10 @@ const TABLE_NAME = "palimpsest-local";
 const BUCKET_NAME = "palimpsest-local";
 /** The evidence signing key under DATA_DIR (PKCS#8 PEM, mode 0600). */
 export const SIGNING_KEY_FILE = "signing-key.pem";
-const LOCAL_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
+/** The embedded S3 server's access key under DATA_DIR (mode 0600; see local-credentials.ts). */
+export const S3_KEY_FILE = "s3-key.json";
+/** The embedded servers' region, whatever AWS_REGION says. */
+const LOCAL_REGION = "us-east-1";
 
 function lambdaContext(functionName: string): Context {
   const deadline = Date.now() + 15 * 60_000;
@@ -128,17 +132,22 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   const log = options.logger ?? createLogger({ service: "palimpsest-local" });
   const env = { ...process.env, ...options.env };
   const dataDir = resolve(options.dataDir);
-  // The SDK wants credentials and a region even for the embedded servers.
-  process.env.AWS_REGION ??= "us-east-1";
-  process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
 
   await mkdir(dataDir, { recursive: true });
   // Generated on first start and kept with the archive: every evidence package names its public key.
   const signer = await openLocalKeySigner(join(dataDir, SIGNING_KEY_FILE));
-  const s3 = await startEmbeddedS3({ directory: join(dataDir, "s3"), bucketName: BUCKET_NAME });
+  // The embedded servers' own identity, never the shell's AWS_* variables or profile (issue 18).
+  const identity = {
+    credentials: await openLocalCredentials(join(dataDir, S3_KEY_FILE)),
+    region: LOCAL_REGION,
+  };
+  const s3 = await startEmbeddedS3({
+    directory: join(dataDir, "s3"),
+    bucketName: BUCKET_NAME,
+    credentials: identity.credentials,
+  });
   const dynamo = await startEmbeddedDynamo({ directory: join(dataDir, "dynamodb") });
-  await ensureArchiveTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), TABLE_NAME);
+  await ensureArchiveTable(new DynamoDBClient({ endpoint: dynamo.endpoint, ...identity }), TABLE_NAME);
 
   const storage = {
     tableName: TABLE_NAME,
@@ -146,15 +155,20 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     s3Endpoint: s3.endpoint,
     dynamodbEndpoint: dynamo.endpoint,
   };
-  const documents = createDocumentClient(storage);
+  const documents = createDocumentClient(storage, identity);
   const repository = createDynamoArchiveRepository({ client: documents, tableName: TABLE_NAME });
   // What the API Lambda reads with (signed requests, no S3 client); the workers' store reads with it too.
   const reader = createS3BlobReader({
     bucketName: BUCKET_NAME,
-    region: process.env.AWS_REGION,
+    region: LOCAL_REGION,
     endpoint: s3.endpoint,
+    credentials: identity.credentials,
   });
-  const blobs = createS3BlobStore({ client: createS3Client(storage), bucketName: BUCKET_NAME, reader });
+  const blobs = createS3BlobStore({
+    client: createS3Client(storage, identity),
+    bucketName: BUCKET_NAME,
+    reader,
+  });
   const apiConfig = loadApiConfig(env);
   const captureConfig = loadCaptureConfig(env);
   // EventBridge is AWS-only; locally, subscribers use the signed webhook.

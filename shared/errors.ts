@@ -66,8 +66,8 @@ export type CaptureFailureCode =
 
 /** Configuration is missing or malformed: fail fast at cold start. */
 export class ConfigError extends PalimpsestError {
-  constructor(message: string) {
-    super("config_error", message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("config_error", message, options);
   }
 }
 

@@ -1,13 +1,22 @@
 /**
  * AWS clients, created once per container and shared. Endpoints are overridden only for the
- * embedded S3/DynamoDB servers of the local runner.
+ * embedded S3/DynamoDB servers of the local runner, which also passes its own credentials and
+ * region: those servers must never be signed for with whatever `AWS_*` variables or profile the
+ * developer's shell holds (their real AWS keys).
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { AwsCredentialIdentity } from "@smithy/types";
 import type { StorageConfig } from "../config.ts";
 
-export function createS3Client(config: Pick<StorageConfig, "s3Endpoint">): S3Client {
+/** Explicit identity for emulators; unset on AWS, where the function's role is used. */
+export interface LocalIdentity {
+  credentials: AwsCredentialIdentity;
+  region: string;
+}
+
+export function createS3Client(config: Pick<StorageConfig, "s3Endpoint">, local?: LocalIdentity): S3Client {
   return new S3Client(
     config.s3Endpoint
       ? {
@@ -17,6 +26,7 @@ export function createS3Client(config: Pick<StorageConfig, "s3Endpoint">): S3Cli
           // Embedded S3 servers do not speak the aws-chunked trailing-checksum encoding.
           requestChecksumCalculation: "WHEN_REQUIRED",
           responseChecksumValidation: "WHEN_REQUIRED",
+          ...(local ?? {}),
         }
       : { maxAttempts: 5 },
   );
@@ -24,9 +34,12 @@ export function createS3Client(config: Pick<StorageConfig, "s3Endpoint">): S3Cli
 
 export function createDocumentClient(
   config: Pick<StorageConfig, "dynamodbEndpoint">,
+  local?: LocalIdentity,
 ): DynamoDBDocumentClient {
   const client = new DynamoDBClient(
-    config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint, maxAttempts: 5 } : { maxAttempts: 5 },
+    config.dynamodbEndpoint
+      ? { endpoint: config.dynamodbEndpoint, maxAttempts: 5, ...(local ?? {}) }
+      : { maxAttempts: 5 },
   );
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },

@@ -40,7 +40,14 @@ export async function startEmbeddedStorage(): Promise<EmbeddedStorage> {
   const dir = await mkdtemp(join(tmpdir(), "palimpsest-storage-"));
   const bucketName = "test-archive";
   const tableName = "test-archive";
-  const s3Server = await startEmbeddedS3({ directory: join(dir, "s3"), bucketName });
+  const s3Server = await startEmbeddedS3({
+    directory: join(dir, "s3"),
+    bucketName,
+    credentials: {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "S3RVER",
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "S3RVER",
+    },
+  });
   const dynamo = await startEmbeddedDynamo({ directory: join(dir, "dynamodb") });
   await ensureArchiveTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), tableName);
   const s3 = createS3Client({ s3Endpoint: s3Server.endpoint });

@@ -210,7 +210,11 @@ async function provision(
 
   const bucket = exactlyOne("AWS::S3::Bucket");
   const bucketName = `${bucket.stackName}-${bucket.logicalId}`.toLowerCase();
-  const s3Server = await startEmbeddedS3({ directory: path.join(dataDir, "s3"), bucketName });
+  const s3Server = await startEmbeddedS3({
+    directory: path.join(dataDir, "s3"),
+    bucketName,
+    credentials: CREDENTIALS,
+  });
   cleanups.push(() => s3Server.close());
   standIns.set(`${bucket.stackName}/${bucket.logicalId}`, {
     ref: bucketName,
