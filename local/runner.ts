@@ -17,7 +17,7 @@ import { createSweeperHandler, type SweepOutcome } from "../functions/sweeper/ha
 import { createDocumentClient, createS3Client } from "../shared/adapters/aws-clients.ts";
 import { createChromiumPageCapturer } from "../shared/adapters/chromium/page-capturer.ts";
 import { createDynamoArchiveRepository } from "../shared/adapters/dynamo-archive-repository.ts";
-import { createDynamoHostGate } from "../shared/adapters/dynamo-host-gate.ts";
+import { createDynamoHostGate, releaseAllHostSlots } from "../shared/adapters/dynamo-host-gate.ts";
 import { createDynamoSourceRepository } from "../shared/adapters/dynamo-source-repository.ts";
 import { createEgressProxy } from "../shared/adapters/egress/egress-proxy.ts";
 import { createGuardedHttpFetcher } from "../shared/adapters/guarded-http-fetcher.ts";
@@ -42,6 +42,7 @@ import { startEmbeddedS3 } from "./embedded-s3.ts";
 import { FileQueue, type QueueMessage } from "./file-queue.ts";
 import { openLocalCredentials } from "./local-credentials.ts";
 import { handleLocalSweep } from "./local-sweep.ts";
+import { captureIdOf, reconcileCaptures } from "./reconcile.ts";
 import { startWebhookOutbox } from "./webhook-outbox.ts";
 
 export interface LocalRunnerOptions {
@@ -189,8 +190,9 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     directory: join(dataDir, "queue"),
     visibilityTimeoutMs: options.visibilityTimeoutMs ?? 180_000,
     maxReceiveCount,
+    logger: log,
     onDeadLetter: async (message) => {
-      const captureId = (JSON.parse(message.body) as { captureId?: string }).captureId;
+      const captureId = captureIdOf(message.body);
       log.warn("message dead-lettered", { messageId: message.messageId, captureId });
       if (captureId) await failDeadLetteredCapture(repository, captureId, new Date().toISOString());
     },
@@ -209,6 +211,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     directory: join(dataDir, "poll-queue"),
     visibilityTimeoutMs: 120_000,
     maxReceiveCount,
+    logger: log,
     onDeadLetter: async (message) => {
       // The source's lease runs out and the sweep polls it again; nothing else to record.
       log.warn("poll message dead-lettered", { messageId: message.messageId });
@@ -231,6 +234,11 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     minGapMs: captureConfig.hostMinGapMs,
     leaseMs: 15 * 60_000,
   });
+
+  // Before the API listens: what the previous process left half done (reconcile.ts).
+  await reconcileCaptures({ repository, queue, logger: log });
+  const freedSlots = await releaseAllHostSlots(documents, TABLE_NAME);
+  if (freedSlots > 0) log.warn("host slots of the previous process freed", { freedSlots });
 
   const api = createApiHandler({
     repository,

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { FileQueue, type QueueMessage } from "../../local/file-queue.ts";
+import { createLogger } from "../../shared/logger.ts";
 
 const dirs: string[] = [];
 after(async () => {
@@ -18,6 +20,7 @@ async function openQueue(clock: { now: number }, dead: QueueMessage[] = [], dire
     visibilityTimeoutMs: 1000,
     maxReceiveCount: 2,
     now: () => clock.now,
+    logger: createLogger({}, "silent"),
     onDeadLetter: async (message) => void dead.push(message),
   });
   return { queue, dir };
@@ -75,5 +78,105 @@ describe("FileQueue", () => {
     await queue.delete(message.messageId);
     const { queue: reopened } = await openQueue(clock, [], dir);
     assert.equal(reopened.size, 0);
+  });
+});
+
+describe("FileQueue under concurrency and damage (issue 12)", () => {
+  it("never hands one message to two concurrent workers", async () => {
+    const clock = { now: 0 };
+    const dead: QueueMessage[] = [];
+    const { queue } = await openQueue(clock, dead);
+    // Messages due for the dead-letter folder first: a worker moving them awaits file I/O while
+    // the others receive, which is where a stale candidate list handed one message out twice.
+    for (let i = 0; i < 6; i++) await queue.send(`poison${i}`);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 6; i++) await queue.receive();
+      clock.now += 2000;
+    }
+    for (let i = 0; i < 20; i++) await queue.send(`m${i}`);
+    const received = await Promise.all(Array.from({ length: 30 }, () => queue.receive()));
+    const ids = received.filter((m) => m !== null).map((m) => m.messageId);
+    assert.equal(dead.length, 6);
+    assert.equal(new Set(ids).size, ids.length, "each message received once");
+    assert.equal(ids.length, 20);
+  });
+
+  it("dead-letters a message once when two workers reach it together, and survives a failing callback", async () => {
+    const clock = { now: 0 };
+    const dead: QueueMessage[] = [];
+    const dir = await mkdtemp(join(tmpdir(), "palimpsest-queue-"));
+    dirs.push(dir);
+    const queue = await FileQueue.open({
+      directory: dir,
+      visibilityTimeoutMs: 1000,
+      maxReceiveCount: 1,
+      now: () => clock.now,
+      logger: createLogger({}, "silent"),
+      onDeadLetter: async (message) => {
+        dead.push(message);
+        throw new Error("the archive is down");
+      },
+    });
+    await queue.send("poison");
+    await queue.receive();
+    clock.now += 2000;
+    const results = await Promise.all([queue.receive(), queue.receive(), queue.receive()]);
+    assert.deepEqual(results, [null, null, null]);
+    assert.equal(dead.length, 1);
+    assert.equal((await readdir(join(dir, "dead-letter"))).length, 1);
+  });
+
+  it("quarantines empty, truncated, garbage and body-less files instead of crashing or skipping them", async () => {
+    const clock = { now: 0 };
+    const { queue, dir } = await openQueue(clock);
+    await queue.send("good");
+    const live = join(dir, "messages");
+    const id = () => randomUUID();
+    const broken = {
+      [`${id()}.json`]: "",
+      [`${id()}.json`]: '{"messageId":"x","body":"{\\"captureId\\":',
+      [`${id()}.json`]: "\u0000\u0001garbage",
+    };
+    const noBody = id();
+    broken[`${noBody}.json`] = JSON.stringify({
+      messageId: noBody,
+      sentAt: 0,
+      receiveCount: 9,
+      visibleAt: 0,
+    });
+    for (const [name, text] of Object.entries(broken)) await writeFile(join(live, name), text);
+    await writeFile(join(live, `${id()}.json.${id()}.tmp`), "half");
+    const { queue: reopened } = await openQueue(clock, [], dir);
+    assert.equal(reopened.size, 1);
+    assert.equal((await reopened.receive())?.body, "good");
+    assert.deepEqual(await readdir(live), [`${queue.messages()[0]?.messageId}.json`]);
+    assert.equal((await readdir(join(dir, "quarantine"))).length, 4);
+  });
+
+  it("keeps consuming when the handler throws", async () => {
+    const clock = { now: 0 };
+    const dir = await mkdtemp(join(tmpdir(), "palimpsest-queue-"));
+    dirs.push(dir);
+    const queue = await FileQueue.open({
+      directory: dir,
+      visibilityTimeoutMs: 60_000,
+      maxReceiveCount: 5,
+      now: () => clock.now,
+      logger: createLogger({}, "silent"),
+    });
+    await queue.send("boom");
+    await queue.send("fine");
+    const handled: string[] = [];
+    let stop = false;
+    await queue.consume(
+      async (message) => {
+        handled.push(message.body);
+        if (message.body === "boom") throw new Error("handler bug");
+        await queue.delete(message.messageId);
+        stop = true;
+      },
+      () => stop,
+    );
+    assert.deepEqual(handled, ["boom", "fine"]);
   });
 });

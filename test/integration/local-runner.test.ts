@@ -37,6 +37,15 @@ async function startRunner(): Promise<LocalRunner> {
 
 before(async () => {
   process.env.LOG_LEVEL = "silent";
+  // A developer who deploys has real AWS credentials in the shell; the embedded servers must not
+  // care (issue 18). Every capture below runs with bogus ones exported.
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: "AKIAEXAMPLEDEVELOPER",
+    AWS_SECRET_ACCESS_KEY: "developer-secret-not-for-local",
+    AWS_SESSION_TOKEN: "developer-session-token",
+    AWS_PROFILE: "palimpsest-no-such-profile",
+    AWS_REGION: "eu-west-3",
+  });
   site = await startFixtureSite();
   dataDir = await mkdtemp(join(tmpdir(), "palimpsest-runner-"));
   runner = await startRunner();

@@ -1,0 +1,65 @@
+/**
+ * At start, before the API listens: no accepted capture may stay `queued` or `running` because
+ * its queue message is gone (the process was killed between accepting a capture and sending its
+ * message, or the message file was unreadable and quarantined). Such a capture gets a fresh
+ * message; one whose message sits in the dead-letter folder is failed as a dead letter would be.
+ * Host slots leased by the previous process are freed too: their captures died with it, and
+ * their leases would otherwise hold the host for the full lease (15 minutes).
+ *
+ * It runs only at start: while the runner runs, a capture can be accepted a moment before its
+ * message is sent, and a sweep of the archive must not mistake that for a loss.
+ */
+import { failDeadLetteredCapture } from "../shared/domain/capture/index.ts";
+import type { Logger } from "../shared/logger.ts";
+import type { ArchiveRepository } from "../shared/ports.ts";
+import type { FileQueue } from "./file-queue.ts";
+
+export interface ReconcileOutcome {
+  /** Captures that had no message and were sent again. */
+  requeued: number;
+  /** Captures whose message was dead-lettered, now failed `retries_exhausted`. */
+  failed: number;
+}
+
+/** The capture id of a message body, or undefined when the body is not a capture message. */
+export function captureIdOf(body: string): string | undefined {
+  try {
+    const id = (JSON.parse(body) as { captureId?: unknown } | null)?.captureId;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sends again (or fails) every unfinished capture the queue no longer holds. */
+export async function reconcileCaptures(deps: {
+  repository: ArchiveRepository;
+  queue: FileQueue;
+  logger: Logger;
+  now?: () => Date;
+}): Promise<ReconcileOutcome> {
+  const { repository, queue, logger } = deps;
+  const queued = new Set(queue.messages().map((m) => captureIdOf(m.body)));
+  const dead = new Set((await queue.deadLetters()).map((m) => captureIdOf(m.body)));
+  const outcome: ReconcileOutcome = { requeued: 0, failed: 0 };
+  let cursor: string | undefined;
+  do {
+    const page = await repository.listRecentCaptures({ limit: 100, ...(cursor ? { cursor } : {}) });
+    for (const capture of page.items) {
+      if (capture.status !== "queued" && capture.status !== "running") continue;
+      if (queued.has(capture.captureId)) continue;
+      if (dead.has(capture.captureId)) {
+        const at = (deps.now ?? (() => new Date()))().toISOString();
+        if (await failDeadLetteredCapture(repository, capture.captureId, at)) outcome.failed++;
+        continue;
+      }
+      await queue.send(JSON.stringify({ captureId: capture.captureId }));
+      queued.add(capture.captureId);
+      outcome.requeued++;
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  if (outcome.requeued > 0 || outcome.failed > 0)
+    logger.warn("unfinished captures without a message reconciled", { ...outcome });
+  return outcome;
+}
