@@ -2,26 +2,16 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { readLimitedBody } from "./read-body.ts";
+
+export { RequestTooLargeError } from "./read-body.ts";
 
 /** API Gateway REST APIs cap payloads at 10 MB; locally we refuse far earlier. */
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
-export class RequestTooLargeError extends Error {}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BYTES) throw new RequestTooLargeError("request body too large");
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
 export async function toApiGatewayEvent(req: IncomingMessage): Promise<APIGatewayProxyEvent> {
   const url = new URL(req.url ?? "/", "http://local");
-  const body = await readBody(req);
+  const body = await readLimitedBody(req, MAX_REQUEST_BYTES);
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(req.headers)) {

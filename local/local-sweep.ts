@@ -7,12 +7,15 @@ import type { IncomingMessage } from "node:http";
 import type { APIGatewayProxyResult } from "aws-lambda";
 import type { SweepOutcome } from "../functions/sweeper/handler.ts";
 import { errorResponse, json } from "../shared/http/api-gateway.ts";
+import { RequestTooLargeError, readLimitedBody } from "./read-body.ts";
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  let text = "";
-  for await (const chunk of req) {
-    text += chunk;
-    if (text.length > 4096) throw new SyntaxError("too long");
+  let text: string;
+  try {
+    text = (await readLimitedBody(req, 4096)).toString("utf8");
+  } catch (err) {
+    if (err instanceof RequestTooLargeError && err.closeConnection) throw err;
+    throw new SyntaxError("too long", { cause: err });
   }
   return text.trim() === "" ? {} : JSON.parse(text);
 }
@@ -26,7 +29,9 @@ export async function handleLocalSweep(
   let body: unknown;
   try {
     body = await readJson(req);
-  } catch {
+  } catch (err) {
+    // Not drained: the server answers 413 and closes the connection.
+    if (err instanceof RequestTooLargeError && err.closeConnection) throw err;
     return errorResponse(400, "invalid_json", 'The body must be JSON like {"now": "2026-01-01T00:00:00Z"}.');
   }
   const raw = (body as { now?: unknown } | null)?.now;

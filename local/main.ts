@@ -12,7 +12,9 @@ const concurrency = Number(process.env.WORKER_CONCURRENCY ?? 1);
 
 const runner = await startLocalRunner({ dataDir, port, workerConcurrency: concurrency }).catch(
   (err: unknown) => {
-    console.error(`Palimpsest could not start: ${(err as Error).message}`);
+    // One line saying what is wrong and what to do (the errors' messages do both); no stack trace.
+    const message = (err as Error)?.message ?? String(err);
+    console.error(`Palimpsest could not start: ${message.replace(/\s*\n\s*/g, " ")}`);
     process.exit(1);
   },
 );

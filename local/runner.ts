@@ -5,8 +5,7 @@
  */
 
 import { mkdir } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
 import { join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context, SQSEvent } from "aws-lambda";
@@ -33,13 +32,15 @@ import { parseCadence } from "../shared/domain/schedule.ts";
 import { encodePollMessage } from "../shared/domain/sources/poll-message.ts";
 import { parseAllowedPrivateHosts } from "../shared/domain/url.ts";
 import { ENV } from "../shared/env-names.ts";
-import { errorResponse } from "../shared/http/api-gateway.ts";
 import { createLogger, type Logger } from "../shared/logger.ts";
 import type { CaptureQueue, PageCapturer, PollQueue } from "../shared/ports.ts";
-import { RequestTooLargeError, toApiGatewayEvent, writeResult } from "./api-gateway-event.ts";
+import { toApiGatewayEvent } from "./api-gateway-event.ts";
+import { type ApiServerLimits, createLocalApiServer, type LocalApiServer } from "./api-server.ts";
+import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
 import { ensureArchiveTable, startEmbeddedDynamo } from "./embedded-dynamodb.ts";
 import { startEmbeddedS3 } from "./embedded-s3.ts";
 import { FileQueue, type QueueMessage } from "./file-queue.ts";
+import { listenOnLoopback } from "./listen.ts";
 import { openLocalCredentials } from "./local-credentials.ts";
 import { handleLocalSweep } from "./local-sweep.ts";
 import { captureIdOf, reconcileCaptures } from "./reconcile.ts";
@@ -63,6 +64,8 @@ export interface LocalRunnerOptions {
   /** Replaces the Chromium capturer (tests that inject browser faults). */
   capturer?: PageCapturer;
   logger?: Logger;
+  /** Limits of the API server (timeouts, connections per client); tests lower them. */
+  serverLimits?: Partial<ApiServerLimits>;
 }
 
 export interface LocalRunner {
@@ -129,12 +132,52 @@ function toSqsEvent(message: QueueMessage, queueName = "palimpsest-captures"): S
   };
 }
 
+/**
+ * Starts the runner on `options.dataDir`, which it locks (one runner per folder). A start that
+ * fails (the folder is in use, the port is taken…) undoes what it started and throws one error
+ * whose message says what to do.
+ */
 export async function startLocalRunner(options: LocalRunnerOptions): Promise<LocalRunner> {
   const log = options.logger ?? createLogger({ service: "palimpsest-local" });
-  const env = { ...process.env, ...options.env };
   const dataDir = resolve(options.dataDir);
-
   await mkdir(dataDir, { recursive: true });
+  const lock = await lockDataDir(dataDir);
+  const undo: Array<() => Promise<unknown>> = [() => lock.release()];
+  try {
+    // Bound first: a busy port is reported before anything else starts.
+    const http = createLocalApiServer({
+      logger: log,
+      ...(options.serverLimits ? { limits: options.serverLimits } : {}),
+    });
+    const port = await listenOnLoopback(http.server, options.port);
+    undo.push(() => closeServer(http.server));
+    return await startServices(options, { log, dataDir, http, port, undo, lock });
+  } catch (err) {
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function closeServer(server: Server): Promise<void> {
+  await new Promise<void>((done) => {
+    server.close(() => done());
+    server.closeAllConnections();
+  });
+}
+
+async function startServices(
+  options: LocalRunnerOptions,
+  started: {
+    log: Logger;
+    dataDir: string;
+    http: LocalApiServer;
+    port: number;
+    undo: Array<() => Promise<unknown>>;
+    lock: DataDirLock;
+  },
+): Promise<LocalRunner> {
+  const { log, dataDir, http, port, undo, lock } = started;
+  const env = { ...process.env, ...options.env };
   // Generated on first start and kept with the archive: every evidence package names its public key.
   const signer = await openLocalKeySigner(join(dataDir, SIGNING_KEY_FILE));
   // The embedded servers' own identity, never the shell's AWS_* variables or profile (issue 18).
@@ -147,7 +190,9 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     bucketName: BUCKET_NAME,
     credentials: identity.credentials,
   });
+  undo.push(() => s3.close());
   const dynamo = await startEmbeddedDynamo({ directory: join(dataDir, "dynamodb") });
+  undo.push(() => dynamo.close());
   await ensureArchiveTable(new DynamoDBClient({ endpoint: dynamo.endpoint, ...identity }), TABLE_NAME);
 
   const storage = {
@@ -183,6 +228,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
         ...(options.webhookRetryMs !== undefined ? { retryMs: options.webhookRetryMs } : {}),
       })
     : undefined;
+  if (outbox) undo.push(() => outbox.close());
   const maxReceiveCount = options.maxReceiveCount ?? 3;
   const cadence = parseCadence(env[ENV.recaptureCadence]);
 
@@ -304,32 +350,10 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
   const sweep = async (now?: Date) =>
     sweeper(now ? { time: now.toISOString() } : {}, lambdaContext("palimpsest-sweeper"));
 
-  const server: Server = createServer((req, res) => {
-    if (req.url?.split("?")[0] === "/_local/sweep") {
-      handleLocalSweep(req, sweep).then(
-        (result) => writeResult(res, result),
-        (err: unknown) => {
-          log.error("local sweep failed", { err });
-          writeResult(res, errorResponse(500, "internal_error", "The sweep failed; see the log."));
-        },
-      );
-      return;
-    }
-    toApiGatewayEvent(req)
-      .then((event) => api(event, lambdaContext("palimpsest-api")))
-      .then((result) => writeResult(res, result))
-      .catch((err: unknown) => {
-        if (err instanceof RequestTooLargeError) {
-          writeResult(res, errorResponse(413, "body_too_large", "The request body is too large."));
-          return;
-        }
-        log.error("local API adapter failed", { err });
-        if (!res.headersSent)
-          writeResult(res, errorResponse(500, "internal_error", "An internal error occurred."));
-      });
+  http.ready(async (req) => {
+    if (req.url?.split("?")[0] === "/_local/sweep") return handleLocalSweep(req, sweep);
+    return api(await toApiGatewayEvent(req), lambdaContext("palimpsest-api"));
   });
-  await new Promise<void>((done) => server.listen(options.port, "127.0.0.1", done));
-  const { port } = server.address() as AddressInfo;
 
   let stopping = false;
   let inFlight = 0;
@@ -400,12 +424,12 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     async close() {
       stopping = true;
       clearInterval(sweepTimer);
-      await new Promise<void>((done) => server.close(() => done()));
-      server.closeAllConnections();
+      await closeServer(http.server);
       await Promise.all([...workers, poller]);
       await outbox?.close();
       await capturer.close();
       await Promise.all([s3.close(), dynamo.close()]);
+      await lock.release();
     },
   };
 }
