@@ -152,3 +152,13 @@ export function parseOptions(
   }
   return { options, positional };
 }
+
+/** `--limit`: 1 to 100 as the API takes it; anything else is a usage error (exit 2), not an API error. */
+export function limitOption(value: string | true | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100)
+    throw new UsageError(
+      `--limit must be a whole number from 1 to 100, not "${value === true ? "" : value}"`,
+    );
+  return value;
+}

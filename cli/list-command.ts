@@ -1,4 +1,4 @@
-import { apiClientFromEnv, parseOptions, withApi } from "./api-client.ts";
+import { apiClientFromEnv, limitOption, parseOptions, withApi } from "./api-client.ts";
 import { type Command, UsageError } from "./commands.ts";
 
 interface CapturePage {
@@ -23,7 +23,7 @@ export const listCommand: Command = {
     const api = apiClientFromEnv();
     return withApi("list", io, async () => {
       const page = await api.get<CapturePage>("/v1/captures", {
-        limit: options.limit as string | undefined,
+        limit: limitOption(options.limit),
         cursor: options.cursor as string | undefined,
       });
       if (options.json) {

@@ -1,5 +1,5 @@
 /** `palimpsest follow` and `palimpsest sources`: following outlets from the command line. */
-import { apiClientFromEnv, parseOptions, withApi } from "./api-client.ts";
+import { apiClientFromEnv, limitOption, parseOptions, withApi } from "./api-client.ts";
 import { type Command, UsageError } from "./commands.ts";
 
 /** The parts of a source the command line shows. */
@@ -84,7 +84,7 @@ export const sourcesCommand: Command = {
     const api = apiClientFromEnv();
     return withApi("sources", io, async () => {
       const page = await api.get<{ items: SourceView[]; cursor?: string }>("/v1/sources", {
-        limit: options.limit as string | undefined,
+        limit: limitOption(options.limit),
         cursor: options.cursor as string | undefined,
       });
       if (options.json) {

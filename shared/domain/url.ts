@@ -183,6 +183,12 @@ function addressKey(address: string): string {
   return address;
 }
 
+/** How to let a local test site through, naming the exact entry (the runner reads it at start). */
+function allowHint(hostname: string, port: number): string {
+  const entry = `${hostKey(hostname)}:${port}`;
+  return `To archive ${entry} anyway (a site of your own), start Palimpsest with ALLOW_PRIVATE_HOSTS=${entry}.`;
+}
+
 export type DestinationRefusalCode = "private_address" | "port_not_allowed" | "unresolvable_host";
 
 /** The guard's answer: the addresses that may be connected to, or why none may. */
@@ -222,7 +228,7 @@ export async function vetDestination(
     return {
       allowed: false,
       code: "private_address",
-      message: `The host ${hostname} names a local network, which cannot be archived.`,
+      message: `The host ${hostname} names a local network, which cannot be archived. ${allowHint(hostname, port)}`,
     };
   }
   let addresses: string[];
@@ -253,8 +259,8 @@ export async function vetDestination(
         code: "private_address",
         message:
           literal === undefined
-            ? `The host ${hostname} resolves to a private or reserved address, which cannot be archived.`
-            : `The address ${hostname} is private or reserved, and cannot be archived.`,
+            ? `The host ${hostname} resolves to a private or reserved address, which cannot be archived. ${allowHint(hostname, port)}`
+            : `The address ${hostname} is private or reserved, and cannot be archived. ${allowHint(hostname, port)}`,
       };
     }
   }

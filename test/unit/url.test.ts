@@ -49,6 +49,23 @@ describe("checkSubmittedUrl", () => {
     }
   }
 
+  it("says which ALLOW_PRIVATE_HOSTS entry would let a refused private host:port through", async () => {
+    const cases: Array<[string, string]> = [
+      ["http://127.0.0.1:8080/a.html", "127.0.0.1:8080"],
+      ["http://192.168.1.20/", "192.168.1.20:80"],
+      ["http://[::1]:3001/", "[::1]:3001"],
+      ["http://printer.local:8080/", "printer.local:8080"],
+    ];
+    for (const [input, entry] of cases) {
+      const refusal = await checkSubmittedUrl(input, options).then(
+        () => assert.fail(`${input} was accepted`),
+        (err: unknown) => err as InvalidUrlError,
+      );
+      assert.equal(refusal.code, "private_address");
+      assert.ok(refusal.message.includes(`ALLOW_PRIVATE_HOSTS=${entry}`), refusal.message);
+    }
+  });
+
   it("accepts a public http(s) URL", async () => {
     assert.equal(await codeOf("https://news.example/story"), "accepted");
   });
