@@ -88,6 +88,9 @@ export async function startEmbeddedS3(options: {
     if (method === "OPTIONS") return forward(req, res, method, url, undefined, new Map());
     const verified = await verifier.verify({ method, url, headers: req.headers });
     const key = objectKey(url, options.bucketName);
+    // s3rver maps keys to file paths: `a/../blobs/…` would reach evidence under another name.
+    if (key === undefined || key?.split("/").some((segment) => segment === "." || segment === ".."))
+      return refuse(res, 400, "InvalidURI", "The object key is not accepted here.");
     if (method === "POST") return refuse(res, 403, "AccessDenied", "POST requests are refused.");
     if (key?.startsWith(EVIDENCE_PREFIX)) {
       if (method === "DELETE")
@@ -195,13 +198,20 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** The object key of a path-style request to `bucket`, decoded; null for bucket-level requests. */
-function objectKey(url: string, bucket: string): string | null {
+/**
+ * The object key of a path-style request to `bucket`, decoded as s3rver will see it (so
+ * `%62lobs/x` cannot slip past the blobs/ rule); null for bucket-level requests, undefined when
+ * the path is not valid percent-encoding.
+ */
+function objectKey(url: string, bucket: string): string | null | undefined {
   const path = url.split("?")[0] ?? "/";
   const [, first, ...rest] = path.split("/");
-  if (!first || decodeURIComponent(first) !== bucket || rest.length === 0) return null;
-  // Normalised as s3rver will see it, so `blobs/../blobs/x` or `%62lobs/x` cannot slip past.
-  return rest.map((segment) => decodeURIComponent(segment)).join("/");
+  try {
+    if (!first || decodeURIComponent(first) !== bucket || rest.length === 0) return null;
+    return rest.map((segment) => decodeURIComponent(segment)).join("/");
+  } catch {
+    return undefined;
+  }
 }
 
 function refuse(res: ServerResponse, status: number, code: string, message: string): void {

@@ -163,6 +163,11 @@ describe("embedded S3 front: evidence is write-once", () => {
       (err: Error) => err.name === "AccessDenied",
       "a blob's key must be the SHA-256 of its bytes",
     );
+    await assert.rejects(
+      client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `notes/../${ref.key}`, Body: "TAMPERED" })),
+      (err: Error) => err.name === "InvalidURI",
+      "no way round the rule through dot segments",
+    );
     assert.deepEqual(await blobs.getBlob(ref), page("evidence"));
   });
 
