@@ -167,9 +167,12 @@ describe("palimpsest capture, status, list and diff --url", () => {
       "palimpsest status: capture_not_found: No capture has the id cap_doesnotexist.",
     ]);
 
+    // A limit out of range is a bad argument (exit 2, as the README says), caught before the API.
     const badLimit = await run("list", "--limit", "500");
-    assert.equal(badLimit.code, 1);
-    assert.match(badLimit.err[0] ?? "", /^palimpsest list: invalid_limit: /);
+    assert.equal(badLimit.code, 2);
+    assert.deepEqual(badLimit.err, [
+      'palimpsest list: --limit must be a whole number from 1 to 100, not "500"',
+    ]);
 
     const usage = await run("capture", "--wiat", pageUrl);
     assert.equal(usage.code, 2);
