@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, realpathSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { describe, it } from "node:test";
 
@@ -40,6 +41,26 @@ describe("palimpsest bin launcher", () => {
       assert.doesNotMatch(help.err, /ERR_UNKNOWN_FILE_EXTENSION/);
     });
 
+    if (Number(/^v(\d+)/.exec(version)?.[1]) < 24) {
+      it(`says in one line what it needs when ${version} finds no Node 24`, () => {
+        // The launcher alone, away from the project's node_modules.
+        const dir = mkdtempSync(join(tmpdir(), "palimpsest-launcher-"));
+        try {
+          mkdirSync(join(dir, "cli"));
+          copyFileSync(LAUNCHER, join(dir, "cli", "palimpsest.mjs"));
+          const result = spawnSync(node, [join(dir, "cli", "palimpsest.mjs"), "--help"], {
+            encoding: "utf8",
+          });
+          assert.equal(result.status, 1);
+          assert.match(result.stderr, /^palimpsest: needs Node\.js 24 or later \(this is v\d+[^\n]*\n$/);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+    }
+
+    // Once is enough: the project's own Node runs the same CLI through the launcher above.
+    if (node === realpathSync(process.execPath) && nodes().length > 1) continue;
     it(`exits 2 on list --limit 0 with ${version}, before asking the API`, () => {
       const bad = run(node, "list", "--limit", "0");
       assert.equal(bad.code, 2);
