@@ -44,7 +44,7 @@ export async function reconcileCaptures(deps: {
   const outcome: ReconcileOutcome = { requeued: 0, failed: 0 };
   let cursor: string | undefined;
   do {
-    const page = await repository.listRecentCaptures({ limit: 100, ...(cursor ? { cursor } : {}) });
+    const page = await repository.listRecentCaptures({ limit: 1000, ...(cursor ? { cursor } : {}) });
     for (const capture of page.items) {
       if (capture.status !== "queued" && capture.status !== "running") continue;
       if (queued.has(capture.captureId)) continue;
