@@ -4,10 +4,12 @@
  * `refused` or `NOT REFUSED`; exits 1 if any was not refused. About a minute, most of it the
  * slow-header client waiting for the server's headers timeout.
  *
- * Attacks are entries of ATTACKS (name, area, run); more areas add theirs to the array. The
- * shell's AWS_* variables are replaced by bogus ones first: the runner must work regardless.
+ * Attacks are entries of ATTACKS (area, name, run → { refused, detail }); more areas add theirs
+ * to the array. The runner has API_KEY set (`ctx.apiKey`), so attacks on authentication can be
+ * replayed too; requests meant to pass send it as `x-api-key`. The shell's AWS_* variables are
+ * replaced by bogus ones first: the runner must work regardless.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { connect, type Socket } from "node:net";
@@ -36,6 +38,8 @@ export interface RedteamContext {
   dataDir: string;
   /** The artifacts of a finished capture (`raw`, `snapshot`, …). */
   artifacts: Record<string, ArtifactLink>;
+  /** The runner's API_KEY: requests meant to be let in send it as `x-api-key`. */
+  apiKey: string;
   /** What the queue attacks found when the runner restarted on damaged queue files. */
   restart: { error?: unknown; quarantined: number; damagedCaptureStatus?: string };
 }
@@ -309,12 +313,15 @@ export const ATTACKS: Attack[] = [
       socket.on("error", () => undefined);
       try {
         const body = Buffer.alloc(2 * 1024 * 1024, 0x61);
-        const head = `POST /v1/captures HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+        const head = `POST /v1/captures HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: ${ctx.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
         const first = await rawExchange(socket, Buffer.concat([Buffer.from(head), body]));
         const status = /^HTTP\/1\.1 (\d+)/.exec(first)?.[1];
         const closes = /\r\nconnection: close\r\n/i.test(first);
         if (closes) return { refused: status === "413", detail: `${status}, connection closed cleanly` };
-        const second = await rawExchange(socket, "GET /v1/captures HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        const second = await rawExchange(
+          socket,
+          `GET /v1/captures HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: ${ctx.apiKey}\r\n\r\n`,
+        );
         const next = /^HTTP\/1\.1 (\d+)/.exec(second)?.[1];
         return {
           refused: status === "413" && next === "200",
@@ -381,10 +388,12 @@ async function serveSite(): Promise<{ server: Server; origin: string }> {
   return { server, origin: `http://127.0.0.1:${address.port}` };
 }
 
+const API_KEY = randomUUID();
+
 async function submit(runner: LocalRunner, url: string): Promise<string> {
   const response = await fetch(`${runner.url}/v1/captures`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", "x-api-key": API_KEY },
     body: JSON.stringify({ url }),
   });
   if (response.status !== 202)
@@ -395,7 +404,10 @@ async function submit(runner: LocalRunner, url: string): Promise<string> {
 async function waitFor(runner: LocalRunner, captureId: string, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const capture = (await (await fetch(`${runner.url}/v1/captures/${captureId}`)).json()) as {
+    const response = await fetch(`${runner.url}/v1/captures/${captureId}`, {
+      headers: { "x-api-key": API_KEY },
+    });
+    const capture = (await response.json()) as {
       status: string;
       artifacts?: Record<string, ArtifactLink>;
       error?: { code: string; message: string };
@@ -422,7 +434,12 @@ async function main(): Promise<number> {
     port: 0,
     logger: quiet,
     sweepIntervalMs: 0,
-    env: { ALLOW_PRIVATE_HOSTS: new URL(site.origin).host, HOST_MIN_GAP_MS: "0", LOG_LEVEL: "silent" },
+    env: {
+      ALLOW_PRIVATE_HOSTS: new URL(site.origin).host,
+      HOST_MIN_GAP_MS: "0",
+      LOG_LEVEL: "silent",
+      API_KEY,
+    },
   };
   let runner: LocalRunner | undefined;
   const results: Array<{ attack: Attack; outcome: AttackOutcome }> = [];
@@ -435,9 +452,9 @@ async function main(): Promise<number> {
     await first.close();
     const live = join(dataDir, "queue", "messages");
     if (message) await writeFile(join(live, `${message.messageId}.json`), message.body.slice(0, 5));
-    await writeFile(join(live, `${crypto.randomUUID()}.json`), "");
-    await writeFile(join(live, `${crypto.randomUUID()}.json`), "\u0000garbage");
-    const noBody = crypto.randomUUID();
+    await writeFile(join(live, `${randomUUID()}.json`), "");
+    await writeFile(join(live, `${randomUUID()}.json`), "\u0000garbage");
+    const noBody = randomUUID();
     await writeFile(
       join(live, `${noBody}.json`),
       JSON.stringify({ messageId: noBody, sentAt: 0, receiveCount: 9, visibleAt: 0 }),
@@ -455,7 +472,7 @@ async function main(): Promise<number> {
     const capture = await waitFor(runner, await submit(runner, `${site.origin}/story.html`), 60_000);
     if (capture.status !== "succeeded" || !capture.artifacts)
       throw new Error(`the capture to attack did not succeed: ${JSON.stringify(capture.error)}`);
-    const ctx: RedteamContext = { runner, dataDir, artifacts: capture.artifacts, restart };
+    const ctx: RedteamContext = { runner, dataDir, apiKey: API_KEY, artifacts: capture.artifacts, restart };
     // `npm run redteam -- slow` runs only the attacks whose name contains "slow".
     const only = process.argv[2]?.toLowerCase();
     for (const attack of ATTACKS.filter((a) => !only || a.name.toLowerCase().includes(only))) {
