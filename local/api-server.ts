@@ -25,6 +25,7 @@ export interface ApiServerLimits {
   maxConnectionsPerClient: number;
 }
 
+/** What `npm start` uses. */
 export const DEFAULT_API_SERVER_LIMITS: ApiServerLimits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
@@ -40,6 +41,7 @@ export interface LocalApiServer {
   ready(handler: LocalRequestHandler): void;
 }
 
+/** The runner's HTTP server with its limits; call `ready` once the API can answer. */
 export function createLocalApiServer(options: {
   logger: Logger;
   limits?: Partial<ApiServerLimits>;

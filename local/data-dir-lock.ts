@@ -18,6 +18,7 @@ export class DataDirLockedError extends PalimpsestError {
   }
 }
 
+/** A held DATA_DIR lock; `release` removes the lock file if it is still ours. */
 export interface DataDirLock {
   release(): Promise<void>;
 }

@@ -23,6 +23,7 @@ import type { AwsCredentialIdentity } from "@smithy/types";
 import S3rver, { type S3rverContext } from "s3rver";
 import { createSigV4Verifier, SignatureRefusedError } from "./sigv4-verifier.ts";
 
+/** A running embedded S3: its public (verifying) endpoint. */
 export interface EmbeddedS3 {
   endpoint: string;
   close(): Promise<void>;
@@ -49,6 +50,7 @@ const SAFE_HEADERS = {
   "x-content-type-options": "nosniff",
 };
 
+/** Starts s3rver on a private loopback port and the verifying front on `port` (any free one by default). */
 export async function startEmbeddedS3(options: {
   directory: string;
   bucketName: string;

@@ -19,6 +19,7 @@ import { mkdir, readdir, readFile, rename, unlink, writeFile } from "node:fs/pro
 import { join } from "node:path";
 import { createLogger, type Logger } from "../shared/logger.ts";
 
+/** One message, as stored in its file. */
 export interface QueueMessage {
   messageId: string;
   body: string;
@@ -59,6 +60,7 @@ function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException)?.code === "ENOENT";
 }
 
+/** The queue (see the module comment); open it with `FileQueue.open`. */
 export class FileQueue {
   readonly #options: FileQueueOptions;
   readonly #messages = new Map<string, QueueMessage>();
