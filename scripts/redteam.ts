@@ -355,12 +355,12 @@ export const ATTACKS: Attack[] = [
   },
   {
     area: "http",
-    name: "one client opening 40 connections",
+    name: "one client opening 300 connections",
     async run(ctx) {
       const port = Number(new URL(ctx.runner.url).port);
       const sockets: Socket[] = [];
       let closed = 0;
-      for (let i = 0; i < 40; i++) {
+      for (let i = 0; i < 300; i++) {
         const socket = connect(port, "127.0.0.1");
         socket.on("error", () => undefined);
         socket.once("close", () => void closed++);
@@ -369,7 +369,7 @@ export const ATTACKS: Attack[] = [
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
       for (const socket of sockets) socket.destroy();
-      return { refused: closed >= 8, detail: `${closed} of 40 dropped at once` };
+      return { refused: closed >= 300 - 256, detail: `${closed} of 300 dropped at once` };
     },
   },
 ];
