@@ -16,7 +16,7 @@ import { createSweeperHandler, type SweepOutcome } from "../functions/sweeper/ha
 import { createDocumentClient, createS3Client } from "../shared/adapters/aws-clients.ts";
 import { createChromiumPageCapturer } from "../shared/adapters/chromium/page-capturer.ts";
 import { createDynamoArchiveRepository } from "../shared/adapters/dynamo-archive-repository.ts";
-import { createDynamoHostGate, releaseAllHostSlots } from "../shared/adapters/dynamo-host-gate.ts";
+import { createDynamoHostGate } from "../shared/adapters/dynamo-host-gate.ts";
 import { createDynamoSourceRepository } from "../shared/adapters/dynamo-source-repository.ts";
 import { createEgressProxy } from "../shared/adapters/egress/egress-proxy.ts";
 import { createGuardedHttpFetcher } from "../shared/adapters/guarded-http-fetcher.ts";
@@ -44,6 +44,7 @@ import { listenOnLoopback } from "./listen.ts";
 import { openLocalCredentials } from "./local-credentials.ts";
 import { handleLocalSweep } from "./local-sweep.ts";
 import { captureIdOf, reconcileCaptures } from "./reconcile.ts";
+import { releaseAllHostSlots } from "./release-host-slots.ts";
 import { startWebhookOutbox } from "./webhook-outbox.ts";
 
 export interface LocalRunnerOptions {

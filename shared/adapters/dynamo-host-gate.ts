@@ -4,7 +4,7 @@
  *   `leaseUntil` (a crashed worker's slot frees itself when the lease ends);
  * - `HOST#<host>` / `GAP`: the earliest time the next capture of the host may start.
  */
-import { type DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { HostGate } from "../ports.ts";
 
 export interface HostGateOptions {
@@ -104,46 +104,4 @@ export function createDynamoHostGate(options: HostGateOptions): HostGate {
     },
   };
   return gate;
-}
-
-/**
- * Frees every leased host slot. Only for a single process that owns the table and has just
- * started (the local runner, holding its DATA_DIR lock): any lease then belongs to a capture that
- * died with the previous process. Returns how many slots were freed.
- */
-export async function releaseAllHostSlots(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-): Promise<number> {
-  let freed = 0;
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
-      new ScanCommand({
-        TableName: tableName,
-        FilterExpression: "begins_with(PK, :host) AND begins_with(SK, :slot) AND attribute_exists(holder)",
-        ExpressionAttributeValues: { ":host": "HOST#", ":slot": "SLOT#" },
-        ProjectionExpression: "PK, SK, holder",
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { PK: item.PK, SK: item.SK },
-            UpdateExpression: "REMOVE leaseUntil, holder",
-            ConditionExpression: "holder = :holder",
-            ExpressionAttributeValues: { ":holder": item.holder },
-          }),
-        );
-        freed++;
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return freed;
 }
