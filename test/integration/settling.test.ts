@@ -21,7 +21,7 @@ import { loopbackEgress, NO_DNS } from "../support/loopback-browser.ts";
 // The production idle bound (CAPTURE_IDLE_TIMEOUT_MS defaults to 5 s): the negative controls must
 // finish well inside it, not merely at it. A stuck capture fails fast rather than at 30 s.
 const OPTIONS = testCaptureOptions({ idleTimeoutMs: 5_000, totalTimeoutMs: 10_000 });
-/** Most a capture of a page that never stops animating or polling may take. */
+/** Most the settle phase of a page that never stops animating or polling may take. */
 const NEGATIVE_CONTROL_MAX_MS = 3_000;
 
 const JSON_TYPE = { contentType: "application/json; charset=utf-8" };
@@ -157,9 +157,12 @@ ${script}
   );
   const { capture, row } = await timedCapture(name, `/settling/${id}.html`);
   assert.match(capture.renderedHtml, new RegExp(`<p id="static">${staticMarker}</p>`));
+  // The settle phase is what these pages could hold up; the whole capture's time also counts
+  // navigation and the screenshot, which a loaded machine slows whatever settling does.
+  assert.ok(row.settleMs !== undefined, "the capture reports its settle time");
   assert.ok(
-    row.ms < NEGATIVE_CONTROL_MAX_MS,
-    `the capture took ${Math.round(row.ms)} ms (settle ${row.settleMs} ms), more than ${NEGATIVE_CONTROL_MAX_MS} ms`,
+    row.settleMs < NEGATIVE_CONTROL_MAX_MS,
+    `settling took ${row.settleMs} ms (capture ${Math.round(row.ms)} ms), more than ${NEGATIVE_CONTROL_MAX_MS} ms`,
   );
   row.passed = true;
   return row;
