@@ -21,8 +21,16 @@ export const DEFAULTS = {
   logRetention: RetentionDays.ONE_MONTH,
   logLevel: "info",
 
-  /** Old object versions are kept long enough to undo an accidental overwrite or delete. */
-  noncurrentVersionExpiration: Duration.days(30),
+  /**
+   * Object Lock default retention of each evidence version. The deny policy on `blobs/` protects
+   * evidence past it; the lock is what still holds if that policy is edited away.
+   */
+  evidenceRetention: Duration.days(3650),
+  /**
+   * Blobs move to S3 Intelligent-Tiering after a month: by then a capture's artifacts are read
+   * rarely (a diff, a Memento), and the tier moves them back on the first read at no fee.
+   */
+  intelligentTieringAfter: Duration.days(30),
   abortIncompleteMultipartUploadAfter: Duration.days(7),
 
   /** A capture loads a page, settles it, screenshots it and stores it: minutes, not seconds. */
