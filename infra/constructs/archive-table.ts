@@ -23,6 +23,33 @@ export const TABLE_WRITE_ACTIONS = [
 /** The sparse index of URLs due for re-capture (GSI1 in `table-schema.ts`): all the sweeper reads. */
 export const DUE_INDEX_NAME = "GSI1";
 
+/** What one kind of function may do on the table: actions on the table, and the indexes it queries. */
+export interface TableAccessGrant {
+  readonly tableActions: readonly string[];
+  readonly queriedIndexes: readonly string[];
+}
+
+/**
+ * The API function's reads and the writes of a submission (the URL record, the queued capture, a
+ * capture failed at once, a URL's re-capture policy); Query on the table (a URL's versions) and on
+ * the per-URL captures (GSI2) and archive-wide listings (GSI3). No delete, no batch write, no due
+ * index. A test derives these from the handler's bundle: a new repository call fails it until it
+ * is granted here.
+ */
+export const API_TABLE_ACCESS: TableAccessGrant = {
+  tableActions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+  queriedIndexes: ["GSI2", "GSI3"],
+};
+
+/**
+ * The dead-letter function reads a capture and finishes it as failed: GetItem and UpdateItem on
+ * the table, no index (derived from its bundle by the same test).
+ */
+export const DEAD_LETTER_TABLE_ACCESS: TableAccessGrant = {
+  tableActions: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+  queriedIndexes: [],
+};
+
 /** Props of {@link ArchiveTable}. */
 export interface ArchiveTableProps {
   /**
@@ -97,6 +124,21 @@ export class ArchiveTable extends Construct {
     );
   }
 
+  /** Sets `TABLE_NAME` on `fn` and grants what the API handler sends ({@link API_TABLE_ACCESS}). */
+  public bindApi(fn: LambdaFunction): void {
+    fn.addEnvironment(ENV.tableName, this.table.tableName);
+    this.grant(fn, API_TABLE_ACCESS.tableActions, API_TABLE_ACCESS.queriedIndexes);
+  }
+
+  /**
+   * Sets `TABLE_NAME` on `fn` and grants what recording a dead-lettered capture as failed sends
+   * ({@link DEAD_LETTER_TABLE_ACCESS}).
+   */
+  public bindDeadLetterRecorder(fn: LambdaFunction): void {
+    fn.addEnvironment(ENV.tableName, this.table.tableName);
+    this.grant(fn, DEAD_LETTER_TABLE_ACCESS.tableActions, DEAD_LETTER_TABLE_ACCESS.queriedIndexes);
+  }
+
   /** Sets `TABLE_NAME` on `fn` and grants the repository's reads on the table and its indexes. */
   public bindReadOnly(fn: LambdaFunction): void {
     fn.addEnvironment(ENV.tableName, this.table.tableName);
@@ -123,6 +165,7 @@ export class ArchiveTable extends Construct {
     queriedIndexes: readonly string[],
   ): void {
     fn.addToRolePolicy(new PolicyStatement({ actions: [...tableActions], resources: [this.table.tableArn] }));
+    if (queriedIndexes.length === 0) return;
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ["dynamodb:Query"],

@@ -6,6 +6,7 @@ import {
   Stats,
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
+import { Architecture } from "aws-cdk-lib/aws-lambda";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { loadCaptureConfig } from "../../shared/config.ts";
@@ -208,6 +209,8 @@ export class CaptureFunction extends PalimpsestFunction {
       description: "Palimpsest capture worker (Chromium)",
       bundling: props.bundling,
       ...CAPTURE_BUNDLING,
+      // @sparticuz/chromium ships one Chromium build, for x86_64.
+      architecture: Architecture.X86_64,
       memorySize,
       timeout,
       ephemeralStorageSize,

@@ -296,6 +296,17 @@ describe("impossible prop combinations throw at synth", () => {
     );
   });
 
+  test("the API's reserved concurrency is a positive integer", () => {
+    const stack = newStack();
+    const storage = storageIn(stack);
+    for (const reservedConcurrency of [0, 2.5]) {
+      assert.throws(
+        () => new ApiFunction(stack, `A${reservedConcurrency}`, { ...storage, reservedConcurrency }),
+        /reservedConcurrency must be a positive integer/,
+      );
+    }
+  });
+
   test("the sweep schedule runs every whole minute or more, within Scheduler's retry limits", () => {
     const stack = newStack();
     const sweeper = new SweeperFunction(stack, "Sweeper", storageIn(stack));
@@ -511,6 +522,24 @@ describe("optional features", () => {
       1,
     );
     template.hasResourceProperties("AWS::Scheduler::Schedule", { State: "DISABLED" });
+  });
+
+  test("the API can reserve concurrency (the service stack passes it through)", () => {
+    const app = newApp();
+    const storage = new PalimpsestStorageStack(app, "S");
+    const service = new PalimpsestServiceStack(app, "V", {
+      storage,
+      bundling: false,
+      apiFunction: { reservedConcurrency: 50 },
+      sweeperFunction: { reservedConcurrency: 2 },
+    });
+    const functions = Template.fromStack(service).findResources("AWS::Lambda::Function");
+    assert.equal(functions[logicalIdOf(service.apiFunction)]?.Properties.ReservedConcurrentExecutions, 50);
+    assert.equal(functions[logicalIdOf(service.sweeperFunction)]?.Properties.ReservedConcurrentExecutions, 2);
+    assert.equal(
+      functions[logicalIdOf(service.captureFunction)]?.Properties.ReservedConcurrentExecutions,
+      undefined,
+    );
   });
 
   test("a KMS-encrypted bucket grants the key to presigners and writers", () => {
