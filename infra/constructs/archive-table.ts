@@ -1,10 +1,19 @@
 import { RemovalPolicy } from "aws-cdk-lib";
+import {
+  Alarm,
+  ComparisonOperator,
+  MathExpression,
+  Metric,
+  Stats,
+  TreatMissingData,
+} from "aws-cdk-lib/aws-cloudwatch";
 import { AttributeType, BillingMode, ProjectionType, Table } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
 import { TABLE_INDEXES, TABLE_KEY } from "../../shared/adapters/table-schema.ts";
 import { ENV } from "../../shared/env-names.ts";
+import { DEFAULTS } from "./defaults.ts";
 
 /**
  * What the repository adapter (`shared/adapters/dynamo-*.ts`) sends: Get/Query to read,
@@ -80,6 +89,13 @@ export interface ArchiveTableProps {
 export class ArchiveTable extends Construct {
   /** The underlying table. */
   public readonly table: Table;
+  /**
+   * In alarm when reads or writes have been throttled in each of the last 15 minutes: one per
+   * target, the table (`"table"`) and each index by name. On-demand tables throttle when one
+   * partition passes 1,000 writes or 3,000 reads a second, and a throttled index throttles the
+   * table's writes too.
+   */
+  public readonly throttleAlarms: ReadonlyMap<string, Alarm>;
 
   constructor(scope: Construct, id: string, props: ArchiveTableProps = {}) {
     super(scope, id);
@@ -109,6 +125,50 @@ export class ArchiveTable extends Construct {
         projectionType: ProjectionType.ALL,
       });
     }
+    const alarms = new Map<string, Alarm>();
+    alarms.set("table", this.throttleAlarm("TableThrottledAlarm", "the table", {}));
+    for (const { indexName } of TABLE_INDEXES) {
+      alarms.set(
+        indexName,
+        this.throttleAlarm(`${indexName}ThrottledAlarm`, `index ${indexName}`, {
+          GlobalSecondaryIndexName: indexName,
+        }),
+      );
+    }
+    this.throttleAlarms = alarms;
+  }
+
+  private throttleAlarm(id: string, what: string, dimensions: Record<string, string>): Alarm {
+    const period = DEFAULTS.alarmPeriod;
+    const periods = DEFAULTS.alarmSustainedPeriods;
+    const events = (metricName: string) =>
+      new Metric({
+        namespace: "AWS/DynamoDB",
+        metricName,
+        dimensionsMap: { TableName: this.table.tableName, ...dimensions },
+        statistic: Stats.SUM,
+        period,
+      });
+    return new Alarm(this, id, {
+      alarmDescription:
+        `DynamoDB has throttled ${what} in each of the last ${periods * period.toMinutes()} minutes: one ` +
+        "partition takes more than 1,000 writes or 3,000 reads a second (a hot key), or the account's " +
+        "table throughput quota is reached. The SDK retries, so captures slow down before they fail. " +
+        "Check CloudWatch Contributor Insights for the hot keys, and SCALING.md for the sharding of " +
+        "the constant index keys.",
+      metric: new MathExpression({
+        expression: "reads + writes",
+        usingMetrics: { reads: events("ReadThrottleEvents"), writes: events("WriteThrottleEvents") },
+        label: `Throttle events on ${what}`,
+        period,
+      }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: periods,
+      datapointsToAlarm: periods,
+      // DynamoDB publishes throttle events only when there are some.
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
   }
 
   /**
