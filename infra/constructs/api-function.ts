@@ -16,7 +16,7 @@ const API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29;
 
 /** Props of {@link ApiFunction}. */
 export interface ApiFunctionProps {
-  /** Read/write: captures, URLs, versions and the indexes behind the listings. */
+  /** What the handler sends (`API_TABLE_ACCESS`): reads and submissions, no deletes. */
   readonly table: ArchiveTable;
   /** Presign only: the API links to artifacts, it never stores them. */
   readonly bucket: ArchiveBucket;
@@ -46,6 +46,14 @@ export interface ApiFunctionProps {
   readonly timeout?: Duration;
   /** @default 1024 */
   readonly memorySize?: number;
+  /**
+   * Reserve this many concurrent executions for the API (and cap it there), so a burst of
+   * captures can never take the account's last executions from readers. Off by default: reserving
+   * takes from the unreserved pool, which must keep at least 100, so an account still at the
+   * default quota of 1,000 (or a new one at 10) cannot give much (the deploy would fail).
+   * @default - unreserved
+   */
+  readonly reservedConcurrency?: number;
   /** @default true — see {@link PalimpsestFunctionProps.bundling} */
   readonly bundling?: boolean;
   /** @default "info" */
@@ -55,7 +63,8 @@ export interface ApiFunctionProps {
 }
 
 /**
- * The HTTP API handler (`functions/api/handler.ts`) behind API Gateway: DynamoDB read/write,
+ * The HTTP API handler (`functions/api/handler.ts`) behind API Gateway: the DynamoDB calls its code
+ * sends (Get/Put/Update/Query, the per-URL and listing indexes; no delete or batch write),
  * sqs:SendMessage and sqs:GetQueueAttributes on the capture queue, sqs:SendMessage on the poll
  * queue and s3:GetObject on blobs (to presign), nothing more. Following a source fetches it at once
  * through the guarded fetcher (no private address, ALLOW_PRIVATE_HOSTS empty). `CORS_ALLOW_ORIGINS` comes from {@link ArchiveApi}, which owns CORS.
@@ -67,6 +76,10 @@ export class ApiFunction extends PalimpsestFunction {
       throw new Error(
         `ApiFunction: timeout ${timeout.toHumanString()} exceeds API Gateway's ${API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS} s integration timeout.`,
       );
+    }
+    const reserved = props.reservedConcurrency;
+    if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 1)) {
+      throw new Error(`ApiFunction: reservedConcurrency must be a positive integer, got ${reserved}.`);
     }
     // toSeconds() throws on fractional seconds, which the handler could not parse either.
     const environment = {
@@ -94,9 +107,10 @@ export class ApiFunction extends PalimpsestFunction {
       timeout,
       logLevel: props.logLevel,
       logRetention: props.logRetention,
+      reservedConcurrentExecutions: reserved,
       environment,
     });
-    props.table.bindReadWrite(this);
+    props.table.bindApi(this);
     props.bucket.bindPresigner(this);
     props.queue.bindProducer(this);
     props.pollQueue.bindProducer(this);

@@ -1,10 +1,19 @@
 import { RemovalPolicy } from "aws-cdk-lib";
+import {
+  Alarm,
+  ComparisonOperator,
+  MathExpression,
+  Metric,
+  Stats,
+  TreatMissingData,
+} from "aws-cdk-lib/aws-cloudwatch";
 import { AttributeType, BillingMode, ProjectionType, Table } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
 import { TABLE_INDEXES, TABLE_KEY } from "../../shared/adapters/table-schema.ts";
 import { ENV } from "../../shared/env-names.ts";
+import { DEFAULTS } from "./defaults.ts";
 
 /**
  * What the repository adapter (`shared/adapters/dynamo-*.ts`) sends: Get/Query to read,
@@ -22,6 +31,33 @@ export const TABLE_WRITE_ACTIONS = [
 
 /** The sparse index of URLs due for re-capture (GSI1 in `table-schema.ts`): all the sweeper reads. */
 export const DUE_INDEX_NAME = "GSI1";
+
+/** What one kind of function may do on the table: actions on the table, and the indexes it queries. */
+export interface TableAccessGrant {
+  readonly tableActions: readonly string[];
+  readonly queriedIndexes: readonly string[];
+}
+
+/**
+ * The API function's reads and the writes of a submission (the URL record, the queued capture, a
+ * capture failed at once, a URL's re-capture policy); Query on the table (a URL's versions) and on
+ * the per-URL captures (GSI2) and archive-wide listings (GSI3). No delete, no batch write, no due
+ * index. A test derives these from the handler's bundle: a new repository call fails it until it
+ * is granted here.
+ */
+export const API_TABLE_ACCESS: TableAccessGrant = {
+  tableActions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+  queriedIndexes: ["GSI2", "GSI3"],
+};
+
+/**
+ * The dead-letter function reads a capture and finishes it as failed: GetItem and UpdateItem on
+ * the table, no index (derived from its bundle by the same test).
+ */
+export const DEAD_LETTER_TABLE_ACCESS: TableAccessGrant = {
+  tableActions: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+  queriedIndexes: [],
+};
 
 /** Props of {@link ArchiveTable}. */
 export interface ArchiveTableProps {
@@ -53,6 +89,13 @@ export interface ArchiveTableProps {
 export class ArchiveTable extends Construct {
   /** The underlying table. */
   public readonly table: Table;
+  /**
+   * In alarm when reads or writes have been throttled in each of the last 15 minutes: one per
+   * target, the table (`"table"`) and each index by name. On-demand tables throttle when one
+   * partition passes 1,000 writes or 3,000 reads a second, and a throttled index throttles the
+   * table's writes too.
+   */
+  public readonly throttleAlarms: ReadonlyMap<string, Alarm>;
 
   constructor(scope: Construct, id: string, props: ArchiveTableProps = {}) {
     super(scope, id);
@@ -82,6 +125,50 @@ export class ArchiveTable extends Construct {
         projectionType: ProjectionType.ALL,
       });
     }
+    const alarms = new Map<string, Alarm>();
+    alarms.set("table", this.throttleAlarm("TableThrottledAlarm", "the table", {}));
+    for (const { indexName } of TABLE_INDEXES) {
+      alarms.set(
+        indexName,
+        this.throttleAlarm(`${indexName}ThrottledAlarm`, `index ${indexName}`, {
+          GlobalSecondaryIndexName: indexName,
+        }),
+      );
+    }
+    this.throttleAlarms = alarms;
+  }
+
+  private throttleAlarm(id: string, what: string, dimensions: Record<string, string>): Alarm {
+    const period = DEFAULTS.alarmPeriod;
+    const periods = DEFAULTS.alarmSustainedPeriods;
+    const events = (metricName: string) =>
+      new Metric({
+        namespace: "AWS/DynamoDB",
+        metricName,
+        dimensionsMap: { TableName: this.table.tableName, ...dimensions },
+        statistic: Stats.SUM,
+        period,
+      });
+    return new Alarm(this, id, {
+      alarmDescription:
+        `DynamoDB has throttled ${what} in each of the last ${periods * period.toMinutes()} minutes: one ` +
+        "partition takes more than 1,000 writes or 3,000 reads a second (a hot key), or the account's " +
+        "table throughput quota is reached. The SDK retries, so captures slow down before they fail. " +
+        "Check CloudWatch Contributor Insights for the hot keys, and SCALING.md for the sharding of " +
+        "the constant index keys.",
+      metric: new MathExpression({
+        expression: "reads + writes",
+        usingMetrics: { reads: events("ReadThrottleEvents"), writes: events("WriteThrottleEvents") },
+        label: `Throttle events on ${what}`,
+        period,
+      }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: periods,
+      datapointsToAlarm: periods,
+      // DynamoDB publishes throttle events only when there are some.
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
   }
 
   /**
@@ -95,6 +182,21 @@ export class ArchiveTable extends Construct {
       [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS],
       TABLE_INDEXES.map((i) => i.indexName),
     );
+  }
+
+  /** Sets `TABLE_NAME` on `fn` and grants what the API handler sends ({@link API_TABLE_ACCESS}). */
+  public bindApi(fn: LambdaFunction): void {
+    fn.addEnvironment(ENV.tableName, this.table.tableName);
+    this.grant(fn, API_TABLE_ACCESS.tableActions, API_TABLE_ACCESS.queriedIndexes);
+  }
+
+  /**
+   * Sets `TABLE_NAME` on `fn` and grants what recording a dead-lettered capture as failed sends
+   * ({@link DEAD_LETTER_TABLE_ACCESS}).
+   */
+  public bindDeadLetterRecorder(fn: LambdaFunction): void {
+    fn.addEnvironment(ENV.tableName, this.table.tableName);
+    this.grant(fn, DEAD_LETTER_TABLE_ACCESS.tableActions, DEAD_LETTER_TABLE_ACCESS.queriedIndexes);
   }
 
   /** Sets `TABLE_NAME` on `fn` and grants the repository's reads on the table and its indexes. */
@@ -123,6 +225,7 @@ export class ArchiveTable extends Construct {
     queriedIndexes: readonly string[],
   ): void {
     fn.addToRolePolicy(new PolicyStatement({ actions: [...tableActions], resources: [this.table.tableArn] }));
+    if (queriedIndexes.length === 0) return;
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ["dynamodb:Query"],

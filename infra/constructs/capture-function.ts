@@ -3,9 +3,11 @@ import {
   Alarm,
   ComparisonOperator,
   MathExpression,
+  Metric,
   Stats,
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
+import { Architecture } from "aws-cdk-lib/aws-lambda";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { loadCaptureConfig } from "../../shared/config.ts";
@@ -112,6 +114,12 @@ export interface CaptureFunctionProps {
    * @default Duration.hours(1)
    */
   readonly backlogAlarmAfter?: Duration;
+  /**
+   * CloudWatch namespace of the metrics the capture handler writes (embedded metric format): the
+   * failure-rate alarm reads `Captures` by `outcome` there.
+   * @default "Palimpsest"
+   */
+  readonly metricsNamespace?: string;
   /** @default true — see {@link PalimpsestFunctionProps.bundling} */
   readonly bundling?: boolean;
   /** @default "info" */
@@ -119,6 +127,17 @@ export interface CaptureFunctionProps {
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
 }
+
+/**
+ * The capture handler's outcome metric, as `shared/metrics.ts` writes it: one `Captures` datum per
+ * handled message, dimensions `service` and `outcome`. The outcomes that end a capture.
+ */
+export const CAPTURE_OUTCOME_METRIC = {
+  metricName: "Captures",
+  service: "palimpsest",
+  failed: "failed",
+  finished: ["changed", "unchanged", "failed"],
+} as const;
 
 /** SQS keeps a message at most 14 days; an older backlog cannot exist. */
 const MAX_BACKLOG_ALARM_AFTER = Duration.days(14);
@@ -142,6 +161,17 @@ export class CaptureFunction extends PalimpsestFunction {
    * keeping up with submissions and sweeps (the worker is failing, throttled or capped too low).
    */
   public readonly backlogAlarm: Alarm;
+  /**
+   * In alarm when, for 15 minutes, at least {@link DEFAULTS.captureFailureAlarmPercent} % of the
+   * captures that ended were recorded as failed (from the handler's `Captures` metric).
+   */
+  public readonly failureRateAlarm: Alarm;
+  /**
+   * In alarm when, for 15 minutes, the slowest 1% of invocations ran past
+   * {@link DEFAULTS.captureDurationAlarmPercent} % of the timeout: Lambda is about to kill captures
+   * before they record why they stopped.
+   */
+  public readonly durationAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: CaptureFunctionProps) {
     const timeout = props.timeout ?? DEFAULTS.captureFunctionTimeout;
@@ -208,6 +238,8 @@ export class CaptureFunction extends PalimpsestFunction {
       description: "Palimpsest capture worker (Chromium)",
       bundling: props.bundling,
       ...CAPTURE_BUNDLING,
+      // @sparticuz/chromium ships one Chromium build, for x86_64.
+      architecture: Architecture.X86_64,
       memorySize,
       timeout,
       ephemeralStorageSize,
@@ -271,6 +303,59 @@ export class CaptureFunction extends PalimpsestFunction {
         `backlogAlarmAfter (${backlogAlarmAfter.toHumanString()}) is not above the age a retried capture reaches (${Duration.seconds(retriedAge).toHumanString()}): the backlog alarm will fire on ordinary retries.`,
       );
     }
+    const namespace = props.metricsNamespace ?? DEFAULTS.metricsNamespace;
+    if (!/^[^:][\x20-\x7e]{0,254}$/.test(namespace) || namespace.startsWith("AWS/")) {
+      throw new Error(
+        `CaptureFunction: metricsNamespace must be printable ASCII, not AWS/…, got ${JSON.stringify(namespace)}.`,
+      );
+    }
+    const outcome = (name: string) =>
+      new Metric({
+        namespace,
+        metricName: CAPTURE_OUTCOME_METRIC.metricName,
+        dimensionsMap: { service: CAPTURE_OUTCOME_METRIC.service, outcome: name },
+        statistic: Stats.SUM,
+        period,
+      });
+    const failurePercent = DEFAULTS.captureFailureAlarmPercent;
+    const minCaptures = DEFAULTS.captureFailureAlarmMinCaptures;
+    const finished = Object.fromEntries(CAPTURE_OUTCOME_METRIC.finished.map((name) => [name, outcome(name)]));
+    this.failureRateAlarm = new Alarm(this, "CaptureFailureRateAlarm", {
+      alarmDescription:
+        `At least ${failurePercent}% of the captures that ended in each of the last ${periods * period.toMinutes()} ` +
+        `minutes were recorded as failed (periods with at least ${minCaptures} captures). Pages fail one ` +
+        "by one for their own reasons; this many means the archive is failing: egress blocked, a storage " +
+        "or table fault, a bad deploy, or outlets refusing the browser. Check the CaptureFailures metric " +
+        "by code and the capture function's logs.",
+      metric: new MathExpression({
+        expression: `IF((${CAPTURE_OUTCOME_METRIC.finished.join(" + ")}) >= ${minCaptures}, 100 * ${CAPTURE_OUTCOME_METRIC.failed} / (${CAPTURE_OUTCOME_METRIC.finished.join(" + ")}), 0)`,
+        usingMetrics: finished,
+        label: "Captures recorded as failed (%)",
+        period,
+      }),
+      threshold: failurePercent,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: periods,
+      datapointsToAlarm: periods,
+      // The handler writes the metric only when it handles a message: no data, no captures.
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    const durationPercent = DEFAULTS.captureDurationAlarmPercent;
+    this.durationAlarm = new Alarm(this, "CaptureDurationNearTimeoutAlarm", {
+      alarmDescription:
+        `The slowest 1% of capture invocations ran longer than ${durationPercent}% of the function's ` +
+        `${timeout.toHumanString()} timeout in each of the last ${periods * period.toMinutes()} minutes: Lambda will ` +
+        "soon kill captures before they record why they stopped (they are retried, then dead-lettered). " +
+        "Check which step is slow in the captures' timings (navigation, settling, storing), and the " +
+        "capture cap (captureTimeout) against the timeout.",
+      metric: this.metricDuration({ period, statistic: "p99" }),
+      threshold: Math.round((timeout.toMilliseconds() * durationPercent) / 100),
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: periods,
+      datapointsToAlarm: periods,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
     this.backlogAlarm = new Alarm(this, "CaptureBacklogAlarm", {
       alarmDescription:
         `A capture has waited in the capture queue for ${backlogAlarmAfter.toHumanString()}: captures are ` +

@@ -18,7 +18,7 @@ const ALARM_PERIOD_MINUTES = 5;
 
 /** Props of {@link DeadLetterFunction}. */
 export interface DeadLetterFunctionProps {
-  /** Read/write: reads each dead-lettered capture and rewrites it as failed. */
+  /** GetItem and UpdateItem only: reads each dead-lettered capture and finishes it as failed. */
   readonly table: ArchiveTable;
   /** The function consumes this queue's dead-letter queue (and may send to neither queue). */
   readonly queue: CaptureQueue;
@@ -56,7 +56,7 @@ export interface DeadLetterFunctionProps {
 /**
  * The dead-letter consumer (`functions/dead-letter/handler.ts`): when SQS gives up on a capture
  * message, records that capture as failed with a reason, so no accepted capture stays `queued` or
- * `running` forever. DynamoDB read/write only — no S3, and no send to either queue, so it cannot
+ * `running` forever. DynamoDB GetItem and UpdateItem on the table only — no index, no S3, and no send to either queue, so it cannot
  * feed a message back into the capture path. A message it fails on stays in the dead-letter queue
  * (retried every few minutes, kept for its retention period) and raises {@link backlogAlarm}.
  */
@@ -90,7 +90,7 @@ export class DeadLetterFunction extends PalimpsestFunction {
       logLevel: props.logLevel,
       logRetention: props.logRetention,
     });
-    props.table.bindReadWrite(this);
+    props.table.bindDeadLetterRecorder(this);
     props.queue.bindDeadLetterConsumer(this, {
       ...(props.batchSize === undefined ? {} : { batchSize: props.batchSize }),
       ...(props.maxConcurrency === undefined ? {} : { maxConcurrency: props.maxConcurrency }),

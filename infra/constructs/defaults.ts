@@ -21,9 +21,21 @@ export const DEFAULTS = {
   logRetention: RetentionDays.ONE_MONTH,
   logLevel: "info",
 
-  /** Old object versions are kept long enough to undo an accidental overwrite or delete. */
-  noncurrentVersionExpiration: Duration.days(30),
+  /**
+   * Object Lock default retention of each evidence version. The deny policy on `blobs/` protects
+   * evidence past it; the lock is what still holds if that policy is edited away.
+   */
+  evidenceRetention: Duration.days(3650),
+  /**
+   * Blobs move to S3 Intelligent-Tiering after a month: by then a capture's artifacts are read
+   * rarely (a diff, a Memento), and the tier moves them back on the first read at no fee.
+   */
+  intelligentTieringAfter: Duration.days(30),
   abortIncompleteMultipartUploadAfter: Duration.days(7),
+  /** Recovery points of the optional AWS Backup copy: a year, enforced by the vault lock. */
+  backupRetention: Duration.days(365),
+  /** CloudTrail log files of the archive's data events: a year of who wrote what. */
+  trailRetention: Duration.days(365),
 
   /** A capture loads a page, settles it, screenshots it and stores it: minutes, not seconds. */
   captureFunctionTimeout: Duration.minutes(3),
@@ -79,6 +91,8 @@ export const DEFAULTS = {
   /** Consecutive five-minute periods with a failed sweep before the sweeper alarm fires. */
   sweeperFailingPeriods: 3,
 
+  /** CloudWatch namespace of the functions' own metrics (embedded metric format). */
+  metricsNamespace: "Palimpsest",
   /** Alarms look at their metrics in five-minute periods (Lambda and SQS publish every minute). */
   alarmPeriod: Duration.minutes(5),
   /** Periods in a row a condition must last before its alarm fires: 15 minutes rides out blips. */
@@ -94,6 +108,28 @@ export const DEFAULTS = {
    * about 2 × the 18-minute visibility timeout old, so an hour means captures are falling behind.
    */
   captureBacklogAlarmAfter: Duration.hours(1),
+  /**
+   * Share of finished captures recorded as failed (15 minutes, at least 5 captures a period) at
+   * which the failure-rate alarm fires. Captures of hostile or dead pages fail for good reasons;
+   * one in five across the archive is the archive failing, not the pages.
+   */
+  captureFailureAlarmPercent: 20,
+  /** Fewest finished captures in a period for its failure rate to count (one failure is not a rate). */
+  captureFailureAlarmMinCaptures: 5,
+  /**
+   * p99 capture duration, as a share of the function timeout, at which the duration alarm fires:
+   * past it Lambda is about to kill captures before they can record why they stopped.
+   */
+  captureDurationAlarmPercent: 80,
+  /**
+   * The account's Lambda concurrency quota the concurrency alarm measures against (AWS's default;
+   * say what Service Quotas grants after an increase).
+   */
+  accountConcurrencyQuota: 1_000,
+  /** Share of that quota claimed (reserved plus in use) at which the concurrency alarm fires. */
+  accountConcurrencyAlarmPercent: 80,
+  /** Consecutive sweeps that stopped before the end of the due list before that alarm fires. */
+  incompleteSweepAlarmPeriods: 3,
   /** Share of API requests answered 5xx (for 15 minutes) at which the API alarm fires. */
   apiServerErrorAlarmPercent: 5,
 

@@ -97,6 +97,13 @@ export interface PalimpsestFunctionProps {
   /** @default - unreserved */
   readonly reservedConcurrentExecutions?: number;
   /**
+   * Instruction set. Graviton (arm64) costs 20% less per GB-second and runs these bundles (plain
+   * JavaScript, no native module) as they are; only a function that ships an x86_64 binary (the
+   * capture function's Chromium) needs x86_64.
+   * @default Architecture.ARM_64
+   */
+  readonly architecture?: Architecture;
+  /**
    * Extra environment. Names that a bind method owns (`TABLE_NAME`, `BUCKET_NAME`, `QUEUE_URL`,
    * `POLL_QUEUE_URL`, `CAPTURE_MAX_ATTEMPTS`, `EVENT_BUS_NAME`, `CORS_ALLOW_ORIGINS`) and those set from props here
    * (`LOG_LEVEL`, `NODE_OPTIONS`) are refused.
@@ -110,7 +117,7 @@ export interface PalimpsestFunctionProps {
 }
 
 /**
- * The base of every Palimpsest Lambda: Node.js 24 on x86_64, an ESM bundle (`.mjs`) built by the
+ * The base of every Palimpsest Lambda: Node.js 24 on arm64 (unless told otherwise), an ESM bundle (`.mjs`) built by the
  * local esbuild with source maps enabled at run time, X-Ray tracing, and its own log group with a
  * retention. Its role starts with nothing but writing to that log group (no AWS managed policy);
  * data access is added afterwards with the storage constructs' bind methods.
@@ -152,7 +159,7 @@ export class PalimpsestFunction extends NodejsFunction {
       role,
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.X86_64,
+      architecture: props.architecture ?? Architecture.ARM_64,
       memorySize: props.memorySize ?? DEFAULTS.functionMemoryMiB,
       timeout: props.timeout ?? DEFAULTS.functionTimeout,
       ephemeralStorageSize: props.ephemeralStorageSize,

@@ -1,5 +1,9 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import {
+  AccountConcurrencyAlarm,
+  type AccountConcurrencyAlarmProps,
+} from "../constructs/account-concurrency-alarm.ts";
 import { ApiFirewall, type ApiFirewallProps } from "../constructs/api-firewall.ts";
 import { ApiFunction, type ApiFunctionProps } from "../constructs/api-function.ts";
 import { ArchiveApi, type ArchiveApiProps } from "../constructs/archive-api.ts";
@@ -54,6 +58,11 @@ export interface PalimpsestServiceStackProps extends StackProps {
    * @default - the handlers' default curve
    */
   readonly recaptureCadence?: string;
+  /**
+   * The account's Lambda concurrency quota and the share of it that raises the alarm.
+   * @default - {@link AccountConcurrencyAlarm}'s defaults: 80% of 1,000
+   */
+  readonly accountConcurrency?: AccountConcurrencyAlarmProps;
 }
 
 /**
@@ -73,6 +82,8 @@ export class PalimpsestServiceStack extends Stack {
   public readonly api: ArchiveApi;
   /** The web ACL in front of the API, unless turned off with `firewall: false`. */
   public readonly firewall?: ApiFirewall;
+  /** Fires before the account's Lambda concurrency runs out. */
+  public readonly accountConcurrencyAlarm: AccountConcurrencyAlarm;
 
   constructor(scope: Construct, id: string, props: PalimpsestServiceStackProps) {
     const {
@@ -88,6 +99,7 @@ export class PalimpsestServiceStack extends Stack {
       api,
       firewall,
       recaptureCadence,
+      accountConcurrency,
       ...stackProps
     } = props;
     super(scope, id, {
@@ -138,6 +150,11 @@ export class PalimpsestServiceStack extends Stack {
     if (firewall !== false) {
       this.firewall = new ApiFirewall(this, "Firewall", { ...firewall, stage: this.api.api.deploymentStage });
     }
+    this.accountConcurrencyAlarm = new AccountConcurrencyAlarm(
+      this,
+      "AccountConcurrency",
+      accountConcurrency,
+    );
     storage.signingKey.bindSigner(this.captureFunction);
     storage.signingKey.bindPublicKeyReader(this.apiFunction);
     storage.alarmTopic.notifyOn(this);

@@ -1,15 +1,22 @@
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { before, describe, test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
 import { Duration, Stack } from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { Alarm, Metric } from "aws-cdk-lib/aws-cloudwatch";
+import { AccountConcurrencyAlarm } from "../../infra/constructs/account-concurrency-alarm.ts";
 import { AlarmTopic } from "../../infra/constructs/alarm-topic.ts";
 import { ArchiveBucket } from "../../infra/constructs/archive-bucket.ts";
 import { ArchiveTable } from "../../infra/constructs/archive-table.ts";
-import { CaptureFunction } from "../../infra/constructs/capture-function.ts";
+import { CAPTURE_OUTCOME_METRIC, CaptureFunction } from "../../infra/constructs/capture-function.ts";
 import { CaptureQueue } from "../../infra/constructs/capture-queue.ts";
+import { DEFAULTS, REPO_ROOT } from "../../infra/constructs/defaults.ts";
+import { PollQueue } from "../../infra/constructs/poll-queue.ts";
+import { INCOMPLETE_SWEEP_PATTERN, SweeperFunction } from "../../infra/constructs/sweeper-function.ts";
 import { addPalimpsestStacks, readAppOptions } from "../../infra/palimpsest-app.ts";
+import { TABLE_INDEXES } from "../../shared/adapters/table-schema.ts";
 import { logicalIdOf, newApp, newStack, refersTo, synthPalimpsest } from "./synth.ts";
 
 type Synth = ReturnType<typeof synthPalimpsest>;
@@ -211,6 +218,10 @@ describe("alarms and the alarm topic", () => {
         s.pollFunction.deadLetteredAlarm,
         s.sweepSchedule.undeliveredAlarm,
         s.api.serverErrorsAlarm,
+        s.captureFunction.failureRateAlarm,
+        s.captureFunction.durationAlarm,
+        s.sweeperFunction.incompleteAlarm,
+        s.accountConcurrencyAlarm.alarm,
       ].map(logicalIdOf);
       assert.deepEqual(
         alarmsIn(service)
@@ -221,6 +232,24 @@ describe("alarms and the alarm topic", () => {
       for (const [id, alarm] of alarmsIn(service)) {
         assert.ok((alarm.Properties.AlarmDescription ?? "").length >= 150, `${id} explains itself`);
         assert.match(alarm.Properties.AlarmDescription ?? "", /Check|Raise|logs/, `${id} says what to do`);
+      }
+    });
+
+    test("the storage stack's alarms are the table's and each index's throttling, each explained", () => {
+      const throttles = synth.storage.table.throttleAlarms;
+      assert.deepEqual(
+        [...throttles.keys()].sort(),
+        ["table", ...TABLE_INDEXES.map((i) => i.indexName)].sort(),
+      );
+      assert.deepEqual(
+        alarmsIn(storage)
+          .map(([id]) => id)
+          .sort(),
+        [...throttles.values()].map(logicalIdOf).sort(),
+      );
+      for (const [id, alarm] of alarmsIn(storage)) {
+        assert.ok((alarm.Properties.AlarmDescription ?? "").length >= 150, `${id} explains itself`);
+        assert.match(alarm.Properties.AlarmDescription ?? "", /Check/, `${id} says what to do`);
       }
     });
 
@@ -326,6 +355,170 @@ describe("alarms and the alarm topic", () => {
       assert.deepEqual(dimensions.map((d) => d.Name).sort(), ["ApiName", "Stage"]);
       const stage = dimensions.find((d) => d.Name === "Stage")?.Value;
       assert.deepEqual(stage, { Ref: logicalIdOf(synth.service.api.api.deploymentStage) });
+    });
+
+    type MetricQuery = {
+      Id: string;
+      Expression?: string;
+      MetricStat?: {
+        Metric: {
+          Namespace: string;
+          MetricName: string;
+          Dimensions?: Array<{ Name: string; Value: unknown }>;
+        };
+        Period: number;
+        Stat: string;
+      };
+    };
+
+    test("DynamoDB: read or write throttling of the table or of any index, sustained for 15 minutes", () => {
+      const tableName = synth.storage.table.table.tableName;
+      for (const [target, alarm] of synth.storage.table.throttleAlarms) {
+        const props = storage.findResources("AWS::CloudWatch::Alarm")[logicalIdOf(alarm)]?.Properties;
+        assert.equal(props.Threshold, 1);
+        assert.equal(props.EvaluationPeriods, 3);
+        assert.equal(props.DatapointsToAlarm, 3);
+        assert.equal(props.TreatMissingData, "notBreaching");
+        const queries = props.Metrics as MetricQuery[];
+        assert.equal(queries.find((q) => q.Expression)?.Expression, "reads + writes");
+        const stats = queries.flatMap((q) => (q.MetricStat ? [q.MetricStat] : []));
+        assert.deepEqual(stats.map((m) => m.Metric.MetricName).sort(), [
+          "ReadThrottleEvents",
+          "WriteThrottleEvents",
+        ]);
+        for (const stat of stats) {
+          assert.equal(stat.Metric.Namespace, "AWS/DynamoDB");
+          assert.equal(stat.Stat, "Sum");
+          const dimensions = Object.fromEntries((stat.Metric.Dimensions ?? []).map((d) => [d.Name, d.Value]));
+          assert.deepEqual(dimensions.TableName, synth.storage.resolve(tableName));
+          assert.equal(dimensions.GlobalSecondaryIndexName, target === "table" ? undefined : target, target);
+        }
+      }
+    });
+
+    test("capture failures: 20% of the captures that ended, for 15 minutes, from the handler's metric", () => {
+      const alarm = alarmOf(synth.service.captureFunction.failureRateAlarm);
+      assert.equal(alarm.Threshold, 20);
+      assert.equal(alarm.EvaluationPeriods, 3);
+      assert.equal(alarm.DatapointsToAlarm, 3);
+      const queries = alarm.Metrics as MetricQuery[];
+      assert.equal(
+        queries.find((q) => q.Expression)?.Expression,
+        "IF((changed + unchanged + failed) >= 5, 100 * failed / (changed + unchanged + failed), 0)",
+      );
+      for (const outcome of ["changed", "unchanged", "failed"]) {
+        const stat = queries.find((q) => q.Id === outcome)?.MetricStat;
+        assert.equal(stat?.Metric.Namespace, "Palimpsest");
+        assert.equal(stat?.Metric.MetricName, "Captures");
+        assert.deepEqual(
+          stat?.Metric.Dimensions?.sort((a, b) => a.Name.localeCompare(b.Name)),
+          [
+            { Name: "outcome", Value: outcome },
+            { Name: "service", Value: "palimpsest" },
+          ],
+        );
+        assert.equal(stat?.Stat, "Sum");
+      }
+    });
+
+    test("the failure-rate alarm reads the metric the handler writes, where the functions write it", async () => {
+      // shared/metric-names.ts arrives with the metrics themselves (issue 13); until then there is
+      // nothing to compare with, and the alarm stays OK (no data).
+      const file = path.join(REPO_ROOT, "shared/metric-names.ts");
+      if (!existsSync(file)) return;
+      const names = (await import(file)) as {
+        METRICS_NAMESPACE: string;
+        METRICS_SERVICE: string;
+        METRIC: { captures: string };
+      };
+      assert.equal(names.METRICS_NAMESPACE, DEFAULTS.metricsNamespace);
+      assert.equal(names.METRICS_SERVICE, CAPTURE_OUTCOME_METRIC.service);
+      assert.equal(names.METRIC.captures, CAPTURE_OUTCOME_METRIC.metricName);
+    });
+
+    test("the metrics namespace is a prop of the capture and sweeper functions", () => {
+      const stack = newStack();
+      const bound = {
+        table: new ArchiveTable(stack, "Table"),
+        bucket: new ArchiveBucket(stack, "Bucket"),
+        queue: new CaptureQueue(stack, "Queue"),
+        bundling: false,
+      };
+      new CaptureFunction(stack, "Capture", { ...bound, metricsNamespace: "Archive/Prod" });
+      new SweeperFunction(stack, "Sweeper", {
+        ...bound,
+        pollQueue: new PollQueue(stack, "PollQueue"),
+        metricsNamespace: "Archive/Prod",
+      });
+      const template = Template.fromStack(stack);
+      assert.match(
+        JSON.stringify(template.findResources("AWS::CloudWatch::Alarm")),
+        /"Namespace":"Archive\/Prod"/,
+      );
+      template.hasResourceProperties("AWS::Logs::MetricFilter", {
+        MetricTransformations: [Match.objectLike({ MetricNamespace: "Archive/Prod" })],
+      });
+      assert.throws(
+        () => new CaptureFunction(stack, "Bad", { ...bound, metricsNamespace: "AWS/Lambda" }),
+        /metricsNamespace/,
+      );
+    });
+
+    test("capture duration: the slowest 1% past 80% of the timeout for 15 minutes", () => {
+      const alarm = alarmOf(synth.service.captureFunction.durationAlarm);
+      assert.equal(alarm.MetricName, "Duration");
+      assert.equal(alarm.Namespace, "AWS/Lambda");
+      assert.equal(alarm.ExtendedStatistic, "p99");
+      assert.equal(alarm.Threshold, 0.8 * 180_000);
+      assert.equal(alarm.EvaluationPeriods, 3);
+      assert.deepEqual(alarm.Dimensions, [
+        { Name: "FunctionName", Value: { Ref: logicalIdOf(synth.service.captureFunction) } },
+      ]);
+    });
+
+    test("incomplete sweeps: a filter on the sweeper's log counts them, three in a row alarm", () => {
+      const sweeper = synth.service.sweeperFunction;
+      const filters = Object.values(service.findResources("AWS::Logs::MetricFilter"));
+      const filter = filters.find((f) =>
+        isDeepStrictEqual(f.Properties.LogGroupName, { Ref: logicalIdOf(sweeper.logs) }),
+      );
+      assert.ok(filter, "a metric filter on the sweeper's log group");
+      assert.equal(filter.Properties.FilterPattern, INCOMPLETE_SWEEP_PATTERN);
+      assert.deepEqual(filter.Properties.MetricTransformations, [
+        { MetricNamespace: "Palimpsest", MetricName: "IncompleteSweeps", MetricValue: "1" },
+      ]);
+      const alarm = alarmOf(sweeper.incompleteAlarm);
+      assert.equal(alarm.MetricName, "IncompleteSweeps");
+      assert.equal(alarm.Namespace, "Palimpsest");
+      assert.equal(alarm.Statistic, "Sum");
+      assert.equal(alarm.EvaluationPeriods, 3);
+      assert.equal(alarm.DatapointsToAlarm, 3);
+      // The pattern matches the sweep's own summary line: its message and its `complete` field.
+      const sweep = readFileSync(path.join(REPO_ROOT, "shared/domain/sweep.ts"), "utf8");
+      assert.match(sweep, /logger\.info\("sweep finished", \{ \.\.\.result/);
+      assert.match(sweep, /complete: boolean;/);
+    });
+
+    test("account concurrency: 80% of the quota claimed for 15 minutes; the quota is a prop", () => {
+      const alarm = alarmOf(synth.service.accountConcurrencyAlarm.alarm);
+      assert.equal(alarm.Namespace, "AWS/Lambda");
+      assert.equal(alarm.MetricName, "ClaimedAccountConcurrency");
+      assert.equal(alarm.Dimensions, undefined, "account-wide");
+      assert.equal(alarm.Statistic, "Maximum");
+      assert.equal(alarm.Threshold, 800);
+      const raised = new AccountConcurrencyAlarm(newStack(), "A", { quota: 5_000, thresholdPercent: 90 });
+      const props = Template.fromStack(Stack.of(raised)).findResources("AWS::CloudWatch::Alarm")[
+        logicalIdOf(raised.alarm)
+      ]?.Properties;
+      assert.equal(props.Threshold, 4_500);
+      for (const bad of [
+        { quota: 0 },
+        { quota: 1.5e3 + 0.5 },
+        { thresholdPercent: 0 },
+        { thresholdPercent: 120 },
+      ]) {
+        assert.throws(() => new AccountConcurrencyAlarm(newStack(), "B", bad), /AccountConcurrencyAlarm/);
+      }
     });
 
     test("the capture backlog alarm's age is validated, and warns below the retry age", () => {

@@ -33,15 +33,54 @@ function storageIn(stack: Stack, queue: CaptureQueueProps = {}) {
 }
 
 describe("impossible prop combinations throw at synth", () => {
-  test("a bucket without versioning cannot expire noncurrent versions", () => {
+  test("Object Lock: whole days from 1 day to 100 years, a known mode, and compliance is never destroyed", () => {
+    for (const defaultRetention of [Duration.hours(12), Duration.hours(36), Duration.days(36_501)]) {
+      assert.throws(
+        () => new ArchiveBucket(newStack(), "B", { objectLock: { defaultRetention } }),
+        /defaultRetention must be whole days/,
+      );
+    }
     assert.throws(
       () =>
         new ArchiveBucket(newStack(), "B", {
-          versioned: false,
-          noncurrentVersionExpiration: Duration.days(1),
+          objectLock: { mode: "legal" as "governance" },
         }),
-      /needs versioned/,
+      /mode must be governance or compliance/,
     );
+    assert.throws(
+      () =>
+        new ArchiveBucket(newStack(), "B", {
+          objectLock: { mode: "compliance" },
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+      /contradicts compliance-mode Object Lock/,
+    );
+    assert.doesNotThrow(
+      () => new ArchiveBucket(newStack(), "B", { removalPolicy: RemovalPolicy.DESTROY }),
+      "a governance lock can be bypassed by whoever may edit the bucket policy",
+    );
+  });
+
+  test("the tiering delay is whole days", () => {
+    assert.throws(
+      () => new ArchiveBucket(newStack(), "B", { intelligentTieringAfter: Duration.hours(36) }),
+      /intelligentTieringAfter must be whole days/,
+    );
+  });
+
+  test("a lifecycle rule that would expire evidence fails synthesis", () => {
+    for (const rule of [
+      { expiration: Duration.days(400) },
+      { prefix: "blobs/sha256/", noncurrentVersionExpiration: Duration.days(30) },
+      { prefix: "blob", expiration: Duration.days(30) },
+    ]) {
+      const stack = newStack();
+      new ArchiveBucket(stack, "B").bucket.addLifecycleRule(rule);
+      assert.throws(() => Template.fromStack(stack), /expires objects under blobs\//, JSON.stringify(rule));
+    }
+    const stack = newStack();
+    new ArchiveBucket(stack, "B").bucket.addLifecycleRule({ prefix: "tmp/", expiration: Duration.days(1) });
+    assert.doesNotThrow(() => Template.fromStack(stack), "other prefixes may expire");
   });
 
   test("a deletion-protected table cannot be destroyed with its stack", () => {
@@ -257,6 +296,17 @@ describe("impossible prop combinations throw at synth", () => {
     );
   });
 
+  test("the API's reserved concurrency is a positive integer", () => {
+    const stack = newStack();
+    const storage = storageIn(stack);
+    for (const reservedConcurrency of [0, 2.5]) {
+      assert.throws(
+        () => new ApiFunction(stack, `A${reservedConcurrency}`, { ...storage, reservedConcurrency }),
+        /reservedConcurrency must be a positive integer/,
+      );
+    }
+  });
+
   test("the sweep schedule runs every whole minute or more, within Scheduler's retry limits", () => {
     const stack = newStack();
     const sweeper = new SweeperFunction(stack, "Sweeper", storageIn(stack));
@@ -345,6 +395,35 @@ describe("impossible prop combinations throw at synth", () => {
 });
 
 describe("optional features", () => {
+  test("Object Lock can be compliance mode with its own retention, or off; the deny policy stays", () => {
+    const compliance = newStack();
+    new ArchiveBucket(compliance, "B", {
+      objectLock: { mode: "compliance", defaultRetention: Duration.days(730) },
+    });
+    Template.fromStack(compliance).hasResourceProperties("AWS::S3::Bucket", {
+      ObjectLockConfiguration: { Rule: { DefaultRetention: { Mode: "COMPLIANCE", Days: 730 } } },
+    });
+    const off = newStack();
+    new ArchiveBucket(off, "B", { objectLock: false, intelligentTieringAfter: false });
+    const template = Template.fromStack(off);
+    const [bucket] = Object.values(template.findResources("AWS::S3::Bucket"));
+    assert.equal(bucket?.Properties.ObjectLockEnabled, undefined);
+    assert.equal(bucket?.Properties.ObjectLockConfiguration, undefined);
+    assert.deepEqual(bucket?.Properties.VersioningConfiguration, { Status: "Enabled" });
+    assert.ok(
+      !JSON.stringify(bucket?.Properties.LifecycleConfiguration).includes("INTELLIGENT_TIERING"),
+      "no tiering",
+    );
+    template.hasResourceProperties("AWS::S3::BucketPolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Sid: "DenyEvidenceDeletion" }),
+          Match.objectLike({ Sid: "DenyEvidenceOverwrite" }),
+        ]),
+      },
+    });
+  });
+
   test("the edits bus can go without an archive", () => {
     const stack = newStack();
     const events = new EditEvents(stack, "Events", { archive: false, eventBusName: "newsroom-edits" });
@@ -443,6 +522,24 @@ describe("optional features", () => {
       1,
     );
     template.hasResourceProperties("AWS::Scheduler::Schedule", { State: "DISABLED" });
+  });
+
+  test("the API can reserve concurrency (the service stack passes it through)", () => {
+    const app = newApp();
+    const storage = new PalimpsestStorageStack(app, "S");
+    const service = new PalimpsestServiceStack(app, "V", {
+      storage,
+      bundling: false,
+      apiFunction: { reservedConcurrency: 50 },
+      sweeperFunction: { reservedConcurrency: 2 },
+    });
+    const functions = Template.fromStack(service).findResources("AWS::Lambda::Function");
+    assert.equal(functions[logicalIdOf(service.apiFunction)]?.Properties.ReservedConcurrentExecutions, 50);
+    assert.equal(functions[logicalIdOf(service.sweeperFunction)]?.Properties.ReservedConcurrentExecutions, 2);
+    assert.equal(
+      functions[logicalIdOf(service.captureFunction)]?.Properties.ReservedConcurrentExecutions,
+      undefined,
+    );
   });
 
   test("a KMS-encrypted bucket grants the key to presigners and writers", () => {

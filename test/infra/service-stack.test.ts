@@ -22,28 +22,7 @@ import {
 } from "../../shared/config.ts";
 import { ENV } from "../../shared/env-names.ts";
 import { allowedActions, logicalIdOf, refersTo, statementsOf, synthPalimpsest } from "./synth.ts";
-
-/** One DynamoDB command of the AWS SDK (lib-dynamodb or client-dynamodb) → the IAM action it needs. */
-const DYNAMODB_COMMAND_ACTIONS: Record<string, string> = {
-  Get: "dynamodb:GetItem",
-  GetItem: "dynamodb:GetItem",
-  Put: "dynamodb:PutItem",
-  PutItem: "dynamodb:PutItem",
-  Update: "dynamodb:UpdateItem",
-  UpdateItem: "dynamodb:UpdateItem",
-  Delete: "dynamodb:DeleteItem",
-  DeleteItem: "dynamodb:DeleteItem",
-  Query: "dynamodb:Query",
-  Scan: "dynamodb:Scan",
-  BatchWrite: "dynamodb:BatchWriteItem",
-  BatchWriteItem: "dynamodb:BatchWriteItem",
-  BatchGet: "dynamodb:BatchGetItem",
-  BatchGetItem: "dynamodb:BatchGetItem",
-  TransactWrite: "dynamodb:TransactWriteItems",
-  TransactWriteItems: "dynamodb:TransactWriteItems",
-  TransactGet: "dynamodb:TransactGetItems",
-  TransactGetItems: "dynamodb:TransactGetItems",
-};
+import { DYNAMODB_COMMAND_ACTIONS, deriveTableAccess } from "./table-access.ts";
 
 type CfnResources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 
@@ -229,10 +208,10 @@ describe("service stack", () => {
   });
 
   describe("API function", () => {
-    test("runs Node.js 24 on x86_64 within API Gateway's 29 s", () => {
+    test("runs Node.js 24 on arm64 within API Gateway's 29 s", () => {
       const props = functionProps(synth.service.apiFunction);
       assert.equal(props.Runtime, "nodejs24.x");
-      assert.deepEqual(props.Architectures, ["x86_64"]);
+      assert.deepEqual(props.Architectures, ["arm64"]);
       assert.ok(props.Timeout <= 29);
       assert.deepEqual(props.TracingConfig, { Mode: "Active" });
     });
@@ -245,6 +224,15 @@ describe("service stack", () => {
       assert.equal(env[ENV.presignedUrlTtlSeconds], "900");
       assert.equal(env[ENV.allowPrivateHosts], "");
     });
+  });
+
+  test("every function but the capture function (its Chromium is an x86_64 binary) runs on arm64", () => {
+    const capture = logicalIdOf(synth.service.captureFunction);
+    const functions = Object.entries(service.findResources("AWS::Lambda::Function"));
+    assert.ok(functions.length >= allFunctions().length);
+    for (const [id, fn] of functions) {
+      assert.deepEqual(fn.Properties.Architectures, [id === capture ? "x86_64" : "arm64"], id);
+    }
   });
 
   test("the capture worker's attempt budget is the queue's receive count", () => {
@@ -439,33 +427,82 @@ describe("service stack", () => {
       );
     });
 
-    test("the API, capture and dead-letter functions read and write the table and query each index by name", () => {
+    /** The table actions and queried index names `fn`'s role holds, sorted. */
+    const tableGrantOf = (fn: Synth["service"]["apiFunction"]) => {
       const tableArn = synth.storage.table.table.tableArn;
-      for (const fn of [
-        synth.service.apiFunction,
-        synth.service.captureFunction,
-        synth.service.deadLetterFunction,
-      ]) {
-        const dynamo = statementsOf(service, fn).filter((s) =>
-          s.actions.some((a) => a.startsWith("dynamodb:")),
-        );
-        const onTable = dynamo.filter((s) => s.resources.some((r) => isStorage(r, tableArn)));
-        assert.deepEqual(
-          onTable.flatMap((s) => s.actions).sort(),
-          [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS].sort(),
-          `${fn.node.id} on the table`,
-        );
-        const onIndexes = dynamo.filter((s) => !onTable.includes(s));
-        assert.deepEqual(
-          onIndexes.flatMap((s) => s.actions),
-          ["dynamodb:Query"],
-          `${fn.node.id} on indexes`,
-        );
-        const indexes = JSON.stringify(onIndexes.flatMap((s) => s.resources));
-        assert.ok(!indexes.includes("*"), `${fn.node.id}: no index/*`);
-        for (const { indexName } of TABLE_INDEXES)
-          assert.ok(indexes.includes(`/index/${indexName}`), indexName);
+      const dynamo = statementsOf(service, fn).filter((s) =>
+        s.actions.some((a) => a.startsWith("dynamodb:")),
+      );
+      const onTable = dynamo.filter((s) => s.resources.some((r) => isStorage(r, tableArn)));
+      const onIndexes = dynamo.filter((s) => !onTable.includes(s));
+      assert.deepEqual(
+        [...new Set(onIndexes.flatMap((s) => s.actions))],
+        onIndexes.length ? ["dynamodb:Query"] : [],
+      );
+      const indexes = JSON.stringify(onIndexes.flatMap((s) => s.resources));
+      assert.ok(!indexes.includes("*"), `${fn.node.id}: no index/*`);
+      return {
+        tableActions: [...new Set(onTable.flatMap((s) => s.actions))].sort(),
+        indexes: [...indexes.matchAll(/\/index\/(\w+)/g)].map((m) => m[1] as string).sort(),
+      };
+    };
+    const entries = () =>
+      [
+        [synth.service.apiFunction, "functions/api/handler.ts"],
+        [synth.service.captureFunction, "functions/capture/handler.ts"],
+        [synth.service.deadLetterFunction, "functions/dead-letter/handler.ts"],
+        [synth.service.sweeperFunction, "functions/sweeper/handler.ts"],
+        [synth.service.pollFunction, "functions/poll/handler.ts"],
+      ] as const;
+
+    test("every function may send each DynamoDB call its bundled code makes", async () => {
+      assert.equal(entries().length, allFunctions().length);
+      for (const [fn, entry] of entries()) {
+        const derived = await deriveTableAccess(entry);
+        assert.ok(derived.methods.length > 0, `${entry} uses the table`);
+        const granted = tableGrantOf(fn);
+        for (const action of derived.tableActions) {
+          assert.ok(
+            granted.tableActions.includes(action),
+            `${fn.node.id} sends ${action} (${derived.methods.join(", ")})`,
+          );
+        }
+        for (const index of derived.queriedIndexes) {
+          assert.ok(granted.indexes.includes(index), `${fn.node.id} queries index ${index}`);
+        }
       }
+    });
+
+    test("the API and dead-letter functions hold exactly the DynamoDB access their code sends", async () => {
+      for (const [fn, entry] of entries()) {
+        if (fn !== synth.service.apiFunction && fn !== synth.service.deadLetterFunction) continue;
+        const derived = await deriveTableAccess(entry);
+        const granted = tableGrantOf(fn);
+        const why = `${fn.node.id} uses ${derived.methods.join(", ")}: update its TableAccessGrant in infra/constructs/archive-table.ts`;
+        assert.deepEqual(granted.tableActions, [...derived.tableActions].sort(), why);
+        assert.deepEqual(granted.indexes, [...derived.queriedIndexes].sort(), why);
+      }
+    });
+
+    test("the dead-letter function may only read a capture and finish it; the API may not delete or batch-write", () => {
+      assert.deepEqual(tableGrantOf(synth.service.deadLetterFunction), {
+        tableActions: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+        indexes: [],
+      });
+      const api = tableGrantOf(synth.service.apiFunction);
+      for (const denied of ["dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:Scan"]) {
+        assert.ok(!api.tableActions.includes(denied), `API function must not have ${denied}`);
+      }
+      assert.ok(!api.indexes.includes(DUE_INDEX_NAME), "the API never reads the due index");
+    });
+
+    test("the capture function reads and writes the table and queries each index by name", () => {
+      const granted = tableGrantOf(synth.service.captureFunction);
+      assert.deepEqual(granted.tableActions, [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS].sort());
+      assert.deepEqual(
+        granted.indexes,
+        TABLE_INDEXES.map((i) => i.indexName),
+      );
     });
 
     test("every DynamoDB command the adapters send is granted, and none of them scans", () => {
@@ -555,7 +592,7 @@ describe("service stack", () => {
     test("cannot read S3, send to any queue or publish: it cannot feed a message back", () => {
       const statements = statementsOf(service, synth.service.deadLetterFunction);
       const actions = statements.flatMap((s) => s.actions);
-      assert.ok(actions.includes("dynamodb:GetItem") && actions.includes("dynamodb:PutItem"));
+      assert.ok(actions.includes("dynamodb:GetItem") && actions.includes("dynamodb:UpdateItem"));
       for (const action of actions) {
         assert.ok(!action.startsWith("s3:") && !action.startsWith("events:"), `must not have ${action}`);
         assert.notEqual(action, "sqs:SendMessage");

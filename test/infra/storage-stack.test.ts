@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { before, describe, test } from "node:test";
 import { Match, type Template } from "aws-cdk-lib/assertions";
+import { BLOB_KEY_PREFIX, REPO_ROOT } from "../../infra/constructs/defaults.ts";
 import { ARTICLE_EDITED_DETAIL_TYPE, EDIT_EVENT_SOURCE } from "../../infra/constructs/edit-events.ts";
 import { EVENT_SOURCE } from "../../shared/adapters/eventbridge-publisher.ts";
 import { TABLE_INDEXES, TABLE_KEY } from "../../shared/adapters/table-schema.ts";
@@ -17,6 +20,10 @@ describe("storage stack", () => {
     storage = synth.storageTemplate;
     service = synth.serviceTemplate;
   });
+
+  /** `<bucket ARN>/blobs/*` as the storage template writes it. */
+  const blobObjectsArn = () =>
+    synth.storage.resolve(synth.storage.bucket.bucket.arnForObjects(`${BLOB_KEY_PREFIX}*`));
 
   test("is termination-protected", () => {
     assert.equal(synth.storage.terminationProtection, true);
@@ -45,11 +52,14 @@ describe("storage stack", () => {
       });
     });
 
-    test("expires noncurrent versions and aborts stale multipart uploads", () => {
+    test("aborts stale multipart uploads and tiers blobs to Intelligent-Tiering after 30 days", () => {
       // One assertion per rule: arrayWith is order-sensitive, and rule order means nothing.
       for (const rule of [
-        { NoncurrentVersionExpiration: { NoncurrentDays: 30 } },
         { AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } },
+        {
+          Prefix: BLOB_KEY_PREFIX,
+          Transitions: [{ StorageClass: "INTELLIGENT_TIERING", TransitionInDays: 30 }],
+        },
       ]) {
         storage.hasResourceProperties("AWS::S3::Bucket", {
           LifecycleConfiguration: {
@@ -57,6 +67,97 @@ describe("storage stack", () => {
           },
         });
       }
+    });
+
+    test("no lifecycle rule expires an object or a version", () => {
+      const [bucket] = Object.values(storage.findResources("AWS::S3::Bucket"));
+      const rules = bucket?.Properties.LifecycleConfiguration.Rules as Array<Record<string, unknown>>;
+      assert.ok(rules.length > 0);
+      for (const rule of rules) {
+        for (const field of [
+          "ExpirationDate",
+          "ExpirationInDays",
+          "ExpiredObjectDeleteMarker",
+          "NoncurrentVersionExpiration",
+          "NoncurrentVersionExpirationInDays",
+        ]) {
+          assert.equal(rule[field], undefined, `${rule.Id} sets ${field}`);
+        }
+      }
+    });
+
+    test("Object Lock keeps every version in governance mode for ten years by default", () => {
+      storage.hasResourceProperties("AWS::S3::Bucket", {
+        ObjectLockEnabled: true,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: "Enabled",
+          Rule: { DefaultRetention: { Mode: "GOVERNANCE", Days: 3650 } },
+        },
+        VersioningConfiguration: { Status: "Enabled" },
+      });
+    });
+
+    test("its policy denies everyone deleting a blob or a version, or bypassing the lock", () => {
+      storage.hasResourceProperties("AWS::S3::BucketPolicy", {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Sid: "DenyEvidenceDeletion",
+              Effect: "Deny",
+              Principal: { AWS: "*" },
+              Action: ["s3:BypassGovernanceRetention", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+              Resource: blobObjectsArn(),
+            },
+          ]),
+        },
+      });
+    });
+
+    test("its policy denies everyone a blob write that could replace an existing blob", () => {
+      storage.hasResourceProperties("AWS::S3::BucketPolicy", {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Sid: "DenyEvidenceOverwrite",
+              Effect: "Deny",
+              Principal: { AWS: "*" },
+              Action: "s3:PutObject",
+              Resource: blobObjectsArn(),
+              Condition: {
+                Null: { "s3:if-none-match": "true" },
+                Bool: { "s3:ObjectCreationOperation": "true" },
+              },
+            },
+          ]),
+        },
+      });
+    });
+
+    test("every object write the adapters send is a conditional create, which that policy lets through", () => {
+      const adapters = readdirSync(path.join(REPO_ROOT, "shared/adapters"), { recursive: true })
+        .map(String)
+        .filter((file) => file.endsWith(".ts"))
+        .map((file) => ({
+          file,
+          source: readFileSync(path.join(REPO_ROOT, "shared/adapters", file), "utf8"),
+        }));
+      // Copies and multipart uploads would need their own conditional completion: none exist.
+      for (const { file, source } of adapters) {
+        assert.doesNotMatch(
+          source,
+          /\b(CopyObjectCommand|CompleteMultipartUploadCommand|DeleteObjectCommand|DeleteObjectsCommand)\b|@aws-sdk\/lib-storage/,
+          file,
+        );
+      }
+      const puts = adapters.flatMap(({ file, source }) =>
+        source
+          .split(/new PutObjectCommand\(/)
+          .slice(1)
+          .map((rest) => ({ file, args: rest.slice(0, rest.indexOf("})")) })),
+      );
+      assert.ok(puts.length > 0, "the blob store writes with PutObjectCommand");
+      for (const { file, args } of puts)
+        assert.match(args, /IfNoneMatch: "\*"/, `${file}: PutObject without If-None-Match`);
     });
 
     test("its policy denies every request not made over TLS (1.2+)", () => {
