@@ -5,7 +5,7 @@
  * One browser per warm worker, launched lazily on the first capture and reused; every capture gets
  * a fresh, incognito browser context that is closed afterwards, so no cookies, storage or cache leak
  * from one page to the next. A browser found dead is relaunched on the next capture; a crash during
- * a capture ends that capture with a retryable `browser_crash`. The browser runs with a minimal
+ * a capture ends that capture with `browser_crash` (retried). The browser runs with a minimal
  * environment, never the capturer's (which holds AWS credentials on Lambda).
  *
  * A capture: navigate → check the main response → let the page settle (consent banners, lazy
@@ -27,7 +27,7 @@
  * in iframes (not in the snapshot anyway).
  *
  * Limits, each ending the capture with its own reason: the whole capture (`totalTimeoutMs`, a
- * retryable `timeout`; the context is closed and the browser stays for the next capture), the
+ * `timeout`, retried; the context is closed and the browser stays for the next capture), the
  * main frame's redirects (`maxRedirects`, `too_many_redirects`), the DOM's size when it is taken
  * (`maxDomElements`, and `SERIALIZED_HTML_MAX_CHARS` for its markup: `too_large`) and, through the
  * egress proxy, the bytes it downloads (`too_large`).
@@ -108,10 +108,7 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
         current = await pool.acquire();
       } catch (err) {
         if (closed) throw err;
-        throw new CaptureError("browser_crash", "The browser could not be started.", {
-          cause: err,
-          retryable: true,
-        });
+        throw new CaptureError("browser_crash", "The browser could not be started.", { cause: err });
       }
       const launchMs = current.launched ? performance.now() - started : 0;
       try {

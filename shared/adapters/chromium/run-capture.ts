@@ -48,9 +48,7 @@ export async function captureWithBrowser(
   const deadline = setTimeout(() => {
     log?.info("capture deadline reached", { totalTimeoutMs: options.totalTimeoutMs, timings });
     stop(
-      new CaptureError("timeout", `The capture took longer than ${formatDuration(options.totalTimeoutMs)}.`, {
-        retryable: true,
-      }),
+      new CaptureError("timeout", `The capture took longer than ${formatDuration(options.totalTimeoutMs)}.`),
     );
   }, options.totalTimeoutMs);
 

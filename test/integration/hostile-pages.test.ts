@@ -1,0 +1,76 @@
+/**
+ * Hostile pages, with the real browser against servers on 127.0.0.1: a redirect out of http(s),
+ * and (below) bodies that never end, lie about their length or inflate without bound, and pages
+ * that eat the renderer's memory. Each ends the capture quickly with its own code and is failed on
+ * the first attempt, because every further attempt would fail the same way and hold the worker again.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
+import { processCapture } from "../../shared/domain/capture/index.ts";
+import { worthRetrying } from "../../shared/domain/capture/retry-policy.ts";
+import { CaptureError } from "../../shared/errors.ts";
+import type { PageCapturer } from "../../shared/ports.ts";
+import { testCaptureOptions } from "../support/capture-options.ts";
+import {
+  captureDeps,
+  type EmbeddedStorage,
+  queuedCapture,
+  startEmbeddedStorage,
+} from "../support/embedded-storage.ts";
+import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
+import { loopbackEgress, NO_DNS } from "../support/loopback-browser.ts";
+
+const OPTIONS = testCaptureOptions({ totalTimeoutMs: 20_000 });
+
+let site: FixtureSite;
+let capturer: PageCapturer;
+let storage: EmbeddedStorage;
+
+before(async () => {
+  [site, storage] = await Promise.all([startFixtureSite(), startEmbeddedStorage()]);
+  capturer = createChromiumPageCapturer({ extraArgs: [NO_DNS], egress: loopbackEgress() });
+  // `/leave?to=<url>`: an HTTP redirect to anything at all.
+  site.setRoute("/leave", (req, res) => {
+    res.writeHead(302, { location: new URL(req.url ?? "/", site.origin).searchParams.get("to") ?? "/" });
+    res.end();
+  });
+});
+
+after(async () => {
+  await capturer?.close();
+  await Promise.all([site?.close(), storage?.close()]);
+});
+
+/** The capture's error, which must be a CaptureError with `code`. */
+async function captureFails(path: string, code: string): Promise<CaptureError> {
+  const err = await capturer.capture(site.url(path), OPTIONS).then(
+    () => assert.fail(`${path} was captured`),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof CaptureError, `expected a CaptureError, got ${String(err)}`);
+  assert.equal(err.code, code, `${err.message} (${String(err.cause)})`);
+  return err;
+}
+
+/** Runs the capture worker once on `path`: it must fail for good at once, with `code`. */
+async function failsOnFirstAttempt(path: string, code: string): Promise<void> {
+  const captureId = await queuedCapture(storage.repository, site.url(path));
+  const outcome = await processCapture(captureDeps(storage, capturer, OPTIONS), captureId);
+  assert.equal(outcome.kind, "failed", JSON.stringify(outcome));
+  const record = await storage.repository.getCapture(captureId);
+  assert.equal(record?.attempts, 1);
+  assert.equal(record?.error?.code, code);
+}
+
+describe("a redirect out of http(s)", () => {
+  for (const target of ["file:///etc/passwd", "chrome://version/", "data:text/html,<p>hi</p>"]) {
+    it(`to ${target.split(":")[0]}: is blocked, once`, async () => {
+      const path = `/leave?to=${encodeURIComponent(target)}`;
+      const err = await captureFails(path, "blocked");
+      assert.match(err.message, /not http\(s\)/);
+      assert.equal(worthRetrying(err), false);
+      await failsOnFirstAttempt(path, "blocked");
+    });
+  }
+});
