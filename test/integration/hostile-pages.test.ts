@@ -74,3 +74,60 @@ describe("a redirect out of http(s)", () => {
     });
   }
 });
+
+describe("a page that eats memory", () => {
+  const MAX_MIB = 320;
+  let small: PageCapturer;
+  before(() => {
+    small = createChromiumPageCapturer({
+      extraArgs: [NO_DNS],
+      egress: loopbackEgress(),
+      maxRendererMemoryBytes: MAX_MIB * 1024 * 1024,
+    });
+    // Allocated while the page loads, so the page cannot be taken before it has eaten its fill; each
+    // stops at about 1.5 GiB should nothing stop it first, and the capture then succeeds (and the
+    // test fails).
+    // JavaScript objects: stopped by the watch, or by V8's heap limit first.
+    site.setPage(
+      "/eat-heap.html",
+      `<!DOCTYPE html><title>Heap</title><p>Loading…</p><script>
+const kept = [];
+for (let i = 0; i < 192; i++) kept.push(new Array(1e6).fill(i + 0.5));
+</script>`,
+    );
+    // ArrayBuffers live outside V8's heap: only the watch over the renderer's memory stops these.
+    site.setPage(
+      "/eat-buffers.html",
+      `<!DOCTYPE html><title>Buffers</title><p>Loading…</p><script>
+const kept = [];
+for (let i = 0; i < 96; i++) { const b = new Uint8Array(16 * 1024 * 1024); b.fill(1); kept.push(b); }
+</script>`,
+    );
+  });
+  after(async () => {
+    await small?.close();
+  });
+
+  for (const path of ["/eat-heap.html", "/eat-buffers.html"]) {
+    it(`${path}: fails \`too_large\` quickly, once, and the browser stays`, async () => {
+      const started = performance.now();
+      const err = await small.capture(site.url(path), OPTIONS).then(
+        () => assert.fail("captured"),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof CaptureError, String(err));
+      assert.equal(err.code, "too_large", `${err.message} (${String(err.cause)})`);
+      assert.match(err.message, new RegExp(`more than ${MAX_MIB} MiB of memory`));
+      assert.ok(performance.now() - started < 15_000, "stopped well before the capture's deadline");
+
+      const captureId = await queuedCapture(storage.repository, site.url(path));
+      const outcome = await processCapture(captureDeps(storage, small, OPTIONS), captureId);
+      assert.equal(outcome.kind, "failed", JSON.stringify(outcome));
+      assert.equal((await storage.repository.getCapture(captureId))?.error?.code, "too_large");
+
+      const next = await small.capture(site.url("/static-article.html"), OPTIONS);
+      assert.equal(next.httpStatus, 200);
+      assert.equal(next.timings.launch, 0, "the browser itself survived");
+    });
+  }
+});

@@ -29,7 +29,8 @@
  * Limits, each ending the capture with its own reason: the whole capture (`totalTimeoutMs`, a
  * `timeout`, retried; the context is closed and the browser stays for the next capture), the
  * main frame's redirects (`maxRedirects`, `too_many_redirects`), the DOM's size when it is taken
- * (`maxDomElements`, and `SERIALIZED_HTML_MAX_CHARS` for its markup: `too_large`) and, through the
+ * (`maxDomElements`, and `SERIALIZED_HTML_MAX_CHARS` for its markup: `too_large`), the renderer's
+ * memory (`maxRendererMemoryBytes`, `too_large`, see `renderer-memory.ts`) and, through the
  * egress proxy, the bytes it downloads (`too_large`).
  *
  * The rooms of this folder, one job each:
@@ -40,6 +41,7 @@
  *   `resource-collector.ts`, `take-page.ts` (serialise, screenshot, snapshot);
  * - `in-page/` (the scripts that run inside the page, each self-contained), `run-in-page.ts` (how
  *   they are called);
+ * - `renderer-memory.ts` (the renderers' memory cap);
  * - `capture-errors.ts` (what went wrong, as a `CaptureError`), `timing.ts`.
  */
 import { CaptureError } from "../../errors.ts";
@@ -49,6 +51,7 @@ import { createEgressProxy } from "../egress/egress-proxy.ts";
 import type { EgressProxy } from "../egress/types.ts";
 import { chromiumLaunchArgs } from "./browser-launch.ts";
 import { createBrowserPool } from "./browser-pool.ts";
+import { DEFAULT_MAX_RENDERER_BYTES, rendererHeapArgs } from "./renderer-memory.ts";
 import { captureWithBrowser } from "./run-capture.ts";
 import { settlingPolicy } from "./settling-policy.ts";
 
@@ -77,6 +80,12 @@ export interface ChromiumPageCapturerOptions {
    * against one. Unset in production.
    */
   patientQuietMs?: number;
+  /**
+   * Memory one renderer may use: V8's heap limit for its JavaScript, and the resident size past
+   * which a watch kills it (Linux). A page that goes over fails `too_large`, once.
+   * @default 1 GiB
+   */
+  maxRendererMemoryBytes?: number;
 }
 
 /**
@@ -87,9 +96,15 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
   const log = options.logger;
   const settling = settlingPolicy(options.patientQuietMs);
   const egress = options.egress ?? createEgressProxy({ logger: log });
+  const maxRendererBytes = options.maxRendererMemoryBytes ?? DEFAULT_MAX_RENDERER_BYTES;
+  const extraArgs = options.extraArgs ?? [];
   const pool = createBrowserPool({
     executablePath: options.executablePath,
-    launchArgs: chromiumLaunchArgs(options.extraArgs),
+    launchArgs: [
+      ...chromiumLaunchArgs(extraArgs.filter((arg) => !arg.startsWith("--js-flags="))),
+      ...rendererHeapArgs(maxRendererBytes, extraArgs),
+    ],
+    maxRendererBytes,
     egress,
     log,
   });
@@ -120,6 +135,7 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
           log,
           hooks,
           settling,
+          pool.memoryWatch(current.browser),
         );
         result.timings.launch = Math.round(launchMs);
         result.timings.total = Math.round(performance.now() - started);
