@@ -30,7 +30,9 @@
  * `timeout`, retried; the context is closed and the browser stays for the next capture), the
  * main frame's redirects (`maxRedirects`, `too_many_redirects`), the DOM's size when it is taken
  * (`maxDomElements`, and `SERIALIZED_HTML_MAX_CHARS` for its markup: `too_large`), the renderer's
- * memory (`maxRendererMemoryBytes`, `too_large`, see `renderer-memory.ts`) and, through the
+ * memory (`maxRendererMemoryBytes`, `too_large`, see `renderer-memory.ts`), the page's HTML
+ * arriving too slowly or stopping (`slow_response`) and any response inflating past its budget
+ * (`too_large`, see `response-watch.ts`) and, through the
  * egress proxy, the bytes it downloads (`too_large`).
  *
  * The rooms of this folder, one job each:
@@ -41,7 +43,7 @@
  *   `resource-collector.ts`, `take-page.ts` (serialise, screenshot, snapshot);
  * - `in-page/` (the scripts that run inside the page, each self-contained), `run-in-page.ts` (how
  *   they are called);
- * - `renderer-memory.ts` (the renderers' memory cap);
+ * - `renderer-memory.ts` (the renderers' memory cap), `response-watch.ts` (per-response limits);
  * - `capture-errors.ts` (what went wrong, as a `CaptureError`), `timing.ts`.
  */
 import { CaptureError } from "../../errors.ts";
@@ -52,6 +54,7 @@ import type { EgressProxy } from "../egress/types.ts";
 import { chromiumLaunchArgs } from "./browser-launch.ts";
 import { createBrowserPool } from "./browser-pool.ts";
 import { DEFAULT_MAX_RENDERER_BYTES, rendererHeapArgs } from "./renderer-memory.ts";
+import { DEFAULT_RESPONSE_LIMITS, type ResponseLimits } from "./response-watch.ts";
 import { captureWithBrowser } from "./run-capture.ts";
 import { settlingPolicy } from "./settling-policy.ts";
 
@@ -86,6 +89,12 @@ export interface ChromiumPageCapturerOptions {
    * @default 1 GiB
    */
   maxRendererMemoryBytes?: number;
+  /**
+   * How long the page's HTML may take and pause, and how large it and all the page's responses may
+   * decode to (see `response-watch.ts`).
+   * @default `DEFAULT_RESPONSE_LIMITS`: 20 s, 10 s, 50 MiB, 400 MiB
+   */
+  responseLimits?: Partial<ResponseLimits>;
 }
 
 /**
@@ -97,6 +106,7 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
   const settling = settlingPolicy(options.patientQuietMs);
   const egress = options.egress ?? createEgressProxy({ logger: log });
   const maxRendererBytes = options.maxRendererMemoryBytes ?? DEFAULT_MAX_RENDERER_BYTES;
+  const responseLimits = { ...DEFAULT_RESPONSE_LIMITS, ...options.responseLimits };
   const extraArgs = options.extraArgs ?? [];
   const pool = createBrowserPool({
     executablePath: options.executablePath,
@@ -136,6 +146,7 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
           hooks,
           settling,
           pool.memoryWatch(current.browser),
+          responseLimits,
         );
         result.timings.launch = Math.round(launchMs);
         result.timings.total = Math.round(performance.now() - started);

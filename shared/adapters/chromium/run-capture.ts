@@ -14,6 +14,7 @@ import { closeContext, type FreshPage } from "./fresh-context.ts";
 import { httpError, navigate, saysGone } from "./navigation.ts";
 import { watchPage } from "./page-watcher.ts";
 import type { RendererMemoryWatch } from "./renderer-memory.ts";
+import { type ResponseLimits, watchResponses } from "./response-watch.ts";
 import { checkDomSize } from "./run-in-page.ts";
 import { settle } from "./settling.ts";
 import type { Settling } from "./settling-policy.ts";
@@ -30,6 +31,7 @@ export async function captureWithBrowser(
   hooks: PageCaptureHooks | undefined,
   settling: Settling,
   memory: RendererMemoryWatch | undefined,
+  responseLimits: ResponseLimits,
 ): Promise<PageCapture> {
   const timings: Record<string, number> = {};
   let crashed = false;
@@ -57,6 +59,7 @@ export async function captureWithBrowser(
   }, options.totalTimeoutMs);
 
   let context: BrowserContext | undefined;
+  let endResponseWatch: (() => void) | undefined;
   let egress: EgressSession | undefined;
   /** Every URL the main frame set out to load, redirect hops included. */
   const navigations: string[] = [];
@@ -79,6 +82,7 @@ export async function captureWithBrowser(
       throw new Error("The capture was stopped while its page was opened.");
     }
     const page = fresh.page;
+    endResponseWatch = watchResponses(fresh.cdp, fresh.mainFrameId, responseLimits, stop);
     page.on("crash", onCrash);
     page.on("request", (request) => {
       try {
@@ -172,6 +176,7 @@ export async function captureWithBrowser(
     finished = true;
     clearTimeout(deadline);
     endMemoryWatch?.();
+    endResponseWatch?.();
     browser.off("disconnected", onCrash);
     // Closing also ends whatever `work` was still doing: its next call into the page fails. It must
     // finish before Lambda freezes the process.
