@@ -31,10 +31,12 @@ export class NotFoundError extends InvalidRequestError {
   }
 }
 
-/** A capture could not be completed; `code` is the reason recorded on the capture. */
+/**
+ * A capture could not be completed; `code` is the reason recorded on the capture. Whether it is
+ * tried again is decided by the code alone, in `shared/domain/capture/retry-policy.ts`.
+ */
 export class CaptureError extends PalimpsestError {
-  /** Whether another attempt (a redelivery) could plausibly succeed. */
-  readonly retryable: boolean;
+  declare readonly code: CaptureFailureCode;
   /** The main document's HTTP status, for `http_error`. */
   readonly httpStatus: number | undefined;
   /** What the page showed, for an `http_error` page that was taken all the same (a 404, a 410). */
@@ -42,10 +44,9 @@ export class CaptureError extends PalimpsestError {
   constructor(
     code: CaptureFailureCode,
     message: string,
-    options?: { cause?: unknown; retryable?: boolean; httpStatus?: number; evidence?: PageCapture },
+    options?: { cause?: unknown; httpStatus?: number; evidence?: PageCapture },
   ) {
     super(code, message, options);
-    this.retryable = options?.retryable ?? false;
     this.httpStatus = options?.httpStatus;
     this.evidence = options?.evidence;
   }
@@ -61,6 +62,7 @@ export type CaptureFailureCode =
   | "too_large"
   | "too_many_redirects"
   | "unsupported_content"
+  | "slow_response"
   | "storage_error"
   | "internal_error";
 

@@ -8,6 +8,7 @@ import type { ServerResponse } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
 import { processCapture } from "../../shared/domain/capture/index.ts";
+import { worthRetrying } from "../../shared/domain/capture/retry-policy.ts";
 import { CaptureError } from "../../shared/errors.ts";
 import type { PageCapturer } from "../../shared/ports.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";
@@ -93,7 +94,7 @@ async function assertCaptureError(
     assert.ok(err instanceof CaptureError, `expected a CaptureError, got ${String(err)}`);
     assert.equal(err.code, code, `${err.message} (${String(err.cause)})`);
     assert.match(err.message, message);
-    assert.equal(err.retryable, retryable, `retryable for ${err.message}`);
+    assert.equal(worthRetrying(err), retryable, `retryable for ${err.message}`);
     return true;
   });
 }

@@ -337,9 +337,12 @@ describe("the host's politeness slot", () => {
   it("is given back when the capture fails, and when it will be retried", async () => {
     const events: string[] = [];
     const gate = recordingGate(events);
+    // A timeout is worth another attempt; a blocked destination is not (retry-policy.ts).
     const failing = (retryable: boolean): PageCapturer => ({
       capture: async () => {
-        throw new CaptureError("timeout", "The page took too long.", { retryable });
+        throw retryable
+          ? new CaptureError("timeout", "The page took too long.")
+          : new CaptureError("blocked", "The page redirected to a private address.");
       },
       close: async () => {},
     });

@@ -15,6 +15,7 @@ import { chromiumLaunchArgs, resolveBundledChromium } from "../../shared/adapter
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
 import { buildSnapshot } from "../../shared/adapters/snapshot/build-snapshot.ts";
 import type { SerializedDocument } from "../../shared/adapters/snapshot/types.ts";
+import { worthRetrying } from "../../shared/domain/capture/retry-policy.ts";
 import { CaptureError } from "../../shared/errors.ts";
 import type { PageCapturer } from "../../shared/ports.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";
@@ -287,7 +288,7 @@ describe("ChromiumPageCapturer", () => {
       );
       assert.ok(err instanceof CaptureError && err.code === "http_error", String(err));
       assert.equal(err.httpStatus, status);
-      assert.equal(err.retryable, false);
+      assert.equal(worthRetrying(err), false);
       const evidence = err.evidence;
       assert.ok(evidence, "the page is taken");
       assert.equal(evidence.httpStatus, status);
@@ -380,7 +381,7 @@ describe("ChromiumPageCapturer", () => {
       capturer.capture(site.url("/crash-me.html"), OPTIONS),
       "browser_crash",
     );
-    assert.equal(error.retryable, true);
+    assert.equal(worthRetrying(error), true);
 
     const next = await capturer.capture(site.url("/static-article.html"), OPTIONS);
     assert.equal(next.httpStatus, 200);
@@ -403,7 +404,7 @@ describe("ChromiumPageCapturer", () => {
       capturer.capture(site.url("/crash-renderer.html"), OPTIONS),
       "browser_crash",
     );
-    assert.equal(error.retryable, true);
+    assert.equal(worthRetrying(error), true);
 
     const next = await capturer.capture(site.url("/static-article.html"), OPTIONS);
     assert.equal(next.httpStatus, 200);

@@ -15,6 +15,7 @@ import { after, before, describe, it } from "node:test";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
 import { createEgressProxy } from "../../shared/adapters/egress/egress-proxy.ts";
 import type { ConnectToAddress, EgressProxy } from "../../shared/adapters/egress/types.ts";
+import { worthRetrying } from "../../shared/domain/capture/retry-policy.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { CaptureError } from "../../shared/errors.ts";
 import type { PageCapturer } from "../../shared/ports.ts";
@@ -149,7 +150,7 @@ async function assertBlocked(promise: Promise<unknown>, host: RegExp): Promise<C
   } catch (err) {
     assert.ok(err instanceof CaptureError, `expected a CaptureError, got ${String(err)}`);
     assert.equal(err.code, "blocked", err.message);
-    assert.equal(err.retryable, false);
+    assert.equal(worthRetrying(err), false);
     assert.match(err.message, host);
     return err;
   }

@@ -10,6 +10,7 @@ import type { Logger } from "../../logger.ts";
 import type { EgressProxy, EgressSession } from "../egress/types.ts";
 import { egressLaunchArgs, launchBrowser, resolveBundledChromium } from "./browser-launch.ts";
 import { type FreshPage, openFreshPage } from "./fresh-context.ts";
+import { type RendererMemoryWatch, watchRendererMemory } from "./renderer-memory.ts";
 
 export interface BrowserPool {
   /** The running browser, launched (or relaunched after a crash) when there is none. */
@@ -18,6 +19,8 @@ export interface BrowserPool {
   takeFreshPage(browser: Browser): Promise<FreshPage>;
   /** After a capture on `browser`: prepares the next capture's context and sweeps leaked temp files. */
   release(browser: Browser): Promise<void>;
+  /** The watch over `browser`'s renderers' memory, where the platform allows one. */
+  memoryWatch(browser: Browser): RendererMemoryWatch | undefined;
   /** Closes the browser (every context with it) and removes its temp directory. */
   close(): Promise<void>;
 }
@@ -28,6 +31,8 @@ export function createBrowserPool(options: {
   executablePath: string | undefined;
   /** Chromium switches; the egress proxy's are appended last. */
   launchArgs: readonly string[];
+  /** Resident memory one renderer may use before it is killed (see renderer-memory.ts). */
+  maxRendererBytes: number;
   egress: EgressProxy;
   log: Logger | undefined;
 }): BrowserPool {
@@ -38,16 +43,23 @@ export function createBrowserPool(options: {
   let launching: Promise<Browser> | undefined;
   let spare: { browser: Browser; ready: Promise<FreshPage> } | undefined;
   const browserTmps = new WeakMap<Browser, string>();
+  const memoryWatches = new WeakMap<Browser, RendererMemoryWatch>();
   let closed = false;
 
   async function launch(): Promise<Browser> {
     const started = performance.now();
     const executablePath = options.executablePath ?? (await resolveBundledChromium());
     fallbackEgress ??= egress.openSession({ denyAll: true });
-    const args = [...options.launchArgs, ...egressLaunchArgs((await fallbackEgress).proxyUrl)];
+    const egressArgs = egressLaunchArgs((await fallbackEgress).proxyUrl);
+    const args = [...options.launchArgs, ...egressArgs];
     const { browser: launched, tmpDir } = await launchBrowser({ executablePath, args, log });
     browserTmps.set(launched, tmpDir);
+    // Each browser's fallback proxy listens on a port of its own: its switch names this browser.
+    const browserSwitch = egressArgs[0] as string;
+    const memory = watchRendererMemory({ browserSwitch, maxBytes: options.maxRendererBytes, log });
+    if (memory) memoryWatches.set(launched, memory);
     launched.on("disconnected", () => {
+      memory?.stop();
       if (!closed) log?.warn("browser disconnected; the next capture relaunches it");
       if (browser === launched) browser = undefined;
       if (spare?.browser === launched) spare = undefined;
@@ -96,6 +108,8 @@ export function createBrowserPool(options: {
       }
       await sweepLeakedTempFiles(browserTmps.get(current));
     },
+
+    memoryWatch: (current) => memoryWatches.get(current),
 
     async close() {
       closed = true;

@@ -7,27 +7,23 @@ import { CaptureError } from "../../errors.ts";
 import type { PageCaptureOptions } from "../../ports.ts";
 import type { EgressSession } from "../egress/types.ts";
 
-/** `browser_crash`: retryable, the next capture relaunches or reuses a browser that is still there. */
+/** `browser_crash`: retried; the next attempt relaunches the browser or reuses one that is still there. */
 export function crashError(cause?: unknown): CaptureError {
-  return new CaptureError("browser_crash", "The browser crashed while capturing the page.", {
-    cause,
-    retryable: true,
-  });
+  return new CaptureError("browser_crash", "The browser crashed while capturing the page.", { cause });
 }
 
 const NET_ERRORS: Array<[RegExp, (host: string) => CaptureError]> = [
   [
     /^ERR_NAME_NOT_RESOLVED$|^ERR_NAME_RESOLUTION_FAILED$/,
-    (host) =>
-      new CaptureError("dns_failure", `The host name ${host} could not be resolved.`, { retryable: true }),
+    (host) => new CaptureError("dns_failure", `The host name ${host} could not be resolved.`),
   ],
   [
     /^ERR_CONNECTION_REFUSED$/,
-    (host) => new CaptureError("connection_failed", `${host} refused the connection.`, { retryable: true }),
+    (host) => new CaptureError("connection_failed", `${host} refused the connection.`),
   ],
   [
     /^ERR_CONNECTION_(RESET|CLOSED|ABORTED|FAILED)$|^ERR_EMPTY_RESPONSE$|^ERR_ADDRESS_UNREACHABLE$|^ERR_NETWORK_CHANGED$|^ERR_INTERNET_DISCONNECTED$|^ERR_HTTP2_|^ERR_QUIC_|^ERR_SOCKET_|^ERR_INVALID_(RESPONSE|HTTP_RESPONSE|CHUNKED_ENCODING)$|^ERR_CONTENT_(LENGTH_MISMATCH|DECODING_FAILED)$|^ERR_INCOMPLETE_CHUNKED_ENCODING$/,
-    (host) => new CaptureError("connection_failed", `The connection to ${host} failed.`, { retryable: true }),
+    (host) => new CaptureError("connection_failed", `The connection to ${host} failed.`),
   ],
   [
     /^ERR_(CERT_|SSL_)|^ERR_BAD_SSL_CLIENT_AUTH_CERT$/,
@@ -39,11 +35,21 @@ const NET_ERRORS: Array<[RegExp, (host: string) => CaptureError]> = [
   ],
   [
     /^ERR_(CONNECTION_)?TIMED_OUT$/,
-    (host) => new CaptureError("timeout", `The connection to ${host} timed out.`, { retryable: true }),
+    (host) => new CaptureError("timeout", `The connection to ${host} timed out.`),
   ],
   [
     /^ERR_BLOCKED_BY_|^ERR_UNSAFE_PORT$|^ERR_ACCESS_DENIED$/,
     (host) => new CaptureError("blocked", `The browser refused to load the page from ${host}.`),
+  ],
+  [
+    // A redirect to file://, chrome://, data: or any scheme but http(s): refused the same way on
+    // every attempt, so it is `blocked`, not a connection failure worth retrying.
+    /^ERR_UNSAFE_REDIRECT$|^ERR_DISALLOWED_URL_SCHEME$|^ERR_UNKNOWN_URL_SCHEME$|^ERR_INVALID_REDIRECT$/,
+    (host) =>
+      new CaptureError(
+        "blocked",
+        `${host} redirected the page to an address that is not http(s) (a local file or a browser page); it is not followed.`,
+      ),
   ],
   [
     /^ERR_TOO_MANY_REDIRECTS$/,
@@ -55,7 +61,7 @@ const NET_ERRORS: Array<[RegExp, (host: string) => CaptureError]> = [
 /**
  * Whatever ended a capture, as the `CaptureError` it is recorded with: a `CaptureError` as it is,
  * anything after the browser went away as `browser_crash`, Chromium's `net::ERR_*` by kind,
- * Playwright's timeouts, downloads and closed targets; the rest `internal_error` (retryable).
+ * Playwright's timeouts, downloads and closed targets; the rest `internal_error`.
  */
 export function toCaptureError(
   err: unknown,
@@ -71,15 +77,11 @@ export function toCaptureError(
     for (const [pattern, make] of NET_ERRORS) {
       if (pattern.test(net)) return withCause(make(url.hostname), err);
     }
-    return new CaptureError("connection_failed", `The page could not be loaded (${net}).`, {
-      cause: err,
-      retryable: true,
-    });
+    return new CaptureError("connection_failed", `The page could not be loaded (${net}).`, { cause: err });
   }
   if (err instanceof playwrightErrors.TimeoutError) {
     return new CaptureError("timeout", `The page did not load within ${options.navigationTimeoutMs} ms.`, {
       cause: err,
-      retryable: true,
     });
   }
   if (/Download is starting/i.test(message)) {
@@ -92,10 +94,7 @@ export function toCaptureError(
   ) {
     return crashError(err);
   }
-  return new CaptureError("internal_error", "The page could not be captured.", {
-    cause: err,
-    retryable: true,
-  });
+  return new CaptureError("internal_error", "The page could not be captured.", { cause: err });
 }
 
 /**
@@ -126,19 +125,14 @@ export function egressError(
   if (!failure) return undefined;
   const host = failure.host;
   if (failure.code === "dns_failure") {
-    return new CaptureError("dns_failure", `The host name ${host} could not be resolved.`, {
-      retryable: true,
-    });
+    return new CaptureError("dns_failure", `The host name ${host} could not be resolved.`);
   }
   if (failure.code === "timeout") {
-    return new CaptureError("timeout", `The connection to ${host} timed out.`, { retryable: true });
+    return new CaptureError("timeout", `The connection to ${host} timed out.`);
   }
-  return new CaptureError("connection_failed", `The connection to ${host} failed.`, { retryable: true });
+  return new CaptureError("connection_failed", `The connection to ${host} failed.`);
 }
 
 function withCause(error: CaptureError, cause: unknown): CaptureError {
-  return new CaptureError(error.code as ConstructorParameters<typeof CaptureError>[0], error.message, {
-    cause,
-    retryable: error.retryable,
-  });
+  return new CaptureError(error.code, error.message, { cause });
 }

@@ -3,7 +3,7 @@
  * or cache shared with another page), with its own egress session and the page tracker installed,
  * and closes it afterwards.
  */
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, CDPSession, Page } from "playwright-core";
 import type { Logger } from "../../logger.ts";
 import type { EgressProxy, EgressSession } from "../egress/types.ts";
 import { trackPageActivity } from "./in-page/track-page-activity.ts";
@@ -28,6 +28,10 @@ export interface FreshPage {
   page: Page;
   /** The egress session of this context alone: its blocks, failures and bytes are this capture's. */
   egress: EgressSession;
+  /** A DevTools session on the page with the Network domain on, for `watchResponses`. */
+  cdp: CDPSession;
+  /** The page's main frame, as the DevTools protocol names it. */
+  mainFrameId: string;
 }
 
 /**
@@ -63,7 +67,15 @@ export async function openFreshPage(browser: Browser, egress: EgressProxy): Prom
       intervalMaxMs: TRACKED_INTERVAL_MAX_MS,
       callbackChainMaxMs: CALLBACK_CHAIN_MAX_MS,
     });
-    return { context, page: await context.newPage(), egress: session };
+    const page = await context.newPage();
+    // Prepared here, off the capture's critical path when this is the next capture's spare. The
+    // buffers are for bodies this session never asks for (Playwright's own session keeps them).
+    const cdp = await context.newCDPSession(page);
+    const [, tree] = await Promise.all([
+      cdp.send("Network.enable", { maxTotalBufferSize: 1, maxResourceBufferSize: 1 }),
+      cdp.send("Page.getFrameTree"),
+    ]);
+    return { context, page, egress: session, cdp, mainFrameId: tree.frameTree.frame.id };
   } catch (err) {
     await context.close().catch(() => {});
     throw err;

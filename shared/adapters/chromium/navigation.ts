@@ -67,8 +67,6 @@ export function httpError(response: Response, evidence?: PageCapture): CaptureEr
   const status = response.status();
   const text = response.statusText();
   return new CaptureError("http_error", `The server answered HTTP ${status}${text ? ` ${text}` : ""}.`, {
-    // Server errors and rate limits pass; a 404 or 410 will not change on redelivery.
-    retryable: status >= 500 || status === 429 || status === 408,
     httpStatus: status,
     evidence,
   });

@@ -5,7 +5,7 @@
  * One browser per warm worker, launched lazily on the first capture and reused; every capture gets
  * a fresh, incognito browser context that is closed afterwards, so no cookies, storage or cache leak
  * from one page to the next. A browser found dead is relaunched on the next capture; a crash during
- * a capture ends that capture with a retryable `browser_crash`. The browser runs with a minimal
+ * a capture ends that capture with `browser_crash` (retried). The browser runs with a minimal
  * environment, never the capturer's (which holds AWS credentials on Lambda).
  *
  * A capture: navigate → check the main response → let the page settle (consent banners, lazy
@@ -27,9 +27,12 @@
  * in iframes (not in the snapshot anyway).
  *
  * Limits, each ending the capture with its own reason: the whole capture (`totalTimeoutMs`, a
- * retryable `timeout`; the context is closed and the browser stays for the next capture), the
+ * `timeout`, retried; the context is closed and the browser stays for the next capture), the
  * main frame's redirects (`maxRedirects`, `too_many_redirects`), the DOM's size when it is taken
- * (`maxDomElements`, and `SERIALIZED_HTML_MAX_CHARS` for its markup: `too_large`) and, through the
+ * (`maxDomElements`, and `SERIALIZED_HTML_MAX_CHARS` for its markup: `too_large`), the renderer's
+ * memory (`maxRendererMemoryBytes`, `too_large`, see `renderer-memory.ts`), the page's HTML
+ * arriving too slowly or stopping (`slow_response`) and any response inflating past its budget
+ * (`too_large`, see `response-watch.ts`) and, through the
  * egress proxy, the bytes it downloads (`too_large`).
  *
  * The rooms of this folder, one job each:
@@ -40,6 +43,7 @@
  *   `resource-collector.ts`, `take-page.ts` (serialise, screenshot, snapshot);
  * - `in-page/` (the scripts that run inside the page, each self-contained), `run-in-page.ts` (how
  *   they are called);
+ * - `renderer-memory.ts` (the renderers' memory cap), `response-watch.ts` (per-response limits);
  * - `capture-errors.ts` (what went wrong, as a `CaptureError`), `timing.ts`.
  */
 import { CaptureError } from "../../errors.ts";
@@ -49,6 +53,8 @@ import { createEgressProxy } from "../egress/egress-proxy.ts";
 import type { EgressProxy } from "../egress/types.ts";
 import { chromiumLaunchArgs } from "./browser-launch.ts";
 import { createBrowserPool } from "./browser-pool.ts";
+import { DEFAULT_MAX_RENDERER_BYTES, rendererHeapArgs } from "./renderer-memory.ts";
+import { DEFAULT_RESPONSE_LIMITS, type ResponseLimits } from "./response-watch.ts";
 import { captureWithBrowser } from "./run-capture.ts";
 import { settlingPolicy } from "./settling-policy.ts";
 
@@ -77,6 +83,18 @@ export interface ChromiumPageCapturerOptions {
    * against one. Unset in production.
    */
   patientQuietMs?: number;
+  /**
+   * Memory one renderer may use: V8's heap limit for its JavaScript, and the resident size past
+   * which a watch kills it (Linux). A page that goes over fails `too_large`, once.
+   * @default 1 GiB
+   */
+  maxRendererMemoryBytes?: number;
+  /**
+   * How long the page's HTML may take and pause, and how large it and all the page's responses may
+   * decode to (see `response-watch.ts`).
+   * @default `DEFAULT_RESPONSE_LIMITS`: 20 s, 10 s, 50 MiB, 400 MiB
+   */
+  responseLimits?: Partial<ResponseLimits>;
 }
 
 /**
@@ -87,9 +105,16 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
   const log = options.logger;
   const settling = settlingPolicy(options.patientQuietMs);
   const egress = options.egress ?? createEgressProxy({ logger: log });
+  const maxRendererBytes = options.maxRendererMemoryBytes ?? DEFAULT_MAX_RENDERER_BYTES;
+  const responseLimits = { ...DEFAULT_RESPONSE_LIMITS, ...options.responseLimits };
+  const extraArgs = options.extraArgs ?? [];
   const pool = createBrowserPool({
     executablePath: options.executablePath,
-    launchArgs: chromiumLaunchArgs(options.extraArgs),
+    launchArgs: [
+      ...chromiumLaunchArgs(extraArgs.filter((arg) => !arg.startsWith("--js-flags="))),
+      ...rendererHeapArgs(maxRendererBytes, extraArgs),
+    ],
+    maxRendererBytes,
     egress,
     log,
   });
@@ -108,10 +133,7 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
         current = await pool.acquire();
       } catch (err) {
         if (closed) throw err;
-        throw new CaptureError("browser_crash", "The browser could not be started.", {
-          cause: err,
-          retryable: true,
-        });
+        throw new CaptureError("browser_crash", "The browser could not be started.", { cause: err });
       }
       const launchMs = current.launched ? performance.now() - started : 0;
       try {
@@ -123,6 +145,8 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
           log,
           hooks,
           settling,
+          pool.memoryWatch(current.browser),
+          responseLimits,
         );
         result.timings.launch = Math.round(launchMs);
         result.timings.total = Math.round(performance.now() - started);

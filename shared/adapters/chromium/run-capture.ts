@@ -13,6 +13,8 @@ import { crashError, egressError, toCaptureError } from "./capture-errors.ts";
 import { closeContext, type FreshPage } from "./fresh-context.ts";
 import { httpError, navigate, saysGone } from "./navigation.ts";
 import { watchPage } from "./page-watcher.ts";
+import type { RendererMemoryWatch } from "./renderer-memory.ts";
+import { type ResponseLimits, watchResponses } from "./response-watch.ts";
 import { checkDomSize } from "./run-in-page.ts";
 import { settle } from "./settling.ts";
 import type { Settling } from "./settling-policy.ts";
@@ -28,6 +30,8 @@ export async function captureWithBrowser(
   log: Logger | undefined,
   hooks: PageCaptureHooks | undefined,
   settling: Settling,
+  memory: RendererMemoryWatch | undefined,
+  responseLimits: ResponseLimits,
 ): Promise<PageCapture> {
   const timings: Record<string, number> = {};
   let crashed = false;
@@ -40,21 +44,22 @@ export async function captureWithBrowser(
   stopSignal.catch(() => {}); // only observed through the race below
   /** Ends the capture now with `err` (the first call wins); the context is closed on the way out. */
   const stop = (err: CaptureError) => signalStop(err);
+  const endMemoryWatch = memory?.begin();
   const onCrash = () => {
     crashed = true;
-    stop(crashError());
+    // A renderer that ran out of memory (or was killed for it) is the page's doing: `too_large`.
+    stop(memory?.explainCrash(performance.now()) ?? crashError());
   };
   browser.once("disconnected", onCrash);
   const deadline = setTimeout(() => {
     log?.info("capture deadline reached", { totalTimeoutMs: options.totalTimeoutMs, timings });
     stop(
-      new CaptureError("timeout", `The capture took longer than ${formatDuration(options.totalTimeoutMs)}.`, {
-        retryable: true,
-      }),
+      new CaptureError("timeout", `The capture took longer than ${formatDuration(options.totalTimeoutMs)}.`),
     );
   }, options.totalTimeoutMs);
 
   let context: BrowserContext | undefined;
+  let endResponseWatch: (() => void) | undefined;
   let egress: EgressSession | undefined;
   /** Every URL the main frame set out to load, redirect hops included. */
   const navigations: string[] = [];
@@ -77,6 +82,7 @@ export async function captureWithBrowser(
       throw new Error("The capture was stopped while its page was opened.");
     }
     const page = fresh.page;
+    endResponseWatch = watchResponses(fresh.cdp, fresh.mainFrameId, responseLimits, stop);
     page.on("crash", onCrash);
     page.on("request", (request) => {
       try {
@@ -162,12 +168,15 @@ export async function captureWithBrowser(
       throw httpError(goneResponse);
     }
     const gone = crashed || !browser.isConnected();
-    throw (
-      (gone ? undefined : egressError(egress, navigations, true)) ?? toCaptureError(err, url, options, gone)
-    );
+    const error =
+      (gone ? undefined : egressError(egress, navigations, true)) ?? toCaptureError(err, url, options, gone);
+    // The page's calls may fail on the crash before the crash itself is reported.
+    throw (error.code === "browser_crash" && memory?.explainCrash(performance.now())) || error;
   } finally {
     finished = true;
     clearTimeout(deadline);
+    endMemoryWatch?.();
+    endResponseWatch?.();
     browser.off("disconnected", onCrash);
     // Closing also ends whatever `work` was still doing: its next call into the page fails. It must
     // finish before Lambda freezes the process.

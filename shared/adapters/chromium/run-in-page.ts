@@ -35,7 +35,7 @@ export async function runInPage<Arg, Result>(
       // Arguments here are plain JSON, which Playwright passes through unchanged.
       const evaluation = page.evaluate(fn as (arg: unknown) => Result | Promise<Result>, arg as unknown);
       return await withTimeout(evaluation, EVALUATE_TIMEOUT_MS, () => {
-        throw new CaptureError("timeout", "The page stopped responding during capture.", { retryable: true });
+        throw new CaptureError("timeout", "The page stopped responding during capture.");
       });
     } catch (err) {
       const navigated = err instanceof Error && /Execution context was destroyed|navigat/i.test(err.message);

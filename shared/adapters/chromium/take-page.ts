@@ -90,7 +90,7 @@ export async function takePage(page: Page, session: PageSession, context: TakeCo
     }),
     // A document that never finishes streaming has no body to give.
     withTimeout(mainResponse.body(), EVALUATE_TIMEOUT_MS, () => {
-      throw new CaptureError("timeout", "The page's HTML never finished loading.", { retryable: true });
+      throw new CaptureError("timeout", "The page's HTML never finished loading.");
     }),
   ]);
   lap("take");

@@ -1,5 +1,5 @@
 /**
- * How a capture fails: a transient failure with attempts left is retried (the message is
+ * How a capture fails: a failure worth another attempt (retry-policy.ts) with attempts left is retried (the message is
  * redelivered), anything else is recorded as failed with its reason and, for a page that was taken
  * all the same (a 404 before the URL was ever archived), what it showed. No capture stays queued
  * or running forever: one whose message was given up is failed from the dead-letter queue.
@@ -10,27 +10,26 @@ import type { ArchiveRepository } from "../../ports.ts";
 import type { CaptureRecord } from "../model.ts";
 import { storeEvidence } from "./artifacts.ts";
 import { scheduleNext } from "./record-on-url.ts";
+import { worthRetrying } from "./retry-policy.ts";
 import type { ProcessCaptureDeps, ProcessOutcome } from "./types.ts";
 
-/** Anything that is not a CaptureError came from storage or from a bug; both deserve a retry. */
+/** Anything that is not a CaptureError came from storage or from a bug; both are retried (retry-policy.ts). */
 export function classifyUnexpected(err: unknown): CaptureError {
   const name = (err as { name?: string })?.name ?? "";
   const fromAws = typeof (err as { $metadata?: unknown })?.$metadata === "object";
   if (fromAws || /S3|Dynamo|Throttl|Timeout|Network/i.test(name)) {
     return new CaptureError("storage_error", "The archive's storage failed while saving this capture.", {
       cause: err,
-      retryable: true,
     });
   }
   return new CaptureError("internal_error", "The page could not be captured because of an internal error.", {
     cause: err,
-    retryable: true,
   });
 }
 
 /**
  * Ends an attempt that failed with `error` (thrown as `thrown`): a retry while attempts are left
- * and the failure is transient, otherwise the capture recorded as failed and its URL rescheduled.
+ * and the failure is worth retrying, otherwise the capture recorded as failed and its URL rescheduled.
  */
 export async function failCapture(
   deps: ProcessCaptureDeps,
@@ -40,7 +39,7 @@ export async function failCapture(
   log: Logger,
 ): Promise<ProcessOutcome> {
   const now = deps.now ?? (() => new Date());
-  if (error.retryable && capture.attempts < deps.maxAttempts) {
+  if (worthRetrying(error) && capture.attempts < deps.maxAttempts) {
     log.warn("capture attempt failed; will retry", {
       code: error.code,
       attempt: capture.attempts,

@@ -1,0 +1,221 @@
+/**
+ * Hostile pages, with the real browser against servers on 127.0.0.1: a redirect out of http(s),
+ * and (below) bodies that never end, lie about their length or inflate without bound, and pages
+ * that eat the renderer's memory. Each ends the capture quickly with its own code and is failed on
+ * the first attempt, because every further attempt would fail the same way and hold the worker again.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { createGzip } from "node:zlib";
+import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
+import { processCapture } from "../../shared/domain/capture/index.ts";
+import { worthRetrying } from "../../shared/domain/capture/retry-policy.ts";
+import { CaptureError } from "../../shared/errors.ts";
+import type { PageCapturer } from "../../shared/ports.ts";
+import { testCaptureOptions } from "../support/capture-options.ts";
+import {
+  captureDeps,
+  type EmbeddedStorage,
+  queuedCapture,
+  startEmbeddedStorage,
+} from "../support/embedded-storage.ts";
+import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
+import { loopbackEgress, NO_DNS } from "../support/loopback-browser.ts";
+
+const OPTIONS = testCaptureOptions({ totalTimeoutMs: 20_000 });
+/** Short enough to keep the tests quick, far below the navigation's 10 s. */
+const RESPONSE_LIMITS = { documentDeadlineMs: 3_000, stallMs: 1_500 };
+
+let site: FixtureSite;
+let capturer: PageCapturer;
+let storage: EmbeddedStorage;
+
+before(async () => {
+  [site, storage] = await Promise.all([startFixtureSite(), startEmbeddedStorage()]);
+  capturer = createChromiumPageCapturer({
+    extraArgs: [NO_DNS],
+    egress: loopbackEgress(),
+    responseLimits: RESPONSE_LIMITS,
+  });
+  // `/leave?to=<url>`: an HTTP redirect to anything at all.
+  site.setRoute("/leave", (req, res) => {
+    res.writeHead(302, { location: new URL(req.url ?? "/", site.origin).searchParams.get("to") ?? "/" });
+    res.end();
+  });
+});
+
+after(async () => {
+  await capturer?.close();
+  await Promise.all([site?.close(), storage?.close()]);
+});
+
+/** The capture's error, which must be a CaptureError with `code`. */
+async function captureFails(path: string, code: string): Promise<CaptureError> {
+  const err = await capturer.capture(site.url(path), OPTIONS).then(
+    () => assert.fail(`${path} was captured`),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof CaptureError, `expected a CaptureError, got ${String(err)}`);
+  assert.equal(err.code, code, `${err.message} (${String(err.cause)})`);
+  return err;
+}
+
+/** Runs the capture worker once on `path`: it must fail for good at once, with `code`. */
+async function failsOnFirstAttempt(path: string, code: string): Promise<void> {
+  const captureId = await queuedCapture(storage.repository, site.url(path));
+  const outcome = await processCapture(captureDeps(storage, capturer, OPTIONS), captureId);
+  assert.equal(outcome.kind, "failed", JSON.stringify(outcome));
+  const record = await storage.repository.getCapture(captureId);
+  assert.equal(record?.attempts, 1);
+  assert.equal(record?.error?.code, code);
+}
+
+describe("a body that never ends, lies or inflates", () => {
+  before(async () => {
+    // A byte every 200 ms, for ever: never stalls, never ends.
+    site.setRoute("/trickle", (_req, res) => {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.write("<!DOCTYPE html><title>Trickle</title><h1>Trickle</h1><p>");
+      const timer = setInterval(() => res.write("."), 200);
+      res.on("close", () => clearInterval(timer));
+    });
+    // Promises 100 kB, sends 60 bytes, and holds the connection open.
+    site.setRoute("/liar-open", (_req, res) => {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": "100000" });
+      res.write("<!DOCTYPE html><title>Liar</title><h1>Liar</h1><p>Short.</p>");
+    });
+    // Promises 100 kB, sends 60 bytes, and hangs up.
+    site.setRoute("/liar-close", (_req, res) => {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": "100000" });
+      res.write("<!DOCTYPE html><title>Liar</title><h1>Liar</h1><p>Short.</p>", () => res.socket?.destroy());
+    });
+    // 256 MiB of spaces in about 250 kB of gzip.
+    const bomb = await gzipOf(256, Buffer.alloc(1024 * 1024, " "));
+    assert.ok(bomb.length < 1_000_000, `${bomb.length} bytes`);
+    site.setRoute("/bomb", (_req, res) => {
+      res.writeHead(200, {
+        "content-type": "text/html; charset=utf-8",
+        "content-encoding": "gzip",
+        "content-length": String(bomb.length),
+      });
+      res.end(bomb);
+    });
+  });
+
+  it("trickling HTML ends at the document's deadline with `slow_response`, once", async () => {
+    const started = performance.now();
+    const err = await captureFails("/trickle", "slow_response");
+    assert.match(err.message, /^The page's HTML was still arriving 3 s after its headers\.$/);
+    assert.ok(
+      performance.now() - started < 3_000 + 2_500,
+      "ended at the deadline, not the navigation's timeout",
+    );
+    await failsOnFirstAttempt("/trickle", "slow_response");
+  });
+
+  it("HTML shorter than its Content-Length on an open connection ends at the stall limit, once", async () => {
+    const started = performance.now();
+    const err = await captureFails("/liar-open", "slow_response");
+    assert.match(err.message, /stopped sending the page's HTML for 1\.5 s/);
+    assert.ok(performance.now() - started < 1_500 + 2_500, "ended at the stall limit");
+    await failsOnFirstAttempt("/liar-open", "slow_response");
+  });
+
+  it("HTML cut short of its Content-Length fails at once as a connection failure", async () => {
+    const started = performance.now();
+    const err = await captureFails("/liar-close", "connection_failed");
+    assert.match(err.message, /ERR_CONTENT_LENGTH_MISMATCH/);
+    assert.ok(performance.now() - started < 2_500, "not held until the navigation's timeout");
+  });
+
+  it("a gzip bomb stops at the decoded budget with `too_large`, once", async () => {
+    const started = performance.now();
+    const err = await captureFails("/bomb", "too_large");
+    assert.match(err.message, /^The page's HTML decodes to more than 50 MiB\.$/);
+    assert.ok(performance.now() - started < 8_000, "stopped before the navigation's timeout");
+    await failsOnFirstAttempt("/bomb", "too_large");
+  });
+});
+
+describe("a redirect out of http(s)", () => {
+  for (const target of ["file:///etc/passwd", "chrome://version/", "data:text/html,<p>hi</p>"]) {
+    it(`to ${target.split(":")[0]}: is blocked, once`, async () => {
+      const path = `/leave?to=${encodeURIComponent(target)}`;
+      const err = await captureFails(path, "blocked");
+      assert.match(err.message, /not http\(s\)/);
+      assert.equal(worthRetrying(err), false);
+      await failsOnFirstAttempt(path, "blocked");
+    });
+  }
+});
+
+describe("a page that eats memory", () => {
+  const MAX_MIB = 320;
+  let small: PageCapturer;
+  before(() => {
+    small = createChromiumPageCapturer({
+      extraArgs: [NO_DNS],
+      egress: loopbackEgress(),
+      maxRendererMemoryBytes: MAX_MIB * 1024 * 1024,
+    });
+    // Allocated while the page loads, so the page cannot be taken before it has eaten its fill; each
+    // stops at about 1.5 GiB should nothing stop it first, and the capture then succeeds (and the
+    // test fails).
+    // JavaScript objects: stopped by the watch, or by V8's heap limit first.
+    site.setPage(
+      "/eat-heap.html",
+      `<!DOCTYPE html><title>Heap</title><p>Loading…</p><script>
+const kept = [];
+for (let i = 0; i < 192; i++) kept.push(new Array(1e6).fill(i + 0.5));
+</script>`,
+    );
+    // ArrayBuffers live outside V8's heap: only the watch over the renderer's memory stops these.
+    site.setPage(
+      "/eat-buffers.html",
+      `<!DOCTYPE html><title>Buffers</title><p>Loading…</p><script>
+const kept = [];
+for (let i = 0; i < 96; i++) { const b = new Uint8Array(16 * 1024 * 1024); b.fill(1); kept.push(b); }
+</script>`,
+    );
+  });
+  after(async () => {
+    await small?.close();
+  });
+
+  for (const path of ["/eat-heap.html", "/eat-buffers.html"]) {
+    it(`${path}: fails \`too_large\` quickly, once, and the browser stays`, async () => {
+      const started = performance.now();
+      const err = await small.capture(site.url(path), OPTIONS).then(
+        () => assert.fail("captured"),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof CaptureError, String(err));
+      assert.equal(err.code, "too_large", `${err.message} (${String(err.cause)})`);
+      assert.match(err.message, new RegExp(`more than ${MAX_MIB} MiB of memory`));
+      assert.ok(performance.now() - started < 15_000, "stopped well before the capture's deadline");
+
+      const captureId = await queuedCapture(storage.repository, site.url(path));
+      const outcome = await processCapture(captureDeps(storage, small, OPTIONS), captureId);
+      assert.equal(outcome.kind, "failed", JSON.stringify(outcome));
+      assert.equal((await storage.repository.getCapture(captureId))?.error?.code, "too_large");
+
+      const next = await small.capture(site.url("/static-article.html"), OPTIONS);
+      assert.equal(next.httpStatus, 200);
+      assert.equal(next.timings.launch, 0, "the browser itself survived");
+    });
+  }
+});
+
+/** `chunk` repeated `times`, gzipped (streamed, so the whole never sits in memory). */
+async function gzipOf(times: number, chunk: Buffer): Promise<Buffer> {
+  const gzip = createGzip({ level: 9 });
+  const out: Buffer[] = [];
+  gzip.on("data", (data: Buffer) => out.push(data));
+  const ended = new Promise((resolve) => gzip.on("end", resolve));
+  for (let i = 0; i < times; i++) {
+    if (!gzip.write(chunk)) await new Promise((resolve) => gzip.once("drain", resolve));
+  }
+  gzip.end();
+  await ended;
+  return Buffer.concat(out);
+}
