@@ -472,8 +472,6 @@ describe("extractArticle: short articles", () => {
 });
 
 describe("extractArticle: markup a browser would show differently", () => {
-  const related = `<aside class="related"><h2>Related</h2><ul><li><a href="/a">Storm floods fish market</a></li><li><a href="/b">Ferry timetable changes</a></li><li><a href="/c">Lifeboat crew rescue two walkers</a></li></ul></aside>`;
-
   it("puts React's streamed segments where their templates are, not hidden at the end", () => {
     // Streaming SSR: the shell has placeholders, the late parts follow in hidden divs and a
     // script swaps them in. The raw HTML (a plain-HTTP recapture) must read as the browser shows it.
