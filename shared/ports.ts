@@ -5,6 +5,7 @@
 import type {
   ArtifactRef,
   CaptureRecord,
+  ConsentAttempt,
   Edit,
   EditEntry,
   RecapturePolicy,
@@ -209,6 +210,8 @@ export interface PageCapture {
   snapshotHtml: string;
   screenshot: { body: Uint8Array; contentType: string };
   timings: Record<string, number>;
+  /** The consent dialog the capture answered (or could not), if the page showed one. */
+  consent?: ConsentAttempt;
 }
 
 export interface PageCaptureHooks {

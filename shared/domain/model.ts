@@ -104,6 +104,25 @@ export interface CaptureRecord {
   artifacts?: Partial<Record<ArtifactName, ArtifactRef>>;
   /** Per-phase timings in milliseconds, for evidence and benchmarking. */
   timings?: Record<string, number>;
+  /** The consent dialog the capture answered (or found unanswerable), if the page showed one. */
+  consent?: ConsentAttempt;
+}
+
+/**
+ * A consent dialog met during a capture and what was done about it: refusal where offered
+ * ("Reject all", "Continue without accepting"), else acceptance, else closing it.
+ */
+export interface ConsentAttempt {
+  /** The platform (`onetrust`, `didomi`, `sourcepoint`, `quantcast`, `trustarc`, `usercentrics`, `funding-choices`), or `generic`. */
+  cmp: string;
+  /** `none`: a dialog was shown but offered no control the capture would use. */
+  action: "reject" | "continue_without_accepting" | "accept" | "close" | "none";
+  /** `main`, or the origin of the iframe the dialog was drawn in. */
+  frame: string;
+  /** The clicked control's text. */
+  label?: string;
+  /** Whether the dialog was gone once answered. */
+  dismissed: boolean;
 }
 
 export interface UrlRecord {

@@ -25,6 +25,7 @@ const KEEP_NAMES_HELPER = [
 /** Functions the capturer passes to `page.evaluate` / `addInitScript`, which run inside the page. */
 const IN_PAGE_FUNCTIONS = [
   "tidyPage",
+  "dismissConsentInFrame",
   "pageReactsToScroll",
   "scrollTowardsBottom",
   "serializeDomInPage",

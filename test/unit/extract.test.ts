@@ -470,3 +470,37 @@ describe("extractArticle: short articles", () => {
     assert.equal(extractArticle(stubPage("", READS, 2026, "2 minutes ago")), null);
   });
 });
+
+describe("extractArticle: markup a browser would show differently", () => {
+  it("puts React's streamed segments where their templates are, not hidden at the end", () => {
+    // Streaming SSR: the shell has placeholders, the late parts follow in hidden divs and a
+    // script swaps them in. The raw HTML (a plain-HTTP recapture) must read as the browser shows it.
+    const html = page(
+      "<title>Sea wall</title>",
+      `<main><article><h1>Sea wall</h1><p>${LEDE}</p><template id="B:0"></template><div>Loading…</div><p>${THIRD}</p><template id="P:a"></template></article></main>
+      <div hidden id="S:0"><p>${SECOND}</p></div><div hidden id="S:a"><p>${LAST}</p></div>`,
+    );
+    assert.equal(extractArticle(html)?.text, [LEDE, SECOND, THIRD, LAST].join("\n\n"));
+  });
+
+  it("still drops hidden elements that are not streamed segments", () => {
+    const html = page(
+      "<title>Sea wall</title>",
+      `<main><article><p>${LEDE}</p><div hidden id="S-0"><p>${SECOND}</p></div><p>${THIRD}</p></article></main>`,
+    );
+    assert.equal(extractArticle(html)?.text, [LEDE, THIRD].join("\n\n"));
+  });
+
+  it("does not drop a wrapper named after the sidebar beside the article when it holds most of the page", () => {
+    const html = page(
+      "<title>Sea wall</title>",
+      `<div class="layout-with-sidebar"><div class="lr-content">${paragraphs(LEDE, SECOND, THIRD, LAST, LEDE.replace("Monday", "Tuesday"), SECOND.replace("three", "four"))}</div>
+        <div class="sidebar"><p>Teaser about something else entirely, with a few words to read.</p></div></div>
+        <div class="more-posts">${paragraphs(`First teaser. ${THIRD}`, `Second teaser. ${SECOND}`, `Third teaser. ${LEDE}`, `Fourth teaser. ${LAST}`)}</div>`,
+    );
+    assert.match(
+      extractArticle(html)?.text ?? "",
+      /^The harbour council voted seven to two on Monday.*Tuesday/s,
+    );
+  });
+});

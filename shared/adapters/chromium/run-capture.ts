@@ -128,7 +128,7 @@ export async function captureWithBrowser(
     // full window and taken again.
     const take = () => takePage(page, session, { options, response, timings, lap, log });
 
-    let result = asPageCapture(await take(), timings);
+    let result = asPageCapture(await take(), timings, settled.consent);
     // Work on the page may start while the rest of the quiet window is checked (not on a page that
     // says the article is gone: that one ends as an error).
     if (!goneResponse && !finished && !egressError(egress, navigations, false)) hooks?.onTaken?.(result);
@@ -143,7 +143,7 @@ export async function captureWithBrowser(
     lap("verify");
     if (changed) {
       await session.waitForIdle(performance.now() + options.idleTimeoutMs, settling.full);
-      result = asPageCapture(await take(), timings);
+      result = asPageCapture(await take(), timings, settled.consent);
       timings.retaken = 1;
       log?.debug("page changed while it was taken; taken again", { changed, timings });
     }

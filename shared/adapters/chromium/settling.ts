@@ -3,7 +3,9 @@
  * way, scrolling for lazy content while anything watches scrolling, and waiting for quiet.
  */
 import type { Page } from "playwright-core";
+import type { ConsentAttempt } from "../../domain/model.ts";
 import type { PageCaptureOptions } from "../../ports.ts";
+import { dismissConsent } from "./consent.ts";
 import { pageReactsToScroll } from "./in-page/page-reacts-to-scroll.ts";
 import { scrollTowardsBottom } from "./in-page/scroll-towards-bottom.ts";
 import { tidyPage } from "./in-page/tidy-page.ts";
@@ -26,9 +28,12 @@ export async function settle(
   session: PageSession,
   options: PageCaptureOptions,
   quiet: Quiet,
-): Promise<IdleState> {
+): Promise<IdleState & { consent: ConsentAttempt | null }> {
   const deadline = performance.now() + options.idleTimeoutMs;
-  await runInPage(page, tidyPage, { clickConsent: true, scrollToTop: false });
+  // Consent dialogs are answered in every frame (see consent.ts); tidyPage then removes what
+  // still covers the page.
+  let consent = await dismissConsent(page);
+  await runInPage(page, tidyPage, { clickConsent: false, scrollToTop: false });
   const scrollDeadline = Math.min(deadline, performance.now() + SCROLL_MAX_MS);
   let idle: IdleState = { settledSince: performance.now(), settled: false, accounted: false };
   // A page where nothing watches scrolling has nothing more to load by it and is not scrolled
@@ -55,5 +60,13 @@ export async function settle(
     if (steps === 0 && reacts.watchers > 0) break; // at the bottom, or scrolling is locked
     foundNothing = nothing;
   }
-  return idle;
+  // Consent platforms load after the page and often show their dialog late: one more look.
+  if (consent === null || !consent.dismissed) {
+    const late = await dismissConsent(page);
+    if (late !== null && late.action !== "none") {
+      consent = late;
+      idle = await session.waitForIdle(deadline, quiet);
+    } else consent ??= late;
+  }
+  return { ...idle, consent };
 }

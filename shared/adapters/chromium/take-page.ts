@@ -4,6 +4,7 @@
  * the main document's raw body.
  */
 import type { Page, Response } from "playwright-core";
+import type { ConsentAttempt } from "../../domain/model.ts";
 import { CaptureError } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import type { PageCapture, PageCaptureOptions } from "../../ports.ts";
@@ -101,8 +102,10 @@ export async function takePage(page: Page, session: PageSession, context: TakeCo
 export function asPageCapture(
   { dom, mainResponse, screenshot, snapshot, rawBody }: TakenPage,
   timings: Record<string, number>,
+  consent: ConsentAttempt | null = null,
 ): PageCapture {
   return {
+    ...(consent ? { consent } : {}),
     finalUrl: mainResponse.url(),
     httpStatus: mainResponse.status(),
     raw: { body: new Uint8Array(rawBody), contentType: mainResponse.headers()["content-type"] ?? "" },

@@ -126,6 +126,7 @@ async function captureAndStore(
     changed: decision.edit !== undefined,
     ...(decision.edit ? { edit: decision.edit } : {}),
     artifacts,
+    ...(page.consent ? { consent: page.consent } : {}),
     timings: {
       ...page.timings,
       extract: Math.round(extractMs),

@@ -60,21 +60,30 @@ export interface PrepareOptions {
  * chrome. Elements that hold a main-content container are kept whatever their class says.
  */
 export function prepareDocument(root: Element, options: PrepareOptions): void {
+  placeStreamedSegments(root);
   const protectedEls = options.stripChrome ? findProtected(root) : new Set<Element>();
-  prune(root, options, protectedEls);
+  const context: PruneContext = { options, protectedEls, pageText: (root.textContent ?? "").length };
+  prune(root, context);
 }
 
-function prune(el: Element, options: PrepareOptions, protectedEls: Set<Element>): void {
+interface PruneContext {
+  options: PrepareOptions;
+  protectedEls: Set<Element>;
+  /** Characters of text on the whole page, before anything is removed. */
+  pageText: number;
+}
+
+function prune(el: Element, context: PruneContext): void {
   for (const child of childElements(el)) {
-    if (shouldRemove(child, options, protectedEls)) child.remove();
-    else prune(child, options, protectedEls);
+    if (shouldRemove(child, context)) child.remove();
+    else prune(child, context);
   }
 }
 
-function shouldRemove(el: Element, options: PrepareOptions, protectedEls: Set<Element>): boolean {
+function shouldRemove(el: Element, { options, protectedEls, pageText }: PruneContext): boolean {
   const tag = el.localName;
   if (JUNK_TAGS.has(tag)) return true;
-  if (el.hasAttribute("hidden")) return true;
+  if (el.hasAttribute("hidden") && !isStreamedSegment(el)) return true;
   // aria-hidden marks decoration (icons, duplicated labels); a page behind an open dialog can
   // carry it on the whole article, so only small subtrees go.
   if (el.getAttribute("aria-hidden") === "true" && (el.textContent ?? "").length < ARIA_HIDDEN_MAX_TEXT)
@@ -88,7 +97,40 @@ function shouldRemove(el: Element, options: PrepareOptions, protectedEls: Set<El
   if (tag === "aside" || tag === "footer") return true;
   const signature = signatureOf(el);
   if (signature === "") return false;
-  return CHROME_SIGNATURE.test(signature) && !CONTENT_SIGNATURE.test(signature);
+  if (!CHROME_SIGNATURE.test(signature) || CONTENT_SIGNATURE.test(signature)) return false;
+  return (el.textContent ?? "").length <= pageText * MOST_OF_THE_PAGE;
+}
+
+/**
+ * A class word names what an element is for, but layouts name wrappers after what they hold
+ * beside the article (`sidebar-container`, `has-comments`): an element that holds more than this
+ * share of the page's text is the page, not a sidebar, and is looked into rather than dropped.
+ */
+const MOST_OF_THE_PAGE = 0.5;
+
+/**
+ * React's streaming server rendering sends a late part of the page as `<div hidden id="S:n">`
+ * after the rest, and a script moves it into place at once (into `<template id="B:n">` for a
+ * Suspense boundary, `P:n` for a plain segment): a browser shows it where the template was. The
+ * raw HTML (a plain-HTTP recapture, a saved page) is put in the same order here; a segment whose
+ * place cannot be found stays where it is, shown.
+ */
+function placeStreamedSegments(root: Element): void {
+  const segments = root.querySelectorAll("div[hidden][id^='S:']");
+  if (segments.length === 0) return;
+  const templates = new Map<string, Element>();
+  for (const template of root.querySelectorAll("template[id]")) templates.set(template.id, template);
+  for (const segment of segments) {
+    const n = segment.id.slice(2);
+    const place = templates.get(`B:${n}`) ?? templates.get(`P:${n}`);
+    if (place === undefined || segment.contains(place)) continue;
+    place.replaceWith(...segment.childNodes);
+    segment.remove();
+  }
+}
+
+function isStreamedSegment(el: Element): boolean {
+  return el.localName === "div" && /^S:[0-9a-f]+$/.test(el.id);
 }
 
 /**
