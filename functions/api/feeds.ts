@@ -86,7 +86,7 @@ export const FEED_ROUTES: readonly Route[] = [
     pattern: /^\/v1\/edits\.atom$/,
     public: true,
     handle: async (deps, event) => {
-      const base = publicBaseUrl(event);
+      const base = publicBaseUrl(deps, event);
       const page = await deps.repository.listEdits({ limit: FEED_ENTRIES });
       return atom(
         renderEditFeed({
@@ -108,7 +108,7 @@ export const FEED_ROUTES: readonly Route[] = [
     handle: async (deps, event, { id = "" }) => {
       const url = await deps.repository.getUrl(id);
       if (!url) throw new NotFoundError("url_not_found", `No archived URL has the id ${id}.`);
-      return atom(urlFeed(publicBaseUrl(event), url, await deps.repository.listVersions(id)));
+      return atom(urlFeed(publicBaseUrl(deps, event), url, await deps.repository.listVersions(id)));
     },
   },
   {
@@ -117,7 +117,7 @@ export const FEED_ROUTES: readonly Route[] = [
     public: true,
     handle: async (deps, event, { id = "" }) => {
       const source = await loadSource(deps, id);
-      const base = publicBaseUrl(event);
+      const base = publicBaseUrl(deps, event);
       const edits = await listSourceEdits(
         { sources: followingOf(deps).sources, repository: deps.repository },
         id,

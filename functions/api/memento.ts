@@ -152,8 +152,8 @@ async function mementosNear(
 }
 
 /** Absolute URIs of the URL's Memento resources. */
-function uris(event: APIGatewayProxyEvent, original: string) {
-  const base = publicBaseUrl(event);
+function uris(deps: ApiDeps, event: APIGatewayProxyEvent, original: string) {
+  const base = publicBaseUrl(deps, event);
   return {
     original,
     timegate: `${base}/timegate/${original}`,
@@ -278,7 +278,7 @@ export function createMementoRoutes(options: MementoOptions = {}): Route[] {
         const page = await timemapPage(deps, url.urlId, cursor, pageSize);
         if (page.mementos.length === 0 && page.next === undefined && cursor === undefined)
           throw noMementos(url);
-        const u = uris(event, url.url);
+        const u = uris(deps, event, url.url);
         const oldest = page.mementos.at(-1)?.datetime;
         const newest = page.mementos[0]?.datetime;
         const links: MementoLink[] = [
@@ -329,7 +329,7 @@ export function createMementoRoutes(options: MementoOptions = {}): Route[] {
         const mementos = await mementosNear(deps, url.urlId, target, scanCaptures);
         const chosen = target ? closestMemento(mementos, target) : mementos[0];
         if (!chosen) throw noMementos(url);
-        const u = uris(event, url.url);
+        const u = uris(deps, event, url.url);
         const links = [
           ...contextLinks(u, url, mementos, { timegate: false }),
           { uri: u.memento(chosen.datetime), rel: "memento", datetime: chosen.datetime },
@@ -353,7 +353,7 @@ export function createMementoRoutes(options: MementoOptions = {}): Route[] {
         const url = await requireArchivedUrl(deps, match[2] ?? "", event);
         // Every capture within that second counts: read down to its end.
         const mementos = await mementosNear(deps, url.urlId, new Date(at.getTime() + 999), scanCaptures);
-        const u = uris(event, url.url);
+        const u = uris(deps, event, url.url);
         const links = contextLinks(u, url, mementos, { timegate: true });
         const exact = mementos.find((m) => formatMementoTimestamp(m.datetime) === timestamp);
         if (exact) return serveSnapshot(deps, exact, links);
@@ -392,7 +392,7 @@ export function createMementoRoutes(options: MementoOptions = {}): Route[] {
         return answer({
           closest: {
             available: true,
-            url: uris(event, url.url).memento(closest.datetime),
+            url: uris(deps, event, url.url).memento(closest.datetime),
             timestamp: formatMementoTimestamp(closest.datetime),
             status: String(closest.httpStatus),
           },

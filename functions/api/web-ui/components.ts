@@ -1,7 +1,9 @@
 /** Small pieces several pages share: times, sizes, badges, artifact lists, breadcrumbs. */
 import type { CaptureStatus, Edit, EditKind, RecapturePolicy } from "../../../shared/domain/model.ts";
 import type { ArtifactLink } from "../../../shared/domain/read/views.ts";
+import { CSRF_FIELD } from "./csrf.ts";
 import { html, type SafeHtml } from "./html.ts";
+import type { UiContext } from "./layout.ts";
 
 /** `2026-03-01 10:04 UTC` in a `<time>` element; the exact instant is in `datetime`. */
 export function timeTag(iso: string | undefined | null): SafeHtml {
@@ -174,4 +176,9 @@ export function originsOf(urls: ReadonlyArray<string | undefined>): string[] {
 export function apiKeyField(id: string): SafeHtml {
   return html`<div class="field"><label for="${id}">API key</label>
 <input id="${id}" name="apiKey" type="password" required autocomplete="current-password"></div>`;
+}
+
+/** The hidden field every POST form carries; the route refuses the POST without it (csrf.ts). */
+export function csrfField(ui: UiContext): SafeHtml {
+  return html`<input type="hidden" name="${CSRF_FIELD}" value="${ui.csrf.token}">`;
 }

@@ -20,7 +20,15 @@ import { InvalidRequestError, NotFoundError } from "../../../shared/errors.ts";
 import { HttpError, header } from "../../../shared/http/api-gateway.ts";
 import type { ApiDeps } from "../route-types.ts";
 import { followDeps, followingOf, loadSource } from "../sources.ts";
-import { breadcrumbs, describeRecapture, editBadges, plural, shortTitle, timeTag } from "./components.ts";
+import {
+  breadcrumbs,
+  csrfField,
+  describeRecapture,
+  editBadges,
+  plural,
+  shortTitle,
+  timeTag,
+} from "./components.ts";
 import { RECAPTURE_CHOICES } from "./home-page.ts";
 import { externalHref, html, type SafeHtml } from "./html.ts";
 import { link, type PageContent, type UiContext } from "./layout.ts";
@@ -107,6 +115,7 @@ function followForm(ui: UiContext, state: FollowFormState | undefined): SafeHtml
   const every = state?.every ?? "15";
   const recapture = state?.recapture ?? "adaptive";
   return html`<form class="submit" method="post" action="${link(ui, "/ui/sources")}">
+${csrfField(ui)}
 <div class="field">
 <label for="source-url">Feed, sitemap or section page</label>
 <input id="source-url" name="url" type="url" required maxlength="2048" inputmode="url" spellcheck="false"
@@ -191,10 +200,12 @@ ${source.linkPattern !== undefined && html`<dt>Article links</dt><dd><code>${sou
 ${
   options.forms !== false &&
   html`<form class="inline" method="post" action="${link(ui, `/ui/sources/${sourceId}`)}">
+${csrfField(ui)}
 <input type="hidden" name="action" value="${source.paused ? "resume" : "pause"}">
 <button type="submit" class="secondary">${source.paused ? "Resume polling" : "Pause polling"}</button>
 </form>
 <form class="inline" method="post" action="${link(ui, `/ui/sources/${sourceId}`)}">
+${csrfField(ui)}
 <input type="hidden" name="action" value="remove">
 <button type="submit" class="secondary">Stop following</button>
 </form>`

@@ -9,6 +9,7 @@ import type { ApiDeps } from "../route-types.ts";
 import {
   apiKeyField,
   breadcrumbs,
+  csrfField,
   describeRecapture,
   editBadges,
   formatTime,
@@ -55,6 +56,7 @@ ${breadcrumbs([{ label: "Home", href: link(ui, "/") }, { label: title }])}
 </dl>
 <div class="actions">
 <form class="inline" method="post" action="${link(ui, "/ui/captures")}">
+${csrfField(ui)}
 <input type="hidden" name="url" value="${url.url}">
 ${options.askForKey && apiKeyField("url-api-key")}
 <button type="submit">Capture now</button>
