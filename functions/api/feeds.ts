@@ -74,6 +74,7 @@ function urlFeed(base: string, url: UrlRecord, versions: readonly VersionRecord[
     id: feedId(base, path, `urn:palimpsest:feed:${url.urlId}`),
     title: `Palimpsest: edits to ${url.title ?? url.url}`,
     selfUrl: `${base}${path}`,
+    pageUrl: `${base}/ui/urls/${url.urlId}`,
     jsonUrl: `${base}/v1/urls/${url.urlId}`,
     emptyUpdated: new Date(url.createdAt),
     entries,
@@ -93,6 +94,7 @@ export const FEED_ROUTES: readonly Route[] = [
           id: feedId(base, "/v1/edits.atom", "urn:palimpsest:feed:edits"),
           title: "Palimpsest: flagged edits",
           selfUrl: `${base}/v1/edits.atom`,
+          pageUrl: `${base}/`,
           jsonUrl: `${base}/v1/edits`,
           emptyUpdated: new Date(),
           // Removals have no snapshot; every other edit came from a capture that stored one.
@@ -129,6 +131,7 @@ export const FEED_ROUTES: readonly Route[] = [
           id: feedId(base, path, `urn:palimpsest:feed:${id}`),
           title: `Palimpsest: edits to articles from ${source.title ?? source.url}`,
           selfUrl: `${base}${path}`,
+          pageUrl: `${base}/ui/sources/${id}`,
           jsonUrl: `${base}/v1/sources/${id}/urls`,
           emptyUpdated: new Date(source.createdAt),
           entries: edits.map((e) => feedEdit(base, e, !e.edit.kinds.includes("removed_article"))),

@@ -48,7 +48,10 @@ const coreRoutes: Route[] = [
     handle: async (deps, _event, { id = "" }) => {
       const capture = await deps.repository.getCapture(id);
       if (!capture) throw new NotFoundError("capture_not_found", `No capture has the id ${id}.`);
-      return json(200, await captureView(capture, deps.blobs, deps.presignedUrlTtlSeconds));
+      const version = capture.versionId
+        ? await deps.repository.getVersion(capture.urlId, capture.versionId)
+        : null;
+      return json(200, await captureView(capture, deps.blobs, deps.presignedUrlTtlSeconds, version));
     },
   },
   {

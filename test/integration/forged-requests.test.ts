@@ -218,6 +218,26 @@ describe("the web UI's forms carry a CSRF token", () => {
     assert.equal(res.status, 403);
   });
 
+  it("accepts the Origin: null a browser sends from our no-referrer pages, when it says same-origin", async () => {
+    const { cookie, token } = await formSession(open);
+    const ours = await send(
+      open,
+      formPost(
+        { url: "https://news.example/e", csrf: token },
+        { cookie, origin: "null", host: "127.0.0.1:3000", "sec-fetch-site": "same-origin" },
+      ),
+    );
+    assert.equal(ours.status, 303, ours.text);
+    const sandboxed = await send(
+      open,
+      formPost(
+        { url: "https://news.example/e", csrf: token },
+        { cookie, origin: "null", host: "127.0.0.1:3000", "sec-fetch-site": "cross-site" },
+      ),
+    );
+    assert.equal(sandboxed.status, 403);
+  });
+
   it("the sources forms need the token too", async () => {
     const { cookie, token } = await formSession(open);
     const page = await send(open, { path: "/ui/sources", headers: { cookie } });

@@ -61,12 +61,15 @@ export function refuseCrossSite(event: APIGatewayProxyEvent): void {
   const host = header(event, "host");
   let originHost: string | undefined;
   try {
-    originHost = origin === undefined ? undefined : new URL(origin).host;
+    originHost = origin === undefined || origin === "null" ? undefined : new URL(origin).host;
   } catch {
     originHost = "";
   }
   const foreignOrigin = originHost !== undefined && host !== undefined && originHost !== host;
-  if (site === "cross-site" || site === "same-site" || foreignOrigin || origin === "null") {
+  // Our pages send `Referrer-Policy: no-referrer`, under which a browser sends `Origin: null` even
+  // on a same-origin POST; where it also says `Sec-Fetch-Site: same-origin`, that null is ours.
+  const opaqueOrigin = origin === "null" && site !== "same-origin";
+  if (site === "cross-site" || site === "same-site" || foreignOrigin || opaqueOrigin) {
     throw new HttpError(403, "cross_site_form", "This form can only be sent from this archive's own pages.");
   }
 }

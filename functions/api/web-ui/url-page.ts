@@ -28,6 +28,14 @@ export async function loadUrl(deps: ApiDeps, urlId: string): Promise<UrlRecord> 
   return url;
 }
 
+/** The URL's feed of edits, which its pages name with `<link rel="alternate">` for feed readers. */
+export function urlFeed(ui: UiContext, url: UrlRecord): { title: string; href: string } {
+  return {
+    title: `Palimpsest: edits to ${shortTitle(url.title, url.url)}`,
+    href: link(ui, `/v1/urls/${url.urlId}/edits.atom`),
+  };
+}
+
 export async function renderUrlPage(
   deps: ApiDeps,
   ui: UiContext,
@@ -62,6 +70,7 @@ ${options.askForKey && apiKeyField("url-api-key")}
 <button type="submit">Capture now</button>
 </form>
 ${versions.length >= 2 && html`<a href="${link(ui, `/ui/urls/${urlId}/diff`)}">Compare versions</a>`}
+<a href="${urlFeed(ui, url).href}">Atom feed of its edits</a>
 </div>
 <h2>Versions</h2>
 ${
@@ -84,11 +93,12 @@ ${statusBadge(capture.status)} ${editBadges(capture.edit, { removed: capture.rem
     )}</span></li>`,
   )}</ul>
 ${captures.cursor && html`<p class="more"><a href="${link(ui, `/ui/urls/${urlId}`, { captures: captures.cursor })}">Older captures</a></p>`}`;
-  return { title, body };
+  return { title, body, alternates: [urlFeed(ui, url)] };
 }
 
 function captureOutcome(capture: CaptureRecord, versionNumber: number | undefined): string {
   if (capture.error) return ` · ${capture.error.message}`;
+  if (versionNumber === 1) return " · made the first version";
   if (versionNumber !== undefined) return ` · made version ${versionNumber}`;
   return capture.status === "succeeded" ? " · unchanged" : "";
 }
