@@ -8,6 +8,8 @@ export interface CaptureView {
   status: "queued" | "running" | "succeeded" | "failed";
   versionId?: string;
   changed?: boolean;
+  /** What a succeeded capture found (`first_version`, `new_version`, `unchanged`, `removed`, `no_version`). */
+  outcome?: string;
   edit?: { significance: string; stealth: boolean; kinds: string[] };
   error?: { code: string; message: string };
   artifacts?: Record<string, { url: string; contentType: string; bytes: number }>;
@@ -22,10 +24,18 @@ export function describeOutcome(capture: CaptureView): string {
     return `failed: ${capture.error?.code ?? "unknown"}: ${capture.error?.message ?? "no reason recorded"}`;
   }
   const edit = capture.edit;
-  const found = edit
-    ? `new version ${capture.versionId}: ${edit.significance}${edit.stealth ? " stealth" : ""} edit (${edit.kinds.join(", ")})`
-    : `version ${capture.versionId ?? "none"}, no change`;
-  return `succeeded, ${found}`;
+  if (edit) {
+    return `succeeded, new version ${capture.versionId}: ${edit.significance}${edit.stealth ? " stealth" : ""} edit (${edit.kinds.join(", ")})`;
+  }
+  const version = capture.versionId ?? "none";
+  // A first capture has nothing to compare with: "no change" would claim a comparison.
+  const found: Record<string, string> = {
+    first_version: `first version ${version}`,
+    new_version: `new version ${version}`,
+    removed: `the article was removed (version ${version})`,
+    no_version: "no version recorded",
+  };
+  return `succeeded, ${found[capture.outcome ?? ""] ?? `version ${version}, no change`}`;
 }
 
 /** The artifact links, one `name  url` line each. */

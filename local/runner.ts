@@ -4,6 +4,7 @@
  * events, and nothing more — all behaviour lives in the handlers.
  */
 
+import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
 import { join, resolve } from "node:path";
@@ -301,6 +302,8 @@ async function startServices(
     signer,
     following: { sources, fetcher, pollQueue },
     sourceForms: apiConfig.sourceForms,
+    csrfSecret: randomBytes(32),
+    publicBaseUrl: apiConfig.publicBaseUrl ?? `http://127.0.0.1:${port}`,
   });
   const capturer =
     options.capturer ??
@@ -352,7 +355,8 @@ async function startServices(
     sweeper(now ? { time: now.toISOString() } : {}, lambdaContext("palimpsest-sweeper"));
 
   http.ready(async (req) => {
-    if (req.url?.split("?")[0] === "/_local/sweep") return handleLocalSweep(req, sweep);
+    if (req.url?.split("?")[0] === "/_local/sweep")
+      return handleLocalSweep(req, sweep, { apiKey: apiConfig.apiKey });
     return api(await toApiGatewayEvent(req), lambdaContext("palimpsest-api"));
   });
 

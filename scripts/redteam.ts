@@ -23,38 +23,10 @@ import { type LocalRunner, S3_KEY_FILE, startLocalRunner } from "../local/runner
 import { createS3Client } from "../shared/adapters/aws-clients.ts";
 import { createS3BlobReader } from "../shared/adapters/s3-blob-reader.ts";
 import { createLogger } from "../shared/logger.ts";
+import { API_ATTACKS } from "./redteam-api.ts";
+import type { ArtifactLink, Attack, AttackOutcome, RedteamContext } from "./redteam-types.ts";
 
-/** A link to an artifact as the API returns it. */
-export interface ArtifactLink {
-  url: string;
-  sha256: string;
-  bytes: number;
-  contentType: string;
-}
-
-/** What an attack can use: the running runner, its DATA_DIR, and artifacts of a real capture. */
-export interface RedteamContext {
-  runner: LocalRunner;
-  dataDir: string;
-  /** The artifacts of a finished capture (`raw`, `snapshot`, …). */
-  artifacts: Record<string, ArtifactLink>;
-  /** The runner's API_KEY: requests meant to be let in send it as `x-api-key`. */
-  apiKey: string;
-  /** What the queue attacks found when the runner restarted on damaged queue files. */
-  restart: { error?: unknown; quarantined: number; damagedCaptureStatus?: string };
-}
-
-/** `refused: true` when the runner held; `detail` says what happened either way. */
-export interface AttackOutcome {
-  refused: boolean;
-  detail: string;
-}
-
-export interface Attack {
-  area: string;
-  name: string;
-  run(ctx: RedteamContext): Promise<AttackOutcome>;
-}
+export type { ArtifactLink, Attack, AttackOutcome, RedteamContext } from "./redteam-types.ts";
 
 const quiet = createLogger({}, "silent");
 
@@ -372,6 +344,7 @@ export const ATTACKS: Attack[] = [
       return { refused: closed >= 300 - 256, detail: `${closed} of 300 dropped at once` };
     },
   },
+  ...API_ATTACKS,
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -469,10 +442,18 @@ async function main(): Promise<number> {
       restart.error = err;
     }
     if (!runner) throw restart.error;
-    const capture = await waitFor(runner, await submit(runner, `${site.origin}/story.html`), 60_000);
+    const capturedUrl = `${site.origin}/story.html`;
+    const capture = await waitFor(runner, await submit(runner, capturedUrl), 60_000);
     if (capture.status !== "succeeded" || !capture.artifacts)
       throw new Error(`the capture to attack did not succeed: ${JSON.stringify(capture.error)}`);
-    const ctx: RedteamContext = { runner, dataDir, apiKey: API_KEY, artifacts: capture.artifacts, restart };
+    const ctx: RedteamContext = {
+      runner,
+      dataDir,
+      apiKey: API_KEY,
+      capturedUrl,
+      artifacts: capture.artifacts,
+      restart,
+    };
     // `npm run redteam -- slow` runs only the attacks whose name contains "slow".
     const only = process.argv[2]?.toLowerCase();
     for (const attack of ATTACKS.filter((a) => !only || a.name.toLowerCase().includes(only))) {

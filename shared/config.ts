@@ -79,6 +79,12 @@ export interface ApiConfig {
    * cannot check the key a browser would have to give (on AWS, API Gateway holds the keys).
    */
   sourceForms: boolean;
+  /**
+   * Where readers reach the API (`https://archive.example.org`, or with a path prefix), without a
+   * trailing slash: the base of the absolute links in feeds and Memento headers. Undefined: on
+   * AWS the domain API Gateway was reached at; locally the runner's own address.
+   */
+  publicBaseUrl: string | undefined;
 }
 
 export function loadApiConfig(env: Env = process.env): ApiConfig {
@@ -89,7 +95,25 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     apiKey: optionalString(env, ENV.apiKey),
     corsAllowOrigins: parseCorsOrigins(optionalString(env, ENV.corsAllowOrigins)),
     sourceForms: parseOnOff(env, ENV.sourceForms, true),
+    publicBaseUrl: parsePublicBaseUrl(optionalString(env, ENV.publicBaseUrl)),
   };
+}
+
+/** An http(s) URL with no query, fragment or credentials; the trailing slash is dropped. */
+export function parsePublicBaseUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    // reported below
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(
+      `${ENV.publicBaseUrl} must be an http(s) URL like https://archive.example.org (no query or fragment), not "${raw}".`,
+    );
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }
 
 function parseOnOff(env: Env, name: string, fallback: boolean): boolean {

@@ -74,6 +74,7 @@ function urlFeed(base: string, url: UrlRecord, versions: readonly VersionRecord[
     id: feedId(base, path, `urn:palimpsest:feed:${url.urlId}`),
     title: `Palimpsest: edits to ${url.title ?? url.url}`,
     selfUrl: `${base}${path}`,
+    pageUrl: `${base}/ui/urls/${url.urlId}`,
     jsonUrl: `${base}/v1/urls/${url.urlId}`,
     emptyUpdated: new Date(url.createdAt),
     entries,
@@ -86,13 +87,14 @@ export const FEED_ROUTES: readonly Route[] = [
     pattern: /^\/v1\/edits\.atom$/,
     public: true,
     handle: async (deps, event) => {
-      const base = publicBaseUrl(event);
+      const base = publicBaseUrl(deps, event);
       const page = await deps.repository.listEdits({ limit: FEED_ENTRIES });
       return atom(
         renderEditFeed({
           id: feedId(base, "/v1/edits.atom", "urn:palimpsest:feed:edits"),
           title: "Palimpsest: flagged edits",
           selfUrl: `${base}/v1/edits.atom`,
+          pageUrl: `${base}/`,
           jsonUrl: `${base}/v1/edits`,
           emptyUpdated: new Date(),
           // Removals have no snapshot; every other edit came from a capture that stored one.
@@ -108,7 +110,7 @@ export const FEED_ROUTES: readonly Route[] = [
     handle: async (deps, event, { id = "" }) => {
       const url = await deps.repository.getUrl(id);
       if (!url) throw new NotFoundError("url_not_found", `No archived URL has the id ${id}.`);
-      return atom(urlFeed(publicBaseUrl(event), url, await deps.repository.listVersions(id)));
+      return atom(urlFeed(publicBaseUrl(deps, event), url, await deps.repository.listVersions(id)));
     },
   },
   {
@@ -117,7 +119,7 @@ export const FEED_ROUTES: readonly Route[] = [
     public: true,
     handle: async (deps, event, { id = "" }) => {
       const source = await loadSource(deps, id);
-      const base = publicBaseUrl(event);
+      const base = publicBaseUrl(deps, event);
       const edits = await listSourceEdits(
         { sources: followingOf(deps).sources, repository: deps.repository },
         id,
@@ -129,6 +131,7 @@ export const FEED_ROUTES: readonly Route[] = [
           id: feedId(base, path, `urn:palimpsest:feed:${id}`),
           title: `Palimpsest: edits to articles from ${source.title ?? source.url}`,
           selfUrl: `${base}${path}`,
+          pageUrl: `${base}/ui/sources/${id}`,
           jsonUrl: `${base}/v1/sources/${id}/urls`,
           emptyUpdated: new Date(source.createdAt),
           entries: edits.map((e) => feedEdit(base, e, !e.edit.kinds.includes("removed_article"))),

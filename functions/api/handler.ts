@@ -68,6 +68,7 @@ function wireFromEnvironment() {
         }
       : {}),
     sourceForms: api.sourceForms,
+    publicBaseUrl: api.publicBaseUrl,
   });
 }
 

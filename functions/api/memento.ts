@@ -5,7 +5,9 @@
  * since each is a faithful record that the page still read that way at that moment — dated by
  * when the capture finished (the version's `capturedAt`). Removals (404/410) have no snapshot and
  * are no mementos. Memento URIs are `/memento/{YYYYMMDDhhmmss}/{original URL}`; two captures in
- * the same second share a URI, which serves the later one.
+ * the same second share a URI, which serves the later one. A shorter timestamp (`/memento/2026/…`)
+ * names a period, as on the Wayback Machine, and redirects to the latest memento in it (or the
+ * nearest to it).
  *
  * Reads are bounded: captures are read newest first, a TimeGate or memento lookup reads at most
  * `scanCaptures` of them and, for a datetime older than that window, chooses among the URL's
@@ -24,6 +26,8 @@ import {
   linkHeader,
   type MementoLink,
   type MementoRef,
+  mementoInPeriod,
+  mementoTimestampPeriod,
   originalUrlCandidates,
   parseHttpDate,
   parseMementoTimestamp,
@@ -115,14 +119,16 @@ async function requireArchivedUrl(
 
 /**
  * The URL's mementos around `target` (null: the newest): captures newest first down to the first
- * memento at or before `target`, plus — when `scanCaptures` ran out first — the versions older
- * than what was read.
+ * memento at or before `target` — with `pastTarget`, in a second before `target`'s (one memento
+ * past the newest when `target` is null), so the one a response serves has its predecessor too —
+ * plus, when `scanCaptures` ran out first, the versions older than what was read.
  */
 async function mementosNear(
   deps: ApiDeps,
   urlId: string,
   target: Date | null,
   scanCaptures: number,
+  options: { pastTarget?: boolean } = {},
 ): Promise<Memento[]> {
   const found: Memento[] = [];
   let cursor: string | undefined;
@@ -139,7 +145,12 @@ async function mementosNear(
       if (memento) found.push(memento);
     }
     cursor = page.cursor;
-    reached = target === null ? found.length > 0 : found.some((m) => m.datetime <= target);
+    reached =
+      target === null
+        ? found.length > (options.pastTarget ? 1 : 0)
+        : options.pastTarget
+          ? found.some((m) => m.datetime < startOfSecond(target))
+          : found.some((m) => m.datetime <= target);
   } while (!reached && cursor !== undefined && scanned < scanCaptures);
   if (!reached && cursor !== undefined) {
     const oldestRead = Math.min(...found.map((m) => m.datetime.getTime()));
@@ -151,9 +162,13 @@ async function mementosNear(
   return newestFirst(found);
 }
 
+function startOfSecond(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000);
+}
+
 /** Absolute URIs of the URL's Memento resources. */
-function uris(event: APIGatewayProxyEvent, original: string) {
-  const base = publicBaseUrl(event);
+function uris(deps: ApiDeps, event: APIGatewayProxyEvent, original: string) {
+  const base = publicBaseUrl(deps, event);
   return {
     original,
     timegate: `${base}/timegate/${original}`,
@@ -163,12 +178,16 @@ function uris(event: APIGatewayProxyEvent, original: string) {
   };
 }
 
-/** original, timegate, timemap, and the first and last mementos: what every response links to. */
+/**
+ * original, timegate, timemap, the first and last mementos, and — around `chosen`, the memento
+ * a response is about — the previous and next ones (RFC 7089 §2.2.1), so a client can step
+ * through time without the TimeMap. `mementos` is newest first and must reach past `chosen`.
+ */
 function contextLinks(
   u: ReturnType<typeof uris>,
   url: UrlRecord,
   mementos: readonly Memento[],
-  options: { timegate: boolean },
+  options: { timegate: boolean; chosen?: Memento },
 ): MementoLink[] {
   const links: MementoLink[] = [{ uri: u.original, rel: "original" }];
   if (options.timegate) links.push({ uri: u.timegate, rel: "timegate" });
@@ -177,6 +196,14 @@ function contextLinks(
   if (first) links.push({ uri: u.memento(first), rel: "first memento", datetime: first });
   const last = mementos[0]?.datetime;
   if (last) links.push({ uri: u.memento(last), rel: "last memento", datetime: last });
+  if (options.chosen) {
+    // Memento URIs name seconds: the neighbours are the nearest mementos in other seconds.
+    const second = formatMementoTimestamp(options.chosen.datetime);
+    const next = mementos.findLast((m) => formatMementoTimestamp(m.datetime) > second);
+    const prev = mementos.find((m) => formatMementoTimestamp(m.datetime) < second);
+    if (prev) links.push({ uri: u.memento(prev.datetime), rel: "prev memento", datetime: prev.datetime });
+    if (next) links.push({ uri: u.memento(next.datetime), rel: "next memento", datetime: next.datetime });
+  }
   return links;
 }
 
@@ -278,7 +305,7 @@ export function createMementoRoutes(options: MementoOptions = {}): Route[] {
         const page = await timemapPage(deps, url.urlId, cursor, pageSize);
         if (page.mementos.length === 0 && page.next === undefined && cursor === undefined)
           throw noMementos(url);
-        const u = uris(event, url.url);
+        const u = uris(deps, event, url.url);
         const oldest = page.mementos.at(-1)?.datetime;
         const newest = page.mementos[0]?.datetime;
         const links: MementoLink[] = [
@@ -326,12 +353,12 @@ export function createMementoRoutes(options: MementoOptions = {}): Route[] {
             { vary: "accept-datetime" },
           );
         }
-        const mementos = await mementosNear(deps, url.urlId, target, scanCaptures);
+        const mementos = await mementosNear(deps, url.urlId, target, scanCaptures, { pastTarget: true });
         const chosen = target ? closestMemento(mementos, target) : mementos[0];
         if (!chosen) throw noMementos(url);
-        const u = uris(event, url.url);
+        const u = uris(deps, event, url.url);
         const links = [
-          ...contextLinks(u, url, mementos, { timegate: false }),
+          ...contextLinks(u, url, mementos, { timegate: false, chosen }),
           { uri: u.memento(chosen.datetime), rel: "memento", datetime: chosen.datetime },
         ];
         return redirect(u.memento(chosen.datetime), { vary: "accept-datetime", link: linkHeader(links) });
@@ -343,23 +370,34 @@ export function createMementoRoutes(options: MementoOptions = {}): Route[] {
       public: true,
       handle: async (deps, event, { match }) => {
         const timestamp = match[1] ?? "";
-        const at = parseMementoTimestamp(timestamp);
-        if (at === null) {
+        // 14 digits name a second; fewer a longer period, read as the Wayback Machine does.
+        const period = mementoTimestampPeriod(timestamp);
+        if (period === null) {
           throw new InvalidRequestError(
             "invalid_timestamp",
-            `"${timestamp}" is not a memento timestamp; use 14 digits, YYYYMMDDhhmmss in UTC.`,
+            `"${timestamp}" is not a memento timestamp; use YYYYMMDDhhmmss in UTC, or a prefix of it from YYYY on.`,
           );
         }
         const url = await requireArchivedUrl(deps, match[2] ?? "", event);
-        // Every capture within that second counts: read down to its end.
-        const mementos = await mementosNear(deps, url.urlId, new Date(at.getTime() + 999), scanCaptures);
-        const u = uris(event, url.url);
-        const links = contextLinks(u, url, mementos, { timegate: true });
-        const exact = mementos.find((m) => formatMementoTimestamp(m.datetime) === timestamp);
-        if (exact) return serveSnapshot(deps, exact, links);
-        // Like the Wayback Machine: a time with no memento leads to the nearest one.
-        const nearest = closestMemento(mementos, at);
+        const at = period.end;
+        // Down to the first memento before the period: the nearest one and the served one's
+        // predecessor are both read.
+        const mementos = await mementosNear(deps, url.urlId, at, scanCaptures, { pastTarget: true });
+        const u = uris(deps, event, url.url);
+        const exact =
+          timestamp.length === 14
+            ? mementos.find((m) => formatMementoTimestamp(m.datetime) === timestamp)
+            : undefined;
+        if (exact)
+          return serveSnapshot(
+            deps,
+            exact,
+            contextLinks(u, url, mementos, { timegate: true, chosen: exact }),
+          );
+        // Like the Wayback Machine: a time with no memento, or a partial one, leads to the one it names.
+        const nearest = mementoInPeriod(mementos, period);
         if (!nearest) throw noMementos(url);
+        const links = contextLinks(u, url, mementos, { timegate: true, chosen: nearest });
         return redirect(u.memento(nearest.datetime), { link: linkHeader(links) });
       },
     },
@@ -392,7 +430,7 @@ export function createMementoRoutes(options: MementoOptions = {}): Route[] {
         return answer({
           closest: {
             available: true,
-            url: uris(event, url.url).memento(closest.datetime),
+            url: uris(deps, event, url.url).memento(closest.datetime),
             timestamp: formatMementoTimestamp(closest.datetime),
             status: String(closest.httpStatus),
           },

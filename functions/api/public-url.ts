@@ -1,31 +1,28 @@
 /** The API's own public address, for the absolute links that Memento and Atom need. */
 import type { APIGatewayProxyEvent } from "aws-lambda";
-import { header } from "../../shared/http/api-gateway.ts";
+import type { ApiDeps } from "./route-types.ts";
 
-const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const DOMAIN = /^[A-Za-z0-9.-]+$/;
 
 /**
- * `scheme://host[/stage]` as the caller reached the API, without a trailing slash.
+ * `scheme://host[/base]` of the API, without a trailing slash: the configured `publicBaseUrl`
+ * (PUBLIC_BASE_URL) when there is one.
  *
- * Behind API Gateway the Lambda sees the path without the stage (`/timegate/…`) while
- * `requestContext.path` keeps it (`/prod/timegate/…`), and a custom domain's base path likewise:
- * the difference is the prefix every link needs. A Host header that is not a plain host name
- * gives "" instead, so links become root-relative rather than pointing somewhere injected.
+ * Never the `Host` or `X-Forwarded-*` headers: any client sets those, and a link built from them
+ * points wherever the client likes (into a cached feed, or a Memento `Link` a crawler follows).
+ * Without configuration, behind API Gateway the domain it was reached at (`requestContext`, set
+ * by API Gateway, not by the client) and the stage or base path the Lambda does not see in
+ * `event.path`; anywhere else "", so links become root-relative rather than pointing somewhere
+ * injected.
  */
-export function publicBaseUrl(event: APIGatewayProxyEvent): string {
-  const host = header(event, "host") ?? event.requestContext?.domainName;
-  if (host === undefined || !HOST.test(host)) return "";
-  const forwarded = header(event, "x-forwarded-proto")?.split(",")[0]?.trim().toLowerCase();
-  const scheme =
-    forwarded === "https" || forwarded === "http"
-      ? forwarded
-      : event.requestContext?.domainName
-        ? "https"
-        : "http";
+export function publicBaseUrl(deps: Pick<ApiDeps, "publicBaseUrl">, event: APIGatewayProxyEvent): string {
+  if (deps.publicBaseUrl !== undefined) return deps.publicBaseUrl;
+  const domain = event.requestContext?.domainName;
+  if (domain === undefined || !DOMAIN.test(domain)) return "";
   const fullPath = event.requestContext?.path;
   const prefix =
     fullPath !== undefined && fullPath !== event.path && fullPath.endsWith(event.path)
       ? fullPath.slice(0, fullPath.length - event.path.length)
       : "";
-  return `${scheme}://${host}${prefix.replace(/\/+$/, "")}`;
+  return `https://${domain}${prefix.replace(/\/+$/, "")}`;
 }

@@ -37,6 +37,17 @@ export interface ApiDeps extends SubmitCaptureDeps {
   following?: FollowingDeps;
   /** Whether the web UI's forms may change sources (see `ApiConfig.sourceForms`). @default true */
   sourceForms?: boolean;
+  /**
+   * Signs the web UI's CSRF tokens (web-ui/csrf.ts). The local runner makes one per process.
+   * @default - tokens are the cookie's nonce itself (plain double-submit)
+   */
+  csrfSecret?: Uint8Array | undefined;
+  /**
+   * `scheme://host[/base]` readers reach the API at, for the absolute links of feeds and Memento
+   * (PUBLIC_BASE_URL). Never taken from the request's Host header, which any client can forge.
+   * @default - on AWS the domain API Gateway was reached at; elsewhere links stay root-relative
+   */
+  publicBaseUrl?: string | undefined;
 }
 
 /** The first capture group of the route's pattern, named for readability. */

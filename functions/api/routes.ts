@@ -2,7 +2,6 @@
  * The v1 routes: each parses its input, calls the domain and maps the result. Kept apart from
  * handler.ts so the local runner and tests wire the same routes with their own adapters.
  */
-import { timingSafeEqual } from "node:crypto";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { diffArticles, summariseEdit } from "../../shared/domain/diff/index.ts";
 import { urlIdFor } from "../../shared/domain/ids.ts";
@@ -16,9 +15,11 @@ import { normaliseUrl, parseSubmittedUrl } from "../../shared/domain/url.ts";
 import { InvalidRequestError, NotFoundError } from "../../shared/errors.ts";
 import { errorResponse, HttpError, header, json, parseJsonBody } from "../../shared/http/api-gateway.ts";
 import type { Page } from "../../shared/ports.ts";
+import { withGuardedCursors } from "./cursor-guard.ts";
 import { FEED_ROUTES } from "./feeds.ts";
 import { MEMENTO_ROUTES } from "./memento.ts";
 import type { ApiDeps, Route } from "./route-types.ts";
+import { sameSecret } from "./secrets.ts";
 import { SIGNING_KEY_ROUTES } from "./signing-key.ts";
 import { SOURCE_ROUTES } from "./sources.ts";
 import { WEB_UI_ROUTES } from "./web-ui/routes.ts";
@@ -47,7 +48,10 @@ const coreRoutes: Route[] = [
     handle: async (deps, _event, { id = "" }) => {
       const capture = await deps.repository.getCapture(id);
       if (!capture) throw new NotFoundError("capture_not_found", `No capture has the id ${id}.`);
-      return json(200, await captureView(capture, deps.blobs, deps.presignedUrlTtlSeconds));
+      const version = capture.versionId
+        ? await deps.repository.getVersion(capture.urlId, capture.versionId)
+        : null;
+      return json(200, await captureView(capture, deps.blobs, deps.presignedUrlTtlSeconds, version));
     },
   },
   {
@@ -195,13 +199,6 @@ function parseLimit(raw: string | undefined): number {
   return limit;
 }
 
-function keyMatches(given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 /** Every route the API answers, in matching order. */
 // Feeds and Memento first: `/v1/edits.atom` must never reach a JSON route's pattern.
 export const ROUTES: readonly Route[] = [
@@ -214,9 +211,10 @@ export const ROUTES: readonly Route[] = [
 ];
 
 export async function routeRequest(
-  deps: ApiDeps,
+  given: ApiDeps,
   event: APIGatewayProxyEvent,
 ): Promise<APIGatewayProxyResult> {
+  const deps = withGuardedCursors(given);
   const path = event.path;
   const allowed: string[] = [];
   for (const route of ROUTES) {
@@ -228,7 +226,7 @@ export async function routeRequest(
       allowed.push(route.method);
       continue;
     }
-    if (!route.public && deps.apiKey !== undefined && !keyMatches(header(event, "x-api-key"), deps.apiKey)) {
+    if (!route.public && deps.apiKey !== undefined && !sameSecret(header(event, "x-api-key"), deps.apiKey)) {
       throw new HttpError(401, "unauthorized", "A valid API key is required in the x-api-key header.");
     }
     return route.handle(deps, event, { id: match[1] ?? "", match });

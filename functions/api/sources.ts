@@ -10,7 +10,7 @@ import type { SourceRecord } from "../../shared/domain/sources/model.ts";
 import { importOpml, renderSourcesOpml } from "../../shared/domain/sources/opml.ts";
 import { listSourceArticles } from "../../shared/domain/sources/source-articles.ts";
 import { InvalidRequestError, NotFoundError } from "../../shared/errors.ts";
-import { HttpError, header, json, parseJsonBody } from "../../shared/http/api-gateway.ts";
+import { HttpError, json, mediaType, parseJsonBody } from "../../shared/http/api-gateway.ts";
 import type { SourceRepository } from "../../shared/ports.ts";
 import type { ApiDeps, FollowingDeps, Route } from "./route-types.ts";
 
@@ -70,6 +70,9 @@ export async function allSources(sources: SourceRepository): Promise<SourceRecor
   return all;
 }
 
+/** The media types an OPML document is sent as. */
+const OPML_TYPES = new Set(["text/x-opml", "application/x-opml", "application/xml", "text/xml"]);
+
 /** The raw OPML text of an import: XML as sent, or `{"opml": "…"}` from scripts that speak JSON. */
 function opmlBody(event: APIGatewayProxyEvent): { text: string; recapture?: unknown } {
   const raw = event.body ?? "";
@@ -77,7 +80,15 @@ function opmlBody(event: APIGatewayProxyEvent): { text: string; recapture?: unkn
   if (Buffer.byteLength(text) > MAX_OPML_BYTES) {
     throw new HttpError(413, "body_too_large", `The OPML document is larger than ${MAX_OPML_BYTES} bytes.`);
   }
-  const type = (header(event, "content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  const type = mediaType(event);
+  // Never the types a cross-site form or a no-cors fetch may send (see parseJsonBody).
+  if (type !== "application/json" && !OPML_TYPES.has(type) && !type.endsWith("+xml")) {
+    throw new HttpError(
+      415,
+      "unsupported_media_type",
+      "Send the OPML document as text/x-opml (or application/xml), or JSON as application/json.",
+    );
+  }
   if (type === "application/json") {
     const body = parseJsonBody(event) as { opml?: unknown; recapture?: unknown } | null;
     if (typeof body?.opml !== "string") {

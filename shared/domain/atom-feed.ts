@@ -8,6 +8,8 @@ export interface EditFeed {
   title: string;
   /** Where the feed itself is served. */
   selfUrl: string;
+  /** The web UI page of what the feed follows (the home page, a URL's or a source's page). */
+  pageUrl: string;
   /** The same list as JSON. */
   jsonUrl: string;
   /** Used when there are no entries to date the feed by. */
@@ -81,7 +83,7 @@ function renderEntry(entry: FeedEdit): string {
     `    <published>${escapeXml(entry.capturedAt)}</published>`,
     "    <author><name>Palimpsest</name></author>",
     `    <link rel="alternate" type="text/html" href="${escapeXml(entry.diffPageUrl)}"/>`,
-    `    <link rel="alternate" type="application/json" href="${escapeXml(entry.diffUrl)}"/>`,
+    `    <link rel="describedby" type="application/json" href="${escapeXml(entry.diffUrl)}"/>`,
     ...(entry.mementoUrl
       ? [`    <link rel="related" type="text/html" href="${escapeXml(entry.mementoUrl)}"/>`]
       : []),
@@ -93,7 +95,10 @@ function renderEntry(entry: FeedEdit): string {
 }
 
 /**
- * The feed document. Entry ids are `urn:palimpsest:edit:<versionId>`: version ids are unique and
+ * The feed document. Each entry has exactly one `alternate` link, the diff page for people: feed
+ * readers that keep one alternate (npm's feedparser takes the last) must land there, so the same
+ * diff as JSON is `describedby`, and the memento of the page after the edit `related`.
+ * Entry ids are `urn:palimpsest:edit:<versionId>`: version ids are unique and
  * never reused, so an edit keeps its id however the API is reached.
  */
 export function renderEditFeed(feed: EditFeed): string {
@@ -105,7 +110,11 @@ export function renderEditFeed(feed: EditFeed): string {
     `  <title>${escapeXml(feed.title)}</title>`,
     `  <updated>${escapeXml(updated)}</updated>`,
     `  <link rel="self" type="application/atom+xml" href="${escapeXml(feed.selfUrl)}"/>`,
-    `  <link rel="alternate" type="application/json" href="${escapeXml(feed.jsonUrl)}"/>`,
+    `  <link rel="alternate" type="text/html" href="${escapeXml(feed.pageUrl)}"/>`,
+    `  <link rel="describedby" type="application/json" href="${escapeXml(feed.jsonUrl)}"/>`,
+    // RFC 4287 §4.1.1: a feed without a feed-level author needs one in every entry; readers
+    // show this one as the feed's.
+    "  <author><name>Palimpsest</name></author>",
     "  <generator>Palimpsest</generator>",
     ...feed.entries.map(renderEntry),
     "</feed>",

@@ -68,10 +68,67 @@ export function formatMementoTimestamp(date: Date): string {
 export function parseMementoTimestamp(text: string, options: { partial?: boolean } = {}): Date | null {
   const pattern = options.partial ? /^\d{4,14}$/ : /^\d{14}$/;
   if (!pattern.test(text)) return null;
-  // Missing month and day are the first, missing time is midnight.
-  const full = text + "00000101000000".slice(text.length);
+  // Each missing digit as low as it can be ("20261" is October, "2026021" the 10th), a month or
+  // day left at 00 by the padding being the 1st; an explicit 00 stays invalid.
+  const full = text.padEnd(14, "0");
   const part = (from: number, to: number) => Number(full.slice(from, to));
-  return dateFromParts(part(0, 4), part(4, 6) - 1, part(6, 8), part(8, 10), part(10, 12), part(12, 14));
+  const month = text.length < 6 ? Math.max(1, part(4, 6)) : part(4, 6);
+  const day = text.length < 8 ? Math.max(1, part(6, 8)) : part(6, 8);
+  return dateFromParts(part(0, 4), month - 1, day, part(8, 10), part(10, 12), part(12, 14));
+}
+
+/**
+ * The period a partial memento timestamp names, as the Wayback Machine reads `/web/{ts}/{url}`:
+ * 4 to 14 digits are a prefix of `YYYYMMDDhhmmss` (`2026` is the year, `202603` March, `2026031`
+ * the 10th to the 19th), from its first second to its last. Null when the digits cannot begin a
+ * date (month 13, 30 February). See {@link mementoInPeriod} for the memento it leads to.
+ */
+export function mementoTimestampPeriod(text: string): { start: Date; end: Date } | null {
+  if (!/^\d{4,14}$/.test(text)) return null;
+  const start = parseMementoTimestamp(text, { partial: true });
+  if (start === null) return null;
+  // Each missing digit as high as it can be, then every field down to its largest valid value.
+  const high = text + "99999999999999".slice(text.length);
+  const part = (from: number, to: number) => Number(high.slice(from, to));
+  const year = part(0, 4);
+  const month = Math.min(12, part(4, 6));
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const end = dateFromParts(
+    year,
+    month - 1,
+    Math.min(daysInMonth, part(6, 8)),
+    Math.min(23, part(8, 10)),
+    Math.min(59, part(10, 12)),
+    Math.min(59, part(12, 14)),
+  );
+  return end === null || end < start ? null : { start, end };
+}
+
+/**
+ * The memento a period names: the latest one inside it (the page as it stood at the period's end,
+ * which is where Wayback-style archives such as pywb pad a short timestamp to), else the one
+ * nearest the period from outside; on a tie the earlier. Null for an empty list.
+ */
+export function mementoInPeriod<T extends MementoRef>(
+  mementos: readonly T[],
+  period: { start: Date; end: Date },
+): T | null {
+  const start = period.start.getTime();
+  // The whole last second belongs to the period (memento times keep milliseconds).
+  const end = period.end.getTime() + 999;
+  let best: T | null = null;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const memento of mementos) {
+    const time = memento.datetime.getTime();
+    // Inside, later is better; outside, nearer is.
+    const distance = time < start ? start - time : time > end ? time - end : -time;
+    const earlierOnTie = distance === bestDistance && best !== null && memento.datetime < best.datetime;
+    if (distance < bestDistance || earlierOnTie) {
+      best = memento;
+      bestDistance = distance;
+    }
+  }
+  return best;
 }
 
 /**

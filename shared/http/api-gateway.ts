@@ -63,8 +63,27 @@ export function httpErrorMapper(logger: Logger): MiddlewareObj<APIGatewayProxyEv
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
-/** Decodes the JSON body; a malformed or oversized one is the caller's error. */
+/** The media type of the request body, lower-cased and without parameters ("" when none is given). */
+export function mediaType(event: APIGatewayProxyEvent): string {
+  return (header(event, "content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+}
+
+/**
+ * Decodes the JSON body; a malformed or oversized one is the caller's error.
+ *
+ * Only `application/json` is read (415 otherwise): a web page on another origin can send
+ * `text/plain` or a form to the API without asking, but `application/json` only after a CORS
+ * preflight, which the API grants to no origin unless CORS_ALLOW_ORIGINS names it. So no page
+ * the user happens to open can submit to an archive on their machine.
+ */
 export function parseJsonBody(event: APIGatewayProxyEvent): unknown {
+  if (mediaType(event) !== "application/json") {
+    throw new HttpError(
+      415,
+      "unsupported_media_type",
+      "Send the body as JSON with the header content-type: application/json.",
+    );
+  }
   if (event.body === null || event.body === "") {
     throw new HttpError(400, "invalid_json", 'The request body must be JSON, like {"url": "https://…"}.');
   }

@@ -101,7 +101,7 @@ describe("palimpsest capture, status, list and diff --url", () => {
     firstCaptureId = out[0] ?? "";
     assert.match(firstCaptureId, /^cap_/);
     assert.equal(err[0], `${firstCaptureId}: queued`);
-    assert.match(err.at(-1) ?? "", new RegExp(`^${firstCaptureId}: succeeded, version ver_\\w+, no change$`));
+    assert.match(err.at(-1) ?? "", new RegExp(`^${firstCaptureId}: succeeded, first version ver_\\w+$`));
     const links = new Map(out.slice(1).map((line) => line.split(/\s+/) as [string, string]));
     assert.deepEqual([...links.keys()].sort(), ["article", "raw", "screenshot", "snapshot", "text"]);
     const snapshot = await fetch(links.get("snapshot") ?? "");

@@ -121,7 +121,8 @@ async function parseAtom(xml: string): Promise<ParsedFeed> {
           diff:
             links(entry)
               .find(
-                (l) => l.getAttribute("rel") === "alternate" && l.getAttribute("type") === "application/json",
+                (l) =>
+                  l.getAttribute("rel") === "describedby" && l.getAttribute("type") === "application/json",
               )
               ?.getAttribute("href") ?? null,
           categories: [...entry.children]

@@ -87,6 +87,7 @@ describe("local runner: following a feed", () => {
     site.setPage("/gazette.rss", feed([3, 2, 1]), { contentType: "application/rss+xml" });
     const swept = await fetch(`${runner.url}/_local/sweep`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ now: new Date(Date.now() + 20 * 60_000).toISOString() }),
     });
     const sweep = (await swept.json()) as Json;

@@ -271,6 +271,7 @@ describe("local runner: re-archiving on a schedule", () => {
     assert.equal((await api("PATCH", "/v1/urls/url_missing", { recapture: "off" })).status, 404);
     const badSweep = await fetch(`${runner.url}/_local/sweep`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: '{"now": "yesterday"}',
     });
     assert.equal(badSweep.status, 400);

@@ -36,6 +36,7 @@ before(async () => {
     resolveHost: async () => ["93.184.215.14"],
     allowedPrivateHosts: new Set(),
     presignedUrlTtlSeconds: 60,
+    publicBaseUrl: BASE,
   };
   snapshot = await storage.blobs.putBlob(new TextEncoder().encode("<!doctype html><p>The long story</p>"), {
     contentType: "text/html; charset=utf-8",

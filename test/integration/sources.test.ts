@@ -611,13 +611,23 @@ describe("OPML and the source's feed", () => {
 });
 
 describe("web UI", () => {
-  const form = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
-    call("POST", "/ui/sources", new URLSearchParams(fields).toString(), {
+  /** The cookie and form token a browser gets with the sources page (every form POST needs them). */
+  const session = async () => {
+    const page = await call("GET", "/ui/sources");
+    const cookie = String(page.headers["set-cookie"]).split(";")[0] ?? "";
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)?.[1] ?? assert.fail("no CSRF token");
+    return { cookie, csrf };
+  };
+  const form = async (fields: Record<string, string>, headers: Record<string, string> = {}) => {
+    const { cookie, csrf } = await session();
+    return call("POST", "/ui/sources", new URLSearchParams({ ...fields, csrf }).toString(), {
       "content-type": "application/x-www-form-urlencoded",
       origin: "http://archive.test",
       "sec-fetch-site": "same-origin",
+      cookie,
       ...headers,
     });
+  };
 
   it("lists sources with their status and last error, under the pages' CSP, with no script needed", async () => {
     const page = await call("GET", "/ui/sources");
@@ -649,14 +659,17 @@ describe("web UI", () => {
     assert.match(page.text, /wire\.example\/f1/);
     assert.match(page.text, /Pause polling/);
 
-    const paused = await call("POST", location, "action=pause", {
+    const { cookie, csrf } = await session();
+    const paused = await call("POST", location, `action=pause&csrf=${csrf}`, {
       "content-type": "application/x-www-form-urlencoded",
       origin: "http://archive.test",
+      cookie,
     });
     assert.equal(paused.status, 303);
     assert.equal((await call("GET", `/v1/sources/${sourceId}`)).json.status, "paused");
-    const removed = await call("POST", location, "action=remove", {
+    const removed = await call("POST", location, `action=remove&csrf=${csrf}`, {
       "content-type": "application/x-www-form-urlencoded",
+      cookie,
     });
     assert.equal(removed.status, 303);
     assert.equal(removed.headers.location, "/ui/sources");

@@ -6,6 +6,8 @@ import {
   formatMementoTimestamp,
   linkFormat,
   linkHeader,
+  mementoInPeriod,
+  mementoTimestampPeriod,
   originalUrlCandidates,
   parseHttpDate,
   parseMementoTimestamp,
@@ -41,6 +43,45 @@ describe("Memento dates", () => {
     assert.equal(parseMementoTimestamp("20261302094005"), null, "month 13");
     assert.equal(parseMementoTimestamp("2026030209400x"), null);
     assert.equal(parseMementoTimestamp("202603020940051"), null);
+  });
+
+  it("pads a partial timestamp's missing digits as low as they go: 20261 is October, 2026021 the 10th", () => {
+    assert.deepEqual(parseMementoTimestamp("20261", { partial: true }), new Date("2026-10-01T00:00:00Z"));
+    assert.deepEqual(parseMementoTimestamp("2026021", { partial: true }), new Date("2026-02-10T00:00:00Z"));
+    assert.deepEqual(parseMementoTimestamp("20260", { partial: true }), new Date("2026-01-01T00:00:00Z"));
+    assert.equal(parseMementoTimestamp("202600", { partial: true }), null, "an explicit month 00");
+  });
+
+  it("reads a partial timestamp as the period it names, from its first second to its last", () => {
+    const period = (ts: string) => {
+      const p = mementoTimestampPeriod(ts);
+      return p && [p.start.toISOString(), p.end.toISOString()];
+    };
+    assert.deepEqual(period("2026"), ["2026-01-01T00:00:00.000Z", "2026-12-31T23:59:59.000Z"]);
+    assert.deepEqual(period("202602"), ["2026-02-01T00:00:00.000Z", "2026-02-28T23:59:59.000Z"]);
+    assert.deepEqual(period("2026022"), ["2026-02-20T00:00:00.000Z", "2026-02-28T23:59:59.000Z"]);
+    assert.deepEqual(period("20260"), ["2026-01-01T00:00:00.000Z", "2026-09-30T23:59:59.000Z"]);
+    assert.deepEqual(period("2026030209"), ["2026-03-02T09:00:00.000Z", "2026-03-02T09:59:59.000Z"]);
+    assert.deepEqual(period("20260302094005"), ["2026-03-02T09:40:05.000Z", "2026-03-02T09:40:05.000Z"]);
+    for (const bad of ["202", "202613", "2026023", "20260230", "202603020940051", "2026-03"]) {
+      assert.equal(mementoTimestampPeriod(bad), null, bad);
+    }
+  });
+
+  it("a period leads to its latest memento, else to the nearest outside it", () => {
+    const at = (iso: string) => ({ datetime: new Date(iso), id: iso });
+    const mementos = [at("2026-03-02T10:00:00Z"), at("2026-03-02T11:00:01Z"), at("2026-03-02T12:30:00Z")];
+    const pick = (ts: string) => mementoInPeriod(mementos, mementoTimestampPeriod(ts) ?? assert.fail(ts))?.id;
+    assert.equal(
+      pick("2026030210"),
+      "2026-03-02T10:00:00Z",
+      "inside the hour, though 11:00:01 is nearer its end",
+    );
+    assert.equal(pick("20260302"), "2026-03-02T12:30:00Z");
+    assert.equal(pick("2026030211"), "2026-03-02T11:00:01Z");
+    assert.equal(pick("2025"), "2026-03-02T10:00:00Z");
+    assert.equal(pick("20260302115"), "2026-03-02T12:30:00Z", "11:50–11:59: 12:30 is nearer than 11:00:01");
+    assert.equal(mementoInPeriod([], { start: new Date(0), end: new Date(0) }), null);
   });
 
   it("chooses the closest memento, the earlier one on a tie", () => {

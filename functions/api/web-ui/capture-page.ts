@@ -11,6 +11,7 @@ import {
   apiKeyField,
   artifactList,
   breadcrumbs,
+  csrfField,
   editBadges,
   shortTitle,
   statusLabel,
@@ -85,6 +86,7 @@ ${finished && capture.artifacts && html`<h2>Artifacts</h2>${artifactList(links)}
 
 function retryForm(ui: UiContext, url: string, askForKey: boolean): SafeHtml {
   return html`<form class="actions" method="post" action="${link(ui, "/ui/captures")}">
+${csrfField(ui)}
 <input type="hidden" name="url" value="${url}">
 ${askForKey && apiKeyField("retry-api-key")}
 <button type="submit">Try again</button>

@@ -1,9 +1,11 @@
 /** Small pieces several pages share: times, sizes, badges, artifact lists, breadcrumbs. */
 import type { CaptureStatus, Edit, EditKind, RecapturePolicy } from "../../../shared/domain/model.ts";
 import type { ArtifactLink } from "../../../shared/domain/read/views.ts";
+import { CSRF_FIELD } from "./csrf.ts";
 import { html, type SafeHtml } from "./html.ts";
+import type { UiContext } from "./layout.ts";
 
-/** `2026-03-01 10:04 UTC` in a `<time>` element; the exact instant is in `datetime`. */
+/** `2026-03-01 10:04:05 UTC` in a `<time>` element; the exact instant is in `datetime`. */
 export function timeTag(iso: string | undefined | null): SafeHtml {
   if (!iso) return html`<span class="empty">—</span>`;
   return html`<time datetime="${iso}">${formatTime(iso)}</time>`;
@@ -12,7 +14,9 @@ export function timeTag(iso: string | undefined | null): SafeHtml {
 export function formatTime(iso: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  // To the second: two captures minutes apart must not read alike, and a memento URI (which a
+  // reader may cite beside it) names the second.
+  return `${date.toISOString().slice(0, 19).replace("T", " ")} UTC`;
 }
 
 export function formatBytes(bytes: number): string {
@@ -174,4 +178,9 @@ export function originsOf(urls: ReadonlyArray<string | undefined>): string[] {
 export function apiKeyField(id: string): SafeHtml {
   return html`<div class="field"><label for="${id}">API key</label>
 <input id="${id}" name="apiKey" type="password" required autocomplete="current-password"></div>`;
+}
+
+/** The hidden field every POST form carries; the route refuses the POST without it (csrf.ts). */
+export function csrfField(ui: UiContext): SafeHtml {
+  return html`<input type="hidden" name="${CSRF_FIELD}" value="${ui.csrf.token}">`;
 }

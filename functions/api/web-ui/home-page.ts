@@ -1,7 +1,15 @@
 /** `/`: the submit form, recent edits (each linking straight to its diff) and recent captures. */
 import type { CaptureRecord, EditEntry } from "../../../shared/domain/model.ts";
 import type { ApiDeps } from "../route-types.ts";
-import { apiKeyField, editBadges, hostOf, shortTitle, statusBadge, timeTag } from "./components.ts";
+import {
+  apiKeyField,
+  csrfField,
+  editBadges,
+  hostOf,
+  shortTitle,
+  statusBadge,
+  timeTag,
+} from "./components.ts";
 import { html, type SafeHtml } from "./html.ts";
 import { link, type PageContent, type UiContext } from "./layout.ts";
 
@@ -71,6 +79,7 @@ function submitForm(ui: UiContext, state: SubmitFormState | undefined, askForKey
   const invalid = state?.error !== undefined;
   const recapture = state?.recapture ?? "adaptive";
   return html`<form class="submit" method="post" action="${link(ui, "/ui/captures")}">
+${csrfField(ui)}
 <div class="field">
 <label for="url">Article URL</label>
 <input id="url" name="url" type="url" required maxlength="2048" inputmode="url" autocomplete="url" spellcheck="false"

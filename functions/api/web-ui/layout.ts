@@ -5,7 +5,9 @@
  * S3 links of screenshots, which differ between AWS and the local S3 server).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import type { ApiDeps } from "../route-types.ts";
 import { ASSETS } from "./assets.ts";
+import { type CsrfState, csrfStateOf } from "./csrf.ts";
 import { html, type SafeHtml } from "./html.ts";
 
 /** What a page needs to know about the request it answers. */
@@ -15,15 +17,24 @@ export interface UiContext {
    * domain mapped at its root, "/prod" on an execute-api URL (the stage is not in `event.path`).
    */
   base: string;
+  /** The token this reader's forms carry, and the cookie to set when they have none yet (csrf.ts). */
+  csrf: CsrfState;
 }
 
 const SAFE_BASE = /^(\/[A-Za-z0-9._~-]+)*$/;
 
-export function uiContextOf(event: APIGatewayProxyEvent): UiContext {
+export function uiContextOf(
+  event: APIGatewayProxyEvent,
+  deps: Pick<ApiDeps, "csrfSecret" | "publicBaseUrl"> = {},
+): UiContext {
   const own = event.path.replace(/\/+$/, "");
   const seen = (event.requestContext?.path ?? event.path).replace(/\/+$/, "");
-  const base = seen.endsWith(own) ? seen.slice(0, seen.length - own.length) : "";
-  return { base: SAFE_BASE.test(base) ? base : "" };
+  const found = seen.endsWith(own) ? seen.slice(0, seen.length - own.length) : "";
+  const base = SAFE_BASE.test(found) ? found : "";
+  // API Gateway (which sets domainName) only speaks https; locally, whatever the public URL says.
+  const secure =
+    event.requestContext?.domainName !== undefined || deps.publicBaseUrl?.startsWith("https:") === true;
+  return { base, csrf: csrfStateOf(event, { secret: deps.csrfSecret, path: `${base}/`, secure }) };
 }
 
 /** A link to one of our own paths, with its query (empty values left out). */
@@ -119,6 +130,7 @@ ${page.body}
       // Pages embed presigned links that expire, and capture status changes: never cache them.
       "cache-control": "no-store",
       ...securityHeaders(page.imageOrigins),
+      ...(ui.csrf.setCookie ? { "set-cookie": ui.csrf.setCookie } : {}),
     },
     body: body.value,
   };

@@ -5,12 +5,14 @@
  * (when the local runner has `API_KEY` set, the form asks for it and checks it here instead).
  * Unlike the JSON routes, errors render as HTML pages with the right status.
  *
+ * Every form POST must come from these pages: the browser must not say it came from another site
+ * (`refuseCrossSite`), and it must carry the CSRF token that matches its cookie (csrf.ts).
+ *
  * The form POST has no rate limit of its own: it goes through the same guards as
  * `POST /v1/captures` (the URL guard, the queue-depth 429, the per-host politeness gate) and, on
  * AWS, the stage throttle. A deployment that opens it to anonymous visitors should add a
  * per-client limit in front (a WAF rate-based rule), since no usage-plan key applies to it.
  */
-import { timingSafeEqual } from "node:crypto";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { RecapturePolicy } from "../../../shared/domain/model.ts";
 import { submitCapture } from "../../../shared/domain/submit-capture.ts";
@@ -18,8 +20,10 @@ import { InvalidRequestError, PalimpsestError } from "../../../shared/errors.ts"
 import { HttpError, header, json, MAX_BODY_BYTES } from "../../../shared/http/api-gateway.ts";
 import { logger } from "../../../shared/logger.ts";
 import type { ApiDeps, Route } from "../route-types.ts";
+import { sameSecret } from "../secrets.ts";
 import { ASSETS } from "./assets.ts";
 import { captureStatus, loadCapture, renderCapturePage } from "./capture-page.ts";
+import { verifyCsrf } from "./csrf.ts";
 import { renderDiffPage } from "./diff-page.ts";
 import { errorPage } from "./error-page.ts";
 import { renderHomePage } from "./home-page.ts";
@@ -59,7 +63,7 @@ function page(pattern: RegExp, render: Render): Route {
     pattern,
     public: true,
     handle: async (deps, event, { match }) => {
-      const ui = uiContextOf(event);
+      const ui = uiContextOf(event, deps);
       return answer(ui, async () => pageResponse(ui, await render(deps, event, match, ui)));
     },
   };
@@ -101,9 +105,11 @@ const query = (event: APIGatewayProxyEvent, name: string) => event.queryStringPa
 
 /** Accepts a plain HTML form POST, queues the capture and sends the browser to its page. */
 async function submitFromForm(deps: ApiDeps, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const ui = uiContextOf(event);
+  const ui = uiContextOf(event, deps);
   return answer(ui, async () => {
+    refuseCrossSite(event);
     const form = parseForm(event);
+    verifyCsrf(event, form, deps.csrfSecret);
     const url = (form.get("url") ?? "").trim();
     const recapture = form.get("recapture") ?? "adaptive";
     const state = { url, recapture };
@@ -146,7 +152,7 @@ async function sourcesForm(
   event: APIGatewayProxyEvent,
   sourceId: string | undefined,
 ): Promise<APIGatewayProxyResult> {
-  const ui = uiContextOf(event);
+  const ui = uiContextOf(event, deps);
   return answer(ui, async () => {
     if (!sourceFormsOn(deps)) {
       throw new HttpError(
@@ -157,6 +163,7 @@ async function sourcesForm(
     }
     refuseCrossSite(event);
     const form = parseForm(event);
+    verifyCsrf(event, form, deps.csrfSecret);
     if (sourceId !== undefined) return seeOther(ui, await changeFromForm(deps, sourceId, form));
     const outcome = await followFromForm(deps, ui, form);
     return "redirect" in outcome ? seeOther(ui, outcome.redirect) : pageResponse(ui, outcome.page);
@@ -179,12 +186,6 @@ function parseForm(event: APIGatewayProxyEvent): URLSearchParams {
 /** The form's choices as the API's policy; anything else goes to the domain to be refused. */
 function formPolicy(value: string): RecapturePolicy | string {
   return /^\d{1,6}$/.test(value) ? { everyMinutes: Number(value) } : value;
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function serveAsset(event: APIGatewayProxyEvent, name: keyof typeof ASSETS): APIGatewayProxyResult {

@@ -20,7 +20,15 @@ import { InvalidRequestError, NotFoundError } from "../../../shared/errors.ts";
 import { HttpError, header } from "../../../shared/http/api-gateway.ts";
 import type { ApiDeps } from "../route-types.ts";
 import { followDeps, followingOf, loadSource } from "../sources.ts";
-import { breadcrumbs, describeRecapture, editBadges, plural, shortTitle, timeTag } from "./components.ts";
+import {
+  breadcrumbs,
+  csrfField,
+  describeRecapture,
+  editBadges,
+  plural,
+  shortTitle,
+  timeTag,
+} from "./components.ts";
 import { RECAPTURE_CHOICES } from "./home-page.ts";
 import { externalHref, html, type SafeHtml } from "./html.ts";
 import { link, type PageContent, type UiContext } from "./layout.ts";
@@ -53,12 +61,15 @@ export function refuseCrossSite(event: APIGatewayProxyEvent): void {
   const host = header(event, "host");
   let originHost: string | undefined;
   try {
-    originHost = origin === undefined ? undefined : new URL(origin).host;
+    originHost = origin === undefined || origin === "null" ? undefined : new URL(origin).host;
   } catch {
     originHost = "";
   }
   const foreignOrigin = originHost !== undefined && host !== undefined && originHost !== host;
-  if (site === "cross-site" || site === "same-site" || foreignOrigin || origin === "null") {
+  // Our pages send `Referrer-Policy: no-referrer`, under which a browser sends `Origin: null` even
+  // on a same-origin POST; where it also says `Sec-Fetch-Site: same-origin`, that null is ours.
+  const opaqueOrigin = origin === "null" && site !== "same-origin";
+  if (site === "cross-site" || site === "same-site" || foreignOrigin || opaqueOrigin) {
     throw new HttpError(403, "cross_site_form", "This form can only be sent from this archive's own pages.");
   }
 }
@@ -107,6 +118,7 @@ function followForm(ui: UiContext, state: FollowFormState | undefined): SafeHtml
   const every = state?.every ?? "15";
   const recapture = state?.recapture ?? "adaptive";
   return html`<form class="submit" method="post" action="${link(ui, "/ui/sources")}">
+${csrfField(ui)}
 <div class="field">
 <label for="source-url">Feed, sitemap or section page</label>
 <input id="source-url" name="url" type="url" required maxlength="2048" inputmode="url" spellcheck="false"
@@ -191,10 +203,12 @@ ${source.linkPattern !== undefined && html`<dt>Article links</dt><dd><code>${sou
 ${
   options.forms !== false &&
   html`<form class="inline" method="post" action="${link(ui, `/ui/sources/${sourceId}`)}">
+${csrfField(ui)}
 <input type="hidden" name="action" value="${source.paused ? "resume" : "pause"}">
 <button type="submit" class="secondary">${source.paused ? "Resume polling" : "Pause polling"}</button>
 </form>
 <form class="inline" method="post" action="${link(ui, `/ui/sources/${sourceId}`)}">
+${csrfField(ui)}
 <input type="hidden" name="action" value="remove">
 <button type="submit" class="secondary">Stop following</button>
 </form>`

@@ -9,6 +9,7 @@ import type { ApiDeps } from "../route-types.ts";
 import {
   apiKeyField,
   breadcrumbs,
+  csrfField,
   describeRecapture,
   editBadges,
   formatTime,
@@ -25,6 +26,14 @@ export async function loadUrl(deps: ApiDeps, urlId: string): Promise<UrlRecord> 
   const url = await deps.repository.getUrl(urlId);
   if (!url) throw new NotFoundError("url_not_found", `No archived URL has the id ${urlId}.`);
   return url;
+}
+
+/** The URL's feed of edits, which its pages name with `<link rel="alternate">` for feed readers. */
+export function urlFeed(ui: UiContext, url: UrlRecord): { title: string; href: string } {
+  return {
+    title: `Palimpsest: edits to ${shortTitle(url.title, url.url)}`,
+    href: link(ui, `/v1/urls/${url.urlId}/edits.atom`),
+  };
 }
 
 export async function renderUrlPage(
@@ -55,11 +64,13 @@ ${breadcrumbs([{ label: "Home", href: link(ui, "/") }, { label: title }])}
 </dl>
 <div class="actions">
 <form class="inline" method="post" action="${link(ui, "/ui/captures")}">
+${csrfField(ui)}
 <input type="hidden" name="url" value="${url.url}">
 ${options.askForKey && apiKeyField("url-api-key")}
 <button type="submit">Capture now</button>
 </form>
 ${versions.length >= 2 && html`<a href="${link(ui, `/ui/urls/${urlId}/diff`)}">Compare versions</a>`}
+<a href="${urlFeed(ui, url).href}">Atom feed of its edits</a>
 </div>
 <h2>Versions</h2>
 ${
@@ -82,11 +93,12 @@ ${statusBadge(capture.status)} ${editBadges(capture.edit, { removed: capture.rem
     )}</span></li>`,
   )}</ul>
 ${captures.cursor && html`<p class="more"><a href="${link(ui, `/ui/urls/${urlId}`, { captures: captures.cursor })}">Older captures</a></p>`}`;
-  return { title, body };
+  return { title, body, alternates: [urlFeed(ui, url)] };
 }
 
 function captureOutcome(capture: CaptureRecord, versionNumber: number | undefined): string {
   if (capture.error) return ` · ${capture.error.message}`;
+  if (versionNumber === 1) return " · made the first version";
   if (versionNumber !== undefined) return ` · made version ${versionNumber}`;
   return capture.status === "succeeded" ? " · unchanged" : "";
 }

@@ -2,6 +2,7 @@
  * `/ui/urls/{urlId}/versions/{versionId}`: one version — its screenshot, a link to the snapshot,
  * the extracted article with its metadata, and every stored artifact with its SHA-256.
  */
+import { formatMementoTimestamp } from "../../../shared/domain/memento.ts";
 import type { Article } from "../../../shared/domain/model.ts";
 import { loadArticle } from "../../../shared/domain/read/stored-article.ts";
 import { artifactLinks } from "../../../shared/domain/read/views.ts";
@@ -18,7 +19,7 @@ import {
 } from "./components.ts";
 import { html, type SafeHtml } from "./html.ts";
 import { link, type PageContent, type UiContext } from "./layout.ts";
-import { loadUrl } from "./url-page.ts";
+import { loadUrl, urlFeed } from "./url-page.ts";
 
 export async function renderVersionPage(
   deps: ApiDeps,
@@ -41,6 +42,11 @@ export async function renderVersionPage(
   const next = versions[index + 1];
   const versionLink = (id: string) => link(ui, `/ui/urls/${urlId}/versions/${id}`);
   const screenshot = links.screenshot;
+  // Presigned links expire within minutes; the memento URI serves the same snapshot for good.
+  const memento =
+    version.artifacts.snapshot && !version.removed
+      ? mementoUri(deps, ui, version.capturedAt, url.url)
+      : undefined;
   const body = html`
 ${breadcrumbs([
   { label: "Home", href: link(ui, "/") },
@@ -54,6 +60,7 @@ ${
   html`<p>${editBadges(version.edit, { revertOf: version.revertOf, removed: version.removed })}</p>
 ${version.summary && html`<p class="break">${version.summary}</p>`}`
 }
+${memento && html`<p class="cite">Permanent link to cite this version as archived: <a href="${memento}" rel="bookmark"><code class="url">${memento}</code></a></p>`}
 <div class="actions">
 ${links.snapshot && html`<a class="button" href="${links.snapshot.url}">Open the snapshot</a>`}
 ${previous && html`<a href="${link(ui, `/ui/urls/${urlId}/diff`, { from: previous.versionId, to: version.versionId })}">What changed since version ${n - 1}</a>`}
@@ -76,7 +83,18 @@ ${
 ${article && html`<h2>Article text</h2>${articleText(article)}`}
 <h2>Stored artifacts</h2>
 ${artifactList(links)}`;
-  return { title: `${title} — version ${n}`, body, imageOrigins: originsOf([screenshot?.url]) };
+  return {
+    title: `${title} — version ${n}`,
+    body,
+    imageOrigins: originsOf([screenshot?.url]),
+    alternates: [urlFeed(ui, url)],
+  };
+}
+
+/** The version's memento URI: absolute where the public base URL is configured, else this site's path. */
+function mementoUri(deps: ApiDeps, ui: UiContext, capturedAt: string, original: string): string {
+  const path = `/memento/${formatMementoTimestamp(new Date(capturedAt))}/${original}`;
+  return deps.publicBaseUrl === undefined ? link(ui, path) : `${deps.publicBaseUrl}${path}`;
 }
 
 function metadata(

@@ -36,8 +36,21 @@ export function summariseEdit(edit: Edit | null, changes: readonly Change[] = []
   if (has("correction")) details.push("correction notice added");
   let line = `${head}: ${parts.join(", ")}`;
   if (details.length > 0) line += `; ${details.join(", ")}`;
-  const excerpt = excerptOf(changes);
+  // The excerpt illustrates the last thing the line names: when figures changed, the figure, even
+  // if the headline (which comes first among the changes) was reworded too.
+  const excerpt = (has("number") ? figureExcerpt(changes) : "") || excerptOf(changes);
   return excerpt ? `${line} — ${excerpt}` : line;
+}
+
+/** The first figure that changed inside a reworded sentence of the text, as `“before” → “after”`. */
+function figureExcerpt(changes: readonly Change[]): string {
+  for (const change of changes) {
+    if (change.op !== "replace" || change.moved || change.field !== undefined || !change.words) continue;
+    const deleted = change.words.find((op) => op.op === "delete" && /\d/.test(op.text));
+    const inserted = change.words.find((op) => op.op === "insert" && /\d/.test(op.text));
+    if (deleted && inserted) return `${quote(deleted.text)} → ${quote(inserted.text)}`;
+  }
+  return "";
 }
 
 function excerptOf(changes: readonly Change[]): string {

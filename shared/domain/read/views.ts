@@ -37,14 +37,41 @@ export async function artifactLinks(
   return Object.fromEntries(entries);
 }
 
+/**
+ * What a succeeded capture found, in one word: the URL's `first_version` (nothing to compare it
+ * with, which is not "no change"), a `new_version` (`changed` says whether it differs), the text
+ * `unchanged` since the latest version, the article `removed`, or `no_version` (nothing the
+ * archive keeps as the article's text).
+ */
+export type CaptureOutcome = "first_version" | "new_version" | "unchanged" | "removed" | "no_version";
+
+/** The outcome of a finished capture, given the version it points to (undefined while it runs or after it failed). */
+export function captureOutcome(
+  capture: CaptureRecord,
+  version: VersionRecord | null,
+): CaptureOutcome | undefined {
+  if (capture.status !== "succeeded") return undefined;
+  if (capture.removed) return "removed";
+  if (capture.versionId === undefined || version === null) return "no_version";
+  if (version.captureId !== capture.captureId) return "unchanged";
+  return version.previousVersionId === undefined ? "first_version" : "new_version";
+}
+
+/**
+ * A capture as the API shows it. `version` is the version it points to, when the caller read it:
+ * then the view says the capture's `outcome` (lists leave it out rather than read a version per row).
+ */
 export async function captureView(
   capture: CaptureRecord,
   blobs: BlobReader,
   expiresInSeconds: number,
+  version?: VersionRecord | null,
 ): Promise<Record<string, unknown>> {
   const { artifacts, ...rest } = capture;
+  const outcome = version === undefined ? undefined : captureOutcome(capture, version);
   return {
     ...rest,
+    ...(outcome ? { outcome } : {}),
     ...(artifacts ? { artifacts: await artifactLinks(blobs, artifacts, expiresInSeconds) } : {}),
   };
 }

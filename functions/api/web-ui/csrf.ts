@@ -1,0 +1,87 @@
+/**
+ * CSRF tokens for the web UI's forms (OWASP's signed double-submit cookie).
+ *
+ * A page with a form gives the browser a random nonce in an HttpOnly cookie and puts a token for
+ * that nonce in the form; a POST is accepted only when its token matches the nonce its cookie
+ * carries. A page on another site can make the browser send the cookie but cannot read it nor our
+ * pages, so it cannot know the token.
+ *
+ * Where a secret is configured (the local runner always has one), the token is an HMAC of the
+ * nonce under it. That matters on loopback: cookies are not separated by port, so a hostile page
+ * served from another port of 127.0.0.1 could plant a cookie nonce of its choosing, but it cannot
+ * sign one. Without a secret (an AWS deployment that sets no CSRF_SECRET, where every container
+ * would otherwise sign differently) the token is the nonce itself; there the API's host is its
+ * own site (`execute-api` domains are on the public suffix list), so no neighbour can plant it.
+ */
+import { createHmac, randomBytes } from "node:crypto";
+import type { APIGatewayProxyEvent } from "aws-lambda";
+import { HttpError, header } from "../../../shared/http/api-gateway.ts";
+import { sameSecret } from "../secrets.ts";
+
+/** The cookie that holds the nonce. */
+export const CSRF_COOKIE = "palimpsest_csrf";
+/** The form field that holds the token. */
+export const CSRF_FIELD = "csrf";
+
+const NONCE = /^[A-Za-z0-9_-]{43}$/;
+
+/** What a page needs to protect its forms. */
+export interface CsrfState {
+  /** The value of every form's hidden `csrf` field. */
+  token: string;
+  /** A `Set-Cookie` value to send when the request came without a usable nonce. */
+  setCookie?: string;
+}
+
+function cookieNonce(event: APIGatewayProxyEvent): string | undefined {
+  for (const part of (header(event, "cookie") ?? "").split(";")) {
+    const [name, ...value] = part.trim().split("=");
+    if (name === CSRF_COOKIE) {
+      const nonce = value.join("=");
+      return NONCE.test(nonce) ? nonce : undefined;
+    }
+  }
+  return undefined;
+}
+
+function tokenFor(nonce: string, secret: Uint8Array | undefined): string {
+  return secret === undefined ? nonce : createHmac("sha256", secret).update(nonce).digest("base64url");
+}
+
+/**
+ * The token for the request's nonce, or a fresh nonce and the cookie that sets it. `path` is the
+ * prefix the browser sees our pages under; `secure` when the browser reached us over https.
+ */
+export function csrfStateOf(
+  event: APIGatewayProxyEvent,
+  options: { secret?: Uint8Array | undefined; path: string; secure: boolean },
+): CsrfState {
+  const nonce = cookieNonce(event);
+  if (nonce !== undefined) return { token: tokenFor(nonce, options.secret) };
+  const fresh = randomBytes(32).toString("base64url");
+  // Lax: sent when a reader follows a link to us from elsewhere (the page keeps its nonce), never
+  // on another site's POST. HttpOnly: no script, ours or an injected one, ever reads it.
+  const attributes = [`Path=${options.path || "/"}`, "HttpOnly", "SameSite=Lax"];
+  if (options.secure) attributes.push("Secure");
+  return {
+    token: tokenFor(fresh, options.secret),
+    setCookie: `${CSRF_COOKIE}=${fresh}; ${attributes.join("; ")}`,
+  };
+}
+
+/** Refuses a form POST whose token does not match its cookie's nonce (403 `invalid_csrf_token`). */
+export function verifyCsrf(
+  event: APIGatewayProxyEvent,
+  form: URLSearchParams,
+  secret: Uint8Array | undefined,
+): void {
+  const nonce = cookieNonce(event);
+  const given = form.get(CSRF_FIELD) ?? undefined;
+  if (nonce === undefined || !sameSecret(given, tokenFor(nonce, secret))) {
+    throw new HttpError(
+      403,
+      "invalid_csrf_token",
+      "This form was not sent from this archive's own page, or the page is too old: reload it and send the form again.",
+    );
+  }
+}
