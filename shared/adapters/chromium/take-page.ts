@@ -105,6 +105,7 @@ export function asPageCapture(
   return {
     finalUrl: mainResponse.url(),
     httpStatus: mainResponse.status(),
+    headers: mainResponse.headers(),
     raw: { body: new Uint8Array(rawBody), contentType: mainResponse.headers()["content-type"] ?? "" },
     renderedHtml: renderedHtmlOf(dom),
     snapshotHtml: snapshot,
