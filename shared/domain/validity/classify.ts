@@ -43,7 +43,9 @@ const CONSENT_MAX_WORDS = 250;
 /** Several consent phrases in the "article": a long TCF notice is still a notice. */
 const CONSENT_MAX_WORDS_MANY_PHRASES = 800;
 /** A teaser is short: a declared paywall with fewer article words than this is its teaser. */
-const TEASER_MAX_WORDS = 250;
+const TEASER_MAX_WORDS = 150;
+/** A text that ends in a paywall's own words is a teaser up to this many words (a long lede). */
+const TEASER_WITH_WORDS_MAX_WORDS = 600;
 /** Below this share of the previous version's length, a capture that opens the same way is cut short. */
 const CUT_SHORT_WITH_SIGN = 0.6;
 /** …and below this share it is cut short even with no other sign of a paywall. */
@@ -168,17 +170,19 @@ function paywall(view: PageView): ValidityVerdict | null {
   const markup = PAYWALL_MARKUP.exec(view.names);
   const short = view.articleWords < TEASER_MAX_WORDS;
   let why: string | null = null;
-  if (declared && (short || onPage || markup)) {
+  // A declared paywall whose full text is in the page all the same (served to search engines, or
+  // hidden by CSS) is the article: only a short text, or the paywall's words in it, make a teaser.
+  if (declared && (short || inArticle)) {
     const also = onPage
       ? `, and the page says "${onPage[0]}"`
       : markup
         ? `, with paywall markup (${markup[0]})`
         : "";
     why = `JSON-LD declares isAccessibleForFree: false${also}; ${view.articleWords} words of the article are shown.`;
-  } else if (inArticle && view.articleWords < TEASER_MAX_WORDS * 2) {
+  } else if (inArticle && view.articleWords < TEASER_WITH_WORDS_MAX_WORDS) {
     why = `The article stops where the page says "${inArticle[0]}" (${view.articleWords} words shown).`;
-  } else if (onPage && markup && short) {
-    why = `A paywall (${markup[0]}) says "${onPage[0]}"; ${view.articleWords} words of the article are shown.`;
+  } else if (onPage && (markup || declared) && short) {
+    why = `A paywall${markup ? ` (${markup[0]})` : ""} says "${onPage[0]}"; ${view.articleWords} words of the article are shown.`;
   }
   return why ? { validity: "paywall", validityReason: `A paywall teaser: ${why}` } : null;
 }
