@@ -39,16 +39,24 @@ export class CaptureError extends PalimpsestError {
   declare readonly code: CaptureFailureCode;
   /** The main document's HTTP status, for `http_error`. */
   readonly httpStatus: number | undefined;
-  /** What the page showed, for an `http_error` page that was taken all the same (a 404, a 410). */
+  /** What the page showed, for an `http_error` page that was taken all the same (a 404, a 403). */
   readonly evidence: PageCapture | undefined;
+  /** The answer's `Retry-After` header, as sent, for a 429 or 503. */
+  readonly retryAfter: string | undefined;
   constructor(
     code: CaptureFailureCode,
     message: string,
-    options?: { cause?: unknown; httpStatus?: number; evidence?: PageCapture },
+    options?: {
+      cause?: unknown;
+      httpStatus?: number;
+      evidence?: PageCapture;
+      retryAfter?: string;
+    },
   ) {
     super(code, message, options);
     this.httpStatus = options?.httpStatus;
     this.evidence = options?.evidence;
+    this.retryAfter = options?.retryAfter;
   }
 }
 

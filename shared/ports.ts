@@ -10,6 +10,7 @@ import type {
   EditEntry,
   RecapturePolicy,
   UrlRecord,
+  Validity,
   VersionRecord,
 } from "./domain/model.ts";
 import type { SourceLink, SourceRecord } from "./domain/sources/model.ts";
@@ -114,6 +115,11 @@ export interface CaptureOnUrl {
   count: boolean;
   /** A version stored with `putVersion` that becomes the URL's latest. */
   version?: VersionRecord;
+  /**
+   * What the capture showed: recorded as the URL's `lastValidity`; one that is not `ok` starts (or
+   * continues) the URL's `notOkSince`, an `ok` one ends it.
+   */
+  validity?: Validity;
   /** When the URL is next due; null takes it off the schedule. */
   nextCaptureAt: string | null;
 }
@@ -202,6 +208,11 @@ export interface PageCapture {
   /** The URL after redirects. */
   finalUrl: string;
   httpStatus: number;
+  /**
+   * The main document's response headers, names in lower case (repeated ones joined by newlines):
+   * vendor headers tell a bot challenge apart. Absent from captures made before they were kept.
+   */
+  headers?: Record<string, string>;
   /** The main document's response body, as received. */
   raw: { body: Uint8Array; contentType: string };
   /** The rendered DOM as HTML before scripts were removed (input to extraction). */

@@ -59,7 +59,12 @@ export function createCaptureHandler(deps: ProcessCaptureDeps & { queue: Capture
       }
       try {
         const outcome = await processCapture(deps, message.captureId);
-        if (outcome.kind === "retry") batchItemFailures.push({ itemIdentifier: record.messageId });
+        // A server's Retry-After: sent again no sooner than asked (the attempt was counted).
+        if (outcome.kind === "retry" && outcome.delayMs !== undefined) {
+          await deps.queue.enqueue(message, {
+            delaySeconds: Math.min(900, Math.ceil(outcome.delayMs / 1000)),
+          });
+        } else if (outcome.kind === "retry") batchItemFailures.push({ itemIdentifier: record.messageId });
         if (outcome.kind === "deferred") {
           // A fresh delayed message does not count as a receive, so waiting for a busy host
           // never pushes a capture towards the dead-letter queue.

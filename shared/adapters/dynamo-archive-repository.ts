@@ -105,6 +105,8 @@ const FINISH_FIELDS = [
   "finalUrl",
   "httpStatus",
   "removed",
+  "validity",
+  "validityReason",
   "error",
   "artifacts",
   "timings",
@@ -499,6 +501,17 @@ export function createDynamoArchiveRepository(deps: {
           ":changedAt": version.capturedAt,
           ":one": 1,
         });
+      }
+      if (update.validity) {
+        clauses.set.push("lastValidity = :validity");
+        clauses.values[":validity"] = update.validity;
+        // A run of captures that are not ok keeps the time it began; an ok capture ends it.
+        if (update.validity === "ok") {
+          clauses.remove.push("notOkSince");
+        } else {
+          clauses.set.push("notOkSince = if_not_exists(notOkSince, :notOkAt)");
+          clauses.values[":notOkAt"] = update.capturedAt;
+        }
       }
       if (update.count) {
         // The last capture id makes counting idempotent: a redelivery of the same capture finds it.

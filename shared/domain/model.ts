@@ -75,6 +75,13 @@ export interface Edit {
   stats: EditStats;
 }
 
+/**
+ * What a capture showed: the article (`ok`), or something standing in its place. Only `ok`
+ * captures make versions and edits (a `paywall` teaser is tracked only against other teasers, see
+ * shared/domain/validity/). `soft_404` on a URL that had an article is its removal.
+ */
+export type Validity = "ok" | "challenge" | "consent_wall" | "paywall" | "soft_404" | "empty" | "error_page";
+
 export interface CaptureFailure {
   code: string;
   message: string;
@@ -98,8 +105,12 @@ export interface CaptureRecord {
   edit?: Edit;
   finalUrl?: string;
   httpStatus?: number;
-  /** The capture found the page removed (HTTP 404/410). */
+  /** The capture found the page removed (HTTP 404/410, or a page that says it is gone). */
   removed?: boolean;
+  /** What the page showed, for a succeeded capture: the article, or what stood in its place. */
+  validity?: Validity;
+  /** Why the capture was judged so, in a sentence a person can read. */
+  validityReason?: string;
   error?: CaptureFailure;
   artifacts?: Partial<Record<ArtifactName, ArtifactRef>>;
   /** Per-phase timings in milliseconds, for evidence and benchmarking. */
@@ -140,6 +151,13 @@ export interface UrlRecord {
   lastCaptureId?: string;
   /** When the article last changed (a new version was made). */
   lastChangedAt?: string;
+  /** The validity of the URL's last succeeded capture. */
+  lastValidity?: Validity;
+  /**
+   * Set while the URL's captures are not `ok`: when the first of the current run of them was
+   * captured (an outlet that started blocking us). Cleared by the next `ok` capture.
+   */
+  notOkSince?: string;
   createdAt: string;
 }
 
@@ -168,6 +186,11 @@ export interface VersionRecord {
   httpStatus?: number;
   /** Where the URL redirected to, when it did. */
   finalUrl?: string;
+  /**
+   * The version is a paywall teaser: the URL has only ever shown its teaser, which is tracked
+   * against other teasers (headline and lede edits are real) and never against a full text.
+   */
+  teaser?: boolean;
   /** The article, snapshot, screenshot…, plus `diff`/`diffHtml` against the previous version. */
   artifacts: Partial<Record<ArtifactName, ArtifactRef>>;
 }

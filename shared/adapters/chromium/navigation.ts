@@ -1,7 +1,7 @@
 /**
  * Navigation: loading the page, and judging its main response — an error status, a download or a
- * non-HTML type ends the capture before anything waits for the page; a 404 or 410 is still taken,
- * as evidence of what the URL showed.
+ * non-HTML type ends the capture before anything waits for the page; a 404 or 410 (and a 403, 429
+ * or 503, which a bot challenge answers with) is still taken, as evidence of what the URL showed.
  */
 import { type Page, errors as playwrightErrors, type Response } from "playwright-core";
 import { CaptureError } from "../../errors.ts";
@@ -69,13 +69,19 @@ export function httpError(response: Response, evidence?: PageCapture): CaptureEr
   return new CaptureError("http_error", `The server answered HTTP ${status}${text ? ` ${text}` : ""}.`, {
     httpStatus: status,
     evidence,
+    retryAfter: response.headers()["retry-after"],
   });
 }
 
 /**
- * A page that says the article is gone (404, 410) is still taken, as evidence of what the URL
- * showed; the capture then fails with `http_error` carrying it.
+ * Statuses whose page is still taken, as evidence of what the URL showed: one that says the
+ * article is gone (404, 410), and the refusals bot protection answers with (403, 429, 503), whose
+ * page tells a challenge from a dead link (shared/domain/validity/). The capture then fails with
+ * `http_error` carrying the page.
  */
+const TAKEN_DESPITE_STATUS = new Set([403, 404, 410, 429, 503]);
+
+/** Whether the response's page is taken all the same (see TAKEN_DESPITE_STATUS). */
 export function saysGone(response: Response): boolean {
-  return response.status() === 404 || response.status() === 410;
+  return TAKEN_DESPITE_STATUS.has(response.status());
 }

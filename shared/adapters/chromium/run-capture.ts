@@ -156,8 +156,8 @@ export async function captureWithBrowser(
     // A page that went on to a forbidden host (a script redirect) is not archived as if it had not.
     const refused = egressError(egress, navigations, false);
     if (refused) throw refused;
-    // Still gone when taken (a script may have moved on to a live page meanwhile).
-    if (goneResponse && (result.httpStatus === 404 || result.httpStatus === 410)) {
+    // Still gone (or refused) when taken (a script may have moved on to a live page meanwhile).
+    if (goneResponse && result.httpStatus >= 400) {
       throw httpError(goneResponse, result);
     }
     return result;

@@ -108,6 +108,7 @@ export function asPageCapture(
     ...(consent ? { consent } : {}),
     finalUrl: mainResponse.url(),
     httpStatus: mainResponse.status(),
+    headers: mainResponse.headers(),
     raw: { body: new Uint8Array(rawBody), contentType: mainResponse.headers()["content-type"] ?? "" },
     renderedHtml: renderedHtmlOf(dom),
     snapshotHtml: snapshot,

@@ -1,6 +1,6 @@
 /**
- * The version decision: whether a capture is a new version of its URL, and with which edit. It
- * covers the article's lifecycle too: a page that now answers 404 or 410 was removed, one that
+ * The version decision: what the capture showed (its validity), whether it is a new version of its
+ * URL, and with which edit. It covers the article's lifecycle too: a page that now answers 404 or 410 was removed, one that
  * answers again after a removal was restored, and one that now lands elsewhere was redirected.
  *
  * A decision is only proposed here; `recordOnUrl` (record-on-url.ts) commits it if the URL is
@@ -9,8 +9,17 @@
  */
 import { diffArticles, summariseEdit } from "../diff/index.ts";
 import { versionIdForCapture } from "../ids.ts";
-import type { ArtifactName, ArtifactRef, CaptureRecord, Edit, EditKind, VersionRecord } from "../model.ts";
+import type {
+  Article,
+  ArtifactName,
+  ArtifactRef,
+  CaptureRecord,
+  Edit,
+  EditKind,
+  VersionRecord,
+} from "../model.ts";
 import { loadArticle } from "../read/stored-article.ts";
+import { classifyCapture, type ValidityVerdict } from "../validity/index.ts";
 import type {
   CapturedArticle,
   Decision,
@@ -39,67 +48,178 @@ const NO_TEXT_STATS = {
 /** The textSha256 a removal is recorded under: no article text hashes to it. */
 const REMOVED_SHA = "removed";
 
+/** What a capture that matched the latest version's text was: that version's kind. */
+const SAME_AS_LATEST: ValidityVerdict = {
+  validity: "ok",
+  validityReason: "The article's text is the same as the latest version's.",
+};
+const SAME_TEASER: ValidityVerdict = {
+  validity: "paywall",
+  validityReason: "A paywall teaser, the same as the latest (teaser) version.",
+};
+
 /**
- * Compares the article with the URL's latest version. Identical comparable text, or a difference
- * the diff judges to be page noise, records the capture as unchanged; anything else makes a new
- * version with its diff, once the capture's artifacts are stored.
+ * Classifies the capture (shared/domain/validity/) and decides what it leaves on its URL. Only an
+ * `ok` capture is compared with the latest version: identical comparable text, or a difference the
+ * diff judges to be page noise, records it as unchanged; anything else makes a new version with its
+ * diff, once the capture's artifacts are stored. A `paywall` teaser is compared only with teasers
+ * (see `decideTeaser`); a `soft_404` after an article is its removal; any other class makes no
+ * version, and the capture keeps its artifacts as evidence of what the outlet served.
  */
 export async function decideVersion(
   deps: ProcessCaptureDeps,
   capture: CaptureRecord,
-  { url, latest }: UrlState,
-  { article, textSha256, finalUrl }: CapturedArticle,
+  state: UrlState,
+  captured: CapturedArticle,
   stored: Promise<StoredArtifacts>,
   put: Put,
 ): Promise<Decision> {
-  const ownVersionId = versionIdForCapture(capture.captureId);
-  const newVersion = async (): Promise<VersionRecord> => {
-    const { artifacts, capturedAt } = await stored;
-    return {
-      versionId: ownVersionId,
-      urlId: capture.urlId,
-      captureId: capture.captureId,
-      capturedAt,
-      textSha256,
-      artifacts,
-      ...(article.title ? { title: article.title } : {}),
-      ...(article.modifiedTime ? { modifiedTime: article.modifiedTime } : {}),
-      ...(finalUrl && finalUrl !== capture.url ? { finalUrl } : {}),
-    };
-  };
-  if (!latest) return { versionId: ownVersionId, commit: await newVersion() };
+  const { url, latest } = state;
+  const { textSha256, finalUrl } = captured;
+  const redirected = latest !== null && (latest.finalUrl ?? capture.url) !== (finalUrl ?? capture.url);
+  // The latest version's text again: unchanged, whatever the page around it (walls have no version).
+  if (latest && !latest.removed && url.latestTextSha256 === textSha256 && !redirected) {
+    return { versionId: latest.versionId, verdict: latest.teaser ? SAME_TEASER : SAME_AS_LATEST };
+  }
+  const versions = latest ? await deps.repository.listVersions(capture.urlId) : [];
+  // The history the classifier weighs a capture against: the last full text the URL showed.
+  const lastFull = versions.filter((v) => !v.removed && !v.teaser).at(-1);
+  const previous = lastFull ? await loadArticle(deps.blobs, lastFull) : null;
+  const verdict = classifyCapture(captured.signals, previous);
+  const context: DecideContext = { deps, capture, state, captured, stored, put, versions, verdict };
 
-  const redirected = (latest.finalUrl ?? capture.url) !== (finalUrl ?? capture.url);
-  if (url.latestTextSha256 === textSha256 && !redirected) return { versionId: latest.versionId };
-  const versions = await deps.repository.listVersions(capture.urlId);
+  switch (verdict.validity) {
+    case "ok":
+      // Only teasers (or their removal) so far: the first full text follows them, with no edit.
+      if (latest && !lastFull) return firstFullText(context);
+      return decideText(
+        context,
+        previous && lastFull ? { version: lastFull, article: previous } : null,
+        false,
+      );
+    case "paywall":
+      if (!latest) return decideText(context, null, true);
+      if (latest.teaser) {
+        return decideText(context, { version: latest, article: await loadArticle(deps.blobs, latest) }, true);
+      }
+      // A teaser against a full text (or a removal) is never an edit.
+      return { verdict };
+    case "soft_404": {
+      if (!latest) return { verdict };
+      const { artifacts, capturedAt } = await stored;
+      const removal = await decideRemoval(
+        capture,
+        state,
+        captured.signals.httpStatus,
+        artifacts,
+        capturedAt,
+        {
+          reason: "The article was removed: the page now says it is gone.",
+        },
+      );
+      return { ...removal, verdict };
+    }
+    default:
+      return { verdict };
+  }
+}
+
+/** What the text decisions below need. */
+interface DecideContext {
+  deps: ProcessCaptureDeps;
+  capture: CaptureRecord;
+  state: UrlState;
+  captured: CapturedArticle;
+  stored: Promise<StoredArtifacts>;
+  put: Put;
+  /** The URL's history, oldest first (empty before the first version). */
+  versions: readonly VersionRecord[];
+  verdict: ValidityVerdict;
+}
+
+/** The capture as a version record (without the edit fields). */
+async function versionOf(
+  { capture, captured, stored }: DecideContext,
+  teaser: boolean,
+): Promise<VersionRecord> {
+  const { artifacts, capturedAt } = await stored;
+  const { article, textSha256, finalUrl } = captured;
+  return {
+    versionId: versionIdForCapture(capture.captureId),
+    urlId: capture.urlId,
+    captureId: capture.captureId,
+    capturedAt,
+    textSha256,
+    artifacts,
+    ...(article.title ? { title: article.title } : {}),
+    ...(article.modifiedTime ? { modifiedTime: article.modifiedTime } : {}),
+    ...(finalUrl && finalUrl !== capture.url ? { finalUrl } : {}),
+    ...(teaser ? { teaser: true } : {}),
+  };
+}
+
+/**
+ * The first full text of a URL that had only shown its teaser: a new version, and no edit (a full
+ * text against a teaser is never one).
+ */
+async function firstFullText(context: DecideContext): Promise<Decision> {
+  const latest = context.state.latest as VersionRecord;
+  const version = await versionOf(context, false);
+  return {
+    versionId: version.versionId,
+    verdict: context.verdict,
+    commit: {
+      ...version,
+      previousVersionId: latest.versionId,
+      summary: "The full text was captured; the versions before it were paywall teasers.",
+    },
+  };
+}
+
+/**
+ * Compares the capture's text with `baseline` (the last full text for a full capture, the latest
+ * teaser for a teaser; null: the URL's first version) and makes a version when they differ by more
+ * than noise, or when the page came back after a removal or now redirects.
+ */
+async function decideText(
+  context: DecideContext,
+  baseline: { version: VersionRecord; article: Article } | null,
+  teaser: boolean,
+): Promise<Decision> {
+  const { capture, state, captured, put, versions, verdict } = context;
+  const { latest } = state;
+  const ownVersionId = versionIdForCapture(capture.captureId);
+  if (!latest) return { versionId: ownVersionId, verdict, commit: await versionOf(context, teaser) };
+  if (!baseline) throw new Error(`no text version to compare with for ${capture.urlId}`);
+  const { textSha256, finalUrl, article } = captured;
   // After a removal, compare with the last text the page had, and say it came back.
   const restored = latest.removed === true;
-  const baseline = restored ? versions.filter((v) => !v.removed).at(-1) : latest;
-  if (!baseline) throw new Error(`no text version to compare with for ${capture.urlId}`);
-  const previousArticle = await loadArticle(deps.blobs, baseline);
-  const diff = diffArticles(previousArticle, article);
+  const redirected = (latest.finalUrl ?? capture.url) !== (finalUrl ?? capture.url);
+  const diff = diffArticles(baseline.article, article);
   const lifecycle: EditKind[] = [
     ...(restored ? (["restored_article"] as const) : []),
     ...(redirected ? (["redirected"] as const) : []),
   ];
-  if (diff.edit === null && lifecycle.length === 0) return { versionId: latest.versionId };
+  if (diff.edit === null && lifecycle.length === 0) return { versionId: latest.versionId, verdict };
   const edit: Edit = diff.edit
     ? { ...diff.edit, kinds: [...lifecycle, ...diff.edit.kinds] }
     : { significance: "major", kinds: lifecycle, stealth: false, stats: NO_TEXT_STATS };
   const older = versions.find((v) => v.textSha256 === textSha256 && v.versionId !== latest.versionId);
-  const diffDocument = { from: baseline.versionId, to: ownVersionId, edit, changes: diff.changes };
+  const diffDocument = { from: baseline.version.versionId, to: ownVersionId, edit, changes: diff.changes };
   const [diffRef, diffHtmlRef, base] = await Promise.all([
     put(encoder.encode(JSON.stringify(diffDocument)), "application/json", "diff.json"),
     put(encoder.encode(diff.html), "text/html; charset=utf-8", "diff.html"),
-    newVersion(),
+    versionOf(context, teaser),
   ]);
   const lifecycleNote = [
     ...(restored ? ["The article is back after being removed."] : []),
     ...(redirected ? [`The page now redirects to ${finalUrl}.`] : []),
+    ...(teaser ? ["The paywall teaser changed."] : []),
   ].join(" ");
   return {
     versionId: ownVersionId,
     edit,
+    verdict,
     commit: {
       ...base,
       previousVersionId: latest.versionId,
@@ -124,6 +244,7 @@ export async function decideRemoval(
   httpStatus: number,
   artifacts: Partial<Record<ArtifactName, ArtifactRef>>,
   capturedAt: string,
+  options?: { reason?: string },
 ): Promise<Decision> {
   if (!latest) throw new Error(`URL record ${url.urlId} lost its latest version`);
   if (url.latestTextSha256 === REMOVED_SHA) return { versionId: latest.versionId };
@@ -140,7 +261,7 @@ export async function decideRemoval(
     previousVersionId: latest.versionId,
     ...(url.title ? { title: url.title } : {}),
     edit: { significance: "major", kinds: ["removed_article"], stealth: false, stats: NO_TEXT_STATS },
-    summary: `The article was removed: the page now answers HTTP ${httpStatus}.`,
+    summary: options?.reason ?? `The article was removed: the page now answers HTTP ${httpStatus}.`,
   };
   return { versionId: ownVersionId, ...(version.edit ? { edit: version.edit } : {}), commit: version };
 }

@@ -29,7 +29,8 @@ export function classifyUnexpected(err: unknown): CaptureError {
 
 /**
  * Ends an attempt that failed with `error` (thrown as `thrown`): a retry while attempts are left
- * and the failure is worth retrying, otherwise the capture recorded as failed and its URL rescheduled.
+ * and the failure is worth retrying (after `wait.delayMs`, when the server asked), otherwise the
+ * capture recorded as failed and its URL rescheduled, no sooner than `wait.notBefore`.
  */
 export async function failCapture(
   deps: ProcessCaptureDeps,
@@ -37,15 +38,19 @@ export async function failCapture(
   error: CaptureError,
   thrown: unknown,
   log: Logger,
+  wait?: { delayMs?: number; notBefore?: string },
 ): Promise<ProcessOutcome> {
   const now = deps.now ?? (() => new Date());
-  if (worthRetrying(error) && capture.attempts < deps.maxAttempts) {
+  // A server that said when to come back (Retry-After) is not asked sooner: a wait longer than the
+  // queue can hold ends the capture now.
+  if (worthRetrying(error) && capture.attempts < deps.maxAttempts && wait?.notBefore === undefined) {
     log.warn("capture attempt failed; will retry", {
       code: error.code,
       attempt: capture.attempts,
+      delayMs: wait?.delayMs,
       err: thrown,
     });
-    return { kind: "retry", error };
+    return { kind: "retry", error, ...(wait?.delayMs !== undefined ? { delayMs: wait.delayMs } : {}) };
   }
   // A page that answered 404 or 410 before it was ever archived: what it showed is kept with the
   // failure, so the record says what the address served, not only its status.
@@ -59,7 +64,7 @@ export async function failCapture(
     ...(error.evidence && evidence ? { finalUrl: error.evidence.finalUrl, artifacts: evidence } : {}),
   };
   await deps.repository.finishCapture(failed);
-  await scheduleNext(deps, capture.urlId, failed.finishedAt as string);
+  await scheduleNext(deps, capture.urlId, failed.finishedAt as string, wait?.notBefore);
   log.info("capture failed", { code: error.code, attempts: capture.attempts });
   return { kind: "failed", capture: failed };
 }

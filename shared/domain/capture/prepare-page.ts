@@ -76,6 +76,13 @@ export async function preparePage(
     article,
     textSha256: sha256Hex(comparableArticle(article.title, article.text)),
     finalUrl: normaliseUrl(new URL(page.finalUrl)),
+    signals: {
+      httpStatus: page.httpStatus,
+      headers: page.headers ?? {},
+      html: page.renderedHtml,
+      title: article.title,
+      text: article.text,
+    },
   };
   return { extractMs, put, stored, captured };
 }

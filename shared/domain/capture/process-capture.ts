@@ -8,6 +8,7 @@ import { CaptureError } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import type { PageCapture } from "../../ports.ts";
 import type { CaptureRecord } from "../model.ts";
+import type { ValidityVerdict } from "../validity/index.ts";
 import { announceEdit } from "./announce-edit.ts";
 import { pageUploads, storedTogether, uploader } from "./artifacts.ts";
 import { decideRemoval, decideVersion } from "./decide-version.ts";
@@ -15,6 +16,7 @@ import { classifyUnexpected, failCapture } from "./failures.ts";
 import { inBackground } from "./in-background.ts";
 import { type Prepared, preparePage } from "./prepare-page.ts";
 import { readUrlState, recordOnUrl, toAnnounce, unlessCommitted } from "./record-on-url.ts";
+import { answerRefusal } from "./refused-answer.ts";
 import type { ProcessCaptureDeps, ProcessOutcome, UrlState } from "./types.ts";
 
 /**
@@ -73,6 +75,13 @@ async function startAndProcess(
     return await captureAndStore(deps, capture, known, log, browserDone);
   } catch (err) {
     let error = err instanceof CaptureError ? err : classifyUnexpected(err);
+    try {
+      const refused = await answerRefusal(deps, capture, known, error, log);
+      if (refused) return refused;
+    } catch (recordErr) {
+      // Recording the challenge failed (storage): retried like any other storage failure.
+      error = recordErr instanceof CaptureError ? recordErr : classifyUnexpected(recordErr);
+    }
     if (error.code === "http_error" && (error.httpStatus === 404 || error.httpStatus === 410)) {
       try {
         const gone = await recordGone(deps, capture, known, error, now().toISOString());
@@ -125,6 +134,8 @@ async function captureAndStore(
     versionId: decision.versionId,
     changed: decision.edit !== undefined,
     ...(decision.edit ? { edit: decision.edit } : {}),
+    ...(decision.verdict ? validityOf(decision.verdict) : {}),
+    ...(decision.commit?.removed ? { removed: true } : {}),
     artifacts,
     ...(page.consent ? { consent: page.consent } : {}),
     timings: {
@@ -141,6 +152,7 @@ async function captureAndStore(
   ]);
   log.info("capture succeeded", {
     versionId: decision.versionId,
+    validity: succeeded.validity,
     changed: succeeded.changed,
     timings: succeeded.timings,
   });
@@ -194,4 +206,9 @@ async function recordGone(
     announceEdit(deps, capture, toAnnounce(decision, committed)),
   ]);
   return { kind: "succeeded", capture: succeeded };
+}
+
+/** A verdict as the capture record's fields. */
+function validityOf(verdict: ValidityVerdict): Pick<CaptureRecord, "validity" | "validityReason"> {
+  return { validity: verdict.validity, validityReason: verdict.validityReason };
 }

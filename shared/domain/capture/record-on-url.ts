@@ -17,6 +17,7 @@ import type { ArchiveRepository } from "../../ports.ts";
 import { versionIdForCapture } from "../ids.ts";
 import type { CaptureRecord, UrlRecord, VersionRecord } from "../model.ts";
 import { nextCaptureTime } from "../schedule.ts";
+import { type ValidityVerdict, wallRetryAt } from "../validity/index.ts";
 import type { Decide, Decision, ProcessCaptureDeps, UrlState } from "./types.ts";
 
 /** The URL and its latest version as they are now, with what an earlier attempt left behind. */
@@ -68,8 +69,32 @@ async function latestVersionOf(repository: ArchiveRepository, url: UrlRecord): P
 function committedDecision(version: VersionRecord): Decision {
   return {
     versionId: version.versionId,
+    verdict: committedVerdict(version),
     ...(version.edit ? { edit: version.edit, announce: version } : {}),
   };
+}
+
+/** What a capture whose version an earlier delivery committed showed: only these make versions. */
+function committedVerdict(version: VersionRecord): ValidityVerdict {
+  const reason = "Judged by an earlier attempt of this capture, which recorded its version.";
+  if (version.teaser) return { validity: "paywall", validityReason: reason };
+  if (version.removed && version.httpStatus !== undefined && version.httpStatus < 400) {
+    return { validity: "soft_404", validityReason: reason };
+  }
+  return { validity: "ok", validityReason: reason };
+}
+
+/**
+ * Whether the capture is a setback to retry soon, with backoff: it showed no article where one
+ * was expected. A teaser on a URL that only ever showed teasers, and a page still gone after its
+ * removal, are the URL's state, and follow its policy.
+ */
+function isSetback(decision: Decision, state: UrlState): boolean {
+  const validity = decision.verdict?.validity;
+  if (validity === undefined || validity === "ok" || decision.commit) return false;
+  if (validity === "paywall" && state.latest?.teaser) return false;
+  if (validity === "soft_404" && state.latest?.removed) return false;
+  return true;
 }
 
 /**
@@ -90,8 +115,25 @@ export function toAnnounce(decision: Decision, committed: boolean): VersionRecor
   return committed && decision.commit ? decision.commit : decision.announce;
 }
 
-/** When to capture the URL again, from its policy and when its article last changed. */
+/**
+ * When to capture the URL again, from its policy and when its article last changed; after a
+ * setback (a wall), sooner, with backoff (validity/backoff.ts), unless the policy is off and the
+ * URL already has its article.
+ */
 function nextCaptureAt(
+  deps: ProcessCaptureDeps,
+  url: UrlRecord,
+  capturedAt: string,
+  changedNow: boolean,
+  setback = false,
+): string | null {
+  const regular = policyNextCaptureAt(deps, url, capturedAt, changedNow);
+  if (!setback || (url.recapture === "off" && url.latestVersionId !== undefined)) return regular;
+  const retry = wallRetryAt(url.notOkSince, capturedAt).toISOString();
+  return regular !== null && regular < retry ? regular : retry;
+}
+
+function policyNextCaptureAt(
   deps: ProcessCaptureDeps,
   url: UrlRecord,
   capturedAt: string,
@@ -108,15 +150,21 @@ function nextCaptureAt(
   return next?.toISOString() ?? null;
 }
 
-/** Replaces the sweeper's lease (or nothing) with the URL's real next capture time. */
+/**
+ * Replaces the sweeper's lease (or nothing) with the URL's real next capture time, no sooner than
+ * `notBefore` (a server's Retry-After).
+ */
 export async function scheduleNext(
   deps: ProcessCaptureDeps,
   urlId: string,
   finishedAt: string,
+  notBefore?: string,
 ): Promise<void> {
   const url = await deps.repository.getUrl(urlId);
   if (!url) return;
-  await deps.repository.setNextCapture(urlId, nextCaptureAt(deps, url, finishedAt, false));
+  const next = nextCaptureAt(deps, url, finishedAt, false);
+  const held = next !== null && notBefore !== undefined && next < notBefore ? notBefore : next;
+  await deps.repository.setNextCapture(urlId, held);
 }
 
 /**
@@ -146,7 +194,14 @@ export async function recordOnUrl(
       capturedAt,
       count: state.url.lastCaptureId !== capture.captureId,
       ...(decision.commit ? { version: decision.commit } : {}),
-      nextCaptureAt: nextCaptureAt(deps, state.url, capturedAt, decision.commit !== undefined),
+      ...(decision.verdict ? { validity: decision.verdict.validity } : {}),
+      nextCaptureAt: nextCaptureAt(
+        deps,
+        state.url,
+        capturedAt,
+        decision.commit !== undefined,
+        isSetback(decision, state),
+      ),
     });
     if (result.recorded) return { decision, committed: decision.commit !== undefined };
     const current = result.current;

@@ -22,6 +22,7 @@ import type {
   VersionRecord,
 } from "../model.ts";
 import type { CadenceStep } from "../schedule.ts";
+import type { CaptureSignals, ValidityVerdict } from "../validity/index.ts";
 
 /** Extracts the article from a rendered page; null when the page has none. */
 export type ExtractArticle = (html: string, options: { url: string }) => Article | null;
@@ -49,8 +50,11 @@ export type ProcessOutcome =
   | { kind: "skipped"; reason: "not_found" | "already_finished" }
   | { kind: "succeeded"; capture: CaptureRecord }
   | { kind: "failed"; capture: CaptureRecord }
-  /** A transient failure with attempts left: the message should be redelivered. */
-  | { kind: "retry"; error: CaptureError }
+  /**
+   * A transient failure with attempts left: the message should be redelivered, after `delayMs`
+   * when the server said when to come back (Retry-After; at most 900 s, what SQS can delay).
+   */
+  | { kind: "retry"; error: CaptureError; delayMs?: number }
   /** The host is busy (politeness): send the message again after `delayMs`; no attempt was used. */
   | { kind: "deferred"; delayMs: number };
 
@@ -69,8 +73,13 @@ export interface UrlState {
 
 /** What a capture leaves on its URL. */
 export interface Decision {
-  /** The version the capture is recorded under: its own new one, or the latest it matched. */
-  versionId: string;
+  /**
+   * The version the capture is recorded under: its own new one, or the latest it matched; absent
+   * for a capture that showed no article (a wall), which no version stands for.
+   */
+  versionId?: string;
+  /** What the capture showed; absent only for a decision an earlier delivery committed. */
+  verdict?: ValidityVerdict;
   /** How the capture's version differs from the one before; absent for an unchanged page. */
   edit?: Edit;
   /** The new version to store and make the latest; absent when the capture matched the latest. */
@@ -97,4 +106,6 @@ export interface CapturedArticle {
   article: Article;
   textSha256: string;
   finalUrl: string;
+  /** What the validity classifier reads of the page. */
+  signals: CaptureSignals;
 }

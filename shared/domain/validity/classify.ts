@@ -1,0 +1,243 @@
+/**
+ * The capture validity classifier: is what the browser got the article, or something standing in
+ * its place? Pure: no I/O, no clock.
+ *
+ * Each kind of wall is looked for in turn, strongest evidence first: a vendor's challenge (its
+ * headers, its markup), then a consent dialog, a paywall, a "page not found", an error page, a
+ * page with no article text. A detector answers only on strong evidence: the wall's own words
+ * where the article should be, or its markup with little else on the page. Weaker signs (the
+ * words somewhere on a page that also has text) decide only together with the URL's history: a
+ * capture whose text shares almost nothing with the previous version and looks like a wall is a
+ * wall, not a rewrite; and one that opens like the previous version but stops short, with any sign
+ * of a paywall, is a teaser of it.
+ */
+import { relateToPrevious, UNRELATED_BELOW } from "./history.ts";
+import {
+  accessibleForFree,
+  documentTitle,
+  forMatching,
+  headings,
+  inlineScripts,
+  markupNames,
+  visibleText,
+  words,
+} from "./page-text.ts";
+import type { CaptureSignals, PageView, PreviousText, ValidityVerdict } from "./types.ts";
+import { detectChallenge, mentionsChallenge } from "./vendors.ts";
+import {
+  APP_SHELL_WORDS,
+  CMP_MARKUP,
+  CONSENT_WORDS,
+  ERROR_WORDS,
+  NOT_FOUND_WORDS,
+  PAYWALL_MARKUP,
+  PAYWALL_WORDS,
+} from "./vocabulary.ts";
+
+/** Fewer article words than this is no article (the extractor's own floor for declared articles). */
+const EMPTY_BELOW_WORDS = 5;
+/** A page that says "not found" or "error" in its headline with fewer article words is that page. */
+const STATUS_PAGE_MAX_WORDS = 200;
+/** A consent dialog in the article's place: its words, and not much more text than a dialog has. */
+const CONSENT_MAX_WORDS = 250;
+/** Several consent phrases in the "article": a long TCF notice is still a notice. */
+const CONSENT_MAX_WORDS_MANY_PHRASES = 800;
+/** A teaser is short: a declared paywall with fewer article words than this is its teaser. */
+const TEASER_MAX_WORDS = 150;
+/** A text that ends in a paywall's own words is a teaser up to this many words (a long lede). */
+const TEASER_WITH_WORDS_MAX_WORDS = 600;
+/** Below this share of the previous version's length, a capture that opens the same way is cut short. */
+const CUT_SHORT_WITH_SIGN = 0.6;
+/** …and below this share it is cut short even with no other sign of a paywall. */
+const CUT_SHORT_ALONE = 0.35;
+/** Shorter previous versions say too little to call a capture cut short. */
+const CUT_SHORT_MIN_PREVIOUS_WORDS = 120;
+
+/**
+ * Classifies one capture. `previous` is the URL's latest full version (absent before the first),
+ * the history that tells a wall from a rewrite and a teaser from an edit.
+ *
+ * @returns the class and a sentence saying why.
+ */
+export function classifyCapture(signals: CaptureSignals, previous?: PreviousText | null): ValidityVerdict {
+  const view = readPage(signals);
+
+  const challenge = detectChallenge(view);
+  if (challenge) return { validity: "challenge", validityReason: challenge };
+
+  if (view.httpStatus >= 400) {
+    return {
+      validity: "error_page",
+      validityReason: `The server answered HTTP ${view.httpStatus} with a page that is not the article.`,
+    };
+  }
+
+  const strong = consentWall(view) ?? paywall(view) ?? statusPage(view) ?? emptyPage(view);
+  if (strong) return strong;
+
+  if (previous) {
+    const relation = relateToPrevious(signals, previous);
+    const weak = weakSign(view);
+    const percent = Math.round(relation.shared * 100);
+    if (weak && relation.shared < UNRELATED_BELOW) {
+      return {
+        validity: weak.validity,
+        validityReason: `${weak.validityReason} Its text shares only ${percent}% of its words with the previous version, so it is not a rewrite of the article.`,
+      };
+    }
+    const cutShort =
+      relation.sameLede &&
+      relation.previousWords >= CUT_SHORT_MIN_PREVIOUS_WORDS &&
+      (relation.lengthRatio < CUT_SHORT_ALONE ||
+        (relation.lengthRatio < CUT_SHORT_WITH_SIGN && paywallSign(view) !== null));
+    if (cutShort) {
+      const sign = paywallSign(view);
+      return {
+        validity: "paywall",
+        validityReason: `A teaser: the text opens as the previous version does but stops after ${relation.currentWords} of its ${relation.previousWords} words${sign ? ` (${sign})` : ""}.`,
+      };
+    }
+  }
+  return {
+    validity: "ok",
+    validityReason: `The article's text was extracted (${view.articleWords} words).`,
+  };
+}
+
+/** Reads the page once into the form every detector uses. */
+function readPage(signals: CaptureSignals): PageView {
+  const title = documentTitle(signals.html);
+  const visible = visibleText(signals.html);
+  const headline = [signals.title, title, ...headings(signals.html)]
+    .filter((t): t is string => !!t)
+    .map(forMatching);
+  const articleText = forMatching(signals.text);
+  return {
+    httpStatus: signals.httpStatus,
+    headers: signals.headers,
+    names: markupNames(signals.html),
+    scripts: inlineScripts(signals.html).toLowerCase(),
+    matchText: forMatching(`${headline.join(" \n ")} \n ${visible}`),
+    headline: headline.join("\n"),
+    articleText,
+    articleWords: words(signals.text).length,
+    pageWords: words(visible).length,
+    accessibleForFree: accessibleForFree(signals.html),
+  };
+}
+
+function distinctMatches(pattern: RegExp, text: string): string[] {
+  const global = new RegExp(pattern.source, "g");
+  return [...new Set(Array.from(text.matchAll(global), (m) => m[0]))];
+}
+
+function consentWall(view: PageView): ValidityVerdict | null {
+  const inArticle = distinctMatches(CONSENT_WORDS, view.articleText);
+  if (
+    (inArticle.length > 0 && view.articleWords <= CONSENT_MAX_WORDS) ||
+    (inArticle.length >= 3 && view.articleWords <= CONSENT_MAX_WORDS_MANY_PHRASES)
+  ) {
+    return {
+      validity: "consent_wall",
+      validityReason: `A consent dialog stands in the article's place ("${inArticle.slice(0, 2).join('", "')}").`,
+    };
+  }
+  const cmp = CMP_MARKUP.exec(view.names);
+  const said = CONSENT_WORDS.exec(view.matchText);
+  if (cmp && said && view.articleWords < 60) {
+    return {
+      validity: "consent_wall",
+      validityReason: `A consent dialog (${cmp[0]}) that could not be dismissed hides the article ("${said[0]}"); only ${view.articleWords} words of text were found.`,
+    };
+  }
+  return null;
+}
+
+/** The first sign of a paywall on the page, as words for a reason; null for none. */
+function paywallSign(view: PageView): string | null {
+  if (view.accessibleForFree === false) return "JSON-LD declares isAccessibleForFree: false";
+  const said = PAYWALL_WORDS.exec(view.articleText) ?? PAYWALL_WORDS.exec(view.matchText);
+  if (said) return `the page says "${said[0]}"`;
+  const markup = PAYWALL_MARKUP.exec(view.names);
+  if (markup) return `paywall markup (${markup[0]})`;
+  return null;
+}
+
+function paywall(view: PageView): ValidityVerdict | null {
+  const declared = view.accessibleForFree === false;
+  const inArticle = PAYWALL_WORDS.exec(view.articleText);
+  const onPage = inArticle ?? PAYWALL_WORDS.exec(view.matchText);
+  const markup = PAYWALL_MARKUP.exec(view.names);
+  const short = view.articleWords < TEASER_MAX_WORDS;
+  let why: string | null = null;
+  // A declared paywall whose full text is in the page all the same (served to search engines, or
+  // hidden by CSS) is the article: only a short text, or the paywall's words in it, make a teaser.
+  if (declared && (short || inArticle)) {
+    const also = onPage
+      ? `, and the page says "${onPage[0]}"`
+      : markup
+        ? `, with paywall markup (${markup[0]})`
+        : "";
+    why = `JSON-LD declares isAccessibleForFree: false${also}; ${view.articleWords} words of the article are shown.`;
+  } else if (inArticle && view.articleWords < TEASER_WITH_WORDS_MAX_WORDS) {
+    why = `The article stops where the page says "${inArticle[0]}" (${view.articleWords} words shown).`;
+  } else if (onPage && (markup || declared) && short) {
+    why = `A paywall${markup ? ` (${markup[0]})` : ""} says "${onPage[0]}"; ${view.articleWords} words of the article are shown.`;
+  }
+  return why ? { validity: "paywall", validityReason: `A paywall teaser: ${why}` } : null;
+}
+
+/** A "not found" or error page with a 200: its headline says so and there is little else. */
+function statusPage(view: PageView): ValidityVerdict | null {
+  if (view.articleWords > STATUS_PAGE_MAX_WORDS) return null;
+  const lines = view.headline.split("\n");
+  for (const line of lines) {
+    const gone = NOT_FOUND_WORDS.exec(line);
+    if (gone) {
+      return {
+        validity: "soft_404",
+        validityReason: `The page answered ${view.httpStatus} but says the page is gone ("${gone[0]}").`,
+      };
+    }
+  }
+  for (const line of lines) {
+    const error = ERROR_WORDS.exec(line);
+    if (error) {
+      return {
+        validity: "error_page",
+        validityReason: `The page answered ${view.httpStatus} but shows an error ("${error[0]}").`,
+      };
+    }
+  }
+  return null;
+}
+
+function emptyPage(view: PageView): ValidityVerdict | null {
+  if (view.articleWords >= EMPTY_BELOW_WORDS) return null;
+  const shell = APP_SHELL_WORDS.exec(view.matchText);
+  return {
+    validity: "empty",
+    validityReason: shell
+      ? `An app shell that never rendered its content ("${shell[0]}"); no article text was found.`
+      : `No article text could be extracted (${view.articleWords} words; the page shows ${view.pageWords}).`,
+  };
+}
+
+/** A sign too weak alone that the page is a wall, to be weighed with the URL's history. */
+function weakSign(view: PageView): ValidityVerdict | null {
+  const challenge = mentionsChallenge(view);
+  if (challenge) {
+    return { validity: "challenge", validityReason: `The page mentions a check ("${challenge}").` };
+  }
+  const consent = CONSENT_WORDS.exec(view.matchText);
+  if (consent) {
+    return { validity: "consent_wall", validityReason: `The page shows a consent dialog ("${consent[0]}").` };
+  }
+  const sign = paywallSign(view);
+  if (sign) return { validity: "paywall", validityReason: `The page shows a paywall: ${sign}.` };
+  const gone = NOT_FOUND_WORDS.exec(view.matchText);
+  if (gone) return { validity: "soft_404", validityReason: `The page says it is gone ("${gone[0]}").` };
+  const error = ERROR_WORDS.exec(view.matchText);
+  if (error) return { validity: "error_page", validityReason: `The page shows an error ("${error[0]}").` };
+  return null;
+}

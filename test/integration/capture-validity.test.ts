@@ -1,0 +1,359 @@
+/**
+ * Capture validity through the capture worker's domain, on the embedded S3 and DynamoDB behind the
+ * real adapters: every wall page of test/fixtures/validity, handed over as the Chromium capturer
+ * hands it (status, headers, rendered HTML; a 403, 429 or 503 as an `http_error` carrying the
+ * page), between two captures of the same article, must make no version and no edit; an edit
+ * after a run of walls is still flagged; a first capture behind a wall makes no first version.
+ * (capture-validity-browser.test.ts drives the same pages through a real Chromium.)
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { type ProcessCaptureDeps, processCapture } from "../../shared/domain/capture/index.ts";
+import { urlIdFor } from "../../shared/domain/ids.ts";
+import type { CaptureRecord, Validity } from "../../shared/domain/model.ts";
+import { CaptureError } from "../../shared/errors.ts";
+import type { PageCapture, PageCapturer } from "../../shared/ports.ts";
+import { testCaptureOptions } from "../support/capture-options.ts";
+import {
+  captureDeps,
+  type EmbeddedStorage,
+  queuedCapture,
+  startEmbeddedStorage,
+} from "../support/embedded-storage.ts";
+
+const FIXTURES = new URL("../fixtures/validity/", import.meta.url);
+
+interface WallPage {
+  file: string;
+  validity: Validity;
+  vendor: string;
+  status: number;
+  headers: Record<string, string>;
+}
+
+const { pages: WALLS } = JSON.parse(readFileSync(new URL("pages.json", FIXTURES), "utf8")) as {
+  pages: WallPage[];
+};
+
+/** What the server answers: a page, its status and its headers. */
+interface Answer {
+  html: string;
+  status?: number;
+  headers?: Record<string, string>;
+}
+
+let storage: EmbeddedStorage;
+before(async () => {
+  storage = await startEmbeddedStorage();
+});
+after(async () => {
+  await storage.close();
+});
+
+const OPTIONS = testCaptureOptions({ navigationTimeoutMs: 5_000 });
+/** Statuses the Chromium capturer takes all the same and reports as `http_error` with the page. */
+const TAKEN_AS_EVIDENCE = new Set([403, 404, 410, 429, 503]);
+
+/** What the browser would make of `answer` at `url`, as the Chromium capturer reports it. */
+function pageFor(url: string, answer: Answer): PageCapture {
+  const body = new TextEncoder().encode(answer.html);
+  const status = answer.status ?? 200;
+  const page: PageCapture = {
+    finalUrl: url,
+    httpStatus: status,
+    headers: { "content-type": "text/html; charset=utf-8", ...answer.headers },
+    raw: { body, contentType: "text/html; charset=utf-8" },
+    renderedHtml: answer.html,
+    snapshotHtml: answer.html,
+    screenshot: {
+      body: new TextEncoder().encode(`jpeg of ${answer.html.length}`),
+      contentType: "image/jpeg",
+    },
+    timings: {},
+  };
+  if (status >= 400) {
+    throw new CaptureError("http_error", `The server answered HTTP ${status}.`, {
+      httpStatus: status,
+      ...(TAKEN_AS_EVIDENCE.has(status) ? { evidence: page } : {}),
+      ...(answer.headers?.["retry-after"] ? { retryAfter: answer.headers["retry-after"] } : {}),
+    });
+  }
+  return page;
+}
+
+/** A capturer that answers whatever `serve()` returns now. */
+function servingCapturer(serve: () => Answer): PageCapturer {
+  return {
+    async capture(url) {
+      return pageFor(url, serve());
+    },
+    close: async () => {},
+  };
+}
+
+const PARAGRAPHS = [
+  "The harbour authority said on Monday that repairs to the north quay would cost 4 million euros and take two years to finish, after divers found cracks in the foundations last winter.",
+  "Engineers had warned the board in March that the quay, built in 1962, could not carry the weight of the new cranes ordered for the container terminal without being strengthened first.",
+  "The works will close two of the five berths at a time, and the authority expects ferry timetables to change for several weeks next summer while the southern berths are rebuilt.",
+  "Fishing crews who use the inner basin will keep their moorings, the authority said, but the fish market will move to a temporary hall on the east pier from April until the work ends.",
+  "The regional government has agreed to pay half of the cost from its coastal infrastructure fund, and the rest will come from harbour dues, which rise by three percent in January.",
+];
+
+function article(
+  paragraphs: readonly string[] = PARAGRAPHS,
+  headline = "Quay repairs to cost 4 million euros",
+): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${headline}</title></head>
+<body><header><nav><a href="/">Home</a> <a href="/news">News</a></nav></header>
+<article><h1>${headline}</h1><p class="byline">By Ana Silva</p>
+${paragraphs.map((p) => `<p>${p}</p>`).join("\n")}</article>
+<footer><a href="/privacy">Privacy</a></footer></body></html>`;
+}
+
+function wall(page: WallPage): Answer {
+  return {
+    html: readFileSync(new URL(page.file, FIXTURES), "utf8"),
+    status: page.status,
+    headers: page.headers,
+  };
+}
+
+/** Runs one capture of `url` with `deps` to its end, and returns its record. */
+async function captureOnce(deps: ProcessCaptureDeps, url: string): Promise<CaptureRecord> {
+  const captureId = await queuedCapture(storage.repository, url);
+  const outcome = await processCapture(deps, captureId);
+  assert.equal(outcome.kind, "succeeded", JSON.stringify(outcome));
+  return (await storage.repository.getCapture(captureId)) ?? assert.fail("capture record missing");
+}
+
+/** A URL whose server answers what the test sets, and the captures the test asks for. */
+function site(url: string) {
+  let answer: Answer = { html: article() };
+  const deps = captureDeps(
+    storage,
+    servingCapturer(() => answer),
+    OPTIONS,
+  );
+  return {
+    deps,
+    serve(next: Answer) {
+      answer = next;
+    },
+    capture: () => captureOnce(deps, url),
+    versions: () => storage.repository.listVersions(urlIdFor(url)),
+    record: async () => (await storage.repository.getUrl(urlIdFor(url))) ?? assert.fail("URL record missing"),
+  };
+}
+
+describe("full → wall → full", () => {
+  for (const page of WALLS) {
+    it(`makes no version and no edit for ${page.file} (${page.vendor}, ${page.validity})`, async () => {
+      const s = site(`https://news.example/walls/${page.file}`);
+      const first = await s.capture();
+      assert.equal(first.validity, "ok", first.validityReason);
+
+      s.serve(wall(page));
+      const walled = await s.capture();
+      assert.equal(walled.status, "succeeded");
+      assert.equal(walled.validity, page.validity, walled.validityReason);
+      assert.ok(walled.validityReason && walled.validityReason.length > 20);
+      assert.ok(walled.artifacts?.snapshot && walled.artifacts.screenshot, "what the outlet served is kept");
+      const during = await s.record();
+      assert.equal(during.lastValidity, page.validity);
+      assert.equal(during.notOkSince, walled.finishedAt);
+
+      s.serve({ html: article() });
+      const back = await s.capture();
+      assert.equal(back.validity, "ok");
+      const versions = await s.versions();
+      if (page.validity === "soft_404") {
+        // A page that says it is gone is the article's removal (as a 404 is), and its return a
+        // restoration: lifecycle events, with no text edit.
+        assert.equal(walled.removed, true);
+        assert.deepEqual(walled.edit?.kinds, ["removed_article"]);
+        assert.deepEqual(back.edit?.kinds, ["restored_article"]);
+        assert.deepEqual(
+          versions.map((v) => v.edit?.kinds),
+          [undefined, ["removed_article"], ["restored_article"]],
+        );
+      } else {
+        assert.equal(walled.changed, false);
+        assert.equal(walled.edit, undefined);
+        assert.equal(walled.versionId, undefined, "no version stands for a wall");
+        assert.equal(back.changed, false, "the article back as it was is no edit");
+        assert.equal(back.versionId, first.versionId);
+        assert.deepEqual(
+          versions.map((v) => v.versionId),
+          [first.versionId],
+        );
+      }
+      const after = await s.record();
+      assert.equal(after.lastValidity, "ok");
+      assert.equal(after.notOkSince, undefined, "an ok capture ends the run of walls");
+    });
+  }
+});
+
+describe("walls and history", () => {
+  it("makes no first version from a first capture behind a challenge, and makes it once the article shows", async () => {
+    const s = site("https://news.example/walls/first-challenge");
+    const cloudflare = WALLS.find((p) => p.file === "cloudflare-challenge.html") ?? assert.fail();
+    s.serve(wall(cloudflare));
+    const blocked = await s.capture();
+    assert.equal(blocked.status, "succeeded", "a challenge is what the outlet served, not a dead link");
+    assert.equal(blocked.validity, "challenge");
+    assert.equal(blocked.httpStatus, 403);
+    assert.equal(blocked.versionId, undefined);
+    assert.match(blocked.validityReason ?? "", /Cloudflare/);
+    assert.deepEqual(await s.versions(), []);
+    const record = await s.record();
+    assert.equal(record.latestVersionId, undefined);
+    assert.equal(record.captureCount, 1);
+    assert.equal(record.notOkSince, blocked.finishedAt);
+
+    s.serve({ html: article() });
+    const open = await s.capture();
+    assert.equal(open.validity, "ok");
+    assert.equal(open.changed, false, "a first version is no edit");
+    assert.equal((await s.versions()).length, 1);
+  });
+
+  it("still flags a real edit after a run of walls, against the last full text", async () => {
+    const s = site("https://news.example/walls/edit-after-walls");
+    const first = await s.capture();
+    for (const file of [
+      "datadome-captcha.html",
+      "consent-didomi-fr.html",
+      "paywall-piano-en.html",
+      "empty-app-shell.html",
+    ]) {
+      s.serve(wall(WALLS.find((p) => p.file === file) ?? assert.fail(file)));
+      const walled = await s.capture();
+      assert.notEqual(walled.validity, "ok", file);
+      assert.equal(walled.changed, false, file);
+    }
+    const runBegan = (await s.record()).notOkSince;
+    assert.ok(runBegan);
+    s.serve({ html: article(PARAGRAPHS.map((p) => p.replace("4 million", "7 million"))) });
+    const edited = await s.capture();
+    assert.equal(edited.validity, "ok");
+    assert.equal(edited.changed, true);
+    assert.equal(edited.edit?.significance, "major");
+    assert.ok(edited.edit?.kinds.includes("number"), JSON.stringify(edited.edit));
+    const versions = await s.versions();
+    assert.equal(versions.length, 2);
+    assert.equal(versions[1]?.previousVersionId, first.versionId);
+  });
+
+  it("calls the article cut short (a teaser with no paywall words) a paywall, not an edit", async () => {
+    const s = site("https://news.example/walls/cut-short");
+    await s.capture();
+    s.serve({ html: article(PARAGRAPHS.slice(0, 1)) });
+    const teaser = await s.capture();
+    assert.equal(teaser.validity, "paywall", teaser.validityReason);
+    assert.equal(teaser.changed, false);
+    assert.equal((await s.versions()).length, 1);
+  });
+
+  it("tracks an article that is always a teaser teaser-to-teaser, and never flags full against teaser", async () => {
+    const s = site("https://news.example/walls/always-teaser");
+    const piano = readFileSync(new URL("paywall-piano-en.html", FIXTURES), "utf8");
+    s.serve({ html: piano });
+    const first = await s.capture();
+    assert.equal(first.validity, "paywall");
+    assert.ok(first.versionId, "the teaser is the outlet's article as it shows it");
+    s.serve({ html: piano });
+    assert.equal((await s.capture()).changed, false);
+
+    // The headline of the teaser changes: a real edit, flagged.
+    s.serve({ html: piano.replaceAll("£40m shortfall", "£55m shortfall") });
+    const edited = await s.capture();
+    assert.equal(edited.validity, "paywall");
+    assert.equal(edited.changed, true);
+    assert.ok(edited.edit?.kinds.includes("headline"), JSON.stringify(edited.edit));
+
+    // The full text shows once: a version, but no edit against the teaser.
+    s.serve({ html: article() });
+    const full = await s.capture();
+    assert.equal(full.validity, "ok");
+    assert.equal(full.changed, false);
+    const versions = await s.versions();
+    assert.deepEqual(
+      versions.map((v) => [v.teaser === true, v.edit !== undefined]),
+      [
+        [true, false],
+        [true, true],
+        [false, false],
+      ],
+    );
+    // And the teaser again after the full text: no version, no edit.
+    s.serve({ html: piano });
+    const again = await s.capture();
+    assert.equal(again.validity, "paywall");
+    assert.equal(again.changed, false);
+    assert.equal((await s.versions()).length, 3);
+  });
+
+  it("makes no version of a first capture that is a soft 404, and fails none", async () => {
+    const s = site("https://news.example/walls/never-there");
+    s.serve(wall(WALLS.find((p) => p.file === "soft404-en.html") ?? assert.fail()));
+    const gone = await s.capture();
+    assert.equal(gone.validity, "soft_404");
+    assert.equal(gone.versionId, undefined);
+    assert.equal(gone.removed, undefined);
+    assert.deepEqual(await s.versions(), []);
+  });
+});
+
+describe("retrying walls and refusals", () => {
+  it("retries a wall sooner than the policy would, with a gap that grows while the walls last", async () => {
+    const url = "https://news.example/walls/backoff";
+    const s = site(url);
+    await s.capture();
+    await storage.repository.setRecapture(urlIdFor(url), { everyMinutes: 24 * 60 }, null);
+    s.serve(wall(WALLS.find((p) => p.file === "perimeterx-press-hold.html") ?? assert.fail()));
+    const walled = await s.capture();
+    const next = Date.parse((await s.record()).nextCaptureAt ?? assert.fail("no next capture"));
+    const finished = Date.parse(walled.finishedAt ?? "");
+    assert.ok(next - finished >= 14 * 60_000 && next - finished <= 16 * 60_000, `${next - finished} ms`);
+
+    s.serve({ html: article() });
+    await s.capture();
+    const afterOk = Date.parse((await s.record()).nextCaptureAt ?? assert.fail("no next capture"));
+    assert.ok(afterOk - Date.now() > 23 * 60 * 60_000, "an ok capture goes back to the policy");
+  });
+
+  it("retries a 429 no sooner than its Retry-After asks, then records the page it showed", async () => {
+    const url = "https://news.example/walls/rate-limited";
+    const s = site(url);
+    await s.capture();
+    s.serve({
+      html: "<html><body><h1>Too Many Requests</h1></body></html>",
+      status: 429,
+      headers: { "retry-after": "90" },
+    });
+    const captureId = await queuedCapture(storage.repository, url);
+    const outcome = await processCapture(s.deps, captureId);
+    assert.equal(outcome.kind, "retry");
+    assert.equal(outcome.kind === "retry" ? outcome.delayMs : undefined, 90_000);
+  });
+
+  it("ends a capture whose 503 asks for more than the queue can wait, and schedules no sooner than asked", async () => {
+    const url = "https://news.example/walls/maintenance";
+    const s = site(url);
+    await s.capture();
+    await storage.repository.setRecapture(urlIdFor(url), { everyMinutes: 5 }, null);
+    s.serve({
+      html: "<html><body><h1>Down for maintenance</h1></body></html>",
+      status: 503,
+      headers: { "retry-after": "7200" },
+    });
+    const captureId = await queuedCapture(storage.repository, url);
+    const started = Date.now();
+    const outcome = await processCapture(s.deps, captureId);
+    assert.equal(outcome.kind, "failed");
+    const next = Date.parse((await s.record()).nextCaptureAt ?? assert.fail("no next capture"));
+    assert.ok(next - started >= 7_190_000, `next capture in ${next - started} ms, asked 7,200 s`);
+  });
+});
