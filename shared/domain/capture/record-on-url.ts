@@ -92,7 +92,7 @@ export function toAnnounce(decision: Decision, committed: boolean): VersionRecor
 
 /** When to capture the URL again, from its policy and when its article last changed. */
 function nextCaptureAt(
-  deps: ProcessCaptureDeps,
+  deps: Pick<ProcessCaptureDeps, "cadence">,
   url: UrlRecord,
   capturedAt: string,
   changedNow: boolean,
@@ -108,15 +108,20 @@ function nextCaptureAt(
   return next?.toISOString() ?? null;
 }
 
-/** Replaces the sweeper's lease (or nothing) with the URL's real next capture time. */
+/**
+ * Puts the URL back on its schedule after `captureId` ended without recording on it (it failed):
+ * its pending capture ends and its next time follows its policy. When another capture of the URL is
+ * pending, that one owns the schedule and nothing changes.
+ */
 export async function scheduleNext(
-  deps: ProcessCaptureDeps,
+  deps: Pick<ProcessCaptureDeps, "repository" | "cadence">,
   urlId: string,
+  captureId: string,
   finishedAt: string,
 ): Promise<void> {
   const url = await deps.repository.getUrl(urlId);
   if (!url) return;
-  await deps.repository.setNextCapture(urlId, nextCaptureAt(deps, url, finishedAt, false));
+  await deps.repository.releasePending(urlId, captureId, nextCaptureAt(deps, url, finishedAt, false));
 }
 
 /**

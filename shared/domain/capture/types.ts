@@ -8,7 +8,6 @@ import type {
   ArchiveRepository,
   BlobStore,
   EditPublisher,
-  HostGate,
   PageCaptureOptions,
   PageCapturer,
 } from "../../ports.ts";
@@ -36,8 +35,6 @@ export interface ProcessCaptureDeps {
   maxAttempts: number;
   /** The adaptive re-capture curve. @default DEFAULT_CADENCE */
   cadence?: readonly CadenceStep[];
-  /** Per-host politeness; absent means no limit (tests of single captures). */
-  hostGate?: HostGate;
   /** Tells subscribers of flagged edits; absent when nobody listens. */
   publisher?: EditPublisher;
   logger: Logger;
@@ -50,9 +47,7 @@ export type ProcessOutcome =
   | { kind: "succeeded"; capture: CaptureRecord }
   | { kind: "failed"; capture: CaptureRecord }
   /** A transient failure with attempts left: the message should be redelivered. */
-  | { kind: "retry"; error: CaptureError }
-  /** The host is busy (politeness): send the message again after `delayMs`; no attempt was used. */
-  | { kind: "deferred"; delayMs: number };
+  | { kind: "retry"; error: CaptureError };
 
 /** A URL as read, with its latest version (null before the first). */
 export interface UrlState {
