@@ -17,7 +17,6 @@ import { startEmbeddedS3 } from "../local/embedded-s3.ts";
 import { createDocumentClient, createS3Client } from "../shared/adapters/aws-clients.ts";
 import { createChromiumPageCapturer } from "../shared/adapters/chromium/page-capturer.ts";
 import { createDynamoArchiveRepository } from "../shared/adapters/dynamo-archive-repository.ts";
-import { createDynamoHostGate } from "../shared/adapters/dynamo-host-gate.ts";
 import { createEgressProxy } from "../shared/adapters/egress/egress-proxy.ts";
 import { createS3BlobReader } from "../shared/adapters/s3-blob-reader.ts";
 import { createS3BlobStore } from "../shared/adapters/s3-blob-store.ts";
@@ -212,19 +211,13 @@ export async function connectCaptureRig(
     captureOptions: config,
     maxAttempts: config.maxAttempts,
     // The real politeness gate (two more DynamoDB round trips a capture), with no gap to wait out.
-    hostGate: createDynamoHostGate({
-      client: documents,
-      tableName: TABLE,
-      maxConcurrent: config.hostMaxConcurrency,
-      minGapMs: 0,
-      leaseMs: 15 * 60_000,
-    }),
     logger,
   };
   const queued: CaptureMessage[] = [];
   const queue = {
     enqueue: async (message: CaptureMessage) => void queued.push(message),
-    enqueueBatch: async (messages: CaptureMessage[]) => void queued.push(...messages),
+    enqueueBatch: async (entries: Array<{ message: CaptureMessage }>) =>
+      void queued.push(...entries.map((e) => e.message)),
   };
 
   return {

@@ -85,7 +85,10 @@ async function createArchiveTable(client: DynamoDBClient, tableName: string): Pr
           { AttributeName: index.partitionKey, KeyType: "HASH" },
           { AttributeName: index.sortKey, KeyType: "RANGE" },
         ],
-        Projection: { ProjectionType: "ALL" },
+        Projection:
+          "include" in index
+            ? { ProjectionType: "INCLUDE", NonKeyAttributes: [...index.include] }
+            : { ProjectionType: "ALL" },
       })),
     }),
   );

@@ -31,6 +31,11 @@ export function captureIdOf(body: string): string | undefined {
   }
 }
 
+async function isParked(repository: ArchiveRepository, urlId: string, captureId: string): Promise<boolean> {
+  const url = await repository.getUrl(urlId);
+  return url?.pendingCaptureId === captureId && url.parked === true;
+}
+
 /** Sends again (or fails) every unfinished capture the queue no longer holds. */
 export async function reconcileCaptures(deps: {
   repository: ArchiveRepository;
@@ -48,12 +53,16 @@ export async function reconcileCaptures(deps: {
     for (const capture of page.items) {
       if (capture.status !== "queued" && capture.status !== "running") continue;
       if (queued.has(capture.captureId)) continue;
+      // A parked capture has no message yet on purpose: a sweep sends it at its host slot.
+      if (await isParked(repository, capture.urlId, capture.captureId)) continue;
       if (dead.has(capture.captureId)) {
         const at = (deps.now ?? (() => new Date()))().toISOString();
         if (await failDeadLetteredCapture(repository, capture.captureId, at)) outcome.failed++;
         continue;
       }
-      await queue.send(JSON.stringify({ captureId: capture.captureId }));
+      // Still at its host slot when that is ahead (host-shaping.ts).
+      const slotIn = Date.parse(capture.notBefore ?? "") - (deps.now ?? (() => new Date()))().getTime();
+      await queue.send(JSON.stringify({ captureId: capture.captureId }), slotIn > 0 ? slotIn : 0);
       queued.add(capture.captureId);
       outcome.requeued++;
     }

@@ -18,6 +18,7 @@ import { createDocumentClient, createS3Client } from "../shared/adapters/aws-cli
 import { createChromiumPageCapturer } from "../shared/adapters/chromium/page-capturer.ts";
 import { createDynamoArchiveRepository } from "../shared/adapters/dynamo-archive-repository.ts";
 import { createDynamoHostGate } from "../shared/adapters/dynamo-host-gate.ts";
+import { createDynamoHostSlots } from "../shared/adapters/dynamo-host-slots.ts";
 import { createDynamoSourceRepository } from "../shared/adapters/dynamo-source-repository.ts";
 import { createEgressProxy } from "../shared/adapters/egress/egress-proxy.ts";
 import { createGuardedHttpFetcher } from "../shared/adapters/guarded-http-fetcher.ts";
@@ -26,9 +27,15 @@ import { createS3BlobReader } from "../shared/adapters/s3-blob-reader.ts";
 import { createS3BlobStore } from "../shared/adapters/s3-blob-store.ts";
 import { INDEX_SHARDS } from "../shared/adapters/table-schema.ts";
 import { createWebhookPublisher } from "../shared/adapters/webhook-publisher.ts";
-import { loadApiConfig, loadCaptureConfig, loadPublishConfig } from "../shared/config.ts";
+import {
+  loadApiConfig,
+  loadCaptureConfig,
+  loadHostShapingConfig,
+  loadPublishConfig,
+} from "../shared/config.ts";
 import { failDeadLetteredCapture } from "../shared/domain/capture/index.ts";
 import { extractArticle } from "../shared/domain/extract/index.ts";
+import { hostLimitsFrom } from "../shared/domain/host-shaping.ts";
 import { parseCadence } from "../shared/domain/schedule.ts";
 import { encodePollMessage } from "../shared/domain/sources/poll-message.ts";
 import { parseAllowedPrivateHosts } from "../shared/domain/url.ts";
@@ -249,8 +256,8 @@ async function startServices(
   const captureQueue: CaptureQueue = {
     enqueue: async (message, opts) =>
       void (await queue.send(JSON.stringify(message), (opts?.delaySeconds ?? 0) * 1000)),
-    enqueueBatch: async (messages) => {
-      for (const message of messages) await queue.send(JSON.stringify(message));
+    enqueueBatch: async (entries) => {
+      for (const e of entries) await queue.send(JSON.stringify(e.message), (e.delaySeconds ?? 0) * 1000);
     },
     depth: async () => queue.size,
   };
@@ -275,6 +282,11 @@ async function startServices(
   const sources = createDynamoSourceRepository({ client: documents, tableName: TABLE_NAME });
   const allowedPrivateHosts = parseAllowedPrivateHosts(apiConfig.allowPrivateHosts);
   const fetcher = createGuardedHttpFetcher({ allowedPrivateHosts });
+  // Politeness of captures, decided before their messages are sent (host-shaping.ts).
+  const shaper = {
+    slots: createDynamoHostSlots({ client: documents, tableName: TABLE_NAME }),
+    limits: hostLimitsFrom(loadHostShapingConfig(env)),
+  };
   const hostGate = createDynamoHostGate({
     client: documents,
     tableName: TABLE_NAME,
@@ -292,6 +304,7 @@ async function startServices(
     repository,
     blobs: reader,
     queue: captureQueue,
+    shaper,
     resolveHost,
     allowedPrivateHosts: parseAllowedPrivateHosts(apiConfig.allowPrivateHosts),
     presignedUrlTtlSeconds: apiConfig.presignedUrlTtlSeconds,
@@ -318,8 +331,6 @@ async function startServices(
     });
   const capture = createCaptureHandler({
     repository,
-    queue: captureQueue,
-    hostGate,
     blobs,
     capturer,
     extract: extractArticle,
@@ -339,6 +350,7 @@ async function startServices(
       resolveHost,
       allowedPrivateHosts,
       maxQueueDepth: apiConfig.maxQueueDepth,
+      shaper,
     },
     fetcher,
     hostGate,
@@ -349,6 +361,7 @@ async function startServices(
     repository,
     queue: captureQueue,
     shards: INDEX_SHARDS,
+    shaper,
     sources: { sources, pollQueue },
   });
   const sweep = async (now?: Date) =>

@@ -253,3 +253,20 @@ export function loadPollConfig(env: Env = process.env): PollConfig {
     hostMinGapMs: optionalInt(env, ENV.hostMinGapMs, 1000, { min: 0, max: 3_600_000 }),
   };
 }
+
+/** Per-host politeness as the producers of captures shape them (see host-shaping.ts). */
+export interface HostShapingConfig {
+  hostMaxConcurrency: number;
+  hostMinGapMs: number;
+  /** HOST_LIMITS: per-host start intervals, `host=2s,*.example=500ms`; parsed by `parseHostLimits`. */
+  hostLimits: string | undefined;
+}
+
+/** The settings of host shaping: read by the sweeper, the API and the poll worker. */
+export function loadHostShapingConfig(env: Env = process.env): HostShapingConfig {
+  return {
+    hostMaxConcurrency: optionalInt(env, ENV.hostMaxConcurrency, 2, { min: 1, max: 100 }),
+    hostMinGapMs: optionalInt(env, ENV.hostMinGapMs, 1000, { min: 0, max: 3_600_000 }),
+    hostLimits: optionalString(env, ENV.hostLimits),
+  };
+}

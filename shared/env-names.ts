@@ -23,6 +23,7 @@ export const ENV = {
   maxQueueDepth: "MAX_QUEUE_DEPTH",
   hostMaxConcurrency: "HOST_MAX_CONCURRENCY",
   hostMinGapMs: "HOST_MIN_GAP_MS",
+  hostLimits: "HOST_LIMITS",
   captureMaxBytes: "CAPTURE_MAX_BYTES",
   captureTotalTimeoutMs: "CAPTURE_TOTAL_TIMEOUT_MS",
   captureMaxRedirects: "CAPTURE_MAX_REDIRECTS",

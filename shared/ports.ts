@@ -86,10 +86,30 @@ export interface ArchiveRepository {
   /** URLs of one index shard due at or before `dueBy`, soonest first. */
   listDue(shard: number, dueBy: string, options: { limit: number; cursor?: string }): Promise<Page<DueUrl>>;
   /**
-   * Claims a due URL for one sweep by moving its next time to `leaseUntil`, on condition that it
-   * is still `seenNextCaptureAt`. Overlapping sweeps race here and exactly one wins.
+   * Claims a due URL for one capture, on condition that its due key is still `claim.seen.dueAt` and
+   * its pending capture still `claim.seen.pendingCaptureId` (none when absent). Overlapping sweeps
+   * race here and exactly one wins. The URL then records `captureId` as its pending capture, shows
+   * `startAt` as its next capture time, and is due again at `dueAt`: the capture's parked slot
+   * (`parked`: a sweep sends its message then) or a lease after which a sweep checks on it.
    */
-  claimDue(urlId: string, seenNextCaptureAt: string, leaseUntil: string): Promise<boolean>;
+  claimDue(claim: DueClaim): Promise<boolean>;
+  /**
+   * Records `captureId` as the URL's pending capture when it has none (a submission), with the
+   * same fields as a claim. False when another capture is pending: the new one then runs beside it
+   * and leaves the URL's schedule to that one.
+   */
+  holdPending(claim: Omit<DueClaim, "seen">): Promise<boolean>;
+  /**
+   * Moves the due key of a URL whose pending capture is still `captureId` and whose due key is still
+   * `seenDueAt` to `dueAt`, no longer parked (its message is sent, or it is still running).
+   */
+  extendPending(urlId: string, captureId: string, seenDueAt: string, dueAt: string): Promise<boolean>;
+  /**
+   * Ends the URL's pending capture `captureId` (or, when none is pending, a capture that never was
+   * one) by setting the next capture time. When another capture is pending it owns the schedule, and
+   * nothing is written: false.
+   */
+  releasePending(urlId: string, captureId: string, nextCaptureAt: string | null): Promise<boolean>;
   /** Captures across the archive, newest request first. */
   listRecentCaptures(options: { limit: number; cursor?: string }): Promise<Page<CaptureRecord>>;
   /** Flagged edits across the archive, newest first. */
@@ -127,7 +147,25 @@ export interface CaptureOnUrl {
 export interface DueUrl {
   urlId: string;
   url: string;
-  nextCaptureAt: string;
+  /** When the URL came due in the index: its next capture time, a parked slot, or a lease. */
+  dueAt: string;
+  /** The capture the URL waits for, if any: parked (its message not sent yet) or leased. */
+  pendingCaptureId?: string;
+  parked?: boolean;
+}
+
+/** What a sweep (or a submission) records on a URL it takes a capture of; see `claimDue`. */
+export interface DueClaim {
+  urlId: string;
+  /** The URL as the due index listed it. */
+  seen: { dueAt: string; pendingCaptureId?: string };
+  captureId: string;
+  /** When the capture is to start (its host slot): the URL's next capture time meanwhile. */
+  startAt: string;
+  /** When the URL is due again in the index: the parked slot, or the lease. */
+  dueAt: string;
+  /** The capture's message is not sent yet: the sweep that finds the URL due at `dueAt` sends it. */
+  parked: boolean;
 }
 
 export interface Page<T> {
@@ -169,10 +207,33 @@ export interface HostGate {
   release(host: string, slot: number, captureId: string): Promise<void>;
 }
 
+/** Which schedule of a host a capture takes its start from. */
+export type HostLane = "scheduled" | "interactive";
+
+/**
+ * The start schedule of each host (politeness decided before a message is queued): the next free
+ * start per host and lane, changed atomically per host.
+ */
+export interface HostSlots {
+  /**
+   * Reads the next free start of `host` on `lane` (epoch ms; undefined before its first capture),
+   * lets `plan` reserve starts from it, and stores the plan's `nextFree`. A concurrent reservation
+   * of the same host makes `plan` run again on the new value, so no two starts are ever given twice.
+   */
+  reserve<T>(
+    host: string,
+    lane: HostLane,
+    plan: (nextFree: number | undefined) => { nextFree: number; result: T },
+  ): Promise<T>;
+}
+
 export interface CaptureQueue {
   enqueue(message: CaptureMessage, options?: { delaySeconds?: number }): Promise<void>;
-  /** Sends many messages with as few calls as the queue allows. */
-  enqueueBatch?(messages: CaptureMessage[]): Promise<void>;
+  /**
+   * Sends many messages with as few calls as the queue allows, each held back by its own
+   * `delaySeconds` (at most 900, SQS's limit): how host shaping spreads a sweep over time.
+   */
+  enqueueBatch?(entries: Array<{ message: CaptureMessage; delaySeconds?: number }>): Promise<void>;
   /** About how many messages wait or are in flight (may lag by seconds). */
   depth?(): Promise<number>;
 }

@@ -5,10 +5,18 @@ import middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { createDocumentClient } from "../../shared/adapters/aws-clients.ts";
 import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-archive-repository.ts";
+import { createDynamoHostSlots } from "../../shared/adapters/dynamo-host-slots.ts";
 import { createKmsPublicKeyReader } from "../../shared/adapters/kms-public-key.ts";
 import { createS3BlobReader } from "../../shared/adapters/s3-blob-reader.ts";
 import { createSqsCaptureQueue } from "../../shared/adapters/sqs-capture-queue.ts";
-import { loadApiConfig, loadSigningConfig, loadStorageConfig, requireString } from "../../shared/config.ts";
+import {
+  loadApiConfig,
+  loadHostShapingConfig,
+  loadSigningConfig,
+  loadStorageConfig,
+  requireString,
+} from "../../shared/config.ts";
+import { hostLimitsFrom } from "../../shared/domain/host-shaping.ts";
 import { parseCadence } from "../../shared/domain/schedule.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { ENV } from "../../shared/env-names.ts";
@@ -37,11 +45,13 @@ function wireFromEnvironment() {
   const storage = loadStorageConfig();
   const api = loadApiConfig();
   const { kmsKeyArn } = loadSigningConfig();
+  const documents = createDocumentClient(storage);
   return createApiHandler({
-    repository: createDynamoArchiveRepository({
-      client: createDocumentClient(storage),
-      tableName: storage.tableName,
-    }),
+    repository: createDynamoArchiveRepository({ client: documents, tableName: storage.tableName }),
+    shaper: {
+      slots: createDynamoHostSlots({ client: documents, tableName: storage.tableName }),
+      limits: hostLimitsFrom(loadHostShapingConfig()),
+    },
     // Reads only: signed requests without the S3 client, a fifth of this bundle (s3-blob-reader.ts).
     blobs: createS3BlobReader({
       bucketName: storage.bucketName,

@@ -4,18 +4,15 @@
  */
 
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import { SQSClient } from "@aws-sdk/client-sqs";
 import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createDocumentClient, createS3Client } from "../../shared/adapters/aws-clients.ts";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
 import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-archive-repository.ts";
-import { createDynamoHostGate } from "../../shared/adapters/dynamo-host-gate.ts";
 import { createEgressProxy } from "../../shared/adapters/egress/egress-proxy.ts";
 import { createEventBridgePublisher, fanOut } from "../../shared/adapters/eventbridge-publisher.ts";
 import { createS3BlobReader } from "../../shared/adapters/s3-blob-reader.ts";
 import { createS3BlobStore } from "../../shared/adapters/s3-blob-store.ts";
-import { createSqsCaptureQueue } from "../../shared/adapters/sqs-capture-queue.ts";
 import { createWebhookPublisher } from "../../shared/adapters/webhook-publisher.ts";
 import {
   loadCaptureConfig,
@@ -29,7 +26,7 @@ import { parseCadence } from "../../shared/domain/schedule.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { ENV } from "../../shared/env-names.ts";
 import { logger } from "../../shared/logger.ts";
-import type { CaptureMessage, CaptureQueue } from "../../shared/ports.ts";
+import type { CaptureMessage } from "../../shared/ports.ts";
 
 const log = logger.child({ fn: "capture" });
 
@@ -44,7 +41,7 @@ function parseMessage(body: string): CaptureMessage | null {
 }
 
 /** The handler for any set of adapters: the Lambda below and the local runner both use it. */
-export function createCaptureHandler(deps: ProcessCaptureDeps & { queue: CaptureQueue }) {
+export function createCaptureHandler(deps: ProcessCaptureDeps) {
   return middy<SQSEvent, SQSBatchResponse>().handler(async (event) => {
     const batchItemFailures: SQSBatchResponse["batchItemFailures"] = [];
     for (const record of event.Records) {
@@ -59,19 +56,8 @@ export function createCaptureHandler(deps: ProcessCaptureDeps & { queue: Capture
       }
       try {
         const outcome = await processCapture(deps, message.captureId);
-        // A server's Retry-After: sent again no sooner than asked (the attempt was counted).
-        if (outcome.kind === "retry" && outcome.delayMs !== undefined) {
-          await deps.queue.enqueue(message, {
-            delaySeconds: Math.min(900, Math.ceil(outcome.delayMs / 1000)),
-          });
-        } else if (outcome.kind === "retry") batchItemFailures.push({ itemIdentifier: record.messageId });
-        if (outcome.kind === "deferred") {
-          // A fresh delayed message does not count as a receive, so waiting for a busy host
-          // never pushes a capture towards the dead-letter queue.
-          await deps.queue.enqueue(message, {
-            delaySeconds: Math.min(900, Math.ceil(outcome.delayMs / 1000)),
-          });
-        }
+        // Never re-sent to this queue: politeness was kept before the message was sent.
+        if (outcome.kind === "retry") batchItemFailures.push({ itemIdentifier: record.messageId });
       } catch (err) {
         log.error("capture processing failed", { captureId: message.captureId, err });
         batchItemFailures.push({ itemIdentifier: record.messageId });
@@ -101,17 +87,6 @@ function wireFromEnvironment() {
   const documents = createDocumentClient(storage);
   return createCaptureHandler({
     repository: createDynamoArchiveRepository({ client: documents, tableName: storage.tableName }),
-    queue: createSqsCaptureQueue({
-      client: new SQSClient({}),
-      queueUrl: requireString(process.env, ENV.queueUrl),
-    }),
-    hostGate: createDynamoHostGate({
-      client: documents,
-      tableName: storage.tableName,
-      maxConcurrent: capture.hostMaxConcurrency,
-      minGapMs: capture.hostMinGapMs,
-      leaseMs: 15 * 60_000,
-    }),
     blobs: createS3BlobStore({
       client: createS3Client(storage),
       bucketName: storage.bucketName,

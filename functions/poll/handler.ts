@@ -9,12 +9,19 @@ import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createDocumentClient } from "../../shared/adapters/aws-clients.ts";
 import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-archive-repository.ts";
 import { createDynamoHostGate } from "../../shared/adapters/dynamo-host-gate.ts";
+import { createDynamoHostSlots } from "../../shared/adapters/dynamo-host-slots.ts";
 import { createDynamoSourceRepository } from "../../shared/adapters/dynamo-source-repository.ts";
 import { createGuardedHttpFetcher } from "../../shared/adapters/guarded-http-fetcher.ts";
 import { resolveHostIpv4First } from "../../shared/adapters/resolve-host.ts";
 import { createSqsCaptureQueue } from "../../shared/adapters/sqs-capture-queue.ts";
 import { createSqsPollQueue } from "../../shared/adapters/sqs-poll-queue.ts";
-import { loadPollConfig, loadTableConfig, requireString } from "../../shared/config.ts";
+import {
+  loadHostShapingConfig,
+  loadPollConfig,
+  loadTableConfig,
+  requireString,
+} from "../../shared/config.ts";
+import { hostLimitsFrom } from "../../shared/domain/host-shaping.ts";
 import { parsePollMessage } from "../../shared/domain/sources/poll-message.ts";
 import { type PollSourceDeps, pollSource } from "../../shared/domain/sources/poll-source.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
@@ -69,6 +76,10 @@ function wireFromEnvironment() {
       resolveHost: resolveHostIpv4First,
       allowedPrivateHosts,
       maxQueueDepth: config.maxQueueDepth,
+      shaper: {
+        slots: createDynamoHostSlots({ client: documents, tableName: table.tableName }),
+        limits: hostLimitsFrom(loadHostShapingConfig()),
+      },
     },
     fetcher: createGuardedHttpFetcher({ allowedPrivateHosts, resolveHost: resolveHostIpv4First }),
     hostGate: createDynamoHostGate({

@@ -8,11 +8,13 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { createDocumentClient } from "../../shared/adapters/aws-clients.ts";
 import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-archive-repository.ts";
+import { createDynamoHostSlots } from "../../shared/adapters/dynamo-host-slots.ts";
 import { createDynamoSourceRepository } from "../../shared/adapters/dynamo-source-repository.ts";
 import { createSqsCaptureQueue } from "../../shared/adapters/sqs-capture-queue.ts";
 import { createSqsPollQueue } from "../../shared/adapters/sqs-poll-queue.ts";
 import { INDEX_SHARDS } from "../../shared/adapters/table-schema.ts";
-import { loadTableConfig, requireString } from "../../shared/config.ts";
+import { loadHostShapingConfig, loadTableConfig, requireString } from "../../shared/config.ts";
+import { hostLimitsFrom } from "../../shared/domain/host-shaping.ts";
 import { type SweepSourcesDeps, sweepDueSources } from "../../shared/domain/sources/sweep-sources.ts";
 import { type SweepDeps, type SweepResult, sweepDueUrls } from "../../shared/domain/sweep.ts";
 import { ENV } from "../../shared/env-names.ts";
@@ -22,6 +24,12 @@ const log = logger.child({ fn: "sweeper" });
 
 /** Stop claiming when less than this is left of the invocation, so the last writes finish. */
 const SAFETY_MARGIN_MS = 20_000;
+
+/**
+ * Captures already due are spread over one sweep interval (EventBridge starts a sweep every five
+ * minutes), so each sweep's batch reaches the queue evenly instead of at once.
+ */
+const SPREAD_MS = 5 * 60_000;
 
 export interface SweepEvent {
   /** The scheduled time (EventBridge Scheduler's `<aws.scheduler.scheduled-time>`), or absent for now. */
@@ -51,6 +59,8 @@ export function createSweeperHandler(
     const urls = await sweepDueUrls({ ...deps, logger: log, shouldStop }, now);
     return {
       enqueued: urls.enqueued,
+      parked: urls.parked,
+      expired: urls.expired,
       polls: sources.polls,
       lostClaims: urls.lostClaims + sources.lostClaims,
       complete: urls.complete && sources.complete,
@@ -69,6 +79,11 @@ export const handler = (event: SweepEvent, context: Context) => {
       repository: createDynamoArchiveRepository({ client: documents, tableName: storage.tableName }),
       queue: createSqsCaptureQueue({ client: sqs, queueUrl: requireString(process.env, ENV.queueUrl) }),
       shards: INDEX_SHARDS,
+      shaper: {
+        slots: createDynamoHostSlots({ client: documents, tableName: storage.tableName }),
+        limits: hostLimitsFrom(loadHostShapingConfig()),
+      },
+      spreadMs: SPREAD_MS,
       sources: {
         sources: createDynamoSourceRepository({ client: documents, tableName: storage.tableName }),
         pollQueue: createSqsPollQueue({

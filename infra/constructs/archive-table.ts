@@ -121,8 +121,11 @@ export class ArchiveTable extends Construct {
         indexName: index.indexName,
         partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
         sortKey: { name: index.sortKey, type: AttributeType.STRING },
-        // Listings (captures of a URL, recent edits, due URLs) render whole records.
-        projectionType: ProjectionType.ALL,
+        // Listings (captures of a URL, recent edits) render whole records; the due index carries
+        // only what the sweeps read, so each claim rewrites a small entry (table-schema.ts).
+        ...("include" in index
+          ? { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...index.include] }
+          : { projectionType: ProjectionType.ALL }),
       });
     }
     const alarms = new Map<string, Alarm>();
@@ -211,12 +214,17 @@ export class ArchiveTable extends Construct {
 
   /**
    * Lets `fn` sweep due URLs: sets `TABLE_NAME` and grants Query on the due index only, UpdateItem
-   * (the conditional claim that moves a URL's next time forward) and PutItem/BatchWriteItem (the
-   * queued capture records). No GetItem, no DeleteItem, no other index.
+   * (the conditional claim that moves a URL's next time forward, and the host schedules),
+   * PutItem/BatchWriteItem (the queued capture records) and GetItem (a pending capture whose lease
+   * ended, and a host's schedule). No DeleteItem, no other index.
    */
   public bindSweeper(fn: LambdaFunction): void {
     fn.addEnvironment(ENV.tableName, this.table.tableName);
-    this.grant(fn, ["dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"], [DUE_INDEX_NAME]);
+    this.grant(
+      fn,
+      ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"],
+      [DUE_INDEX_NAME],
+    );
   }
 
   private grant(

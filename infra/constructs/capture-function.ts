@@ -56,8 +56,8 @@ export interface CaptureFunctionProps {
   /** Blob writer: stores artifacts under `blobs/`. */
   readonly bucket: ArchiveBucket;
   /**
-   * The function consumes this queue, and sends to it only to put off a capture whose host is busy
-   * (a fresh delayed message, which does not count towards the dead-letter receive count).
+   * The function consumes this queue and never sends to it: politeness is decided before a message
+   * is queued (`shared/domain/host-shaping.ts`), so no capture is re-sent to wait for its host.
    */
   readonly queue: CaptureQueue;
   /**
@@ -145,9 +145,8 @@ const MAX_BACKLOG_ALARM_AFTER = Duration.days(14);
 /**
  * The capture worker (`functions/capture/handler.ts`): Chromium via `@sparticuz/chromium` and
  * `playwright-core`, triggered by the capture queue one message at a time with partial batch
- * failure reporting. DynamoDB read/write (captures, versions and the per-host politeness items
- * `HOST#<host>` in the same table), blob writes, send to the capture queue (deferrals) and
- * PutEvents on the edits bus; nothing on the dead-letter queue.
+ * failure reporting. DynamoDB read/write (captures, versions, URLs), blob writes and PutEvents on
+ * the edits bus; it cannot send to any queue, so it cannot loop through its own.
  */
 export class CaptureFunction extends PalimpsestFunction {
   /**
@@ -264,8 +263,6 @@ export class CaptureFunction extends PalimpsestFunction {
     props.queue.bindConsumer(this, {
       maxConcurrency: props.maxConcurrency ?? DEFAULTS.captureMaxConcurrency,
     });
-    // The handler re-enqueues a capture whose host is busy, and reads QUEUE_URL at cold start.
-    props.queue.bindProducer(this);
     props.editEvents?.bindPublisher(this);
 
     const period = DEFAULTS.alarmPeriod;

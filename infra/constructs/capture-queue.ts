@@ -4,6 +4,7 @@ import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { CAPTURE_MESSAGE_RETENTION_MS } from "../../shared/domain/sweep.ts";
 import { ENV } from "../../shared/env-names.ts";
 import { DEFAULTS } from "./defaults.ts";
 
@@ -27,8 +28,9 @@ export interface CaptureQueueProps {
    */
   readonly maxReceiveCount?: number;
   /**
-   * How long an unconsumed message is kept.
-   * @default Duration.days(4)
+   * How long an unconsumed message is kept. The sweep fails a capture still pending after it as
+   * `expired` (shared/domain/sweep.ts), so it must not be longer than that assumes.
+   * @default Duration.days(14) (SQS's longest)
    */
   readonly retentionPeriod?: Duration;
   /**
@@ -116,6 +118,11 @@ export class CaptureQueue extends Construct {
     if (!Number.isInteger(this.maxReceiveCount) || this.maxReceiveCount < 1 || this.maxReceiveCount > 1000) {
       throw new Error(
         `CaptureQueue: maxReceiveCount must be an integer in 1..1000, got ${this.maxReceiveCount}.`,
+      );
+    }
+    if (retentionPeriod.toMilliseconds() > CAPTURE_MESSAGE_RETENTION_MS) {
+      throw new Error(
+        "CaptureQueue: retentionPeriod is longer than the sweep assumes (CAPTURE_MESSAGE_RETENTION_MS); it would fail captures whose message is still queued.",
       );
     }
     if (deadLetterRetentionPeriod.toSeconds() < retentionPeriod.toSeconds()) {

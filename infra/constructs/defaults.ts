@@ -6,6 +6,7 @@
 import { fileURLToPath } from "node:url";
 import { Duration, Size } from "aws-cdk-lib";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
+import { CAPTURE_MESSAGE_RETENTION_MS } from "../../shared/domain/sweep.ts";
 
 /** Absolute path of the repository root: handler entries and the npm lock file are resolved from it. */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -55,7 +56,11 @@ export const DEFAULTS = {
   visibilityTimeoutFactor: 6,
   /** Deliveries before a capture message is parked in the dead-letter queue. */
   maxReceiveCount: 3,
-  queueRetentionPeriod: Duration.days(4),
+  /**
+   * SQS's longest: a capture may wait behind a backlog for days and still run. A capture whose
+   * message outlived it is failed `expired` by the sweep (`CAPTURE_MESSAGE_RETENTION_MS`).
+   */
+  queueRetentionPeriod: Duration.millis(CAPTURE_MESSAGE_RETENTION_MS),
   /** The DLQ keeps messages longer than the source queue (expiry counts from the first enqueue). */
   deadLetterRetentionPeriod: Duration.days(14),
   /**

@@ -21,9 +21,20 @@ import {
   type UrlRecord,
   type VersionRecord,
 } from "../domain/model.ts";
-import { InvalidRequestError } from "../errors.ts";
-import type { ArchiveRepository, DueUrl, Page } from "../ports.ts";
-import { INDEX_SHARDS } from "./table-schema.ts";
+import type { ArchiveRepository, Page } from "../ports.ts";
+import {
+  addSchedule,
+  createDueIndexOperations,
+  decodeCursor,
+  encodeCursor,
+  isConditionFailure,
+  noClauses,
+  type UpdateClauses,
+  updateExpression,
+} from "./dynamo-due-index.ts";
+import { listPartition, queryListing } from "./dynamo-sharded-list.ts";
+
+export { decodeCursor, dueShard, encodeCursor, isConditionFailure } from "./dynamo-due-index.ts";
 
 const urlKey = (urlId: string) => ({ PK: `URL#${urlId}`, SK: "URL" });
 const captureKey = (captureId: string) => ({ PK: `CAPTURE#${captureId}`, SK: "CAPTURE" });
@@ -40,8 +51,9 @@ function captureItem(capture: CaptureRecord): Record<string, unknown> {
     entity: "capture",
     GSI2PK: `URL#${capture.urlId}`,
     GSI2SK: `CAPTURE#${capture.requestedAt}#${capture.captureId}`,
-    // Recent captures across the archive share the time-ordered index with edits, under their own key.
-    GSI3PK: CAPTURES_PARTITION,
+    // Recent captures across the archive share the time-ordered index with edits, under their own
+    // keys, sharded by id so the listing's writes spread over partitions (dynamo-sharded-list.ts).
+    GSI3PK: listPartition(CAPTURES_PARTITION, capture.captureId),
     GSI3SK: `${capture.requestedAt}#${capture.captureId}`,
     ...capture,
   };
@@ -51,48 +63,6 @@ function stripKeys<T>(item: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item)) if (!KEY_ATTRIBUTES.includes(k)) out[k] = v;
   return out as T;
-}
-
-/** The URL's shard in the due index: spreads the sweeper's reads over partitions. */
-export function dueShard(urlId: string): number {
-  let hash = 0;
-  for (let i = 0; i < urlId.length; i++) hash = (hash * 31 + urlId.charCodeAt(i)) >>> 0;
-  return hash % INDEX_SHARDS;
-}
-
-/** The clauses of one UpdateExpression, joined by `updateExpression`. */
-interface UpdateClauses {
-  set: string[];
-  add: string[];
-  remove: string[];
-  values: Record<string, unknown>;
-}
-
-const noClauses = (): UpdateClauses => ({ set: [], add: [], remove: [], values: {} });
-
-function updateExpression(clauses: UpdateClauses): string {
-  return [
-    clauses.set.length > 0 ? `SET ${clauses.set.join(", ")}` : "",
-    clauses.add.length > 0 ? `ADD ${clauses.add.join(", ")}` : "",
-    clauses.remove.length > 0 ? `REMOVE ${clauses.remove.join(", ")}` : "",
-  ]
-    .filter(Boolean)
-    .join(" ");
-}
-
-/** Adds what puts a URL in the sparse due index at `nextCaptureAt`, or takes it out. */
-function addSchedule(clauses: UpdateClauses, urlId: string, nextCaptureAt: string | null): UpdateClauses {
-  if (nextCaptureAt === null) {
-    clauses.remove.push("nextCaptureAt", "GSI1PK", "GSI1SK");
-  } else {
-    clauses.set.push("nextCaptureAt = :next", "GSI1PK = :shard", "GSI1SK = :sk");
-    Object.assign(clauses.values, {
-      ":next": nextCaptureAt,
-      ":shard": `DUE#${dueShard(urlId)}`,
-      ":sk": `${nextCaptureAt}#${urlId}`,
-    });
-  }
-  return clauses;
 }
 
 /** The fields a finish decides; the others (identity, request, attempts) stay as stored. */
@@ -121,27 +91,6 @@ function samePolicy(policy: RecapturePolicy, values: Record<string, unknown>): s
   }
   values[":seenEvery"] = policy.everyMinutes;
   return "recapture.everyMinutes = :seenEvery";
-}
-
-export function isConditionFailure(err: unknown): boolean {
-  return (err as { name?: string })?.name === "ConditionalCheckFailedException";
-}
-
-export function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
-  return key ? Buffer.from(JSON.stringify(key)).toString("base64url") : undefined;
-}
-
-export function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed))
-      return parsed as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  // Cursors are opaque to callers; a malformed one is the caller's error.
-  throw new InvalidRequestError("invalid_cursor", "The cursor is not one this API issued.");
 }
 
 export function createDynamoArchiveRepository(deps: {
@@ -174,7 +123,11 @@ export function createDynamoArchiveRepository(deps: {
     };
   }
 
+  const due = createDueIndexOperations(client, TableName);
+
   return {
+    ...due,
+
     async getUrl(urlId) {
       const out = await client.send(new GetCommand({ TableName, Key: urlKey(urlId), ConsistentRead: true }));
       return out.Item ? stripKeys<UrlRecord>(out.Item) : null;
@@ -335,10 +288,12 @@ export function createDynamoArchiveRepository(deps: {
             Item: {
               ...versionKey(version.urlId, version.versionId),
               entity: "version",
-              // Only flagged edits enter the sparse edits index. Edits are rare next to captures
-              // (a few a second even across millions of URLs), so one time-ordered partition serves.
+              // Only flagged edits enter the sparse edits index, sharded like recent captures.
               ...(version.edit
-                ? { GSI3PK: EDITS_PARTITION, GSI3SK: `${version.capturedAt}#${version.versionId}` }
+                ? {
+                    GSI3PK: listPartition(EDITS_PARTITION, version.versionId),
+                    GSI3SK: `${version.capturedAt}#${version.versionId}`,
+                  }
                 : {}),
               ...version,
             },
@@ -370,92 +325,40 @@ export function createDynamoArchiveRepository(deps: {
     },
 
     async setRecapture(urlId, policy, nextCaptureAt) {
-      const clauses = addSchedule(noClauses(), urlId, nextCaptureAt);
-      clauses.set.unshift("recapture = :policy");
-      try {
-        const out = await client.send(
-          new UpdateCommand({
-            TableName,
-            Key: urlKey(urlId),
-            UpdateExpression: updateExpression(clauses),
-            ConditionExpression: "attribute_exists(PK)",
-            ExpressionAttributeValues: { ...clauses.values, ":policy": policy },
-            ReturnValues: "ALL_NEW",
-          }),
-        );
-        return out.Attributes ? stripKeys<UrlRecord>(out.Attributes) : null;
-      } catch (err) {
-        if (isConditionFailure(err)) return null;
-        throw err;
+      // While a capture is pending it owns the URL's place in the due index (its parked slot or
+      // lease); its finish schedules the URL by the new policy. Only without one is it moved now.
+      for (const withSchedule of [true, false]) {
+        const clauses = withSchedule ? addSchedule(noClauses(), urlId, nextCaptureAt) : noClauses();
+        clauses.set.unshift("recapture = :policy");
+        try {
+          const out = await client.send(
+            new UpdateCommand({
+              TableName,
+              Key: urlKey(urlId),
+              UpdateExpression: updateExpression(clauses),
+              ConditionExpression: withSchedule
+                ? "attribute_exists(PK) AND attribute_not_exists(pendingCaptureId)"
+                : "attribute_exists(PK)",
+              ExpressionAttributeValues: { ...clauses.values, ":policy": policy },
+              ReturnValues: "ALL_NEW",
+            }),
+          );
+          return out.Attributes ? stripKeys<UrlRecord>(out.Attributes) : null;
+        } catch (err) {
+          if (!isConditionFailure(err)) throw err;
+        }
       }
-    },
-
-    async listDue(shard, dueBy, options): Promise<Page<DueUrl>> {
-      const out = await client.send(
-        new QueryCommand({
-          TableName,
-          IndexName: "GSI1",
-          KeyConditionExpression: "GSI1PK = :pk AND GSI1SK <= :due",
-          // "~" sorts after every id character, so URLs due exactly at `dueBy` are included.
-          ExpressionAttributeValues: { ":pk": `DUE#${shard}`, ":due": `${dueBy}#~` },
-          ProjectionExpression: "urlId, #url, nextCaptureAt",
-          ExpressionAttributeNames: { "#url": "url" },
-          Limit: options.limit,
-          ExclusiveStartKey: decodeCursor(options.cursor),
-        }),
-      );
-      return {
-        items: (out.Items ?? []) as DueUrl[],
-        cursor: encodeCursor(out.LastEvaluatedKey),
-      };
-    },
-
-    async claimDue(urlId, seenNextCaptureAt, leaseUntil) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName,
-            Key: urlKey(urlId),
-            UpdateExpression: "SET nextCaptureAt = :lease, GSI1SK = :sk",
-            ConditionExpression: "nextCaptureAt = :seen",
-            ExpressionAttributeValues: {
-              ":lease": leaseUntil,
-              ":sk": `${leaseUntil}#${urlId}`,
-              ":seen": seenNextCaptureAt,
-            },
-          }),
-        );
-        return true;
-      } catch (err) {
-        if (isConditionFailure(err)) return false;
-        throw err;
-      }
+      return null;
     },
 
     async listRecentCaptures(options): Promise<Page<CaptureRecord>> {
-      return queryNewestFirst<CaptureRecord>(
-        {
-          IndexName: "GSI3",
-          KeyConditionExpression: "GSI3PK = :pk",
-          ExpressionAttributeValues: { ":pk": CAPTURES_PARTITION },
-        },
-        options,
-      );
+      const page = await queryListing(client, TableName, CAPTURES_PARTITION, options);
+      return { ...page, items: page.items.map((item) => stripKeys<CaptureRecord>(item)) };
     },
 
     async listEdits(options): Promise<Page<EditEntry>> {
-      const out = await client.send(
-        new QueryCommand({
-          TableName,
-          IndexName: "GSI3",
-          KeyConditionExpression: "GSI3PK = :pk",
-          ExpressionAttributeValues: { ":pk": EDITS_PARTITION },
-          ScanIndexForward: false,
-          Limit: options.limit,
-          ExclusiveStartKey: decodeCursor(options.cursor),
-        }),
-      );
-      const versions = (out.Items ?? []).map((item) => stripKeys<VersionRecord & { edit: Edit }>(item));
+      const page = await queryListing(client, TableName, EDITS_PARTITION, options);
+      const versions = page.items.map((item) => stripKeys<VersionRecord & { edit: Edit }>(item));
       const urls = new Map<string, UrlRecord | null>();
       for (const v of versions) if (!urls.has(v.urlId)) urls.set(v.urlId, await this.getUrl(v.urlId));
       return {
@@ -470,14 +373,25 @@ export function createDynamoArchiveRepository(deps: {
           ...(v.summary ? { summary: v.summary } : {}),
           ...(v.revertOf ? { revertOf: v.revertOf } : {}),
         })),
-        cursor: encodeCursor(out.LastEvaluatedKey),
+        ...(page.cursor ? { cursor: page.cursor } : {}),
       };
     },
 
     async recordCaptureOnUrl(update) {
       const { seen, version } = update;
-      const clauses = addSchedule(noClauses(), seen.urlId, update.nextCaptureAt);
       const conditions = ["attribute_exists(PK)"];
+      let clauses: UpdateClauses;
+      if (seen.pendingCaptureId === undefined || seen.pendingCaptureId === update.captureId) {
+        // The URL's own pending capture (or none) ends here and sets the next time.
+        clauses = addSchedule(noClauses(), seen.urlId, update.nextCaptureAt);
+        conditions.push("(attribute_not_exists(pendingCaptureId) OR pendingCaptureId = :ownCapture)");
+        clauses.values[":ownCapture"] = update.captureId;
+      } else {
+        // Another capture is pending (this one ran beside it): that one owns the schedule.
+        clauses = noClauses();
+        conditions.push("pendingCaptureId = :otherPending");
+        clauses.values[":otherPending"] = seen.pendingCaptureId;
+      }
       // The outcome was decided against `seen`'s latest version and the next time from its policy.
       if (seen.latestVersionId === undefined) {
         conditions.push("attribute_not_exists(latestVersionId)");

@@ -13,6 +13,12 @@ const MAX_BATCH = 10;
 /** SQS's counts are approximate anyway; asking once every few seconds is plenty. */
 const DEPTH_CACHE_MS = 3000;
 
+/** SQS holds a message back for at most 15 minutes; longer waits are parked by the sweep instead. */
+function toDelaySeconds(seconds: number): number {
+  return Math.min(900, Math.max(0, Math.ceil(seconds)));
+}
+
+/** The capture queue on SQS: sends (one or in batches of ten, each with its own delay) and depth. */
 export function createSqsCaptureQueue(deps: { client: SQSClient; queueUrl: string }): CaptureQueue {
   let cachedDepth: { value: number; at: number } | undefined;
   return {
@@ -36,16 +42,17 @@ export function createSqsCaptureQueue(deps: { client: SQSClient; queueUrl: strin
         new SendMessageCommand({
           QueueUrl: deps.queueUrl,
           MessageBody: JSON.stringify(message),
-          ...(options?.delaySeconds ? { DelaySeconds: Math.min(900, Math.ceil(options.delaySeconds)) } : {}),
+          ...(options?.delaySeconds ? { DelaySeconds: toDelaySeconds(options.delaySeconds) } : {}),
         }),
       );
     },
 
     async enqueueBatch(messages) {
       for (let i = 0; i < messages.length; i += MAX_BATCH) {
-        let entries = messages.slice(i, i + MAX_BATCH).map((message, n) => ({
+        let entries = messages.slice(i, i + MAX_BATCH).map(({ message, delaySeconds }, n) => ({
           Id: String(n),
           MessageBody: JSON.stringify(message),
+          ...(delaySeconds ? { DelaySeconds: toDelaySeconds(delaySeconds) } : {}),
         }));
         // A batch can partly fail (throttling); resend only the failed entries, a few times.
         for (let attempt = 0; entries.length > 0; attempt++) {

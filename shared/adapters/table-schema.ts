@@ -10,24 +10,43 @@
  * - a URL found by it     `SOURCE#<id>`     / `LINK#<urlId>`           (once per source and URL)
  * - who follows a URL     `SOURCEURL#<hash>` / `SOURCEURL`            (one source per polled URL)
  *
+ * - host schedule       `HOST#<host>`     / `SCHEDULE`               (next free starts, host-shaping.ts)
+ *
  * Indexes (all sparse: only items that carry the attributes are projected):
- * - GSI1 "due":      GSI1PK `DUE#<shard>`          GSI1SK `<nextCaptureAt>#<urlId>` — URLs due for re-capture
- *   and `POLL#<shard>` / `<nextPollAt>#<sourceId>` — sources due for a poll (absent while paused)
+ * - GSI1 "due":      GSI1PK `DUE#<shard>`          GSI1SK `<dueAt>#<urlId>` — URLs due for re-capture, a
+ *   parked capture's slot or a pending capture's lease (see `claimDue`)
+ *   and `POLL#<shard>` / `<nextPollAt>#<sourceId>` — sources due for a poll (absent while paused).
+ *   It projects only what the sweeps read (INCLUDE), so a claim rewrites a small index entry.
  * - GSI2 "byUrl":    GSI2PK `URL#<urlId>`          GSI2SK `CAPTURE#<requestedAt>#<id>` — a URL's captures in time order
  *   and `SOURCE#<id>` / `FOUND#<foundAt>#<urlId>` — the URLs a source found, in time order
- * - GSI3 "edits":    GSI3PK `EDITS`                GSI3SK `<capturedAt>#<versionId>` — flagged edits, newest first
- *   and `CAPTURES` / `<requestedAt>#<captureId>` — recent captures across the archive
- *   and `SOURCES` / `<createdAt>#<sourceId>` — every source, newest first
- *   (one partition each keeps paging simple; an index partition takes about 1,000 writes a second,
- *   which captures approach near 300 a second — past that, split CAPTURES by time bucket)
+ * - GSI3 "edits":    GSI3PK `EDITS#<n>`            GSI3SK `<capturedAt>#<versionId>` — flagged edits, newest first
+ *   and `CAPTURES#<n>` / `<requestedAt>#<captureId>` — recent captures across the archive
+ *   (n < LIST_SHARDS, from the id: merged on read, see dynamo-sharded-list.ts; items written before
+ *   the split keep the bare `EDITS` / `CAPTURES` key and are merged in too)
+ *   and `SOURCES` / `<createdAt>#<sourceId>` — every source, newest first (few writes: one key)
  */
 export const TABLE_KEY = { partitionKey: "PK", sortKey: "SK" } as const;
 
+/** What the due index carries besides its keys: what the URL and source sweeps read, nothing more. */
+export const DUE_INDEX_ATTRIBUTES = ["urlId", "url", "pendingCaptureId", "parked", "sourceId", "nextPollAt"];
+
 export const TABLE_INDEXES = [
-  { indexName: "GSI1", partitionKey: "GSI1PK", sortKey: "GSI1SK" },
+  { indexName: "GSI1", partitionKey: "GSI1PK", sortKey: "GSI1SK", include: DUE_INDEX_ATTRIBUTES },
   { indexName: "GSI2", partitionKey: "GSI2PK", sortKey: "GSI2SK" },
   { indexName: "GSI3", partitionKey: "GSI3PK", sortKey: "GSI3SK" },
-] as const;
+] as const satisfies ReadonlyArray<{
+  indexName: string;
+  partitionKey: string;
+  sortKey: string;
+  /** Non-key attributes projected (INCLUDE); absent projects ALL (listings render whole records). */
+  include?: readonly string[];
+}>;
 
 /** Number of shards for the time-ordered sparse indexes (spreads hot partitions). */
 export const INDEX_SHARDS = 16;
+
+/**
+ * Partition keys of each archive-wide listing on GSI3 (recent captures, edits). Eight spread about
+ * 8,000 writes a second; a page reads eight partitions (see dynamo-sharded-list.ts).
+ */
+export const LIST_SHARDS = 8;

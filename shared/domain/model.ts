@@ -96,6 +96,11 @@ export interface CaptureRecord {
   startedAt?: string;
   finishedAt?: string;
   attempts: number;
+  /**
+   * When the capture may start: the slot its host's politeness gave it (host-shaping.ts). Its
+   * message reaches the queue then; absent for captures recorded before slots existed.
+   */
+  notBefore?: string;
   /** What asked for this capture: a person (the API), the re-capture schedule, or a followed source. */
   trigger?: "api" | "schedule" | "source";
   versionId?: string;
@@ -149,6 +154,13 @@ export interface UrlRecord {
   latestVersionId?: string;
   latestTextSha256?: string;
   lastCaptureId?: string;
+  /**
+   * The capture the URL waits for (sweep.ts): while it is set, no sweep takes another capture of
+   * the URL, and `nextCaptureAt` says when that capture starts.
+   */
+  pendingCaptureId?: string;
+  /** The pending capture's message is not sent yet: a sweep sends it at its slot. */
+  parked?: boolean;
   /** When the article last changed (a new version was made). */
   lastChangedAt?: string;
   /** The validity of the URL's last succeeded capture. */

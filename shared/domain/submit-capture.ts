@@ -1,6 +1,12 @@
-/** Accepting a capture request: validate, record it queued, enqueue it. */
+/**
+ * Accepting a capture request: validate, record it queued, and send it to arrive at its host's next
+ * start slot (host-shaping.ts). A person's capture takes a slot on the host's interactive lane, so
+ * it never waits behind the host's scheduled backlog; an article a source found takes one on the
+ * scheduled lane like a sweep's, and is parked on its URL when the slot is too far ahead to send.
+ */
 import { InvalidRequestError, PalimpsestError } from "../errors.ts";
-import type { ArchiveRepository, CaptureQueue, ResolveHost } from "../ports.ts";
+import type { ArchiveRepository, CaptureQueue, HostLane, ResolveHost } from "../ports.ts";
+import { assignStarts, type HostShaper, hostOf, SEND_HORIZON_MS } from "./host-shaping.ts";
 import { newCaptureId, urlIdFor } from "./ids.ts";
 import type { CaptureRecord, RecapturePolicy, UrlRecord } from "./model.ts";
 import { parseRecapturePolicy } from "./recapture.ts";
@@ -13,7 +19,28 @@ export interface SubmitCaptureDeps {
   allowedPrivateHosts: Set<string>;
   /** Refuse new captures (429) while this many messages wait; absent means no limit. */
   maxQueueDepth?: number;
+  /** Per-host politeness: each capture's start slot. Absent: captures are sent at once. */
+  shaper?: HostShaper;
   now?: () => Date;
+}
+
+/** How long after its start a submitted capture holds its URL before a sweep checks on it. */
+export const PENDING_LEASE_MS = 3_600_000;
+
+/**
+ * The host already has a quarter of an hour of people's captures waiting: the caller should come
+ * back after `retryAfterSeconds`, when a slot within reach frees up.
+ */
+export class HostBusyError extends InvalidRequestError {
+  readonly retryAfterSeconds: number;
+  constructor(host: string, retryAfterSeconds: number) {
+    super(
+      "host_busy",
+      `Too many captures of ${host} are waiting to be polite to the site; try again in ${retryAfterSeconds} s.`,
+      { status: 429 },
+    );
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
 }
 
 /** The queue is saturated: the caller should come back after `retryAfterSeconds`. */
@@ -69,7 +96,7 @@ export async function submitCapture(deps: SubmitCaptureDeps, body: unknown): Pro
   const url = normaliseUrl(parsed);
   const urlId = urlIdFor(url);
   const now = (deps.now ?? (() => new Date()))();
-  await deps.repository.ensureUrl({
+  const stored = await deps.repository.ensureUrl({
     urlId,
     url,
     captureCount: 0,
@@ -77,7 +104,8 @@ export async function submitCapture(deps: SubmitCaptureDeps, body: unknown): Pro
     recapture,
     createdAt: now.toISOString(),
   });
-  const captureId = await recordAndEnqueue(deps, { urlId, url }, now, undefined);
+  const target = { urlId, url, recapture: stored.recapture };
+  const captureId = await recordAndEnqueue(deps, target, now, undefined, "interactive");
   return { captureId, urlId, url, status: "queued" };
 }
 
@@ -87,32 +115,69 @@ async function refuseWhenQueueFull(deps: SubmitCaptureDeps): Promise<void> {
   }
 }
 
-/** Records a queued capture of the URL and enqueues it; a refused message fails the capture. */
+/**
+ * Records a queued capture of the URL at its host's next slot on `lane` and sends it to arrive then
+ * (or, on the scheduled lane, parks it on its URL when the slot is out of a message's reach). A
+ * refused message fails the capture.
+ */
 async function recordAndEnqueue(
   deps: SubmitCaptureDeps,
-  target: { urlId: string; url: string },
+  target: { urlId: string; url: string; recapture: RecapturePolicy },
   now: Date,
   trigger: CaptureRecord["trigger"],
+  lane: HostLane,
 ): Promise<string> {
+  const nowMs = now.getTime();
+  const host = hostOf(target.url);
+  const starts = await assignStarts(deps.shaper, [target], () => ({ host, earliest: nowMs }), lane, {
+    // A person's capture is sent or refused, never parked: they are waiting for it.
+    ...(lane === "interactive" ? { latest: nowMs + SEND_HORIZON_MS } : {}),
+  });
+  const startMs = starts.get(target);
+  if (startMs === null || startMs === undefined) {
+    // One interval from now, a slot within reach has come free.
+    throw new HostBusyError(
+      host,
+      Math.max(1, Math.ceil((deps.shaper?.limits.intervalFor(host) ?? 0) / 1000)),
+    );
+  }
   const capture: CaptureRecord = {
     captureId: newCaptureId(now),
     urlId: target.urlId,
     url: target.url,
     status: "queued",
     requestedAt: now.toISOString(),
+    notBefore: new Date(startMs).toISOString(),
     attempts: 0,
     ...(trigger ? { trigger } : {}),
   };
   await deps.repository.putCapture(capture);
+  const wantsPark = startMs - nowMs > SEND_HORIZON_MS;
+  // The URL's pending capture, unless one is pending already (this one then runs beside it).
+  const held = await deps.repository.holdPending({
+    urlId: target.urlId,
+    captureId: capture.captureId,
+    startAt: capture.notBefore as string,
+    dueAt: new Date(wantsPark ? startMs : startMs + PENDING_LEASE_MS).toISOString(),
+    parked: wantsPark,
+  });
+  if (held && wantsPark) return capture.captureId;
   try {
-    await deps.queue.enqueue({ captureId: capture.captureId });
+    await deps.queue.enqueue(
+      { captureId: capture.captureId },
+      { delaySeconds: Math.min(SEND_HORIZON_MS, Math.max(0, startMs - nowMs)) / 1000 },
+    );
   } catch (cause) {
+    const finishedAt = new Date().toISOString();
     await deps.repository.finishCapture({
       ...capture,
       status: "failed",
-      finishedAt: new Date().toISOString(),
+      finishedAt,
       error: { code: "queue_unavailable", message: "The capture could not be queued." },
     });
+    // The URL is due again at once (the next sweep retries it), unless it is never re-captured.
+    const next = target.recapture === "off" ? null : finishedAt;
+    if (held) await deps.repository.releasePending(target.urlId, capture.captureId, next);
     throw new QueueUnavailableError({ cause });
   }
   return capture.captureId;
@@ -157,6 +222,7 @@ export async function submitFoundUrl(
   const stored = await deps.repository.ensureUrl(record);
   // Another submission created it between the read and the write (not this one): it has its capture.
   if (stored.createdAt !== record.createdAt || stored.lastCaptureId !== undefined) return { urlId, url };
-  const captureId = await recordAndEnqueue(deps, { urlId, url }, now, "source");
+  const target = { urlId, url, recapture: stored.recapture };
+  const captureId = await recordAndEnqueue(deps, target, now, "source", "scheduled");
   return { urlId, url, captureId };
 }

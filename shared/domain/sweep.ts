@@ -1,23 +1,54 @@
 /**
- * The sweeper: finds URLs that are due through the sparse, sharded due index (never a scan),
- * claims each with a conditional write that moves its next time forward to a lease, and only then
- * records a queued capture and enqueues it. Overlapping sweeps race on the claim and exactly one
- * wins, so a URL is never enqueued twice for the same due time. When the capture ends, the worker
- * replaces the lease with the real next time; if the capture is lost, the lease expires and the
- * URL comes due again.
+ * The sweeper: finds URLs that are due through the sparse, sharded due index (never a scan) and
+ * takes one capture of each, shaped per host before anything reaches the queue.
+ *
+ * - A URL due within the look-ahead is claimed now; its capture gets a start slot from its host's
+ *   schedule (host-shaping.ts), no sooner than its due time, and its message is sent with
+ *   `DelaySeconds` to arrive at that slot. So a sweep's messages are spread over time, per host by
+ *   the host's interval, and a host with a backlog delays only its own captures.
+ * - A slot further ahead than SQS can delay a message parks the capture: it is recorded as queued
+ *   and the URL is due again at its slot, when a sweep sends its message.
+ * - The claim is one conditional write that records the capture as the URL's pending capture.
+ *   Overlapping sweeps race on it and exactly one wins, and a URL with a pending capture is never
+ *   claimed again, however long the capture waits in the queue. The capture's end puts the URL
+ *   back on its schedule.
+ * - A pending capture's URL comes due again after a lease, so a sweep checks on it: a capture whose
+ *   message outlived the queue's retention is failed `expired` and the URL claimed afresh; one that
+ *   still waits or runs keeps its URL for another lease.
  */
 import type { Logger } from "../logger.ts";
-import type { ArchiveRepository, CaptureMessage, CaptureQueue, DueUrl } from "../ports.ts";
+import type { ArchiveRepository, CaptureQueue, DueUrl } from "../ports.ts";
+import { assignStarts, type HostShaper, hostOf, SEND_HORIZON_MS } from "./host-shaping.ts";
 import { newCaptureId } from "./ids.ts";
 import type { CaptureRecord } from "./model.ts";
+import { PENDING_LEASE_MS } from "./submit-capture.ts";
+
+/** How long SQS keeps a capture message: the capture queue's retention (infra uses this value). */
+export const CAPTURE_MESSAGE_RETENTION_MS = 14 * 24 * 3_600_000;
 
 export interface SweepDeps {
   repository: ArchiveRepository;
   queue: CaptureQueue;
   shards: number;
   logger: Logger;
-  /** How long a claimed URL stays out of the due index while its capture runs. @default 30 min */
+  /** Per-host politeness: every capture's start slot. Absent: captures start when due. */
+  shaper?: HostShaper;
+  /**
+   * URLs due within this long after the sweep are claimed by it and sent with a delay for their
+   * time; at least the interval between sweeps plus a sweep's length, so no parked slot is sent
+   * late. At most 15 min (SQS's longest delay).
+   * @default 10 min
+   */
+  lookaheadMs?: number;
+  /**
+   * Captures already due are spread over this long from the sweep (by URL id), so a sweep does
+   * not land its whole batch in the queue at once. @default 0
+   */
+  spreadMs?: number;
+  /** How long after its start a pending capture's URL is checked on by a sweep. @default PENDING_LEASE_MS (1 h) */
   leaseMs?: number;
+  /** How long the queue keeps a message. @default CAPTURE_MESSAGE_RETENTION_MS */
+  retentionMs?: number;
   /** Due URLs read per query. @default 200 */
   pageSize?: number;
   /** Claims in flight at once. @default 32 */
@@ -27,7 +58,12 @@ export interface SweepDeps {
 }
 
 export interface SweepResult {
+  /** Capture messages sent (new captures, and parked ones whose slot came). */
   enqueued: number;
+  /** New captures parked on their URL: their slot is further ahead than a message can wait. */
+  parked: number;
+  /** Pending captures whose message expired in the queue, now failed `expired`. */
+  expired: number;
   /** Due URLs another sweep claimed first. */
   lostClaims: number;
   /** False when the sweep stopped early; the URLs it did not reach are still due. */
@@ -37,46 +73,170 @@ export interface SweepResult {
 /** DynamoDB BatchWriteItem takes 25 items; SQS batches of 10 are made by the queue adapter. */
 const RECORD_BATCH = 25;
 
+interface Outgoing {
+  capture: CaptureRecord;
+  /** Absent for a parked capture: recorded now, sent by a later sweep. */
+  delaySeconds?: number;
+}
+
+/** A fraction in [0, 1) from an id: where in the spread window its capture lands. */
+function spreadFraction(id: string): number {
+  let hash = 0;
+  for (let i = 0; i < id.length; i++) hash = (hash * 31 + id.charCodeAt(i)) >>> 0;
+  return hash / 2 ** 32;
+}
+
 export async function sweepDueUrls(deps: SweepDeps, now: Date): Promise<SweepResult> {
-  const leaseMs = deps.leaseMs ?? 30 * 60_000;
+  const lookaheadMs = deps.lookaheadMs ?? 10 * 60_000;
+  if (lookaheadMs < 0 || lookaheadMs > SEND_HORIZON_MS) {
+    throw new RangeError(`lookaheadMs must be within 0..${SEND_HORIZON_MS}, got ${lookaheadMs}`);
+  }
+  const leaseMs = deps.leaseMs ?? PENDING_LEASE_MS;
+  const retentionMs = deps.retentionMs ?? CAPTURE_MESSAGE_RETENTION_MS;
+  const spreadMs = deps.spreadMs ?? 0;
   const pageSize = deps.pageSize ?? 200;
   const concurrency = deps.concurrency ?? 32;
-  const dueBy = now.toISOString();
-  const leaseUntil = new Date(now.getTime() + leaseMs).toISOString();
-  const result: SweepResult = { enqueued: 0, lostClaims: 0, complete: true };
-  const pending: CaptureRecord[] = [];
+  const nowMs = now.getTime();
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const delayOf = (startMs: number) => Math.max(0, Math.ceil((startMs - nowMs) / 1000));
+  const result: SweepResult = { enqueued: 0, parked: 0, expired: 0, lostClaims: 0, complete: true };
+  const outgoing: Outgoing[] = [];
 
   // Captures are recorded in batches before their messages go out, so a worker never receives a
   // message whose capture does not exist yet.
   const flush = async (all: boolean) => {
-    while (pending.length >= RECORD_BATCH || (all && pending.length > 0)) {
-      const batch = pending.splice(0, RECORD_BATCH);
-      await deps.repository.putCaptures(batch);
-      const messages: CaptureMessage[] = batch.map((capture) => ({ captureId: capture.captureId }));
-      if (deps.queue.enqueueBatch) await deps.queue.enqueueBatch(messages);
-      else for (const message of messages) await deps.queue.enqueue(message);
-      result.enqueued += batch.length;
+    while (outgoing.length >= RECORD_BATCH || (all && outgoing.length > 0)) {
+      const batch = outgoing.splice(0, RECORD_BATCH);
+      await deps.repository.putCaptures(batch.map((o) => o.capture));
+      await send(batch.filter((o) => o.delaySeconds !== undefined));
+      result.parked += batch.filter((o) => o.delaySeconds === undefined).length;
     }
   };
 
-  const claimOne = async (due: DueUrl) => {
-    if (!(await deps.repository.claimDue(due.urlId, due.nextCaptureAt, leaseUntil))) {
+  const send = async (batch: Outgoing[]) => {
+    if (batch.length === 0) return;
+    const entries = batch.map((o) => ({
+      message: { captureId: o.capture.captureId },
+      delaySeconds: o.delaySeconds ?? 0,
+    }));
+    try {
+      if (deps.queue.enqueueBatch) await deps.queue.enqueueBatch(entries);
+      else for (const e of entries) await deps.queue.enqueue(e.message, { delaySeconds: e.delaySeconds });
+      result.enqueued += batch.length;
+    } catch (err) {
+      // A capture whose message could not be sent must not hang as queued: it is failed, and its
+      // URL is due again at once, for the next sweep.
+      deps.logger.error("capture messages not sent; failing their captures", { count: batch.length, err });
+      for (const { capture } of batch) {
+        await deps.repository.finishCapture({
+          ...capture,
+          status: "failed",
+          finishedAt: now.toISOString(),
+          error: { code: "queue_unavailable", message: "The capture could not be queued." },
+        });
+        await deps.repository.releasePending(capture.urlId, capture.captureId, now.toISOString());
+      }
+    }
+  };
+
+  /**
+   * A URL whose pending capture's lease ended: true when it needs a new capture (the pending one
+   * is gone, finished, or expired in the queue), false when the capture still waits or runs.
+   */
+  const needsNewCapture = async (due: DueUrl & { pendingCaptureId: string }): Promise<boolean> => {
+    const capture = await deps.repository.getCapture(due.pendingCaptureId);
+    if (!capture || (capture.status !== "queued" && capture.status !== "running")) return true;
+    // Its message was sent at its slot at the latest, so past the retention after it, it is gone.
+    if (nowMs - Date.parse(capture.notBefore ?? capture.requestedAt) > retentionMs) {
+      await deps.repository.finishCapture({
+        ...capture,
+        status: "failed",
+        finishedAt: now.toISOString(),
+        error: {
+          code: "expired",
+          message: "The capture waited in the queue longer than the queue keeps a message, and was dropped.",
+        },
+      });
+      result.expired++;
+      return true;
+    }
+    await deps.repository.extendPending(due.urlId, capture.captureId, due.dueAt, iso(nowMs + leaseMs));
+    return false;
+  };
+
+  /** A parked capture whose slot is within reach: its message goes out now, delayed to the slot. */
+  const sendParked = async (due: DueUrl & { pendingCaptureId: string }, fresh: DueUrl[]) => {
+    const capture = await deps.repository.getCapture(due.pendingCaptureId);
+    if (!capture || (capture.status !== "queued" && capture.status !== "running")) {
+      fresh.push(due);
+      return;
+    }
+    const startMs = Math.max(nowMs, Date.parse(due.dueAt));
+    if (
+      !(await deps.repository.extendPending(due.urlId, capture.captureId, due.dueAt, iso(startMs + leaseMs)))
+    ) {
       result.lostClaims++;
       return;
     }
-    const capture: CaptureRecord = {
-      captureId: newCaptureId(now),
-      urlId: due.urlId,
-      url: due.url,
-      status: "queued",
-      requestedAt: dueBy,
-      attempts: 0,
-      trigger: "schedule",
-    };
-    pending.push(capture);
-    if (pending.length >= RECORD_BATCH) await flush(false);
+    await send([{ capture, delaySeconds: delayOf(startMs) }]);
   };
 
+  const claimFresh = async (fresh: DueUrl[]) => {
+    const starts = await assignStarts(
+      deps.shaper,
+      fresh,
+      (due) => ({
+        host: hostOf(due.url),
+        earliest: Math.max(Date.parse(due.dueAt), nowMs + spreadMs * spreadFraction(due.urlId)),
+      }),
+      "scheduled",
+    );
+    await runLimited(fresh, concurrency, async (due) => {
+      const startMs = starts.get(due) ?? nowMs;
+      const parked = startMs - nowMs > SEND_HORIZON_MS;
+      const capture: CaptureRecord = {
+        captureId: newCaptureId(now),
+        urlId: due.urlId,
+        url: due.url,
+        status: "queued",
+        requestedAt: now.toISOString(),
+        notBefore: iso(startMs),
+        attempts: 0,
+        trigger: "schedule",
+      };
+      const claimed = await deps.repository.claimDue({
+        urlId: due.urlId,
+        seen: {
+          dueAt: due.dueAt,
+          ...(due.pendingCaptureId ? { pendingCaptureId: due.pendingCaptureId } : {}),
+        },
+        captureId: capture.captureId,
+        startAt: iso(startMs),
+        dueAt: iso(parked ? startMs : startMs + leaseMs),
+        parked,
+      });
+      if (!claimed) {
+        result.lostClaims++;
+        return;
+      }
+      outgoing.push(parked ? { capture } : { capture, delaySeconds: delayOf(startMs) });
+      if (outgoing.length >= RECORD_BATCH) await flush(false);
+    });
+  };
+
+  const sweepPage = async (items: DueUrl[]) => {
+    const fresh: DueUrl[] = [];
+    await runLimited(items, concurrency, async (due) => {
+      const pendingCaptureId = due.pendingCaptureId;
+      if (pendingCaptureId === undefined) fresh.push(due);
+      else if (due.parked) await sendParked({ ...due, pendingCaptureId }, fresh);
+      else if (await needsNewCapture({ ...due, pendingCaptureId })) fresh.push(due);
+    });
+    await claimFresh(fresh);
+    await flush(false);
+  };
+
+  const dueBy = iso(nowMs + lookaheadMs);
   const sweepShard = async (shard: number) => {
     let cursor: string | undefined;
     do {
@@ -88,8 +248,7 @@ export async function sweepDueUrls(deps: SweepDeps, now: Date): Promise<SweepRes
         limit: pageSize,
         ...(cursor ? { cursor } : {}),
       });
-      await runLimited(page.items, concurrency, claimOne);
-      await flush(false);
+      await sweepPage(page.items);
       cursor = page.cursor;
     } while (cursor);
   };

@@ -177,12 +177,11 @@ describe("service stack", () => {
       });
     });
 
-    test("gets the table, the bucket, the queue URL, the edits bus and its capture settings", () => {
+    test("gets the table, the bucket, the edits bus and its capture settings", () => {
       const env = envOf(synth.service.captureFunction);
       for (const name of [
         ENV.tableName,
         ENV.bucketName,
-        ENV.queueUrl,
         ENV.eventBusName,
         ENV.logLevel,
         ENV.navigationTimeoutMs,
@@ -191,7 +190,6 @@ describe("service stack", () => {
       ]) {
         assert.ok(env[name] !== undefined, `${name} is set`);
       }
-      assert.ok(isStorage(env[ENV.queueUrl], synth.storage.queue.queue.queueUrl), "the capture queue");
       assert.ok(isStorage(env[ENV.eventBusName], synth.storage.editEvents.bus.eventBusName), "the edits bus");
       assert.equal(env.NODE_OPTIONS, "--enable-source-maps");
       assert.ok(Number(env[ENV.navigationTimeoutMs]) > 0);
@@ -262,8 +260,8 @@ describe("service stack", () => {
     const config = loadCaptureConfig(capture);
     assert.equal(config.maxAttempts, 3);
     assert.ok(config.navigationTimeoutMs + config.idleTimeoutMs < 180_000);
-    // The capture handler reads these at cold start too.
-    assert.doesNotThrow(() => requireString(capture, ENV.queueUrl));
+    // The capture handler never sends to a queue (issue 18), so it has no QUEUE_URL to read.
+    assert.equal(capture[ENV.queueUrl], undefined);
     assert.equal(loadPublishConfig(capture).eventBusName, `resolved-${ENV.eventBusName}`);
     assert.equal(loadPublishConfig(capture).webhook, undefined);
     assert.doesNotThrow(() => requireString(deadLetter, ENV.tableName));
@@ -285,16 +283,15 @@ describe("service stack", () => {
       }
     });
 
-    test("the capture function consumes the capture queue, re-enqueues only to it, and never touches the DLQ", () => {
+    test("the capture function consumes the capture queue, never sends to it, and never touches the DLQ", () => {
       const actions = allowedActions(service, synth.service.captureFunction);
       assert.ok(actions.has("sqs:ReceiveMessage") && actions.has("sqs:DeleteMessage"));
       const sqs = statementsOf(service, synth.service.captureFunction).filter((s) =>
         s.actions.some((a) => a.startsWith("sqs:")),
       );
-      assert.ok(
-        sqs.some((s) => s.actions.includes("sqs:SendMessage")),
-        "deferred captures are re-enqueued",
-      );
+      // Politeness is decided before a message is queued (issue 18): no capture is re-sent to wait
+      // for its host, so no loop of the function through its own queue is possible.
+      assert.ok(!actions.has("sqs:SendMessage"), "the capture function cannot re-enqueue");
       for (const statement of sqs) {
         assert.equal(statement.resources.length, 1);
         assert.ok(
@@ -389,6 +386,7 @@ describe("service stack", () => {
       const actions = statements.flatMap((s) => s.actions).sort();
       assert.deepEqual(actions, [
         "dynamodb:BatchWriteItem",
+        "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:Query",
         "dynamodb:UpdateItem",
@@ -416,10 +414,7 @@ describe("service stack", () => {
 
     test("the due index the sweeper may query is the one the repository's listDue reads", () => {
       assert.ok(TABLE_INDEXES.some((i) => i.indexName === DUE_INDEX_NAME));
-      const repository = readFileSync(
-        path.join(REPO_ROOT, "shared/adapters/dynamo-archive-repository.ts"),
-        "utf8",
-      );
+      const repository = readFileSync(path.join(REPO_ROOT, "shared/adapters/dynamo-due-index.ts"), "utf8");
       const listDue = repository.slice(repository.indexOf("async listDue("));
       assert.match(
         listDue.slice(0, listDue.indexOf("async ", 10)),

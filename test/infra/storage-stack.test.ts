@@ -7,6 +7,7 @@ import { BLOB_KEY_PREFIX, REPO_ROOT } from "../../infra/constructs/defaults.ts";
 import { ARTICLE_EDITED_DETAIL_TYPE, EDIT_EVENT_SOURCE } from "../../infra/constructs/edit-events.ts";
 import { EVENT_SOURCE } from "../../shared/adapters/eventbridge-publisher.ts";
 import { TABLE_INDEXES, TABLE_KEY } from "../../shared/adapters/table-schema.ts";
+import { CAPTURE_MESSAGE_RETENTION_MS } from "../../shared/domain/sweep.ts";
 import type { ArticleEditedEvent } from "../../shared/ports.ts";
 import { logicalIdOf, synthPalimpsest } from "./synth.ts";
 
@@ -212,8 +213,19 @@ describe("storage stack", () => {
           { AttributeName: index.partitionKey, KeyType: "HASH" },
           { AttributeName: index.sortKey, KeyType: "RANGE" },
         ]);
-        assert.deepEqual(byName.get(index.indexName)?.Projection, { ProjectionType: "ALL" });
+        // The due index carries only what the sweeps read, so a claim rewrites a small entry.
+        assert.deepEqual(
+          byName.get(index.indexName)?.Projection,
+          "include" in index
+            ? { ProjectionType: "INCLUDE", NonKeyAttributes: [...index.include] }
+            : { ProjectionType: "ALL" },
+        );
       }
+      assert.equal(
+        (byName.get("GSI1")?.Projection as { ProjectionType?: string })?.ProjectionType,
+        "INCLUDE",
+        "the due index projects what the sweeper reads, not ALL",
+      );
       const keyNames = [
         TABLE_KEY.partitionKey,
         TABLE_KEY.sortKey,
@@ -248,6 +260,12 @@ describe("storage stack", () => {
       const queue = storage.findResources("AWS::SQS::Queue")[queueLogicalId()]?.Properties;
       const dlqProps = dlq[dlqId]?.Properties;
       assert.ok(dlqProps.MessageRetentionPeriod >= queue?.MessageRetentionPeriod);
+    });
+
+    test("keeps a waiting capture 14 days, as long as the sweep assumes before failing it expired", () => {
+      const queue = storage.findResources("AWS::SQS::Queue")[queueLogicalId()]?.Properties;
+      assert.equal(queue?.MessageRetentionPeriod, 14 * 24 * 3600);
+      assert.equal(queue?.MessageRetentionPeriod * 1000, CAPTURE_MESSAGE_RETENTION_MS);
     });
 
     test("both queues use SQS-managed encryption and deny non-TLS requests", () => {

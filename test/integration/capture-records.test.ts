@@ -8,8 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type ProcessCaptureDeps, processCapture } from "../../shared/domain/capture/index.ts";
 import { urlIdFor } from "../../shared/domain/ids.ts";
-import { CaptureError } from "../../shared/errors.ts";
-import type { ArticleEditedEvent, HostGate, PageCapture, PageCapturer } from "../../shared/ports.ts";
+import type { ArticleEditedEvent, PageCapture, PageCapturer } from "../../shared/ports.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";
 import {
   captureDeps,
@@ -62,8 +61,8 @@ function pageFor(url: string, html: string): PageCapture {
   };
 }
 
-function depsWith(capturer: PageCapturer, hostGate?: HostGate): ProcessCaptureDeps {
-  return captureDeps(storage, capturer, OPTIONS, hostGate ? { hostGate } : {});
+function depsWith(capturer: PageCapturer): ProcessCaptureDeps {
+  return captureDeps(storage, capturer, OPTIONS);
 }
 
 async function succeeded(deps: ProcessCaptureDeps, captureId: string) {
@@ -291,73 +290,5 @@ describe("work started on the page as first taken", () => {
     assert.equal(puts(), 10, "both takes uploaded; only the second recorded");
     const text = capture.artifacts?.text ?? assert.fail("no text artifact");
     assert.match(new TextDecoder().decode(await storage.blobs.getBlob(text)), /approved 6 new homes/);
-  });
-});
-
-describe("the host's politeness slot", () => {
-  /** One slot, and the order in which it was taken and given back among the capture's steps. */
-  function recordingGate(events: string[]): HostGate & { held: number } {
-    const gate = {
-      held: 0,
-      async acquire() {
-        if (gate.held > 0) return { granted: false as const, retryAfterMs: 1000 };
-        gate.held++;
-        events.push("acquired");
-        return { granted: true as const, slot: 0 };
-      },
-      async release() {
-        events.push("released");
-        gate.held--;
-      },
-    };
-    return gate;
-  }
-
-  it("is given back once the browser is done, before the capture's records are written", async () => {
-    const events: string[] = [];
-    const gate = recordingGate(events);
-    const deps = depsWith(
-      fixedCapturer(() => articlePage(3)),
-      gate,
-    );
-    const finishCapture = deps.repository.finishCapture.bind(deps.repository);
-    deps.repository = Object.create(deps.repository, {
-      finishCapture: {
-        value: async (...args: Parameters<typeof finishCapture>) => {
-          events.push("finished");
-          return finishCapture(...args);
-        },
-      },
-    });
-    await succeeded(deps, await queuedCapture(storage.repository, "https://news.example/slot"));
-    assert.deepEqual(events, ["acquired", "released", "finished"]);
-    assert.equal(gate.held, 0);
-  });
-
-  it("is given back when the capture fails, and when it will be retried", async () => {
-    const events: string[] = [];
-    const gate = recordingGate(events);
-    // A timeout is worth another attempt; a blocked destination is not (retry-policy.ts).
-    const failing = (retryable: boolean): PageCapturer => ({
-      capture: async () => {
-        throw retryable
-          ? new CaptureError("timeout", "The page took too long.")
-          : new CaptureError("blocked", "The page redirected to a private address.");
-      },
-      close: async () => {},
-    });
-    const retried = await processCapture(
-      depsWith(failing(true), gate),
-      await queuedCapture(storage.repository, "https://news.example/slot-retry"),
-    );
-    assert.equal(retried.kind, "retry");
-    assert.equal(gate.held, 0);
-    const failed = await processCapture(
-      depsWith(failing(false), gate),
-      await queuedCapture(storage.repository, "https://news.example/slot-fail"),
-    );
-    assert.equal(failed.kind, "failed");
-    assert.equal(gate.held, 0);
-    assert.deepEqual(events, ["acquired", "released", "acquired", "released"]);
   });
 });

@@ -15,7 +15,7 @@ import { failDeadLetteredCapture } from "../../shared/domain/capture/index.ts";
 import { extractArticle } from "../../shared/domain/extract/index.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { createLogger } from "../../shared/logger.ts";
-import type { ArchiveRepository, BlobStore, CaptureMessage, PageCapturer } from "../../shared/ports.ts";
+import type { ArchiveRepository, BlobStore, PageCapturer } from "../../shared/ports.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";
 import {
   type EmbeddedStorage,
@@ -68,11 +68,7 @@ function failing<T extends object>(target: T, methods: Array<keyof T>, times: nu
 const awsError = (name: string) => () =>
   Object.assign(new Error(`${name} injected`), { name, $metadata: { httpStatusCode: 500 } });
 
-function handlerWith(overrides: {
-  repository?: ArchiveRepository;
-  blobs?: BlobStore;
-  sent?: CaptureMessage[];
-}) {
+function handlerWith(overrides: { repository?: ArchiveRepository; blobs?: BlobStore }) {
   return createCaptureHandler({
     repository: overrides.repository ?? storage.repository,
     blobs: overrides.blobs ?? storage.blobs,
@@ -81,7 +77,6 @@ function handlerWith(overrides: {
     captureOptions: OPTIONS,
     maxAttempts: 3,
     logger,
-    queue: { enqueue: async (message) => void overrides.sent?.push(message) },
   });
 }
 

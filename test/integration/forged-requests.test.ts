@@ -263,7 +263,7 @@ describe("/_local/sweep", () => {
         req,
         async () => {
           sweeps++;
-          return { enqueued: 0, polls: 0, complete: true, lostClaims: 0 };
+          return { enqueued: 0, polls: 0, complete: true, lostClaims: 0, parked: 0, expired: 0 };
         },
         { apiKey: API_KEY },
       ).then((result) => writeResult(res, result));

@@ -1,35 +1,57 @@
-/** The sweeper on the embedded DynamoDB: due URLs only, each enqueued once however sweeps overlap. */
+/**
+ * The sweeper on the embedded DynamoDB: due URLs only, each with one pending capture however
+ * sweeps overlap and however long the capture waits, shaped per host before anything is queued.
+ */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { createDocumentClient } from "../../shared/adapters/aws-clients.ts";
+import { createDynamoHostSlots } from "../../shared/adapters/dynamo-host-slots.ts";
 import { INDEX_SHARDS } from "../../shared/adapters/table-schema.ts";
+import { failDeadLetteredCapture } from "../../shared/domain/capture/index.ts";
+import { type HostShaper, parseHostLimits } from "../../shared/domain/host-shaping.ts";
 import { urlIdFor } from "../../shared/domain/ids.ts";
-import { sweepDueUrls } from "../../shared/domain/sweep.ts";
+import { CAPTURE_MESSAGE_RETENTION_MS, type SweepDeps, sweepDueUrls } from "../../shared/domain/sweep.ts";
 import { createLogger } from "../../shared/logger.ts";
 import type { CaptureMessage, CaptureQueue } from "../../shared/ports.ts";
 import { type EmbeddedStorage, startEmbeddedStorage } from "../support/embedded-storage.ts";
 
 let storage: EmbeddedStorage;
+let shaper: HostShaper;
 const logger = createLogger({}, "silent");
-const now = new Date("2026-06-01T12:00:00Z");
+const MINUTE = 60_000;
 
-before(async () => {
+// A table per test: each sweeps at its own time, and would otherwise find the others' URLs due.
+beforeEach(async () => {
   storage = await startEmbeddedStorage();
+  shaper = {
+    slots: createDynamoHostSlots({
+      client: createDocumentClient({ dynamodbEndpoint: storage.dynamodbEndpoint }),
+      tableName: storage.tableName,
+    }),
+    limits: parseHostLimits("big.example=10s", { minGapMs: 1000, maxConcurrent: 2 }),
+  };
 });
-after(async () => {
+afterEach(async () => {
   await storage.close();
 });
 
-function recordingQueue(): CaptureQueue & { sent: CaptureMessage[] } {
-  const sent: CaptureMessage[] = [];
+interface Sent {
+  message: CaptureMessage;
+  delaySeconds: number;
+}
+
+function recordingQueue(): CaptureQueue & { sent: Sent[] } {
+  const sent: Sent[] = [];
   return {
     sent,
-    enqueue: async (message) => void sent.push(message),
-    enqueueBatch: async (messages) => void sent.push(...messages),
+    enqueue: async (message, options) =>
+      void sent.push({ message, delaySeconds: options?.delaySeconds ?? 0 }),
+    enqueueBatch: async (entries) =>
+      void sent.push(...entries.map((e) => ({ message: e.message, delaySeconds: e.delaySeconds ?? 0 }))),
   };
 }
 
-async function addUrl(path: string, nextCaptureAt: string | null) {
-  const url = `https://news.example/${path}`;
+async function addUrl(url: string, nextCaptureAt: string | null) {
   const urlId = urlIdFor(url);
   await storage.repository.ensureUrl({
     urlId,
@@ -37,89 +59,192 @@ async function addUrl(path: string, nextCaptureAt: string | null) {
     captureCount: 1,
     versionCount: 1,
     recapture: "adaptive",
-    createdAt: now.toISOString(),
+    createdAt: "2026-01-01T00:00:00Z",
   });
   await storage.repository.setNextCapture(urlId, nextCaptureAt);
   return urlId;
 }
 
+function sweep(now: Date, queue: CaptureQueue, extra: Partial<SweepDeps> = {}) {
+  return sweepDueUrls(
+    { repository: storage.repository, queue, shards: INDEX_SHARDS, logger, lookaheadMs: 0, ...extra },
+    now,
+  );
+}
+
+async function urlsOf(queue: { sent: Sent[] }) {
+  const captures = await Promise.all(
+    queue.sent.map((s) => storage.repository.getCapture(s.message.captureId)),
+  );
+  return captures.map((c) => c?.urlId);
+}
+
 describe("sweepDueUrls", () => {
-  it("enqueues exactly the due URLs, records their captures, and moves them out of the due index", async () => {
+  it("takes one capture of each due URL and records it as the URL's pending capture", async () => {
+    const now = new Date("2026-06-01T12:00:00Z");
     const due: string[] = [];
     for (let i = 0; i < 40; i++)
-      due.push(await addUrl(`due-${i}`, new Date(now.getTime() - i * 60_000).toISOString()));
-    await addUrl("later", new Date(now.getTime() + 60_000).toISOString());
-    await addUrl("off", null);
+      due.push(
+        await addUrl(`https://news.example/due-${i}`, new Date(now.getTime() - i * MINUTE).toISOString()),
+      );
+    await addUrl("https://news.example/later", new Date(now.getTime() + MINUTE).toISOString());
+    await addUrl("https://news.example/off", null);
 
     const queue = recordingQueue();
-    const result = await sweepDueUrls(
-      { repository: storage.repository, queue, shards: INDEX_SHARDS, logger, pageSize: 7 },
-      now,
-    );
+    const result = await sweep(now, queue, { pageSize: 7 });
     assert.equal(result.enqueued, 40);
     assert.equal(result.complete, true);
-    const captures = await Promise.all(queue.sent.map((m) => storage.repository.getCapture(m.captureId)));
-    assert.deepEqual(new Set(captures.map((c) => c?.urlId)), new Set(due));
-    assert.ok(captures.every((c) => c?.status === "queued" && c.trigger === "schedule"));
-
-    const again = await sweepDueUrls(
-      { repository: storage.repository, queue: recordingQueue(), shards: INDEX_SHARDS, logger },
-      now,
-    );
-    assert.equal(again.enqueued, 0, "claimed URLs are not due again until their lease ends");
-    const afterLease = await sweepDueUrls(
-      { repository: storage.repository, queue: recordingQueue(), shards: INDEX_SHARDS, logger },
-      new Date(now.getTime() + 31 * 60_000),
-    );
-    assert.equal(afterLease.enqueued, 41, "an abandoned claim expires; the later URL is due by then too");
+    assert.deepEqual(new Set(await urlsOf(queue)), new Set(due));
+    for (const { message } of queue.sent) {
+      const capture = await storage.repository.getCapture(message.captureId);
+      assert.equal(capture?.status, "queued");
+      assert.equal(capture?.trigger, "schedule");
+      const url = await storage.repository.getUrl(capture?.urlId as string);
+      assert.equal(url?.pendingCaptureId, message.captureId, "the URL names its pending capture");
+    }
   });
 
-  it("never enqueues a URL twice when sweeps overlap", async () => {
+  it("never takes a second capture of a URL whose capture still waits in the queue", async () => {
+    // The issue's trial: captures pending longer than the old 30-minute lease got a second one.
+    const now = new Date("2026-07-01T12:00:00Z");
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await addUrl(`https://news.example/slow-${i}`, now.toISOString()));
+    const first = recordingQueue();
+    await sweep(now, first);
+    assert.equal(first.sent.length, 4);
+
+    for (const minutes of [40, 90, 24 * 60, 7 * 24 * 60]) {
+      const later = recordingQueue();
+      const result = await sweep(new Date(now.getTime() + minutes * MINUTE), later);
+      assert.equal(later.sent.length, 0, `a sweep ${minutes} min later sent nothing`);
+      assert.equal(result.expired, 0);
+    }
+    for (const urlId of ids) {
+      const url = await storage.repository.getUrl(urlId);
+      const capture = await storage.repository.getCapture(url?.pendingCaptureId as string);
+      assert.equal(capture?.status, "queued", "the first capture is still the pending one");
+    }
+  });
+
+  it("fails a pending capture whose message outlived the queue's retention, and takes a new one", async () => {
+    const now = new Date("2026-08-01T12:00:00Z");
+    const urlId = await addUrl("https://news.example/expired", now.toISOString());
+    const first = recordingQueue();
+    await sweep(now, first);
+    const lost = first.sent[0]?.message.captureId ?? assert.fail("nothing sent");
+
+    const later = new Date(now.getTime() + CAPTURE_MESSAGE_RETENTION_MS + 2 * 3_600_000);
+    const second = recordingQueue();
+    const result = await sweep(later, second);
+    assert.equal(result.expired, 1);
+    const expired = await storage.repository.getCapture(lost);
+    assert.equal(expired?.status, "failed");
+    assert.equal(expired?.error?.code, "expired");
+    assert.deepEqual(await urlsOf(second), [urlId], "the URL gets a new capture at once");
+    assert.notEqual((await storage.repository.getUrl(urlId))?.pendingCaptureId, lost);
+  });
+
+  it("puts the URL back on its schedule when its capture ends, and only then sweeps it again", async () => {
+    const now = new Date("2026-09-01T12:00:00Z");
+    const urlId = await addUrl("https://news.example/ends", now.toISOString());
+    const first = recordingQueue();
+    await sweep(now, first);
+    const captureId = first.sent[0]?.message.captureId ?? assert.fail("nothing sent");
+    // Another capture that is not the pending one ends first: the URL stays with its own.
+    assert.equal(await storage.repository.releasePending(urlId, "cap_other", now.toISOString()), false);
+    assert.equal(await failDeadLetteredCapture(storage.repository, captureId, now.toISOString()), true);
+    const url = await storage.repository.getUrl(urlId);
+    assert.equal(url?.pendingCaptureId, undefined, "a capture that died clears the URL");
+    const next = recordingQueue();
+    await sweep(new Date(Date.parse(url?.nextCaptureAt as string) + 1000), next);
+    assert.deepEqual(await urlsOf(next), [urlId]);
+  });
+
+  it("never takes two captures of a URL when sweeps overlap", async () => {
     const later = new Date("2027-01-01T00:00:00Z");
     const ids: string[] = [];
     for (let i = 0; i < 60; i++)
-      ids.push(await addUrl(`overlap-${i}`, new Date(later.getTime() - 1000).toISOString()));
+      ids.push(
+        await addUrl(`https://news.example/overlap-${i}`, new Date(later.getTime() - 1000).toISOString()),
+      );
     const queues = [recordingQueue(), recordingQueue(), recordingQueue()];
-    const results = await Promise.all(
-      queues.map((queue) =>
-        sweepDueUrls(
-          { repository: storage.repository, queue, shards: INDEX_SHARDS, logger, pageSize: 5 },
-          later,
-        ),
-      ),
-    );
-    const urlIds = [];
-    for (const queue of queues) {
-      for (const message of queue.sent)
-        urlIds.push((await storage.repository.getCapture(message.captureId))?.urlId);
-    }
-    const overlapIds = urlIds.filter((id) => ids.includes(id as string));
-    assert.equal(overlapIds.length, 60, "every due URL enqueued");
-    assert.equal(new Set(overlapIds).size, 60, "none twice");
+    const results = await Promise.all(queues.map((queue) => sweep(later, queue, { pageSize: 5 })));
+    const urlIds = (await Promise.all(queues.map(urlsOf))).flat().filter((id) => ids.includes(id as string));
+    assert.equal(urlIds.length, 60, "every due URL enqueued");
+    assert.equal(new Set(urlIds).size, 60, "none twice");
     assert.ok(results.reduce((n, r) => n + r.lostClaims, 0) > 0, "the sweeps did race");
   });
 
   it("stops early when asked and leaves the rest due for the next sweep", async () => {
     const when = new Date("2028-01-01T00:00:00Z");
-    for (let i = 0; i < 30; i++) await addUrl(`budget-${i}`, new Date(when.getTime() - 1000).toISOString());
+    for (let i = 0; i < 30; i++)
+      await addUrl(`https://news.example/budget-${i}`, new Date(when.getTime() - 1000).toISOString());
     let pages = 0;
-    const first = await sweepDueUrls(
-      {
-        repository: storage.repository,
-        queue: recordingQueue(),
-        shards: INDEX_SHARDS,
-        logger,
-        pageSize: 2,
-        shouldStop: () => ++pages > 3,
-      },
-      when,
-    );
+    const first = await sweep(when, recordingQueue(), { pageSize: 2, shouldStop: () => ++pages > 3 });
     assert.equal(first.complete, false);
-    const rest = await sweepDueUrls(
-      { repository: storage.repository, queue: recordingQueue(), shards: INDEX_SHARDS, logger },
-      when,
-    );
+    const rest = await sweep(when, recordingQueue());
     assert.equal(rest.complete, true);
-    assert.ok(first.enqueued + rest.enqueued >= 30);
+    assert.equal(first.enqueued + rest.enqueued, 30);
+  });
+});
+
+describe("host shaping in the sweep", () => {
+  it("spaces a busy host's captures by its interval and leaves other hosts undelayed", async () => {
+    const now = new Date("2029-01-01T00:00:00Z");
+    const big: string[] = [];
+    const small: string[] = [];
+    // 200 captures of one host at 10 s: 2,000 s of slots, more than a message can be delayed.
+    for (let i = 0; i < 200; i++) big.push(await addUrl(`https://big.example/a-${i}`, now.toISOString()));
+    for (let i = 0; i < 5; i++) small.push(await addUrl(`https://small-${i}.example/a`, now.toISOString()));
+
+    const queue = recordingQueue();
+    const result = await sweep(now, queue, { shaper });
+    const byUrl = new Map<string, number>();
+    for (const s of queue.sent) {
+      const capture = await storage.repository.getCapture(s.message.captureId);
+      byUrl.set(capture?.urlId as string, s.delaySeconds);
+    }
+    for (const urlId of small) assert.equal(byUrl.get(urlId), 0, "a quiet host's capture goes at once");
+    const bigDelays = big
+      .map((id) => byUrl.get(id))
+      .filter((d): d is number => d !== undefined)
+      .sort((a, b) => a - b);
+    assert.equal(bigDelays.length, 91, "the busy host's slots within 15 minutes: 0, 10, …, 900 s");
+    assert.deepEqual(
+      bigDelays,
+      bigDelays.map((_, i) => i * 10),
+      "one slot every 10 s",
+    );
+    assert.equal(result.parked, 109, "the rest are parked on their URLs, not sent");
+    assert.equal(result.enqueued, 96);
+
+    // The next sweeps send each parked capture as its slot comes within reach, never early.
+    const sentLater: Array<{ at: number; delay: number }> = [];
+    for (let minute = 5; minute <= 40; minute += 5) {
+      const at = now.getTime() + minute * MINUTE;
+      const next = recordingQueue();
+      await sweep(new Date(at), next, { shaper, lookaheadMs: 10 * MINUTE });
+      for (const s of next.sent) sentLater.push({ at, delay: s.delaySeconds });
+    }
+    assert.equal(sentLater.length, 109, "every parked capture sent once");
+    const starts = sentLater.map((s) => s.at + s.delay * 1000 - now.getTime()).sort((a, b) => a - b);
+    assert.deepEqual(
+      starts,
+      starts.map((_, i) => (91 + i) * 10_000),
+      "each at its own slot",
+    );
+  });
+
+  it("gives a capture no slot twice when sweeps reserve the same host at once", async () => {
+    const now = new Date("2029-06-01T00:00:00Z");
+    for (let i = 0; i < 30; i++) await addUrl(`https://race.example/a-${i}`, now.toISOString());
+    const queues = [recordingQueue(), recordingQueue(), recordingQueue()];
+    await Promise.all(queues.map((queue) => sweep(now, queue, { shaper, pageSize: 4 })));
+    const delays = queues.flatMap((q) => q.sent.map((s) => s.delaySeconds)).sort((a, b) => a - b);
+    assert.equal(delays.length, 30);
+    const interval = shaper.limits.intervalFor("race.example") / 1000;
+    for (let i = 1; i < delays.length; i++) {
+      assert.ok((delays[i] as number) - (delays[i - 1] as number) >= interval, `slots ${delays.join(",")}`);
+    }
   });
 });

@@ -30,6 +30,9 @@ export interface EmbeddedStorage {
   blobs: BlobStore;
   s3: ReturnType<typeof createS3Client>;
   bucketName: string;
+  /** The embedded DynamoDB's endpoint and the table, for adapters beside the repository. */
+  dynamodbEndpoint: string;
+  tableName: string;
   close(): Promise<void>;
 }
 
@@ -55,6 +58,8 @@ export async function startEmbeddedStorage(): Promise<EmbeddedStorage> {
   return {
     dir,
     bucketName,
+    dynamodbEndpoint: dynamo.endpoint,
+    tableName,
     s3,
     repository: createDynamoArchiveRepository({ client: documents, tableName }),
     sources: createDynamoSourceRepository({ client: documents, tableName }),

@@ -64,14 +64,16 @@ export async function failCapture(
     ...(error.evidence && evidence ? { finalUrl: error.evidence.finalUrl, artifacts: evidence } : {}),
   };
   await deps.repository.finishCapture(failed);
-  await scheduleNext(deps, capture.urlId, failed.finishedAt as string, wait?.notBefore);
+  await scheduleNext(deps, capture.urlId, capture.captureId, failed.finishedAt as string, wait?.notBefore);
   log.info("capture failed", { code: error.code, attempts: capture.attempts });
   return { kind: "failed", capture: failed };
 }
 
 /**
  * A capture whose message went to the dead-letter queue must not stay queued or running: record
- * it as failed with the reason, unless a worker finished it after all.
+ * it as failed with the reason, unless a worker finished it after all, and put its URL back on its
+ * schedule (with the default cadence: the dead-letter consumer knows no other), so the URL is not
+ * held by a capture that will never run.
  */
 export async function failDeadLetteredCapture(
   repository: ArchiveRepository,
@@ -92,5 +94,6 @@ export async function failDeadLetteredCapture(
         : "The capture failed on every attempt and was given up.",
     },
   });
+  await scheduleNext({ repository }, capture.urlId, captureId, finishedAt);
   return true;
 }

@@ -4,8 +4,8 @@
  *
  * The flow, and where each step lives (the functions named here are in this folder unless said):
  *
- * 1. **Load.** `processCapture` (process-capture.ts) takes the host's politeness slot (the
- *    `HostGate` port, `shared/adapters/dynamo-host-gate.ts`), marks the capture running, and loads
+ * 1. **Load.** `processCapture` (process-capture.ts) marks the capture running (its host's
+ *    politeness was kept before its message was sent: `shared/domain/host-shaping.ts`), and loads
  *    the page through the `PageCapturer` port (`shared/ports.ts`), which the Chromium adapter under
  *    `shared/adapters/` implements: navigation, settling, snapshot, screenshot, raw response.
  *    Meanwhile `readUrlState` (record-on-url.ts) reads the URL and its latest version.
@@ -39,8 +39,7 @@
  * first taken, while the capturer checks that it stayed quiet; the uploads go out together while
  * the outcome is decided; then one write stores a new version, one conditional write records the
  * capture on its URL (latest pointer, counts and next capture time together), and one finishes
- * the capture. The host's politeness slot is given back as soon as the browser is done with the
- * host.
+ * the capture.
  */
 export { failDeadLetteredCapture } from "./failures.ts";
 export { processCapture } from "./process-capture.ts";

@@ -1,6 +1,5 @@
 /**
- * The orchestration of one capture: take the host's politeness slot, start the capture, load the
- * page, hand it to the steps in this folder, and finish the capture record. The steps themselves
+ * The orchestration of one capture: start the capture, load the page, hand it to the steps in this folder, and finish the capture record. The steps themselves
  * (storing, deciding, recording, publishing, failing) live beside this file; index.ts tells the
  * whole flow.
  */
@@ -25,7 +24,6 @@ import type { ProcessCaptureDeps, ProcessOutcome, UrlState } from "./types.ts";
  * the caller what to do with the message.
  */
 export async function processCapture(deps: ProcessCaptureDeps, captureId: string): Promise<ProcessOutcome> {
-  const now = deps.now ?? (() => new Date());
   const log = deps.logger.child({ captureId });
   const existing = await deps.repository.getCapture(captureId);
   if (!existing) {
@@ -35,34 +33,15 @@ export async function processCapture(deps: ProcessCaptureDeps, captureId: string
   if (existing.status !== "queued" && existing.status !== "running") {
     return { kind: "skipped", reason: "already_finished" };
   }
-  const host = new URL(existing.url).host;
-  const hostGate = deps.hostGate;
-  const gate = hostGate ? await hostGate.acquire(host, captureId, now()) : null;
-  if (gate && !gate.granted) {
-    log.debug("host busy; deferring", { host, delayMs: gate.retryAfterMs });
-    return { kind: "deferred", delayMs: gate.retryAfterMs };
-  }
-  // The slot bounds how many captures load the host at once, so it is given back once the browser
-  // is done with the page, while the artifacts are stored (the gap between starts was set on
-  // acquiring). It is released however the capture ends, before the worker reports the outcome.
-  let released: Promise<void> | undefined;
-  const releaseSlot = () => {
-    if (hostGate && gate?.granted) released ??= inBackground(hostGate.release(host, gate.slot, captureId));
-  };
-  try {
-    return await startAndProcess(deps, captureId, log, releaseSlot);
-  } finally {
-    releaseSlot();
-    // A slot not given back expires with its lease; the capture's outcome stands either way.
-    await released?.catch((err: unknown) => log.warn("politeness slot not released", { err }));
-  }
+  // Politeness was decided before the message was sent (host-shaping.ts): the message arrives at
+  // the capture's slot, so nothing here waits for the host or sends the message back.
+  return startAndProcess(deps, captureId, log);
 }
 
 async function startAndProcess(
   deps: ProcessCaptureDeps,
   captureId: string,
   log: Logger,
-  browserDone: () => void,
 ): Promise<ProcessOutcome> {
   const now = deps.now ?? (() => new Date());
   const capture = await deps.repository.startCapture(captureId, now().toISOString());
@@ -72,7 +51,7 @@ async function startAndProcess(
   const known = inBackground(readUrlState(deps.repository, capture));
 
   try {
-    return await captureAndStore(deps, capture, known, log, browserDone);
+    return await captureAndStore(deps, capture, known, log);
   } catch (err) {
     let error = err instanceof CaptureError ? err : classifyUnexpected(err);
     try {
@@ -100,22 +79,16 @@ async function captureAndStore(
   capture: CaptureRecord,
   known: Promise<UrlState>,
   log: Logger,
-  browserDone: () => void,
 ): Promise<ProcessOutcome> {
   const started = performance.now();
   // Extraction and uploads start on the page as first taken, while the capturer checks that it
   // stayed quiet; they are redone only for a page that changed and was taken again.
   let early: { page: PageCapture; prepared: Promise<Prepared> } | undefined;
-  let page: PageCapture;
-  try {
-    page = await deps.capturer.capture(capture.url, deps.captureOptions, {
-      onTaken: (taken) => {
-        early = { page: taken, prepared: inBackground(preparePage(deps, capture, taken, known)) };
-      },
-    });
-  } finally {
-    browserDone();
-  }
+  const page: PageCapture = await deps.capturer.capture(capture.url, deps.captureOptions, {
+    onTaken: (taken) => {
+      early = { page: taken, prepared: inBackground(preparePage(deps, capture, taken, known)) };
+    },
+  });
   const state = await known;
   const { extractMs, put, stored, captured } =
     early?.page === page ? await early.prepared : await preparePage(deps, capture, page, known);

@@ -121,7 +121,7 @@ export function toAnnounce(decision: Decision, committed: boolean): VersionRecor
  * URL already has its article.
  */
 function nextCaptureAt(
-  deps: ProcessCaptureDeps,
+  deps: Pick<ProcessCaptureDeps, "cadence">,
   url: UrlRecord,
   capturedAt: string,
   changedNow: boolean,
@@ -134,7 +134,7 @@ function nextCaptureAt(
 }
 
 function policyNextCaptureAt(
-  deps: ProcessCaptureDeps,
+  deps: Pick<ProcessCaptureDeps, "cadence">,
   url: UrlRecord,
   capturedAt: string,
   changedNow: boolean,
@@ -151,12 +151,15 @@ function policyNextCaptureAt(
 }
 
 /**
- * Replaces the sweeper's lease (or nothing) with the URL's real next capture time, no sooner than
- * `notBefore` (a server's Retry-After).
+ * Puts the URL back on its schedule after `captureId` ended without recording on it (it failed):
+ * its pending capture ends and its next time follows its policy, no sooner than `notBefore`
+ * (a server's Retry-After). When another capture of the URL is
+ * pending, that one owns the schedule and nothing changes.
  */
 export async function scheduleNext(
-  deps: ProcessCaptureDeps,
+  deps: Pick<ProcessCaptureDeps, "repository" | "cadence">,
   urlId: string,
+  captureId: string,
   finishedAt: string,
   notBefore?: string,
 ): Promise<void> {
@@ -164,7 +167,7 @@ export async function scheduleNext(
   if (!url) return;
   const next = nextCaptureAt(deps, url, finishedAt, false);
   const held = next !== null && notBefore !== undefined && next < notBefore ? notBefore : next;
-  await deps.repository.setNextCapture(urlId, held);
+  await deps.repository.releasePending(urlId, captureId, held);
 }
 
 /**

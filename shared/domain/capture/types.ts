@@ -8,7 +8,6 @@ import type {
   ArchiveRepository,
   BlobStore,
   EditPublisher,
-  HostGate,
   PageCaptureOptions,
   PageCapturer,
 } from "../../ports.ts";
@@ -37,8 +36,6 @@ export interface ProcessCaptureDeps {
   maxAttempts: number;
   /** The adaptive re-capture curve. @default DEFAULT_CADENCE */
   cadence?: readonly CadenceStep[];
-  /** Per-host politeness; absent means no limit (tests of single captures). */
-  hostGate?: HostGate;
   /** Tells subscribers of flagged edits; absent when nobody listens. */
   publisher?: EditPublisher;
   logger: Logger;
@@ -51,12 +48,11 @@ export type ProcessOutcome =
   | { kind: "succeeded"; capture: CaptureRecord }
   | { kind: "failed"; capture: CaptureRecord }
   /**
-   * A transient failure with attempts left: the message should be redelivered, after `delayMs`
-   * when the server said when to come back (Retry-After; at most 900 s, what SQS can delay).
+   * A transient failure with attempts left: the message should be redelivered, no sooner than
+   * `delayMs` when the server said when to come back (Retry-After, at most 900 s: the capture
+   * queue's visibility timeout is longer, so its redelivery already waits that long).
    */
-  | { kind: "retry"; error: CaptureError; delayMs?: number }
-  /** The host is busy (politeness): send the message again after `delayMs`; no attempt was used. */
-  | { kind: "deferred"; delayMs: number };
+  | { kind: "retry"; error: CaptureError; delayMs?: number };
 
 /** A URL as read, with its latest version (null before the first). */
 export interface UrlState {

@@ -1,0 +1,61 @@
+/**
+ * The start schedule of each host in DynamoDB (see host-shaping.ts): item `HOST#<host>` /
+ * `SCHEDULE` holds the next free start of each lane (`scheduledFree`, `interactiveFree`, epoch ms)
+ * and a `revision` that every write bumps. A reservation reads the item, plans, and writes on
+ * condition that the revision is still the one it read; a concurrent writer makes it read and plan
+ * again. One write per host per batch of captures, so a sweep costs a host's partition one write,
+ * not one per capture.
+ */
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { HostLane, HostSlots } from "../ports.ts";
+
+/** Conflicts on one host before giving up: each means another writer reserved meanwhile. */
+const MAX_CONFLICTS = 20;
+
+function isConditionFailure(err: unknown): boolean {
+  return (err as { name?: string })?.name === "ConditionalCheckFailedException";
+}
+
+/** Creates the DynamoDB host schedule over the archive table. */
+export function createDynamoHostSlots(deps: {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+}): HostSlots {
+  const { client, tableName: TableName } = deps;
+  const key = (host: string) => ({ PK: `HOST#${host}`, SK: "SCHEDULE" });
+  const field = (lane: HostLane) => (lane === "interactive" ? "interactiveFree" : "scheduledFree");
+
+  return {
+    async reserve(host, lane, plan) {
+      for (let conflict = 0; ; conflict++) {
+        const out = await client.send(new GetCommand({ TableName, Key: key(host), ConsistentRead: true }));
+        const revision = out.Item?.revision as number | undefined;
+        const current = out.Item?.[field(lane)] as number | undefined;
+        const { nextFree, result } = plan(current);
+        if (nextFree === current) return result;
+        try {
+          await client.send(
+            new UpdateCommand({
+              TableName,
+              Key: key(host),
+              UpdateExpression: "SET #free = :free, revision = :next",
+              ConditionExpression:
+                revision === undefined ? "attribute_not_exists(revision)" : "revision = :seen",
+              ExpressionAttributeNames: { "#free": field(lane) },
+              ExpressionAttributeValues: {
+                ":free": nextFree,
+                ":next": (revision ?? 0) + 1,
+                ...(revision === undefined ? {} : { ":seen": revision }),
+              },
+            }),
+          );
+          return result;
+        } catch (err) {
+          if (!isConditionFailure(err) || conflict >= MAX_CONFLICTS) throw err;
+          // Spread the retries of writers that collided, so they do not collide again.
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * (conflict + 1)));
+        }
+      }
+    },
+  };
+}
