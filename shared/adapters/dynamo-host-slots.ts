@@ -7,6 +7,7 @@
  * not one per capture.
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { InvalidRequestError } from "../errors.ts";
 import type { HostLane, HostSlots } from "../ports.ts";
 
 /** Conflicts on one host before giving up: each means another writer reserved meanwhile. */
@@ -14,6 +15,17 @@ const MAX_CONFLICTS = 20;
 
 function isConditionFailure(err: unknown): boolean {
   return (err as { name?: string })?.name === "ConditionalCheckFailedException";
+}
+
+/** Too many concurrent reservations on one host's schedule: a 429 the caller may retry. */
+export class HostScheduleContendedError extends InvalidRequestError {
+  readonly retryAfterSeconds = 1;
+  constructor(host: string, options: { cause: unknown }) {
+    super("host_busy", `Too many captures of ${host} are being scheduled at once; try again in 1 s.`, {
+      status: 429,
+      ...options,
+    });
+  }
 }
 
 /** Creates the DynamoDB host schedule over the archive table. */
@@ -51,7 +63,10 @@ export function createDynamoHostSlots(deps: {
           );
           return result;
         } catch (err) {
-          if (!isConditionFailure(err) || conflict >= MAX_CONFLICTS) throw err;
+          if (!isConditionFailure(err)) throw err;
+          // So many writers at once on one host's schedule: the caller is told to come back, as
+          // when the queue is full, rather than failing with the store's own error.
+          if (conflict >= MAX_CONFLICTS) throw new HostScheduleContendedError(host, { cause: err });
           // Spread the retries of writers that collided, so they do not collide again.
           await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * (conflict + 1)));
         }

@@ -49,6 +49,7 @@ export interface TableAccess {
 interface MethodAccess {
   commands: Set<string>;
   indexes: Set<string>;
+  queriesTable: boolean;
 }
 
 const DYNAMO_SDK = /@aws-sdk\/(lib-dynamodb|client-dynamodb)/;
@@ -66,47 +67,70 @@ function modulesOf(bundle: string): Map<string, string> {
   return modules;
 }
 
+interface Definition {
+  name: string;
+  /** A function of the module (not a method of what its factory returns): reached by calls. */
+  helper: boolean;
+  commands: Set<string>;
+  indexes: Set<string>;
+  /** More `QueryCommand`s than `IndexName`s: one of its queries reads the table itself. */
+  queriesTable: boolean;
+  body: string;
+}
+
 /**
- * The methods an adapter's factory returns (`async name(` at four spaces) and the helpers it
- * defines (`function name(` at two spaces), each with what it sends, helpers followed through.
+ * The methods an adapter's factory returns (`async name(` at four spaces) and the functions it
+ * defines (`function name(` at two spaces, or at the top of the module, where another adapter may
+ * call it too), each with what it sends.
  */
-function methodsOf(source: string): Map<string, MethodAccess> {
-  const definitions = [
-    ...source.matchAll(/^( {4})(?:async )?(\w+)\([^)]*\)[^{\n]*\{$|^( {2})(?:async )?function (\w+)\(/gm),
-  ].map((m) => ({ name: (m[2] ?? m[4]) as string, helper: m[4] !== undefined, at: m.index }));
-  const bodies = definitions.map((d, i) => ({
-    ...d,
-    body: source.slice(d.at, definitions[i + 1]?.at ?? source.length),
-  }));
-  const helpers = new Set(bodies.filter((b) => b.helper).map((b) => b.name));
-  const direct = new Map(
-    bodies.map((b) => [
-      b.name,
-      {
-        commands: new Set([...b.body.matchAll(/new (\w+)Command\(/g)].map((m) => m[1] as string)),
-        indexes: new Set(
-          [...b.body.matchAll(/IndexName: ("(\w+)"|[^,\n}]+)/g)].map((m) =>
-            m[2] !== undefined ? m[2] : m[1] === "string" ? "" : "*",
-          ),
-        ),
-        calls: [...helpers].filter((h) => h !== b.name && new RegExp(`\\b${h}\\(`).test(b.body)),
-      },
-    ]),
-  );
-  const resolved = new Map<string, MethodAccess>();
-  const resolve = (name: string, seen: Set<string>): MethodAccess => {
-    const own = direct.get(name);
-    const access: MethodAccess = { commands: new Set(own?.commands), indexes: new Set(own?.indexes) };
-    for (const helper of own?.calls ?? []) {
-      if (seen.has(helper)) continue;
-      const inner = resolve(helper, new Set([...seen, helper]));
+function definitionsOf(source: string): Definition[] {
+  const found = [
+    ...source.matchAll(
+      /^( {4})(?:async )?(\w+)\([^)]*\)[^{\n]*\{$|^( {2})(?:async )?function (\w+)\(|^(?:async )?function (\w+)\(/gm,
+    ),
+  ].map((m) => ({ name: (m[2] ?? m[4] ?? m[5]) as string, helper: m[2] === undefined, at: m.index }));
+  return found.map((d, i) => {
+    const body = source.slice(d.at, found[i + 1]?.at ?? source.length);
+    const indexes = [...body.matchAll(/IndexName: ("(\w+)"|[^,\n}]+)/g)].map((m) =>
+      m[2] !== undefined ? m[2] : m[1] === "string" ? "" : "*",
+    );
+    return {
+      name: d.name,
+      helper: d.helper,
+      body,
+      // esbuild numbers an import whose name another module also binds (`QueryCommand3`).
+      commands: new Set([...body.matchAll(/new (\w+?)Command\d*\(/g)].map((m) => m[1] as string)),
+      indexes: new Set(indexes),
+      queriesTable: [...body.matchAll(/new QueryCommand\d*\(/g)].length > indexes.length,
+    };
+  });
+}
+
+/**
+ * What each of an adapter's methods sends, through the functions it calls (its own module's and
+ * other adapters' top-level ones, in `shared`).
+ */
+function methodsOf(own: Definition[], shared: ReadonlyMap<string, Definition>): Map<string, MethodAccess> {
+  const helpers = new Map(shared);
+  for (const d of own) if (d.helper) helpers.set(d.name, d);
+  const resolve = (d: Definition, seen: Set<string>): MethodAccess => {
+    const access: MethodAccess = {
+      commands: new Set(d.commands),
+      indexes: new Set(d.indexes),
+      queriesTable: d.queriesTable,
+    };
+    for (const [name, helper] of helpers) {
+      if (seen.has(name) || !new RegExp(`\\b${name}\\(`).test(d.body)) continue;
+      const inner = resolve(helper, new Set([...seen, name]));
       for (const c of inner.commands) access.commands.add(c);
       for (const i of inner.indexes) access.indexes.add(i);
+      access.queriesTable ||= inner.queriesTable;
     }
     access.indexes.delete("");
     return access;
   };
-  for (const b of bodies) if (!b.helper) resolved.set(b.name, resolve(b.name, new Set([b.name])));
+  const resolved = new Map<string, MethodAccess>();
+  for (const d of own) if (!d.helper) resolved.set(d.name, resolve(d, new Set([d.name])));
   return resolved;
 }
 
@@ -139,14 +163,17 @@ export async function deriveTableAccess(entry: string): Promise<TableAccess> {
   const tableActions = new Set<string>();
   const queriedIndexes = new Set<string>();
   const methods: string[] = [];
-  for (const [file, code] of adapters) {
-    for (const [name, access] of methodsOf(code)) {
+  const definitions = new Map(adapters.map(([file, code]) => [file, definitionsOf(code)]));
+  const topLevel = new Map<string, Definition>();
+  for (const defs of definitions.values()) for (const d of defs) if (d.helper) topLevel.set(d.name, d);
+  for (const [file] of adapters) {
+    for (const [name, access] of methodsOf(definitions.get(file) ?? [], topLevel)) {
       if (!new RegExp(`\\.${name}\\(`).test(callers)) continue;
       methods.push(`${file}#${name}`);
       for (const command of access.commands) {
         const action = DYNAMODB_COMMAND_ACTIONS[command];
         if (!action) throw new Error(`unknown DynamoDB command ${command}Command in ${file}: map it here`);
-        if (action === "dynamodb:Query" && access.indexes.size > 0) continue;
+        if (action === "dynamodb:Query" && !access.queriesTable) continue;
         tableActions.add(action);
       }
       for (const index of access.indexes) queriedIndexes.add(index);

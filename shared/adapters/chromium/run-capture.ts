@@ -162,6 +162,10 @@ export async function captureWithBrowser(
     }
     return result;
   } catch (err) {
+    // The egress proxy answers a forbidden hop with 403, a status whose page is otherwise taken as
+    // evidence (a bot wall): the refusal is what happened, not the page.
+    const refused = egressError(egress, navigations, false);
+    if (refused) throw refused;
     // Taking the page that says the article is gone failed: the status is known all the same.
     if (goneResponse && !(err instanceof CaptureError && err.evidence)) {
       log?.warn("the removed page could not be taken", { error: (err as Error).message });
