@@ -332,7 +332,11 @@ describe("the shipped Lambda bundles, from the synthesized cloud assembly", {
 
     const now = await sweeper.invokeOk<{ enqueued: number; complete: boolean }>(scheduledEvent(new Date()));
     // `polls`: the sweep also enqueues a poll job per due source (none here), on the poll queue.
-    assert.deepEqual(now, { enqueued: 0, polls: 0, lostClaims: 0, complete: true }, "nothing is due yet");
+    assert.deepEqual(
+      now,
+      { enqueued: 0, polls: 0, lostClaims: 0, parked: 0, expired: 0, complete: true },
+      "nothing is due yet",
+    );
 
     // Subscribe to the edits bus the way its output says, with a queue as the target.
     const busName = account.ref(app.storage.stackName, logicalIdOf(app.storage.editEvents.bus));
@@ -362,7 +366,7 @@ describe("the shipped Lambda bundles, from the synthesized cloud assembly", {
     site.setPage(articlePath, story("6 million euros"));
     const tomorrow = new Date(Date.now() + 24 * 3600_000);
     const later = await sweeper.invokeOk<{ enqueued: number; complete: boolean }>(scheduledEvent(tomorrow));
-    assert.deepEqual(later, { enqueued: 1, polls: 0, lostClaims: 0, complete: true });
+    assert.deepEqual(later, { enqueued: 1, polls: 0, lostClaims: 0, parked: 0, expired: 0, complete: true });
 
     assert.deepEqual(await queueCounts(account.sqs, captureQueueUrl()), { visible: 1, inFlight: 0 });
     const listed = await callApi("GET", `/v1/urls/${urlId}/captures`);
