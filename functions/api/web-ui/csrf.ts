@@ -10,9 +10,11 @@
  * Where a secret is configured (the local runner always has one), the token is an HMAC of the
  * nonce under it. That matters on loopback: cookies are not separated by port, so a hostile page
  * served from another port of 127.0.0.1 could plant a cookie nonce of its choosing, but it cannot
- * sign one. Without a secret (an AWS deployment that sets no CSRF_SECRET, where every container
- * would otherwise sign differently) the token is the nonce itself; there the API's host is its
- * own site (`execute-api` domains are on the public suffix list), so no neighbour can plant it.
+ * sign one. Without a secret (the Lambda: its containers share none, so each would sign
+ * differently) the token is the nonce itself. There the API's host is a site of its own
+ * (`execute-api` domains are on the public suffix list), so no neighbour can plant a cookie; under
+ * a custom domain a sibling subdomain could, and `refuseCrossSite` still refuses its POSTs, which
+ * browsers mark `Sec-Fetch-Site: same-site`.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import type { APIGatewayProxyEvent } from "aws-lambda";
