@@ -118,7 +118,7 @@ describe("web UI", () => {
     assert.equal(await page.locator("ol.timeline > li").count(), 1);
     assert.match(
       (await page.locator("dl.facts").textContent()) ?? "",
-      /Next capture\s*\d{4}-\d\d-\d\d \d\d:\d\d UTC/,
+      /Next capture\s*\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/,
     );
     await saveScreenshot(page, "url-one-version");
     assertClean();
@@ -227,10 +227,16 @@ describe("web UI", () => {
     assert.ok(await page.getByRole("link", { name: "Open the snapshot" }).isVisible());
     const facts = (await page.locator("dl.facts").textContent()) ?? "";
     assert.match(facts, /Byline\s*By Ana Silva|Byline\s*Ana Silva/);
-    assert.match(facts, /Published\s*2026-03-01 09:00 UTC/);
+    assert.match(facts, /Published\s*2026-03-01 09:00:00 UTC/);
     assert.match(facts, /Language\s*en/);
     assert.ok(await page.locator(".article-text", { hasText: "6 million euros" }).isVisible());
     assert.ok((await page.locator(".artifacts .hash").count()) >= 5, "every artifact shows its SHA-256");
+    // The permanent link to cite serves this version's snapshot as a memento.
+    const cite = (await page.locator('a[rel="bookmark"]').getAttribute("href")) ?? "";
+    assert.match(cite, new RegExp(`^${h.runner.url}/memento/\\d{14}/`));
+    const memento = await fetch(cite);
+    assert.equal(memento.status, 200);
+    assert.ok(memento.headers.get("memento-datetime"));
     await saveScreenshot(page, "version");
     assertClean();
   });

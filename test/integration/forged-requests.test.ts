@@ -238,6 +238,16 @@ describe("the web UI's forms carry a CSRF token", () => {
     assert.equal(sandboxed.status, 403);
   });
 
+  it("without a secret (the Lambda), the token is the cookie's nonce and still required", async () => {
+    const unsigned = depsWith({ csrfSecret: undefined });
+    const { cookie, token } = await formSession(unsigned);
+    assert.equal(cookie, `palimpsest_csrf=${token}`);
+    const ok = await send(unsigned, formPost({ url: "https://news.example/f", csrf: token }, { cookie }));
+    assert.equal(ok.status, 303, ok.text);
+    const missing = await send(unsigned, formPost({ url: "https://news.example/f" }, { cookie }));
+    assert.equal(missing.status, 403);
+  });
+
   it("the sources forms need the token too", async () => {
     const { cookie, token } = await formSession(open);
     const page = await send(open, { path: "/ui/sources", headers: { cookie } });

@@ -1,5 +1,6 @@
 /**
- * CSRF tokens for the web UI's forms (OWASP's signed double-submit cookie).
+ * The web UI's defences against forged form POSTs: CSRF tokens (OWASP's signed double-submit
+ * cookie) and the browser's own word on where a POST came from (`refuseCrossSite`).
  *
  * A page with a form gives the browser a random nonce in an HttpOnly cookie and puts a token for
  * that nonce in the form; a POST is accepted only when its token matches the nonce its cookie
@@ -9,9 +10,11 @@
  * Where a secret is configured (the local runner always has one), the token is an HMAC of the
  * nonce under it. That matters on loopback: cookies are not separated by port, so a hostile page
  * served from another port of 127.0.0.1 could plant a cookie nonce of its choosing, but it cannot
- * sign one. Without a secret (an AWS deployment that sets no CSRF_SECRET, where every container
- * would otherwise sign differently) the token is the nonce itself; there the API's host is its
- * own site (`execute-api` domains are on the public suffix list), so no neighbour can plant it.
+ * sign one. Without a secret (the Lambda: its containers share none, so each would sign
+ * differently) the token is the nonce itself. There the API's host is a site of its own
+ * (`execute-api` domains are on the public suffix list), so no neighbour can plant a cookie; under
+ * a custom domain a sibling subdomain could, and `refuseCrossSite` still refuses its POSTs, which
+ * browsers mark `Sec-Fetch-Site: same-site`.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import type { APIGatewayProxyEvent } from "aws-lambda";
@@ -83,5 +86,28 @@ export function verifyCsrf(
       "invalid_csrf_token",
       "This form was not sent from this archive's own page, or the page is too old: reload it and send the form again.",
     );
+  }
+}
+
+/**
+ * A state-changing form POST must come from these pages: browsers send `Origin` (and
+ * `Sec-Fetch-Site`) with every form POST, and a page on another site cannot forge either.
+ */
+export function refuseCrossSite(event: APIGatewayProxyEvent): void {
+  const site = header(event, "sec-fetch-site");
+  const origin = header(event, "origin");
+  const host = header(event, "host");
+  let originHost: string | undefined;
+  try {
+    originHost = origin === undefined || origin === "null" ? undefined : new URL(origin).host;
+  } catch {
+    originHost = "";
+  }
+  const foreignOrigin = originHost !== undefined && host !== undefined && originHost !== host;
+  // Our pages send `Referrer-Policy: no-referrer`, under which a browser sends `Origin: null` even
+  // on a same-origin POST; where it also says `Sec-Fetch-Site: same-origin`, that null is ours.
+  const opaqueOrigin = origin === "null" && site !== "same-origin";
+  if (site === "cross-site" || site === "same-site" || foreignOrigin || opaqueOrigin) {
+    throw new HttpError(403, "cross_site_form", "This form can only be sent from this archive's own pages.");
   }
 }

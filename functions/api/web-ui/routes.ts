@@ -23,7 +23,7 @@ import type { ApiDeps, Route } from "../route-types.ts";
 import { sameSecret } from "../secrets.ts";
 import { ASSETS } from "./assets.ts";
 import { captureStatus, loadCapture, renderCapturePage } from "./capture-page.ts";
-import { verifyCsrf } from "./csrf.ts";
+import { refuseCrossSite, verifyCsrf } from "./csrf.ts";
 import { renderDiffPage } from "./diff-page.ts";
 import { errorPage } from "./error-page.ts";
 import { renderHomePage } from "./home-page.ts";
@@ -35,13 +35,7 @@ import {
   type UiContext,
   uiContextOf,
 } from "./layout.ts";
-import {
-  changeFromForm,
-  followFromForm,
-  refuseCrossSite,
-  renderSourcePage,
-  renderSourcesPage,
-} from "./sources-page.ts";
+import { changeFromForm, followFromForm, renderSourcePage, renderSourcesPage } from "./sources-page.ts";
 import { renderUrlPage } from "./url-page.ts";
 import { renderVersionPage } from "./version-page.ts";
 

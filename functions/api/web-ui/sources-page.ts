@@ -6,7 +6,6 @@
  * elsewhere the pages point to the API and the CLI), and refuse a POST that the browser says came
  * from another site (`Origin`, `Sec-Fetch-Site`).
  */
-import type { APIGatewayProxyEvent } from "aws-lambda";
 import type { EditEntry, RecapturePolicy } from "../../../shared/domain/model.ts";
 import { followSource } from "../../../shared/domain/sources/follow-source.ts";
 import { changeSource } from "../../../shared/domain/sources/manage-source.ts";
@@ -17,7 +16,6 @@ import {
   type SourceArticle,
 } from "../../../shared/domain/sources/source-articles.ts";
 import { InvalidRequestError, NotFoundError } from "../../../shared/errors.ts";
-import { HttpError, header } from "../../../shared/http/api-gateway.ts";
 import type { ApiDeps } from "../route-types.ts";
 import { followDeps, followingOf, loadSource } from "../sources.ts";
 import {
@@ -49,29 +47,6 @@ export interface FollowFormState {
   every: string;
   recapture: string;
   error?: string;
-}
-
-/**
- * A state-changing form POST must come from these pages: browsers send `Origin` (and
- * `Sec-Fetch-Site`) with every form POST, and a page on another site cannot forge either.
- */
-export function refuseCrossSite(event: APIGatewayProxyEvent): void {
-  const site = header(event, "sec-fetch-site");
-  const origin = header(event, "origin");
-  const host = header(event, "host");
-  let originHost: string | undefined;
-  try {
-    originHost = origin === undefined || origin === "null" ? undefined : new URL(origin).host;
-  } catch {
-    originHost = "";
-  }
-  const foreignOrigin = originHost !== undefined && host !== undefined && originHost !== host;
-  // Our pages send `Referrer-Policy: no-referrer`, under which a browser sends `Origin: null` even
-  // on a same-origin POST; where it also says `Sec-Fetch-Site: same-origin`, that null is ours.
-  const opaqueOrigin = origin === "null" && site !== "same-origin";
-  if (site === "cross-site" || site === "same-site" || foreignOrigin || opaqueOrigin) {
-    throw new HttpError(403, "cross_site_form", "This form can only be sent from this archive's own pages.");
-  }
 }
 
 function formPolicy(value: string): RecapturePolicy | string {
