@@ -123,6 +123,7 @@ function readPage(signals: CaptureSignals): PageView {
     articleWords: words(signals.text).length,
     pageWords: words(visible).length,
     accessibleForFree: accessibleForFree(signals.html),
+    rawHtml: signals.rawHtml ?? "",
   };
 }
 
@@ -142,12 +143,23 @@ function consentWall(view: PageView): ValidityVerdict | null {
       validityReason: `A consent dialog stands in the article's place ("${inArticle.slice(0, 2).join('", "')}").`,
     };
   }
+  if (view.articleWords >= 60) return null;
   const cmp = CMP_MARKUP.exec(view.names);
   const said = CONSENT_WORDS.exec(view.matchText);
-  if (cmp && said && view.articleWords < 60) {
+  if (cmp && said) {
     return {
       validity: "consent_wall",
       validityReason: `A consent dialog (${cmp[0]}) that could not be dismissed hides the article ("${said[0]}"); only ${view.articleWords} words of text were found.`,
+    };
+  }
+  // Dismissed in the browser, but with nothing behind it: the served page shows what stood there.
+  if (!view.rawHtml) return null;
+  const servedCmp = CMP_MARKUP.exec(markupNames(view.rawHtml));
+  const servedSaid = servedCmp && CONSENT_WORDS.exec(forMatching(visibleText(view.rawHtml)));
+  if (servedCmp && servedSaid) {
+    return {
+      validity: "consent_wall",
+      validityReason: `The page was served as a consent dialog (${servedCmp[0]}, "${servedSaid[0]}") with no article behind it; only ${view.articleWords} words of text were found.`,
     };
   }
   return null;
