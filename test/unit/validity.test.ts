@@ -112,6 +112,26 @@ describe("the validity classifier on articles", () => {
   });
 });
 
+describe("the served document as a signal", () => {
+  it("calls a page a consent wall when the browser took the dialog away and nothing was behind it", () => {
+    const served = readFileSync(new URL("consent-onetrust-en.html", FIXTURES), "utf8");
+    // As the capturer leaves it: the banner removed, an empty placeholder where the article would be.
+    const rendered = served.replace(/<div id="onetrust-consent-sdk">[\s\S]*<\/footer>/, "</body>");
+    const empty = classifyCapture({ httpStatus: 200, headers: {}, html: rendered, title: null, text: "" });
+    assert.equal(empty.validity, "empty", "the rendered page alone shows nothing");
+    const verdict = classifyCapture({
+      httpStatus: 200,
+      headers: {},
+      html: rendered,
+      title: null,
+      text: "",
+      rawHtml: served,
+    });
+    assert.equal(verdict.validity, "consent_wall", verdict.validityReason);
+    assert.match(verdict.validityReason, /served as a consent dialog \(onetrust/);
+  });
+});
+
 describe("the URL's history as a signal", () => {
   const full = story(PARAGRAPHS);
 
