@@ -156,6 +156,9 @@ export async function captureWithBrowser(
     }
     return result;
   } catch (err) {
+    // A refusal by the egress proxy (its 403) is the refusal, not a page the site served.
+    const refused = goneResponse && !crashed ? egressError(egress, navigations, false) : undefined;
+    if (refused) throw refused;
     // Taking the page that says the article is gone failed: the status is known all the same.
     if (goneResponse && !(err instanceof CaptureError && err.evidence)) {
       log?.warn("the removed page could not be taken", { error: (err as Error).message });
