@@ -107,15 +107,26 @@ function asCapture(url: string, page: Omit<LabelledPage, "name" | "label">): Pag
   return capture;
 }
 
-/** The article cut to its first paragraphs: a teaser that says nothing of a paywall. */
-function cutShort(html: string): string | null {
-  const paragraphs = [...html.matchAll(/<p\b[^>]*>[\s\S]*?<\/p>/gi)];
-  if (paragraphs.length < 8) return null;
-  const keep = Math.max(2, Math.floor(paragraphs.length / 5));
-  const cut = paragraphs[keep]?.index;
-  const last = paragraphs.at(-1);
-  if (cut === undefined || !last) return null;
-  return html.slice(0, cut) + html.slice(last.index + last[0].length);
+/**
+ * The article cut to its first paragraphs, about a sixth of its words, as a plain page: a teaser
+ * that says nothing of a paywall. Null for an article too short to cut.
+ */
+function cutShort(html: string, url: string): string | null {
+  const article = extractArticle(html, { url });
+  if (!article) return null;
+  const paragraphs = article.text.split(/\n\s*\n/);
+  const total = article.text.split(/\s+/).length;
+  if (total < 200 || paragraphs.length < 3) return null;
+  const kept: string[] = [];
+  let words = 0;
+  for (const paragraph of paragraphs) {
+    if (kept.length > 0 && words >= total / 6) break;
+    kept.push(paragraph);
+    words += paragraph.split(/\s+/).length;
+  }
+  const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  return `<!doctype html><html><head><title>${escape(article.title ?? "")}</title></head><body><article><h1>${escape(article.title ?? "")}</h1>
+${kept.map((p) => `<p>${escape(p)}</p>`).join("\n")}</article></body></html>`;
 }
 
 interface SequenceFigures {
@@ -159,7 +170,7 @@ async function runSequences(
       const first = await capture();
       if (first.validity !== "ok") continue; // an article the classifier rejects is counted in part 1
       figures.articles++;
-      const teaser = cutShort(article);
+      const teaser = cutShort(article, url);
       const sequenceWalls: LabelledPage[] = [
         ...walls,
         ...(teaser
@@ -178,15 +189,17 @@ async function runSequences(
         const lifecycle = walled.validity === "soft_404";
         const expected = lifecycle ? 2 : 0;
         const made = after.length - before;
-        const textEdits = [walled, back].filter(
-          (c) => c.edit && c.edit.kinds.some((k) => k !== "removed_article" && k !== "restored_article"),
+        // An edit is false unless it is the removal and return a soft 404 is; each capture counts once.
+        const falseEdits = [walled, back].filter(
+          (c) =>
+            c.edit !== undefined &&
+            (!lifecycle || c.edit.kinds.some((k) => k !== "removed_article" && k !== "restored_article")),
         ).length;
-        const wrongLifecycle = lifecycle ? 0 : [walled, back].filter((c) => c.changed).length;
-        if (made !== expected || textEdits > 0 || wrongLifecycle > 0) {
+        if (made !== expected || falseEdits > 0) {
           figures.falseVersions += Math.max(0, made - expected);
-          figures.falseEdits += textEdits + wrongLifecycle;
+          figures.falseEdits += falseEdits;
           figures.details.push(
-            `${id} + ${wall.name}: ${walled.validity} → ${made} version(s), ${textEdits + wrongLifecycle} edit(s)`,
+            `${id} + ${wall.name}: ${walled.validity} → ${made} version(s), ${falseEdits} edit(s)`,
           );
         }
       }
