@@ -340,6 +340,24 @@ describe("retrying walls and refusals", () => {
     assert.equal(outcome.kind === "retry" ? outcome.delayMs : undefined, 90_000);
   });
 
+  it("schedules the URL no sooner than Retry-After when a 429 ends the capture on its last attempt", async () => {
+    const url = "https://news.example/walls/rate-limited-last";
+    const s = site(url);
+    await s.capture();
+    await storage.repository.setRecapture(urlIdFor(url), { everyMinutes: 1 }, null);
+    s.serve({
+      html: "<html><body><h1>Too Many Requests</h1></body></html>",
+      status: 429,
+      headers: { "retry-after": "600" },
+    });
+    const captureId = await queuedCapture(storage.repository, url);
+    const started = Date.now();
+    const outcome = await processCapture({ ...s.deps, maxAttempts: 1 }, captureId);
+    assert.equal(outcome.kind, "failed");
+    const next = Date.parse((await s.record()).nextCaptureAt ?? assert.fail("no next capture"));
+    assert.ok(next - started >= 590_000, `next capture in ${next - started} ms, asked 600 s`);
+  });
+
   it("ends a capture whose 503 asks for more than the queue can wait, and schedules no sooner than asked", async () => {
     const url = "https://news.example/walls/maintenance";
     const s = site(url);
