@@ -97,6 +97,13 @@ describe("the validity classifier on articles", () => {
     assert.equal(verdict.validity, "ok", verdict.validityReason);
   });
 
+  it("calls an article ok although its CDN's headers name Imperva or Akamai (they come with every answer)", () => {
+    const imperva = { "x-cdn": "Imperva", "x-iinfo": "12-3456789-0 0NNN RT(1 2) q(0 -1 -1 0) r(0 -1)" };
+    assert.equal(classify(story(PARAGRAPHS), 200, imperva).validity, "ok");
+    const akamai = { server: "AkamaiGHost", "akamai-grn": "0.4f2c1002.1733570000.1a2b3c4d" };
+    assert.equal(classify(story(PARAGRAPHS), 200, akamai).validity, "ok");
+  });
+
   it("calls a full text ok although JSON-LD declares it not free (it was served whole)", () => {
     const jsonLd = `<script type="application/ld+json">{"@type":"NewsArticle","isAccessibleForFree":false}</script>`;
     const verdict = classify(story(PARAGRAPHS).replace("</head>", `${jsonLd}</head>`));
