@@ -97,6 +97,15 @@ describe("the validity classifier on articles", () => {
     assert.equal(verdict.validity, "ok", verdict.validityReason);
   });
 
+  it("calls a short news story about consent walls ok: its words are the news", () => {
+    const brief = [
+      "Regulators said on Tuesday that the pay or OK model used by several publishers must offer readers a third option without tracking or payment.",
+      "The ruling follows complaints from consumer groups, who argued that the choice put in front of readers was not a free one.",
+      "Publishers have six months to change their sites, and the regulator said it would review the first results in the spring.",
+    ];
+    assert.equal(classify(story(brief)).validity, "ok");
+  });
+
   it("calls an article ok although its CDN's headers name Imperva or Akamai (they come with every answer)", () => {
     const imperva = { "x-cdn": "Imperva", "x-iinfo": "12-3456789-0 0NNN RT(1 2) q(0 -1 -1 0) r(0 -1)" };
     assert.equal(classify(story(PARAGRAPHS), 200, imperva).validity, "ok");
