@@ -25,6 +25,7 @@ import { runSourcesBench } from "./sources.ts";
 import { runStorageBench } from "./storage.ts";
 import { runSweepBench } from "./sweep.ts";
 import { runThroughputBench } from "./throughput.ts";
+import { runValidityBench } from "./validity.ts";
 
 export interface BenchSection {
   /** Stable id used by `--only` and in the markers of BENCHMARKS.md. */
@@ -43,6 +44,11 @@ export const SECTIONS: readonly BenchSection[] = [
     name: "edit-detection",
     summary: "noise pairs flag nothing, substantive edits flagged right (WCXB corpus)",
     run: () => runEditDetectionBench(),
+  },
+  {
+    name: "validity",
+    summary: "capture validity: precision/recall of ok (WCXB corpus + wall pages), false edits from walls",
+    run: () => runValidityBench(),
   },
   {
     name: "diff",

@@ -295,6 +295,31 @@ describe("walls and history", () => {
     assert.equal((await s.versions()).length, 3);
   });
 
+  it("gives a 404 removal its class too, and leaves a removed URL on its policy rather than backing off", async () => {
+    const url = "https://news.example/walls/hard-404";
+    const s = site(url);
+    await s.capture();
+    await storage.repository.setRecapture(urlIdFor(url), { everyMinutes: 6 * 60 }, null);
+    const notFound: Answer = { html: "<html><body><h1>Not Found</h1></body></html>", status: 404 };
+    for (const round of [1, 2]) {
+      s.serve(notFound);
+      const gone = await s.capture();
+      assert.equal(gone.removed, true);
+      assert.equal(gone.validity, "error_page", `round ${round}`);
+      assert.match(gone.validityReason ?? "", /HTTP 404/);
+      assert.equal((await s.record()).lastValidity, "error_page");
+      const next = Date.parse((await s.record()).nextCaptureAt ?? assert.fail("no next capture"));
+      assert.ok(
+        next - Date.parse(gone.finishedAt ?? "") > 5 * 60 * 60_000,
+        `round ${round}: policy, not backoff`,
+      );
+    }
+    assert.deepEqual(
+      (await s.versions()).map((v) => v.edit?.kinds),
+      [undefined, ["removed_article"]],
+    );
+  });
+
   it("makes no version of a first capture that is a soft 404, and fails none", async () => {
     const s = site("https://news.example/walls/never-there");
     s.serve(wall(WALLS.find((p) => p.file === "soft404-en.html") ?? assert.fail()));
@@ -337,6 +362,24 @@ describe("retrying walls and refusals", () => {
     const outcome = await processCapture(s.deps, captureId);
     assert.equal(outcome.kind, "retry");
     assert.equal(outcome.kind === "retry" ? outcome.delayMs : undefined, 90_000);
+  });
+
+  it("schedules the URL no sooner than Retry-After when a 429 ends the capture on its last attempt", async () => {
+    const url = "https://news.example/walls/rate-limited-last";
+    const s = site(url);
+    await s.capture();
+    await storage.repository.setRecapture(urlIdFor(url), { everyMinutes: 1 }, null);
+    s.serve({
+      html: "<html><body><h1>Too Many Requests</h1></body></html>",
+      status: 429,
+      headers: { "retry-after": "600" },
+    });
+    const captureId = await queuedCapture(storage.repository, url);
+    const started = Date.now();
+    const outcome = await processCapture({ ...s.deps, maxAttempts: 1 }, captureId);
+    assert.equal(outcome.kind, "failed");
+    const next = Date.parse((await s.record()).nextCaptureAt ?? assert.fail("no next capture"));
+    assert.ok(next - started >= 590_000, `next capture in ${next - started} ms, asked 600 s`);
   });
 
   it("ends a capture whose 503 asks for more than the queue can wait, and schedules no sooner than asked", async () => {

@@ -97,6 +97,22 @@ describe("the validity classifier on articles", () => {
     assert.equal(verdict.validity, "ok", verdict.validityReason);
   });
 
+  it("calls a short news story about consent walls ok: its words are the news", () => {
+    const brief = [
+      "Regulators said on Tuesday that the pay or OK model used by several publishers must offer readers a third option without tracking or payment.",
+      "The ruling follows complaints from consumer groups, who argued that the choice put in front of readers was not a free one.",
+      "Publishers have six months to change their sites, and the regulator said it would review the first results in the spring.",
+    ];
+    assert.equal(classify(story(brief)).validity, "ok");
+  });
+
+  it("calls an article ok although its CDN's headers name Imperva or Akamai (they come with every answer)", () => {
+    const imperva = { "x-cdn": "Imperva", "x-iinfo": "12-3456789-0 0NNN RT(1 2) q(0 -1 -1 0) r(0 -1)" };
+    assert.equal(classify(story(PARAGRAPHS), 200, imperva).validity, "ok");
+    const akamai = { server: "AkamaiGHost", "akamai-grn": "0.4f2c1002.1733570000.1a2b3c4d" };
+    assert.equal(classify(story(PARAGRAPHS), 200, akamai).validity, "ok");
+  });
+
   it("calls a full text ok although JSON-LD declares it not free (it was served whole)", () => {
     const jsonLd = `<script type="application/ld+json">{"@type":"NewsArticle","isAccessibleForFree":false}</script>`;
     const verdict = classify(story(PARAGRAPHS).replace("</head>", `${jsonLd}</head>`));
@@ -109,6 +125,26 @@ describe("the validity classifier on articles", () => {
       "Missing trawler not found after three days",
     );
     assert.equal(classify(html).validity, "ok");
+  });
+});
+
+describe("the served document as a signal", () => {
+  it("calls a page a consent wall when the browser took the dialog away and nothing was behind it", () => {
+    const served = readFileSync(new URL("consent-onetrust-en.html", FIXTURES), "utf8");
+    // As the capturer leaves it: the banner removed, an empty placeholder where the article would be.
+    const rendered = served.replace(/<div id="onetrust-consent-sdk">[\s\S]*<\/footer>/, "</body>");
+    const empty = classifyCapture({ httpStatus: 200, headers: {}, html: rendered, title: null, text: "" });
+    assert.equal(empty.validity, "empty", "the rendered page alone shows nothing");
+    const verdict = classifyCapture({
+      httpStatus: 200,
+      headers: {},
+      html: rendered,
+      title: null,
+      text: "",
+      rawHtml: served,
+    });
+    assert.equal(verdict.validity, "consent_wall", verdict.validityReason);
+    assert.match(verdict.validityReason, /served as a consent dialog \(onetrust/);
   });
 });
 

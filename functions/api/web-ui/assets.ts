@@ -97,6 +97,7 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .badge-stealth { background: #ffd23f; color: #1b1b1f; border-color: #8a6d00; }
 .badge-revert { background: #5b3a8c; color: #fff; }
 .badge-removed { background: #3d3d3d; color: #fff; }
+.badge-wall { background: #fff3c4; color: #4a3b00; border-color: #8a6d00; }
 .badge-kind { background: transparent; color: var(--muted); border-color: var(--line); font-weight: 600; }
 .status-queued, .status-running { background: #fff3c4; color: #4a3b00; border-color: #8a6d00; }
 .status-succeeded { background: #136b2f; color: #fff; }

@@ -16,6 +16,7 @@ import {
   shortTitle,
   statusLabel,
   timeTag,
+  validityBadge,
 } from "./components.ts";
 import { externalHref, html, type SafeHtml } from "./html.ts";
 import { link, type PageContent, type UiContext } from "./layout.ts";
@@ -99,6 +100,18 @@ ${capture.error && html`<p class="meta">Reason code: <code>${capture.error.code}
 }
 
 function outcome(ui: UiContext, capture: CaptureRecord, version: VersionRecord | null): SafeHtml {
+  // What the capture showed, when it was not the article: the class and why.
+  const wall =
+    capture.validity && capture.validity !== "ok"
+      ? html`<div class="notice"><p>${validityBadge(capture)} ${capture.validityReason ?? ""}</p>
+<p class="meta">Class <code>${capture.validity}</code>. What the outlet served is kept in the artifacts below; it makes no version${capture.validity === "paywall" && version?.captureId === capture.captureId ? " against a full text (this URL has only shown its teaser, which is tracked on its own)" : ""}.</p></div>`
+      : html``;
+  // A wall that stands for no version says only what it was.
+  if (capture.validity && capture.validity !== "ok" && capture.versionId === undefined) return wall;
+  return html`${wall}${outcomeOfVersion(ui, capture, version)}`;
+}
+
+function outcomeOfVersion(ui: UiContext, capture: CaptureRecord, version: VersionRecord | null): SafeHtml {
   if (capture.removed) {
     return html`<div class="notice"><p>${editBadges(undefined, { removed: true })} The page answered HTTP ${capture.httpStatus ?? ""}: the article is recorded as removed.${capture.artifacts ? " What the address showed instead is kept in the artifacts below." : ""}</p></div>`;
   }

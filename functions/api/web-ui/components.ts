@@ -1,5 +1,12 @@
 /** Small pieces several pages share: times, sizes, badges, artifact lists, breadcrumbs. */
-import type { CaptureStatus, Edit, EditKind, RecapturePolicy } from "../../../shared/domain/model.ts";
+import type {
+  CaptureRecord,
+  CaptureStatus,
+  Edit,
+  EditKind,
+  RecapturePolicy,
+  Validity,
+} from "../../../shared/domain/model.ts";
 import type { ArtifactLink } from "../../../shared/domain/read/views.ts";
 import { CSRF_FIELD } from "./csrf.ts";
 import { html, type SafeHtml } from "./html.ts";
@@ -88,6 +95,27 @@ export function editBadges(
       badges.push(html`<span class="badge badge-kind">${KIND_LABELS[kind] ?? kind}</span>`);
   }
   return badges.length > 0 ? html`<span class="badges">${badges}</span>` : html``;
+}
+
+const VALIDITY_LABELS: Record<Validity, string> = {
+  ok: "Article",
+  challenge: "Bot challenge",
+  consent_wall: "Consent wall",
+  paywall: "Paywall",
+  soft_404: "Page gone",
+  empty: "No article",
+  error_page: "Error page",
+};
+
+/** What a capture showed, as a badge, with the reason as its tooltip; nothing for an `ok` one. */
+export function validityBadge(capture: Pick<CaptureRecord, "validity" | "validityReason">): SafeHtml {
+  if (!capture.validity || capture.validity === "ok") return html``;
+  return html`<span class="badge badge-wall" title="${capture.validityReason ?? ""}">${VALIDITY_LABELS[capture.validity]}</span>`;
+}
+
+/** The label of a validity class, for sentences. */
+export function validityLabel(validity: Validity): string {
+  return VALIDITY_LABELS[validity];
 }
 
 export function describeRecapture(policy: RecapturePolicy): string {

@@ -9,6 +9,7 @@ import {
   shortTitle,
   statusBadge,
   timeTag,
+  validityBadge,
 } from "./components.ts";
 import { html, type SafeHtml } from "./html.ts";
 import { link, type PageContent, type UiContext } from "./layout.ts";
@@ -117,7 +118,7 @@ ${entry.summary && html`<p class="meta break">${entry.summary}</p>`}
 function captureItem(ui: UiContext, capture: CaptureRecord): SafeHtml {
   return html`<li>
 <a class="item-title url" href="${link(ui, `/ui/captures/${capture.captureId}`)}">${shortTitle(null, capture.url)}</a>
-<div>${statusBadge(capture.status)} ${editBadges(capture.edit, { removed: capture.removed, kinds: false })}</div>
+<div>${statusBadge(capture.status)} ${validityBadge(capture)} ${editBadges(capture.edit, { removed: capture.removed, kinds: false })}</div>
 <p class="meta">${capture.trigger === "schedule" ? "Scheduled" : "Requested"} ${timeTag(capture.requestedAt)}</p>
 </li>`;
 }

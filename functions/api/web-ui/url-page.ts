@@ -16,6 +16,8 @@ import {
   shortTitle,
   statusBadge,
   timeTag,
+  validityBadge,
+  validityLabel,
 } from "./components.ts";
 import { externalHref, html, type SafeHtml } from "./html.ts";
 import { link, type PageContent, type UiContext } from "./layout.ts";
@@ -62,6 +64,7 @@ ${breadcrumbs([{ label: "Home", href: link(ui, "/") }, { label: title }])}
 <dt>Re-capture</dt><dd>${describeRecapture(url.recapture)}</dd>
 <dt>Next capture</dt><dd>${url.recapture !== "off" && url.nextCaptureAt ? timeTag(url.nextCaptureAt) : html`<span class="empty">none scheduled</span>`}</dd>
 </dl>
+${url.notOkSince && html`<div class="notice"><p>${validityBadge({ validity: url.lastValidity })} The captures have not shown the article since ${timeTag(url.notOkSince)}${url.lastValidity ? ` (the last one: ${validityLabel(url.lastValidity).toLowerCase()})` : ""}. They are retried with growing gaps; no version is made until the article shows again.</p></div>`}
 <div class="actions">
 <form class="inline" method="post" action="${link(ui, "/ui/captures")}">
 ${csrfField(ui)}
@@ -86,7 +89,7 @@ ${
     (
       capture,
     ) => html`<li><a href="${link(ui, `/ui/captures/${capture.captureId}`)}">${formatTime(capture.requestedAt)}</a>
-${statusBadge(capture.status)} ${editBadges(capture.edit, { removed: capture.removed, kinds: false })}
+${statusBadge(capture.status)} ${validityBadge(capture)} ${editBadges(capture.edit, { removed: capture.removed, kinds: false })}
 <span class="meta">${capture.trigger === "schedule" ? "scheduled" : "requested"}${captureOutcome(
       capture,
       madeVersion.get(capture.captureId),
@@ -98,6 +101,9 @@ ${captures.cursor && html`<p class="more"><a href="${link(ui, `/ui/urls/${urlId}
 
 function captureOutcome(capture: CaptureRecord, versionNumber: number | undefined): string {
   if (capture.error) return ` · ${capture.error.message}`;
+  if (capture.validity && capture.validity !== "ok" && versionNumber === undefined) {
+    return ` · ${capture.validityReason ?? "not the article"}`;
+  }
   if (versionNumber === 1) return " · made the first version";
   if (versionNumber !== undefined) return ` · made version ${versionNumber}`;
   return capture.status === "succeeded" ? " · unchanged" : "";

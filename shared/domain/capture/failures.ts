@@ -29,8 +29,8 @@ export function classifyUnexpected(err: unknown): CaptureError {
 
 /**
  * Ends an attempt that failed with `error` (thrown as `thrown`): a retry while attempts are left
- * and the failure is worth retrying (after `wait.delayMs`, when the server asked), otherwise the
- * capture recorded as failed and its URL rescheduled, no sooner than `wait.notBefore`.
+ * and the failure is worth retrying (after `wait.delayMs`, when the server asked), otherwise the capture
+ * recorded as failed and its URL rescheduled, no sooner than `wait.notBefore` (Retry-After).
  */
 export async function failCapture(
   deps: ProcessCaptureDeps,
@@ -42,8 +42,9 @@ export async function failCapture(
 ): Promise<ProcessOutcome> {
   const now = deps.now ?? (() => new Date());
   // A server that said when to come back (Retry-After) is not asked sooner: a wait longer than the
-  // queue can hold ends the capture now.
-  if (worthRetrying(error) && capture.attempts < deps.maxAttempts && wait?.notBefore === undefined) {
+  // queue can hold (a `notBefore` with no `delayMs`) ends the capture now.
+  const canWait = wait?.notBefore === undefined || wait.delayMs !== undefined;
+  if (worthRetrying(error) && capture.attempts < deps.maxAttempts && canWait) {
     log.warn("capture attempt failed; will retry", {
       code: error.code,
       attempt: capture.attempts,

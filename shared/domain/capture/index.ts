@@ -15,10 +15,14 @@
  * 3. **Extract.** In the same step, the article (title, byline, times, language, text) is
  *    extracted from the rendered page by `deps.extract`, which is `extractArticle` from
  *    `shared/domain/extract/` wherever the worker is wired.
- * 4. **Decide.** `decideVersion` (decide-version.ts) compares the article with the URL's latest
- *    version: same comparable text, or only page noise, is unchanged; anything else is a new
- *    version with its diff (`shared/domain/diff/`) and edit. `decideRemoval` covers a page that
- *    now answers 404 or 410; restored and redirected pages are in `decideVersion`.
+ * 4. **Decide.** `decideVersion` (decide-version.ts) first classifies what the page showed
+ *    (`shared/domain/validity/`: the article, or a challenge, consent wall, paywall teaser, soft
+ *    404, empty page or error page); only the article is compared with the URL's latest version:
+ *    same comparable text, or only page noise, is unchanged; anything else is a new version with
+ *    its diff (`shared/domain/diff/`) and edit. Walls make no version (a teaser is compared only
+ *    with teasers). `decideRemoval` covers a page that now answers 404 or 410, or says it is gone;
+ *    restored and redirected pages are in `decideVersion`. A 403, 429 or 503 is taken all the same
+ *    and told apart in refused-answer.ts: a challenge, or a transient failure honouring Retry-After.
  * 5. **Record.** `recordOnUrl` (record-on-url.ts) stores the new version and, in one conditional
  *    write on the `ArchiveRepository` port (`shared/adapters/dynamo-archive-repository.ts`), makes
  *    it the latest, counts the capture and sets the next capture time (`shared/domain/schedule.ts`);

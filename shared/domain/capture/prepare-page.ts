@@ -29,6 +29,17 @@ function documentTitle(html: string): string | null {
   return title ? title : null;
 }
 
+/** Cap on the served document the validity classifier reads (characters). */
+const RAW_HTML_MAX_CHARS = 2_000_000;
+
+/** The served document as text, for the validity classifier (only HTML; never more than the cap). */
+function rawHtmlOf(page: PageCapture): string {
+  if (page.raw.contentType && !/html/i.test(page.raw.contentType)) return "";
+  return new TextDecoder()
+    .decode(page.raw.body.subarray(0, RAW_HTML_MAX_CHARS * 2))
+    .slice(0, RAW_HTML_MAX_CHARS);
+}
+
 /** Extracts the page's article and starts storing all its artifacts. */
 export async function preparePage(
   deps: ProcessCaptureDeps,
@@ -82,6 +93,7 @@ export async function preparePage(
       html: page.renderedHtml,
       title: article.title,
       text: article.text,
+      rawHtml: rawHtmlOf(page),
     },
   };
   return { extractMs, put, stored, captured };

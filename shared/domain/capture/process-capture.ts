@@ -152,9 +152,15 @@ async function recordGone(
   const artifacts = error.evidence
     ? await storedTogether(pageUploads(uploader(deps, state), error.evidence))
     : {};
-  const decide = unlessCommitted(capture, (current) =>
-    decideRemoval(capture, current, httpStatus, artifacts, capturedAt),
-  );
+  // Not the article: what stands in its place is the server's error page (see validity/).
+  const verdict: ValidityVerdict = {
+    validity: "error_page",
+    validityReason: `The server answered HTTP ${httpStatus}: the article is recorded as removed.`,
+  };
+  const decide = unlessCommitted(capture, async (current) => ({
+    ...(await decideRemoval(capture, current, httpStatus, artifacts, capturedAt)),
+    verdict,
+  }));
   const { decision, committed } = await recordOnUrl(
     deps,
     capture,
@@ -169,6 +175,7 @@ async function recordGone(
     finishedAt: capturedAt,
     httpStatus,
     removed: true,
+    ...validityOf(decision.verdict ?? verdict),
     ...(error.evidence ? { finalUrl: error.evidence.finalUrl, artifacts } : {}),
     versionId: decision.versionId,
     changed: decision.edit !== undefined,

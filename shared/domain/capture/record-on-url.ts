@@ -78,22 +78,22 @@ function committedDecision(version: VersionRecord): Decision {
 function committedVerdict(version: VersionRecord): ValidityVerdict {
   const reason = "Judged by an earlier attempt of this capture, which recorded its version.";
   if (version.teaser) return { validity: "paywall", validityReason: reason };
-  if (version.removed && version.httpStatus !== undefined && version.httpStatus < 400) {
-    return { validity: "soft_404", validityReason: reason };
+  if (version.removed && version.httpStatus !== undefined) {
+    return { validity: version.httpStatus < 400 ? "soft_404" : "error_page", validityReason: reason };
   }
   return { validity: "ok", validityReason: reason };
 }
 
 /**
  * Whether the capture is a setback to retry soon, with backoff: it showed no article where one
- * was expected. A teaser on a URL that only ever showed teasers, and a page still gone after its
- * removal, are the URL's state, and follow its policy.
+ * was expected. A teaser on a URL that only ever showed teasers, and any page of a URL whose
+ * article was removed, are the URL's state, and follow its policy.
  */
 function isSetback(decision: Decision, state: UrlState): boolean {
   const validity = decision.verdict?.validity;
   if (validity === undefined || validity === "ok" || decision.commit) return false;
   if (validity === "paywall" && state.latest?.teaser) return false;
-  if (validity === "soft_404" && state.latest?.removed) return false;
+  if (state.latest?.removed) return false;
   return true;
 }
 

@@ -71,11 +71,11 @@ export async function answerRefusal(
   if (!TRANSIENT.has(status)) return null;
   const waitMs = retryAfterMs(page?.headers?.["retry-after"] ?? error.retryAfter, now());
   if (waitMs === null) return null;
-  // A wait the queue can hold is a delayed retry; a longer one ends this capture, and the URL is
-  // not due again before the server said.
-  return waitMs <= MAX_REQUEUE_DELAY_MS
-    ? failCapture(deps, capture, error, error, log, { delayMs: waitMs })
-    : failCapture(deps, capture, error, error, log, {
-        notBefore: new Date(now().getTime() + waitMs).toISOString(),
-      });
+  // A wait the queue can hold is a delayed retry; a longer one ends this capture. Either way, if
+  // the capture ends here, the URL is not due again before the server said.
+  const notBefore = new Date(now().getTime() + waitMs).toISOString();
+  return failCapture(deps, capture, error, error, log, {
+    ...(waitMs <= MAX_REQUEUE_DELAY_MS ? { delayMs: waitMs } : {}),
+    notBefore,
+  });
 }

@@ -87,6 +87,10 @@ export function urlView(url: UrlRecord, versions: VersionRecord[]): Record<strin
     lastCapturedAt: url.lastCapturedAt ?? null,
     ...(url.nextCaptureAt && url.recapture !== "off" ? { nextCaptureAt: url.nextCaptureAt } : {}),
     recapture: url.recapture,
+    // What the last capture showed, and since when the captures have not shown the article (an
+    // outlet that started blocking us is news for the operator too).
+    ...(url.lastValidity ? { lastValidity: url.lastValidity } : {}),
+    ...(url.notOkSince ? { notOkSince: url.notOkSince } : {}),
     versions: versions.map((v) => ({
       versionId: v.versionId,
       capturedAt: v.capturedAt,
@@ -98,6 +102,7 @@ export function urlView(url: UrlRecord, versions: VersionRecord[]): Record<strin
       ...(v.revertOf ? { revertOf: v.revertOf } : {}),
       ...(v.removed ? { removed: true, httpStatus: v.httpStatus } : {}),
       ...(v.finalUrl ? { finalUrl: v.finalUrl } : {}),
+      ...(v.teaser ? { teaser: true } : {}),
     })),
   };
 }

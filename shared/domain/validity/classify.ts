@@ -40,6 +40,8 @@ const EMPTY_BELOW_WORDS = 5;
 const STATUS_PAGE_MAX_WORDS = 200;
 /** A consent dialog in the article's place: its words, and not much more text than a dialog has. */
 const CONSENT_MAX_WORDS = 250;
+/** …and with only one of its phrases, a text as short as a dialog's buttons and a sentence. */
+const CONSENT_MAX_WORDS_ONE_PHRASE = 100;
 /** Several consent phrases in the "article": a long TCF notice is still a notice. */
 const CONSENT_MAX_WORDS_MANY_PHRASES = 800;
 /** A teaser is short: a declared paywall with fewer article words than this is its teaser. */
@@ -123,6 +125,7 @@ function readPage(signals: CaptureSignals): PageView {
     articleWords: words(signals.text).length,
     pageWords: words(visible).length,
     accessibleForFree: accessibleForFree(signals.html),
+    rawHtml: signals.rawHtml ?? "",
   };
 }
 
@@ -133,8 +136,13 @@ function distinctMatches(pattern: RegExp, text: string): string[] {
 
 function consentWall(view: PageView): ValidityVerdict | null {
   const inArticle = distinctMatches(CONSENT_WORDS, view.articleText);
+  // One phrase in a short text on a page with a consent platform's markup, or more phrases in a
+  // longer text: a news brief about "pay or OK" models is news, not a dialog.
+  const onePhraseWall =
+    inArticle.length > 0 && view.articleWords <= CONSENT_MAX_WORDS_ONE_PHRASE && CMP_MARKUP.test(view.names);
   if (
-    (inArticle.length > 0 && view.articleWords <= CONSENT_MAX_WORDS) ||
+    onePhraseWall ||
+    (inArticle.length >= 2 && view.articleWords <= CONSENT_MAX_WORDS) ||
     (inArticle.length >= 3 && view.articleWords <= CONSENT_MAX_WORDS_MANY_PHRASES)
   ) {
     return {
@@ -142,12 +150,23 @@ function consentWall(view: PageView): ValidityVerdict | null {
       validityReason: `A consent dialog stands in the article's place ("${inArticle.slice(0, 2).join('", "')}").`,
     };
   }
+  if (view.articleWords >= 60) return null;
   const cmp = CMP_MARKUP.exec(view.names);
   const said = CONSENT_WORDS.exec(view.matchText);
-  if (cmp && said && view.articleWords < 60) {
+  if (cmp && said) {
     return {
       validity: "consent_wall",
       validityReason: `A consent dialog (${cmp[0]}) that could not be dismissed hides the article ("${said[0]}"); only ${view.articleWords} words of text were found.`,
+    };
+  }
+  // Dismissed in the browser, but with nothing behind it: the served page shows what stood there.
+  if (!view.rawHtml) return null;
+  const servedCmp = CMP_MARKUP.exec(markupNames(view.rawHtml));
+  const servedSaid = servedCmp && CONSENT_WORDS.exec(forMatching(visibleText(view.rawHtml)));
+  if (servedCmp && servedSaid) {
+    return {
+      validity: "consent_wall",
+      validityReason: `The page was served as a consent dialog (${servedCmp[0]}, "${servedSaid[0]}") with no article behind it; only ${view.articleWords} words of text were found.`,
     };
   }
   return null;

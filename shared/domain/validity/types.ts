@@ -16,6 +16,11 @@ export interface CaptureSignals {
   title: string | null;
   /** The extracted article text ("" when the extractor found none). */
   text: string;
+  /**
+   * The main document as the server sent it, before scripts ran and before the capturer dismissed
+   * banners: a consent wall taken away in the browser still shows there what stood in the way.
+   */
+  rawHtml?: string;
 }
 
 /** The URL's last text the classifier compares with: its latest full (not teaser) version. */
@@ -50,4 +55,6 @@ export interface PageView {
   pageWords: number;
   /** JSON-LD `isAccessibleForFree` (false: a declared paywall). */
   accessibleForFree: boolean | null;
+  /** The served document (see `CaptureSignals.rawHtml`), read only when needed. */
+  rawHtml: string;
 }

@@ -12,8 +12,14 @@ import type { PageView } from "./types.ts";
 /** One vendor's rules; each returns what it saw, or null. */
 interface Vendor {
   name: string;
-  /** A header that only a challenge answer carries: enough on its own. */
+  /** A header that only a challenge answer carries (with `headerAlone`), or that marks the vendor's refusal. */
   header?: (headers: Readonly<Record<string, string>>) => string | null;
+  /**
+   * The header is enough on its own (Cloudflare's `cf-mitigated`, DataDome's `x-dd-b`). Otherwise
+   * it also needs a blocking status or a page with little text: Imperva and Akamai send theirs
+   * with every answer, articles included.
+   */
+  headerAlone?: boolean;
   /** Markup only a challenge page carries. */
   markup: RegExp;
   /** The vendor's answer headers (server, cookies): with markup or a blocking status, it is theirs. */
@@ -26,6 +32,7 @@ const VENDORS: readonly Vendor[] = [
   {
     name: "Cloudflare",
     header: (h) => (h["cf-mitigated"] === "challenge" ? "cf-mitigated: challenge" : null),
+    headerAlone: true,
     markup:
       /\/cdn-cgi\/challenge-platform\/|cf-chl-|cf_chl_|challenge-form|cf-browser-verification|cf-turnstile|cf-error-details|cf-wrapper/,
     served: (h) => /cloudflare/i.test(h.server ?? "") || h["cf-ray"] !== undefined,
@@ -42,6 +49,7 @@ const VENDORS: readonly Vendor[] = [
   {
     name: "DataDome",
     header: (h) => (h["x-dd-b"] !== undefined ? "x-dd-b" : null),
+    headerAlone: true,
     markup: /captcha-delivery\.com|ddcaptcha|dd-captcha|var dd\s*=\s*\{|datadome-captcha/,
     served: (h) => h["x-datadome"] !== undefined || /datadome=/i.test(h["set-cookie"] ?? ""),
     vocabulary:
@@ -105,7 +113,8 @@ export function detectChallenge(view: PageView): string | null {
   const short = view.pageWords <= CHALLENGE_MAX_WORDS;
   for (const vendor of VENDORS) {
     const header = vendor.header?.(view.headers);
-    if (header) return `${vendor.name} challenge: the server answered ${view.httpStatus} with ${header}.`;
+    if (header && (vendor.headerAlone || blocking || short))
+      return `${vendor.name} challenge: the server answered ${view.httpStatus} with ${header}.`;
     const markup = vendor.markup.exec(view.names) ?? vendor.markup.exec(view.scripts);
     const served = vendor.served?.(view.headers) ?? false;
     const said = vendor.vocabulary?.exec(view.matchText);
