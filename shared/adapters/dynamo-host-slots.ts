@@ -9,8 +9,11 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { HostLane, HostSlots } from "../ports.ts";
 
-/** Conflicts on one host before giving up: each means another writer reserved meanwhile. */
-const MAX_CONFLICTS = 20;
+/**
+ * Conflicts on one host before giving up: each means another writer reserved meanwhile (a sweep
+ * reserves a large host from several shards at once, and sweeps may overlap).
+ */
+const MAX_CONFLICTS = 100;
 
 function isConditionFailure(err: unknown): boolean {
   return (err as { name?: string })?.name === "ConditionalCheckFailedException";
@@ -53,7 +56,7 @@ export function createDynamoHostSlots(deps: {
         } catch (err) {
           if (!isConditionFailure(err) || conflict >= MAX_CONFLICTS) throw err;
           // Spread the retries of writers that collided, so they do not collide again.
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * (conflict + 1)));
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** conflict)));
         }
       }
     },
