@@ -56,7 +56,9 @@ export function createDynamoHostSlots(deps: {
         } catch (err) {
           if (!isConditionFailure(err) || conflict >= MAX_CONFLICTS) throw err;
           // Spread the retries of writers that collided, so they do not collide again.
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** conflict)));
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** conflict)),
+          );
         }
       }
     },
