@@ -53,6 +53,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       MAX_QUEUE_DEPTH: String(options.maxQueueDepth),
       HOST_MIN_GAP_MS: "0",
       HOST_MAX_CONCURRENCY: String(options.workers),
+      // Every page is on one host: no politeness interval between their starts.
+      HOST_LIMITS: "*=0ms",
       LOG_LEVEL: "silent",
     },
   });

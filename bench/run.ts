@@ -20,6 +20,7 @@ import { runDiffBench } from "./diff.ts";
 import { runEditDetectionBench } from "./edit-detection.ts";
 import { type BenchReport, runExtractionBench } from "./extraction.ts";
 import { runMemoryBench } from "./memory.ts";
+import { runScaleBench } from "./scale.ts";
 import { runSettlingBench } from "./settling.ts";
 import { runSourcesBench } from "./sources.ts";
 import { runStorageBench } from "./storage.ts";
@@ -94,6 +95,12 @@ export const SECTIONS: readonly BenchSection[] = [
     name: "sweep",
     summary: "the sweeper over 100,000 due URLs in the embedded DynamoDB; a second sweep enqueues none",
     run: () => runSweepBench(),
+  },
+  {
+    name: "scale",
+    summary:
+      "simulated sweeps of 100,000 URLs over 1,000 Zipf hosts: messages per capture, deferrals, hot partitions",
+    run: () => runScaleBench(),
   },
   {
     name: "sources",

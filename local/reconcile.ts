@@ -62,7 +62,7 @@ export async function reconcileCaptures(deps: {
       }
       // Still at its host slot when that is ahead (host-shaping.ts).
       const slotIn = Date.parse(capture.notBefore ?? "") - (deps.now ?? (() => new Date()))().getTime();
-      await queue.send(JSON.stringify({ captureId: capture.captureId }), slotIn > 0 ? slotIn : 0);
+      await queue.send(JSON.stringify({ captureId: capture.captureId }), Math.max(0, slotIn));
       queued.add(capture.captureId);
       outcome.requeued++;
     }

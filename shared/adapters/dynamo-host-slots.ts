@@ -10,8 +10,11 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk
 import { InvalidRequestError } from "../errors.ts";
 import type { HostLane, HostSlots } from "../ports.ts";
 
-/** Conflicts on one host before giving up: each means another writer reserved meanwhile. */
-const MAX_CONFLICTS = 20;
+/**
+ * Conflicts on one host before giving up: each means another writer reserved meanwhile (a sweep
+ * reserves a large host from several shards at once, and sweeps may overlap).
+ */
+const MAX_CONFLICTS = 100;
 
 function isConditionFailure(err: unknown): boolean {
   return (err as { name?: string })?.name === "ConditionalCheckFailedException";
@@ -68,7 +71,9 @@ export function createDynamoHostSlots(deps: {
           // when the queue is full, rather than failing with the store's own error.
           if (conflict >= MAX_CONFLICTS) throw new HostScheduleContendedError(host, { cause: err });
           // Spread the retries of writers that collided, so they do not collide again.
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * (conflict + 1)));
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** conflict)),
+          );
         }
       }
     },

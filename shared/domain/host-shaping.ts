@@ -53,8 +53,8 @@ function parseInterval(raw: string, entry: string): number {
  * The limits of every host: by default one start every `max(minGapMs, TYPICAL_CAPTURE_MS /
  * maxConcurrent)` (so about `maxConcurrent` captures of a host run at once), and per host the
  * interval `overrides` gives, as `host=interval` pairs separated by commas: `news.example=2s`
- * (that host, any port), `*.bigpaper.example=250ms` (its subdomains and itself). The longest
- * matching pattern wins. Throws ConfigError on anything else.
+ * (that host, any port), `*.bigpaper.example=250ms` (its subdomains and itself), `*=1s` (every
+ * other host: the default). The longest matching pattern wins. Throws ConfigError on anything else.
  */
 export function parseHostLimits(
   overrides: string | undefined,
@@ -63,13 +63,17 @@ export function parseHostLimits(
   if (!Number.isInteger(defaults.maxConcurrent) || defaults.maxConcurrent < 1) {
     throw new ConfigError(`HOST_MAX_CONCURRENCY must be at least 1, got ${defaults.maxConcurrent}.`);
   }
-  const fallback = Math.max(defaults.minGapMs, Math.ceil(TYPICAL_CAPTURE_MS / defaults.maxConcurrent));
+  let fallback = Math.max(defaults.minGapMs, Math.ceil(TYPICAL_CAPTURE_MS / defaults.maxConcurrent));
   const exact = new Map<string, number>();
   const suffixes: Array<{ suffix: string; intervalMs: number }> = [];
   for (const entry of (overrides ?? "").split(",")) {
     if (entry.trim() === "") continue;
     const [pattern, interval, extra] = entry.split("=");
     const host = pattern?.trim().toLowerCase() ?? "";
+    if (host === "*" && interval !== undefined && extra === undefined) {
+      fallback = parseInterval(interval, entry);
+      continue;
+    }
     if (interval === undefined || extra !== undefined || !/^(\*\.)?[a-z0-9.-]+(:\d+)?$/.test(host)) {
       throw new ConfigError(`HOST_LIMITS: "${entry}" must be "host=interval", like "news.example=2s".`);
     }

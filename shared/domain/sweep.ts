@@ -2,12 +2,12 @@
  * The sweeper: finds URLs that are due through the sparse, sharded due index (never a scan) and
  * takes one capture of each, shaped per host before anything reaches the queue.
  *
- * - A URL due within the look-ahead is claimed now; its capture gets a start slot from its host's
- *   schedule (host-shaping.ts), no sooner than its due time, and its message is sent with
- *   `DelaySeconds` to arrive at that slot. So a sweep's messages are spread over time, per host by
+ * - A due URL is claimed; its capture gets a start slot from its host's schedule (host-shaping.ts),
+ *   no sooner than its due time, and its message is sent with `DelaySeconds` to arrive at that slot. So a sweep's messages are spread over time, per host by
  *   the host's interval, and a host with a backlog delays only its own captures.
  * - A slot further ahead than SQS can delay a message parks the capture: it is recorded as queued
- *   and the URL is due again at its slot, when a sweep sends its message.
+ *   and the URL is due again at its slot; the sweep whose look-ahead reaches the slot sends the
+ *   message, delayed to the slot exactly.
  * - The claim is one conditional write that records the capture as the URL's pending capture.
  *   Overlapping sweeps race on it and exactly one wins, and a URL with a pending capture is never
  *   claimed again, however long the capture waits in the queue. The capture's end puts the URL
@@ -26,17 +26,23 @@ import { PENDING_LEASE_MS } from "./submit-capture.ts";
 /** How long SQS keeps a capture message: the capture queue's retention (infra uses this value). */
 export const CAPTURE_MESSAGE_RETENTION_MS = 14 * 24 * 3_600_000;
 
+/** What a sweep needs of the archive: the due index, the pending capture on a URL, captures. */
+export type SweepRepository = Pick<
+  ArchiveRepository,
+  "listDue" | "claimDue" | "extendPending" | "releasePending" | "putCaptures" | "getCapture" | "finishCapture"
+>;
+
 export interface SweepDeps {
-  repository: ArchiveRepository;
+  repository: SweepRepository;
   queue: CaptureQueue;
   shards: number;
   logger: Logger;
   /** Per-host politeness: every capture's start slot. Absent: captures start when due. */
   shaper?: HostShaper;
   /**
-   * URLs due within this long after the sweep are claimed by it and sent with a delay for their
-   * time; at least the interval between sweeps plus a sweep's length, so no parked slot is sent
-   * late. At most 15 min (SQS's longest delay).
+   * Parked captures whose slot is within this long after the sweep are sent by it, delayed to
+   * their slot; at least the interval between sweeps plus a sweep's length, so no parked slot is
+   * sent late. At most 15 min (SQS's longest delay).
    * @default 10 min
    */
   lookaheadMs?: number;
@@ -228,6 +234,8 @@ export async function sweepDueUrls(deps: SweepDeps, now: Date): Promise<SweepRes
     const fresh: DueUrl[] = [];
     await runLimited(items, concurrency, async (due) => {
       const pendingCaptureId = due.pendingCaptureId;
+      // Only parked slots are acted on ahead of time; a URL is never captured before it is due.
+      if (!due.parked && Date.parse(due.dueAt) > nowMs) return;
       if (pendingCaptureId === undefined) fresh.push(due);
       else if (due.parked) await sendParked({ ...due, pendingCaptureId }, fresh);
       else if (await needsNewCapture({ ...due, pendingCaptureId })) fresh.push(due);

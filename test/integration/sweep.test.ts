@@ -160,6 +160,48 @@ describe("sweepDueUrls", () => {
     assert.deepEqual(await urlsOf(next), [urlId]);
   });
 
+  it("lets a capture run beside the pending one without taking the URL's schedule from it", async () => {
+    const now = new Date("2026-10-01T12:00:00Z");
+    const urlId = await addUrl("https://news.example/beside", now.toISOString());
+    const first = recordingQueue();
+    await sweep(now, first);
+    const pending = first.sent[0]?.message.captureId ?? assert.fail("nothing sent");
+    // A person's capture while the scheduled one waits: it does not become the pending one.
+    const hold = {
+      urlId,
+      captureId: "cap_person",
+      startAt: now.toISOString(),
+      dueAt: now.toISOString(),
+      parked: false,
+    };
+    assert.equal(await storage.repository.holdPending(hold), false);
+    const seen = (await storage.repository.getUrl(urlId)) ?? assert.fail("no URL");
+    const record = {
+      seen,
+      capturedAt: now.toISOString(),
+      count: true,
+      nextCaptureAt: "2026-10-01T15:00:00.000Z",
+    };
+    assert.deepEqual(await storage.repository.recordCaptureOnUrl({ ...record, captureId: "cap_person" }), {
+      recorded: true,
+    });
+    let url = await storage.repository.getUrl(urlId);
+    assert.equal(url?.pendingCaptureId, pending, "the scheduled capture still owns the URL");
+    assert.equal(url?.captureCount, 2, "the person's capture is counted");
+    // The pending capture's own success ends it and sets the next time.
+    const again = (await storage.repository.getUrl(urlId)) ?? assert.fail("no URL");
+    assert.deepEqual(
+      await storage.repository.recordCaptureOnUrl({ ...record, seen: again, captureId: pending }),
+      { recorded: true },
+    );
+    url = await storage.repository.getUrl(urlId);
+    assert.equal(url?.pendingCaptureId, undefined);
+    assert.equal(url?.nextCaptureAt, "2026-10-01T15:00:00.000Z");
+    const later = recordingQueue();
+    await sweep(new Date("2026-10-01T15:00:01Z"), later);
+    assert.deepEqual(await urlsOf(later), [urlId], "due again on its schedule");
+  });
+
   it("never takes two captures of a URL when sweeps overlap", async () => {
     const later = new Date("2027-01-01T00:00:00Z");
     const ids: string[] = [];

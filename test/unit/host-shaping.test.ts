@@ -35,6 +35,12 @@ describe("parseHostLimits", () => {
     assert.equal(limits.intervalFor("notbigpaper.example"), 5000, "a suffix matches whole labels only");
   });
 
+  it("takes a default for every other host from `*`", () => {
+    const limits = parseHostLimits("*=0ms,news.example=2s", defaults);
+    assert.equal(limits.intervalFor("any.example"), 0, "politeness off, as benches on one host want");
+    assert.equal(limits.intervalFor("news.example"), 2000);
+  });
+
   it("refuses what it cannot read, naming the entry", () => {
     for (const bad of ["news.example", "news.example=fast", "=2s", "a=2s=3s", "news example=2s", "a=2h"]) {
       assert.throws(() => parseHostLimits(bad, defaults), ConfigError, bad);
