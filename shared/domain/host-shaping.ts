@@ -143,6 +143,11 @@ export async function assignStarts<T>(
     [...byHost].map(async ([host, group]) => {
       group.sort((a, b) => a.earliest - b.earliest);
       const intervalMs = shaper.limits.intervalFor(host);
+      // A host with no interval needs no schedule: nothing to space, so no write on its item.
+      if (intervalMs <= 0) {
+        for (const g of group) starts.set(g.item, g.earliest);
+        return;
+      }
       const planned = await shaper.slots.reserve(host, lane, (nextFree) => {
         const plan = planStarts(
           nextFree,
