@@ -108,6 +108,7 @@ const FINISH_FIELDS = [
   "error",
   "artifacts",
   "timings",
+  "extraction",
 ] as const satisfies ReadonlyArray<keyof CaptureRecord>;
 
 /** The condition that a URL's recapture policy is still `policy` (a string, or every N minutes). */

@@ -104,6 +104,12 @@ export interface CaptureRecord {
   artifacts?: Partial<Record<ArtifactName, ArtifactRef>>;
   /** Per-phase timings in milliseconds, for evidence and benchmarking. */
   timings?: Record<string, number>;
+  /**
+   * Where the captured text came from: the extracted `article`, or, for a page with no article the
+   * extractor could find, the page's main text (`fallback`: body text without navigation, header,
+   * footer and asides), which is then what the capture is compared by.
+   */
+  extraction?: "article" | "fallback";
 }
 
 export interface UrlRecord {

@@ -108,7 +108,7 @@ async function captureAndStore(
     browserDone();
   }
   const state = await known;
-  const { extractMs, put, stored, captured } =
+  const { extractMs, put, stored, captured, extraction } =
     early?.page === page ? await early.prepared : await preparePage(deps, capture, page, known);
   const decide = unlessCommitted(capture, (current) =>
     decideVersion(deps, capture, current, captured, stored, put),
@@ -126,6 +126,7 @@ async function captureAndStore(
     changed: decision.edit !== undefined,
     ...(decision.edit ? { edit: decision.edit } : {}),
     artifacts,
+    extraction,
     timings: {
       ...page.timings,
       extract: Math.round(extractMs),
