@@ -8,9 +8,10 @@
  *
  *   node bench/hostile-guards.ts [--rounds 8]
  */
-import { loadavg } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { createChromiumPageCapturer } from "../shared/adapters/chromium/page-capturer.ts";
+import { watchRendererMemory } from "../shared/adapters/chromium/renderer-memory.ts";
 import { loadCaptureConfig } from "../shared/config.ts";
 import type { PageCaptureOptions, PageCapturer } from "../shared/ports.ts";
 import { startFixtureSite } from "../test/support/fixture-site.ts";
@@ -30,6 +31,33 @@ export interface GuardsFigures {
   ratio: number;
   loadBefore: number;
   loadAfter: number;
+  /** CPU time of Node while the memory watch samples, per second, minus the same while idle. */
+  samplingCpuMsPerSecond: number;
+}
+
+/** How long each of the idle and the sampling CPU measurements lasts. */
+const CPU_WINDOW_MS = 5_000;
+
+/**
+ * The memory watch's own CPU cost, whatever the load: Node's CPU time over a window while it samples
+ * the renderers of a running browser, minus the same window idle.
+ */
+async function samplingCpuMsPerSecond(): Promise<number> {
+  const window = async () => {
+    const start = process.cpuUsage();
+    await new Promise((resolve) => setTimeout(resolve, CPU_WINDOW_MS));
+    const used = process.cpuUsage(start);
+    return (used.user + used.system) / 1000;
+  };
+  // Any of this process's browsers: each is launched with its own `--proxy-server=…`.
+  const watch = watchRendererMemory({ browserSwitch: "--proxy-server=", maxBytes: 2 ** 40, log: undefined });
+  if (!watch) return Number.NaN;
+  const idle = await window();
+  const end = watch.begin();
+  const sampling = await window();
+  end();
+  watch.stop();
+  return ((sampling - idle) / CPU_WINDOW_MS) * 1000;
 }
 
 export async function measureGuards(options: { rounds?: number } = {}): Promise<GuardsFigures> {
@@ -46,6 +74,7 @@ export async function measureGuards(options: { rounds?: number } = {}): Promise<
   });
   const samples = new Map<string, { with: number[]; without: number[] }>();
   const loadBefore = loadavg()[0] ?? 0;
+  let samplingCpu = Number.NaN;
   try {
     const once = async (capturer: PageCapturer, url: string) =>
       (await capturer.capture(url, captureOptions)).timings.total ?? Number.NaN;
@@ -63,6 +92,7 @@ export async function measureGuards(options: { rounds?: number } = {}): Promise<
         }
       }
     }
+    samplingCpu = await samplingCpuMsPerSecond();
   } finally {
     await Promise.all([guarded.close(), bare.close()]);
     await site.close();
@@ -83,11 +113,13 @@ export async function measureGuards(options: { rounds?: number } = {}): Promise<
     ratio: withP50 / withoutP50,
     loadBefore,
     loadAfter: loadavg()[0] ?? 0,
+    samplingCpuMsPerSecond: samplingCpu,
   };
 }
 
 export async function runHostileGuardsBench(options: { rounds?: number } = {}): Promise<BenchReport> {
   const f = await measureGuards(options);
+  const perPage = f.pages.map((p) => p.withP50 / p.withoutP50);
   const rows = f.pages.map(
     (p) => `| ${p.name} | ${ms(p.withoutP50)} | ${ms(p.withP50)} | ${ratio(p.withP50 / p.withoutP50)} |`,
   );
@@ -103,10 +135,27 @@ Load average (1 min) ${f.loadBefore.toFixed(1)} before, ${f.loadAfter.toFixed(1)
 ${rows.join("\n")}
 | **All pages** | **${ms(f.withoutP50)}** | **${ms(f.withP50)}** | **${ratio(f.ratio)}** |
 
-Target: at most ${ratio(GUARDS_TARGET)} — ${verdict(f.ratio <= GUARDS_TARGET)}.`;
+Target: at most ${ratio(GUARDS_TARGET)} — ${verdict(f.ratio <= GUARDS_TARGET)}.${
+    f.loadBefore > cpus().length
+      ? ` The machine was loaded past its ${cpus().length} cores while this ran: the per-page ratios
+(${ratio(Math.min(...perPage))} to ${ratio(Math.max(...perPage))}) spread wider than the whole
+figure's distance from 1, so it says more about the load than about the guards.`
+      : ""
+  }
+
+The memory watch's own CPU, measured apart (Node's CPU time over ${CPU_WINDOW_MS / 1000} s while it
+samples a running browser's renderers every 100 ms, minus ${CPU_WINDOW_MS / 1000} s idle):
+${f.samplingCpuMsPerSecond.toFixed(1)} ms per second, ${(f.samplingCpuMsPerSecond / 10).toFixed(2)} % of one core,
+while a capture runs. The response watch's DevTools session opens with the next capture's
+spare context, off the capture's path.`;
   return {
     markdown,
-    figures: { guardsRatio: f.ratio, guardsWithP50: f.withP50, guardsWithoutP50: f.withoutP50 },
+    figures: {
+      guardsRatio: f.ratio,
+      guardsWithP50: f.withP50,
+      guardsWithoutP50: f.withoutP50,
+      samplingCpuMsPerSecond: f.samplingCpuMsPerSecond,
+    },
   };
 }
 
