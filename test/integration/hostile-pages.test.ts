@@ -5,6 +5,7 @@
  * the first attempt, because every further attempt would fail the same way and hold the worker again.
  */
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { createGzip } from "node:zlib";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
@@ -181,6 +182,33 @@ for (let i = 0; i < 96; i++) { const b = new Uint8Array(16 * 1024 * 1024); b.fil
   });
   after(async () => {
     await small?.close();
+  });
+
+  it("launches its browser with V8's heap limit for the renderers", async () => {
+    await small.capture(site.url("/static-article.html"), OPTIONS);
+    // The browser hands its --js-flags to every renderer (whose own titles /proc shows cut short).
+    const browsers = readdirSync("/proc")
+      .filter((name) => /^\d+$/.test(name))
+      .map((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0");
+        } catch {
+          return [];
+        }
+      })
+      .filter(
+        (args) =>
+          args.some((arg) => arg.startsWith("--proxy-server=")) &&
+          !args.some((arg) => arg.startsWith("--type=")),
+      );
+    assert.ok(
+      browsers.some(
+        (args) =>
+          args.filter((arg) => arg.startsWith("--js-flags=")).join() ===
+          `--js-flags=--max-old-space-size=${MAX_MIB}`,
+      ),
+      "a browser with the heap limit, in its one --js-flags",
+    );
   });
 
   for (const path of ["/eat-heap.html", "/eat-buffers.html"]) {
