@@ -19,6 +19,7 @@ import { runRealCaptureLatencyBench } from "./capture-real.ts";
 import { runDiffBench } from "./diff.ts";
 import { runEditDetectionBench } from "./edit-detection.ts";
 import { type BenchReport, runExtractionBench } from "./extraction.ts";
+import { runHostileGuardsBench } from "./hostile-guards.ts";
 import { runMemoryBench } from "./memory.ts";
 import { runScaleBench } from "./scale.ts";
 import { runSettlingBench } from "./settling.ts";
@@ -70,6 +71,11 @@ export const SECTIONS: readonly BenchSection[] = [
     name: "settling",
     summary: "default settling vs a patient load (1 s quiet): same article and visible text? (WCXB corpus)",
     run: () => runSettlingBench(),
+  },
+  {
+    name: "hostile-guards",
+    summary: "capture latency with and without the renderer memory watch and the per-response watch",
+    run: () => runHostileGuardsBench(),
   },
   {
     name: "throughput",

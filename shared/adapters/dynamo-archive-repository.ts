@@ -81,6 +81,7 @@ const FINISH_FIELDS = [
   "artifacts",
   "timings",
   "consent",
+  "extraction",
 ] as const satisfies ReadonlyArray<keyof CaptureRecord>;
 
 /** The condition that a URL's recapture policy is still `policy` (a string, or every N minutes). */

@@ -14,7 +14,9 @@
  * itself (`vetDestination`) is what makes the rules identical, and both call it.
  *
  * Caps, each failing with a FetchError code: bytes on the wire and after Content-Encoding is undone
- * (a gzip bomb stops at the cap), the whole fetch's time (every hop included), and redirects.
+ * (a gzip bomb stops at the cap), the whole fetch's time (every hop included: a body that trickles
+ * in ends there), silence on the connection (a Content-Length that promises more than is sent, on
+ * a connection held open, ends at the stall limit), and redirects.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { request as httpRequest } from "node:http";
@@ -38,6 +40,8 @@ export interface GuardedHttpFetcherOptions {
   maxDecodedBytes?: number;
   /** The whole fetch, every redirect included. @default 30000 */
   timeoutMs?: number;
+  /** Silence on the connection (no header or body byte) this long ends the fetch. @default 10000 */
+  stallTimeoutMs?: number;
   /** @default 5 */
   maxRedirects?: number;
   /** @default "Mozilla/5.0 (compatible; Palimpsest/0.1; +feeds)" */
@@ -84,6 +88,7 @@ export function createGuardedHttpFetcher(options: GuardedHttpFetcherOptions = {}
   const maxBytes = options.maxBytes ?? DEFAULT_FETCH_MAX_BYTES;
   const maxDecodedBytes = options.maxDecodedBytes ?? 4 * maxBytes;
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const stallTimeoutMs = options.stallTimeoutMs ?? 10_000;
   const maxRedirects = options.maxRedirects ?? 5;
   const userAgent = options.userAgent ?? "Mozilla/5.0 (compatible; Palimpsest/0.1; +feeds)";
 
@@ -138,7 +143,19 @@ export function createGuardedHttpFetcher(options: GuardedHttpFetcherOptions = {}
           }
         },
       });
-      req.once("response", resolve);
+      let response: IncomingMessage | undefined;
+      // The socket's idle timer runs while the headers and then the body are awaited.
+      req.setTimeout(stallTimeoutMs, () => {
+        const stalled = new FetchError("timeout", `The server sent nothing for ${stallTimeoutMs} ms.`, {
+          retryable: true,
+        });
+        if (response) response.destroy(stalled);
+        req.destroy(stalled);
+      });
+      req.once("response", (incoming) => {
+        response = incoming;
+        resolve(incoming);
+      });
       req.once("error", reject);
       req.end();
     });

@@ -121,7 +121,12 @@ export interface CaptureRecord {
   /** Per-phase timings in milliseconds, for evidence and benchmarking. */
   timings?: Record<string, number>;
   /** The consent dialog the capture answered (or found unanswerable), if the page showed one. */
-  consent?: ConsentAttempt;
+  consent?: ConsentAttempt /**
+   * Where the captured text came from: the extracted `article`, or, for a page with no article the
+   * extractor could find, the page's main text (`fallback`: body text without navigation, header,
+   * footer and asides), which is then what the capture is compared by.
+   */;
+  extraction?: "article" | "fallback";
 }
 
 /**

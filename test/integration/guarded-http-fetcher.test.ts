@@ -187,6 +187,29 @@ describe("guarded HTTP fetcher", () => {
     await assert.rejects(fetcher.fetch(`http://127.0.0.1:${port}/`), failsWith("connection_failed"));
   });
 
+  it("ends a body that stops short of its Content-Length at the stall limit, not the whole timeout", async () => {
+    const liar = await listen((_req, res) => {
+      res.writeHead(200, { "content-type": "application/rss+xml", "content-length": "100000" });
+      res.write(FEED.slice(0, 40)); // and nothing more, on a connection held open
+    });
+    try {
+      const fetcher = createGuardedHttpFetcher({
+        allowedPrivateHosts: parseAllowedPrivateHosts("127.0.0.1"),
+        timeoutMs: 20_000,
+        stallTimeoutMs: 300,
+      });
+      const started = Date.now();
+      await assert.rejects(
+        fetcher.fetch(`${liar.origin}/feed.xml`),
+        failsWith("timeout", (err) => assert.match(err.message, /sent nothing for 300 ms/)),
+      );
+      assert.ok(Date.now() - started < 10_000, `ended after ${Date.now() - started} ms`);
+    } finally {
+      liar.server.closeAllConnections();
+      await new Promise((done) => liar.server.close(done));
+    }
+  });
+
   it("resolves a name once per hop and connects only to the address it checked", async () => {
     let lookups = 0;
     const fetcher = createGuardedHttpFetcher({

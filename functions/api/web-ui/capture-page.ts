@@ -70,6 +70,7 @@ ${capture.finalUrl && capture.finalUrl !== capture.url && html`<dt>Redirected to
 ${capture.startedAt && html`<dt>Started</dt><dd>${timeTag(capture.startedAt)}</dd>`}
 ${capture.finishedAt && html`<dt>Finished</dt><dd>${timeTag(capture.finishedAt)}</dd>`}
 ${capture.httpStatus !== undefined && html`<dt>HTTP status</dt><dd>${capture.httpStatus}</dd>`}
+${capture.extraction === "fallback" && html`<dt>Text</dt><dd>The page's main text: no article was found on it, so its text without navigation, header and footer is what is compared</dd>`}
 ${capture.attempts > 1 && html`<dt>Attempts</dt><dd>${capture.attempts}</dd>`}
 <dt>Capture id</dt><dd class="hash">${capture.captureId}</dd>
 </dl>

@@ -33,6 +33,8 @@ export function createBrowserPool(options: {
   launchArgs: readonly string[];
   /** Resident memory one renderer may use before it is killed (see renderer-memory.ts). */
   maxRendererBytes: number;
+  /** Whether renderers' memory and each page's responses are watched (see `hostileGuards`). */
+  guards: boolean;
   egress: EgressProxy;
   log: Logger | undefined;
 }): BrowserPool {
@@ -56,7 +58,9 @@ export function createBrowserPool(options: {
     browserTmps.set(launched, tmpDir);
     // Each browser's fallback proxy listens on a port of its own: its switch names this browser.
     const browserSwitch = egressArgs[0] as string;
-    const memory = watchRendererMemory({ browserSwitch, maxBytes: options.maxRendererBytes, log });
+    const memory = options.guards
+      ? watchRendererMemory({ browserSwitch, maxBytes: options.maxRendererBytes, log })
+      : undefined;
     if (memory) memoryWatches.set(launched, memory);
     launched.on("disconnected", () => {
       memory?.stop();
@@ -96,13 +100,13 @@ export function createBrowserPool(options: {
         const fresh = await taken.ready.catch(() => undefined);
         if (fresh && !fresh.page.isClosed()) return fresh;
       }
-      return openFreshPage(current, egress);
+      return openFreshPage(current, egress, options.guards);
     },
 
     async release(current) {
       // On Lambda this runs while the handler stores artifacts. A spare is never used twice.
       if (!closed && !spare && current.isConnected()) {
-        const ready = openFreshPage(current, egress);
+        const ready = openFreshPage(current, egress, options.guards);
         ready.catch(() => {}); // a failed spare just means the next capture opens its own
         spare = { browser: current, ready };
       }

@@ -28,17 +28,20 @@ export interface FreshPage {
   page: Page;
   /** The egress session of this context alone: its blocks, failures and bytes are this capture's. */
   egress: EgressSession;
-  /** A DevTools session on the page with the Network domain on, for `watchResponses`. */
-  cdp: CDPSession;
-  /** The page's main frame, as the DevTools protocol names it. */
-  mainFrameId: string;
+  /** A DevTools session on the page with the Network domain on, for `watchResponses` (when watched). */
+  devtools: { cdp: CDPSession; mainFrameId: string } | undefined;
 }
 
 /**
  * Opens a capture's context on `browser` with an egress session of its own, the page tracker
- * installed and one page; the session closes with the context.
+ * installed and one page (and, with `watchResponses`, a DevTools session on it); the session
+ * closes with the context.
  */
-export async function openFreshPage(browser: Browser, egress: EgressProxy): Promise<FreshPage> {
+export async function openFreshPage(
+  browser: Browser,
+  egress: EgressProxy,
+  watchResponses: boolean,
+): Promise<FreshPage> {
   // Headless Chromium announces itself as HeadlessChrome, which many news sites block.
   const major = browser.version().split(".")[0] ?? "0";
   const session = await egress.openSession();
@@ -68,18 +71,25 @@ export async function openFreshPage(browser: Browser, egress: EgressProxy): Prom
       callbackChainMaxMs: CALLBACK_CHAIN_MAX_MS,
     });
     const page = await context.newPage();
-    // Prepared here, off the capture's critical path when this is the next capture's spare. The
-    // buffers are for bodies this session never asks for (Playwright's own session keeps them).
-    const cdp = await context.newCDPSession(page);
-    const [, tree] = await Promise.all([
-      cdp.send("Network.enable", { maxTotalBufferSize: 1, maxResourceBufferSize: 1 }),
-      cdp.send("Page.getFrameTree"),
-    ]);
-    return { context, page, egress: session, cdp, mainFrameId: tree.frameTree.frame.id };
+    return { context, page, egress: session, devtools: watchResponses ? await devtoolsOf(page) : undefined };
   } catch (err) {
     await context.close().catch(() => {});
     throw err;
   }
+}
+
+/**
+ * A DevTools session on `page` with the Network domain on. Opened with the context, so off the
+ * capture's critical path when this is the next capture's spare. Its body buffers are kept tiny:
+ * this session never asks for a body (Playwright's own session keeps them).
+ */
+async function devtoolsOf(page: Page): Promise<{ cdp: CDPSession; mainFrameId: string }> {
+  const cdp = await page.context().newCDPSession(page);
+  const [, tree] = await Promise.all([
+    cdp.send("Network.enable", { maxTotalBufferSize: 1, maxResourceBufferSize: 1 }),
+    cdp.send("Page.getFrameTree"),
+  ]);
+  return { cdp, mainFrameId: tree.frameTree.frame.id };
 }
 
 /**

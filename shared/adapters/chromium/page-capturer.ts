@@ -95,6 +95,12 @@ export interface ChromiumPageCapturerOptions {
    * @default `DEFAULT_RESPONSE_LIMITS`: 20 s, 10 s, 50 MiB, 400 MiB
    */
   responseLimits?: Partial<ResponseLimits>;
+  /**
+   * The watches over the renderers' memory and over each response. Off only in the benchmark that
+   * measures what they cost; V8's heap limit applies either way.
+   * @default true
+   */
+  hostileGuards?: boolean;
 }
 
 /**
@@ -115,6 +121,7 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
       ...rendererHeapArgs(maxRendererBytes, extraArgs),
     ],
     maxRendererBytes,
+    guards: options.hostileGuards ?? true,
     egress,
     log,
   });
@@ -146,7 +153,7 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
           hooks,
           settling,
           pool.memoryWatch(current.browser),
-          responseLimits,
+          options.hostileGuards === false ? undefined : responseLimits,
         );
         result.timings.launch = Math.round(launchMs);
         result.timings.total = Math.round(performance.now() - started);

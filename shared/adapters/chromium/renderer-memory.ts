@@ -71,6 +71,8 @@ export interface RendererMemoryWatch {
 
 interface Renderer {
   rssBytes: number;
+  /** When `rssBytes` was read (`performance.now()`). */
+  sampledAt: number;
 }
 
 /**
@@ -82,11 +84,9 @@ export function watchRendererMemory(options: {
   browserSwitch: string;
   maxBytes: number;
   log: Logger | undefined;
-  /** @default `/proc` */
-  procRoot?: string;
 }): RendererMemoryWatch | undefined {
   const { browserSwitch, maxBytes, log } = options;
-  const proc = options.procRoot ?? "/proc";
+  const proc = "/proc";
   try {
     readFileSync(`${proc}/self/statm`);
   } catch {
@@ -96,9 +96,9 @@ export function watchRendererMemory(options: {
   const seen = new Map<number, { ppid: number; renderer: boolean }>();
   let browserPid: number | undefined;
   const renderers = new Map<number, Renderer>();
-  /** When the watch last killed a renderer, and renderers that died near the cap. */
+  /** When the watch last killed a renderer, and when one last died near the cap. */
   let lastKillAt = Number.NEGATIVE_INFINITY;
-  const diedNearCap: number[] = [];
+  let lastDiedNearCapAt = Number.NEGATIVE_INFINITY;
   let active = 0;
   let sampler: NodeJS.Timeout | undefined;
   let lastScan = Number.NEGATIVE_INFINITY;
@@ -144,7 +144,7 @@ export function watchRendererMemory(options: {
     }
     for (const [pid, info] of seen) {
       if (info.renderer && !renderers.has(pid) && descendsFromBrowser(pid))
-        renderers.set(pid, { rssBytes: 0 });
+        renderers.set(pid, { rssBytes: 0, sampledAt: Number.NEGATIVE_INFINITY });
     }
   };
 
@@ -159,12 +159,15 @@ export function watchRendererMemory(options: {
       try {
         resident = Number(readFileSync(`${proc}/${pid}/statm`, "latin1").split(" ")[1]) * PAGE_BYTES;
       } catch {
-        // Gone: a renderer closed with its context, or one that died on its own.
-        if (renderer.rssBytes >= maxBytes * NEAR_CAP_SHARE) diedNearCap.push(now);
+        // Gone: a renderer closed with its context, or one that died on its own. Only one seen
+        // near the cap a moment ago (not before a pause in the sampling) died of it.
+        const recentlySeen = now - renderer.sampledAt <= 3 * SAMPLE_INTERVAL_MS;
+        if (recentlySeen && renderer.rssBytes >= maxBytes * NEAR_CAP_SHARE) lastDiedNearCapAt = now;
         renderers.delete(pid);
         continue;
       }
       renderer.rssBytes = resident;
+      renderer.sampledAt = now;
       if (resident <= maxBytes) continue;
       log?.warn("renderer over its memory cap; killing it", { pid, rssBytes: resident, maxBytes });
       lastKillAt = now;
@@ -200,7 +203,7 @@ export function watchRendererMemory(options: {
       // The crash may be reported before the sampler has seen the renderer go: look once more.
       sample();
       const recent = (at: number) => crashedAt - at <= KILL_EXPLAINS_CRASH_MS && at - crashedAt <= 1_000;
-      if (recent(lastKillAt) || diedNearCap.some(recent)) return outOfMemoryError(maxBytes);
+      if (recent(lastKillAt) || recent(lastDiedNearCapAt)) return outOfMemoryError(maxBytes);
       return undefined;
     },
     stop() {

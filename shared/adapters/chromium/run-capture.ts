@@ -31,7 +31,7 @@ export async function captureWithBrowser(
   hooks: PageCaptureHooks | undefined,
   settling: Settling,
   memory: RendererMemoryWatch | undefined,
-  responseLimits: ResponseLimits,
+  responseLimits: ResponseLimits | undefined,
 ): Promise<PageCapture> {
   const timings: Record<string, number> = {};
   let crashed = false;
@@ -82,7 +82,10 @@ export async function captureWithBrowser(
       throw new Error("The capture was stopped while its page was opened.");
     }
     const page = fresh.page;
-    endResponseWatch = watchResponses(fresh.cdp, fresh.mainFrameId, responseLimits, stop);
+    if (fresh.devtools && responseLimits) {
+      const { cdp, mainFrameId } = fresh.devtools;
+      endResponseWatch = watchResponses(cdp, mainFrameId, responseLimits, stop);
+    }
     page.on("crash", onCrash);
     page.on("request", (request) => {
       try {

@@ -10,6 +10,7 @@ import { comparableArticle } from "../normalise-text.ts";
 import { normaliseUrl } from "../url.ts";
 import { pageUploads, storedTogether, uploader } from "./artifacts.ts";
 import { inBackground } from "./in-background.ts";
+import { pageMainText } from "./page-text.ts";
 import type { CapturedArticle, ProcessCaptureDeps, Put, StoredArtifacts, UrlState } from "./types.ts";
 
 const encoder = new TextEncoder();
@@ -20,6 +21,8 @@ export interface Prepared {
   put: Put;
   stored: Promise<StoredArtifacts>;
   captured: CapturedArticle;
+  /** Whether the text is the extracted article's, or the page's main text (see page-text.ts). */
+  extraction: "article" | "fallback";
 }
 
 /** The first <title> of a page, for pages with no extractable article. */
@@ -50,14 +53,21 @@ export async function preparePage(
   const now = deps.now ?? (() => new Date());
   const state = await known;
   const extractStarted = performance.now();
-  const article: Article = deps.extract(page.renderedHtml, { url: page.finalUrl }) ?? {
-    title: documentTitle(page.renderedHtml),
-    byline: null,
-    publishedTime: null,
-    modifiedTime: null,
-    lang: null,
-    text: "",
-  };
+  const extracted = deps.extract(page.renderedHtml, { url: page.finalUrl });
+  // No article found (a short page, or one not shaped like an article): its main text stands in,
+  // so an edit to it is still found, and the capture says so.
+  const extraction = extracted && extracted.text.trim() !== "" ? "article" : "fallback";
+  const article: Article =
+    extraction === "article" && extracted
+      ? extracted
+      : {
+          title: extracted?.title ?? documentTitle(page.renderedHtml),
+          byline: extracted?.byline ?? null,
+          publishedTime: extracted?.publishedTime ?? null,
+          modifiedTime: extracted?.modifiedTime ?? null,
+          lang: extracted?.lang ?? null,
+          text: pageMainText(page.renderedHtml),
+        };
   const extractMs = performance.now() - extractStarted;
 
   const put = uploader(deps, state);
@@ -96,5 +106,5 @@ export async function preparePage(
       rawHtml: rawHtmlOf(page),
     },
   };
-  return { extractMs, put, stored, captured };
+  return { extractMs, put, stored, captured, extraction };
 }

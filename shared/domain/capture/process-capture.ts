@@ -90,7 +90,7 @@ async function captureAndStore(
     },
   });
   const state = await known;
-  const { extractMs, put, stored, captured } =
+  const { extractMs, put, stored, captured, extraction } =
     early?.page === page ? await early.prepared : await preparePage(deps, capture, page, known);
   const decide = unlessCommitted(capture, (current) =>
     decideVersion(deps, capture, current, captured, stored, put),
@@ -111,6 +111,7 @@ async function captureAndStore(
     ...(decision.commit?.removed ? { removed: true } : {}),
     artifacts,
     ...(page.consent ? { consent: page.consent } : {}),
+    extraction,
     timings: {
       ...page.timings,
       extract: Math.round(extractMs),
