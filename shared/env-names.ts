@@ -32,4 +32,5 @@ export const ENV = {
   webhookSecret: "WEBHOOK_SECRET",
   logLevel: "LOG_LEVEL",
   signingKeyArn: "SIGNING_KEY_ARN",
+  publicBaseUrl: "PUBLIC_BASE_URL",
 } as const;
