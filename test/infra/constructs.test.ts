@@ -15,7 +15,7 @@ import { PalimpsestFunction } from "../../infra/constructs/palimpsest-function.t
 import { PollQueue } from "../../infra/constructs/poll-queue.ts";
 import { SweepSchedule } from "../../infra/constructs/sweep-schedule.ts";
 import { SweeperFunction } from "../../infra/constructs/sweeper-function.ts";
-import { readAppOptions } from "../../infra/palimpsest-app.ts";
+import { addPalimpsestStacks, readAppOptions } from "../../infra/palimpsest-app.ts";
 import { PalimpsestServiceStack } from "../../infra/stacks/service-stack.ts";
 import { PalimpsestStorageStack } from "../../infra/stacks/storage-stack.ts";
 import { ENV } from "../../shared/env-names.ts";
@@ -428,6 +428,31 @@ describe("impossible prop combinations throw at synth", () => {
       bundling: false,
     });
     assert.deepEqual(readAppOptions(newApp()), {});
+  });
+
+  test("app context: the public domain comes as domainName with a zone or a certificate", () => {
+    const zone = {
+      domainName: "archive.example.org",
+      hostedZoneId: "Z0123456789ABCDEFGHIJ",
+      zoneName: "example.org",
+    };
+    assert.deepEqual(readAppOptions(newApp({ context: zone })), {
+      publicDomain: {
+        domainName: "archive.example.org",
+        hostedZone: { hostedZoneId: "Z0123456789ABCDEFGHIJ", zoneName: "example.org" },
+      },
+    });
+    assert.throws(() => readAppOptions(newApp({ context: { zoneName: "example.org" } })), /need domainName/);
+    assert.throws(
+      () => readAppOptions(newApp({ context: { domainName: "a.example.org", zoneName: "example.org" } })),
+      /go together/,
+    );
+    const app = newApp({ context: zone });
+    const { service } = addPalimpsestStacks(app, { ...readAppOptions(app), bundling: false });
+    const env =
+      Template.fromStack(service).findResources("AWS::Lambda::Function")[logicalIdOf(service.apiFunction)]
+        ?.Properties.Environment.Variables;
+    assert.equal(env[ENV.publicBaseUrl], "https://archive.example.org");
   });
 });
 
