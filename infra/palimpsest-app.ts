@@ -23,6 +23,11 @@ export interface PalimpsestAppOptions {
    */
   readonly alarmEmails?: readonly string[];
   /**
+   * An existing SNS topic for the alarms (`-c alarmTopicArn=arn:aws:sns:…`) instead of a new one.
+   * @default - a topic in the storage stack
+   */
+  readonly alarmTopicArn?: string;
+  /**
    * The archive's custom domain (`-c domainName=archive.example.org`, with `-c hostedZoneId=…
    * -c zoneName=example.org` for Route 53, or `-c certificateArn=…`).
    * @default - none: the API's execute-api address
@@ -52,7 +57,15 @@ export function readAppOptions(app: App): PalimpsestAppOptions {
   }
   const alarmEmails = parseAlarmEmails(alarmEmail);
   const publicDomain = readPublicDomain(app);
+  const alarmTopicArn: unknown = app.node.tryGetContext("alarmTopicArn");
+  if (
+    alarmTopicArn !== undefined &&
+    (typeof alarmTopicArn !== "string" || !alarmTopicArn.startsWith("arn:"))
+  ) {
+    throw new Error(`context alarmTopicArn must be an SNS topic ARN, got ${JSON.stringify(alarmTopicArn)}`);
+  }
   return {
+    ...(alarmTopicArn === undefined ? {} : { alarmTopicArn }),
     ...(publicDomain === undefined ? {} : { publicDomain }),
     ...(stage === undefined ? {} : { stage }),
     ...(bundling === undefined ? {} : { bundling: bundling === true || bundling === "true" }),
@@ -115,7 +128,14 @@ export function addPalimpsestStacks(
   const suffix = options.stage ? `-${options.stage}` : "";
   const storage = new PalimpsestStorageStack(app, `PalimpsestStorage${suffix}`, {
     ...options.storage,
-    ...(options.alarmEmails === undefined ? {} : { alarmTopic: { emails: options.alarmEmails } }),
+    ...(options.alarmEmails === undefined && options.alarmTopicArn === undefined
+      ? {}
+      : {
+          alarmTopic: {
+            ...(options.alarmEmails === undefined ? {} : { emails: options.alarmEmails }),
+            ...(options.alarmTopicArn === undefined ? {} : { topicArn: options.alarmTopicArn }),
+          },
+        }),
     ...(options.publicDomain === undefined ? {} : { publicDomain: options.publicDomain }),
   });
   const service = new PalimpsestServiceStack(app, `PalimpsestService${suffix}`, {
