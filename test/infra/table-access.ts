@@ -66,48 +66,62 @@ function modulesOf(bundle: string): Map<string, string> {
   return modules;
 }
 
+/** Each definition in an adapter module: a factory's method (`async name(` at four spaces) or a helper. */
+interface Definition {
+  /** The module it is in (set once all modules are read). */
+  file?: string;
+  name: string;
+  helper: boolean;
+  commands: Set<string>;
+  indexes: Set<string>;
+  body: string;
+}
+
 /**
- * The methods an adapter's factory returns (`async name(` at four spaces) and the helpers it
- * defines (`function name(` at two spaces), each with what it sends, helpers followed through.
+ * The definitions of one adapter module: the methods its factory returns (four spaces in) and the
+ * helpers it defines (`function name(` at the top level or two spaces in), with the commands and
+ * index names each sends itself. esbuild renames an import that collides (`QueryCommand3`).
  */
-function methodsOf(source: string): Map<string, MethodAccess> {
-  const definitions = [
-    ...source.matchAll(/^( {4})(?:async )?(\w+)\([^)]*\)[^{\n]*\{$|^( {2})(?:async )?function (\w+)\(/gm),
+function definitionsOf(source: string): Definition[] {
+  const starts = [
+    ...source.matchAll(/^( {4})(?:async )?(\w+)\([^)]*\)[^{\n]*\{$|^( {0,2})(?:async )?function (\w+)\(/gm),
   ].map((m) => ({ name: (m[2] ?? m[4]) as string, helper: m[4] !== undefined, at: m.index }));
-  const bodies = definitions.map((d, i) => ({
-    ...d,
-    body: source.slice(d.at, definitions[i + 1]?.at ?? source.length),
-  }));
-  const helpers = new Set(bodies.filter((b) => b.helper).map((b) => b.name));
-  const direct = new Map(
-    bodies.map((b) => [
-      b.name,
-      {
-        commands: new Set([...b.body.matchAll(/new (\w+)Command\(/g)].map((m) => m[1] as string)),
-        indexes: new Set(
-          [...b.body.matchAll(/IndexName: ("(\w+)"|[^,\n}]+)/g)].map((m) =>
-            m[2] !== undefined ? m[2] : m[1] === "string" ? "" : "*",
-          ),
+  return starts.map((d, i) => {
+    const body = source.slice(d.at, starts[i + 1]?.at ?? source.length);
+    return {
+      ...d,
+      body,
+      commands: new Set([...body.matchAll(/new (\w+?)Command\d*\(/g)].map((m) => m[1] as string)),
+      indexes: new Set(
+        [...body.matchAll(/IndexName: ("(\w+)"|[^,\n}]+)/g)].map((m) =>
+          m[2] !== undefined ? m[2] : m[1] === "string" ? "" : "*",
         ),
-        calls: [...helpers].filter((h) => h !== b.name && new RegExp(`\\b${h}\\(`).test(b.body)),
-      },
-    ]),
-  );
-  const resolved = new Map<string, MethodAccess>();
-  const resolve = (name: string, seen: Set<string>): MethodAccess => {
-    const own = direct.get(name);
-    const access: MethodAccess = { commands: new Set(own?.commands), indexes: new Set(own?.indexes) };
-    for (const helper of own?.calls ?? []) {
-      if (seen.has(helper)) continue;
-      const inner = resolve(helper, new Set([...seen, helper]));
+      ),
+    };
+  });
+}
+
+/** What each method (`file#name`) sends, following the helpers it calls (in any adapter module) through. */
+function methodsOf(definitions: Definition[]): Map<string, MethodAccess> {
+  const helpers = new Map(definitions.filter((d) => d.helper).map((d) => [d.name, d]));
+  const resolve = (definition: Definition, seen: Set<string>): MethodAccess => {
+    const access: MethodAccess = {
+      commands: new Set(definition.commands),
+      indexes: new Set(definition.indexes),
+    };
+    for (const [name, helper] of helpers) {
+      if (seen.has(name) || !new RegExp(`\\b${name}\\(`).test(definition.body)) continue;
+      const inner = resolve(helper, new Set([...seen, name]));
       for (const c of inner.commands) access.commands.add(c);
       for (const i of inner.indexes) access.indexes.add(i);
     }
     access.indexes.delete("");
     return access;
   };
-  for (const b of bodies) if (!b.helper) resolved.set(b.name, resolve(b.name, new Set([b.name])));
-  return resolved;
+  const methods = new Map<string, MethodAccess>();
+  for (const d of definitions)
+    if (!d.helper) methods.set(`${d.file}#${d.name}`, resolve(d, new Set([d.name])));
+  return methods;
 }
 
 /** What the function whose handler is `entry` (relative to the repository root) may send. */
@@ -139,18 +153,18 @@ export async function deriveTableAccess(entry: string): Promise<TableAccess> {
   const tableActions = new Set<string>();
   const queriedIndexes = new Set<string>();
   const methods: string[] = [];
-  for (const [file, code] of adapters) {
-    for (const [name, access] of methodsOf(code)) {
-      if (!new RegExp(`\\.${name}\\(`).test(callers)) continue;
-      methods.push(`${file}#${name}`);
-      for (const command of access.commands) {
-        const action = DYNAMODB_COMMAND_ACTIONS[command];
-        if (!action) throw new Error(`unknown DynamoDB command ${command}Command in ${file}: map it here`);
-        if (action === "dynamodb:Query" && access.indexes.size > 0) continue;
-        tableActions.add(action);
-      }
-      for (const index of access.indexes) queriedIndexes.add(index);
+  const definitions = adapters.flatMap(([file, code]) => definitionsOf(code).map((d) => ({ ...d, file })));
+  for (const [method, access] of methodsOf(definitions)) {
+    const name = method.slice(method.indexOf("#") + 1);
+    if (!new RegExp(`\\.${name}\\(`).test(callers)) continue;
+    methods.push(method);
+    for (const command of access.commands) {
+      const action = DYNAMODB_COMMAND_ACTIONS[command];
+      if (!action) throw new Error(`unknown DynamoDB command ${command}Command in ${name}: map it here`);
+      if (action === "dynamodb:Query" && access.indexes.size > 0) continue;
+      tableActions.add(action);
     }
+    for (const index of access.indexes) queriedIndexes.add(index);
   }
   return { tableActions, queriedIndexes, methods: methods.sort() };
 }
