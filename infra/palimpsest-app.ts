@@ -1,7 +1,8 @@
 import { type App, Tags } from "aws-cdk-lib";
 import { assertEmailAddress } from "./constructs/alarm-topic.ts";
-import { PalimpsestServiceStack } from "./stacks/service-stack.ts";
-import { PalimpsestStorageStack } from "./stacks/storage-stack.ts";
+import type { PublicDomainProps } from "./constructs/public-domain.ts";
+import { PalimpsestServiceStack, type PalimpsestServiceStackProps } from "./stacks/service-stack.ts";
+import { PalimpsestStorageStack, type PalimpsestStorageStackProps } from "./stacks/storage-stack.ts";
 
 /** How the app is synthesized; read from CDK context by {@link readAppOptions}. */
 export interface PalimpsestAppOptions {
@@ -21,6 +22,21 @@ export interface PalimpsestAppOptions {
    * @default - none: the topic's ARN is a stack output to subscribe to
    */
   readonly alarmEmails?: readonly string[];
+  /**
+   * An existing SNS topic for the alarms (`-c alarmTopicArn=arn:aws:sns:…`) instead of a new one.
+   * @default - a topic in the storage stack
+   */
+  readonly alarmTopicArn?: string;
+  /**
+   * The archive's custom domain (`-c domainName=archive.example.org`, with `-c hostedZoneId=…
+   * -c zoneName=example.org` for Route 53, or `-c certificateArn=…`).
+   * @default - none: the API's execute-api address
+   */
+  readonly publicDomain?: PublicDomainProps;
+  /** Further storage stack props (Object Lock, backup, trail…). @default - its defaults */
+  readonly storage?: Omit<PalimpsestStorageStackProps, "alarmTopic" | "publicDomain">;
+  /** Further service stack props (concurrency, alarms, firewall…). @default - its defaults */
+  readonly service?: Omit<PalimpsestServiceStackProps, "storage" | "bundling">;
 }
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,15}$/;
@@ -40,10 +56,49 @@ export function readAppOptions(app: App): PalimpsestAppOptions {
     throw new Error(`context bundling must be true or false, got ${JSON.stringify(bundling)}`);
   }
   const alarmEmails = parseAlarmEmails(alarmEmail);
+  const publicDomain = readPublicDomain(app);
+  const alarmTopicArn: unknown = app.node.tryGetContext("alarmTopicArn");
+  if (
+    alarmTopicArn !== undefined &&
+    (typeof alarmTopicArn !== "string" || !alarmTopicArn.startsWith("arn:"))
+  ) {
+    throw new Error(`context alarmTopicArn must be an SNS topic ARN, got ${JSON.stringify(alarmTopicArn)}`);
+  }
   return {
+    ...(alarmTopicArn === undefined ? {} : { alarmTopicArn }),
+    ...(publicDomain === undefined ? {} : { publicDomain }),
     ...(stage === undefined ? {} : { stage }),
     ...(bundling === undefined ? {} : { bundling: bundling === true || bundling === "true" }),
     ...(alarmEmails === undefined ? {} : { alarmEmails }),
+  };
+}
+
+/** `domainName` with `hostedZoneId` and `zoneName`, and/or `certificateArn`; PublicDomain checks them. */
+function readPublicDomain(app: App): PublicDomainProps | undefined {
+  const read = (key: string): string | undefined => {
+    const value: unknown = app.node.tryGetContext(key);
+    if (value !== undefined && typeof value !== "string") {
+      throw new Error(`context ${key} must be a string, got ${JSON.stringify(value)}`);
+    }
+    return value;
+  };
+  const domainName = read("domainName");
+  const hostedZoneId = read("hostedZoneId");
+  const zoneName = read("zoneName");
+  const certificateArn = read("certificateArn");
+  if (domainName === undefined) {
+    if (hostedZoneId ?? zoneName ?? certificateArn) {
+      throw new Error("context hostedZoneId, zoneName and certificateArn need domainName");
+    }
+    return undefined;
+  }
+  if ((hostedZoneId === undefined) !== (zoneName === undefined)) {
+    throw new Error("context hostedZoneId and zoneName go together");
+  }
+  return {
+    domainName,
+    ...(hostedZoneId && zoneName ? { hostedZone: { hostedZoneId, zoneName } } : {}),
+    ...(certificateArn === undefined ? {} : { certificateArn }),
   };
 }
 
@@ -72,9 +127,19 @@ export function addPalimpsestStacks(
   }
   const suffix = options.stage ? `-${options.stage}` : "";
   const storage = new PalimpsestStorageStack(app, `PalimpsestStorage${suffix}`, {
-    ...(options.alarmEmails === undefined ? {} : { alarmTopic: { emails: options.alarmEmails } }),
+    ...options.storage,
+    ...(options.alarmEmails === undefined && options.alarmTopicArn === undefined
+      ? {}
+      : {
+          alarmTopic: {
+            ...(options.alarmEmails === undefined ? {} : { emails: options.alarmEmails }),
+            ...(options.alarmTopicArn === undefined ? {} : { topicArn: options.alarmTopicArn }),
+          },
+        }),
+    ...(options.publicDomain === undefined ? {} : { publicDomain: options.publicDomain }),
   });
   const service = new PalimpsestServiceStack(app, `PalimpsestService${suffix}`, {
+    ...options.service,
     storage,
     bundling: options.bundling ?? true,
   });

@@ -3,7 +3,7 @@ import { AlarmBase } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { PolicyStatement, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Key } from "aws-cdk-lib/aws-kms";
-import { Topic } from "aws-cdk-lib/aws-sns";
+import { type ITopic, Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import { Construct, type IConstruct } from "constructs";
 
@@ -25,7 +25,17 @@ export interface AlarmTopicProps {
    * @default - none: subscribe (email, chat, a pager) to the topic's ARN yourself
    */
   readonly emails?: readonly string[];
+  /**
+   * Send the alarms to this existing topic (an operations team's, a chat integration's) instead of
+   * creating one. Its owner must let `cloudwatch.amazonaws.com` publish to it and, if it is
+   * encrypted, use its key: neither can be changed from here.
+   * @default - a topic of its own, encrypted with its own key
+   */
+  readonly topicArn?: string;
 }
+
+/** An SNS topic ARN, literal. */
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 /**
  * The SNS topic every Palimpsest alarm notifies, on entering ALARM and on returning to OK.
@@ -39,9 +49,9 @@ export interface AlarmTopicProps {
  */
 export class AlarmTopic extends Construct {
   /** The topic. Its ARN is a stack output; subscribe to it. */
-  public readonly topic: Topic;
-  /** The key that encrypts the topic's messages at rest, rotated yearly. */
-  public readonly key: Key;
+  public readonly topic: ITopic;
+  /** The key that encrypts the topic's messages at rest, rotated yearly (none for a given topic). */
+  public readonly key?: Key;
   /** The action each alarm gets, for its ALARM and OK states. */
   private readonly action: SnsAction;
 
@@ -51,6 +61,18 @@ export class AlarmTopic extends Construct {
     for (const email of emails) assertEmailAddress(email, "AlarmTopic: each email");
     if (new Set(emails).size !== emails.length) {
       throw new Error("AlarmTopic: an email address is listed twice.");
+    }
+
+    if (props.topicArn !== undefined) {
+      if (!TOPIC_ARN.test(props.topicArn)) {
+        throw new Error(
+          `AlarmTopic: topicArn must be an SNS topic ARN, got ${JSON.stringify(props.topicArn)}.`,
+        );
+      }
+      this.topic = Topic.fromTopicArn(this, "Topic", props.topicArn);
+      for (const email of emails) this.topic.addSubscription(new EmailSubscription(email));
+      this.action = new SnsAction(this.topic);
+      return;
     }
 
     const stack = Stack.of(this);
@@ -67,13 +89,14 @@ export class AlarmTopic extends Construct {
       },
     };
 
-    this.key = new Key(this, "Key", {
+    const key = new Key(this, "Key", {
       description: "Palimpsest: encrypts the operational alarm topic",
       enableKeyRotation: true,
       // It protects notifications in flight, not data: nothing needs it once the topic is gone.
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.key.addToResourcePolicy(
+    this.key = key;
+    key.addToResourcePolicy(
       new PolicyStatement({
         sid: "AllowCloudWatchAlarmsToPublish",
         principals: [cloudWatch],
@@ -83,11 +106,12 @@ export class AlarmTopic extends Construct {
       }),
     );
 
-    this.topic = new Topic(this, "Topic", {
+    const topic = new Topic(this, "Topic", {
       displayName: "Palimpsest alarms",
-      masterKey: this.key,
+      masterKey: key,
       enforceSSL: true,
     });
+    this.topic = topic;
     // The topic policy that enforceSSL creates replaces SNS's default one; same-account IAM
     // principals still publish through their own policies, the CloudWatch service through this.
     this.topic.addToResourcePolicy(
@@ -95,7 +119,7 @@ export class AlarmTopic extends Construct {
         sid: "AllowCloudWatchAlarmsToPublish",
         principals: [cloudWatch],
         actions: ["sns:Publish"],
-        resources: [this.topic.topicArn],
+        resources: [topic.topicArn],
         conditions: fromOwnAlarms,
       }),
     );

@@ -42,6 +42,12 @@ export interface ApiFunctionProps {
    * @default Duration.minutes(15)
    */
   readonly presignedUrlTtl?: Duration;
+  /**
+   * Where readers reach the API (`https://archive.example.org`): the base of every absolute link
+   * it writes (Memento, feeds). The service stack sets it from the storage stack's public domain.
+   * @default - the host each request arrived at
+   */
+  readonly publicBaseUrl?: string;
   /** @default Duration.seconds(20); at most 29 s (the API Gateway integration timeout) */
   readonly timeout?: Duration;
   /** @default 1024 */
@@ -90,7 +96,9 @@ export class ApiFunction extends PalimpsestFunction {
       [ENV.sourceForms]: "off",
       ...(props.maxQueueDepth === undefined ? {} : { [ENV.maxQueueDepth]: String(props.maxQueueDepth) }),
       ...(props.recaptureCadence === undefined ? {} : { [ENV.recaptureCadence]: props.recaptureCadence }),
+      ...(props.publicBaseUrl === undefined ? {} : { [ENV.publicBaseUrl]: props.publicBaseUrl }),
     };
+    if (props.publicBaseUrl !== undefined) assertPublicBaseUrl(props.publicBaseUrl);
     // The handler parses these at cold start; parsing them here turns a bad value into a synth
     // error instead of a function that never starts, with no second copy of the ranges.
     try {
@@ -114,5 +122,20 @@ export class ApiFunction extends PalimpsestFunction {
     props.bucket.bindPresigner(this);
     props.queue.bindProducer(this);
     props.pollQueue.bindProducer(this);
+  }
+}
+
+/** Permanent links must be https, and a base (no query, fragment or trailing slash). */
+function assertPublicBaseUrl(value: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    // reported below
+  }
+  if (url?.protocol !== "https:" || url.search || url.hash || value.endsWith("/") || url.username) {
+    throw new Error(
+      `ApiFunction: publicBaseUrl must be an https URL like https://archive.example.org (no query, fragment or trailing slash), got ${JSON.stringify(value)}.`,
+    );
   }
 }

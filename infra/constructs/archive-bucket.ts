@@ -171,7 +171,7 @@ export class ArchiveBucket extends Construct {
       Validations.of(this.bucket).acknowledge({
         id: "AwsSolutions-S1",
         reason:
-          "Server access logs are opt-in (serverAccessLogsBucket): every read is a presigned GET by a function role, which CloudTrail data events record with the caller; a log bucket per deployment is cost nobody asked for.",
+          "Server access logs are opt-in (serverAccessLogsBucket): the storage stack's ArchiveTrail records every object write under blobs/ (and reads with includeReads) with the caller, which access logs would repeat without the identity.",
       });
     }
   }

@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
+import { BasePathMapping } from "aws-cdk-lib/aws-apigateway";
 import type { Construct } from "constructs";
 import {
   AccountConcurrencyAlarm,
@@ -27,7 +28,7 @@ export interface PalimpsestServiceStackProps extends StackProps {
    */
   readonly bundling?: boolean;
   /** @default - {@link ApiFunction}'s defaults */
-  readonly apiFunction?: Omit<ApiFunctionProps, StorageBoundProps | "pollQueue">;
+  readonly apiFunction?: Omit<ApiFunctionProps, StorageBoundProps | "pollQueue" | "publicBaseUrl">;
   /** @default - {@link CaptureFunction}'s defaults */
   readonly captureFunction?: Omit<CaptureFunctionProps, StorageBoundProps>;
   /** @default - {@link DeadLetterFunction}'s defaults */
@@ -115,6 +116,7 @@ export class PalimpsestServiceStack extends Stack {
       ...bound,
       ...cadence,
       pollQueue: this.pollQueue,
+      ...(storage.publicDomain ? { publicBaseUrl: storage.publicDomain.baseUrl } : {}),
     });
     this.captureFunction = new CaptureFunction(this, "CaptureFunction", {
       ...captureFunction,
@@ -147,6 +149,15 @@ export class PalimpsestServiceStack extends Stack {
       sweeper: this.sweeperFunction,
     });
     this.api = new ArchiveApi(this, "Api", { ...api, handler: this.apiFunction });
+    if (storage.publicDomain) {
+      // The mapping is the replaceable half of the custom domain: a new API maps itself, the
+      // domain (and every URI under it) stays.
+      new BasePathMapping(this, "PublicDomainMapping", {
+        domainName: storage.publicDomain.domain,
+        restApi: this.api.api,
+        stage: this.api.api.deploymentStage,
+      });
+    }
     if (firewall !== false) {
       this.firewall = new ApiFirewall(this, "Firewall", { ...firewall, stage: this.api.api.deploymentStage });
     }
@@ -159,7 +170,10 @@ export class PalimpsestServiceStack extends Stack {
     storage.signingKey.bindPublicKeyReader(this.apiFunction);
     storage.alarmTopic.notifyOn(this);
 
-    new CfnOutput(this, "ApiUrl", { value: this.api.api.url, description: "Base URL of the HTTP API" });
+    new CfnOutput(this, "ApiUrl", {
+      value: storage.publicDomain ? `${storage.publicDomain.baseUrl}/` : this.api.api.url,
+      description: "Base URL of the HTTP API",
+    });
     new CfnOutput(this, "ApiKeyId", {
       value: this.api.apiKey.keyId,
       description: "Read the key with: aws apigateway get-api-key --include-value --api-key <ApiKeyId>",

@@ -1,8 +1,10 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { AlarmTopic, type AlarmTopicProps } from "../constructs/alarm-topic.ts";
+import { ArchiveBackup, type ArchiveBackupOptions } from "../constructs/archive-backup.ts";
 import { ArchiveBucket, type ArchiveBucketProps } from "../constructs/archive-bucket.ts";
 import { ArchiveTable, type ArchiveTableProps } from "../constructs/archive-table.ts";
+import { ArchiveTrail, type ArchiveTrailProps } from "../constructs/archive-trail.ts";
 import { CaptureQueue, type CaptureQueueProps } from "../constructs/capture-queue.ts";
 import {
   ARTICLE_EDITED_DETAIL_TYPE,
@@ -11,6 +13,7 @@ import {
   type EditEventsProps,
 } from "../constructs/edit-events.ts";
 import { EvidenceSigningKey } from "../constructs/evidence-signing-key.ts";
+import { PublicDomain, type PublicDomainProps } from "../constructs/public-domain.ts";
 
 /** The stateful resources the service stack is wired to. */
 export interface ArchiveStorage {
@@ -22,6 +25,8 @@ export interface ArchiveStorage {
   readonly alarmTopic: AlarmTopic;
   /** The KMS key that signs every capture's evidence package. */
   readonly signingKey: EvidenceSigningKey;
+  /** The archive's permanent public address, when configured. */
+  readonly publicDomain?: PublicDomain;
 }
 
 /** Props of {@link PalimpsestStorageStack}. */
@@ -36,6 +41,23 @@ export interface PalimpsestStorageStackProps extends StackProps {
   readonly editEvents?: EditEventsProps;
   /** @default - {@link AlarmTopic}'s defaults: no subscriptions */
   readonly alarmTopic?: AlarmTopicProps;
+  /**
+   * The CloudTrail trail of the archive bucket's data events, or `false` for none.
+   * @default - {@link ArchiveTrail}'s defaults: writes under `blobs/`, kept a year
+   */
+  readonly trail?: Omit<ArchiveTrailProps, "archive"> | false;
+  /**
+   * A locked copy of the bucket and the table in an AWS Backup vault with Vault Lock.
+   * @default - none (Object Lock and point-in-time recovery only)
+   */
+  readonly backup?: ArchiveBackupOptions;
+  /**
+   * A custom domain for the API (`archive.example.org`), kept here so that Memento URIs and feed
+   * links outlive the service stack. The service stack maps its API to it and builds every
+   * absolute link from it (`PUBLIC_BASE_URL`).
+   * @default - none: the API answers on its `execute-api` host, which changes if the service stack is replaced
+   */
+  readonly publicDomain?: PublicDomainProps;
 }
 
 /**
@@ -56,6 +78,11 @@ export class PalimpsestStorageStack extends Stack implements ArchiveStorage {
   public readonly editEvents: EditEvents;
   public readonly alarmTopic: AlarmTopic;
   public readonly signingKey: EvidenceSigningKey;
+  /** The archive bucket's data-event trail, unless turned off. */
+  public readonly trail?: ArchiveTrail;
+  /** The locked AWS Backup copy, when configured. */
+  public readonly backup?: ArchiveBackup;
+  public readonly publicDomain?: PublicDomain;
 
   constructor(scope: Construct, id: string, props: PalimpsestStorageStackProps = {}) {
     super(scope, id, {
@@ -64,12 +91,33 @@ export class PalimpsestStorageStack extends Stack implements ArchiveStorage {
       terminationProtection: props.terminationProtection ?? true,
     });
     this.bucket = new ArchiveBucket(this, "ArchiveBucket", props.bucket);
+    if (props.trail !== false) {
+      this.trail = new ArchiveTrail(this, "ArchiveTrail", { ...props.trail, archive: this.bucket.bucket });
+    }
     this.table = new ArchiveTable(this, "ArchiveTable", props.table);
+    if (props.backup) {
+      this.backup = new ArchiveBackup(this, "ArchiveBackup", {
+        ...props.backup,
+        bucket: this.bucket,
+        table: this.table,
+      });
+    }
     this.queue = new CaptureQueue(this, "CaptureQueue", props.queue);
     this.editEvents = new EditEvents(this, "EditEvents", props.editEvents);
     this.alarmTopic = new AlarmTopic(this, "AlarmTopic", props.alarmTopic);
     this.alarmTopic.notifyOn(this);
     this.signingKey = new EvidenceSigningKey(this, "EvidenceSigningKey");
+    if (props.publicDomain) {
+      this.publicDomain = new PublicDomain(this, "PublicDomain", props.publicDomain);
+      new CfnOutput(this, "PublicBaseUrl", {
+        value: this.publicDomain.baseUrl,
+        description: "The archive's permanent address (Memento URIs, feeds and links start with it)",
+      });
+      new CfnOutput(this, "RegionalDomainName", {
+        value: this.publicDomain.domain.domainNameAliasDomainName,
+        description: "Point the public domain here (CNAME or alias) when its DNS is not in Route 53",
+      });
+    }
 
     new CfnOutput(this, "EditEventBusName", {
       value: this.editEvents.bus.eventBusName,

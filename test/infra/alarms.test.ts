@@ -48,6 +48,13 @@ describe("alarms and the alarm topic", () => {
     service = synth.serviceTemplate;
   });
 
+  /** The alarm topic's own key (the default topic has one). */
+  const ownKey = () => {
+    const key = synth.storage.alarmTopic.key;
+    assert.ok(key, "the topic has its own key");
+    return key;
+  };
+
   /** Whether a value in either template is the alarm topic's ARN. */
   const isTopicArn = (value: unknown) =>
     refersTo(value, synth.storage, storage, synth.storage.alarmTopic.topic.topicArn);
@@ -59,7 +66,7 @@ describe("alarms and the alarm topic", () => {
       assert.deepEqual(service.findResources("AWS::SNS::Topic"), {});
       const [topicId, topic] = topics[0] ?? [];
       assert.equal(topicId, logicalIdOf(synth.storage.alarmTopic.topic));
-      const keyId = logicalIdOf(synth.storage.alarmTopic.key);
+      const keyId = logicalIdOf(ownKey());
       // A key of its own, not alias/aws/sns: CloudWatch cannot use the AWS managed key.
       assert.deepEqual(topic?.Properties.KmsMasterKeyId, { "Fn::GetAtt": [keyId, "Arn"] });
       assert.equal(storage.findResources("AWS::KMS::Key")[keyId]?.Properties.EnableKeyRotation, true);
@@ -112,12 +119,9 @@ describe("alarms and the alarm topic", () => {
         },
       ]);
       // The storage stack also holds the evidence signing key; this is the topic's own key.
-      const keyUse = policyStatements(
-        storage,
-        "AWS::KMS::Key",
-        "KeyPolicy",
-        logicalIdOf(synth.storage.alarmTopic.key),
-      ).filter((s) => isDeepStrictEqual(s.Principal, cloudWatch));
+      const keyUse = policyStatements(storage, "AWS::KMS::Key", "KeyPolicy", logicalIdOf(ownKey())).filter(
+        (s) => isDeepStrictEqual(s.Principal, cloudWatch),
+      );
       assert.deepEqual(keyUse, [
         {
           Sid: "AllowCloudWatchAlarmsToPublish",
@@ -251,6 +255,29 @@ describe("alarms and the alarm topic", () => {
         assert.ok((alarm.Properties.AlarmDescription ?? "").length >= 150, `${id} explains itself`);
         assert.match(alarm.Properties.AlarmDescription ?? "", /Check/, `${id} says what to do`);
       }
+    });
+
+    test("an existing topic can take the alarms instead (app context alarmTopicArn)", () => {
+      const topicArn = "arn:aws:sns:eu-west-1:123456789012:ops-alarms";
+      const app = newApp({ context: { alarmTopicArn: topicArn } });
+      const stacks = addPalimpsestStacks(app, { ...readAppOptions(app), bundling: false });
+      const storageTemplate = Template.fromStack(stacks.storage);
+      storageTemplate.resourceCountIs("AWS::SNS::Topic", 0);
+      assert.equal(stacks.storage.alarmTopic.key, undefined);
+      const alarms = [...alarmsIn(storageTemplate), ...alarmsIn(Template.fromStack(stacks.service))];
+      assert.ok(alarms.length > 10);
+      for (const [id, alarm] of alarms) {
+        assert.deepEqual(alarm.Properties.AlarmActions, [topicArn], id);
+        assert.deepEqual(alarm.Properties.OKActions, [topicArn], id);
+      }
+      assert.throws(
+        () => readAppOptions(newApp({ context: { alarmTopicArn: "ops-alarms" } })),
+        /alarmTopicArn/,
+      );
+      assert.throws(
+        () => new AlarmTopic(newStack(), "T", { topicArn: "arn:aws:sqs:eu-west-1:123456789012:ops" }),
+        /topicArn must be an SNS topic ARN/,
+      );
     });
 
     test("an alarm added to a stack after it was built is wired too", () => {

@@ -8,9 +8,11 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
-import { Validations } from "aws-cdk-lib";
+import { type App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { addPalimpsestStacks } from "../../infra/palimpsest-app.ts";
+import { PalimpsestServiceStack } from "../../infra/stacks/service-stack.ts";
+import { PalimpsestStorageStack } from "../../infra/stacks/storage-stack.ts";
 import { newApp } from "./synth.ts";
 
 interface ValidationReport {
@@ -31,6 +33,35 @@ after(() => rmSync(outdir, { recursive: true, force: true }));
 test("cdk-nag AwsSolutions finds no unacknowledged error in either stack", () => {
   const app = newApp({ outdir });
   const { storage, service } = addPalimpsestStacks(app, { bundling: false });
+  checkWithNag(app, [storage.stackName, service.stackName], outdir);
+});
+
+test("cdk-nag stays clean with every optional feature on: backup, public domain, trail reads", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "palimpsest-cdk-nag-all-"));
+  try {
+    const app = newApp({ outdir: dir });
+    const storage = new PalimpsestStorageStack(app, "PalimpsestStorage", {
+      backup: { lockMode: "compliance" },
+      trail: { includeReads: true },
+      publicDomain: {
+        domainName: "archive.example.org",
+        hostedZone: { hostedZoneId: "Z0123456789ABCDEFGHIJ", zoneName: "example.org" },
+      },
+    });
+    const service = new PalimpsestServiceStack(app, "PalimpsestService", {
+      storage,
+      bundling: false,
+      apiFunction: { reservedConcurrency: 20 },
+      sweeperFunction: { reservedConcurrency: 1 },
+    });
+    checkWithNag(app, [storage.stackName, service.stackName], dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Synthesizes `app` with cdk-nag's AwsSolutions checks and fails on any unacknowledged error. */
+function checkWithNag(app: App, stacks: string[], outdir: string): void {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
   // CDK's validation interrupts synthesis on any violation, warnings included, after writing
@@ -57,7 +88,6 @@ test("cdk-nag AwsSolutions finds no unacknowledged error in either stack", () =>
   for (const warning of violations.filter((v) => v.severity !== "error")) {
     console.log(`cdk-nag warning: ${warning.ruleName} ${warning.path}: ${warning.description}`);
   }
-  const stacks = [storage.stackName, service.stackName];
   assert.ok(
     violations.every((v) => stacks.some((name) => v.path.startsWith(`${name}/`))),
     "violations belong to the two stacks",
@@ -73,4 +103,4 @@ test("cdk-nag AwsSolutions finds no unacknowledged error in either stack", () =>
     [],
     "unacknowledged cdk-nag errors",
   );
-});
+}

@@ -15,11 +15,11 @@ import { PalimpsestFunction } from "../../infra/constructs/palimpsest-function.t
 import { PollQueue } from "../../infra/constructs/poll-queue.ts";
 import { SweepSchedule } from "../../infra/constructs/sweep-schedule.ts";
 import { SweeperFunction } from "../../infra/constructs/sweeper-function.ts";
-import { readAppOptions } from "../../infra/palimpsest-app.ts";
+import { addPalimpsestStacks, readAppOptions } from "../../infra/palimpsest-app.ts";
 import { PalimpsestServiceStack } from "../../infra/stacks/service-stack.ts";
 import { PalimpsestStorageStack } from "../../infra/stacks/storage-stack.ts";
 import { ENV } from "../../shared/env-names.ts";
-import { allowedActions, logicalIdOf, newApp, newStack, synthPalimpsest } from "./synth.ts";
+import { allowedActions, logicalIdOf, newApp, newStack, refersTo, synthPalimpsest } from "./synth.ts";
 
 /** The stateful constructs in one stack, to hang functions on. */
 function storageIn(stack: Stack, queue: CaptureQueueProps = {}) {
@@ -59,6 +59,43 @@ describe("impossible prop combinations throw at synth", () => {
       () => new ArchiveBucket(newStack(), "B", { removalPolicy: RemovalPolicy.DESTROY }),
       "a governance lock can be bypassed by whoever may edit the bucket policy",
     );
+  });
+
+  test("backup retention is whole days, at least a week, and the trail keeps whole days", () => {
+    for (const retention of [Duration.days(6), Duration.hours(200)]) {
+      assert.throws(
+        () => new PalimpsestStorageStack(newApp(), "S", { backup: { retention } }),
+        /ArchiveBackup: retention/,
+      );
+    }
+    assert.throws(
+      () => new PalimpsestStorageStack(newApp(), "S", { trail: { retention: Duration.hours(12) } }),
+      /ArchiveTrail: retention/,
+    );
+  });
+
+  test("a public domain needs a valid name, a zone it belongs to or a certificate; links must be https", () => {
+    const zone = { hostedZoneId: "Z0123456789ABCDEFGHIJ", zoneName: "example.org" };
+    for (const [publicDomain, message] of [
+      [{ domainName: "Archive.Example.org", hostedZone: zone }, /lower-case DNS name/],
+      [{ domainName: "archive.example.org" }, /give hostedZone/],
+      [{ domainName: "archive.example.net", hostedZone: zone }, /not in the hosted zone/],
+      [{ domainName: "archive.example.org", certificateArn: "arn:aws:iam::1:cert" }, /certificateArn/],
+    ] as const) {
+      assert.throws(() => new PalimpsestStorageStack(newApp(), "S", { publicDomain }), message);
+    }
+    const stack = newStack();
+    const storage = storageIn(stack);
+    for (const publicBaseUrl of [
+      "http://archive.example.org",
+      "https://archive.example.org/",
+      "https://a.example?x=1",
+    ]) {
+      assert.throws(
+        () => new ApiFunction(stack, `A${publicBaseUrl.length}`, { ...storage, publicBaseUrl }),
+        /publicBaseUrl must be an https URL/,
+      );
+    }
   });
 
   test("the tiering delay is whole days", () => {
@@ -392,9 +429,135 @@ describe("impossible prop combinations throw at synth", () => {
     });
     assert.deepEqual(readAppOptions(newApp()), {});
   });
+
+  test("app context: the public domain comes as domainName with a zone or a certificate", () => {
+    const zone = {
+      domainName: "archive.example.org",
+      hostedZoneId: "Z0123456789ABCDEFGHIJ",
+      zoneName: "example.org",
+    };
+    assert.deepEqual(readAppOptions(newApp({ context: zone })), {
+      publicDomain: {
+        domainName: "archive.example.org",
+        hostedZone: { hostedZoneId: "Z0123456789ABCDEFGHIJ", zoneName: "example.org" },
+      },
+    });
+    assert.throws(() => readAppOptions(newApp({ context: { zoneName: "example.org" } })), /need domainName/);
+    assert.throws(
+      () => readAppOptions(newApp({ context: { domainName: "a.example.org", zoneName: "example.org" } })),
+      /go together/,
+    );
+    const app = newApp({ context: zone });
+    const { service } = addPalimpsestStacks(app, { ...readAppOptions(app), bundling: false });
+    const env =
+      Template.fromStack(service).findResources("AWS::Lambda::Function")[logicalIdOf(service.apiFunction)]
+        ?.Properties.Environment.Variables;
+    assert.equal(env[ENV.publicBaseUrl], "https://archive.example.org");
+  });
 });
 
 describe("optional features", () => {
+  test("a public domain lives in the storage stack; the service stack maps its API there and links from it", () => {
+    const app = newApp();
+    const storage = new PalimpsestStorageStack(app, "S", {
+      publicDomain: {
+        domainName: "archive.example.org",
+        hostedZone: { hostedZoneId: "Z0123456789ABCDEFGHIJ", zoneName: "example.org" },
+      },
+    });
+    const service = new PalimpsestServiceStack(app, "V", { storage, bundling: false });
+    const stored = Template.fromStack(storage);
+    const served = Template.fromStack(service);
+    stored.hasResourceProperties("AWS::CertificateManager::Certificate", {
+      DomainName: "archive.example.org",
+      ValidationMethod: "DNS",
+      DomainValidationOptions: [{ DomainName: "archive.example.org", HostedZoneId: "Z0123456789ABCDEFGHIJ" }],
+    });
+    stored.hasResourceProperties("AWS::ApiGateway::DomainName", {
+      DomainName: "archive.example.org",
+      EndpointConfiguration: { Types: ["REGIONAL"] },
+      SecurityPolicy: "TLS_1_2",
+    });
+    stored.hasResourceProperties("AWS::Route53::RecordSet", {
+      Name: "archive.example.org.",
+      Type: "A",
+      HostedZoneId: "Z0123456789ABCDEFGHIJ",
+    });
+    stored.hasOutput("PublicBaseUrl", { Value: "https://archive.example.org" });
+    served.resourceCountIs("AWS::ApiGateway::DomainName", 0);
+    const [mapping] = Object.values(served.findResources("AWS::ApiGateway::BasePathMapping"));
+    assert.deepEqual(mapping?.Properties.RestApiId, { Ref: logicalIdOf(service.api.api) });
+    assert.deepEqual(mapping?.Properties.Stage, { Ref: logicalIdOf(service.api.api.deploymentStage) });
+    assert.equal(mapping?.Properties.BasePath, undefined, "mapped at the root: URIs carry no stage");
+    const domain = storage.publicDomain?.domain;
+    assert.ok(domain);
+    assert.ok(
+      refersTo(mapping?.Properties.DomainName, storage, stored, domain.domainName),
+      "the storage stack's domain",
+    );
+    const env =
+      served.findResources("AWS::Lambda::Function")[logicalIdOf(service.apiFunction)]?.Properties.Environment
+        .Variables;
+    assert.equal(env[ENV.publicBaseUrl], "https://archive.example.org");
+    served.hasOutput("ApiUrl", { Value: "https://archive.example.org/" });
+  });
+
+  test("a public domain can use an existing certificate and a DNS provider outside Route 53", () => {
+    const storage = new PalimpsestStorageStack(newApp(), "S", {
+      publicDomain: {
+        domainName: "archive.example.org",
+        certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/01234567-89ab-cdef-0123-456789abcdef",
+      },
+    });
+    const template = Template.fromStack(storage);
+    template.resourceCountIs("AWS::CertificateManager::Certificate", 0);
+    template.resourceCountIs("AWS::Route53::RecordSet", 0);
+    template.hasOutput("RegionalDomainName", {});
+  });
+
+  test("the storage stack can keep a locked AWS Backup copy of the bucket and the table", () => {
+    const app = newApp();
+    const storage = new PalimpsestStorageStack(app, "S", { backup: {} });
+    const template = Template.fromStack(storage);
+    template.hasResourceProperties("AWS::Backup::BackupVault", {
+      LockConfiguration: { MinRetentionDays: 365 },
+    });
+    const [vault] = Object.values(template.findResources("AWS::Backup::BackupVault"));
+    assert.equal(vault?.Properties.LockConfiguration.ChangeableForDays, undefined, "governance");
+    assert.equal(vault?.DeletionPolicy, "Retain");
+    template.hasResourceProperties("AWS::Backup::BackupPlan", {
+      BackupPlan: { BackupPlanRule: [Match.objectLike({ Lifecycle: { DeleteAfterDays: 365 } })] },
+    });
+    const [selection] = Object.values(template.findResources("AWS::Backup::BackupSelection"));
+    const resources = JSON.stringify(selection?.Properties.BackupSelection.Resources);
+    assert.ok(
+      resources.includes(JSON.stringify(storage.resolve(storage.bucket.bucket.bucketArn))),
+      "the bucket",
+    );
+    assert.ok(resources.includes(JSON.stringify(storage.resolve(storage.table.table.tableArn))), "the table");
+
+    const compliance = Template.fromStack(
+      new PalimpsestStorageStack(newApp(), "C", {
+        backup: { lockMode: "compliance", retention: Duration.days(30) },
+      }),
+    );
+    compliance.hasResourceProperties("AWS::Backup::BackupVault", {
+      LockConfiguration: { MinRetentionDays: 30, ChangeableForDays: 3 },
+    });
+  });
+
+  test("the trail can record reads too, or be turned off", () => {
+    const reads = Template.fromStack(
+      new PalimpsestStorageStack(newApp(), "R", { trail: { includeReads: true } }),
+    );
+    reads.hasResourceProperties("AWS::CloudTrail::Trail", {
+      EventSelectors: [Match.objectLike({ ReadWriteType: "All" })],
+    });
+    const off = new PalimpsestStorageStack(newApp(), "O", { trail: false });
+    assert.equal(off.trail, undefined);
+    Template.fromStack(off).resourceCountIs("AWS::CloudTrail::Trail", 0);
+  });
+
   test("Object Lock can be compliance mode with its own retention, or off; the deny policy stays", () => {
     const compliance = newStack();
     new ArchiveBucket(compliance, "B", {

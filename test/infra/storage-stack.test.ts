@@ -182,6 +182,57 @@ describe("storage stack", () => {
     });
   });
 
+  describe("archive trail", () => {
+    test("records every write under blobs/ in the archive bucket, and no management event", () => {
+      const [trail] = Object.values(storage.findResources("AWS::CloudTrail::Trail"));
+      assert.ok(trail, "one trail");
+      assert.equal(trail.Properties.EnableLogFileValidation, true);
+      assert.equal(trail.Properties.IsMultiRegionTrail, false);
+      const selectors = trail.Properties.EventSelectors as Array<Record<string, unknown>>;
+      assert.equal(selectors.length, 1);
+      const [selector] = selectors;
+      assert.equal(selector?.IncludeManagementEvents, false);
+      assert.equal(selector?.ReadWriteType, "WriteOnly");
+      const resources = selector?.DataResources as Array<{ Type: string; Values: unknown[] }>;
+      assert.deepEqual(
+        resources.map((r) => r.Type),
+        ["AWS::S3::Object"],
+      );
+      const value = JSON.stringify(resources[0]?.Values);
+      assert.ok(
+        value.includes(JSON.stringify(synth.storage.resolve(synth.storage.bucket.bucket.bucketArn))),
+        "the archive bucket",
+      );
+      assert.match(value, /\/blobs\/"/);
+    });
+
+    test("keeps its logs a year in a private, TLS-only bucket of its own, retained", () => {
+      const logs = synth.storage.trail?.logBucket;
+      assert.ok(logs);
+      const bucket = storage.findResources("AWS::S3::Bucket")[logicalIdOf(logs)];
+      assert.equal(bucket?.DeletionPolicy, "Retain");
+      assert.deepEqual(bucket?.Properties.PublicAccessBlockConfiguration, {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      const rules = (bucket?.Properties.LifecycleConfiguration.Rules ?? []) as Array<{
+        ExpirationInDays?: number;
+      }>;
+      assert.equal(rules[0]?.ExpirationInDays, 365);
+      assert.notEqual(
+        logicalIdOf(logs),
+        logicalIdOf(synth.storage.bucket.bucket),
+        "the trail never writes into the evidence bucket",
+      );
+    });
+  });
+
+  test("has no backup vault unless asked", () => {
+    storage.resourceCountIs("AWS::Backup::BackupVault", 0);
+  });
+
   describe("archive table", () => {
     test("is on-demand, point-in-time recoverable, deletion-protected and retained", () => {
       storage.hasResource("AWS::DynamoDB::Table", {

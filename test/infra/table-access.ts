@@ -49,7 +49,6 @@ export interface TableAccess {
 interface MethodAccess {
   commands: Set<string>;
   indexes: Set<string>;
-  queriesTable: boolean;
 }
 
 const DYNAMO_SDK = /@aws-sdk\/(lib-dynamodb|client-dynamodb)/;
@@ -67,71 +66,62 @@ function modulesOf(bundle: string): Map<string, string> {
   return modules;
 }
 
+/** Each definition in an adapter module: a factory's method (`async name(` at four spaces) or a helper. */
 interface Definition {
+  /** The module it is in (set once all modules are read). */
+  file?: string;
   name: string;
-  /** A function of the module (not a method of what its factory returns): reached by calls. */
   helper: boolean;
   commands: Set<string>;
   indexes: Set<string>;
-  /** More `QueryCommand`s than `IndexName`s: one of its queries reads the table itself. */
-  queriesTable: boolean;
   body: string;
 }
 
 /**
- * The methods an adapter's factory returns (`async name(` at four spaces) and the functions it
- * defines (`function name(` at two spaces, or at the top of the module, where another adapter may
- * call it too), each with what it sends.
+ * The definitions of one adapter module: the methods its factory returns (four spaces in) and the
+ * helpers it defines (`function name(` at the top level or two spaces in), with the commands and
+ * index names each sends itself. esbuild renames an import that collides (`QueryCommand3`).
  */
 function definitionsOf(source: string): Definition[] {
-  const found = [
-    ...source.matchAll(
-      /^( {4})(?:async )?(\w+)\([^)]*\)[^{\n]*\{$|^( {2})(?:async )?function (\w+)\(|^(?:async )?function (\w+)\(/gm,
-    ),
-  ].map((m) => ({ name: (m[2] ?? m[4] ?? m[5]) as string, helper: m[2] === undefined, at: m.index }));
-  return found.map((d, i) => {
-    const body = source.slice(d.at, found[i + 1]?.at ?? source.length);
-    const indexes = [...body.matchAll(/IndexName: ("(\w+)"|[^,\n}]+)/g)].map((m) =>
-      m[2] !== undefined ? m[2] : m[1] === "string" ? "" : "*",
-    );
+  const starts = [
+    ...source.matchAll(/^( {4})(?:async )?(\w+)\([^)]*\)[^{\n]*\{$|^( {0,2})(?:async )?function (\w+)\(/gm),
+  ].map((m) => ({ name: (m[2] ?? m[4]) as string, helper: m[4] !== undefined, at: m.index }));
+  return starts.map((d, i) => {
+    const body = source.slice(d.at, starts[i + 1]?.at ?? source.length);
     return {
-      name: d.name,
-      helper: d.helper,
+      ...d,
       body,
-      // esbuild numbers an import whose name another module also binds (`QueryCommand3`).
       commands: new Set([...body.matchAll(/new (\w+?)Command\d*\(/g)].map((m) => m[1] as string)),
-      indexes: new Set(indexes),
-      queriesTable: [...body.matchAll(/new QueryCommand\d*\(/g)].length > indexes.length,
+      indexes: new Set(
+        [...body.matchAll(/IndexName: ("(\w+)"|[^,\n}]+)/g)].map((m) =>
+          m[2] !== undefined ? m[2] : m[1] === "string" ? "" : "*",
+        ),
+      ),
     };
   });
 }
 
-/**
- * What each of an adapter's methods sends, through the functions it calls (its own module's and
- * other adapters' top-level ones, in `shared`).
- */
-function methodsOf(own: Definition[], shared: ReadonlyMap<string, Definition>): Map<string, MethodAccess> {
-  const helpers = new Map(shared);
-  for (const d of own) if (d.helper) helpers.set(d.name, d);
-  const resolve = (d: Definition, seen: Set<string>): MethodAccess => {
+/** What each method (`file#name`) sends, following the helpers it calls (in any adapter module) through. */
+function methodsOf(definitions: Definition[]): Map<string, MethodAccess> {
+  const helpers = new Map(definitions.filter((d) => d.helper).map((d) => [d.name, d]));
+  const resolve = (definition: Definition, seen: Set<string>): MethodAccess => {
     const access: MethodAccess = {
-      commands: new Set(d.commands),
-      indexes: new Set(d.indexes),
-      queriesTable: d.queriesTable,
+      commands: new Set(definition.commands),
+      indexes: new Set(definition.indexes),
     };
     for (const [name, helper] of helpers) {
-      if (seen.has(name) || !new RegExp(`\\b${name}\\(`).test(d.body)) continue;
+      if (seen.has(name) || !new RegExp(`\\b${name}\\(`).test(definition.body)) continue;
       const inner = resolve(helper, new Set([...seen, name]));
       for (const c of inner.commands) access.commands.add(c);
       for (const i of inner.indexes) access.indexes.add(i);
-      access.queriesTable ||= inner.queriesTable;
     }
     access.indexes.delete("");
     return access;
   };
-  const resolved = new Map<string, MethodAccess>();
-  for (const d of own) if (!d.helper) resolved.set(d.name, resolve(d, new Set([d.name])));
-  return resolved;
+  const methods = new Map<string, MethodAccess>();
+  for (const d of definitions)
+    if (!d.helper) methods.set(`${d.file}#${d.name}`, resolve(d, new Set([d.name])));
+  return methods;
 }
 
 /** What the function whose handler is `entry` (relative to the repository root) may send. */
@@ -163,21 +153,18 @@ export async function deriveTableAccess(entry: string): Promise<TableAccess> {
   const tableActions = new Set<string>();
   const queriedIndexes = new Set<string>();
   const methods: string[] = [];
-  const definitions = new Map(adapters.map(([file, code]) => [file, definitionsOf(code)]));
-  const topLevel = new Map<string, Definition>();
-  for (const defs of definitions.values()) for (const d of defs) if (d.helper) topLevel.set(d.name, d);
-  for (const [file] of adapters) {
-    for (const [name, access] of methodsOf(definitions.get(file) ?? [], topLevel)) {
-      if (!new RegExp(`\\.${name}\\(`).test(callers)) continue;
-      methods.push(`${file}#${name}`);
-      for (const command of access.commands) {
-        const action = DYNAMODB_COMMAND_ACTIONS[command];
-        if (!action) throw new Error(`unknown DynamoDB command ${command}Command in ${file}: map it here`);
-        if (action === "dynamodb:Query" && !access.queriesTable) continue;
-        tableActions.add(action);
-      }
-      for (const index of access.indexes) queriedIndexes.add(index);
+  const definitions = adapters.flatMap(([file, code]) => definitionsOf(code).map((d) => ({ ...d, file })));
+  for (const [method, access] of methodsOf(definitions)) {
+    const name = method.slice(method.indexOf("#") + 1);
+    if (!new RegExp(`\\.${name}\\(`).test(callers)) continue;
+    methods.push(method);
+    for (const command of access.commands) {
+      const action = DYNAMODB_COMMAND_ACTIONS[command];
+      if (!action) throw new Error(`unknown DynamoDB command ${command}Command in ${name}: map it here`);
+      if (action === "dynamodb:Query" && access.indexes.size > 0) continue;
+      tableActions.add(action);
     }
+    for (const index of access.indexes) queriedIndexes.add(index);
   }
   return { tableActions, queriedIndexes, methods: methods.sort() };
 }
