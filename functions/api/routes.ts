@@ -18,6 +18,7 @@ import { errorResponse, HttpError, header, json, parseJsonBody } from "../../sha
 import type { Page } from "../../shared/ports.ts";
 import { FEED_ROUTES } from "./feeds.ts";
 import { MEMENTO_ROUTES } from "./memento.ts";
+import { NOISE_RULE_ROUTES } from "./noise-rules.ts";
 import type { ApiDeps, Route } from "./route-types.ts";
 import { SIGNING_KEY_ROUTES } from "./signing-key.ts";
 import { SOURCE_ROUTES } from "./sources.ts";
@@ -148,9 +149,15 @@ async function diffVersions(deps: ApiDeps, urlId: string, query: Record<string, 
   }
   const from = await deps.repository.getVersion(urlId, fromId);
   if (!from) throw new NotFoundError("version_not_found", `The URL has no version ${fromId}.`);
-  const [before, after] = await Promise.all([loadArticle(deps.blobs, from), loadArticle(deps.blobs, to)]);
+  const [before, after, noiseRules] = await Promise.all([
+    loadArticle(deps.blobs, from),
+    loadArticle(deps.blobs, to),
+    deps.repository.noiseRulesForUrl?.(urlId),
+  ]);
   const diff = diffArticles(before, after);
   return {
+    // The rules in force now (see noise-rules.ts), so a reader knows what the archive ignores.
+    ...(noiseRules && noiseRules.from.length > 0 ? { noiseRules } : {}),
     urlId,
     from: from.versionId,
     to: to.versionId,
@@ -208,6 +215,7 @@ export const ROUTES: readonly Route[] = [
   ...FEED_ROUTES,
   ...MEMENTO_ROUTES,
   ...coreRoutes,
+  ...NOISE_RULE_ROUTES,
   ...SIGNING_KEY_ROUTES,
   ...SOURCE_ROUTES,
   ...WEB_UI_ROUTES,

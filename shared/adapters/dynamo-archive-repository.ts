@@ -23,6 +23,7 @@ import {
 } from "../domain/model.ts";
 import { InvalidRequestError } from "../errors.ts";
 import type { ArchiveRepository, DueUrl, Page } from "../ports.ts";
+import { dynamoNoiseRuleMethods } from "./dynamo-noise-rules.ts";
 import { INDEX_SHARDS } from "./table-schema.ts";
 
 const urlKey = (urlId: string) => ({ PK: `URL#${urlId}`, SK: "URL" });
@@ -173,6 +174,8 @@ export function createDynamoArchiveRepository(deps: {
   }
 
   return {
+    // Noise rules share the table and the URL partition (see dynamo-noise-rules.ts).
+    ...dynamoNoiseRuleMethods(deps),
     async getUrl(urlId) {
       const out = await client.send(new GetCommand({ TableName, Key: urlKey(urlId), ConsistentRead: true }));
       return out.Item ? stripKeys<UrlRecord>(out.Item) : null;

@@ -9,6 +9,8 @@
  * - source                `SOURCE#<id>`     / `SOURCE`
  * - a URL found by it     `SOURCE#<id>`     / `LINK#<urlId>`           (once per source and URL)
  * - who follows a URL     `SOURCEURL#<hash>` / `SOURCEURL`            (one source per polled URL)
+ * - noise rules           `URL#<urlId>` or `SOURCE#<id>` / `NOISE`; a source's, as they apply to a
+ *                         URL it found, `URL#<urlId>` / `NOISE#SOURCE#<id>` (see dynamo-noise-rules.ts)
  *
  * Indexes (all sparse: only items that carry the attributes are projected):
  * - GSI1 "due":      GSI1PK `DUE#<shard>`          GSI1SK `<nextCaptureAt>#<urlId>` — URLs due for re-capture

@@ -8,6 +8,8 @@
  * reaches these functions (see `unlessCommitted`).
  */
 import { diffArticles, summariseEdit } from "../diff/index.ts";
+import { isBelowThreshold, selectorsKey } from "../extract/noise-rules.ts";
+import { baselineUnderRules } from "../extract/rebaseline.ts";
 import { versionIdForCapture } from "../ids.ts";
 import type { ArtifactName, ArtifactRef, CaptureRecord, Edit, EditKind, VersionRecord } from "../model.ts";
 import { loadArticle } from "../read/stored-article.ts";
@@ -48,7 +50,7 @@ export async function decideVersion(
   deps: ProcessCaptureDeps,
   capture: CaptureRecord,
   { url, latest }: UrlState,
-  { article, textSha256, finalUrl }: CapturedArticle,
+  { article, textSha256, finalUrl, noiseRules }: CapturedArticle,
   stored: Promise<StoredArtifacts>,
   put: Put,
 ): Promise<Decision> {
@@ -65,6 +67,9 @@ export async function decideVersion(
       ...(article.title ? { title: article.title } : {}),
       ...(article.modifiedTime ? { modifiedTime: article.modifiedTime } : {}),
       ...(finalUrl && finalUrl !== capture.url ? { finalUrl } : {}),
+      ...(noiseRules && noiseRules.dropSelectors.length > 0
+        ? { noiseSelectors: selectorsKey(noiseRules.dropSelectors) }
+        : {}),
     };
   };
   if (!latest) return { versionId: ownVersionId, commit: await newVersion() };
@@ -76,13 +81,23 @@ export async function decideVersion(
   const restored = latest.removed === true;
   const baseline = restored ? versions.filter((v) => !v.removed).at(-1) : latest;
   if (!baseline) throw new Error(`no text version to compare with for ${capture.urlId}`);
-  const previousArticle = await loadArticle(deps.blobs, baseline);
+  const selectors = noiseRules?.dropSelectors ?? [];
+  const previousArticle = await baselineUnderRules(
+    deps,
+    baseline,
+    await loadArticle(deps.blobs, baseline),
+    selectors,
+    capture.url,
+  );
   const diff = diffArticles(previousArticle, article);
   const lifecycle: EditKind[] = [
     ...(restored ? (["restored_article"] as const) : []),
     ...(redirected ? (["redirected"] as const) : []),
   ];
   if (diff.edit === null && lifecycle.length === 0) return { versionId: latest.versionId };
+  // A person's threshold: a smaller difference is not an edit (it counts once changes add up).
+  if (diff.edit && lifecycle.length === 0 && noiseRules && isBelowThreshold(diff.edit.stats, noiseRules))
+    return { versionId: latest.versionId };
   const edit: Edit = diff.edit
     ? { ...diff.edit, kinds: [...lifecycle, ...diff.edit.kinds] }
     : { significance: "major", kinds: lifecycle, stealth: false, stats: NO_TEXT_STATS };

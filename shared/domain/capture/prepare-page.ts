@@ -4,6 +4,7 @@
  * decided while they go out.
  */
 import type { PageCapture } from "../../ports.ts";
+import { NO_NOISE_RULES } from "../extract/noise-rules.ts";
 import { sha256Hex } from "../ids.ts";
 import type { Article, ArtifactName, ArtifactRef, CaptureRecord } from "../model.ts";
 import { comparableArticle } from "../normalise-text.ts";
@@ -37,9 +38,15 @@ export async function preparePage(
   known: Promise<UrlState>,
 ): Promise<Prepared> {
   const now = deps.now ?? (() => new Date());
-  const state = await known;
+  const [state, noiseRules] = await Promise.all([
+    known,
+    deps.repository.noiseRulesForUrl?.(capture.urlId) ?? NO_NOISE_RULES,
+  ]);
   const extractStarted = performance.now();
-  const article: Article = deps.extract(page.renderedHtml, { url: page.finalUrl }) ?? {
+  const article: Article = deps.extract(page.renderedHtml, {
+    url: page.finalUrl,
+    ...(noiseRules.dropSelectors.length > 0 ? { dropSelectors: noiseRules.dropSelectors } : {}),
+  }) ?? {
     title: documentTitle(page.renderedHtml),
     byline: null,
     publishedTime: null,
@@ -76,6 +83,7 @@ export async function preparePage(
     article,
     textSha256: sha256Hex(comparableArticle(article.title, article.text)),
     finalUrl: normaliseUrl(new URL(page.finalUrl)),
+    ...(noiseRules.from.length > 0 ? { noiseRules } : {}),
   };
   return { extractMs, put, stored, captured };
 }

@@ -12,6 +12,7 @@ import type {
   PageCaptureOptions,
   PageCapturer,
 } from "../../ports.ts";
+import type { EffectiveNoiseRules } from "../extract/noise-rules.ts";
 import type {
   Article,
   ArtifactName,
@@ -24,7 +25,10 @@ import type {
 import type { CadenceStep } from "../schedule.ts";
 
 /** Extracts the article from a rendered page; null when the page has none. */
-export type ExtractArticle = (html: string, options: { url: string }) => Article | null;
+export type ExtractArticle = (
+  html: string,
+  options: { url: string; dropSelectors?: readonly string[] },
+) => Article | null;
 
 /** What `processCapture` works with: the ports it calls and the limits it keeps. */
 export interface ProcessCaptureDeps {
@@ -97,4 +101,6 @@ export interface CapturedArticle {
   article: Article;
   textSha256: string;
   finalUrl: string;
+  /** The noise rules the article was extracted under; the comparison keeps them too. */
+  noiseRules?: EffectiveNoiseRules;
 }
