@@ -6,6 +6,7 @@
  */
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { gunzipSync } from "node:zlib";
@@ -34,6 +35,13 @@ export interface ExtractorFigures {
 export interface ExtractionFigures {
   corpus: string;
   pages: number;
+  /**
+   * Our mean F1 on the two halves of the corpus (pages at even and at odd positions in id
+   * order): rules are tuned looking at the even half; the odd half checks they generalise.
+   */
+  halves: { even: number; odd: number };
+  /** Load average (1 min) when the run started and ended: timings on a shared machine vary with it. */
+  load: { start: number; end: number };
   /** Pages left out because their ground truth has no text to score against. */
   skipped: number;
   ours: ExtractorFigures;
@@ -145,9 +153,11 @@ export function measureExtraction(
   }
 
   const tallies = { ours: new Tally(), readability: new Tally() };
+  const halves = { even: { f1: 0, pages: 0 }, odd: { f1: 0, pages: 0 } };
+  const loadStart = loadavg()[0] ?? 0;
   let pages = 0;
   let skipped = 0;
-  for (const id of ids) {
+  for (const [position, id] of ids.entries()) {
     const page = readCorpusPage(id, dir);
     if (scoreWords("", page.mainContent).referenceTokens === 0) {
       skipped++;
@@ -166,6 +176,11 @@ export function measureExtraction(
       tally.times.push(performance.now() - started);
       if (result.text === null) tally.nullPages++;
       const score = scoreWords(result.text ?? "", page.mainContent);
+      if (extractor.key === "ours") {
+        const half = position % 2 === 0 ? halves.even : halves.odd;
+        half.f1 += score.f1;
+        half.pages++;
+      }
       tally.f1 += score.f1;
       tally.precision += score.precision;
       tally.recall += score.recall;
@@ -176,6 +191,11 @@ export function measureExtraction(
     corpus: dir,
     pages,
     skipped,
+    halves: {
+      even: halves.even.pages === 0 ? 0 : halves.even.f1 / halves.even.pages,
+      odd: halves.odd.pages === 0 ? 0 : halves.odd.f1 / halves.odd.pages,
+    },
+    load: { start: loadStart, end: loadavg()[0] ?? 0 },
     ours: tallies.ours.figures(pages),
     readability: tallies.readability.figures(pages),
   };
@@ -222,11 +242,15 @@ export async function runExtractionBench(options: { limit?: number } = {}): Prom
     row("palimpsest `extractArticle`", ours),
     row("Readability.js 0.6 on linkedom", theirs),
     "",
-    "| target (issue 3) | figure | |",
+    "| target (issues 3 and 15) | figure | |",
     "| --- | --- | --- |",
     `| mean F1 above Readability.js, same run | ${ours.f1.toFixed(4)} vs ${theirs.f1.toFixed(4)} (${f1Gain >= 0 ? "+" : ""}${f1Gain.toFixed(4)}) | ${met(f1Gain > 0)} |`,
-    `| mean F1 ≥ 0.93 | ${ours.f1.toFixed(4)} | ${met(ours.f1 >= 0.93)} |`,
+    `| mean F1 ≥ 0.95 (issue 15) | ${ours.f1.toFixed(4)} | ${met(ours.f1 >= 0.95)} |`,
     `| median ≤ 30 ms per page | ${ours.medianMs.toFixed(1)} ms (${speed.toFixed(2)}× Readability's ${theirs.medianMs.toFixed(1)} ms) | ${met(ours.medianMs <= 30)} |`,
+    "",
+    `Held out: rules are tuned on the pages at even positions (id order) and checked on the odd ones: mean F1 ${figures.halves.even.toFixed(4)} (even, tuned on) and ${figures.halves.odd.toFixed(4)} (odd, held out).`,
+    `Load average (1 min) ${figures.load.start.toFixed(1)} at the start and ${figures.load.end.toFixed(1)} at the end of the run on 2 cores shared with other work: medians are from this run; the ratio to Readability.js, timed page by page in the same run, is the figure that travels.`,
+    "Before issue 15 (commit 2ea5e1e, same corpus and metric, 2026-12-07, load average about 6): palimpsest 0.9424 (precision 0.9494, recall 0.9527, median 20.2 ms, 4 null pages), Readability.js 0.9236 (median 28.5 ms). What changed: React's streamed segments are placed where their templates are instead of dropped as hidden; a wrapper holding most of the page's text is not dropped for a class word naming its sidebar; an id a same-page link points at is a section's slug, not a chrome word.",
   ].join("\n");
   const flat: Record<string, number> = { pages: figures.pages };
   for (const key of ["ours", "readability"] as const) {

@@ -31,6 +31,8 @@ export interface ApiClient {
   readonly baseUrl: string;
   get<T>(path: string, query?: Record<string, string | undefined>): Promise<T>;
   post<T>(path: string, body: unknown): Promise<T>;
+  put<T>(path: string, body: unknown): Promise<T>;
+  delete<T>(path: string): Promise<T>;
 }
 
 /** Reads the API's address and key from the environment; a malformed address is the user's to fix. */
@@ -102,6 +104,8 @@ export function createApiClient(options: { baseUrl: string; apiKey?: string | un
       return request("GET", `${path}${search}`);
     },
     post: (path, body) => request("POST", path, body),
+    put: (path, body) => request("PUT", path, body),
+    delete: (path) => request("DELETE", path),
   };
 }
 

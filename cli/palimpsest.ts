@@ -8,6 +8,7 @@ import { type Command, type CommandIo, UsageError } from "./commands.ts";
 import { diffCommand } from "./diff-command.ts";
 import { extractCommand } from "./extract-command.ts";
 import { listCommand } from "./list-command.ts";
+import { noiseRulesCommand } from "./noise-rules-command.ts";
 import { followCommand, sourcesCommand } from "./sources-commands.ts";
 import { statusCommand } from "./status-command.ts";
 import { verifyCommand } from "./verify-command.ts";
@@ -21,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   verifyCommand,
   followCommand,
   sourcesCommand,
+  noiseRulesCommand,
 ];
 
 function helpText(): string {

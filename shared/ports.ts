@@ -2,6 +2,8 @@
  * Ports: what the domain needs from the outside world. `shared/adapters/` implements them for
  * S3, DynamoDB, SQS and Chromium; the local runner and the Lambdas wire the same adapters.
  */
+
+import type { EffectiveNoiseRules, NoiseRules } from "./domain/extract/noise-rule-types.ts";
 import type {
   ArtifactRef,
   CaptureRecord,
@@ -123,7 +125,18 @@ export interface ArchiveRepository {
   recordCaptureOnUrl(
     update: CaptureOnUrl,
   ): Promise<{ recorded: true } | { recorded: false; current: UrlRecord | null }>;
+  /** A URL's or a source's own noise rules; null when none are set. @default - no rules anywhere */
+  getNoiseRules?(scope: NoiseRuleScope, id: string): Promise<NoiseRules | null>;
+  /** Sets (or, with null, clears) a URL's or a source's noise rules. */
+  putNoiseRules?(scope: NoiseRuleScope, id: string, rules: NoiseRules | null): Promise<void>;
+  /** The rules in force for a URL: its own and those of the sources that found it, merged. */
+  noiseRulesForUrl?(urlId: string): Promise<EffectiveNoiseRules>;
+  /** Makes a source's rules apply to a URL it found (and, with null rules, stop applying). */
+  applySourceNoiseRules?(sourceId: string, urlId: string, rules: NoiseRules | null): Promise<void>;
 }
+
+/** What noise rules are set on. */
+export type NoiseRuleScope = "url" | "source";
 
 /** A succeeded capture as its URL records it. */
 export interface CaptureOnUrl {

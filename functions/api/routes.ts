@@ -18,6 +18,7 @@ import type { Page } from "../../shared/ports.ts";
 import { withGuardedCursors } from "./cursor-guard.ts";
 import { FEED_ROUTES } from "./feeds.ts";
 import { MEMENTO_ROUTES } from "./memento.ts";
+import { NOISE_RULE_ROUTES } from "./noise-rules.ts";
 import type { ApiDeps, Route } from "./route-types.ts";
 import { sameSecret } from "./secrets.ts";
 import { SIGNING_KEY_ROUTES } from "./signing-key.ts";
@@ -152,9 +153,15 @@ async function diffVersions(deps: ApiDeps, urlId: string, query: Record<string, 
   }
   const from = await deps.repository.getVersion(urlId, fromId);
   if (!from) throw new NotFoundError("version_not_found", `The URL has no version ${fromId}.`);
-  const [before, after] = await Promise.all([loadArticle(deps.blobs, from), loadArticle(deps.blobs, to)]);
+  const [before, after, noiseRules] = await Promise.all([
+    loadArticle(deps.blobs, from),
+    loadArticle(deps.blobs, to),
+    deps.repository.noiseRulesForUrl?.(urlId),
+  ]);
   const diff = diffArticles(before, after);
   return {
+    // The rules in force now (see noise-rules.ts), so a reader knows what the archive ignores.
+    ...(noiseRules && noiseRules.from.length > 0 ? { noiseRules } : {}),
     urlId,
     from: from.versionId,
     to: to.versionId,
@@ -205,6 +212,7 @@ export const ROUTES: readonly Route[] = [
   ...FEED_ROUTES,
   ...MEMENTO_ROUTES,
   ...coreRoutes,
+  ...NOISE_RULE_ROUTES,
   ...SIGNING_KEY_ROUTES,
   ...SOURCE_ROUTES,
   ...WEB_UI_ROUTES,

@@ -32,6 +32,7 @@ import {
   type UpdateClauses,
   updateExpression,
 } from "./dynamo-due-index.ts";
+import { dynamoNoiseRuleMethods } from "./dynamo-noise-rules.ts";
 import { listPartition, queryListing } from "./dynamo-sharded-list.ts";
 
 export { decodeCursor, dueShard, encodeCursor, isConditionFailure } from "./dynamo-due-index.ts";
@@ -129,6 +130,8 @@ export function createDynamoArchiveRepository(deps: {
   return {
     ...due,
 
+    // Noise rules share the table and the URL partition (see dynamo-noise-rules.ts).
+    ...dynamoNoiseRuleMethods(deps),
     async getUrl(urlId) {
       const out = await client.send(new GetCommand({ TableName, Key: urlKey(urlId), ConsistentRead: true }));
       return out.Item ? stripKeys<UrlRecord>(out.Item) : null;

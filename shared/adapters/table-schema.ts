@@ -9,6 +9,8 @@
  * - source                `SOURCE#<id>`     / `SOURCE`
  * - a URL found by it     `SOURCE#<id>`     / `LINK#<urlId>`           (once per source and URL)
  * - who follows a URL     `SOURCEURL#<hash>` / `SOURCEURL`            (one source per polled URL)
+ * - noise rules           `URL#<urlId>` or `SOURCE#<id>` / `NOISE`; a source's, as they apply to a
+ *                         URL it found, `URL#<urlId>` / `NOISE#SOURCE#<id>` (see dynamo-noise-rules.ts)
  *
  * - host schedule       `HOST#<host>`     / `SCHEDULE`               (next free starts, host-shaping.ts)
  *

@@ -210,6 +210,8 @@ export interface VersionRecord {
   teaser?: boolean;
   /** The article, snapshot, screenshot…, plus `diff`/`diffHtml` against the previous version. */
   artifacts: Partial<Record<ArtifactName, ArtifactRef>>;
+  /** The noise rules' selectors the article was extracted under (one a line); absent for none. */
+  noiseSelectors?: string;
 }
 
 /** A flagged edit as listed newest first across the archive. */

@@ -164,6 +164,13 @@ describe("consent dialogs: what is left alone", () => {
     assert.equal(platform.requestCount("/consent/choice"), 2, "only the Sourcepoint and TrustArc choices");
   });
 
+  it("still answers the dialog of an article whose own address says 'challenge'", async () => {
+    site.setPage("/news/climate-challenge-for-the-harbour.html", fixture("onetrust.html"));
+    const { consent, chosen } = await captureConsent("/news/climate-challenge-for-the-harbour.html");
+    assert.equal(consent?.action, "reject");
+    assert.equal(chosen, "rejected");
+  });
+
   it("records nothing on a page without a consent dialog", async () => {
     site.setPage(
       "/consent/none.html",

@@ -491,6 +491,23 @@ describe("extractArticle: markup a browser would show differently", () => {
     assert.equal(extractArticle(html)?.text, [LEDE, THIRD].join("\n\n"));
   });
 
+  it("keeps sections a table of contents links to, whatever words their ids slug", () => {
+    const more = [LEDE.replace("Monday", "Tuesday"), SECOND.replace("three", "four")];
+    const html = page(
+      "<title>Sea wall</title>",
+      `<main><article><h1>Sea wall</h1>
+        <nav class="toc"><a href="#toc_vote">The vote</a> <a href="#toc_building-work">Building work</a></nav>
+        ${paragraphs(LEDE, ...more)}
+        <section id="toc_vote"><h2>The vote</h2><p>${SECOND}</p></section>
+        <section id="toc_building-work"><h2>Building work</h2><p>${THIRD}</p></section>
+        <p>${LAST}</p></article></main>`,
+    );
+    assert.equal(
+      extractArticle(html)?.text,
+      [LEDE, ...more, "The vote", SECOND, "Building work", THIRD, LAST].join("\n\n"),
+    );
+  });
+
   it("does not drop a wrapper named after the sidebar beside the article when it holds most of the page", () => {
     const html = page(
       "<title>Sea wall</title>",

@@ -11,6 +11,7 @@ import type { ApiDeps } from "../route-types.ts";
 import { breadcrumbs, editBadges, formatTime, plural, shortTitle, timeTag } from "./components.ts";
 import { html, type SafeHtml, trustedHtml } from "./html.ts";
 import { link, type PageContent, type UiContext } from "./layout.ts";
+import { noiseRulesPanel } from "./noise-rules-panel.ts";
 import { loadUrl } from "./url-page.ts";
 
 export type DiffView = "inline" | "side";
@@ -67,7 +68,11 @@ ${versions.length >= 2 && selectors(ui, urlId, versions, numbers, { from: from?.
     };
   }
 
-  const [before, after] = await Promise.all([articleOf(deps, from), articleOf(deps, to)]);
+  const [before, after, noiseRules] = await Promise.all([
+    articleOf(deps, from),
+    articleOf(deps, to),
+    deps.repository.noiseRulesForUrl?.(urlId),
+  ]);
   const diff = diffArticles(before, after);
   const summary = summariseEdit(diff.edit, diff.changes);
   const viewLink = (target: DiffView) =>
@@ -92,6 +97,7 @@ ${(from.removed || to.removed) && html`<div class="notice"><p>${from.removed ? l
 <li><a href="${viewLink("inline")}"${view === "inline" ? html` aria-current="page"` : ""}>Inline</a></li>
 <li><a href="${viewLink("side")}"${view === "side" ? html` aria-current="page"` : ""}>Side by side</a></li>
 </ul></nav>
+${noiseRulesPanel(urlId, noiseRules)}
 <p class="legend">Marked: <ins>added text</ins> and <del>removed text</del>.</p>
 ${view === "inline" ? inlineView(diff.html) : sideBySide(diff.changes, label(from), label(to))}`;
   return { title: `Changes to ${title}`, body };

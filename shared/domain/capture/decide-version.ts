@@ -8,6 +8,8 @@
  * reaches these functions (see `unlessCommitted`).
  */
 import { diffArticles, summariseEdit } from "../diff/index.ts";
+import { isBelowThreshold, selectorsKey } from "../extract/noise-rules.ts";
+import { baselineUnderRules } from "../extract/rebaseline.ts";
 import { versionIdForCapture } from "../ids.ts";
 import type {
   Article,
@@ -143,7 +145,7 @@ async function versionOf(
   teaser: boolean,
 ): Promise<VersionRecord> {
   const { artifacts, capturedAt } = await stored;
-  const { article, textSha256, finalUrl } = captured;
+  const { article, textSha256, finalUrl, noiseRules } = captured;
   return {
     versionId: versionIdForCapture(capture.captureId),
     urlId: capture.urlId,
@@ -154,6 +156,9 @@ async function versionOf(
     ...(article.title ? { title: article.title } : {}),
     ...(article.modifiedTime ? { modifiedTime: article.modifiedTime } : {}),
     ...(finalUrl && finalUrl !== capture.url ? { finalUrl } : {}),
+    ...(noiseRules && noiseRules.dropSelectors.length > 0
+      ? { noiseSelectors: selectorsKey(noiseRules.dropSelectors) }
+      : {}),
     ...(teaser ? { teaser: true } : {}),
   };
 }
@@ -195,12 +200,27 @@ async function decideText(
   // After a removal, compare with the last text the page had, and say it came back.
   const restored = latest.removed === true;
   const redirected = (latest.finalUrl ?? capture.url) !== (finalUrl ?? capture.url);
-  const diff = diffArticles(baseline.article, article);
+  // The baseline as it reads under today's noise rules (rules set since it was captured drop
+  // the same parts from it), so a rule never shows up as an edit.
+  const selectors = captured.noiseRules?.dropSelectors ?? [];
+  const previousArticle = await baselineUnderRules(
+    context.deps,
+    baseline.version,
+    baseline.article,
+    selectors,
+    capture.url,
+  );
+  const diff = diffArticles(previousArticle, article);
   const lifecycle: EditKind[] = [
     ...(restored ? (["restored_article"] as const) : []),
     ...(redirected ? (["redirected"] as const) : []),
   ];
   if (diff.edit === null && lifecycle.length === 0) return { versionId: latest.versionId, verdict };
+  // A person's threshold: a smaller difference is not an edit (it counts once changes add up).
+  const { noiseRules } = captured;
+  if (diff.edit && lifecycle.length === 0 && noiseRules && isBelowThreshold(diff.edit.stats, noiseRules)) {
+    return { versionId: latest.versionId, verdict };
+  }
   const edit: Edit = diff.edit
     ? { ...diff.edit, kinds: [...lifecycle, ...diff.edit.kinds] }
     : { significance: "major", kinds: lifecycle, stealth: false, stats: NO_TEXT_STATS };

@@ -4,6 +4,7 @@
  * decided while they go out.
  */
 import type { PageCapture } from "../../ports.ts";
+import { NO_NOISE_RULES } from "../extract/noise-rules.ts";
 import { sha256Hex } from "../ids.ts";
 import type { Article, ArtifactName, ArtifactRef, CaptureRecord } from "../model.ts";
 import { comparableArticle } from "../normalise-text.ts";
@@ -51,9 +52,15 @@ export async function preparePage(
   known: Promise<UrlState>,
 ): Promise<Prepared> {
   const now = deps.now ?? (() => new Date());
-  const state = await known;
+  const [state, noiseRules] = await Promise.all([
+    known,
+    deps.repository.noiseRulesForUrl?.(capture.urlId) ?? NO_NOISE_RULES,
+  ]);
   const extractStarted = performance.now();
-  const extracted = deps.extract(page.renderedHtml, { url: page.finalUrl });
+  const extracted = deps.extract(page.renderedHtml, {
+    url: page.finalUrl,
+    ...(noiseRules.dropSelectors.length > 0 ? { dropSelectors: noiseRules.dropSelectors } : {}),
+  });
   // No article found (a short page, or one not shaped like an article): its main text stands in,
   // so an edit to it is still found, and the capture says so.
   const extraction = extracted && extracted.text.trim() !== "" ? "article" : "fallback";
@@ -105,6 +112,7 @@ export async function preparePage(
       text: article.text,
       rawHtml: rawHtmlOf(page),
     },
+    ...(noiseRules.from.length > 0 ? { noiseRules } : {}),
   };
   return { extractMs, put, stored, captured, extraction };
 }

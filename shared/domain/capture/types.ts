@@ -11,6 +11,7 @@ import type {
   PageCaptureOptions,
   PageCapturer,
 } from "../../ports.ts";
+import type { EffectiveNoiseRules } from "../extract/noise-rules.ts";
 import type {
   Article,
   ArtifactName,
@@ -24,7 +25,10 @@ import type { CadenceStep } from "../schedule.ts";
 import type { CaptureSignals, ValidityVerdict } from "../validity/index.ts";
 
 /** Extracts the article from a rendered page; null when the page has none. */
-export type ExtractArticle = (html: string, options: { url: string }) => Article | null;
+export type ExtractArticle = (
+  html: string,
+  options: { url: string; dropSelectors?: readonly string[] },
+) => Article | null;
 
 /** What `processCapture` works with: the ports it calls and the limits it keeps. */
 export interface ProcessCaptureDeps {
@@ -104,4 +108,6 @@ export interface CapturedArticle {
   finalUrl: string;
   /** What the validity classifier reads of the page. */
   signals: CaptureSignals;
+  /** The noise rules the article was extracted under; the comparison keeps them too. */
+  noiseRules?: EffectiveNoiseRules;
 }

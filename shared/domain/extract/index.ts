@@ -7,6 +7,7 @@ import { removeFurniture } from "./furniture.ts";
 import { type JsonLdArticle, readJsonLd } from "./json-ld.ts";
 import { measureTree } from "./measure.ts";
 import { readMetadata } from "./metadata.ts";
+import { dropMatching } from "./noise-rules.ts";
 import { filterParagraphs } from "./paragraphs.ts";
 import { prepareDocument } from "./prepare.ts";
 import { reconcileWithArticleBody } from "./reconcile.ts";
@@ -15,6 +16,8 @@ import { type Paragraph, serialiseParagraphs } from "./serialise.ts";
 export interface ExtractOptions {
   /** The page's URL, when known; helps pick the page's own JSON-LD node. */
   url?: string;
+  /** CSS selectors of elements to drop before anything is read (a person's noise rules). */
+  dropSelectors?: readonly string[];
 }
 
 /** Extraction passes, strictest first (as Readability's flags): later ones trade precision for recall. */
@@ -57,7 +60,10 @@ export function extractArticle(html: string, options: ExtractOptions = {}): Arti
     throw new TypeError("extractArticle: options must be an object");
 
   const source = html.replace(CLOSING_BODY_OR_HTML, "");
+  const dropSelectors = options.dropSelectors ?? [];
   let { document } = parseHTML(source);
+  // A person's noise rules go first: what they name is not the page's, title and dates included.
+  if (dropSelectors.length > 0) dropMatching(document.documentElement, dropSelectors);
   const jsonLd = readJsonLd(document, options.url);
   const metadata = readMetadata(document, jsonLd);
   const context = { title: metadata.title, byline: metadata.byline };
@@ -67,7 +73,10 @@ export function extractArticle(html: string, options: ExtractOptions = {}): Arti
   const results: Paragraph[][] = [];
   for (const [index, pass] of PASSES.entries()) {
     // Each pass mutates the DOM, so later passes start from a fresh parse.
-    if (index > 0) document = parseHTML(source).document;
+    if (index > 0) {
+      document = parseHTML(source).document;
+      if (dropSelectors.length > 0) dropMatching(document.documentElement, dropSelectors);
+    }
     const body = contentRoot(document);
     if (body === null) break;
     flattenDeepSubtrees(body, MAX_DEPTH);

@@ -62,7 +62,12 @@ export interface PrepareOptions {
 export function prepareDocument(root: Element, options: PrepareOptions): void {
   placeStreamedSegments(root);
   const protectedEls = options.stripChrome ? findProtected(root) : new Set<Element>();
-  const context: PruneContext = { options, protectedEls, pageText: (root.textContent ?? "").length };
+  const anchors = new Set<string>();
+  if (options.stripChrome) {
+    for (const a of root.querySelectorAll('a[href^="#"]'))
+      anchors.add((a.getAttribute("href") ?? "").slice(1));
+  }
+  const context: PruneContext = { options, protectedEls, pageText: (root.textContent ?? "").length, anchors };
   prune(root, context);
 }
 
@@ -71,6 +76,12 @@ interface PruneContext {
   protectedEls: Set<Element>;
   /** Characters of text on the whole page, before anything is removed. */
   pageText: number;
+  /**
+   * Ids that links on the page point at (`href="#…"`): sections a table of contents jumps to.
+   * Such an id is a heading's slug (`toc_how-it-works`, `related-research`), so its words say
+   * what the section is about, not that it is chrome; the element's class still counts.
+   */
+  anchors: Set<string>;
 }
 
 function prune(el: Element, context: PruneContext): void {
@@ -80,7 +91,7 @@ function prune(el: Element, context: PruneContext): void {
   }
 }
 
-function shouldRemove(el: Element, { options, protectedEls, pageText }: PruneContext): boolean {
+function shouldRemove(el: Element, { options, protectedEls, pageText, anchors }: PruneContext): boolean {
   const tag = el.localName;
   if (JUNK_TAGS.has(tag)) return true;
   if (el.hasAttribute("hidden") && !isStreamedSegment(el)) return true;
@@ -95,7 +106,8 @@ function shouldRemove(el: Element, { options, protectedEls, pageText }: PruneCon
   const role = el.getAttribute("role");
   if (role !== null && CHROME_ROLES.has(role.toLowerCase())) return true;
   if (tag === "aside" || tag === "footer") return true;
-  const signature = signatureOf(el);
+  const signature =
+    el.id !== "" && anchors.has(el.id) ? (el.getAttribute("class") ?? "").toLowerCase() : signatureOf(el);
   if (signature === "") return false;
   if (!CHROME_SIGNATURE.test(signature) || CONTENT_SIGNATURE.test(signature)) return false;
   return (el.textContent ?? "").length <= pageText * MOST_OF_THE_PAGE;

@@ -9,9 +9,12 @@
  * fails (unreachable, garbage, a cap) records `lastError`, keeps every article found before and is
  * polled again at its interval. A deleted or paused source is not polled.
  */
+
 import { InvalidRequestError } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import type { HostGate, HttpFetcher, PollRecord, SourceRepository } from "../../ports.ts";
+import { inheritSourceNoiseRules } from "../extract/manage-noise-rules.ts";
+import type { NoiseRules } from "../extract/noise-rules.ts";
 import { urlIdFor } from "../ids.ts";
 import { QueueFullError, type SubmitCaptureDeps, submitFoundUrl } from "../submit-capture.ts";
 import { runLimited } from "../sweep.ts";
@@ -197,6 +200,7 @@ export async function pollSource(deps: PollSourceDeps, sourceId: string): Promis
   const done = new Set<string>();
   let linked = 0;
   let submitted = 0;
+  let sourceNoiseRules: Promise<NoiseRules | null> | undefined;
   let stopped: Omit<SourceError, "at"> | undefined;
   const foundAt = polledAt.toISOString();
 
@@ -236,7 +240,18 @@ export async function pollSource(deps: PollSourceDeps, sourceId: string): Promis
         ...(candidate.title ? { title: candidate.title.slice(0, 500) } : {}),
         ...(candidate.publishedAt ? { publishedAt: candidate.publishedAt } : {}),
       });
-      if (isNew) linked++;
+      if (isNew) {
+        linked++;
+        // The source's noise rules apply to what it finds (read once a poll, when first needed).
+        sourceNoiseRules ??=
+          deps.submit.repository.getNoiseRules?.("source", sourceId) ?? Promise.resolve(null);
+        await inheritSourceNoiseRules(
+          deps.submit.repository,
+          await sourceNoiseRules,
+          sourceId,
+          candidate.urlId,
+        );
+      }
       done.add(candidate.key);
     },
   );

@@ -102,7 +102,8 @@ export function dismissConsentInFrame(options: { probe: boolean }): ConsentInFra
     },
   ];
 
-  if (CHALLENGE.test(location.href)) return { cmp: null, action: "none" };
+  // A bot check's frame is never clicked in (an article's own address may say "challenge").
+  if (window !== window.top && CHALLENGE.test(location.href)) return { cmp: null, action: "none" };
 
   /** The document and every open shadow root under it (Usercentrics renders into one). */
   const scopes = (): Array<Document | ShadowRoot> => {
