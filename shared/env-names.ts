@@ -32,4 +32,12 @@ export const ENV = {
   webhookSecret: "WEBHOOK_SECRET",
   logLevel: "LOG_LEVEL",
   signingKeyArn: "SIGNING_KEY_ARN",
+  /** Set by Lambda itself; the blob reader signs for it. */
+  region: "AWS_REGION",
 } as const;
+
+/**
+ * The CloudWatch namespace of Palimpsest's own metrics (captures, edits, queue wait…): the
+ * functions write it in their embedded-metric-format lines and the dashboard reads it.
+ */
+export const METRICS_NAMESPACE = "Palimpsest";

@@ -5,6 +5,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { encodeCaptureMessage } from "../domain/capture-message.ts";
 import type { CaptureQueue } from "../ports.ts";
 
 /** SQS takes at most ten messages per batch call. */
@@ -35,7 +36,7 @@ export function createSqsCaptureQueue(deps: { client: SQSClient; queueUrl: strin
       await deps.client.send(
         new SendMessageCommand({
           QueueUrl: deps.queueUrl,
-          MessageBody: JSON.stringify(message),
+          MessageBody: encodeCaptureMessage(message),
           ...(options?.delaySeconds ? { DelaySeconds: Math.min(900, Math.ceil(options.delaySeconds)) } : {}),
         }),
       );
@@ -45,7 +46,7 @@ export function createSqsCaptureQueue(deps: { client: SQSClient; queueUrl: strin
       for (let i = 0; i < messages.length; i += MAX_BATCH) {
         let entries = messages.slice(i, i + MAX_BATCH).map((message, n) => ({
           Id: String(n),
-          MessageBody: JSON.stringify(message),
+          MessageBody: encodeCaptureMessage(message),
         }));
         // A batch can partly fail (throttling); resend only the failed entries, a few times.
         for (let attempt = 0; entries.length > 0; attempt++) {
