@@ -6,27 +6,9 @@
  */
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ProcessOutcome } from "./domain/capture/types.ts";
+import { METRIC, METRICS_SERVICE } from "./metric-names.ts";
 
-/** Metric names, shared with the dashboard so a rename cannot leave a graph empty. */
-export const METRIC = {
-  /** One per capture message handled; dimension `outcome`. */
-  captures: "Captures",
-  /** One per failed or retried capture; dimension `code` (the failure's stable snake_case code). */
-  captureFailures: "CaptureFailures",
-  /** One per flagged edit; dimensions `significance` and `stealth`. */
-  edits: "Edits",
-  /** A finished capture's own time, start to end of the browser capture and its storage. */
-  captureDuration: "CaptureDuration",
-  /** Time a capture message waited in the queue before a worker took it. */
-  queueWait: "QueueWait",
-  /** Captures one sweep enqueued. */
-  sweepEnqueued: "SweepEnqueued",
-  /** Poll jobs one sweep enqueued. */
-  sweepPolls: "SweepPolls",
-} as const;
-
-/** The service dimension every Palimpsest metric carries (the dashboard searches on it). */
-export const METRICS_SERVICE = "palimpsest";
+export { METRIC, METRICS_SERVICE };
 
 /** The outcome dimension's values: the domain's outcome, with succeeded split by what it found. */
 export type CaptureOutcomeName = "changed" | "unchanged" | "failed" | "retry" | "deferred" | "skipped";
