@@ -10,8 +10,8 @@ import { METRIC, METRICS_SERVICE } from "./metric-names.ts";
 
 export { METRIC, METRICS_SERVICE };
 
-/** The outcome dimension's values: the domain's outcome, with succeeded split by what it found. */
-export type CaptureOutcomeName = "changed" | "unchanged" | "failed" | "retry" | "deferred" | "skipped";
+/** The outcome dimension's values: how the delivery ended (edits are counted on their own). */
+export type CaptureOutcomeName = ProcessOutcome["kind"];
 
 /** What the functions measure. The capture handler and the sweeper are its only callers. */
 export interface ArchiveMetrics {
@@ -22,8 +22,7 @@ export interface ArchiveMetrics {
 
 /** The outcome dimension for one handled message. */
 export function outcomeName(outcome: ProcessOutcome): CaptureOutcomeName {
-  if (outcome.kind !== "succeeded") return outcome.kind;
-  return outcome.capture.changed ? "changed" : "unchanged";
+  return outcome.kind;
 }
 
 /** How long the capture itself took: its recorded total, else start to finish. */
