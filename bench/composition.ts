@@ -94,19 +94,10 @@ function sqsEvent(captureId: string): SQSEvent {
 /** The revision's source tree in a temp directory, resolving this checkout's packages. */
 function checkOut(revision: string): string {
   const dir = mkdtempSync(join(tmpdir(), "palimpsest-before-"));
-  const archive = execFileSync("git", [
-    "-C",
-    REPO_ROOT,
-    "archive",
-    revision,
-    "functions",
-    "shared",
-    "bench",
-    "local",
-    "test/support",
-    "infra",
-  ]);
-  execFileSync("tar", ["-x", "-C", dir], { input: archive });
+  const tar = join(dir, "tree.tar");
+  const paths = ["functions", "shared", "bench", "local", "test/support", "infra"];
+  execFileSync("git", ["-C", REPO_ROOT, "archive", "-o", tar, revision, ...paths]);
+  execFileSync("tar", ["-x", "-f", tar, "-C", dir]);
   symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
   return dir;
 }

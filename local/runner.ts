@@ -315,47 +315,37 @@ async function startServices(
           sweep().catch((err: unknown) => log.error("scheduled sweep failed", { err }));
         }, sweepEveryMs)
       : undefined;
-  // One poller: polls are short (a fetch and a few writes), and the host gate spaces them anyway.
-  const poller = polls.consume(
-    async (message) => {
-      inFlight++;
-      try {
-        const result = await poll(toSqsEvent(message, "palimpsest-polls"), lambdaContext("palimpsest-poll"));
-        if (result.batchItemFailures.length > 0) {
-          await polls.release(message.messageId, Math.min(30_000, 1000 * 2 ** message.receiveCount));
-        } else {
-          await polls.delete(message.messageId);
-        }
-      } catch (err) {
-        log.error("poll handler threw", { messageId: message.messageId, err });
-        await polls.release(message.messageId, 1000);
-      } finally {
-        inFlight--;
-      }
-    },
-    () => stopping,
-  );
-  const workers = Array.from({ length: options.workerConcurrency ?? 1 }, () =>
-    queue.consume(
+  // An SQS event source mapping in miniature: one message an event, deleted when the handler
+  // reports no failure, released with a backoff (like a visibility timeout, without making a
+  // developer wait minutes) when it does.
+  const consume = (
+    from: FileQueue,
+    fn: (event: SQSEvent, context: Context) => Promise<{ batchItemFailures: unknown[] }>,
+    names: { queue: string; fn: string; what: string },
+  ) =>
+    from.consume(
       async (message) => {
         inFlight++;
         try {
-          const result = await capture(toSqsEvent(message), lambdaContext("palimpsest-capture"));
+          const result = await fn(toSqsEvent(message, names.queue), lambdaContext(names.fn));
           if (result.batchItemFailures.length > 0) {
-            // Back off like a visibility timeout would, but without making a developer wait minutes.
-            await queue.release(message.messageId, Math.min(30_000, 1000 * 2 ** message.receiveCount));
+            await from.release(message.messageId, Math.min(30_000, 1000 * 2 ** message.receiveCount));
           } else {
-            await queue.delete(message.messageId);
+            await from.delete(message.messageId);
           }
         } catch (err) {
-          log.error("capture handler threw", { messageId: message.messageId, err });
-          await queue.release(message.messageId, 1000);
+          log.error(`${names.what} handler threw`, { messageId: message.messageId, err });
+          await from.release(message.messageId, 1000);
         } finally {
           inFlight--;
         }
       },
       () => stopping,
-    ),
+    );
+  // One poller: polls are short (a fetch and a few writes), and the host gate spaces them anyway.
+  const poller = consume(polls, poll, { queue: "palimpsest-polls", fn: "palimpsest-poll", what: "poll" });
+  const workers = Array.from({ length: options.workerConcurrency ?? 1 }, () =>
+    consume(queue, capture, { queue: "palimpsest-captures", fn: "palimpsest-capture", what: "capture" }),
   );
 
   return {

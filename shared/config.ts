@@ -275,3 +275,19 @@ export function loadObservabilityConfig(env: Env = process.env): ObservabilityCo
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
+
+/** `npm start`'s own settings (local/main.ts); never set on AWS. */
+export interface LocalConfig {
+  port: number;
+  dataDir: string;
+  /** Captures processed at once; 0 runs no capture worker (tests that only submit). */
+  workerConcurrency: number;
+}
+
+export function loadLocalConfig(env: Env = process.env): LocalConfig {
+  return {
+    port: optionalInt(env, ENV.port, 3000, { min: 0, max: 65_535 }),
+    dataDir: optionalString(env, ENV.dataDir) ?? "./.palimpsest",
+    workerConcurrency: optionalInt(env, ENV.workerConcurrency, 1, { min: 0, max: 64 }),
+  };
+}

@@ -32,6 +32,10 @@ export const ENV = {
   webhookSecret: "WEBHOOK_SECRET",
   logLevel: "LOG_LEVEL",
   signingKeyArn: "SIGNING_KEY_ARN",
+  /** The local runner's (`npm start`) own: never set on AWS. */
+  port: "PORT",
+  dataDir: "DATA_DIR",
+  workerConcurrency: "WORKER_CONCURRENCY",
   /** Set by Lambda itself; the blob reader signs for it. */
   region: "AWS_REGION",
 } as const;
