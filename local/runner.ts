@@ -11,7 +11,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context, SQSEvent } from "aws-lambda";
 import { resolveHost } from "../functions/api/create-handler.ts";
 import { composeApi } from "../functions/compose/api.ts";
-import { openArchive, openBlobReader } from "../functions/compose/archive.ts";
+import { openArchive, openBlobReader, withSources } from "../functions/compose/archive.ts";
 import { openBlobStore } from "../functions/compose/blob-store.ts";
 import { composeBrowserCapturer, createCaptureWorker } from "../functions/compose/capture-worker.ts";
 import { composePoll, composeSweeper } from "../functions/compose/workers.ts";
@@ -206,7 +206,7 @@ async function startServices(
     dynamodbEndpoint: dynamo.endpoint,
   };
   // The same composition as the Lambdas (functions/compose/), on the embedded servers and file queues.
-  const archive = openArchive(storage, identity);
+  const archive = withSources(openArchive(storage, identity));
   const { repository, documents } = archive;
   // What the API Lambda reads with (signed requests, no S3 client); the workers' store reads with it too.
   const reader = openBlobReader(storage, LOCAL_REGION, identity);

@@ -16,6 +16,10 @@ export interface Archive {
   documents: DynamoDBDocumentClient;
   tableName: string;
   repository: ArchiveRepository;
+}
+
+/** The table with the followed sources' repository too (sweeper, poll worker, local API). */
+export interface ArchiveWithSources extends Archive {
   sources: SourceRepository;
 }
 
@@ -32,7 +36,17 @@ export function openArchive(
     documents,
     tableName: table.tableName,
     repository: createDynamoArchiveRepository({ client: documents, tableName: table.tableName }),
-    sources: createDynamoSourceRepository({ client: documents, tableName: table.tableName }),
+  };
+}
+
+/**
+ * The sources' repository on the same table and client. Apart from `openArchive` so the API
+ * Lambda, which follows no sources on AWS, does not bundle it.
+ */
+export function withSources(archive: Archive): ArchiveWithSources {
+  return {
+    ...archive,
+    sources: createDynamoSourceRepository({ client: archive.documents, tableName: archive.tableName }),
   };
 }
 

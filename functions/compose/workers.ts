@@ -23,7 +23,7 @@ import type { CaptureQueue, HttpFetcher, PollQueue, ResolveHost } from "../../sh
 import { createDeadLetterHandler } from "../dead-letter/dead-letter-batch.ts";
 import { createPollHandler } from "../poll/poll-batch.ts";
 import { createSweeperHandler } from "../sweeper/sweep-handler.ts";
-import { type Archive, openArchive } from "./archive.ts";
+import { type ArchiveWithSources, openArchive, withSources } from "./archive.ts";
 import { composeHostGate } from "./host-gate.ts";
 import { openObservability } from "./observability.ts";
 
@@ -34,7 +34,7 @@ type Env = Record<string, string | undefined>;
 
 /** The sweeper: due URLs onto the capture queue, due sources onto the poll queue. */
 export function composeSweeper(parts: {
-  archive: Pick<Archive, "repository" | "sources">;
+  archive: Pick<ArchiveWithSources, "repository" | "sources">;
   queue: CaptureQueue;
   pollQueue: PollQueue;
   logger: Logger;
@@ -52,7 +52,7 @@ export function composeSweeper(parts: {
 
 /** The poll worker: fetches a source's feed and submits what is new, politely per host. */
 export function composePoll(parts: {
-  archive: Archive;
+  archive: ArchiveWithSources;
   queue: CaptureQueue;
   pollQueue: PollQueue;
   config: PollConfig;
@@ -86,7 +86,7 @@ export function sweeperFromEnvironment(env: Env = process.env) {
   const sqs = new SQSClient({});
   const { logger, metrics } = openObservability(loadObservabilityConfig(env));
   return composeSweeper({
-    archive: openArchive(loadTableConfig(env)),
+    archive: withSources(openArchive(loadTableConfig(env))),
     queue: createSqsCaptureQueue({ client: sqs, queueUrl: loadCaptureQueueConfig(env).queueUrl }),
     pollQueue: createSqsPollQueue({ client: sqs, queueUrl: loadPollQueueConfig(env).pollQueueUrl }),
     logger,
@@ -98,7 +98,7 @@ export function sweeperFromEnvironment(env: Env = process.env) {
 export function pollFromEnvironment(env: Env = process.env) {
   const sqs = new SQSClient({});
   return composePoll({
-    archive: openArchive(loadTableConfig(env)),
+    archive: withSources(openArchive(loadTableConfig(env))),
     queue: createSqsCaptureQueue({ client: sqs, queueUrl: loadCaptureQueueConfig(env).queueUrl }),
     pollQueue: createSqsPollQueue({ client: sqs, queueUrl: loadPollQueueConfig(env).pollQueueUrl }),
     config: loadPollConfig(env),

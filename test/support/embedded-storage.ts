@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { openArchive, openBlobReader } from "../../functions/compose/archive.ts";
+import { openArchive, openBlobReader, withSources } from "../../functions/compose/archive.ts";
 import { openBlobStore } from "../../functions/compose/blob-store.ts";
 import { ensureArchiveTable, startEmbeddedDynamo } from "../../local/embedded-dynamodb.ts";
 import { startEmbeddedS3 } from "../../local/embedded-s3.ts";
@@ -48,7 +48,7 @@ export async function startEmbeddedStorage(): Promise<EmbeddedStorage> {
   const dynamo = await startEmbeddedDynamo({ directory: join(dir, "dynamodb") });
   await ensureArchiveTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), tableName);
   // The Lambdas' own composition (functions/compose/), on the embedded servers.
-  const archive = openArchive({ tableName, dynamodbEndpoint: dynamo.endpoint });
+  const archive = withSources(openArchive({ tableName, dynamodbEndpoint: dynamo.endpoint }));
   const storage = { bucketName, s3Endpoint: s3Server.endpoint };
   const { s3, blobs } = openBlobStore(storage, openBlobReader(storage, process.env.AWS_REGION));
   return {
