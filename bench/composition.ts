@@ -12,7 +12,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -57,6 +57,8 @@ interface Side {
 
 export interface CompositionFigures {
   rounds: number;
+  /** The machine's 1-minute load average at the start and at the end of the run. */
+  load: [number, number];
   capture: Array<{ name: string; p50: number; n: number }>;
   api: Array<{ name: string; codeBytes: number; initMs: number; firstAnswerMs: number }>;
 }
@@ -179,6 +181,7 @@ export async function measureComposition(
   options: { rounds?: number; before?: string } = {},
 ): Promise<CompositionFigures> {
   const rounds = options.rounds ?? 6;
+  const loadAtStart = loadavg()[0] ?? 0;
   const beforeRoot = checkOut(options.before ?? BEFORE_REVISION);
   try {
     const api = await measureApiBundles(
@@ -250,6 +253,7 @@ export async function measureComposition(
     }
     return {
       rounds,
+      load: [loadAtStart, loadavg()[0] ?? 0],
       capture: sides.map((s) => ({ name: s.name, p50: median(s.samples), n: s.samples.length })),
       api,
     };
@@ -270,7 +274,9 @@ export async function runCompositionBench(
     `Issue 13 moved the wiring into \`functions/compose/\`, config to the init phase, SQS batches to`,
     "Powertools batch, logs to Powertools Logger and added EMF metrics. Both sides in one run on the",
     `same embedded servers, Chromium binary and bench pages: *before* is revision \`${BEFORE_REVISION}\``,
-    "(checked out by the bench), *after* this checkout.",
+    `(checked out by the bench), *after* this checkout. ${cpus().length} cores, 1-minute load average`,
+    `${f.load[0].toFixed(1)} at the start and ${f.load[1].toFixed(1)} at the end: other work shared the machine, so compare`,
+    "the two sides with each other, not with other sections.",
     "",
     `Capture handler: an SQS event of one message in, the capture \`succeeded\` out, ${f.rounds} rounds`,
     "over the six bench pages, sides interleaved (order alternating each round), browsers warm.",
