@@ -14,7 +14,7 @@ import { composeApi } from "../functions/compose/api.ts";
 import { openArchive, openBlobReader, withSources } from "../functions/compose/archive.ts";
 import { openBlobStore } from "../functions/compose/blob-store.ts";
 import { composeBrowserCapturer, createCaptureWorker } from "../functions/compose/capture-worker.ts";
-import { composePoll, composeSweeper } from "../functions/compose/workers.ts";
+import { composeDeadLetter, composePoll, composeSweeper } from "../functions/compose/workers.ts";
 import type { SweepOutcome } from "../functions/sweeper/sweep-handler.ts";
 import { createGuardedHttpFetcher } from "../shared/adapters/guarded-http-fetcher.ts";
 import { openLocalKeySigner } from "../shared/adapters/local-key-signer.ts";
@@ -27,7 +27,6 @@ import {
   loadPollConfig,
   loadPublishConfig,
 } from "../shared/config.ts";
-import { failDeadLetteredCapture } from "../shared/domain/capture/index.ts";
 import { parseAllowedPrivateHosts } from "../shared/domain/url.ts";
 import { createLogger, type Logger } from "../shared/logger.ts";
 import { type ArchiveMetrics, createEmfMetrics } from "../shared/metrics.ts";
@@ -42,7 +41,7 @@ import { listenOnLoopback } from "./listen.ts";
 import { openLocalCredentials } from "./local-credentials.ts";
 import { handleLocalSweep } from "./local-sweep.ts";
 import { fileCaptureQueue, filePollQueue } from "./queue-ports.ts";
-import { captureIdOf, reconcileCaptures } from "./reconcile.ts";
+import { reconcileCaptures } from "./reconcile.ts";
 import { releaseAllHostSlots } from "./release-host-slots.ts";
 import { startWebhookOutbox } from "./webhook-outbox.ts";
 
@@ -229,17 +228,19 @@ async function startServices(
   if (outbox) undo.push(() => outbox.close());
   const maxReceiveCount = options.maxReceiveCount ?? 3;
   const cadence = loadCadence(env);
+  const deadLetter = composeDeadLetter({ archive, logger: log });
 
   const queue = await FileQueue.open({
     directory: join(dataDir, "queue"),
     visibilityTimeoutMs: options.visibilityTimeoutMs ?? 180_000,
     maxReceiveCount,
     logger: log,
-    onDeadLetter: async (message) => {
-      const captureId = captureIdOf(message.body);
-      log.warn("message dead-lettered", { messageId: message.messageId, captureId });
-      if (captureId) await failDeadLetteredCapture(repository, captureId, new Date().toISOString());
-    },
+    // What SQS's redrive does on AWS: the message goes to the dead-letter function.
+    onDeadLetter: async (message) =>
+      void (await deadLetter(
+        toSqsEvent(message, "palimpsest-captures-dlq"),
+        lambdaContext("palimpsest-dead-letter"),
+      )),
   });
   const captureQueue = fileCaptureQueue(queue);
   // Poll jobs of followed sources: their own queue, as on AWS, so a slow feed never holds a capture.

@@ -23,7 +23,7 @@ import type { CaptureQueue, HttpFetcher, PollQueue, ResolveHost } from "../../sh
 import { createDeadLetterHandler } from "../dead-letter/dead-letter-batch.ts";
 import { createPollHandler } from "../poll/poll-batch.ts";
 import { createSweeperHandler } from "../sweeper/sweep-handler.ts";
-import { type ArchiveWithSources, openArchive, withSources } from "./archive.ts";
+import { type Archive, type ArchiveWithSources, openArchive, withSources } from "./archive.ts";
 import { composeHostGate } from "./host-gate.ts";
 import { openObservability } from "./observability.ts";
 
@@ -106,10 +106,15 @@ export function pollFromEnvironment(env: Env = process.env) {
   });
 }
 
+/** The dead-letter consumer: each capture SQS gave up on is recorded as failed. */
+export function composeDeadLetter(parts: { archive: Pick<Archive, "repository">; logger: Logger }) {
+  return createDeadLetterHandler({ repository: parts.archive.repository, logger: parts.logger });
+}
+
 /** The dead-letter Lambda from its environment: the table only. */
 export function deadLetterFromEnvironment(env: Env = process.env) {
-  return createDeadLetterHandler({
-    repository: openArchive(loadTableConfig(env)).repository,
+  return composeDeadLetter({
+    archive: openArchive(loadTableConfig(env)),
     logger: openObservability(loadObservabilityConfig(env)).logger,
   });
 }
