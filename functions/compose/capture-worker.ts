@@ -34,6 +34,23 @@ import { openBlobStore } from "./blob-store.ts";
 import { composeHostGate } from "./host-gate.ts";
 import { openObservability } from "./observability.ts";
 
+/**
+ * How long init waits for the Chromium unpack (about 2 s on Lambda). Lambda gives init 10 s; an
+ * unpack slower than this goes on in the background and the first capture's launch awaits it.
+ */
+const INIT_UNPACK_BUDGET_MS = 6_000;
+
+/** Unpacks the bundled Chromium, waiting at most `budgetMs`; a failure is left to the first launch. */
+async function unpackChromiumWithin(budgetMs: number): Promise<void> {
+  const unpacked = resolveBundledChromium().catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const budget = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, budgetMs);
+  });
+  await Promise.race([unpacked, budget]);
+  clearTimeout(timer);
+}
+
 /** What the capture worker is built from, wherever it runs. */
 export interface CaptureWorkerParts {
   archive: Pick<Archive, "documents" | "tableName" | "repository">;
@@ -95,7 +112,8 @@ export function createCaptureWorker(parts: CaptureWorkerParts) {
 /**
  * The capture Lambda from its environment. Config is parsed here, at init, so a bad value fails
  * the cold start with its variable's name; the bundled Chromium is unpacked here too (init runs
- * with full CPU, and the first request then starts the browser only).
+ * with full CPU, and the first request then starts the browser only), within a budget that keeps
+ * init under Lambda's 10 s.
  */
 export async function captureWorkerFromEnvironment(env: Record<string, string | undefined> = process.env) {
   const storage = loadStorageConfig(env);
@@ -115,7 +133,7 @@ export async function captureWorkerFromEnvironment(env: Record<string, string | 
       : []),
     ...(publish.webhook ? [createWebhookPublisher({ ...publish.webhook, logger })] : []),
   ]);
-  if (!config.chromiumPath) await resolveBundledChromium();
+  if (!config.chromiumPath) await unpackChromiumWithin(INIT_UNPACK_BUDGET_MS);
   return createCaptureWorker({
     archive,
     blobs: openBlobStore(storage, openBlobReader(storage, loadRegion(env))).blobs,
