@@ -127,9 +127,9 @@ function cutShort(html: string, url: string): string | null {
     kept.push(paragraph);
     words += paragraph.split(/\s+/).length;
   }
-  const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
-  return `<!doctype html><html><head><title>${escape(article.title ?? "")}</title></head><body><article><h1>${escape(article.title ?? "")}</h1>
-${kept.map((p) => `<p>${escape(p)}</p>`).join("\n")}</article></body></html>`;
+  const escapeHtml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  return `<!doctype html><html><head><title>${escapeHtml(article.title ?? "")}</title></head><body><article><h1>${escapeHtml(article.title ?? "")}</h1>
+${kept.map((p) => `<p>${escapeHtml(p)}</p>`).join("\n")}</article></body></html>`;
 }
 
 interface SequenceFigures {

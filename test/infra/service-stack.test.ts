@@ -755,7 +755,6 @@ describe("service stack", () => {
     });
 
     test("the sweeper handler starts with the synthesized environment (no BUCKET_NAME)", async () => {
-      const { handler } = await import("../../functions/sweeper/handler.ts");
       const env = Object.fromEntries(
         Object.entries(envOf(synth.service.sweeperFunction)).map(([k, v]) => [
           k,
@@ -776,6 +775,8 @@ describe("service stack", () => {
       };
       apply(overrides);
       try {
+        // The handler wires itself at import (its cold start), so the environment comes first.
+        const { handler } = await import("../../functions/sweeper/handler.ts");
         // No time left: the sweep stops before its first query, so only the cold start runs.
         const context = { getRemainingTimeInMillis: () => 0 } as unknown as Parameters<typeof handler>[1];
         const result = await handler({ time: "2024-01-01T00:00:00Z" }, context);
