@@ -12,14 +12,12 @@ import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { openArchive, openBlobReader } from "../functions/compose/archive.ts";
+import { openBlobStore } from "../functions/compose/blob-store.ts";
+import { composeBrowserCapturer, composeCaptureWorker } from "../functions/compose/capture-worker.ts";
 import { ensureArchiveTable, startEmbeddedDynamo } from "../local/embedded-dynamodb.ts";
 import { startEmbeddedS3 } from "../local/embedded-s3.ts";
-import { createDocumentClient, createS3Client } from "../shared/adapters/aws-clients.ts";
-import { createChromiumPageCapturer } from "../shared/adapters/chromium/page-capturer.ts";
-import { createDynamoArchiveRepository } from "../shared/adapters/dynamo-archive-repository.ts";
-import { createEgressProxy } from "../shared/adapters/egress/egress-proxy.ts";
-import { createS3BlobReader } from "../shared/adapters/s3-blob-reader.ts";
-import { createS3BlobStore } from "../shared/adapters/s3-blob-store.ts";
+import type { createChromiumPageCapturer } from "../shared/adapters/chromium/page-capturer.ts";
 import { INDEX_SHARDS } from "../shared/adapters/table-schema.ts";
 import { type CaptureConfig, loadCaptureConfig } from "../shared/config.ts";
 import {
@@ -27,7 +25,6 @@ import {
   type ProcessOutcome,
   processCapture,
 } from "../shared/domain/capture/index.ts";
-import { extractArticle } from "../shared/domain/extract/index.ts";
 import { submitCapture } from "../shared/domain/submit-capture.ts";
 import { sweepDueUrls } from "../shared/domain/sweep.ts";
 import { parseAllowedPrivateHosts } from "../shared/domain/url.ts";
@@ -165,30 +162,20 @@ export async function connectCaptureRig(
 ): Promise<CaptureRig> {
   useLocalCredentials();
   const counters = new AwsCounters();
-  const s3 = createS3Client({ s3Endpoint: servers.s3Endpoint });
-  const documents = createDocumentClient({ dynamodbEndpoint: servers.dynamodbEndpoint });
+  const config = options.config ?? loadCaptureConfig({});
+  const archive = openArchive({ tableName: TABLE, dynamodbEndpoint: servers.dynamodbEndpoint });
+  const { repository, documents } = archive;
+  const storage = { bucketName: BUCKET, s3Endpoint: servers.s3Endpoint };
+  const reader = openBlobReader(storage, process.env.AWS_REGION ?? "us-east-1");
+  const { s3, blobs } = openBlobStore(storage, countedReads(reader, counters));
   countS3(s3, counters);
   countDynamo(documents, counters);
-
-  const config = options.config ?? loadCaptureConfig({});
-  const repository = createDynamoArchiveRepository({ client: documents, tableName: TABLE });
-  const blobs = createS3BlobStore({
-    client: s3,
-    bucketName: BUCKET,
-    reader: countedReads(
-      createS3BlobReader({
-        bucketName: BUCKET,
-        region: process.env.AWS_REGION ?? "us-east-1",
-        endpoint: servers.s3Endpoint,
-      }),
-      counters,
-    ),
-  });
   const allowedPrivateHosts = parseAllowedPrivateHosts(options.allowedHost);
-  const browserCapturer = (options.createCapturer ?? createChromiumPageCapturer)({
-    executablePath: config.chromiumPath,
-    egress: createEgressProxy({ allowedPrivateHosts }),
-  });
+  const browserCapturer = composeBrowserCapturer(
+    { ...config, allowPrivateHosts: options.allowedHost },
+    undefined,
+    options.createCapturer,
+  );
   // `processCapture` replaces the capturer's `total` with its own; the browser part is timed here.
   const capturerTimes: number[] = [];
   const capturer: PageCapturer = {
@@ -203,22 +190,15 @@ export async function connectCaptureRig(
     close: () => browserCapturer.close(),
   };
   const logger = createLogger({}, "silent");
-  const deps: ProcessCaptureDeps = {
-    repository,
-    blobs,
-    capturer,
-    extract: extractArticle,
-    captureOptions: config,
-    maxAttempts: config.maxAttempts,
-    // The real politeness gate (two more DynamoDB round trips a capture), with no gap to wait out.
-    logger,
-  };
   const queued: CaptureMessage[] = [];
   const queue = {
     enqueue: async (message: CaptureMessage) => void queued.push(message),
     enqueueBatch: async (entries: Array<{ message: CaptureMessage }>) =>
       void queued.push(...entries.map((e) => e.message)),
   };
+  // The Lambda's worker (functions/compose/). It has no host gate: politeness is shaped before
+  // a capture is queued, and this rig submits and sweeps without a shaper.
+  const deps: ProcessCaptureDeps = composeCaptureWorker({ archive, blobs, config, capturer, logger });
 
   return {
     s3Directory: servers.s3Directory,

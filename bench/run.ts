@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { runBundlesBench } from "./bundles.ts";
 import { runCaptureLatencyBench } from "./capture.ts";
 import { runRealCaptureLatencyBench } from "./capture-real.ts";
+import { runCompositionBench } from "./composition.ts";
 import { runDiffBench } from "./diff.ts";
 import { runEditDetectionBench } from "./edit-detection.ts";
 import { type BenchReport, runExtractionBench } from "./extraction.ts";
@@ -96,6 +97,11 @@ export const SECTIONS: readonly BenchSection[] = [
     name: "bundles",
     summary: "Lambda bundle sizes and cold init, Chromium unpack and launch",
     run: () => runBundlesBench(),
+  },
+  {
+    name: "composition",
+    summary: "the composition root before and after: capture handler latency, API bundle size and cold init",
+    run: () => runCompositionBench(),
   },
   {
     name: "sweep",

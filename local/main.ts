@@ -1,23 +1,24 @@
 /** `npm start`: Palimpsest on one machine, with its data under DATA_DIR. */
+import { loadLocalConfig } from "../shared/config.ts";
 import { startLocalRunner } from "./runner.ts";
 
 const started = performance.now();
-const port = Number(process.env.PORT ?? 3000);
-const dataDir = process.env.DATA_DIR ?? "./.palimpsest";
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`PORT must be a port number, not "${process.env.PORT}".`);
+
+/** One line saying what is wrong and what to do (the errors' messages do both); no stack trace. */
+function refuse(err: unknown): never {
+  const message = (err as Error)?.message ?? String(err);
+  console.error(`Palimpsest could not start: ${message.replace(/\s*\n\s*/g, " ")}`);
   process.exit(1);
 }
-const concurrency = Number(process.env.WORKER_CONCURRENCY ?? 1);
 
-const runner = await startLocalRunner({ dataDir, port, workerConcurrency: concurrency }).catch(
-  (err: unknown) => {
-    // One line saying what is wrong and what to do (the errors' messages do both); no stack trace.
-    const message = (err as Error)?.message ?? String(err);
-    console.error(`Palimpsest could not start: ${message.replace(/\s*\n\s*/g, " ")}`);
-    process.exit(1);
-  },
-);
+let config: ReturnType<typeof loadLocalConfig>;
+try {
+  config = loadLocalConfig();
+} catch (err) {
+  refuse(err);
+}
+const { port, dataDir, workerConcurrency } = config;
+const runner = await startLocalRunner({ dataDir, port, workerConcurrency }).catch(refuse);
 console.log(
   `Palimpsest is running at ${runner.url} (data in ${dataDir}, started in ${Math.round(performance.now() - started)} ms)`,
 );

@@ -10,6 +10,7 @@
  * message is sent, and a sweep of the archive must not mistake that for a loss.
  */
 import { failDeadLetteredCapture } from "../shared/domain/capture/index.ts";
+import { encodeCaptureMessage, parseCaptureMessage } from "../shared/domain/capture-message.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { ArchiveRepository } from "../shared/ports.ts";
 import type { FileQueue } from "./file-queue.ts";
@@ -23,12 +24,7 @@ export interface ReconcileOutcome {
 
 /** The capture id of a message body, or undefined when the body is not a capture message. */
 export function captureIdOf(body: string): string | undefined {
-  try {
-    const id = (JSON.parse(body) as { captureId?: unknown } | null)?.captureId;
-    return typeof id === "string" ? id : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseCaptureMessage(body)?.captureId;
 }
 
 async function isParked(repository: ArchiveRepository, urlId: string, captureId: string): Promise<boolean> {
@@ -62,7 +58,7 @@ export async function reconcileCaptures(deps: {
       }
       // Still at its host slot when that is ahead (host-shaping.ts).
       const slotIn = Date.parse(capture.notBefore ?? "") - (deps.now ?? (() => new Date()))().getTime();
-      await queue.send(JSON.stringify({ captureId: capture.captureId }), Math.max(0, slotIn));
+      await queue.send(encodeCaptureMessage({ captureId: capture.captureId }), Math.max(0, slotIn));
       queued.add(capture.captureId);
       outcome.requeued++;
     }

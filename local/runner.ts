@@ -10,38 +10,30 @@ import type { Server } from "node:http";
 import { join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context, SQSEvent } from "aws-lambda";
-import { createApiHandler, resolveHost } from "../functions/api/handler.ts";
-import { createCaptureHandler } from "../functions/capture/handler.ts";
-import { createPollHandler } from "../functions/poll/handler.ts";
-import { createSweeperHandler, type SweepOutcome } from "../functions/sweeper/handler.ts";
-import { createDocumentClient, createS3Client } from "../shared/adapters/aws-clients.ts";
-import { createChromiumPageCapturer } from "../shared/adapters/chromium/page-capturer.ts";
-import { createDynamoArchiveRepository } from "../shared/adapters/dynamo-archive-repository.ts";
-import { createDynamoHostGate } from "../shared/adapters/dynamo-host-gate.ts";
-import { createDynamoHostSlots } from "../shared/adapters/dynamo-host-slots.ts";
-import { createDynamoSourceRepository } from "../shared/adapters/dynamo-source-repository.ts";
-import { createEgressProxy } from "../shared/adapters/egress/egress-proxy.ts";
+import { resolveHost } from "../functions/api/create-handler.ts";
+import { composeApi } from "../functions/compose/api.ts";
+import { openArchive, openBlobReader, withSources } from "../functions/compose/archive.ts";
+import { openBlobStore } from "../functions/compose/blob-store.ts";
+import { composeBrowserCapturer, createCaptureWorker } from "../functions/compose/capture-worker.ts";
+import { composeHostShaper } from "../functions/compose/host-gate.ts";
+import { composeDeadLetter, composePoll, composeSweeper } from "../functions/compose/workers.ts";
+import type { SweepOutcome } from "../functions/sweeper/sweep-handler.ts";
 import { createGuardedHttpFetcher } from "../shared/adapters/guarded-http-fetcher.ts";
 import { openLocalKeySigner } from "../shared/adapters/local-key-signer.ts";
-import { createS3BlobReader } from "../shared/adapters/s3-blob-reader.ts";
-import { createS3BlobStore } from "../shared/adapters/s3-blob-store.ts";
-import { INDEX_SHARDS } from "../shared/adapters/table-schema.ts";
 import { createWebhookPublisher } from "../shared/adapters/webhook-publisher.ts";
 import {
   loadApiConfig,
+  loadCadence,
   loadCaptureConfig,
   loadHostShapingConfig,
+  loadObservabilityConfig,
+  loadPollConfig,
   loadPublishConfig,
 } from "../shared/config.ts";
-import { failDeadLetteredCapture } from "../shared/domain/capture/index.ts";
-import { extractArticle } from "../shared/domain/extract/index.ts";
-import { hostLimitsFrom } from "../shared/domain/host-shaping.ts";
-import { parseCadence } from "../shared/domain/schedule.ts";
-import { encodePollMessage } from "../shared/domain/sources/poll-message.ts";
 import { parseAllowedPrivateHosts } from "../shared/domain/url.ts";
-import { ENV } from "../shared/env-names.ts";
 import { createLogger, type Logger } from "../shared/logger.ts";
-import type { CaptureQueue, PageCapturer, PollQueue } from "../shared/ports.ts";
+import { type ArchiveMetrics, createEmfMetrics } from "../shared/metrics.ts";
+import type { PageCapturer } from "../shared/ports.ts";
 import { toApiGatewayEvent } from "./api-gateway-event.ts";
 import { type ApiServerLimits, createLocalApiServer, type LocalApiServer } from "./api-server.ts";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
@@ -51,7 +43,8 @@ import { FileQueue, type QueueMessage } from "./file-queue.ts";
 import { listenOnLoopback } from "./listen.ts";
 import { openLocalCredentials } from "./local-credentials.ts";
 import { handleLocalSweep } from "./local-sweep.ts";
-import { captureIdOf, reconcileCaptures } from "./reconcile.ts";
+import { fileCaptureQueue, filePollQueue } from "./queue-ports.ts";
+import { reconcileCaptures } from "./reconcile.ts";
 import { releaseAllHostSlots } from "./release-host-slots.ts";
 import { startWebhookOutbox } from "./webhook-outbox.ts";
 
@@ -73,6 +66,8 @@ export interface LocalRunnerOptions {
   /** Replaces the Chromium capturer (tests that inject browser faults). */
   capturer?: PageCapturer;
   logger?: Logger;
+  /** Where the business metrics go. @default EMF lines on stdout, as on Lambda */
+  metrics?: ArchiveMetrics;
   /** Limits of the API server (timeouts, connections per client); tests lower them. */
   serverLimits?: Partial<ApiServerLimits>;
 }
@@ -147,7 +142,9 @@ function toSqsEvent(message: QueueMessage, queueName = "palimpsest-captures"): S
  * whose message says what to do.
  */
 export async function startLocalRunner(options: LocalRunnerOptions): Promise<LocalRunner> {
-  const log = options.logger ?? createLogger({ service: "palimpsest-local" });
+  const env = { ...process.env, ...options.env };
+  const log =
+    options.logger ?? createLogger({ service: "palimpsest-local" }, loadObservabilityConfig(env).logLevel);
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
   const lock = await lockDataDir(dataDir);
@@ -210,22 +207,16 @@ async function startServices(
     s3Endpoint: s3.endpoint,
     dynamodbEndpoint: dynamo.endpoint,
   };
-  const documents = createDocumentClient(storage, identity);
-  const repository = createDynamoArchiveRepository({ client: documents, tableName: TABLE_NAME });
+  // The same composition as the Lambdas (functions/compose/), on the embedded servers and file queues.
+  const archive = withSources(openArchive(storage, identity));
+  const { repository, documents } = archive;
   // What the API Lambda reads with (signed requests, no S3 client); the workers' store reads with it too.
-  const reader = createS3BlobReader({
-    bucketName: BUCKET_NAME,
-    region: LOCAL_REGION,
-    endpoint: s3.endpoint,
-    credentials: identity.credentials,
-  });
-  const blobs = createS3BlobStore({
-    client: createS3Client(storage, identity),
-    bucketName: BUCKET_NAME,
-    reader,
-  });
+  const reader = openBlobReader(storage, LOCAL_REGION, identity);
+  const { blobs } = openBlobStore(storage, reader, identity);
   const apiConfig = loadApiConfig(env);
   const captureConfig = loadCaptureConfig(env);
+  const metrics =
+    options.metrics ?? createEmfMetrics({ namespace: loadObservabilityConfig(env).metricsNamespace });
   // EventBridge is AWS-only; locally, subscribers use the signed webhook.
   const { webhook } = loadPublishConfig(env);
   // Edits the webhook could not take are kept under DATA_DIR and sent again (webhook-outbox.ts).
@@ -239,28 +230,22 @@ async function startServices(
     : undefined;
   if (outbox) undo.push(() => outbox.close());
   const maxReceiveCount = options.maxReceiveCount ?? 3;
-  const cadence = parseCadence(env[ENV.recaptureCadence]);
+  const cadence = loadCadence(env);
+  const deadLetter = composeDeadLetter({ archive, logger: log });
 
   const queue = await FileQueue.open({
     directory: join(dataDir, "queue"),
     visibilityTimeoutMs: options.visibilityTimeoutMs ?? 180_000,
     maxReceiveCount,
     logger: log,
-    onDeadLetter: async (message) => {
-      const captureId = captureIdOf(message.body);
-      log.warn("message dead-lettered", { messageId: message.messageId, captureId });
-      if (captureId) await failDeadLetteredCapture(repository, captureId, new Date().toISOString());
-    },
+    // What SQS's redrive does on AWS: the message goes to the dead-letter function.
+    onDeadLetter: async (message) =>
+      void (await deadLetter(
+        toSqsEvent(message, "palimpsest-captures-dlq"),
+        lambdaContext("palimpsest-dead-letter"),
+      )),
   });
-
-  const captureQueue: CaptureQueue = {
-    enqueue: async (message, opts) =>
-      void (await queue.send(JSON.stringify(message), (opts?.delaySeconds ?? 0) * 1000)),
-    enqueueBatch: async (entries) => {
-      for (const e of entries) await queue.send(JSON.stringify(e.message), (e.delaySeconds ?? 0) * 1000);
-    },
-    depth: async () => queue.size,
-  };
+  const captureQueue = fileCaptureQueue(queue);
   // Poll jobs of followed sources: their own queue, as on AWS, so a slow feed never holds a capture.
   const polls = await FileQueue.open({
     directory: join(dataDir, "poll-queue"),
@@ -272,98 +257,56 @@ async function startServices(
       log.warn("poll message dead-lettered", { messageId: message.messageId });
     },
   });
-  const pollQueue: PollQueue = {
-    enqueue: async (message, opts) =>
-      void (await polls.send(encodePollMessage(message.sourceId), (opts?.delaySeconds ?? 0) * 1000)),
-    enqueueBatch: async (messages) => {
-      for (const message of messages) await polls.send(encodePollMessage(message.sourceId));
-    },
-  };
-  const sources = createDynamoSourceRepository({ client: documents, tableName: TABLE_NAME });
-  const allowedPrivateHosts = parseAllowedPrivateHosts(apiConfig.allowPrivateHosts);
-  const fetcher = createGuardedHttpFetcher({ allowedPrivateHosts });
-  // Politeness of captures, decided before their messages are sent (host-shaping.ts).
-  const shaper = {
-    slots: createDynamoHostSlots({ client: documents, tableName: TABLE_NAME }),
-    limits: hostLimitsFrom(loadHostShapingConfig(env)),
-  };
-  const hostGate = createDynamoHostGate({
-    client: documents,
-    tableName: TABLE_NAME,
-    maxConcurrent: captureConfig.hostMaxConcurrency,
-    minGapMs: captureConfig.hostMinGapMs,
-    leaseMs: 15 * 60_000,
+  const pollQueue = filePollQueue(polls);
+  const fetcher = createGuardedHttpFetcher({
+    allowedPrivateHosts: parseAllowedPrivateHosts(apiConfig.allowPrivateHosts),
   });
+  // Politeness of captures, decided before their messages are sent (host-shaping.ts).
+  const shaper = composeHostShaper(archive, loadHostShapingConfig(env));
 
   // Before the API listens: what the previous process left half done (reconcile.ts).
   await reconcileCaptures({ repository, queue, logger: log });
   const freedSlots = await releaseAllHostSlots(documents, TABLE_NAME);
   if (freedSlots > 0) log.warn("host slots of the previous process freed", { freedSlots });
 
-  const api = createApiHandler({
-    repository,
+  const api = composeApi({
+    archive,
     blobs: reader,
     queue: captureQueue,
     shaper,
-    resolveHost,
-    allowedPrivateHosts: parseAllowedPrivateHosts(apiConfig.allowPrivateHosts),
-    presignedUrlTtlSeconds: apiConfig.presignedUrlTtlSeconds,
-    maxQueueDepth: apiConfig.maxQueueDepth,
-    apiKey: apiConfig.apiKey,
-    corsAllowOrigins: apiConfig.corsAllowOrigins,
-    cadence,
-    signer,
-    following: { sources, fetcher, pollQueue },
-    sourceForms: apiConfig.sourceForms,
+    config: apiConfig,
     csrfSecret: randomBytes(32),
     publicBaseUrl: apiConfig.publicBaseUrl ?? `http://127.0.0.1:${port}`,
-  });
-  const capturer =
-    options.capturer ??
-    createChromiumPageCapturer({
-      executablePath: captureConfig.chromiumPath,
-      logger: log,
-      egress: createEgressProxy({
-        allowedPrivateHosts: parseAllowedPrivateHosts(captureConfig.allowPrivateHosts),
-        maxBytesPerSession: captureConfig.maxBytes,
-        logger: log,
-      }),
-    });
-  const capture = createCaptureHandler({
-    repository,
-    blobs,
-    capturer,
-    extract: extractArticle,
-    captureOptions: captureConfig,
-    // The queue's receive limit is the real bound; the domain gives up on the last receive.
-    maxAttempts: Math.min(captureConfig.maxAttempts, maxReceiveCount),
     cadence,
-    ...(outbox ? { publisher: outbox.publisher } : {}),
+    signer,
+    following: { sources: archive.sources, fetcher, pollQueue },
+    resolveHost,
     logger: log,
   });
-
-  const poll = createPollHandler({
-    sources,
-    submit: {
-      repository,
-      queue: captureQueue,
-      resolveHost,
-      allowedPrivateHosts,
-      maxQueueDepth: apiConfig.maxQueueDepth,
-      shaper,
-    },
-    fetcher,
-    hostGate,
-    pollQueue,
+  const capturer = options.capturer ?? composeBrowserCapturer(captureConfig, log);
+  const capture = createCaptureWorker({
+    archive,
+    blobs,
+    config: captureConfig,
+    cadence,
+    ...(outbox ? { publisher: outbox.publisher } : {}),
+    capturer,
+    // The queue's receive limit is the real bound; the domain gives up on the last receive.
+    maxAttempts: Math.min(captureConfig.maxAttempts, maxReceiveCount),
+    logger: log,
+    metrics,
   });
-
-  const sweeper = createSweeperHandler({
-    repository,
+  const poll = composePoll({
+    archive,
     queue: captureQueue,
-    shards: INDEX_SHARDS,
+    pollQueue,
+    config: loadPollConfig(env),
     shaper,
-    sources: { sources, pollQueue },
+    resolveHost,
+    fetcher,
+    logger: log,
   });
+  const sweeper = composeSweeper({ archive, queue: captureQueue, pollQueue, shaper, logger: log, metrics });
   const sweep = async (now?: Date) =>
     sweeper(now ? { time: now.toISOString() } : {}, lambdaContext("palimpsest-sweeper"));
 
@@ -382,47 +325,37 @@ async function startServices(
           sweep().catch((err: unknown) => log.error("scheduled sweep failed", { err }));
         }, sweepEveryMs)
       : undefined;
-  // One poller: polls are short (a fetch and a few writes), and the host gate spaces them anyway.
-  const poller = polls.consume(
-    async (message) => {
-      inFlight++;
-      try {
-        const result = await poll(toSqsEvent(message, "palimpsest-polls"), lambdaContext("palimpsest-poll"));
-        if (result.batchItemFailures.length > 0) {
-          await polls.release(message.messageId, Math.min(30_000, 1000 * 2 ** message.receiveCount));
-        } else {
-          await polls.delete(message.messageId);
-        }
-      } catch (err) {
-        log.error("poll handler threw", { messageId: message.messageId, err });
-        await polls.release(message.messageId, 1000);
-      } finally {
-        inFlight--;
-      }
-    },
-    () => stopping,
-  );
-  const workers = Array.from({ length: options.workerConcurrency ?? 1 }, () =>
-    queue.consume(
+  // An SQS event source mapping in miniature: one message an event, deleted when the handler
+  // reports no failure, released with a backoff (like a visibility timeout, without making a
+  // developer wait minutes) when it does.
+  const consume = (
+    from: FileQueue,
+    fn: (event: SQSEvent, context: Context) => Promise<{ batchItemFailures: unknown[] }>,
+    names: { queue: string; fn: string; what: string },
+  ) =>
+    from.consume(
       async (message) => {
         inFlight++;
         try {
-          const result = await capture(toSqsEvent(message), lambdaContext("palimpsest-capture"));
+          const result = await fn(toSqsEvent(message, names.queue), lambdaContext(names.fn));
           if (result.batchItemFailures.length > 0) {
-            // Back off like a visibility timeout would, but without making a developer wait minutes.
-            await queue.release(message.messageId, Math.min(30_000, 1000 * 2 ** message.receiveCount));
+            await from.release(message.messageId, Math.min(30_000, 1000 * 2 ** message.receiveCount));
           } else {
-            await queue.delete(message.messageId);
+            await from.delete(message.messageId);
           }
         } catch (err) {
-          log.error("capture handler threw", { messageId: message.messageId, err });
-          await queue.release(message.messageId, 1000);
+          log.error(`${names.what} handler threw`, { messageId: message.messageId, err });
+          await from.release(message.messageId, 1000);
         } finally {
           inFlight--;
         }
       },
       () => stopping,
-    ),
+    );
+  // One poller: polls are short (a fetch and a few writes), and the host gate spaces them anyway.
+  const poller = consume(polls, poll, { queue: "palimpsest-polls", fn: "palimpsest-poll", what: "poll" });
+  const workers = Array.from({ length: options.workerConcurrency ?? 1 }, () =>
+    consume(queue, capture, { queue: "palimpsest-captures", fn: "palimpsest-capture", what: "capture" }),
   );
 
   return {

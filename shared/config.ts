@@ -3,7 +3,8 @@
  * deployment bug and fails fast with a message that names the variable.
  */
 
-import { ENV } from "./env-names.ts";
+import { type CadenceStep, parseCadence } from "./domain/schedule.ts";
+import { ENV, METRICS_NAMESPACE } from "./env-names.ts";
 import { ConfigError } from "./errors.ts";
 
 type Env = Record<string, string | undefined>;
@@ -268,5 +269,75 @@ export function loadHostShapingConfig(env: Env = process.env): HostShapingConfig
     hostMaxConcurrency: optionalInt(env, ENV.hostMaxConcurrency, 2, { min: 1, max: 100 }),
     hostMinGapMs: optionalInt(env, ENV.hostMinGapMs, 1000, { min: 0, max: 3_600_000 }),
     hostLimits: optionalString(env, ENV.hostLimits),
+  };
+}
+
+/**
+ * How long a sweep spreads the captures already due over (SWEEP_SPREAD_MS): by default one sweep
+ * interval (EventBridge starts a sweep every five minutes), so each sweep's batch reaches the queue
+ * evenly instead of at once; 0 sends each at its slot.
+ */
+export function loadSweepSpreadMs(env: Env = process.env): number {
+  return optionalInt(env, ENV.sweepSpreadMs, 5 * 60_000, { min: 0, max: 15 * 60_000 });
+}
+
+/** The queues a function sends to. Each is required only by the functions that send to it. */
+export function loadCaptureQueueConfig(env: Env = process.env): { queueUrl: string } {
+  return { queueUrl: requireString(env, ENV.queueUrl) };
+}
+
+/** The poll jobs' queue (sweeper and poll worker). */
+export function loadPollQueueConfig(env: Env = process.env): { pollQueueUrl: string } {
+  return { pollQueueUrl: requireString(env, ENV.pollQueueUrl) };
+}
+
+/** The region Lambda runs in: the blob reader signs its requests for it. */
+export function loadRegion(env: Env = process.env): string {
+  return requireString(env, ENV.region);
+}
+
+/**
+ * RECAPTURE_CADENCE, parsed once: a malformed cadence fails at cold start, not on the first
+ * capture that is scheduled with it.
+ */
+export function loadCadence(env: Env = process.env): readonly CadenceStep[] {
+  return parseCadence(optionalString(env, ENV.recaptureCadence));
+}
+
+/** Levels the logger knows; LOG_LEVEL picks one (`silent` turns logging off, for tests). */
+export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+
+export interface ObservabilityConfig {
+  logLevel: LogLevel;
+  /** The CloudWatch namespace of the business metrics (the dashboard reads the same constant). */
+  metricsNamespace: string;
+}
+
+/** How the functions log and measure. An unknown LOG_LEVEL is a typo worth failing on. */
+export function loadObservabilityConfig(env: Env = process.env): ObservabilityConfig {
+  const raw = optionalString(env, ENV.logLevel)?.toLowerCase() ?? "info";
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
+    throw new ConfigError(
+      `Environment variable ${ENV.logLevel} must be one of ${LOG_LEVELS.join(", ")}, not "${raw}".`,
+    );
+  }
+  return { logLevel: raw as LogLevel, metricsNamespace: METRICS_NAMESPACE };
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
+
+/** `npm start`'s own settings (local/main.ts); never set on AWS. */
+export interface LocalConfig {
+  port: number;
+  dataDir: string;
+  /** Captures processed at once; 0 runs no capture worker (tests that only submit). */
+  workerConcurrency: number;
+}
+
+export function loadLocalConfig(env: Env = process.env): LocalConfig {
+  return {
+    port: optionalInt(env, ENV.port, 3000, { min: 0, max: 65_535 }),
+    dataDir: optionalString(env, ENV.dataDir) ?? "./.palimpsest",
+    workerConcurrency: optionalInt(env, ENV.workerConcurrency, 1, { min: 0, max: 64 }),
   };
 }

@@ -24,6 +24,7 @@ export const ENV = {
   hostMaxConcurrency: "HOST_MAX_CONCURRENCY",
   hostMinGapMs: "HOST_MIN_GAP_MS",
   hostLimits: "HOST_LIMITS",
+  sweepSpreadMs: "SWEEP_SPREAD_MS",
   captureMaxBytes: "CAPTURE_MAX_BYTES",
   captureTotalTimeoutMs: "CAPTURE_TOTAL_TIMEOUT_MS",
   captureMaxRedirects: "CAPTURE_MAX_REDIRECTS",
@@ -34,4 +35,16 @@ export const ENV = {
   logLevel: "LOG_LEVEL",
   signingKeyArn: "SIGNING_KEY_ARN",
   publicBaseUrl: "PUBLIC_BASE_URL",
+  /** The local runner's (`npm start`) own: never set on AWS. */
+  port: "PORT",
+  dataDir: "DATA_DIR",
+  workerConcurrency: "WORKER_CONCURRENCY",
+  /** Set by Lambda itself; the blob reader signs for it. */
+  region: "AWS_REGION",
 } as const;
+
+/**
+ * The CloudWatch namespace of Palimpsest's own metrics (captures, edits, queue wait…): the
+ * functions write it in their embedded-metric-format lines and the dashboard reads it.
+ */
+export const METRICS_NAMESPACE = "Palimpsest";

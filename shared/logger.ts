@@ -1,12 +1,14 @@
 /**
- * One structured logger: JSON lines on stderr/stdout. Log ids, sizes and durations — never whole
- * events or page HTML.
+ * One structured logger: Powertools for AWS Lambda's Logger (JSON lines with `level`, `message`,
+ * `timestamp`, `service`, and on Lambda the X-Ray trace id), behind the small `Logger` port the
+ * domain sees. Log ids, sizes and durations — never whole events or page HTML.
  */
+import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
+import type { LogLevel } from "./config.ts";
+
 export type LogFields = Record<string, unknown>;
 
-const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
-type Level = keyof typeof LEVELS;
-
+/** What the domain and the adapters log through; they never see Powertools itself. */
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;
   info(msg: string, fields?: LogFields): void;
@@ -15,6 +17,7 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
+/** Errors as plain fields: name, message, stable `code`, a short stack and the `cause` chain. */
 function serialiseError(err: unknown): unknown {
   if (!(err instanceof Error)) return err;
   const out: LogFields = { name: err.name, message: err.message };
@@ -24,28 +27,66 @@ function serialiseError(err: unknown): unknown {
   return out;
 }
 
-export function createLogger(base: LogFields = {}, level: Level = readLevel()): Logger {
-  const threshold = LEVELS[level];
-  const write = (lvl: Exclude<Level, "silent">, msg: string, fields?: LogFields) => {
-    if (LEVELS[lvl] < threshold) return;
-    const entry: LogFields = { level: lvl, time: new Date().toISOString(), msg, ...base };
-    for (const [k, v] of Object.entries(fields ?? {})) entry[k] = k === "err" ? serialiseError(v) : v;
-    const line = `${JSON.stringify(entry)}\n`;
-    if (LEVELS[lvl] >= LEVELS.warn) process.stderr.write(line);
-    else process.stdout.write(line);
-  };
+function withErrors(fields: LogFields | undefined): LogFields {
+  if (!fields) return {};
+  // `err` keeps the shape the hand-written logger gave it, so log queries written for it still work.
+  return "err" in fields ? { ...fields, err: serialiseError(fields.err) } : fields;
+}
+
+function adapt(powertools: PowertoolsLogger): Logger {
   return {
-    debug: (m, f) => write("debug", m, f),
-    info: (m, f) => write("info", m, f),
-    warn: (m, f) => write("warn", m, f),
-    error: (m, f) => write("error", m, f),
-    child: (fields) => createLogger({ ...base, ...fields }, level),
+    debug: (msg, fields) => powertools.debug(msg, withErrors(fields)),
+    info: (msg, fields) => powertools.info(msg, withErrors(fields)),
+    warn: (msg, fields) => powertools.warn(msg, withErrors(fields)),
+    error: (msg, fields) => powertools.error(msg, withErrors(fields)),
+    // Powertools merges the parent's keys into the child's.
+    child: (fields) => adapt(powertools.createChild({ persistentKeys: fields })),
   };
 }
 
-function readLevel(): Level {
-  const raw = (process.env.LOG_LEVEL ?? "info").toLowerCase();
-  return raw in LEVELS ? (raw as Level) : "info";
+/**
+ * A logger whose every line carries `base` (`service` becomes Powertools' service name). The level
+ * comes from config (LOG_LEVEL, read in config.ts); `silent` is for tests.
+ */
+export function createLogger(base: LogFields = {}, level: LogLevel = "info"): Logger {
+  const { service, ...rest } = base;
+  return adapt(
+    new PowertoolsLogger({
+      serviceName: typeof service === "string" ? service : "palimpsest",
+      logLevel: level === "silent" ? "SILENT" : (level.toUpperCase() as "DEBUG" | "INFO" | "WARN" | "ERROR"),
+      persistentKeys: rest,
+    }),
+  );
 }
 
+/** What the logger takes from an invocation's context (Lambda's, or the local runner's). */
+export interface InvocationContext {
+  functionName: string;
+  awsRequestId: string;
+}
+
+let coldStart = true;
+
+/**
+ * The logger for one invocation: Powertools' Lambda keys (`cold_start`, `function_name`,
+ * `function_request_id`) and the `correlation_id` that ties a capture's worker lines to the API
+ * request that asked for it. Cold start is counted per process, which is what a Lambda execution
+ * environment is; kept here rather than in a shared Powertools instance because the local runner
+ * serves several invocations at once.
+ */
+export function invocationLogger(logger: Logger, context: InvocationContext, correlationId?: string): Logger {
+  const first = coldStart;
+  coldStart = false;
+  return logger.child({
+    cold_start: first,
+    function_name: context.functionName,
+    function_request_id: context.awsRequestId,
+    ...(correlationId ? { correlation_id: correlationId } : {}),
+  });
+}
+
+/**
+ * A process-wide logger for the few modules that log outside any composed function (the web UI's
+ * routes). Composed functions get theirs from the composition root, at the configured level.
+ */
 export const logger = createLogger({ service: "palimpsest" });

@@ -253,6 +253,11 @@ export interface CaptureQueue {
 
 export interface CaptureMessage {
   captureId: string;
+  /**
+   * The request that asked for the capture (the API's request id), carried through the queue so
+   * the worker's log lines can be found beside the API's. @default - none (sweeps, polls)
+   */
+  correlationId?: string;
 }
 
 /** Resolves a host name to its addresses (A and AAAA). */

@@ -10,6 +10,7 @@ import { ApiFunction, type ApiFunctionProps } from "../constructs/api-function.t
 import { ArchiveApi, type ArchiveApiProps } from "../constructs/archive-api.ts";
 import { CaptureFunction, type CaptureFunctionProps } from "../constructs/capture-function.ts";
 import { DeadLetterFunction, type DeadLetterFunctionProps } from "../constructs/dead-letter-function.ts";
+import { OperationsDashboard } from "../constructs/operations-dashboard.ts";
 import { PollFunction, type PollFunctionProps } from "../constructs/poll-function.ts";
 import { PollQueue, type PollQueueProps } from "../constructs/poll-queue.ts";
 import { SweepSchedule, type SweepScheduleProps } from "../constructs/sweep-schedule.ts";
@@ -68,7 +69,7 @@ export interface PalimpsestServiceStackProps extends StackProps {
 
 /**
  * The stateless half of Palimpsest: the API, capture, dead-letter, sweeper and poll functions, the
- * poll queue, the sweep schedule, the REST API, its web ACL and the alarms. Each function gets its environment and its
+ * poll queue, the sweep schedule, the REST API, its web ACL, the alarms and the operations dashboard. Each function gets its environment and its
  * permissions from the storage constructs' bind methods; every alarm notifies the storage stack's
  * alarm topic.
  */
@@ -85,6 +86,8 @@ export class PalimpsestServiceStack extends Stack {
   public readonly firewall?: ApiFirewall;
   /** Fires before the account's Lambda concurrency runs out. */
   public readonly accountConcurrencyAlarm: AccountConcurrencyAlarm;
+  /** The archive's health on one page: business metrics beside Lambda, SQS, DynamoDB and API Gateway. */
+  public readonly dashboard: OperationsDashboard;
 
   constructor(scope: Construct, id: string, props: PalimpsestServiceStackProps) {
     const {
@@ -166,6 +169,19 @@ export class PalimpsestServiceStack extends Stack {
       "AccountConcurrency",
       accountConcurrency,
     );
+    this.dashboard = new OperationsDashboard(this, "Dashboard", {
+      functions: {
+        api: this.apiFunction,
+        capture: this.captureFunction,
+        sweeper: this.sweeperFunction,
+        poll: this.pollFunction,
+        "dead-letter": this.deadLetterFunction,
+      },
+      captureQueue: storage.queue,
+      pollQueue: this.pollQueue,
+      table: storage.table.table,
+      api: this.api.api,
+    });
     storage.signingKey.bindSigner(this.captureFunction);
     storage.signingKey.bindPublicKeyReader(this.apiFunction);
     storage.alarmTopic.notifyOn(this);

@@ -5,6 +5,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { encodeCaptureMessage } from "../domain/capture-message.ts";
 import type { CaptureQueue } from "../ports.ts";
 
 /** SQS takes at most ten messages per batch call. */
@@ -41,7 +42,7 @@ export function createSqsCaptureQueue(deps: { client: SQSClient; queueUrl: strin
       await deps.client.send(
         new SendMessageCommand({
           QueueUrl: deps.queueUrl,
-          MessageBody: JSON.stringify(message),
+          MessageBody: encodeCaptureMessage(message),
           ...(options?.delaySeconds ? { DelaySeconds: toDelaySeconds(options.delaySeconds) } : {}),
         }),
       );
@@ -51,7 +52,7 @@ export function createSqsCaptureQueue(deps: { client: SQSClient; queueUrl: strin
       for (let i = 0; i < messages.length; i += MAX_BATCH) {
         let entries = messages.slice(i, i + MAX_BATCH).map(({ message, delaySeconds }, n) => ({
           Id: String(n),
-          MessageBody: JSON.stringify(message),
+          MessageBody: encodeCaptureMessage(message),
           ...(delaySeconds ? { DelaySeconds: toDelaySeconds(delaySeconds) } : {}),
         }));
         // A batch can partly fail (throttling); resend only the failed entries, a few times.

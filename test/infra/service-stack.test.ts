@@ -111,6 +111,12 @@ const SAMPLE_REQUESTS: ReadonlyArray<[method: string, path: string]> = [
   ["PATCH", "/v1/sources/src_1"],
   ["DELETE", "/v1/sources/src_1"],
   ["GET", "/v1/sources/src_1/urls"],
+  ["GET", "/v1/urls/url_1/noise-rules"],
+  ["PUT", "/v1/urls/url_1/noise-rules"],
+  ["DELETE", "/v1/urls/url_1/noise-rules"],
+  ["GET", "/v1/sources/src_1/noise-rules"],
+  ["PUT", "/v1/sources/src_1/noise-rules"],
+  ["DELETE", "/v1/sources/src_1/noise-rules"],
   ["GET", "/ui/sources"],
   ["POST", "/ui/sources"],
   ["GET", "/ui/sources/src_1"],
@@ -755,7 +761,6 @@ describe("service stack", () => {
     });
 
     test("the sweeper handler starts with the synthesized environment (no BUCKET_NAME)", async () => {
-      const { handler } = await import("../../functions/sweeper/handler.ts");
       const env = Object.fromEntries(
         Object.entries(envOf(synth.service.sweeperFunction)).map(([k, v]) => [
           k,
@@ -776,6 +781,8 @@ describe("service stack", () => {
       };
       apply(overrides);
       try {
+        // The handler wires itself at import (its cold start), so the environment comes first.
+        const { handler } = await import("../../functions/sweeper/handler.ts");
         // No time left: the sweep stops before its first query, so only the cold start runs.
         const context = { getRemainingTimeInMillis: () => 0 } as unknown as Parameters<typeof handler>[1];
         const result = await handler({ time: "2024-01-01T00:00:00Z" }, context);

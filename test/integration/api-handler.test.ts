@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
-import { createApiHandler } from "../../functions/api/handler.ts";
+import { createApiHandler } from "../../functions/api/create-handler.ts";
 import { FileQueue } from "../../local/file-queue.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { type EmbeddedStorage, startEmbeddedStorage } from "../support/embedded-storage.ts";

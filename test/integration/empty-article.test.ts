@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
-import { createApiHandler } from "../../functions/api/handler.ts";
+import { createApiHandler } from "../../functions/api/create-handler.ts";
 import { processCapture } from "../../shared/domain/capture/index.ts";
 import type { PageCapture, PageCapturer } from "../../shared/ports.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";

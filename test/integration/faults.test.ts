@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { Context, SQSEvent } from "aws-lambda";
-import { createCaptureHandler } from "../../functions/capture/handler.ts";
+import { createCaptureHandler } from "../../functions/capture/capture-batch.ts";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
 import { createEgressProxy } from "../../shared/adapters/egress/egress-proxy.ts";
 import { failDeadLetteredCapture } from "../../shared/domain/capture/index.ts";

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
-import { createApiHandler } from "../../functions/api/handler.ts";
+import { createApiHandler } from "../../functions/api/create-handler.ts";
 import { diffArticles } from "../../shared/domain/diff/index.ts";
 import { newCaptureId, urlIdFor, versionIdForCapture } from "../../shared/domain/ids.ts";
 import type { CaptureRecord, VersionRecord } from "../../shared/domain/model.ts";

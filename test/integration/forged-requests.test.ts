@@ -10,7 +10,7 @@ import { createServer, type Server } from "node:http";
 import { createRequire, syncBuiltinESMExports } from "node:module";
 import { after, before, describe, it, mock } from "node:test";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
-import { createApiHandler } from "../../functions/api/handler.ts";
+import { createApiHandler } from "../../functions/api/create-handler.ts";
 import { writeResult } from "../../local/api-gateway-event.ts";
 import { handleLocalSweep } from "../../local/local-sweep.ts";
 import { createGuardedHttpFetcher } from "../../shared/adapters/guarded-http-fetcher.ts";

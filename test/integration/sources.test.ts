@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
-import { createApiHandler } from "../../functions/api/handler.ts";
+import { createApiHandler } from "../../functions/api/create-handler.ts";
 import { createGuardedHttpFetcher } from "../../shared/adapters/guarded-http-fetcher.ts";
 import { INDEX_SHARDS } from "../../shared/adapters/table-schema.ts";
 import { diffArticles } from "../../shared/domain/diff/index.ts";

@@ -3,13 +3,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { openArchive, openBlobReader, withSources } from "../../functions/compose/archive.ts";
+import { openBlobStore } from "../../functions/compose/blob-store.ts";
 import { ensureArchiveTable, startEmbeddedDynamo } from "../../local/embedded-dynamodb.ts";
 import { startEmbeddedS3 } from "../../local/embedded-s3.ts";
-import { createDocumentClient, createS3Client } from "../../shared/adapters/aws-clients.ts";
-import { createDynamoArchiveRepository } from "../../shared/adapters/dynamo-archive-repository.ts";
-import { createDynamoSourceRepository } from "../../shared/adapters/dynamo-source-repository.ts";
-import { createS3BlobReader } from "../../shared/adapters/s3-blob-reader.ts";
-import { createS3BlobStore } from "../../shared/adapters/s3-blob-store.ts";
 import type { ProcessCaptureDeps } from "../../shared/domain/capture/index.ts";
 import { extractArticle } from "../../shared/domain/extract/index.ts";
 import { newCaptureId, urlIdFor } from "../../shared/domain/ids.ts";
@@ -28,7 +25,7 @@ export interface EmbeddedStorage {
   /** Sources, in the same table. */
   sources: SourceRepository;
   blobs: BlobStore;
-  s3: ReturnType<typeof createS3Client>;
+  s3: ReturnType<typeof openBlobStore>["s3"];
   bucketName: string;
   /** The embedded DynamoDB's endpoint and the table, for adapters beside the repository. */
   dynamodbEndpoint: string;
@@ -53,25 +50,19 @@ export async function startEmbeddedStorage(): Promise<EmbeddedStorage> {
   });
   const dynamo = await startEmbeddedDynamo({ directory: join(dir, "dynamodb") });
   await ensureArchiveTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), tableName);
-  const s3 = createS3Client({ s3Endpoint: s3Server.endpoint });
-  const documents = createDocumentClient({ dynamodbEndpoint: dynamo.endpoint });
+  // The Lambdas' own composition (functions/compose/), on the embedded servers.
+  const archive = withSources(openArchive({ tableName, dynamodbEndpoint: dynamo.endpoint }));
+  const storage = { bucketName, s3Endpoint: s3Server.endpoint };
+  const { s3, blobs } = openBlobStore(storage, openBlobReader(storage, process.env.AWS_REGION));
   return {
     dir,
     bucketName,
     dynamodbEndpoint: dynamo.endpoint,
     tableName,
     s3,
-    repository: createDynamoArchiveRepository({ client: documents, tableName }),
-    sources: createDynamoSourceRepository({ client: documents, tableName }),
-    blobs: createS3BlobStore({
-      client: s3,
-      bucketName,
-      reader: createS3BlobReader({
-        bucketName,
-        region: process.env.AWS_REGION,
-        endpoint: s3Server.endpoint,
-      }),
-    }),
+    repository: archive.repository,
+    sources: archive.sources,
+    blobs,
     async close() {
       await Promise.all([s3Server.close(), dynamo.close()]);
       await rm(dir, { recursive: true, force: true });

@@ -1,0 +1,138 @@
+/**
+ * The capture worker, composed once for every place it runs: the Lambda entry
+ * (functions/capture/handler.ts, from the environment), the local runner, the bench rig and the
+ * tests (from parts they already hold). What differs between those places is passed in; how the
+ * parts fit together is written here only.
+ */
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { resolveBundledChromium } from "../../shared/adapters/chromium/browser-launch.ts";
+import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
+import { createEgressProxy } from "../../shared/adapters/egress/egress-proxy.ts";
+import { createEventBridgePublisher, fanOut } from "../../shared/adapters/eventbridge-publisher.ts";
+import { createWebhookPublisher } from "../../shared/adapters/webhook-publisher.ts";
+import {
+  type CaptureConfig,
+  loadCadence,
+  loadCaptureConfig,
+  loadObservabilityConfig,
+  loadPublishConfig,
+  loadRegion,
+  loadStorageConfig,
+} from "../../shared/config.ts";
+import { extractArticle } from "../../shared/domain/extract/index.ts";
+import type { CadenceStep } from "../../shared/domain/schedule.ts";
+import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
+import type { Logger } from "../../shared/logger.ts";
+import type { ArchiveMetrics } from "../../shared/metrics.ts";
+import type { BlobStore, EditPublisher, PageCapturer } from "../../shared/ports.ts";
+import { type CaptureHandlerDeps, createCaptureHandler } from "../capture/capture-batch.ts";
+import { type Archive, openArchive, openBlobReader } from "./archive.ts";
+import { openBlobStore } from "./blob-store.ts";
+import { openObservability } from "./observability.ts";
+
+/**
+ * How long init waits for the Chromium unpack (about 2 s on Lambda). Lambda gives init 10 s; an
+ * unpack slower than this goes on in the background and the first capture's launch awaits it.
+ */
+const INIT_UNPACK_BUDGET_MS = 6_000;
+
+/** Unpacks the bundled Chromium, waiting at most `budgetMs`; a failure is left to the first launch. */
+async function unpackChromiumWithin(budgetMs: number): Promise<void> {
+  const unpacked = resolveBundledChromium().catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const budget = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, budgetMs);
+  });
+  await Promise.race([unpacked, budget]);
+  clearTimeout(timer);
+}
+
+/** What the capture worker is built from, wherever it runs. */
+export interface CaptureWorkerParts {
+  archive: Pick<Archive, "repository">;
+  blobs: BlobStore;
+  config: CaptureConfig;
+  cadence?: readonly CadenceStep[];
+  publisher?: EditPublisher;
+  /** @default the Chromium capturer of `composeBrowserCapturer` (tests inject faulty ones) */
+  capturer?: PageCapturer;
+  /** @default config.maxAttempts (the local runner lowers it to its queue's receive limit) */
+  maxAttempts?: number;
+  logger: Logger;
+  metrics?: ArchiveMetrics;
+}
+
+/** Chromium behind the egress proxy, which lets through only public hosts and ALLOW_PRIVATE_HOSTS. */
+export function composeBrowserCapturer(
+  config: CaptureConfig,
+  logger?: Logger,
+  create: typeof createChromiumPageCapturer = createChromiumPageCapturer,
+): PageCapturer {
+  return create({
+    executablePath: config.chromiumPath,
+    ...(logger ? { logger } : {}),
+    egress: createEgressProxy({
+      allowedPrivateHosts: parseAllowedPrivateHosts(config.allowPrivateHosts),
+      maxBytesPerSession: config.maxBytes,
+      ...(logger ? { logger } : {}),
+    }),
+  });
+}
+
+/** Everything `processCapture` and the capture handler run on. */
+export function composeCaptureWorker(parts: CaptureWorkerParts): CaptureHandlerDeps {
+  const { config, logger } = parts;
+  return {
+    // No host gate and no queue: politeness is shaped before a capture is queued (host-shaping.ts).
+    repository: parts.archive.repository,
+    blobs: parts.blobs,
+    capturer: parts.capturer ?? composeBrowserCapturer(config, logger),
+    extract: extractArticle,
+    captureOptions: config,
+    maxAttempts: parts.maxAttempts ?? config.maxAttempts,
+    ...(parts.cadence ? { cadence: parts.cadence } : {}),
+    ...(parts.publisher ? { publisher: parts.publisher } : {}),
+    logger,
+    ...(parts.metrics ? { metrics: parts.metrics } : {}),
+  };
+}
+
+/** The capture handler on the composed worker. */
+export function createCaptureWorker(parts: CaptureWorkerParts) {
+  return createCaptureHandler(composeCaptureWorker(parts));
+}
+
+/**
+ * The capture Lambda from its environment. Config is parsed here, at init, so a bad value fails
+ * the cold start with its variable's name; the bundled Chromium is unpacked here too (init runs
+ * with full CPU, and the first request then starts the browser only), within a budget that keeps
+ * init under Lambda's 10 s.
+ */
+export async function captureWorkerFromEnvironment(env: Record<string, string | undefined> = process.env) {
+  const storage = loadStorageConfig(env);
+  const config = loadCaptureConfig(env);
+  const publish = loadPublishConfig(env);
+  const { logger, metrics } = openObservability(loadObservabilityConfig(env));
+  const archive = openArchive(storage);
+  const publisher = fanOut([
+    ...(publish.eventBusName
+      ? [
+          createEventBridgePublisher({
+            client: new EventBridgeClient({}),
+            eventBusName: publish.eventBusName,
+          }),
+        ]
+      : []),
+    ...(publish.webhook ? [createWebhookPublisher({ ...publish.webhook, logger })] : []),
+  ]);
+  if (!config.chromiumPath) await unpackChromiumWithin(INIT_UNPACK_BUDGET_MS);
+  return createCaptureWorker({
+    archive,
+    blobs: openBlobStore(storage, openBlobReader(storage, loadRegion(env))).blobs,
+    config,
+    cadence: loadCadence(env),
+    ...(publisher ? { publisher } : {}),
+    logger,
+    metrics,
+  });
+}

@@ -1,0 +1,137 @@
+/**
+ * The browserless functions — sweeper, poll worker, dead-letter consumer — composed once for the
+ * Lambda entries (from the environment) and the local runner (from its own queues).
+ */
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { createGuardedHttpFetcher } from "../../shared/adapters/guarded-http-fetcher.ts";
+import { resolveHostIpv4First } from "../../shared/adapters/resolve-host.ts";
+import { createSqsCaptureQueue } from "../../shared/adapters/sqs-capture-queue.ts";
+import { createSqsPollQueue } from "../../shared/adapters/sqs-poll-queue.ts";
+import { INDEX_SHARDS } from "../../shared/adapters/table-schema.ts";
+import {
+  loadCaptureQueueConfig,
+  loadHostShapingConfig,
+  loadObservabilityConfig,
+  loadPollConfig,
+  loadPollQueueConfig,
+  loadSweepSpreadMs,
+  loadTableConfig,
+  type PollConfig,
+} from "../../shared/config.ts";
+import type { HostShaper } from "../../shared/domain/host-shaping.ts";
+import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
+import type { Logger } from "../../shared/logger.ts";
+import type { ArchiveMetrics } from "../../shared/metrics.ts";
+import type { CaptureQueue, HttpFetcher, PollQueue, ResolveHost } from "../../shared/ports.ts";
+import { createDeadLetterHandler } from "../dead-letter/dead-letter-batch.ts";
+import { createPollHandler } from "../poll/poll-batch.ts";
+import { createSweeperHandler } from "../sweeper/sweep-handler.ts";
+import { type Archive, type ArchiveWithSources, openArchive, withSources } from "./archive.ts";
+import { composeHostGate, composeHostShaper } from "./host-gate.ts";
+import { openObservability } from "./observability.ts";
+
+/** How long a poll holds its host's slot at most. */
+const POLL_HOST_LEASE_MS = 5 * 60_000;
+
+type Env = Record<string, string | undefined>;
+
+/** The sweeper: due URLs onto the capture queue, due sources onto the poll queue. */
+export function composeSweeper(parts: {
+  archive: Pick<ArchiveWithSources, "repository" | "sources">;
+  queue: CaptureQueue;
+  pollQueue: PollQueue;
+  /** Gives each capture its host's start slot before it is sent. @default - none: sent at once */
+  shaper?: HostShaper;
+  /** Due captures are spread over this long. @default - not spread */
+  spreadMs?: number;
+  logger: Logger;
+  metrics?: ArchiveMetrics;
+}) {
+  return createSweeperHandler({
+    repository: parts.archive.repository,
+    queue: parts.queue,
+    shards: INDEX_SHARDS,
+    ...(parts.shaper ? { shaper: parts.shaper } : {}),
+    ...(parts.spreadMs !== undefined ? { spreadMs: parts.spreadMs } : {}),
+    sources: { sources: parts.archive.sources, pollQueue: parts.pollQueue },
+    logger: parts.logger,
+    ...(parts.metrics ? { metrics: parts.metrics } : {}),
+  });
+}
+
+/** The poll worker: fetches a source's feed and submits what is new, politely per host. */
+export function composePoll(parts: {
+  archive: ArchiveWithSources;
+  queue: CaptureQueue;
+  pollQueue: PollQueue;
+  config: PollConfig;
+  /** Gives each submitted capture its host's start slot. @default - none: sent at once */
+  shaper?: HostShaper;
+  /** @default IPv4-first system resolution */
+  resolveHost?: ResolveHost;
+  /** @default the guarded fetcher with the same private-host exemptions */
+  fetcher?: HttpFetcher;
+  logger: Logger;
+}) {
+  const { archive, config } = parts;
+  const resolveHost = parts.resolveHost ?? resolveHostIpv4First;
+  const allowedPrivateHosts = parseAllowedPrivateHosts(config.allowPrivateHosts);
+  return createPollHandler({
+    sources: archive.sources,
+    submit: {
+      repository: archive.repository,
+      queue: parts.queue,
+      resolveHost,
+      allowedPrivateHosts,
+      maxQueueDepth: config.maxQueueDepth,
+      ...(parts.shaper ? { shaper: parts.shaper } : {}),
+    },
+    fetcher: parts.fetcher ?? createGuardedHttpFetcher({ allowedPrivateHosts, resolveHost }),
+    hostGate: composeHostGate(archive, config, POLL_HOST_LEASE_MS),
+    pollQueue: parts.pollQueue,
+    logger: parts.logger,
+  });
+}
+
+/** The sweeper Lambda from its environment (no bucket: it never reads one). */
+export function sweeperFromEnvironment(env: Env = process.env) {
+  const sqs = new SQSClient({});
+  const { logger, metrics } = openObservability(loadObservabilityConfig(env));
+  const archive = withSources(openArchive(loadTableConfig(env)));
+  return composeSweeper({
+    archive,
+    queue: createSqsCaptureQueue({ client: sqs, queueUrl: loadCaptureQueueConfig(env).queueUrl }),
+    pollQueue: createSqsPollQueue({ client: sqs, queueUrl: loadPollQueueConfig(env).pollQueueUrl }),
+    shaper: composeHostShaper(archive, loadHostShapingConfig(env)),
+    spreadMs: loadSweepSpreadMs(env),
+    logger,
+    metrics,
+  });
+}
+
+/** The poll Lambda from its environment. */
+export function pollFromEnvironment(env: Env = process.env) {
+  const sqs = new SQSClient({});
+  const archive = withSources(openArchive(loadTableConfig(env)));
+  return composePoll({
+    archive,
+    queue: createSqsCaptureQueue({ client: sqs, queueUrl: loadCaptureQueueConfig(env).queueUrl }),
+    pollQueue: createSqsPollQueue({ client: sqs, queueUrl: loadPollQueueConfig(env).pollQueueUrl }),
+    config: loadPollConfig(env),
+    shaper: composeHostShaper(archive, loadHostShapingConfig(env)),
+    logger: openObservability(loadObservabilityConfig(env)).logger,
+  });
+}
+
+/** The dead-letter consumer: each capture SQS gave up on is recorded as failed. */
+export function composeDeadLetter(parts: { archive: Pick<Archive, "repository">; logger: Logger }) {
+  return createDeadLetterHandler({ repository: parts.archive.repository, logger: parts.logger });
+}
+
+/** The dead-letter Lambda from its environment: the table only. */
+export function deadLetterFromEnvironment(env: Env = process.env) {
+  return composeDeadLetter({
+    archive: openArchive(loadTableConfig(env)),
+    logger: openObservability(loadObservabilityConfig(env)).logger,
+  });
+}

@@ -1,0 +1,40 @@
+/** The settings the composition root reads at cold start, all in shared/config.ts. */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import {
+  loadCadence,
+  loadCaptureQueueConfig,
+  loadLocalConfig,
+  loadPollQueueConfig,
+  loadRegion,
+} from "../../shared/config.ts";
+import { DEFAULT_CADENCE } from "../../shared/domain/schedule.ts";
+import { ConfigError } from "../../shared/errors.ts";
+
+describe("runtime config", () => {
+  test("queue URLs and the region are required, with the variable named", () => {
+    assert.throws(
+      () => loadCaptureQueueConfig({}),
+      (err: Error) => err instanceof ConfigError && /QUEUE_URL/.test(err.message),
+    );
+    assert.throws(() => loadPollQueueConfig({ QUEUE_URL: "q" }), /POLL_QUEUE_URL/);
+    assert.throws(() => loadRegion({ AWS_REGION: " " }), /AWS_REGION/);
+    assert.deepEqual(loadCaptureQueueConfig({ QUEUE_URL: " https://sqs/q " }), { queueUrl: "https://sqs/q" });
+  });
+
+  test("the cadence is parsed once: default when unset, refused when malformed", () => {
+    assert.equal(loadCadence({}), DEFAULT_CADENCE);
+    assert.throws(() => loadCadence({ RECAPTURE_CADENCE: "soon" }), /RECAPTURE_CADENCE/);
+  });
+
+  test("npm start's port, folder and workers, checked", () => {
+    assert.deepEqual(loadLocalConfig({}), { port: 3000, dataDir: "./.palimpsest", workerConcurrency: 1 });
+    assert.deepEqual(loadLocalConfig({ PORT: "0", DATA_DIR: "/srv/archive", WORKER_CONCURRENCY: "0" }), {
+      port: 0,
+      dataDir: "/srv/archive",
+      workerConcurrency: 0,
+    });
+    assert.throws(() => loadLocalConfig({ PORT: "http" }), /PORT/);
+    assert.throws(() => loadLocalConfig({ WORKER_CONCURRENCY: "-1" }), /WORKER_CONCURRENCY/);
+  });
+});
