@@ -120,10 +120,12 @@ test("functions that send no code to a browser stay minified with their names ke
   );
 });
 
-test("the API function's bundle stays within 500 KB: no S3 client, no credential sources Lambda never uses", async () => {
+// The budget was 500 KB before Powertools Logger (22 KB), noise-rule selector checks (css-what,
+// 6.5 KB) and the host shaper joined the API; its import + first answer stayed flat (BENCHMARKS.md).
+test("the API function's bundle stays within 540 KB: no S3 client, no credential sources Lambda never uses", async () => {
   const { code, inputs } = await bundleWithInputs(bundlingOptions({}), "functions/api/handler.ts");
   const bytes = Buffer.byteLength(code);
-  assert.ok(bytes <= 500 * 1024, `API bundle is ${bytes} bytes`);
+  assert.ok(bytes <= 540 * 1024, `API bundle is ${bytes} bytes`);
   const packages = new Set(inputs.map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1]));
   for (const name of ["@aws-sdk/client-s3", "@aws-sdk/s3-request-presigner", ...LAZY_CREDENTIAL_PROVIDERS]) {
     assert.equal(packages.has(name), false, `${name} is bundled`);
