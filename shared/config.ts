@@ -177,12 +177,20 @@ export function loadPublishConfig(env: Env = process.env): PublishConfig {
   };
 }
 
+/** Body bytes one capture's evidence records (EVIDENCE_MAX_BYTES); past it, headers only. */
+export const DEFAULT_EVIDENCE_MAX_BYTES = 50 * 1024 * 1024;
+
 export interface CaptureConfig {
   chromiumPath: string | undefined;
   /** ALLOW_PRIVATE_HOSTS: the browser's egress proxy lets the same hosts through as the API. */
   allowPrivateHosts: string | undefined;
   /** Bytes one capture may download (and upload) through the egress proxy; past it, `too_large`. */
   maxBytes: number;
+  /**
+   * Body bytes one capture's evidence package (WACZ) keeps; exchanges past it keep their headers
+   * and are marked truncated.
+   */
+  evidenceMaxBytes: number;
   navigationTimeoutMs: number;
   idleTimeoutMs: number;
   screenshotMaxHeight: number;
@@ -215,6 +223,10 @@ export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
     chromiumPath: optionalString(env, ENV.chromiumPath),
     allowPrivateHosts: optionalString(env, ENV.allowPrivateHosts),
     maxBytes: optionalInt(env, ENV.captureMaxBytes, 100 * 1024 * 1024, { min: 1024 * 1024, max: 1024 ** 3 }),
+    evidenceMaxBytes: optionalInt(env, ENV.evidenceMaxBytes, DEFAULT_EVIDENCE_MAX_BYTES, {
+      min: 1024 * 1024,
+      max: 1024 ** 3,
+    }),
     navigationTimeoutMs,
     idleTimeoutMs: optionalInt(env, ENV.idleTimeoutMs, 5_000, { min: 0, max: 60_000 }),
     screenshotMaxHeight: optionalInt(env, ENV.screenshotMaxHeightPx, 16_000, { min: 500, max: 32_000 }),

@@ -26,6 +26,7 @@ export const ENV = {
   hostLimits: "HOST_LIMITS",
   sweepSpreadMs: "SWEEP_SPREAD_MS",
   captureMaxBytes: "CAPTURE_MAX_BYTES",
+  evidenceMaxBytes: "EVIDENCE_MAX_BYTES",
   captureTotalTimeoutMs: "CAPTURE_TOTAL_TIMEOUT_MS",
   captureMaxRedirects: "CAPTURE_MAX_REDIRECTS",
   captureMaxDomElements: "CAPTURE_MAX_DOM_ELEMENTS",

@@ -3,6 +3,7 @@
  * S3, DynamoDB, SQS and Chromium; the local runner and the Lambdas wire the same adapters.
  */
 
+import type { RecordedTraffic } from "./domain/evidence/model.ts";
 import type { EffectiveNoiseRules, NoiseRules } from "./domain/extract/noise-rule-types.ts";
 import type {
   ArtifactRef,
@@ -302,6 +303,11 @@ export interface PageCapture {
   timings: Record<string, number>;
   /** The consent dialog the capture answered (or could not), if the page showed one. */
   consent?: ConsentAttempt;
+  /**
+   * Every HTTP exchange of the capture as the browser made it, with the hosts it reached, its user
+   * agent and version: the evidence package's raw material. Absent when recording is off.
+   */
+  traffic?: RecordedTraffic;
 }
 
 export interface PageCaptureHooks {

@@ -71,6 +71,7 @@ export function composeBrowserCapturer(
   return create({
     executablePath: config.chromiumPath,
     ...(logger ? { logger } : {}),
+    recording: { maxBytes: config.evidenceMaxBytes },
     egress: createEgressProxy({
       allowedPrivateHosts: parseAllowedPrivateHosts(config.allowPrivateHosts),
       maxBytesPerSession: config.maxBytes,

@@ -46,6 +46,8 @@
  * - `renderer-memory.ts` (the renderers' memory cap), `response-watch.ts` (per-response limits);
  * - `capture-errors.ts` (what went wrong, as a `CaptureError`), `timing.ts`.
  */
+
+import { DEFAULT_EVIDENCE_MAX_BYTES } from "../../config.ts";
 import { CaptureError } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import type { PageCapturer } from "../../ports.ts";
@@ -101,6 +103,13 @@ export interface ChromiumPageCapturerOptions {
    * @default true
    */
   hostileGuards?: boolean;
+  /**
+   * Record every HTTP exchange of each capture (`PageCapture.traffic`, see `exchange-recorder.ts`),
+   * keeping at most `maxBytes` of bodies per capture. Off only where no evidence is wanted (the
+   * benchmark that measures what recording costs).
+   * @default on, 50 MiB
+   */
+  recording?: { maxBytes: number } | false;
 }
 
 /**
@@ -114,6 +123,7 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
   const maxRendererBytes = options.maxRendererMemoryBytes ?? DEFAULT_MAX_RENDERER_BYTES;
   const responseLimits = { ...DEFAULT_RESPONSE_LIMITS, ...options.responseLimits };
   const extraArgs = options.extraArgs ?? [];
+  const recording = options.recording ?? { maxBytes: DEFAULT_EVIDENCE_MAX_BYTES };
   const pool = createBrowserPool({
     executablePath: options.executablePath,
     launchArgs: [
@@ -154,6 +164,7 @@ export function createChromiumPageCapturer(options: ChromiumPageCapturerOptions 
           settling,
           pool.memoryWatch(current.browser),
           options.hostileGuards === false ? undefined : responseLimits,
+          recording || undefined,
         );
         result.timings.launch = Math.round(launchMs);
         result.timings.total = Math.round(performance.now() - started);

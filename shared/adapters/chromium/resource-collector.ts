@@ -7,6 +7,7 @@ import type { Page, Request } from "playwright-core";
 import type { PageCaptureOptions } from "../../ports.ts";
 import type { CollectedResource } from "../snapshot/types.ts";
 import { withoutFragment } from "../snapshot/urls.ts";
+import { bodyOf } from "./response-bodies.ts";
 import { delay } from "./timing.ts";
 
 /** Resource types whose bodies can end up inlined in the snapshot. */
@@ -40,8 +41,7 @@ export function collectResources(
     if (type === "other" && !contentType.startsWith("image/")) return;
     const declared = Number(response.headers()["content-length"] ?? "0");
     if (declared > options.inlineResourceMaxBytes || collectedBytes >= collectionCap) return;
-    const pending: Promise<void> = response
-      .body()
+    const pending: Promise<void> = bodyOf(response)
       .then((body) => {
         if (
           body.byteLength > options.inlineResourceMaxBytes ||

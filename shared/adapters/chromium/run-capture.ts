@@ -10,6 +10,7 @@ import type { Logger } from "../../logger.ts";
 import type { PageCapture, PageCaptureHooks, PageCaptureOptions } from "../../ports.ts";
 import type { EgressSession } from "../egress/types.ts";
 import { crashError, egressError, toCaptureError } from "./capture-errors.ts";
+import { certificatesVia, type ExchangeRecorder, recordExchanges } from "./exchange-recorder.ts";
 import { closeContext, type FreshPage } from "./fresh-context.ts";
 import { httpError, navigate, saysGone } from "./navigation.ts";
 import { watchPage } from "./page-watcher.ts";
@@ -32,6 +33,7 @@ export async function captureWithBrowser(
   settling: Settling,
   memory: RendererMemoryWatch | undefined,
   responseLimits: ResponseLimits | undefined,
+  recording?: { maxBytes: number },
 ): Promise<PageCapture> {
   const timings: Record<string, number> = {};
   let crashed = false;
@@ -61,6 +63,7 @@ export async function captureWithBrowser(
   let context: BrowserContext | undefined;
   let endResponseWatch: (() => void) | undefined;
   let egress: EgressSession | undefined;
+  let recorder: ExchangeRecorder | undefined;
   /** Every URL the main frame set out to load, redirect hops included. */
   const navigations: string[] = [];
   /** The page's 404 or 410: taken all the same, then reported as `http_error` with what it showed. */
@@ -82,6 +85,15 @@ export async function captureWithBrowser(
       throw new Error("The capture was stopped while its page was opened.");
     }
     const page = fresh.page;
+    // Before anything loads: every exchange of the capture, from the first request on.
+    if (recording) {
+      const session = fresh.egress;
+      recorder = recordExchanges(context, {
+        maxBytes: recording.maxBytes,
+        addressesFor: (target) => session.addressesFor(target),
+        ...(fresh.devtools ? { certificateChain: certificatesVia(fresh.devtools.cdp) } : {}),
+      });
+    }
     if (fresh.devtools && responseLimits) {
       const { cdp, mainFrameId } = fresh.devtools;
       endResponseWatch = watchResponses(cdp, mainFrameId, responseLimits, stop);
@@ -150,6 +162,11 @@ export async function captureWithBrowser(
       timings.retaken = 1;
       log?.debug("page changed while it was taken; taken again", { changed, timings });
     }
+    if (recorder) {
+      // Set on the result itself: `onTaken` may have handed out this very object already.
+      result.traffic = await recorder.finish();
+      lap("record");
+    }
     return result;
   })();
   work.catch(() => {}); // after a crash the race below has already settled
@@ -184,6 +201,7 @@ export async function captureWithBrowser(
     clearTimeout(deadline);
     endMemoryWatch?.();
     endResponseWatch?.();
+    recorder?.stop();
     browser.off("disconnected", onCrash);
     // Closing also ends whatever `work` was still doing: its next call into the page fails. It must
     // finish before Lambda freezes the process.

@@ -16,6 +16,7 @@ import { serializeDomInPage } from "./in-page/serialize-dom.ts";
 import { tidyPage } from "./in-page/tidy-page.ts";
 import { vetMainResponse } from "./navigation.ts";
 import type { PageSession } from "./page-watcher.ts";
+import { bodyOf } from "./response-bodies.ts";
 import { checkDomSize, EVALUATE_TIMEOUT_MS, runInPage } from "./run-in-page.ts";
 import { withTimeout } from "./timing.ts";
 
@@ -90,7 +91,7 @@ export async function takePage(page: Page, session: PageSession, context: TakeCo
       return built.html;
     }),
     // A document that never finishes streaming has no body to give.
-    withTimeout(mainResponse.body(), EVALUATE_TIMEOUT_MS, () => {
+    withTimeout(bodyOf(mainResponse), EVALUATE_TIMEOUT_MS, () => {
       throw new CaptureError("timeout", "The page's HTML never finished loading.");
     }),
   ]);

@@ -128,7 +128,10 @@ export function createGuard(options: GuardOptions): Decide {
       return { ok: false, status: 403, message: reason };
     }
     try {
-      return { ok: true, socket: await connectFirst(verdict.addresses, port) };
+      const socket = await connectFirst(verdict.addresses, port);
+      // Where the connection went, for the evidence's provenance (WARC-IP-Address); read-only.
+      if (socket.remoteAddress) ledger.connected(host, port, socket.remoteAddress);
+      return { ok: true, socket };
     } catch (err) {
       const timedOut = (err as { code?: unknown }).code === "ETIMEDOUT";
       ledger.fail({ kind, host, port, target, code: timedOut ? "timeout" : "connection_failed" });

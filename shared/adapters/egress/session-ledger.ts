@@ -34,6 +34,10 @@ export interface SessionLedger {
   fail(entry: EgressFailure): void;
   blockFor(url: string): EgressBlock | undefined;
   failureFor(url: string): EgressFailure | undefined;
+  /** Records the address a connection to `host:port` went to (after the guard let it through). */
+  connected(host: string, port: number, address: string): void;
+  /** The addresses connections to this URL's host and port went to, first first. */
+  addressesFor(url: string): readonly string[];
   /** Stops accepting connections and cuts the open ones. */
   shutDown(): void;
 }
@@ -53,6 +57,7 @@ export function createSessionLedger(options: {
   const blockByAuthority = new Map<string, EgressBlock>();
   const failureByAuthority = new Map<string, EgressFailure>();
   const sockets = new Set<Duplex>();
+  const addressesByAuthority = new Map<string, string[]>();
   let bytes = 0;
   let exceeded = false;
   let closing = false;
@@ -105,6 +110,13 @@ export function createSessionLedger(options: {
       failureByAuthority.set(`${entry.host}:${entry.port}`, entry);
       log?.debug("egress failed", { kind: entry.kind, host: entry.host, port: entry.port, code: entry.code });
     },
+    connected(host, port, address) {
+      const authority = `${host}:${port}`;
+      const addresses = addressesByAuthority.get(authority) ?? [];
+      if (!addresses.includes(address)) addresses.push(address);
+      addressesByAuthority.set(authority, addresses);
+    },
+    addressesFor: (url) => addressesByAuthority.get(authorityOf(url)) ?? [],
     blockFor: (url) => blockByAuthority.get(authorityOf(url)),
     failureFor: (url) => failureByAuthority.get(authorityOf(url)),
     shutDown() {

@@ -94,6 +94,7 @@ export async function openEgressSession(
     },
     blockFor: (url) => ledger.blockFor(url),
     failureFor: (url) => ledger.failureFor(url),
+    addressesFor: (url) => ledger.addressesFor(url),
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

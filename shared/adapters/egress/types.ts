@@ -78,6 +78,12 @@ export interface EgressSession {
   blockFor(url: string): EgressBlock | undefined;
   /** The latest upstream failure for this URL's host and port, if any. */
   failureFor(url: string): EgressFailure | undefined;
+  /**
+   * The addresses the proxy connected to for this URL's host and port (the checked literals, in
+   * the order first used): where the browser's requests really went, since the browser itself
+   * only ever sees the proxy.
+   */
+  addressesFor(url: string): readonly string[];
   /** Stops listening and cuts every connection. Idempotent. */
   close(): Promise<void>;
 }

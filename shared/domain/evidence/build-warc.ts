@@ -89,7 +89,11 @@ function exchangeRecords(exchange: RecordedExchange): WARCRecord[] {
       warcVersion: WARC_VERSION,
       statusline: statusLine(exchange.response),
       httpHeaders: headerPairs(exchange.response.headers),
-      warcHeaders: { "WARC-Record-ID": responseId, ...common },
+      warcHeaders: {
+        "WARC-Record-ID": responseId,
+        ...common,
+        ...compact({ "WARC-Truncated": exchange.truncated }),
+      },
     },
     [exchange.response.body],
   );

@@ -31,6 +31,47 @@ export interface RecordedExchange {
   };
   /** The address the connection went to (`WARC-IP-Address`). */
   remoteAddress?: string;
+  /**
+   * Why the response's body is not all there (`WARC-Truncated`): `length`, past the capture's
+   * recording budget; `unspecified`, the browser no longer had it (evicted, or never finished).
+   */
+  truncated?: "length" | "unspecified";
+}
+
+/** TLS as the browser negotiated it with a host (what Chromium's security details say). */
+export interface TlsDetails {
+  protocol?: string;
+  subjectName?: string;
+  issuer?: string;
+  /** Seconds since the epoch, as the certificate says. */
+  validFrom?: number;
+  validTo?: number;
+}
+
+/** A host the capture connected to: the addresses it resolved to and, for HTTPS, its TLS. */
+export interface HostProvenance {
+  host: string;
+  addresses: readonly string[];
+  /** The certificate chain (PEM, leaf first), when the browser could give it. */
+  tlsCertificateChain?: readonly string[];
+  tls?: TlsDetails;
+}
+
+/**
+ * What the browser exchanged during one capture, as the capturer recorded it: the evidence
+ * package's raw material, before anything Palimpsest derived from the page.
+ */
+export interface RecordedTraffic {
+  /** Every exchange, in the order the requests were sent. */
+  exchanges: RecordedExchange[];
+  hosts: HostProvenance[];
+  userAgent: string;
+  browserVersion: string;
+  /** Body bytes kept, against `maxBytes`. */
+  recordedBytes: number;
+  maxBytes: number;
+  /** Exchanges kept without (all of) their body, and why. */
+  truncated: { url: string; reason: "length" | "unspecified" }[];
 }
 
 /**
@@ -58,7 +99,7 @@ export interface DerivedResource {
 /** How the page was reached and by what: the provenance written as the `metadata` record. */
 export interface CaptureProvenance {
   /** Each host the capture connected to, with the addresses it resolved to and, for HTTPS, its certificate chain (PEM, leaf first). */
-  hosts: readonly { host: string; addresses: readonly string[]; tlsCertificateChain?: readonly string[] }[];
+  hosts: readonly HostProvenance[];
   userAgent: string;
   browserVersion: string;
   palimpsestVersion: string;

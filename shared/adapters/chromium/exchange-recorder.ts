@@ -1,0 +1,297 @@
+/**
+ * Records every HTTP exchange of a capture as the browser made it, for the evidence package
+ * (WACZ, `shared/domain/evidence/`): the page, each redirect hop, subresources, iframes of any
+ * origin (the context's `response` events cover out-of-process frames too), fetch/XHR — request
+ * headers as sent, the status line, response headers as received and the body.
+ *
+ * Why the browser's own network view and not a recording proxy that terminates TLS (warcprox,
+ * Scoop): a TLS-terminating proxy would have to make the browser trust a certificate authority of
+ * ours, would speak HTTP/1.1 or its own HTTP/2 to the browser rather than what the browser
+ * negotiated with the site, and would put new code where the egress guard lives, which must stay
+ * exactly as strict. The browser sees http and https alike, in clear, with the protocol it really
+ * used; the egress proxy stays a byte-counting tunnel and adds only what it alone knows: the
+ * address each host resolved to and was connected to (the browser sees only the proxy).
+ *
+ * What this view cannot give, said here so nobody relies on it: bodies come back with their
+ * content coding removed (Chromium decodes gzip/br before DevTools sees them), so a decoded body
+ * is written with `Content-Length` set to its decoded length and the server's `Content-Encoding`,
+ * `Content-Length` and `Transfer-Encoding` kept as `X-Archive-Orig-…` headers (pywb's convention),
+ * which is what a replay needs and still says what the server sent.
+ *
+ * Memory is bounded by `maxBytes` of bodies per capture; past it, an exchange keeps its headers and
+ * its record says `WARC-Truncated: length`, and the capture's provenance lists it. Bodies are read
+ * once, shared with the snapshot's resource collector (`response-bodies.ts`).
+ */
+import type { BrowserContext, CDPSession, Request, Response } from "playwright-core";
+import type {
+  HeaderLines,
+  HostProvenance,
+  RecordedExchange,
+  RecordedTraffic,
+  TlsDetails,
+} from "../../domain/evidence/model.ts";
+import { bodyOf } from "./response-bodies.ts";
+import { delay } from "./timing.ts";
+
+/** How long `finish()` waits for bodies still being read: the page has settled by then. */
+const BODY_GRACE_MS = 1_500;
+/** Headers the browser's decoding made untrue of the recorded body. */
+const DECODING_HEADERS = new Set(["content-encoding", "content-length", "transfer-encoding"]);
+
+export interface ExchangeRecorderOptions {
+  /** Body bytes kept per capture (`EVIDENCE_MAX_BYTES`). */
+  maxBytes: number;
+  /** The addresses the egress proxy connected to for a URL's host and port. */
+  addressesFor?: (url: string) => readonly string[];
+  /** The certificate chain (base64 DER, leaf first) the browser holds for an https origin. */
+  certificateChain?: (origin: string) => Promise<readonly string[]>;
+}
+
+export interface ExchangeRecorder {
+  /**
+   * Stops recording and gives what was recorded, waiting briefly for bodies still being read
+   * (those that do not arrive are kept as headers, `WARC-Truncated: unspecified`).
+   */
+  finish(): Promise<RecordedTraffic>;
+  /** Stops recording without waiting (a failed capture). */
+  stop(): void;
+}
+
+interface Pending {
+  order: number;
+  exchange: Promise<RecordedExchange | undefined>;
+  tls: Promise<{ host: string; details: TlsDetails } | undefined>;
+}
+
+/** Starts recording the exchanges of `context` (a fresh capture context, before it loads anything). */
+export function recordExchanges(context: BrowserContext, options: ExchangeRecorderOptions): ExchangeRecorder {
+  const pending: Pending[] = [];
+  const seen = new WeakSet<Request>();
+  const truncated: RecordedTraffic["truncated"] = [];
+  let recordedBytes = 0;
+  let userAgent = "";
+  /** Resolves when `finish()` stops waiting for bodies. */
+  let giveUp: () => void = () => {};
+  const givenUp = new Promise<undefined>((resolve) => {
+    giveUp = () => resolve(undefined);
+  });
+
+  /** Keeps a body within the budget, or says why not. */
+  const admit = (bytes: number): boolean => {
+    if (recordedBytes + bytes > options.maxBytes) return false;
+    recordedBytes += bytes;
+    return true;
+  };
+
+  async function toExchange(response: Response): Promise<RecordedExchange | undefined> {
+    const request = response.request();
+    const status = response.status();
+    const [requestHeaders, responseHeaders, httpVersion] = await Promise.all([
+      request.headersArray(),
+      response.headersArray(),
+      httpVersionOf(response),
+    ]);
+    if (!userAgent) {
+      userAgent = requestHeaders.find((h) => h.name.toLowerCase() === "user-agent")?.value ?? "";
+    }
+    const exchange: RecordedExchange = {
+      url: response.url(),
+      startedAt: new Date(request.timing().startTime).toISOString(),
+      request: {
+        method: request.method(),
+        httpVersion,
+        headers: requestLines(requestHeaders, request.url()),
+        ...bodyOfRequest(request),
+      },
+      response: {
+        httpVersion,
+        status,
+        statusText: response.statusText(),
+        headers: responseHeaders.map((h) => [h.name, h.value] as const),
+        body: new Uint8Array(0),
+      },
+    };
+    const address = options.addressesFor?.(response.url())[0];
+    if (address) exchange.remoteAddress = address;
+    if (!hasBody(request.method(), status)) return exchange;
+
+    const declared = Number(headerValue(responseHeaders, "content-length") ?? "0");
+    if (declared > options.maxBytes - recordedBytes) return truncate(exchange, "length");
+    const body = await Promise.race([bodyOf(response).catch(() => undefined), givenUp]);
+    if (!body) return truncate(exchange, "unspecified");
+    if (!admit(body.byteLength)) return truncate(exchange, "length");
+    exchange.response.body = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+    exchange.response.headers = decodedHeaders(exchange.response.headers, body.byteLength);
+    return exchange;
+  }
+
+  function truncate(exchange: RecordedExchange, reason: "length" | "unspecified"): RecordedExchange {
+    exchange.truncated = reason;
+    truncated.push({ url: exchange.url, reason });
+    return exchange;
+  }
+
+  const record = (response: Response) => {
+    const request = response.request();
+    if (seen.has(request)) return;
+    seen.add(request);
+    const order = pending.length;
+    const exchange = toExchange(response).catch(() => undefined);
+    const tls = tlsOf(response);
+    pending.push({ order, exchange, tls });
+  };
+  const onResponse = (response: Response) => {
+    // Redirect hops come as responses of their own; any the events missed are taken from the chain.
+    for (let hop = response.request().redirectedFrom(); hop; hop = hop.redirectedFrom()) {
+      if (seen.has(hop)) break;
+      void hop.response().then(
+        (r) => r && record(r),
+        () => {},
+      );
+    }
+    record(response);
+  };
+  context.on("response", onResponse);
+  const stop = () => {
+    context.off("response", onResponse);
+    giveUp();
+  };
+
+  return {
+    stop,
+    async finish() {
+      context.off("response", onResponse);
+      await Promise.race([Promise.allSettled(pending.map((p) => p.exchange)), delay(BODY_GRACE_MS)]);
+      giveUp();
+      const settled = await Promise.all(
+        pending.map(async (p) => ({ order: p.order, exchange: await p.exchange, tls: await p.tls })),
+      );
+      const exchanges = settled
+        .filter((s): s is typeof s & { exchange: RecordedExchange } => s.exchange !== undefined)
+        .sort((a, b) => a.exchange.startedAt.localeCompare(b.exchange.startedAt) || a.order - b.order)
+        .map((s) => s.exchange);
+      return {
+        exchanges,
+        hosts: await hostsOf(exchanges, settled, options),
+        userAgent,
+        browserVersion: context.browser()?.version() ?? "",
+        recordedBytes,
+        maxBytes: options.maxBytes,
+        truncated,
+      };
+    },
+  };
+}
+
+/** Playwright knows the protocol Chromium used but exposes it only on its (internal) channel. */
+async function httpVersionOf(response: Response): Promise<string> {
+  const internal = response as unknown as { httpVersion?: () => Promise<string> };
+  const version = (await internal.httpVersion?.().catch(() => undefined)) ?? "HTTP/1.1";
+  // Playwright says HTTP/2.0; RFC 9113's name (and what an HTTP/2 status line shows) is HTTP/2.
+  return version === "HTTP/2.0" ? "HTTP/2" : version === "h3" ? "HTTP/3" : version;
+}
+
+/**
+ * The request's header lines; HTTP/2 pseudo-headers (`:authority`…) are not header lines in a
+ * WARC request record, so `:authority` becomes the `Host` an HTTP/1.1 request line needs.
+ */
+function requestLines(headers: { name: string; value: string }[], url: string): HeaderLines {
+  const lines = headers.filter((h) => !h.name.startsWith(":")).map((h) => [h.name, h.value] as const);
+  if (!lines.some(([name]) => name.toLowerCase() === "host")) {
+    const authority = headers.find((h) => h.name === ":authority")?.value ?? new URL(url).host;
+    lines.unshift(["Host", authority]);
+  }
+  return lines;
+}
+
+function bodyOfRequest(request: Request): { body?: Uint8Array } {
+  const posted = request.postDataBuffer();
+  return posted ? { body: new Uint8Array(posted) } : {};
+}
+
+/** Redirects, HEAD, 204 and 304 carry no body (and Playwright refuses to read one). */
+function hasBody(method: string, status: number): boolean {
+  return method !== "HEAD" && status !== 204 && status !== 304 && !(status >= 300 && status < 400);
+}
+
+function headerValue(headers: { name: string; value: string }[], name: string): string | undefined {
+  return headers.find((h) => h.name.toLowerCase() === name)?.value;
+}
+
+/** See the module's summary: the recorded body is the decoded one, and its headers say so. */
+function decodedHeaders(headers: HeaderLines, decodedLength: number): HeaderLines {
+  const encoding = headers.find(([name]) => name.toLowerCase() === "content-encoding")?.[1];
+  const chunked = headers.some(
+    ([name, value]) => name.toLowerCase() === "transfer-encoding" && /chunked/i.test(value),
+  );
+  if ((!encoding || /^identity$/i.test(encoding)) && !chunked) return headers;
+  const kept: (readonly [string, string])[] = [];
+  for (const [name, value] of headers) {
+    if (DECODING_HEADERS.has(name.toLowerCase())) kept.push([`X-Archive-Orig-${name}`, value]);
+    else kept.push([name, value]);
+  }
+  kept.push(["Content-Length", String(decodedLength)]);
+  return kept;
+}
+
+async function tlsOf(response: Response): Promise<{ host: string; details: TlsDetails } | undefined> {
+  if (!response.url().startsWith("https:")) return undefined;
+  const details = await response.securityDetails().catch(() => null);
+  if (!details) return undefined;
+  return {
+    host: new URL(response.url()).host,
+    details: {
+      ...(details.protocol ? { protocol: details.protocol } : {}),
+      ...(details.subjectName ? { subjectName: details.subjectName } : {}),
+      ...(details.issuer ? { issuer: details.issuer } : {}),
+      ...(details.validFrom !== undefined ? { validFrom: details.validFrom } : {}),
+      ...(details.validTo !== undefined ? { validTo: details.validTo } : {}),
+    },
+  };
+}
+
+/** Every host the capture reached: the addresses the egress proxy connected to, and TLS for https. */
+async function hostsOf(
+  exchanges: readonly RecordedExchange[],
+  settled: readonly { tls: { host: string; details: TlsDetails } | undefined }[],
+  options: ExchangeRecorderOptions,
+): Promise<HostProvenance[]> {
+  const hosts = new Map<string, { addresses: Set<string>; origin: string; tls?: TlsDetails }>();
+  for (const exchange of exchanges) {
+    const url = new URL(exchange.url);
+    const entry = hosts.get(url.host) ?? { addresses: new Set<string>(), origin: url.origin };
+    for (const address of options.addressesFor?.(exchange.url) ?? []) entry.addresses.add(address);
+    hosts.set(url.host, entry);
+  }
+  for (const { tls } of settled) {
+    const entry = tls ? hosts.get(tls.host) : undefined;
+    if (entry && tls && !entry.tls) entry.tls = tls.details;
+  }
+  return Promise.all(
+    [...hosts].map(async ([host, entry]): Promise<HostProvenance> => {
+      const chain =
+        entry.origin.startsWith("https:") && options.certificateChain
+          ? await options.certificateChain(entry.origin).catch(() => [])
+          : [];
+      return {
+        host,
+        addresses: [...entry.addresses],
+        ...(entry.tls ? { tls: entry.tls } : {}),
+        ...(chain.length > 0 ? { tlsCertificateChain: chain.map(toPem) } : {}),
+      };
+    }),
+  );
+}
+
+function toPem(der: string): string {
+  const lines = der.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN CERTIFICATE-----\n${lines.join("\n")}\n-----END CERTIFICATE-----`;
+}
+
+/**
+ * The chain Chromium validated for an https origin, through the page's DevTools session (the
+ * browser keeps it per origin, frames of other processes included).
+ */
+export function certificatesVia(cdp: CDPSession): (origin: string) => Promise<readonly string[]> {
+  return async (origin) => (await cdp.send("Network.getCertificate", { origin })).tableNames;
+}

@@ -1,0 +1,151 @@
+/**
+ * The capturer records every HTTP exchange of a capture (exchange-recorder.ts), with the real
+ * browser on two fixture sites (two origins): the redirect hop, the page, its stylesheet and
+ * images, a script's POST whose answer is gzipped, and a cross-origin iframe with its own image.
+ * One body is larger than the recording budget left: it is kept as headers, marked truncated.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { gzipSync } from "node:zlib";
+import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
+import type { RecordedExchange } from "../../shared/domain/evidence/model.ts";
+import type { PageCapture, PageCapturer } from "../../shared/ports.ts";
+import { testCaptureOptions } from "../support/capture-options.ts";
+import { encodeRgbPng, type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
+import { loopbackEgress, NO_DNS } from "../support/loopback-browser.ts";
+
+/** Room for the page and its small resources, not for the large image as well. */
+const BUDGET = 150_000;
+const FIGURES = JSON.stringify({ crossings: 41000, note: "a".repeat(2_000) });
+
+let site: FixtureSite;
+let embed: FixtureSite;
+let capturer: PageCapturer;
+let capture: PageCapture;
+
+function exchangeFor(path: string, site: FixtureSite): RecordedExchange {
+  const found = capture.traffic?.exchanges.find((e) => e.url === site.url(path));
+  assert.ok(found, `an exchange for ${path}: ${capture.traffic?.exchanges.map((e) => e.url).join(", ")}`);
+  return found;
+}
+
+const header = (lines: RecordedExchange["response"]["headers"], name: string) =>
+  lines.find(([n]) => n.toLowerCase() === name)?.[1];
+
+before(async () => {
+  site = await startFixtureSite();
+  embed = await startFixtureSite();
+  site.setPage(
+    "/story.html",
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Harbour bridge reopens</title>
+<link rel="stylesheet" href="/styles/story.css"></head><body><article><h1>Harbour bridge reopens</h1>
+<p>The harbour bridge reopened to traffic on Tuesday after eight months of repairs.</p>
+<img src="/img/64x40-aa3311.png" alt="The bridge"><img src="/big.png" alt="Aerial view">
+<p id="figures">Loading figures…</p>
+<iframe src="${embed.url("/embed/chart.html")}" width="320" height="120"></iframe></article>
+<script>fetch("/api/figures.json", { method: "POST", body: '{"fields":["crossings"]}',
+  headers: { "content-type": "application/json" } }).then((r) => r.json()).then((d) => {
+  document.getElementById("figures").textContent = d.crossings + " crossings a day"; });</script>
+</body></html>`,
+  );
+  site.setPage("/styles/story.css", "h1 { color: rgb(170, 17, 0); }\n", { contentType: "text/css" });
+  // Noise does not compress: 300 KB on the wire, past the budget.
+  site.setPage("/big.png", encodeRgbPng(320, 240, randomBytes(320 * 240 * 3)), { contentType: "image/png" });
+  site.setRoute("/api/figures.json", (req, res) => {
+    req.resume();
+    req.on("end", () => {
+      const body = gzipSync(FIGURES);
+      res.writeHead(200, {
+        "content-type": "application/json",
+        "content-encoding": "gzip",
+        "content-length": String(body.length),
+      });
+      res.end(body);
+    });
+  });
+  embed.setPage(
+    "/embed/chart.html",
+    `<!doctype html><html><body><p>Crossings by month</p><img src="/img/48x24-1133aa.png" alt="bars"></body></html>`,
+  );
+  capturer = createChromiumPageCapturer({
+    extraArgs: [NO_DNS],
+    egress: loopbackEgress(),
+    recording: { maxBytes: BUDGET },
+  });
+  capture = await capturer.capture(site.url("/redirect?to=/story.html"), testCaptureOptions());
+});
+
+after(async () => {
+  await capturer?.close();
+  await Promise.all([site?.close(), embed?.close()]);
+});
+
+describe("the exchange recorder", () => {
+  it("records the redirect hop with its status line and headers, and no body", () => {
+    const hop = exchangeFor("/redirect?to=/story.html", site);
+    assert.equal(hop.response.status, 302);
+    assert.equal(header(hop.response.headers, "location"), "/story.html");
+    assert.equal(hop.response.body.length, 0);
+    assert.equal(hop.request.method, "GET");
+    assert.equal(header(hop.request.headers, "host"), new URL(site.origin).host);
+  });
+
+  it("records the page, its stylesheet and image as received, with where they came from", () => {
+    const page = exchangeFor("/story.html", site);
+    assert.equal(page.response.status, 200);
+    assert.equal(page.response.httpVersion, "HTTP/1.1");
+    assert.equal(page.response.statusText, "OK");
+    assert.match(new TextDecoder().decode(page.response.body), /reopened to traffic on Tuesday/);
+    assert.deepEqual(capture.raw.body, page.response.body, "the page's body is the raw response");
+    assert.equal(page.remoteAddress, "127.0.0.1", "the address the egress proxy connected to");
+    assert.match(header(page.request.headers, "user-agent") ?? "", /Chrome\//);
+    const css = exchangeFor("/styles/story.css", site);
+    assert.equal(new TextDecoder().decode(css.response.body), "h1 { color: rgb(170, 17, 0); }\n");
+    const image = exchangeFor("/img/64x40-aa3311.png", site);
+    assert.deepEqual(image.response.body.subarray(1, 4), new TextEncoder().encode("PNG"));
+  });
+
+  it("records a script's POST with its body, and its gzipped answer decoded with headers that say so", () => {
+    const post = exchangeFor("/api/figures.json", site);
+    assert.equal(post.request.method, "POST");
+    assert.equal(new TextDecoder().decode(post.request.body), '{"fields":["crossings"]}');
+    assert.equal(new TextDecoder().decode(post.response.body), FIGURES);
+    assert.equal(header(post.response.headers, "content-encoding"), undefined);
+    assert.equal(header(post.response.headers, "x-archive-orig-content-encoding"), "gzip");
+    assert.equal(header(post.response.headers, "content-length"), String(FIGURES.length));
+  });
+
+  it("records the cross-origin iframe and its image", () => {
+    const frame = exchangeFor("/embed/chart.html", embed);
+    assert.match(new TextDecoder().decode(frame.response.body), /Crossings by month/);
+    assert.ok(exchangeFor("/img/48x24-1133aa.png", embed).response.body.length > 0);
+  });
+
+  it("keeps a body past the budget as headers only, and says so", () => {
+    const traffic = capture.traffic;
+    assert.ok(traffic);
+    const big = exchangeFor("/big.png", site);
+    assert.equal(big.truncated, "length");
+    assert.equal(big.response.body.length, 0);
+    assert.equal(header(big.response.headers, "content-type"), "image/png");
+    assert.deepEqual(traffic.truncated, [{ url: site.url("/big.png"), reason: "length" }]);
+    assert.ok(traffic.recordedBytes <= BUDGET);
+  });
+
+  it("names both hosts with their addresses, the user agent and the browser's version", () => {
+    const traffic = capture.traffic;
+    assert.ok(traffic);
+    const hosts = Object.fromEntries(traffic.hosts.map((h) => [h.host, h.addresses]));
+    assert.deepEqual(hosts, {
+      [new URL(site.origin).host]: ["127.0.0.1"],
+      [new URL(embed.origin).host]: ["127.0.0.1"],
+    });
+    assert.match(traffic.userAgent, /^Mozilla\/5\.0 .*Chrome\/\d+/);
+    assert.match(traffic.browserVersion, /^\d+\.\d+\.\d+\.\d+$/);
+    // In the order they were sent: the hop before the page before its subresources.
+    const urls = traffic.exchanges.map((e) => e.url);
+    assert.ok(urls.indexOf(site.url("/redirect?to=/story.html")) < urls.indexOf(site.url("/story.html")));
+    assert.ok(urls.indexOf(site.url("/story.html")) < urls.indexOf(site.url("/styles/story.css")));
+  });
+});
