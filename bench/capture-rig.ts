@@ -34,6 +34,7 @@ import type {
   BlobReader,
   BlobStore,
   CaptureMessage,
+  EvidenceSigner,
   PageCapturer,
 } from "../shared/ports.ts";
 
@@ -96,6 +97,8 @@ export interface CaptureRigOptions {
   config?: CaptureConfig;
   /** Builds the browser capturer (another version of it, to compare). @default createChromiumPageCapturer */
   createCapturer?: typeof createChromiumPageCapturer;
+  /** Signs each new version's evidence package (WACZ). @default none: no package is built */
+  signer?: EvidenceSigner;
 }
 
 /** The embedded S3 and DynamoDB servers, with the archive table and bucket. */
@@ -198,7 +201,14 @@ export async function connectCaptureRig(
   };
   // The Lambda's worker (functions/compose/). It has no host gate: politeness is shaped before
   // a capture is queued, and this rig submits and sweeps without a shaper.
-  const deps: ProcessCaptureDeps = composeCaptureWorker({ archive, blobs, config, capturer, logger });
+  const deps: ProcessCaptureDeps = composeCaptureWorker({
+    archive,
+    blobs,
+    config,
+    capturer,
+    logger,
+    ...(options.signer ? { signer: options.signer } : {}),
+  });
 
   return {
     s3Directory: servers.s3Directory,

@@ -295,6 +295,7 @@ async function startServices(
     maxAttempts: Math.min(captureConfig.maxAttempts, maxReceiveCount),
     logger: log,
     metrics,
+    signer,
   });
   const poll = composePoll({
     archive,

@@ -5,10 +5,13 @@
  * parts fit together is written here only.
  */
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { KMSClient } from "@aws-sdk/client-kms";
+import packageJson from "../../package.json" with { type: "json" };
 import { resolveBundledChromium } from "../../shared/adapters/chromium/browser-launch.ts";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
 import { createEgressProxy } from "../../shared/adapters/egress/egress-proxy.ts";
 import { createEventBridgePublisher, fanOut } from "../../shared/adapters/eventbridge-publisher.ts";
+import { createKmsSigner } from "../../shared/adapters/kms-signer.ts";
 import { createWebhookPublisher } from "../../shared/adapters/webhook-publisher.ts";
 import {
   type CaptureConfig,
@@ -17,6 +20,7 @@ import {
   loadObservabilityConfig,
   loadPublishConfig,
   loadRegion,
+  loadSigningConfig,
   loadStorageConfig,
 } from "../../shared/config.ts";
 import { extractArticle } from "../../shared/domain/extract/index.ts";
@@ -24,7 +28,7 @@ import type { CadenceStep } from "../../shared/domain/schedule.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import type { Logger } from "../../shared/logger.ts";
 import type { ArchiveMetrics } from "../../shared/metrics.ts";
-import type { BlobStore, EditPublisher, PageCapturer } from "../../shared/ports.ts";
+import type { BlobStore, EditPublisher, EvidenceSigner, PageCapturer } from "../../shared/ports.ts";
 import { type CaptureHandlerDeps, createCaptureHandler } from "../capture/capture-batch.ts";
 import { type Archive, openArchive, openBlobReader } from "./archive.ts";
 import { openBlobStore } from "./blob-store.ts";
@@ -60,7 +64,16 @@ export interface CaptureWorkerParts {
   maxAttempts?: number;
   logger: Logger;
   metrics?: ArchiveMetrics;
+  /**
+   * Signs each new version's evidence package (WACZ): the KMS key on AWS, the key under DATA_DIR
+   * locally, a test's own key in tests.
+   * @default none: versions are stored without a package
+   */
+  signer?: EvidenceSigner;
 }
+
+/** Palimpsest's version, written into every evidence package as the software that made it. */
+export const PALIMPSEST_VERSION: string = packageJson.version;
 
 /** Chromium behind the egress proxy, which lets through only public hosts and ALLOW_PRIVATE_HOSTS. */
 export function composeBrowserCapturer(
@@ -95,6 +108,7 @@ export function composeCaptureWorker(parts: CaptureWorkerParts): CaptureHandlerD
     ...(parts.publisher ? { publisher: parts.publisher } : {}),
     logger,
     ...(parts.metrics ? { metrics: parts.metrics } : {}),
+    ...(parts.signer ? { evidence: { signer: parts.signer, palimpsestVersion: PALIMPSEST_VERSION } } : {}),
   };
 }
 
@@ -115,6 +129,12 @@ export async function captureWorkerFromEnvironment(env: Record<string, string | 
   const publish = loadPublishConfig(env);
   const { logger, metrics } = openObservability(loadObservabilityConfig(env));
   const archive = openArchive(storage);
+  const region = loadRegion(env);
+  // The capture function may only sign with the key (and read its public half): see evidence-signing-key.ts.
+  const { kmsKeyArn } = loadSigningConfig(env);
+  const signer = kmsKeyArn
+    ? createKmsSigner({ client: new KMSClient({ region }), keyId: kmsKeyArn })
+    : undefined;
   const publisher = fanOut([
     ...(publish.eventBusName
       ? [
@@ -129,11 +149,12 @@ export async function captureWorkerFromEnvironment(env: Record<string, string | 
   if (!config.chromiumPath) await unpackChromiumWithin(INIT_UNPACK_BUDGET_MS);
   return createCaptureWorker({
     archive,
-    blobs: openBlobStore(storage, openBlobReader(storage, loadRegion(env))).blobs,
+    blobs: openBlobStore(storage, openBlobReader(storage, region)).blobs,
     config,
     cadence: loadCadence(env),
     ...(publisher ? { publisher } : {}),
     logger,
     metrics,
+    ...(signer ? { signer } : {}),
   });
 }

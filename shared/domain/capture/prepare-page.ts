@@ -24,6 +24,8 @@ export interface Prepared {
   captured: CapturedArticle;
   /** Whether the text is the extracted article's, or the page's main text (see page-text.ts). */
   extraction: "article" | "fallback";
+  /** The stored `article.json`'s bytes (the evidence package holds the same). */
+  articleJson: Uint8Array;
 }
 
 /** The first <title> of a page, for pages with no extractable article. */
@@ -77,18 +79,14 @@ export async function preparePage(
         };
   const extractMs = performance.now() - extractStarted;
 
+  const articleJson = encoder.encode(
+    JSON.stringify({ url: capture.url, finalUrl: page.finalUrl, ...article }, null, 2),
+  );
   const put = uploader(deps, state);
   const storeStarted = performance.now();
   const uploads: Array<[ArtifactName, Promise<ArtifactRef>]> = [
     ...pageUploads(put, page),
-    [
-      "article",
-      put(
-        encoder.encode(JSON.stringify({ url: capture.url, finalUrl: page.finalUrl, ...article }, null, 2)),
-        "application/json",
-        "article.json",
-      ),
-    ],
+    ["article", put(articleJson, "application/json", "article.json")],
     ["text", put(encoder.encode(article.text), "text/plain; charset=utf-8", "article.txt")],
   ];
   // All at once, and awaited together: one failed upload must not leave the others' failures
@@ -114,5 +112,5 @@ export async function preparePage(
     },
     ...(noiseRules.from.length > 0 ? { noiseRules } : {}),
   };
-  return { extractMs, put, stored, captured, extraction };
+  return { extractMs, put, stored, captured, extraction, articleJson };
 }

@@ -6,11 +6,13 @@
 import { CaptureError } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import type { PageCapture } from "../../ports.ts";
+import { versionIdForCapture } from "../ids.ts";
 import type { CaptureRecord } from "../model.ts";
 import type { ValidityVerdict } from "../validity/index.ts";
 import { announceEdit } from "./announce-edit.ts";
 import { pageUploads, storedTogether, uploader } from "./artifacts.ts";
 import { decideRemoval, decideVersion } from "./decide-version.ts";
+import { captureEvidence, evidenceOf } from "./evidence-package.ts";
 import { classifyUnexpected, failCapture } from "./failures.ts";
 import { inBackground } from "./in-background.ts";
 import { type Prepared, preparePage } from "./prepare-page.ts";
@@ -90,10 +92,21 @@ async function captureAndStore(
     },
   });
   const state = await known;
-  const { extractMs, put, stored, captured, extraction } =
+  const { extractMs, put, stored, captured, extraction, articleJson } =
     early?.page === page ? await early.prepared : await preparePage(deps, capture, page, known);
-  const decide = unlessCommitted(capture, (current) =>
-    decideVersion(deps, capture, current, captured, stored, put),
+  const evidence = captureEvidence({
+    evidence: deps.evidence,
+    capture,
+    page,
+    captured,
+    articleJson,
+    put,
+    log,
+    maxAttempts: deps.maxAttempts,
+    now: deps.now ?? (() => new Date()),
+  });
+  const decide = unlessCommitted(capture, async (current) =>
+    evidence.attach(await decideVersion(deps, capture, current, captured, stored, put)),
   );
   const [{ artifacts, capturedAt, storeMs }, first] = await Promise.all([stored, decide(state)]);
   const { decision, committed } = await recordOnUrl(deps, capture, state, first, decide, capturedAt);
@@ -109,7 +122,7 @@ async function captureAndStore(
     ...(decision.edit ? { edit: decision.edit } : {}),
     ...(decision.verdict ? validityOf(decision.verdict) : {}),
     ...(decision.commit?.removed ? { removed: true } : {}),
-    artifacts,
+    artifacts: { ...artifacts, ...evidenceOf(decision, state, versionIdForCapture(capture.captureId)) },
     ...(page.consent ? { consent: page.consent } : {}),
     extraction,
     timings: {

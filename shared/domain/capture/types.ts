@@ -8,6 +8,7 @@ import type {
   ArchiveRepository,
   BlobStore,
   EditPublisher,
+  EvidenceSigner,
   PageCaptureOptions,
   PageCapturer,
 } from "../../ports.ts";
@@ -44,6 +45,17 @@ export interface ProcessCaptureDeps {
   publisher?: EditPublisher;
   logger: Logger;
   now?: () => Date;
+  /**
+   * Signs each new version's evidence package (WACZ, evidence-package.ts); absent, versions are
+   * stored without one.
+   */
+  evidence?: EvidenceDeps;
+}
+
+/** What packaging evidence needs: the signer, and the version written as the software that made it. */
+export interface EvidenceDeps {
+  signer: EvidenceSigner;
+  palimpsestVersion: string;
 }
 
 /** How one delivery of a capture message ended, which tells the caller what to do with the message. */

@@ -9,7 +9,7 @@ export interface ArtifactLink {
   sha256: string;
 }
 
-/** The raw response is offered as a download; everything else opens in the browser. */
+/** The raw response and the evidence package are offered as downloads; everything else opens in the browser. */
 const DISPOSITION: Record<ArtifactName, "inline" | "attachment"> = {
   snapshot: "inline",
   screenshot: "inline",
@@ -18,6 +18,7 @@ const DISPOSITION: Record<ArtifactName, "inline" | "attachment"> = {
   raw: "attachment",
   diff: "inline",
   diffHtml: "inline",
+  wacz: "attachment",
 };
 
 export async function artifactLinks(
