@@ -1,43 +1,52 @@
 /**
- * Evidence that replays: a page with a stylesheet, images, a script that fetches JSON and a
- * cross-origin iframe is loaded in the project's Chromium, every HTTP exchange recorded as it
- * happened, packaged as a signed WACZ, then, with the site shut down, replayed offline in
- * ReplayWeb.page (its `ui.js` and `sw.js` served from node_modules, no CDN) in the same Chromium.
- * The replayed page must show its text, the fetched data, the iframe and every image; nothing may
- * leave the replay server's origin.
- *
- * The recorder here is a test's own (Playwright's view of each response); the capture function's
- * recorder is the egress proxy's. What this test holds is that the package Palimpsest writes is
- * one that web-archive tools nobody here wrote can replay.
+ * Evidence that stands outside Palimpsest, end to end: the local runner captures a page with a
+ * stylesheet, images, a script that fetches JSON and a cross-origin iframe (a second fixture site),
+ * reached through a redirect; the capture's `wacz` artifact is downloaded through its link and
+ * checked with tools nobody here wrote — the zip opened by zip.js, every file against the
+ * datapackage's sha256, the signature with WebCrypto against the key the API publishes, every WARC
+ * record read back by warcio's parser with its digests recomputed here — then `palimpsest verify`
+ * accepts it and refuses a copy with one byte changed. Finally, with both sites shut down, the
+ * package is replayed offline in ReplayWeb.page (served from node_modules, no CDN) in the
+ * project's Chromium: the text, the fetched data, the stylesheet, the iframe and every image show,
+ * and nothing leaves the replay server's origin.
  */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type Browser, chromium, type Frame, type Page, type Response } from "playwright-core";
+import { Uint8ArrayReader, Uint8ArrayWriter, ZipReader } from "@zip.js/zip.js";
+import { type Browser, chromium } from "playwright-core";
+import { WARCParser } from "warcio";
+import { type LocalRunner, startLocalRunner } from "../../local/runner.ts";
 import { chromiumLaunchArgs, resolveBundledChromium } from "../../shared/adapters/chromium/browser-launch.ts";
-import { buildWacz } from "../../shared/domain/evidence/build-wacz.ts";
-import type { EvidenceInput, RecordedExchange } from "../../shared/domain/evidence/model.ts";
-import { verifyWacz } from "../../shared/domain/evidence/verify-wacz.ts";
-import { testSigner } from "../support/evidence-fixture.ts";
+import { createLogger } from "../../shared/logger.ts";
+import { captureUntilDone } from "../support/capture-client.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
+import type { Json } from "../support/json.ts";
 import { NO_DNS } from "../support/loopback-browser.ts";
+import { allImagesShown, replayFrame, startReplayServer } from "../support/replay-harness.ts";
 
-const REPLAY_ASSETS = join(import.meta.dirname, "../../node_modules/replaywebpage");
+const CLI = join(import.meta.dirname, "../../cli/palimpsest.ts");
+const STORY = "/story.html";
+const REQUESTED = `/redirect?to=${STORY}`;
 
-let browser: Browser;
 let site: FixtureSite;
 let embedSite: FixtureSite;
-let storyUrl: string;
+let runner: LocalRunner;
+let dataDir: string;
+let capture: Record<string, Json>;
 let wacz: Uint8Array;
+let files: Map<string, Uint8Array>;
 
 function storyHtml(embedUrl: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Harbour bridge reopens</title>
 <link rel="stylesheet" href="/styles/story.css"></head>
 <body><article><h1>Harbour bridge reopens</h1>
-<p>The harbour bridge reopened to traffic on Tuesday after eight months of repairs.</p>
+<p>The harbour bridge reopened to traffic on Tuesday after eight months of repairs, the city said.</p>
+<p>Engineers replaced the cables and the deck, and the footpath on the eastern side is wider now.</p>
 <figure><img id="photo" src="/img/64x40-aa3311.png" alt="The bridge at dawn"></figure>
 <p id="figures">Loading figures…</p>
 <iframe id="chart" src="${embedUrl}" width="320" height="120" title="Crossings chart"></iframe>
@@ -52,190 +61,205 @@ fetch("/api/figures.json").then((r) => r.json()).then((d) => {
 const EMBED_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Chart</title></head>
 <body><p id="caption">Crossings by month, 2025</p><img id="bars" src="/img/48x24-1133aa.png" alt="bars"></body></html>`;
 
-/** One exchange as Playwright saw it: request and response headers as sent, body as received. */
-async function toExchange(response: Response): Promise<RecordedExchange> {
-  const request = response.request();
-  const redirect = response.status() >= 300 && response.status() < 400;
-  const [requestHeaders, responseHeaders, body, server] = await Promise.all([
-    request.headersArray(),
-    response.headersArray(),
-    redirect ? Promise.resolve(Buffer.alloc(0)) : response.body(),
-    response.serverAddr(),
-  ]);
-  const postData = request.postDataBuffer();
-  return {
-    url: request.url(),
-    startedAt: new Date(request.timing().startTime).toISOString(),
-    request: {
-      method: request.method(),
-      // The fixture servers speak HTTP/1.1; Playwright does not say which version was used.
-      httpVersion: "HTTP/1.1",
-      headers: requestHeaders.map((h) => [h.name, h.value] as const),
-      ...(postData ? { body: new Uint8Array(postData) } : {}),
-    },
-    response: {
-      httpVersion: "HTTP/1.1",
-      status: response.status(),
-      statusText: response.statusText(),
-      headers: responseHeaders.map((h) => [h.name, h.value] as const),
-      body: new Uint8Array(body),
-    },
-    ...(server ? { remoteAddress: server.ipAddress } : {}),
-  };
-}
+const sha256 = (bytes: Uint8Array | string) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+const text = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);
 
-async function recordStory(): Promise<EvidenceInput> {
-  const context = await browser.newContext({ locale: "en-US" });
-  const page = await context.newPage();
-  const pending: Promise<RecordedExchange>[] = [];
-  page.on("response", (response) => pending.push(toExchange(response)));
-  const capturedAt = new Date().toISOString();
-  await page.goto(storyUrl, { waitUntil: "networkidle" });
-  await page.waitForFunction(() => document.getElementById("figures")?.textContent?.includes("crossings"));
-  const exchanges = await Promise.all(pending);
-  const input: EvidenceInput = {
-    pageUrl: storyUrl,
-    capturedAt,
-    createdAt: new Date().toISOString(),
-    title: await page.title(),
-    exchanges,
-    resources: [
-      {
-        name: "snapshot",
-        contentType: "text/html; charset=utf-8",
-        body: new TextEncoder().encode(await page.content()),
-      },
-      { name: "screenshot", contentType: "image/png", body: new Uint8Array(await page.screenshot()) },
-    ],
-    provenance: {
-      hosts: [...new Set(exchanges.map((e) => new URL(e.url).host))].map((host) => ({
-        host,
-        addresses: ["127.0.0.1"],
-      })),
-      userAgent: await page.evaluate(() => navigator.userAgent),
-      browserVersion: browser.version(),
-      palimpsestVersion: "0.1.0",
-      timings: {},
-    },
-  };
-  await context.close();
-  return input;
-}
-
-/** Serves the replay page, ReplayWeb.page's two files and the WACZ (with ranges, as WACZ wants). */
-async function startReplayServer(): Promise<{ origin: string; strays: string[]; close(): Promise<void> }> {
-  const strays: string[] = [];
-  const [ui, sw] = await Promise.all([
-    readFile(join(REPLAY_ASSETS, "ui.js")),
-    readFile(join(REPLAY_ASSETS, "sw.js")),
-  ]);
-  const server: Server = createServer((req, res) => {
-    const path = new URL(req.url ?? "/", "http://replay.invalid").pathname;
-    if (path === "/") {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-      res.end(`<!doctype html><html><head><meta charset="utf-8"><script src="/replay/ui.js"></script></head>
-<body style="margin:0"><replay-web-page style="display:block;width:1000px;height:700px" source="/capture.wacz"
-url="${storyUrl}" replaybase="/replay/" embed="replayonly"></replay-web-page></body></html>`);
-      return;
-    }
-    if (path === "/replay/" || path === "/replay/index.html") {
-      // What sw.js serves here once it controls the page; a load that beats its activation gets
-      // the same app from the server instead of a 404.
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-      res.end(
-        `<!doctype html><html><head><script src="./ui.js"></script></head><body><replay-app-main></replay-app-main></body></html>`,
-      );
-      return;
-    }
-    if (path === "/replay/ui.js" || path === "/replay/sw.js") {
-      res.writeHead(200, { "content-type": "text/javascript; charset=utf-8" });
-      res.end(path.endsWith("ui.js") ? ui : sw);
-      return;
-    }
-    if (path === "/capture.wacz") {
-      const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
-      const headers = { "content-type": "application/wacz", "accept-ranges": "bytes" };
-      if (range) {
-        const start = Number(range[1]);
-        const end = range[2] ? Math.min(Number(range[2]), wacz.length - 1) : wacz.length - 1;
-        res.writeHead(206, {
-          ...headers,
-          "content-range": `bytes ${start}-${end}/${wacz.length}`,
-          "content-length": end - start + 1,
-        });
-        res.end(req.method === "HEAD" ? undefined : wacz.subarray(start, end + 1));
-      } else {
-        res.writeHead(200, { ...headers, "content-length": wacz.length });
-        res.end(req.method === "HEAD" ? undefined : wacz);
-      }
-      return;
-    }
-    strays.push(`${req.method} ${path}`);
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    strays,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
-}
-
-/** The frame ReplayWeb.page replays a URL in (`…/replay/w/<collection>/<ts>mp_/<url>`, `if_` for iframes). */
-async function replayFrame(page: Page, pathEnd: string, timeoutMs: number): Promise<Frame> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const frame = page
-      .frames()
-      .find((f) => /\/replay\/w\/.+(mp|if)_\//.test(f.url()) && f.url().endsWith(pathEnd));
-    if (frame) return frame;
-    await page.waitForTimeout(200);
+async function unzipAll(bytes: Uint8Array): Promise<Map<string, Uint8Array>> {
+  const reader = new ZipReader(new Uint8ArrayReader(bytes));
+  const out = new Map<string, Uint8Array>();
+  for (const entry of await reader.getEntries()) {
+    if (!entry.directory) out.set(entry.filename, await entry.getData(new Uint8ArrayWriter()));
   }
-  throw new Error(
-    `no replay frame for ${pathEnd}; frames: ${page
-      .frames()
-      .map((f) => f.url())
-      .join(", ")}`,
-  );
+  await reader.close();
+  return out;
 }
 
-const allImagesShown = () =>
-  [...document.images].map((img) => ({ src: img.currentSrc, shown: img.complete && img.naturalWidth > 0 }));
+function palimpsest(env: Record<string, string>, ...argv: string[]) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...argv], { env: { ...process.env, ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c;
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c;
+    });
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? (await resolveBundledChromium()),
-    args: chromiumLaunchArgs([NO_DNS]),
-    headless: true,
-  });
+  process.env.LOG_LEVEL = "silent";
   site = await startFixtureSite();
   embedSite = await startFixtureSite();
-  storyUrl = site.url("/story.html");
-  site.setPage("/story.html", storyHtml(embedSite.url("/embed/chart.html")));
+  site.setPage(STORY, storyHtml(embedSite.url("/embed/chart.html")));
   site.setPage("/styles/story.css", "h1 { color: rgb(170, 17, 0); }\n", {
     contentType: "text/css; charset=utf-8",
   });
   site.setPage("/api/figures.json", '{"crossings": 41000}', { contentType: "application/json" });
   embedSite.setPage("/embed/chart.html", EMBED_HTML);
-  wacz = (await buildWacz(await recordStory(), testSigner(), { version: "0.1.0" })).bytes;
-  // From here on the site is gone: whatever replays comes from the package.
-  await Promise.all([site.close(), embedSite.close()]);
+  dataDir = await mkdtemp(join(tmpdir(), "palimpsest-evidence-"));
+  runner = await startLocalRunner({
+    dataDir,
+    port: 0,
+    logger: createLogger({}, "silent"),
+    sweepIntervalMs: 0,
+    env: {
+      ALLOW_PRIVATE_HOSTS: `${new URL(site.origin).host},${new URL(embedSite.origin).host}`,
+      CAPTURE_NAVIGATION_TIMEOUT_MS: "10000",
+      LOG_LEVEL: "silent",
+    },
+  });
+  capture = await captureUntilDone(runner.url, site.url(REQUESTED), { timeoutMs: 90_000 });
+  const link = (capture.artifacts as Record<string, Record<string, Json>> | undefined)?.wacz;
+  assert.ok(link, `the capture has a wacz artifact: ${JSON.stringify(capture.artifacts)}`);
+  const response = await fetch(String(link.url));
+  assert.equal(response.status, 200);
+  wacz = new Uint8Array(await response.arrayBuffer());
+  files = await unzipAll(wacz);
 });
 
 after(async () => {
-  await browser?.close();
+  await runner?.close();
+  await Promise.all([site?.close(), embedSite?.close()]);
+  await rm(dataDir, { recursive: true, force: true });
 });
 
-describe("a recorded page's WACZ", () => {
-  it("holds every exchange of the load, and verifies", async () => {
-    const result = await verifyWacz(wacz);
-    assert.deepEqual(result.problems, []);
-    // warcinfo, 6 exchanges × (response + request), snapshot, screenshot, provenance.
-    assert.ok(result.records >= 15, `${result.records} records`);
+describe("a captured page's WACZ", () => {
+  it("is the capture's `wacz` artifact, downloaded as it was stored", () => {
+    const link = (capture.artifacts as Record<string, Record<string, Json>>).wacz as Record<string, Json>;
+    assert.equal(link.contentType, "application/wacz");
+    assert.equal(link.bytes, wacz.length);
+    assert.equal(`sha256:${link.sha256}`, sha256(wacz));
+    assert.equal(capture.validity, "ok");
+  });
+
+  it("is a zip whose datapackage lists every file with its sha256", () => {
+    assert.deepEqual([...files.keys()].sort(), [
+      "archive/data.warc.gz",
+      "datapackage-digest.json",
+      "datapackage.json",
+      "indexes/index.cdx",
+      "pages/pages.jsonl",
+    ]);
+    const datapackage = JSON.parse(text(files.get("datapackage.json")));
+    assert.equal(datapackage.wacz_version, "1.1.1");
+    // The URL as the archive normalised it (`%2F` in the query), which the browser requested.
+    assert.equal(datapackage.mainPageUrl, capture.url);
+    for (const resource of datapackage.resources) {
+      const data = files.get(resource.path);
+      assert.ok(data, `${resource.path} is in the zip`);
+      assert.equal(resource.hash, sha256(data));
+      assert.equal(resource.bytes, data.length);
+    }
+    assert.match(text(files.get("pages/pages.jsonl")), /reopened to traffic on Tuesday/);
+  });
+
+  it("is signed with the key the archive publishes, and WebCrypto verifies the signature", async () => {
+    const digest = JSON.parse(text(files.get("datapackage-digest.json")));
+    assert.equal(digest.hash, sha256(files.get("datapackage.json") ?? new Uint8Array()));
+    const published = (await (await fetch(`${runner.url}/v1/signing-key`)).json()) as { publicKey: string };
+    assert.equal(digest.signedData.publicKey, published.publicKey);
+    const key = await crypto.subtle.importKey(
+      "spki",
+      Buffer.from(published.publicKey, "base64"),
+      { name: "ECDSA", namedCurve: "P-256" },
+      false,
+      ["verify"],
+    );
+    const valid = await crypto.subtle.verify(
+      { name: "ECDSA", hash: "SHA-256" },
+      key,
+      Buffer.from(digest.signedData.signature, "base64"),
+      new TextEncoder().encode(digest.hash),
+    );
+    assert.equal(valid, true);
+  });
+
+  it("holds a request and a response for every exchange, read back by warcio with digests that hold", async () => {
+    const warc = files.get("archive/data.warc.gz") ?? new Uint8Array();
+    const records: { type: string; uri: string; headers: Map<string, string>; block: Uint8Array }[] = [];
+    for await (const record of new WARCParser([warc], { parseHttp: false, keepHeadersCase: true })) {
+      const block = await record.readFully(false);
+      const headers = new Map([...record.warcHeaders.headers].map(([k, v]) => [k, v]));
+      records.push({ type: record.warcType ?? "", uri: record.warcTargetURI ?? "", headers, block });
+      if (record.warcType !== "warcinfo") assert.equal(headers.get("WARC-Block-Digest"), sha256(block));
+      if (record.warcType === "response" || record.warcType === "request") {
+        const split = Buffer.from(block).indexOf("\r\n\r\n");
+        assert.equal(headers.get("WARC-Payload-Digest"), sha256(block.subarray(split + 4)));
+      }
+    }
+    const responses = new Map(records.filter((r) => r.type === "response").map((r) => [r.uri, r]));
+    const expected = [
+      String(capture.url),
+      site.url(STORY),
+      site.url("/styles/story.css"),
+      site.url("/img/64x40-aa3311.png"),
+      site.url("/api/figures.json"),
+      embedSite.url("/embed/chart.html"),
+      embedSite.url("/img/48x24-1133aa.png"),
+    ];
+    for (const url of expected) {
+      const response = responses.get(url);
+      assert.ok(response, `a response record for ${url}`);
+      assert.equal(response.headers.get("WARC-IP-Address"), "127.0.0.1");
+    }
+    assert.match(text(responses.get(String(capture.url))?.block), /^HTTP\/1\.1 302 Found\r\n/);
+    assert.match(text(responses.get(site.url(STORY))?.block), /^HTTP\/1\.1 200 OK\r\n[\s\S]*eight months/);
+    const ids = new Map(records.map((r) => [r.headers.get("WARC-Record-ID"), r]));
+    const requests = records.filter((r) => r.type === "request");
+    assert.ok(requests.length >= expected.length);
+    for (const request of requests) {
+      assert.equal(ids.get(request.headers.get("WARC-Concurrent-To"))?.uri, request.uri);
+    }
+    assert.deepEqual(
+      records.filter((r) => r.type === "resource").map((r) => r.uri.split(":")[2]),
+      ["snapshot", "screenshot", "article"],
+    );
+    const provenance = JSON.parse(text(records.find((r) => r.type === "metadata")?.block));
+    assert.deepEqual(
+      provenance.hosts.map((h: { host: string }) => h.host).sort(),
+      [new URL(site.origin).host, new URL(embedSite.origin).host].sort(),
+    );
+    assert.equal(provenance.validity.verdict, "ok");
+    assert.equal(provenance.captureId, capture.captureId);
+    assert.match(provenance.userAgent, /Chrome\//);
+    assert.match(provenance.browserVersion, /^\d+\./);
+  });
+
+  it("passes `palimpsest verify`, and a copy with one byte changed does not", async () => {
+    const work = await mkdtemp(join(tmpdir(), "palimpsest-evidence-files-"));
+    try {
+      const genuine = join(work, "capture.wacz");
+      await writeFile(genuine, wacz);
+      const accepted = await palimpsest({ PALIMPSEST_API: runner.url }, "verify", genuine, "--api");
+      assert.equal(accepted.code, 0, accepted.stdout + accepted.stderr);
+      assert.match(accepted.stdout, /^valid: .*capture\.wacz\n/);
+      assert.match(accepted.stdout, /\(the archive's key\)/);
+      const tampered = new Uint8Array(wacz);
+      // A byte inside the WARC's data, past its first records.
+      const at = Buffer.from(tampered).indexOf("archive/data.warc.gz") + 1500;
+      tampered[at] = (tampered[at] ?? 0) ^ 0x01;
+      await writeFile(join(work, "tampered.wacz"), tampered);
+      const refused = await palimpsest({}, "verify", join(work, "tampered.wacz"));
+      assert.equal(refused.code, 1);
+      assert.match(refused.stdout, /^invalid: .*tampered\.wacz\n/);
+      assert.match(refused.stdout, /archive\/data\.warc\.gz: its sha256 is sha256:[0-9a-f]{64}, not/);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 
   it("replays offline in ReplayWeb.page: text, fetched data, the cross-origin iframe and every image", async () => {
-    const replay = await startReplayServer();
+    // From here on the sites are gone: whatever replays comes from the package.
+    await Promise.all([site.close(), embedSite.close()]);
+    const replay = await startReplayServer(wacz, String(capture.url));
+    const browser: Browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? (await resolveBundledChromium()),
+      args: chromiumLaunchArgs([NO_DNS]),
+      headless: true,
+    });
     const context = await browser.newContext({ locale: "en-US" });
     const elsewhere: string[] = [];
     context.on("request", (request) => {
@@ -245,13 +269,12 @@ describe("a recorded page's WACZ", () => {
     try {
       const page = await context.newPage();
       await page.goto(`${replay.origin}/`);
-      const story = await replayFrame(page, "/story.html", 90_000);
+      const story = await replayFrame(page, STORY, 90_000);
+      const within = { timeout: 30_000 };
       await story.waitForFunction(
         () => document.querySelector("h1")?.textContent === "Harbour bridge reopens",
         null,
-        {
-          timeout: 30_000,
-        },
+        within,
       );
       assert.match(
         // biome-ignore lint/performance/useDomNodeTextContent: Playwright's locator, and the text as rendered is the point
@@ -261,9 +284,7 @@ describe("a recorded page's WACZ", () => {
       await story.waitForFunction(
         () => document.getElementById("figures")?.textContent === "41000 crossings a day",
         null,
-        {
-          timeout: 30_000,
-        },
+        within,
       );
       assert.equal(
         await story.evaluate(() => getComputedStyle(document.querySelector("h1") as Element).color),
@@ -275,14 +296,10 @@ describe("a recorded page's WACZ", () => {
       await chart.waitForFunction(
         () => document.getElementById("caption")?.textContent === "Crossings by month, 2025",
         null,
-        {
-          timeout: 30_000,
-        },
+        within,
       );
       for (const frame of [story, chart]) {
-        await frame.waitForFunction(() => [...document.images].every((i) => i.complete), null, {
-          timeout: 30_000,
-        });
+        await frame.waitForFunction(() => [...document.images].every((i) => i.complete), null, within);
         const images = await frame.evaluate(allImagesShown);
         assert.ok(images.length > 0);
         for (const image of images) assert.ok(image.shown, `${image.src} is shown`);
@@ -290,6 +307,7 @@ describe("a recorded page's WACZ", () => {
       assert.deepEqual(elsewhere, [], "nothing left the replay server's origin");
     } finally {
       await context.close();
+      await browser.close();
       await replay.close();
     }
   });
