@@ -19,6 +19,7 @@ import { runRealCaptureLatencyBench } from "./capture-real.ts";
 import { runCompositionBench } from "./composition.ts";
 import { runDiffBench } from "./diff.ts";
 import { runEditDetectionBench } from "./edit-detection.ts";
+import { runEvidenceBench } from "./evidence.ts";
 import { type BenchReport, runExtractionBench } from "./extraction.ts";
 import { runHostileGuardsBench } from "./hostile-guards.ts";
 import { runMemoryBench } from "./memory.ts";
@@ -77,6 +78,11 @@ export const SECTIONS: readonly BenchSection[] = [
     name: "hostile-guards",
     summary: "capture latency with and without the renderer memory watch and the per-response watch",
     run: () => runHostileGuardsBench(),
+  },
+  {
+    name: "evidence",
+    summary: "recording every exchange + signed WACZ per version: capture latency on vs off, WACZ size",
+    run: () => runEvidenceBench(),
   },
   {
     name: "throughput",

@@ -8,7 +8,7 @@
 import { ZipFile } from "yazl";
 import type { EvidenceSigner } from "../../ports.ts";
 import { buildWarc, concat } from "./build-warc.ts";
-import { cdxjIndex } from "./cdxj-index.ts";
+import { cdxjIndexOfRecords } from "./cdxj-index.ts";
 import type { EvidenceInput, SignedData } from "./model.ts";
 import {
   DATAPACKAGE,
@@ -42,7 +42,7 @@ export async function buildWacz(
 ): Promise<BuiltWacz> {
   const software = `${SOFTWARE} ${options.version}`;
   const warc = await buildWarc(input, software);
-  const index = encoder.encode(await cdxjIndex(warc.bytes));
+  const index = encoder.encode(await cdxjIndexOfRecords(warc.uncompressed, warc.layout));
   const pages = encoder.encode(pagesJsonl(input));
   const files: [string, Uint8Array][] = [
     [WARC_PATH, warc.bytes],
