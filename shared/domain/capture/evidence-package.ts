@@ -27,6 +27,12 @@ const encoder = new TextEncoder();
 /** Adds a capture's evidence package to the decisions that make its version. */
 export interface CaptureEvidence {
   /**
+   * Starts building the package before the capture is judged, because it will probably make a
+   * version (its text differs from the latest's): everything but the verdict is written while the
+   * outcome is decided and the artifacts are stored. Wasted, and never stored, if it makes none.
+   */
+  startEarly(): void;
+  /**
    * The decision with the package stored and named `wacz` on its new version; any other decision
    * as it is. The package is built once per delivery, however often the outcome is decided.
    */
@@ -47,12 +53,39 @@ export interface CaptureEvidenceContext {
 }
 
 export function captureEvidence(context: CaptureEvidenceContext): CaptureEvidence {
+  const { evidence, page } = context;
+  let judged: (verdict: Decision["verdict"]) => void = () => {};
+  const verdict = new Promise<Decision["verdict"]>((resolve) => {
+    judged = resolve;
+  });
+  let built: Promise<Uint8Array> | undefined;
   let stored: Promise<ArtifactRef | undefined> | undefined;
+  const build = (deps: EvidenceDeps) => {
+    if (!built) {
+      const started = performance.now();
+      built = buildWacz(evidenceInput(context, deps, verdict), deps.signer, {
+        version: deps.palimpsestVersion,
+      }).then(({ bytes }) => {
+        context.log.debug("evidence packaged", {
+          waczBytes: bytes.length,
+          exchanges: page.traffic?.exchanges.length,
+          ms: Math.round(performance.now() - started),
+        });
+        return bytes;
+      });
+      built.catch(() => {}); // observed by `attach`, if the capture makes a version
+    }
+    return built;
+  };
   return {
+    startEarly() {
+      if (evidence && page.traffic) build(evidence);
+    },
     async attach(decision) {
       const { commit } = decision;
-      if (!commit || commit.removed || !context.evidence || !context.page.traffic) return decision;
-      stored ??= storePackage(context, context.evidence, decision);
+      if (!commit || commit.removed || !evidence || !page.traffic) return decision;
+      judged(decision.verdict);
+      stored ??= storePackage(context, build(evidence));
       const wacz = await stored;
       if (!wacz) return decision;
       return { ...decision, commit: { ...commit, artifacts: { ...commit.artifacts, wacz } } };
@@ -75,17 +108,11 @@ export function evidenceOf(
 
 async function storePackage(
   context: CaptureEvidenceContext,
-  evidence: EvidenceDeps,
-  decision: Decision,
+  built: Promise<Uint8Array>,
 ): Promise<ArtifactRef | undefined> {
-  const started = performance.now();
   let bytes: Uint8Array;
   try {
-    bytes = (
-      await buildWacz(evidenceInput(context, evidence, decision), evidence.signer, {
-        version: evidence.palimpsestVersion,
-      })
-    ).bytes;
+    bytes = await built;
   } catch (cause) {
     if (context.capture.attempts < context.maxAttempts) {
       throw new CaptureError("storage_error", "The capture's evidence package could not be signed.", {
@@ -97,19 +124,13 @@ async function storePackage(
     });
     return undefined;
   }
-  const ref = await context.put(bytes, "application/wacz", "capture.wacz");
-  context.log.debug("evidence packaged", {
-    waczBytes: bytes.length,
-    exchanges: context.page.traffic?.exchanges.length,
-    ms: Math.round(performance.now() - started),
-  });
-  return ref;
+  return context.put(bytes, "application/wacz", "capture.wacz");
 }
 
 function evidenceInput(
   { capture, page, captured, articleJson, now }: CaptureEvidenceContext,
   evidence: EvidenceDeps,
-  decision: Decision,
+  verdict: Promise<Decision["verdict"]>,
 ): EvidenceInput {
   const traffic = page.traffic;
   if (!traffic) throw new Error("no recorded traffic to package");
@@ -135,9 +156,6 @@ function evidenceInput(
       browserVersion: traffic.browserVersion,
       palimpsestVersion: evidence.palimpsestVersion,
       timings: page.timings,
-      ...(decision.verdict
-        ? { validity: { verdict: decision.verdict.validity, reason: decision.verdict.validityReason } }
-        : {}),
       extra: {
         captureId: capture.captureId,
         urlId: capture.urlId,
@@ -151,5 +169,8 @@ function evidenceInput(
         },
       },
     },
+    lateProvenance: verdict.then((judged) =>
+      judged ? { validity: { verdict: judged.validity, reason: judged.validityReason } } : {},
+    ),
   };
 }

@@ -105,6 +105,8 @@ async function captureAndStore(
     maxAttempts: deps.maxAttempts,
     now: deps.now ?? (() => new Date()),
   });
+  // A text unlike the latest version's will most likely make a version: its package starts now.
+  if (state.url.latestTextSha256 !== captured.textSha256) evidence.startEarly();
   const decide = unlessCommitted(capture, async (current) =>
     evidence.attach(await decideVersion(deps, capture, current, captured, stored, put)),
   );

@@ -52,7 +52,9 @@ export interface RecordLayout {
 export async function buildWarc(input: EvidenceInput, software: string): Promise<WarcFile> {
   const pending: Promise<Uint8Array>[] = [];
   const add = async (record: WARCRecord) => {
-    pending.push(WARCSerializer.serialize(record, { gzip: false }));
+    const serialized = WARCSerializer.serialize(record, { gzip: false });
+    serialized.catch(() => {}); // awaited with the others below, perhaps after the late provenance
+    pending.push(serialized);
   };
 
   await add(
@@ -93,7 +95,8 @@ export async function buildWarc(input: EvidenceInput, software: string): Promise
     );
   }
   for (const resource of input.resources) await add(resourceRecord(resource, input));
-  await add(provenanceRecord(input.provenance, input));
+  const late = input.lateProvenance ? await input.lateProvenance : {};
+  await add(provenanceRecord({ ...input.provenance, ...late }, input));
   const raw = await Promise.all(pending);
   const members = await Promise.all(raw.map((record) => gzipMember(record, { level: 1 })));
   const layout: RecordLayout[] = [];

@@ -126,6 +126,12 @@ export interface EvidenceInput {
   revisits?: readonly RevisitExchange[];
   resources: readonly DerivedResource[];
   provenance: CaptureProvenance;
+  /**
+   * Provenance known only later (the validity verdict, once the capture is judged), merged into
+   * the metadata record. That record is written last: every other one is written while this is
+   * awaited, so a package can be started before the capture is judged.
+   */
+  lateProvenance?: PromiseLike<Pick<CaptureProvenance, "validity">>;
 }
 
 /** What a signer puts in the package: the anonymous signature of the WACZ Signing and Verification spec. */
