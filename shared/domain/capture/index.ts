@@ -47,4 +47,4 @@
  */
 export { failDeadLetteredCapture } from "./failures.ts";
 export { processCapture } from "./process-capture.ts";
-export type { ExtractArticle, ProcessCaptureDeps, ProcessOutcome } from "./types.ts";
+export type { ExtractArticle, HttpProbe, ProcessCaptureDeps, ProcessOutcome } from "./types.ts";
