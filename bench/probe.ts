@@ -12,7 +12,7 @@
  *   probe-then-browser and through the browser alone, which must find the same edits (no edit
  *   missed, none invented).
  *
- *   node bench/probe.ts [--pages 20] [--rounds 3] [--edit-pairs 48] [--noise-pairs 12]
+ *   node bench/probe.ts [--pages 12] [--rounds 3] [--edit-pairs 36] [--noise-pairs 12]
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -470,10 +470,10 @@ export async function runProbeBench(
   let edits: EditFigures | null;
   try {
     bench = summarise(await benchPagesLatency(site, rounds));
-    const realTimes = await realPagesLatency(options.pages ?? 20, rounds);
+    const realTimes = await realPagesLatency(options.pages ?? 12, rounds);
     real = realTimes ? summarise(realTimes) : null;
     memory = await memoryBothWays(site, rounds);
-    edits = await editsBothWays(site, options.editPairs ?? 48, options.noisePairs ?? 12);
+    edits = await editsBothWays(site, options.editPairs ?? 36, options.noisePairs ?? 12);
   } finally {
     await site.close();
   }
