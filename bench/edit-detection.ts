@@ -441,7 +441,7 @@ function donorWord(random: Random, donors: Donors, not: string): string {
   return "substituted";
 }
 
-const generators: Record<string, [Expectation, Generator]> = {
+export const generators: Record<string, [Expectation, Generator]> = {
   "sentence added": [
     { significance: "major", required: ["added"], forbidden: except("added") },
     (source, random, donors) => {
@@ -663,7 +663,7 @@ function meets(expectation: Expectation, kinds: readonly EditKind[], significanc
   return { flagged, rightSignificance, rightKinds: hasRequired && noForbidden && exact };
 }
 
-function buildDonors(articles: readonly CorpusArticle[]): Donors {
+export function buildDonors(articles: readonly CorpusArticle[]): Donors {
   const sentences: string[] = [];
   const words = new Set<string>();
   for (const article of articles) {

@@ -119,7 +119,7 @@ export async function measureMemory(options: { rounds?: number } = {}): Promise<
 }
 
 /** `pid` and all its descendants, from /proc. */
-function processTree(root: number): number[] {
+export function processTree(root: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -143,7 +143,7 @@ function processTree(root: number): number[] {
   return tree;
 }
 
-function readMemory(pid: number): { rss: number; pss: number } {
+export function readMemory(pid: number): { rss: number; pss: number } {
   try {
     const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
     const field = (name: string) =>

@@ -23,6 +23,7 @@ import { runEvidenceBench } from "./evidence.ts";
 import { type BenchReport, runExtractionBench } from "./extraction.ts";
 import { runHostileGuardsBench } from "./hostile-guards.ts";
 import { runMemoryBench } from "./memory.ts";
+import { runProbeBench } from "./probe.ts";
 import { runScaleBench } from "./scale.ts";
 import { runSettlingBench } from "./settling.ts";
 import { runSourcesBench } from "./sources.ts";
@@ -119,6 +120,12 @@ export const SECTIONS: readonly BenchSection[] = [
     summary:
       "simulated sweeps of 100,000 URLs over 1,000 Zipf hosts: messages per capture, deferrals, hot partitions",
     run: () => runScaleBench(),
+  },
+  {
+    name: "probe",
+    summary:
+      "unchanged recaptures over HTTP vs in the browser: latency and memory (bench and real pages), edits both ways",
+    run: () => runProbeBench(),
   },
   {
     name: "sources",

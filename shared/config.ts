@@ -208,6 +208,39 @@ export interface CaptureConfig {
   hostMaxConcurrency: number;
   /** Least time between the starts of two captures of one host. */
   hostMinGapMs: number;
+  /** HTTP probes of scheduled recaptures (README "Recaptures without a browser"). */
+  probe: ProbeConfig;
+}
+
+/** When scheduled recaptures start with an HTTP probe, and when they use the browser all the same. */
+export interface ProbeConfig {
+  /** PROBE=on|off. @default true */
+  enabled: boolean;
+  /** Every this many recaptures of a URL, one uses the browser (1: every one, as with PROBE=off). @default 10 */
+  browserEvery: number;
+  /** A recapture whose URL's last browser capture is this old uses the browser. @default 24 h */
+  browserMaxAgeMs: number;
+  /** Cap on the probe's GET (every redirect included); past it, the browser captures the page. @default 10000 */
+  timeoutMs: number;
+}
+
+/** PROBE and its settings. */
+export function loadProbeConfig(env: Env = process.env): ProbeConfig {
+  const raw = optionalString(env, ENV.probe)?.toLowerCase() ?? "on";
+  if (raw !== "on" && raw !== "off") {
+    throw new ConfigError(
+      `Environment variable ${ENV.probe} must be "on" or "off", not "${env[ENV.probe]}".`,
+    );
+  }
+  return {
+    enabled: raw === "on",
+    browserEvery: optionalInt(env, ENV.probeBrowserEvery, 10, { min: 1, max: 1000 }),
+    browserMaxAgeMs: optionalInt(env, ENV.probeBrowserMaxAgeMs, 86_400_000, {
+      min: 60_000,
+      max: 90 * 86_400_000,
+    }),
+    timeoutMs: optionalInt(env, ENV.probeTimeoutMs, 10_000, { min: 500, max: 60_000 }),
+  };
 }
 
 export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
@@ -239,6 +272,7 @@ export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
     maxAttempts: optionalInt(env, ENV.captureMaxAttempts, 3, { min: 1, max: 10 }),
     hostMaxConcurrency: optionalInt(env, ENV.hostMaxConcurrency, 2, { min: 1, max: 100 }),
     hostMinGapMs: optionalInt(env, ENV.hostMinGapMs, 1000, { min: 0, max: 3_600_000 }),
+    probe: loadProbeConfig(env),
   };
 }
 

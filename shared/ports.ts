@@ -12,6 +12,7 @@ import type {
   Edit,
   EditEntry,
   RecapturePolicy,
+  UrlProbeState,
   UrlRecord,
   Validity,
   VersionRecord,
@@ -156,6 +157,8 @@ export interface CaptureOnUrl {
   validity?: Validity;
   /** When the URL is next due; null takes it off the schedule. */
   nextCaptureAt: string | null;
+  /** What the capture leaves for HTTP probes (`UrlRecord.probe`), written in the same update. */
+  probe?: UrlProbeState;
 }
 
 export interface DueUrl {
@@ -363,6 +366,8 @@ export type HttpFetchResult =
       address: string;
       /** Every URL redirected through, in order. */
       redirects: readonly string[];
+      /** The response headers, names in lower case (repeated ones joined by newlines). */
+      headers: Record<string, string>;
     };
 
 /**

@@ -12,6 +12,7 @@ import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-
 import { createEgressProxy } from "../../shared/adapters/egress/egress-proxy.ts";
 import { createEventBridgePublisher, fanOut } from "../../shared/adapters/eventbridge-publisher.ts";
 import { createKmsSigner } from "../../shared/adapters/kms-signer.ts";
+import { createGuardedHttpFetcher } from "../../shared/adapters/guarded-http-fetcher.ts";
 import { createWebhookPublisher } from "../../shared/adapters/webhook-publisher.ts";
 import {
   type CaptureConfig,
@@ -23,6 +24,7 @@ import {
   loadSigningConfig,
   loadStorageConfig,
 } from "../../shared/config.ts";
+import type { HttpProbe } from "../../shared/domain/capture/index.ts";
 import { extractArticle } from "../../shared/domain/extract/index.ts";
 import type { CadenceStep } from "../../shared/domain/schedule.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
@@ -93,9 +95,38 @@ export function composeBrowserCapturer(
   });
 }
 
+/**
+ * What a probe sends as its User-Agent: a desktop Chrome's, as the capture browser announces
+ * itself (fresh-context.ts), because many news sites answer other agents with something else.
+ */
+const PROBE_USER_AGENT =
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/143.0.0.0 Safari/537.36";
+
+/**
+ * HTTP probes of scheduled recaptures (shared/domain/capture/probe-capture.ts): a guarded GET under
+ * the browser's egress rules (the same guard and ALLOW_PRIVATE_HOSTS), asking as the browser does
+ * (its kind of User-Agent, en-US); undefined when PROBE=off.
+ */
+export function composeHttpProbe(config: CaptureConfig): HttpProbe | undefined {
+  if (!config.probe.enabled) return undefined;
+  return {
+    fetcher: createGuardedHttpFetcher({
+      allowedPrivateHosts: parseAllowedPrivateHosts(config.allowPrivateHosts),
+      userAgent: PROBE_USER_AGENT,
+      acceptLanguage: "en-US,en;q=0.9",
+      timeoutMs: config.probe.timeoutMs,
+      stallTimeoutMs: config.probe.timeoutMs,
+      maxRedirects: config.maxRedirects,
+    }),
+    browserEvery: config.probe.browserEvery,
+    browserMaxAgeMs: config.probe.browserMaxAgeMs,
+  };
+}
+
 /** Everything `processCapture` and the capture handler run on. */
 export function composeCaptureWorker(parts: CaptureWorkerParts): CaptureHandlerDeps {
   const { config, logger } = parts;
+  const probe = composeHttpProbe(config);
   return {
     // No host gate and no queue: politeness is shaped before a capture is queued (host-shaping.ts).
     repository: parts.archive.repository,
@@ -106,6 +137,7 @@ export function composeCaptureWorker(parts: CaptureWorkerParts): CaptureHandlerD
     maxAttempts: parts.maxAttempts ?? config.maxAttempts,
     ...(parts.cadence ? { cadence: parts.cadence } : {}),
     ...(parts.publisher ? { publisher: parts.publisher } : {}),
+    ...(probe ? { probe } : {}),
     logger,
     ...(parts.metrics ? { metrics: parts.metrics } : {}),
     ...(parts.signer ? { evidence: { signer: parts.signer, palimpsestVersion: PALIMPSEST_VERSION } } : {}),

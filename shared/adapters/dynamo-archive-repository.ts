@@ -83,6 +83,8 @@ const FINISH_FIELDS = [
   "timings",
   "consent",
   "extraction",
+  "method",
+  "probe",
 ] as const satisfies ReadonlyArray<keyof CaptureRecord>;
 
 /** The condition that a URL's recapture policy is still `policy` (a string, or every N minutes). */
@@ -430,6 +432,11 @@ export function createDynamoArchiveRepository(deps: {
           clauses.set.push("notOkSince = if_not_exists(notOkSince, :notOkAt)");
           clauses.values[":notOkAt"] = update.capturedAt;
         }
+      }
+      if (update.probe) {
+        // What the capture learned for HTTP probes (UrlRecord.probe), in the same write.
+        clauses.set.push("probe = :probe");
+        clauses.values[":probe"] = update.probe;
       }
       if (update.count) {
         // The last capture id makes counting idempotent: a redelivery of the same capture finds it.

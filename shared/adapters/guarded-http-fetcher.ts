@@ -1,6 +1,7 @@
 /**
  * Plain HTTP GETs under the capture browser's egress rules, for what needs no browser: a source's
- * poll of its feed or sitemap (and, later, a recapture's conditional GET of an article).
+ * poll of its feed or sitemap, and a scheduled recapture's conditional GET of an article (its HTTP
+ * probe, shared/domain/capture/probe-capture.ts).
  *
  * Every hop, the first and each redirect, goes through `vetDestination` — the same guard the
  * submit check and the browser's egress proxy use (http(s) only, allowed ports, no local names,
@@ -46,6 +47,8 @@ export interface GuardedHttpFetcherOptions {
   maxRedirects?: number;
   /** @default "Mozilla/5.0 (compatible; Palimpsest/0.1; +feeds)" */
   userAgent?: string;
+  /** Sent as `Accept-Language` (a recapture's probe asks as the browser does: en-US). @default none */
+  acceptLanguage?: string;
 }
 
 export const DEFAULT_FETCH_MAX_BYTES = 10 * 1024 * 1024;
@@ -73,6 +76,15 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string | undef
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** Response headers as captures keep them: names in lower case, repeated values joined by newlines. */
+function lowerCaseHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join("\n") : value;
+  }
+  return out;
+}
+
 function networkError(err: unknown): FetchError {
   if (err instanceof FetchError) return err;
   const code = (err as { code?: string }).code ?? "";
@@ -91,6 +103,7 @@ export function createGuardedHttpFetcher(options: GuardedHttpFetcherOptions = {}
   const stallTimeoutMs = options.stallTimeoutMs ?? 10_000;
   const maxRedirects = options.maxRedirects ?? 5;
   const userAgent = options.userAgent ?? "Mozilla/5.0 (compatible; Palimpsest/0.1; +feeds)";
+  const acceptLanguage = options.acceptLanguage;
 
   /** The address this hop may connect to, or why it may not connect at all. */
   async function vet(url: URL): Promise<string> {
@@ -216,6 +229,7 @@ export function createGuardedHttpFetcher(options: GuardedHttpFetcherOptions = {}
       "user-agent": userAgent,
       accept: fetchOptions.accept ?? DEFAULT_ACCEPT,
       "accept-encoding": "gzip, deflate, br",
+      ...(acceptLanguage ? { "accept-language": acceptLanguage } : {}),
       ...(fetchOptions.etag ? { "if-none-match": fetchOptions.etag } : {}),
       ...(fetchOptions.lastModified ? { "if-modified-since": fetchOptions.lastModified } : {}),
     };
@@ -289,6 +303,7 @@ export function createGuardedHttpFetcher(options: GuardedHttpFetcherOptions = {}
           ...validators,
           address,
           redirects,
+          headers: lowerCaseHeaders(response.headers),
         } satisfies HttpFetchResult;
       }
     } finally {

@@ -3,7 +3,8 @@
  * table and the repository adapter so the three can never drift apart.
  *
  * Items (PK / SK):
- * - URL record            `URL#<urlId>`     / `URL`
+ * - URL record            `URL#<urlId>`     / `URL` (with a map `probe`: what the last browser capture
+ *                         learned for HTTP probes, `UrlProbeState` in shared/domain/model.ts)
  * - version of a URL      `URL#<urlId>`     / `VERSION#<versionId>`   (versionIds sort by time)
  * - capture               `CAPTURE#<id>`    / `CAPTURE`
  * - source                `SOURCE#<id>`     / `SOURCE`

@@ -136,6 +136,62 @@ export interface CaptureRecord {
    * footer and asides), which is then what the capture is compared by.
    */;
   extraction?: "article" | "fallback";
+  /**
+   * How the page was read: in Chromium (`browser`), or by one plain HTTP request that found the
+   * text unchanged (`http`, see shared/domain/capture/probe-capture.ts). Absent on captures made
+   * before probes existed, which all used the browser: read it with `captureMethod`.
+   */
+  method?: CaptureMethod;
+  /** What the HTTP probe of a scheduled recapture did, and why; absent when none was considered. */
+  probe?: ProbeNote;
+}
+
+/** How a capture read the page. */
+export type CaptureMethod = "browser" | "http";
+
+/** The capture's method; captures recorded before the field existed used the browser. */
+export function captureMethod(capture: Pick<CaptureRecord, "method">): CaptureMethod {
+  return capture.method ?? "browser";
+}
+
+/**
+ * What the HTTP probe did for a scheduled recapture: `unchanged` (the probe alone recorded it),
+ * `declined` (it ran and found a difference or a doubt, so the browser captured the page), or
+ * `not_tried` (the URL is not one a probe may vouch for now: not server-rendered, or its browser
+ * capture is due).
+ */
+export interface ProbeNote {
+  outcome: "unchanged" | "declined" | "not_tried";
+  /** Why, in a sentence a person can read. */
+  reason: string;
+}
+
+/**
+ * What the last browser capture of a URL learned for HTTP probes (the URL item's `probe` map in
+ * DynamoDB): whether its article is server-rendered (the raw response's article equals the rendered
+ * page's, under the same noise rules), and what a probe must find to vouch for an unchanged page.
+ */
+export interface UrlProbeState {
+  /** The raw HTML's article was the rendered page's, and the page showed its article from the server. */
+  serverRendered: boolean;
+  /** Why it is not, in a sentence; absent when it is. */
+  reason?: string;
+  /** The comparable text's hash the browser capture found (raw and rendered alike when server-rendered). */
+  textSha256: string;
+  /** The version that browser capture was recorded under: a probe vouches only while it is the latest. */
+  versionId?: string;
+  /** The noise rules in force then (`noiseRulesKey`): changed rules make the next capture a browser one. */
+  rulesKey: string;
+  /** The main document's status and final URL (normalised) then. */
+  httpStatus: number;
+  finalUrl: string;
+  /** The validators the server sent, for the probe's conditional GET. */
+  etag?: string;
+  lastModified?: string;
+  /** When the last browser capture was made. */
+  browserAt: string;
+  /** Unchanged HTTP captures since then. */
+  httpCount: number;
 }
 
 /**
@@ -184,6 +240,8 @@ export interface UrlRecord {
    * captured (an outlet that started blocking us). Cleared by the next `ok` capture.
    */
   notOkSince?: string;
+  /** What browser captures learned for HTTP probes; absent until a browser capture with probes on. */
+  probe?: UrlProbeState;
   createdAt: string;
 }
 

@@ -27,7 +27,13 @@ const FEED = '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><
 
 let site: Awaited<ReturnType<typeof listen>>;
 let other: Awaited<ReturnType<typeof listen>>;
-const seen: Array<{ path: string; host: string | undefined; ifNoneMatch: string | undefined }> = [];
+const seen: Array<{
+  path: string;
+  host: string | undefined;
+  ifNoneMatch: string | undefined;
+  userAgent?: string | undefined;
+  acceptLanguage?: string | undefined;
+}> = [];
 
 function failsWith(code: string, extra?: (err: FetchError) => void) {
   return (err: unknown) => {
@@ -46,6 +52,8 @@ before(async () => {
       path,
       host: req.headers.host,
       ifNoneMatch: req.headers["if-none-match"] as string | undefined,
+      userAgent: req.headers["user-agent"],
+      acceptLanguage: req.headers["accept-language"],
     });
     if (path === "/feed.xml") {
       if (req.headers["if-none-match"] === '"v1"') {
@@ -121,6 +129,20 @@ describe("guarded HTTP fetcher", () => {
     });
     assert.equal(second.notModified, true);
     assert.equal(seen.at(-1)?.ifNoneMatch, '"v1"');
+  });
+
+  it("asks as it is told (a recapture's probe: a browser's User-Agent, en-US) and hands back the headers", async () => {
+    const fetcher = createGuardedHttpFetcher({
+      allowedPrivateHosts: allowSite(),
+      userAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/143.0.0.0",
+      acceptLanguage: "en-US,en;q=0.9",
+    });
+    const answer = await fetcher.fetch(`${site.origin}/feed.xml`);
+    assert.equal(seen.at(-1)?.userAgent, "Mozilla/5.0 (X11; Linux x86_64) Chrome/143.0.0.0");
+    assert.equal(seen.at(-1)?.acceptLanguage, "en-US,en;q=0.9");
+    assert.ok(!answer.notModified);
+    assert.equal(answer.headers["content-type"], "application/rss+xml");
+    assert.equal(answer.headers.etag, '"v1"');
   });
 
   it("undoes gzip and brotli Content-Encoding", async () => {

@@ -3,7 +3,7 @@
  * `/ui/captures/{id}/status`; without scripts the page refreshes itself), then its outcome and
  * links to every artifact, the version and the URL.
  */
-import type { CaptureRecord, VersionRecord } from "../../../shared/domain/model.ts";
+import { type CaptureRecord, captureMethod, type VersionRecord } from "../../../shared/domain/model.ts";
 import { artifactLinks } from "../../../shared/domain/read/views.ts";
 import { NotFoundError } from "../../../shared/errors.ts";
 import type { ApiDeps } from "../route-types.ts";
@@ -70,6 +70,7 @@ ${capture.finalUrl && capture.finalUrl !== capture.url && html`<dt>Redirected to
 ${capture.startedAt && html`<dt>Started</dt><dd>${timeTag(capture.startedAt)}</dd>`}
 ${capture.finishedAt && html`<dt>Finished</dt><dd>${timeTag(capture.finishedAt)}</dd>`}
 ${capture.httpStatus !== undefined && html`<dt>HTTP status</dt><dd>${capture.httpStatus}</dd>`}
+${finished && html`<dt>Method</dt><dd>${captureMethod(capture) === "http" ? "One HTTP request (no browser): the text was the same" : "The browser"}${capture.probe ? ` — probe ${capture.probe.outcome.replace("_", " ")}: ${capture.probe.reason}` : ""}</dd>`}
 ${capture.extraction === "fallback" && html`<dt>Text</dt><dd>The page's main text: no article was found on it, so its text without navigation, header and footer is what is compared</dd>`}
 ${capture.attempts > 1 && html`<dt>Attempts</dt><dd>${capture.attempts}</dd>`}
 <dt>Capture id</dt><dd class="hash">${capture.captureId}</dd>

@@ -3,7 +3,12 @@
  * marked by significance and stealth, reverts and removals; its re-capture policy and next
  * capture; and its recent captures.
  */
-import type { CaptureRecord, UrlRecord, VersionRecord } from "../../../shared/domain/model.ts";
+import {
+  type CaptureRecord,
+  captureMethod,
+  type UrlRecord,
+  type VersionRecord,
+} from "../../../shared/domain/model.ts";
 import { NotFoundError } from "../../../shared/errors.ts";
 import type { ApiDeps } from "../route-types.ts";
 import {
@@ -90,7 +95,7 @@ ${
       capture,
     ) => html`<li><a href="${link(ui, `/ui/captures/${capture.captureId}`)}">${formatTime(capture.requestedAt)}</a>
 ${statusBadge(capture.status)} ${validityBadge(capture)} ${editBadges(capture.edit, { removed: capture.removed, kinds: false })}
-<span class="meta">${capture.trigger === "schedule" ? "scheduled" : "requested"}${captureOutcome(
+<span class="meta">${capture.trigger === "schedule" ? "scheduled" : "requested"}${capture.status === "succeeded" ? (captureMethod(capture) === "http" ? ", over HTTP" : ", in the browser") : ""}${captureOutcome(
       capture,
       madeVersion.get(capture.captureId),
     )}</span></li>`,

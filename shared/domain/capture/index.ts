@@ -4,6 +4,10 @@
  *
  * The flow, and where each step lives (the functions named here are in this folder unless said):
  *
+ * 0. **Probe.** A scheduled recapture of a URL whose last browser capture found it server-rendered
+ *    first makes one conditional GET (`probeFirst`, probe-capture.ts; decisions in
+ *    probe-policy.ts): a 304 or the same article text records it unchanged with `method: "http"`,
+ *    and nothing below runs; any doubt declines, and the capture goes on in the browser.
  * 1. **Load.** `processCapture` (process-capture.ts) marks the capture running (its host's
  *    politeness was kept before its message was sent: `shared/domain/host-shaping.ts`), and loads
  *    the page through the `PageCapturer` port (`shared/ports.ts`), which the Chromium adapter under
@@ -25,7 +29,8 @@
  *    and told apart in refused-answer.ts: a challenge, or a transient failure honouring Retry-After.
  * 5. **Record.** `recordOnUrl` (record-on-url.ts) stores the new version and, in one conditional
  *    write on the `ArchiveRepository` port (`shared/adapters/dynamo-archive-repository.ts`), makes
- *    it the latest, counts the capture and sets the next capture time (`shared/domain/schedule.ts`);
+ *    it the latest, counts the capture and sets the next capture time (`shared/domain/schedule.ts`),
+ *    with what the capture learned for probes (`probeLearner`, probe-capture.ts);
  *    if another capture moved the URL meanwhile, it decides again. All reasoning about redelivered
  *    messages is in that file. Then the capture record is finished.
  * 6. **Publish.** `announceEdit` (announce-edit.ts) sends an `ArticleEdited` event through the
@@ -47,4 +52,4 @@
  */
 export { failDeadLetteredCapture } from "./failures.ts";
 export { processCapture } from "./process-capture.ts";
-export type { ExtractArticle, ProcessCaptureDeps, ProcessOutcome } from "./types.ts";
+export type { ExtractArticle, HttpProbe, ProcessCaptureDeps, ProcessOutcome } from "./types.ts";

@@ -5,13 +5,11 @@
  */
 import type { PageCapture } from "../../ports.ts";
 import { NO_NOISE_RULES } from "../extract/noise-rules.ts";
-import { sha256Hex } from "../ids.ts";
-import type { Article, ArtifactName, ArtifactRef, CaptureRecord } from "../model.ts";
-import { comparableArticle } from "../normalise-text.ts";
+import type { ArtifactName, ArtifactRef, CaptureRecord } from "../model.ts";
 import { normaliseUrl } from "../url.ts";
+import { articleOfHtml, decodeServedHtml } from "./article-text.ts";
 import { pageUploads, storedTogether, uploader } from "./artifacts.ts";
 import { inBackground } from "./in-background.ts";
-import { pageMainText } from "./page-text.ts";
 import type { CapturedArticle, ProcessCaptureDeps, Put, StoredArtifacts, UrlState } from "./types.ts";
 
 const encoder = new TextEncoder();
@@ -28,22 +26,9 @@ export interface Prepared {
   articleJson: Uint8Array;
 }
 
-/** The first <title> of a page, for pages with no extractable article. */
-function documentTitle(html: string): string | null {
-  const match = /<title[^>]*>([^<]*)<\/title>/i.exec(html);
-  const title = match?.[1]?.replace(/\s+/g, " ").trim();
-  return title ? title : null;
-}
-
-/** Cap on the served document the validity classifier reads (characters). */
-const RAW_HTML_MAX_CHARS = 2_000_000;
-
 /** The served document as text, for the validity classifier (only HTML; never more than the cap). */
 function rawHtmlOf(page: PageCapture): string {
-  if (page.raw.contentType && !/html/i.test(page.raw.contentType)) return "";
-  return new TextDecoder()
-    .decode(page.raw.body.subarray(0, RAW_HTML_MAX_CHARS * 2))
-    .slice(0, RAW_HTML_MAX_CHARS);
+  return decodeServedHtml(page.raw.body, page.raw.contentType);
 }
 
 /** Extracts the page's article and starts storing all its artifacts. */
@@ -59,24 +44,13 @@ export async function preparePage(
     deps.repository.noiseRulesForUrl?.(capture.urlId) ?? NO_NOISE_RULES,
   ]);
   const extractStarted = performance.now();
-  const extracted = deps.extract(page.renderedHtml, {
-    url: page.finalUrl,
-    ...(noiseRules.dropSelectors.length > 0 ? { dropSelectors: noiseRules.dropSelectors } : {}),
-  });
-  // No article found (a short page, or one not shaped like an article): its main text stands in,
-  // so an edit to it is still found, and the capture says so.
-  const extraction = extracted && extracted.text.trim() !== "" ? "article" : "fallback";
-  const article: Article =
-    extraction === "article" && extracted
-      ? extracted
-      : {
-          title: extracted?.title ?? documentTitle(page.renderedHtml),
-          byline: extracted?.byline ?? null,
-          publishedTime: extracted?.publishedTime ?? null,
-          modifiedTime: extracted?.modifiedTime ?? null,
-          lang: extracted?.lang ?? null,
-          text: pageMainText(page.renderedHtml),
-        };
+  // The same function reads an HTTP probe's document (probe-capture.ts): both compare alike.
+  const { article, extraction, textSha256 } = articleOfHtml(
+    deps.extract,
+    page.renderedHtml,
+    page.finalUrl,
+    noiseRules,
+  );
   const extractMs = performance.now() - extractStarted;
 
   const articleJson = encoder.encode(
@@ -100,7 +74,7 @@ export async function preparePage(
   );
   const captured: CapturedArticle = {
     article,
-    textSha256: sha256Hex(comparableArticle(article.title, article.text)),
+    textSha256,
     finalUrl: normaliseUrl(new URL(page.finalUrl)),
     signals: {
       httpStatus: page.httpStatus,

@@ -7,7 +7,7 @@ import { CaptureError } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import type { PageCapture } from "../../ports.ts";
 import { versionIdForCapture } from "../ids.ts";
-import type { CaptureRecord } from "../model.ts";
+import type { CaptureRecord, ProbeNote } from "../model.ts";
 import type { ValidityVerdict } from "../validity/index.ts";
 import { announceEdit } from "./announce-edit.ts";
 import { pageUploads, storedTogether, uploader } from "./artifacts.ts";
@@ -16,6 +16,7 @@ import { captureEvidence, evidenceOf } from "./evidence-package.ts";
 import { classifyUnexpected, failCapture } from "./failures.ts";
 import { inBackground } from "./in-background.ts";
 import { type Prepared, preparePage } from "./prepare-page.ts";
+import { probeFirst, probeLearner } from "./probe-capture.ts";
 import { readUrlState, recordOnUrl, toAnnounce, unlessCommitted } from "./record-on-url.ts";
 import { answerRefusal } from "./refused-answer.ts";
 import type { ProcessCaptureDeps, ProcessOutcome, UrlState } from "./types.ts";
@@ -53,7 +54,11 @@ async function startAndProcess(
   const known = inBackground(readUrlState(deps.repository, capture));
 
   try {
-    return await captureAndStore(deps, capture, known, log);
+    // A scheduled recapture of a server-rendered page may be settled by one HTTP request, before
+    // Chromium is touched (probe-capture.ts); otherwise the browser captures it, as always.
+    const probed = await probeFirst(deps, capture, known, log);
+    if (probed.kind === "recorded") return probed.outcome;
+    return await captureAndStore(deps, capture, known, log, probed.note);
   } catch (err) {
     let error = err instanceof CaptureError ? err : classifyUnexpected(err);
     try {
@@ -81,6 +86,7 @@ async function captureAndStore(
   capture: CaptureRecord,
   known: Promise<UrlState>,
   log: Logger,
+  probeNote?: ProbeNote,
 ): Promise<ProcessOutcome> {
   const started = performance.now();
   // Extraction and uploads start on the page as first taken, while the capturer checks that it
@@ -111,12 +117,15 @@ async function captureAndStore(
     evidence.attach(await decideVersion(deps, capture, current, captured, stored, put)),
   );
   const [{ artifacts, capturedAt, storeMs }, first] = await Promise.all([stored, decide(state)]);
-  const { decision, committed } = await recordOnUrl(deps, capture, state, first, decide, capturedAt);
+  const learn = probeLearner(deps, capture, state, page, captured, extraction, capturedAt);
+  const { decision, committed } = await recordOnUrl(deps, capture, state, first, decide, capturedAt, learn);
 
   const succeeded: CaptureRecord = {
     ...capture,
     status: "succeeded",
     finishedAt: capturedAt,
+    method: "browser",
+    ...(probeNote ? { probe: probeNote } : {}),
     finalUrl: page.finalUrl,
     httpStatus: page.httpStatus,
     versionId: decision.versionId,

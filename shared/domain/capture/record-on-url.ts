@@ -15,7 +15,7 @@
  */
 import type { ArchiveRepository } from "../../ports.ts";
 import { versionIdForCapture } from "../ids.ts";
-import type { CaptureRecord, UrlRecord, VersionRecord } from "../model.ts";
+import type { CaptureRecord, UrlProbeState, UrlRecord, VersionRecord } from "../model.ts";
 import { nextCaptureTime } from "../schedule.ts";
 import { type ValidityVerdict, wallRetryAt } from "../validity/index.ts";
 import type { Decide, Decision, ProcessCaptureDeps, UrlState } from "./types.ts";
@@ -170,6 +170,10 @@ export async function scheduleNext(
   await deps.repository.releasePending(urlId, captureId, held);
 }
 
+function probeOf(probe: UrlProbeState | undefined): { probe?: UrlProbeState } {
+  return probe ? { probe } : {};
+}
+
 /**
  * Records the capture on its URL: stores the decided version, then one conditional write makes it
  * the latest, counts the capture and sets the URL's next capture time. The write holds only while
@@ -186,6 +190,8 @@ export async function recordOnUrl(
   decision: Decision,
   decide: Decide,
   capturedAt: string,
+  /** What the capture leaves for HTTP probes, given its decision (probe-capture.ts). */
+  learn?: (decision: Decision) => UrlProbeState | undefined,
 ): Promise<{ decision: Decision; committed: boolean }> {
   const ownVersionId = versionIdForCapture(capture.captureId);
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -198,6 +204,7 @@ export async function recordOnUrl(
       count: state.url.lastCaptureId !== capture.captureId,
       ...(decision.commit ? { version: decision.commit } : {}),
       ...(decision.verdict ? { validity: decision.verdict.validity } : {}),
+      ...probeOf(learn?.(decision)),
       nextCaptureAt: nextCaptureAt(
         deps,
         state.url,

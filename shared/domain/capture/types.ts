@@ -9,6 +9,7 @@ import type {
   BlobStore,
   EditPublisher,
   EvidenceSigner,
+  HttpFetcher,
   PageCaptureOptions,
   PageCapturer,
 } from "../../ports.ts";
@@ -43,6 +44,11 @@ export interface ProcessCaptureDeps {
   cadence?: readonly CadenceStep[];
   /** Tells subscribers of flagged edits; absent when nobody listens. */
   publisher?: EditPublisher;
+  /**
+   * HTTP probes of scheduled recaptures (probe-capture.ts); absent: every capture uses the browser
+   * and nothing is learned for probes.
+   */
+  probe?: HttpProbe;
   logger: Logger;
   now?: () => Date;
   /**
@@ -56,6 +62,16 @@ export interface ProcessCaptureDeps {
 export interface EvidenceDeps {
   signer: EvidenceSigner;
   palimpsestVersion: string;
+}
+
+/** What HTTP probes run on: a guarded GET, and when the browser is used all the same. */
+export interface HttpProbe {
+  /** The same guard and egress rules as the browser, with a browser-like User-Agent, en-US. */
+  fetcher: HttpFetcher;
+  /** Every this many recaptures of a URL, one uses the browser. */
+  browserEvery: number;
+  /** A recapture whose URL's last browser capture is at least this old uses the browser. */
+  browserMaxAgeMs: number;
 }
 
 /** How one delivery of a capture message ended, which tells the caller what to do with the message. */

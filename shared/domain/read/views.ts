@@ -1,6 +1,13 @@
 /** The API's JSON shapes, built from records. Artifact links are presigned per request. */
 import type { BlobReader } from "../../ports.ts";
-import type { ArtifactName, ArtifactRef, CaptureRecord, UrlRecord, VersionRecord } from "../model.ts";
+import {
+  type ArtifactName,
+  type ArtifactRef,
+  type CaptureRecord,
+  captureMethod,
+  type UrlRecord,
+  type VersionRecord,
+} from "../model.ts";
 
 export interface ArtifactLink {
   url: string;
@@ -70,8 +77,11 @@ export async function captureView(
 ): Promise<Record<string, unknown>> {
   const { artifacts, ...rest } = capture;
   const outcome = version === undefined ? undefined : captureOutcome(capture, version);
+  const finished = capture.status === "succeeded" || capture.status === "failed";
   return {
     ...rest,
+    // How the page was read; captures from before HTTP probes all used the browser.
+    ...(finished ? { method: captureMethod(capture) } : {}),
     ...(outcome ? { outcome } : {}),
     ...(artifacts ? { artifacts: await artifactLinks(blobs, artifacts, expiresInSeconds) } : {}),
   };
