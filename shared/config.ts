@@ -196,10 +196,6 @@ export interface CaptureConfig {
   maxDomElements: number;
   /** After this many attempts a failing capture is recorded as failed instead of retried. */
   maxAttempts: number;
-  /** Captures of one host at a time. */
-  hostMaxConcurrency: number;
-  /** Least time between the starts of two captures of one host. */
-  hostMinGapMs: number;
 }
 
 export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
@@ -224,9 +220,8 @@ export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
     // Chromium itself gives up after 20 (ERR_TOO_MANY_REDIRECTS).
     maxRedirects: optionalInt(env, ENV.captureMaxRedirects, 10, { min: 0, max: 20 }),
     maxDomElements: optionalInt(env, ENV.captureMaxDomElements, 200_000, { min: 1_000, max: 10_000_000 }),
+    // No HOST_*: politeness is shaped before a capture is queued, the worker runs it on arrival.
     maxAttempts: optionalInt(env, ENV.captureMaxAttempts, 3, { min: 1, max: 10 }),
-    hostMaxConcurrency: optionalInt(env, ENV.hostMaxConcurrency, 2, { min: 1, max: 100 }),
-    hostMinGapMs: optionalInt(env, ENV.hostMinGapMs, 1000, { min: 0, max: 3_600_000 }),
   };
 }
 
