@@ -306,6 +306,13 @@ export interface ObservabilityConfig {
   logLevel: LogLevel;
   /** The CloudWatch namespace of the business metrics (the dashboard reads the same constant). */
   metricsNamespace: string;
+  /**
+   * METRICS (`on`/`off`) when set; otherwise undefined: metrics then follow the log level, except
+   * on Lambda (see `onLambda`).
+   */
+  metrics: boolean | undefined;
+  /** Running as a Lambda function (AWS_LAMBDA_FUNCTION_NAME, which Lambda sets). */
+  onLambda: boolean;
 }
 
 /** How the functions log and measure. An unknown LOG_LEVEL is a typo worth failing on. */
@@ -316,7 +323,14 @@ export function loadObservabilityConfig(env: Env = process.env): ObservabilityCo
       `Environment variable ${ENV.logLevel} must be one of ${LOG_LEVELS.join(", ")}, not "${raw}".`,
     );
   }
-  return { logLevel: raw as LogLevel, metricsNamespace: METRICS_NAMESPACE };
+  const metrics =
+    optionalString(env, ENV.metrics) === undefined ? undefined : parseOnOff(env, ENV.metrics, true);
+  return {
+    logLevel: raw as LogLevel,
+    metricsNamespace: METRICS_NAMESPACE,
+    metrics,
+    onLambda: optionalString(env, ENV.lambdaFunctionName) !== undefined,
+  };
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];

@@ -68,6 +68,9 @@ const FUNCTIONS: Record<FunctionName, { handler: string; compose: (env: Env) => 
 /** Read on AWS but never set by the stacks, with the reason (any function). */
 const READ_NOT_SET: Record<string, string> = {
   [ENV.region]: "Lambda sets it",
+  [ENV.lambdaFunctionName]: "Lambda sets it",
+  [ENV.metrics]:
+    "on Lambda metrics are always written (the alarms read them): a switch for npm start and tests",
   [ENV.s3Endpoint]: "S3-compatible servers other than AWS (the local runner)",
   [ENV.dynamodbEndpoint]: "DynamoDB servers other than AWS (the local runner)",
   [ENV.chromiumPath]: "a local Chromium; on Lambda the bundled one is unpacked",
