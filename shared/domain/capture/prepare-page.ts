@@ -9,6 +9,7 @@ import { sha256Hex } from "../ids.ts";
 import type { Article, ArtifactName, ArtifactRef, CaptureRecord } from "../model.ts";
 import { comparableArticle } from "../normalise-text.ts";
 import { normaliseUrl } from "../url.ts";
+import { documentTitle } from "../validity/page-text.ts";
 import { pageUploads, storedTogether, uploader } from "./artifacts.ts";
 import { inBackground } from "./in-background.ts";
 import { pageMainText } from "./page-text.ts";
@@ -24,13 +25,6 @@ export interface Prepared {
   captured: CapturedArticle;
   /** Whether the text is the extracted article's, or the page's main text (see page-text.ts). */
   extraction: "article" | "fallback";
-}
-
-/** The first <title> of a page, for pages with no extractable article. */
-function documentTitle(html: string): string | null {
-  const match = /<title[^>]*>([^<]*)<\/title>/i.exec(html);
-  const title = match?.[1]?.replace(/\s+/g, " ").trim();
-  return title ? title : null;
 }
 
 /** Cap on the served document the validity classifier reads (characters). */
@@ -68,7 +62,8 @@ export async function preparePage(
     extraction === "article" && extracted
       ? extracted
       : {
-          title: extracted?.title ?? documentTitle(page.renderedHtml),
+          // Entities kept, as stored since the first capture (see documentTitle).
+          title: extracted?.title ?? documentTitle(page.renderedHtml, { entities: "kept" }),
           byline: extracted?.byline ?? null,
           publishedTime: extracted?.publishedTime ?? null,
           modifiedTime: extracted?.modifiedTime ?? null,
