@@ -1,5 +1,8 @@
-import { type App, Tags } from "aws-cdk-lib";
+import { type App, Duration, Tags } from "aws-cdk-lib";
+import { loadHostShapingConfig, loadSweepSpreadMs } from "../shared/config.ts";
+import { ENV } from "../shared/env-names.ts";
 import { assertEmailAddress } from "./constructs/alarm-topic.ts";
+import type { HostShapingProps } from "./constructs/host-shaping.ts";
 import type { PublicDomainProps } from "./constructs/public-domain.ts";
 import { PalimpsestServiceStack, type PalimpsestServiceStackProps } from "./stacks/service-stack.ts";
 import { PalimpsestStorageStack, type PalimpsestStorageStackProps } from "./stacks/storage-stack.ts";
@@ -42,8 +45,8 @@ export interface PalimpsestAppOptions {
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,15}$/;
 
 /**
- * Reads `stage`, `bundling` and `alarmEmail` from CDK context (`-c key=value` gives strings),
- * failing on nonsense.
+ * Reads `stage`, `bundling`, `alarmEmail`, the public domain and per-host politeness from CDK
+ * context (`-c key=value` gives strings), failing on nonsense.
  */
 export function readAppOptions(app: App): PalimpsestAppOptions {
   const stage: unknown = app.node.tryGetContext("stage");
@@ -57,6 +60,7 @@ export function readAppOptions(app: App): PalimpsestAppOptions {
   }
   const alarmEmails = parseAlarmEmails(alarmEmail);
   const publicDomain = readPublicDomain(app);
+  const service = readPoliteness(app);
   const alarmTopicArn: unknown = app.node.tryGetContext("alarmTopicArn");
   if (
     alarmTopicArn !== undefined &&
@@ -65,11 +69,60 @@ export function readAppOptions(app: App): PalimpsestAppOptions {
     throw new Error(`context alarmTopicArn must be an SNS topic ARN, got ${JSON.stringify(alarmTopicArn)}`);
   }
   return {
+    ...(service === undefined ? {} : { service }),
     ...(alarmTopicArn === undefined ? {} : { alarmTopicArn }),
     ...(publicDomain === undefined ? {} : { publicDomain }),
     ...(stage === undefined ? {} : { stage }),
     ...(bundling === undefined ? {} : { bundling: bundling === true || bundling === "true" }),
     ...(alarmEmails === undefined ? {} : { alarmEmails }),
+  };
+}
+
+/**
+ * The context keys of per-host politeness, each named like the variable it sets and given in its
+ * syntax: `-c hostMinGapMs=2000 -c hostMaxConcurrency=1 -c hostLimits=news.example=5s -c
+ * sweepSpreadMs=60000`.
+ */
+const POLITENESS_CONTEXT = {
+  hostMaxConcurrency: ENV.hostMaxConcurrency,
+  hostMinGapMs: ENV.hostMinGapMs,
+  hostLimits: ENV.hostLimits,
+  sweepSpreadMs: ENV.sweepSpreadMs,
+} as const;
+
+/**
+ * Politeness from context, parsed by the handlers' own loaders (the construct parses again, with
+ * HOST_LIMITS): a bad value fails synth with the variable's rule.
+ */
+function readPoliteness(app: App): PalimpsestAppOptions["service"] | undefined {
+  const env: Record<string, string> = {};
+  for (const [key, name] of Object.entries(POLITENESS_CONTEXT)) {
+    const value: unknown = app.node.tryGetContext(key);
+    if (value === undefined) continue;
+    if (typeof value !== "string" && typeof value !== "number") {
+      throw new Error(`context ${key} must be a string or a number, got ${JSON.stringify(value)}`);
+    }
+    env[name] = String(value);
+  }
+  if (Object.keys(env).length === 0) return undefined;
+  let shaping: ReturnType<typeof loadHostShapingConfig>;
+  let spreadMs: number;
+  try {
+    shaping = loadHostShapingConfig(env);
+    spreadMs = loadSweepSpreadMs(env);
+  } catch (err) {
+    throw new Error(`context: ${(err as Error).message}`, { cause: err });
+  }
+  const hostShaping: HostShapingProps = {
+    ...(env[ENV.hostMaxConcurrency] === undefined ? {} : { hostMaxConcurrency: shaping.hostMaxConcurrency }),
+    ...(env[ENV.hostMinGapMs] === undefined ? {} : { hostMinGap: Duration.millis(shaping.hostMinGapMs) }),
+    ...(shaping.hostLimits === undefined ? {} : { hostLimits: shaping.hostLimits }),
+  };
+  return {
+    ...(Object.keys(hostShaping).length === 0 ? {} : { hostShaping }),
+    ...(env[ENV.sweepSpreadMs] === undefined
+      ? {}
+      : { sweeperFunction: { sweepSpread: Duration.millis(spreadMs) } }),
   };
 }
 

@@ -16,6 +16,7 @@ import { openArchive, openBlobReader, withSources } from "../functions/compose/a
 import { openBlobStore } from "../functions/compose/blob-store.ts";
 import { composeBrowserCapturer, createCaptureWorker } from "../functions/compose/capture-worker.ts";
 import { composeHostShaper } from "../functions/compose/host-gate.ts";
+import { openMetrics } from "../functions/compose/observability.ts";
 import { composeDeadLetter, composePoll, composeSweeper } from "../functions/compose/workers.ts";
 import type { SweepOutcome } from "../functions/sweeper/sweep-handler.ts";
 import { createGuardedHttpFetcher } from "../shared/adapters/guarded-http-fetcher.ts";
@@ -32,7 +33,7 @@ import {
 } from "../shared/config.ts";
 import { parseAllowedPrivateHosts } from "../shared/domain/url.ts";
 import { createLogger, type Logger } from "../shared/logger.ts";
-import { type ArchiveMetrics, createEmfMetrics } from "../shared/metrics.ts";
+import type { ArchiveMetrics } from "../shared/metrics.ts";
 import type { PageCapturer } from "../shared/ports.ts";
 import { toApiGatewayEvent } from "./api-gateway-event.ts";
 import { type ApiServerLimits, createLocalApiServer, type LocalApiServer } from "./api-server.ts";
@@ -215,8 +216,8 @@ async function startServices(
   const { blobs } = openBlobStore(storage, reader, identity);
   const apiConfig = loadApiConfig(env);
   const captureConfig = loadCaptureConfig(env);
-  const metrics =
-    options.metrics ?? createEmfMetrics({ namespace: loadObservabilityConfig(env).metricsNamespace });
+  // Metrics follow the log the runner writes (a caller's silent logger silences them too).
+  const metrics = options.metrics ?? openMetrics(loadObservabilityConfig(env), log.level);
   // EventBridge is AWS-only; locally, subscribers use the signed webhook.
   const { webhook } = loadPublishConfig(env);
   // Edits the webhook could not take are kept under DATA_DIR and sent again (webhook-outbox.ts).

@@ -204,10 +204,6 @@ export interface CaptureConfig {
   maxDomElements: number;
   /** After this many attempts a failing capture is recorded as failed instead of retried. */
   maxAttempts: number;
-  /** Captures of one host at a time. */
-  hostMaxConcurrency: number;
-  /** Least time between the starts of two captures of one host. */
-  hostMinGapMs: number;
   /** HTTP probes of scheduled recaptures (README "Recaptures without a browser"). */
   probe: ProbeConfig;
 }
@@ -269,9 +265,8 @@ export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
     // Chromium itself gives up after 20 (ERR_TOO_MANY_REDIRECTS).
     maxRedirects: optionalInt(env, ENV.captureMaxRedirects, 10, { min: 0, max: 20 }),
     maxDomElements: optionalInt(env, ENV.captureMaxDomElements, 200_000, { min: 1_000, max: 10_000_000 }),
+    // No HOST_*: politeness is shaped before a capture is queued, the worker runs it on arrival.
     maxAttempts: optionalInt(env, ENV.captureMaxAttempts, 3, { min: 1, max: 10 }),
-    hostMaxConcurrency: optionalInt(env, ENV.hostMaxConcurrency, 2, { min: 1, max: 100 }),
-    hostMinGapMs: optionalInt(env, ENV.hostMinGapMs, 1000, { min: 0, max: 3_600_000 }),
     probe: loadProbeConfig(env),
   };
 }
@@ -357,6 +352,13 @@ export interface ObservabilityConfig {
   logLevel: LogLevel;
   /** The CloudWatch namespace of the business metrics (the dashboard reads the same constant). */
   metricsNamespace: string;
+  /**
+   * METRICS (`on`/`off`) when set; otherwise undefined: metrics then follow the log level, except
+   * on Lambda (see `onLambda`).
+   */
+  metrics: boolean | undefined;
+  /** Running as a Lambda function (AWS_LAMBDA_FUNCTION_NAME, which Lambda sets). */
+  onLambda: boolean;
 }
 
 /** How the functions log and measure. An unknown LOG_LEVEL is a typo worth failing on. */
@@ -367,7 +369,14 @@ export function loadObservabilityConfig(env: Env = process.env): ObservabilityCo
       `Environment variable ${ENV.logLevel} must be one of ${LOG_LEVELS.join(", ")}, not "${raw}".`,
     );
   }
-  return { logLevel: raw as LogLevel, metricsNamespace: METRICS_NAMESPACE };
+  const metrics =
+    optionalString(env, ENV.metrics) === undefined ? undefined : parseOnOff(env, ENV.metrics, true);
+  return {
+    logLevel: raw as LogLevel,
+    metricsNamespace: METRICS_NAMESPACE,
+    metrics,
+    onLambda: optionalString(env, ENV.lambdaFunctionName) !== undefined,
+  };
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];

@@ -38,6 +38,8 @@ export const ENV = {
   webhookUrl: "WEBHOOK_URL",
   webhookSecret: "WEBHOOK_SECRET",
   logLevel: "LOG_LEVEL",
+  /** `on`/`off`: whether metrics are written (by default always on Lambda, elsewhere as the log). */
+  metrics: "METRICS",
   signingKeyArn: "SIGNING_KEY_ARN",
   publicBaseUrl: "PUBLIC_BASE_URL",
   /** The local runner's (`npm start`) own: never set on AWS. */
@@ -46,6 +48,8 @@ export const ENV = {
   workerConcurrency: "WORKER_CONCURRENCY",
   /** Set by Lambda itself; the blob reader signs for it. */
   region: "AWS_REGION",
+  /** Set by Lambda itself: metrics are always written there (the alarms read them). */
+  lambdaFunctionName: "AWS_LAMBDA_FUNCTION_NAME",
 } as const;
 
 /**

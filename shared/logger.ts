@@ -10,6 +10,8 @@ export type LogFields = Record<string, unknown>;
 
 /** What the domain and the adapters log through; they never see Powertools itself. */
 export interface Logger {
+  /** The level it writes at: what else the process prints (metrics) follows it locally. */
+  readonly level: LogLevel;
   debug(msg: string, fields?: LogFields): void;
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
@@ -33,14 +35,15 @@ function withErrors(fields: LogFields | undefined): LogFields {
   return "err" in fields ? { ...fields, err: serialiseError(fields.err) } : fields;
 }
 
-function adapt(powertools: PowertoolsLogger): Logger {
+function adapt(powertools: PowertoolsLogger, level: LogLevel): Logger {
   return {
+    level,
     debug: (msg, fields) => powertools.debug(msg, withErrors(fields)),
     info: (msg, fields) => powertools.info(msg, withErrors(fields)),
     warn: (msg, fields) => powertools.warn(msg, withErrors(fields)),
     error: (msg, fields) => powertools.error(msg, withErrors(fields)),
     // Powertools merges the parent's keys into the child's.
-    child: (fields) => adapt(powertools.createChild({ persistentKeys: fields })),
+    child: (fields) => adapt(powertools.createChild({ persistentKeys: fields }), level),
   };
 }
 
@@ -56,6 +59,7 @@ export function createLogger(base: LogFields = {}, level: LogLevel = "info"): Lo
       logLevel: level === "silent" ? "SILENT" : (level.toUpperCase() as "DEBUG" | "INFO" | "WARN" | "ERROR"),
       persistentKeys: rest,
     }),
+    level,
   );
 }
 

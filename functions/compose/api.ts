@@ -3,8 +3,10 @@
  * its embedded servers). Only reads of the bucket: no S3 client reaches this bundle.
  */
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { createGuardedHttpFetcher } from "../../shared/adapters/guarded-http-fetcher.ts";
 import { createKmsPublicKeyReader } from "../../shared/adapters/kms-public-key.ts";
 import { createSqsCaptureQueue } from "../../shared/adapters/sqs-capture-queue.ts";
+import { createSqsPollQueue } from "../../shared/adapters/sqs-poll-queue.ts";
 import {
   type ApiConfig,
   loadApiConfig,
@@ -12,6 +14,7 @@ import {
   loadCaptureQueueConfig,
   loadHostShapingConfig,
   loadObservabilityConfig,
+  loadPollQueueConfig,
   loadRegion,
   loadSigningConfig,
   loadStorageConfig,
@@ -26,7 +29,7 @@ import type { BlobReader, CaptureQueue, EvidenceSigner, ResolveHost } from "../.
 import { createApiHandler, resolveHost } from "../api/create-handler.ts";
 import type { FollowingDeps } from "../api/route-types.ts";
 import type { Archive } from "./archive.ts";
-import { openArchive, openBlobReader } from "./archive.ts";
+import { openArchive, openBlobReader, withSources } from "./archive.ts";
 import { composeHostShaper } from "./host-gate.ts";
 
 /** What the API is built from, wherever it runs. */
@@ -44,7 +47,7 @@ export interface ApiParts {
   cadence?: readonly CadenceStep[];
   /** The evidence key's public half (KMS on AWS, the key under DATA_DIR locally). */
   signer?: Pick<EvidenceSigner, "publicKey">;
-  /** Following sources from the API (the local runner; on AWS the poll worker has its own queue). */
+  /** Following sources from the API (`/v1/sources…`). @default - none: those routes answer 501 */
   following?: FollowingDeps;
   /** @default DNS through the system resolver */
   resolveHost?: ResolveHost;
@@ -80,16 +83,25 @@ export function apiFromEnvironment(env: Record<string, string | undefined> = pro
   const storage = loadStorageConfig(env);
   const region = loadRegion(env);
   const { kmsKeyArn } = loadSigningConfig(env);
-  const archive = openArchive(storage);
+  const config = loadApiConfig(env);
+  const archive = withSources(openArchive(storage));
+  const sqs = new SQSClient({});
   return composeApi({
     archive,
     blobs: openBlobReader(storage, region),
-    queue: createSqsCaptureQueue({
-      client: new SQSClient({}),
-      queueUrl: loadCaptureQueueConfig(env).queueUrl,
-    }),
+    queue: createSqsCaptureQueue({ client: sqs, queueUrl: loadCaptureQueueConfig(env).queueUrl }),
     shaper: composeHostShaper(archive, loadHostShapingConfig(env)),
-    config: loadApiConfig(env),
+    config,
+    // Following a source fetches it once at once (through the capture's URL guard) and queues its
+    // first poll; the poll worker does the rest.
+    following: {
+      sources: archive.sources,
+      fetcher: createGuardedHttpFetcher({
+        allowedPrivateHosts: parseAllowedPrivateHosts(config.allowPrivateHosts),
+        resolveHost,
+      }),
+      pollQueue: createSqsPollQueue({ client: sqs, queueUrl: loadPollQueueConfig(env).pollQueueUrl }),
+    },
     cadence: loadCadence(env),
     ...(kmsKeyArn ? { signer: createKmsPublicKeyReader({ keyId: kmsKeyArn, region }) } : {}),
     // The API writes no metrics of its own (API Gateway's are on the dashboard): no Metrics here.

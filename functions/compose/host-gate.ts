@@ -6,7 +6,7 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createDynamoHostGate } from "../../shared/adapters/dynamo-host-gate.ts";
 import { createDynamoHostSlots } from "../../shared/adapters/dynamo-host-slots.ts";
-import type { CaptureConfig, HostShapingConfig } from "../../shared/config.ts";
+import type { HostShapingConfig, PollConfig } from "../../shared/config.ts";
 import { type HostShaper, hostLimitsFrom } from "../../shared/domain/host-shaping.ts";
 import type { HostGate } from "../../shared/ports.ts";
 
@@ -24,7 +24,7 @@ export function composeHostShaper(
 /** The gate a poll holds its host's slot through (captures have none: they are shaped). */
 export function composeHostGate(
   archive: { documents: DynamoDBDocumentClient; tableName: string },
-  config: Pick<CaptureConfig, "hostMaxConcurrency" | "hostMinGapMs">,
+  config: Pick<PollConfig, "hostMaxConcurrency" | "hostMinGapMs">,
   leaseMs: number,
 ): HostGate {
   return createDynamoHostGate({

@@ -6,7 +6,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { failDeadLetteredCapture } from "../../shared/domain/capture/index.ts";
+// Not the capture barrel (index.ts): it would bring the capture worker's extraction into this bundle.
+import { failDeadLetteredCapture } from "../../shared/domain/capture/failures.ts";
 import { parseCaptureMessage } from "../../shared/domain/capture-message.ts";
 import { invocationLogger, type Logger } from "../../shared/logger.ts";
 import type { ArchiveRepository } from "../../shared/ports.ts";

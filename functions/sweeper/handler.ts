@@ -1,8 +1,8 @@
 /**
  * Sweeper Lambda, invoked by EventBridge Scheduler every few minutes (functions/sweeper/sweep-handler.ts).
- * Wired once per container at init from the environment (functions/compose/workers.ts).
+ * Wired once per container at init from the environment (functions/compose/sweeper.ts).
  */
-import { sweeperFromEnvironment } from "../compose/workers.ts";
+import { sweeperFromEnvironment } from "../compose/sweeper.ts";
 
 export type { SweepEvent, SweepOutcome } from "./sweep-handler.ts";
 export const handler = sweeperFromEnvironment();

@@ -8,6 +8,7 @@ import type { ArchiveBucket } from "./archive-bucket.ts";
 import type { ArchiveTable } from "./archive-table.ts";
 import type { CaptureQueue } from "./capture-queue.ts";
 import { DEFAULTS, type LogLevel } from "./defaults.ts";
+import type { HostShaping } from "./host-shaping.ts";
 import { PalimpsestFunction } from "./palimpsest-function.ts";
 import type { PollQueue } from "./poll-queue.ts";
 
@@ -16,7 +17,7 @@ const API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29;
 
 /** Props of {@link ApiFunction}. */
 export interface ApiFunctionProps {
-  /** What the handler sends (`API_TABLE_ACCESS`): reads and submissions, no deletes. */
+  /** What the handler sends (`API_TABLE_ACCESS`): reads, submissions and sources; deletes of sources only. */
   readonly table: ArchiveTable;
   /** Presign only: the API links to artifacts, it never stores them. */
   readonly bucket: ArchiveBucket;
@@ -29,6 +30,12 @@ export interface ApiFunctionProps {
    * @default - the handler's default (10,000)
    */
   readonly maxQueueDepth?: number;
+  /**
+   * Per-host politeness of the captures it submits (their start slots), shared with the sweeper
+   * and the poll worker.
+   * @default - the handlers' defaults
+   */
+  readonly hostShaping?: HostShaping;
   /**
    * The adaptive re-capture curve, `RECAPTURE_CADENCE` syntax (`"3h:15m,1d:1h,…"`); the API uses it
    * when `PATCH /v1/urls/{id}` changes a URL's policy. Give the capture function the same value.
@@ -122,6 +129,7 @@ export class ApiFunction extends PalimpsestFunction {
     props.bucket.bindPresigner(this);
     props.queue.bindProducer(this);
     props.pollQueue.bindProducer(this);
+    props.hostShaping?.bindShaper(this);
   }
 }
 

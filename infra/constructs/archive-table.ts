@@ -11,7 +11,12 @@ import { AttributeType, BillingMode, ProjectionType, Table } from "aws-cdk-lib/a
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
-import { TABLE_INDEXES, TABLE_KEY } from "../../shared/adapters/table-schema.ts";
+import {
+  SOURCE_CLAIM_KEY_PREFIX,
+  SOURCE_KEY_PREFIX,
+  TABLE_INDEXES,
+  TABLE_KEY,
+} from "../../shared/adapters/table-schema.ts";
 import { ENV } from "../../shared/env-names.ts";
 import { DEFAULTS } from "./defaults.ts";
 
@@ -36,18 +41,25 @@ export const DUE_INDEX_NAME = "GSI1";
 export interface TableAccessGrant {
   readonly tableActions: readonly string[];
   readonly queriedIndexes: readonly string[];
+  /**
+   * DeleteItem only on items whose partition key starts with one of these (IAM's
+   * `dynamodb:LeadingKeys`). @default - no delete
+   */
+  readonly deletableKeyPrefixes?: readonly string[];
 }
 
 /**
  * The API function's reads and the writes of a submission (the URL record, the queued capture, a
- * capture failed at once, a URL's re-capture policy); Query on the table (a URL's versions) and on
- * the per-URL captures (GSI2) and archive-wide listings (GSI3). No delete, no batch write, no due
- * index. A test derives these from the handler's bundle: a new repository call fails it until it
- * is granted here.
+ * capture failed at once, a URL's re-capture policy) and of following sources; Query on the table
+ * (a URL's versions) and on the per-URL captures (GSI2) and archive-wide listings (GSI3). Delete
+ * only a source's own items (unfollowing), never an archive record; no batch write, no due index.
+ * A test derives these from the handler's bundle: a new repository call fails it until it is
+ * granted here.
  */
 export const API_TABLE_ACCESS: TableAccessGrant = {
   tableActions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
   queriedIndexes: ["GSI2", "GSI3"],
+  deletableKeyPrefixes: [SOURCE_KEY_PREFIX, SOURCE_CLAIM_KEY_PREFIX],
 };
 
 /**
@@ -191,6 +203,19 @@ export class ArchiveTable extends Construct {
   public bindApi(fn: LambdaFunction): void {
     fn.addEnvironment(ENV.tableName, this.table.tableName);
     this.grant(fn, API_TABLE_ACCESS.tableActions, API_TABLE_ACCESS.queriedIndexes);
+    const prefixes = API_TABLE_ACCESS.deletableKeyPrefixes ?? [];
+    if (prefixes.length > 0) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ["dynamodb:DeleteItem"],
+          resources: [this.table.tableArn],
+          // Every leading (partition) key the request names must match: no archive record can go.
+          conditions: {
+            "ForAllValues:StringLike": { "dynamodb:LeadingKeys": prefixes.map((prefix) => `${prefix}*`) },
+          },
+        }),
+      );
+    }
   }
 
   /**

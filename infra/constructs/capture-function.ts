@@ -97,17 +97,6 @@ export interface CaptureFunctionProps {
   /** Full-page screenshot height cap in CSS pixels. @default 16384 */
   readonly screenshotMaxHeightPx?: number;
   /**
-   * Politeness: captures of one host at a time, across all workers (1–100).
-   * @default - the handler's default (2)
-   */
-  readonly hostMaxConcurrency?: number;
-  /**
-   * Politeness: least time between the starts of two captures of one host (whole milliseconds,
-   * at most an hour).
-   * @default - the handler's default (1 s)
-   */
-  readonly hostMinGap?: Duration;
-  /**
    * The adaptive re-capture curve, `RECAPTURE_CADENCE` syntax (`"3h:15m,1d:1h,…"`); the worker uses
    * it to schedule a URL's next capture. Give the API function the same value.
    * @default - the handler's default curve
@@ -190,18 +179,14 @@ export class CaptureFunction extends PalimpsestFunction {
       );
     }
     const environment = {
+      // The egress proxy's exemptions exist for local test sites only; on AWS there are none.
+      [ENV.allowPrivateHosts]: "",
       [ENV.navigationTimeoutMs]: String(navigationTimeout.toMilliseconds()),
       [ENV.idleTimeoutMs]: String(idleTimeout.toMilliseconds()),
       [ENV.screenshotMaxHeightPx]: String(screenshotMaxHeightPx),
       ...(props.captureTimeout === undefined
         ? {}
         : { [ENV.captureTotalTimeoutMs]: String(props.captureTimeout.toMilliseconds()) }),
-      ...(props.hostMaxConcurrency === undefined
-        ? {}
-        : { [ENV.hostMaxConcurrency]: String(props.hostMaxConcurrency) }),
-      ...(props.hostMinGap === undefined
-        ? {}
-        : { [ENV.hostMinGapMs]: String(props.hostMinGap.toMilliseconds()) }),
       ...(props.recaptureCadence === undefined ? {} : { [ENV.recaptureCadence]: props.recaptureCadence }),
     };
     // The handler parses these at cold start (with CAPTURE_MAX_ATTEMPTS, which the queue's

@@ -27,6 +27,9 @@ const RESERVED_ENVIRONMENT: ReadonlySet<string> = new Set([
   ENV.captureMaxAttempts,
   ENV.eventBusName,
   ENV.corsAllowOrigins,
+  ENV.hostMaxConcurrency,
+  ENV.hostMinGapMs,
+  ENV.hostLimits,
   ENV.logLevel,
   "NODE_OPTIONS",
 ]);
@@ -105,7 +108,7 @@ export interface PalimpsestFunctionProps {
   readonly architecture?: Architecture;
   /**
    * Extra environment. Names that a bind method owns (`TABLE_NAME`, `BUCKET_NAME`, `QUEUE_URL`,
-   * `POLL_QUEUE_URL`, `CAPTURE_MAX_ATTEMPTS`, `EVENT_BUS_NAME`, `CORS_ALLOW_ORIGINS`) and those set from props here
+   * `POLL_QUEUE_URL`, `CAPTURE_MAX_ATTEMPTS`, `EVENT_BUS_NAME`, `CORS_ALLOW_ORIGINS`, `HOST_*`) and those set from props here
    * (`LOG_LEVEL`, `NODE_OPTIONS`) are refused.
    * @default - none
    */

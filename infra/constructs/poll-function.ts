@@ -13,6 +13,7 @@ import { ENV } from "../../shared/env-names.ts";
 import type { ArchiveTable } from "./archive-table.ts";
 import type { CaptureQueue } from "./capture-queue.ts";
 import { DEFAULTS, type LogLevel } from "./defaults.ts";
+import type { HostShaping } from "./host-shaping.ts";
 import { PalimpsestFunction } from "./palimpsest-function.ts";
 import type { PollQueue } from "./poll-queue.ts";
 
@@ -29,20 +30,22 @@ export interface PollFunctionProps {
    * @default 5
    */
   readonly maxConcurrency?: number;
+  /**
+   * Captures waiting in the capture queue at which a poll submits no more (it records
+   * `queue_full`); the service stack gives it the API's value.
+   * @default - the handler's default (10,000)
+   */
+  readonly maxQueueDepth?: number;
   /** @default Duration.minutes(4); at most the poll queue's visibility timeout */
   readonly timeout?: Duration;
   /** @default 1024 */
   readonly memorySize?: number;
   /**
-   * Politeness shared with captures: polls and captures of one host at a time (1–100).
-   * @default - the handler's default (2)
+   * Per-host politeness, shared with the API and the sweeper: the shaping of the captures a poll
+   * submits, and the gate that spaces polls of one host (HOST_MAX_CONCURRENCY, HOST_MIN_GAP_MS).
+   * @default - the handlers' defaults
    */
-  readonly hostMaxConcurrency?: number;
-  /**
-   * Politeness shared with captures: least time between two starts on one host (whole ms, ≤ 1 h).
-   * @default - the handler's default (1 s)
-   */
-  readonly hostMinGap?: Duration;
+  readonly hostShaping?: HostShaping;
   /** @default true — see {@link PalimpsestFunctionProps.bundling} */
   readonly bundling?: boolean;
   /** @default "info" */
@@ -73,16 +76,11 @@ export class PollFunction extends PalimpsestFunction {
     const timeout = props.timeout ?? DEFAULTS.pollFunctionTimeout;
     const environment = {
       [ENV.allowPrivateHosts]: "",
-      ...(props.hostMaxConcurrency === undefined
-        ? {}
-        : { [ENV.hostMaxConcurrency]: String(props.hostMaxConcurrency) }),
-      ...(props.hostMinGap === undefined
-        ? {}
-        : { [ENV.hostMinGapMs]: String(props.hostMinGap.toMilliseconds()) }),
+      ...(props.maxQueueDepth === undefined ? {} : { [ENV.maxQueueDepth]: String(props.maxQueueDepth) }),
     };
     // The handler parses these at cold start; parsing them here makes a bad value a synth error.
     try {
-      loadPollConfig(environment);
+      loadPollConfig({ ...environment, ...props.hostShaping?.environment });
     } catch (err) {
       throw new Error(`PollFunction: ${(err as Error).message}`, { cause: err });
     }
@@ -102,6 +100,7 @@ export class PollFunction extends PalimpsestFunction {
       maxConcurrency: props.maxConcurrency ?? DEFAULTS.pollMaxConcurrency,
     });
     props.pollQueue.bindProducer(this);
+    props.hostShaping?.bindShaper(this);
 
     const periods = DEFAULTS.pollDeadLetterAlarmAfter.toMinutes() / ALARM_PERIOD.toMinutes();
     const dlq = props.pollQueue.deadLetterQueue;

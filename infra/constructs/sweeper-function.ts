@@ -2,9 +2,12 @@ import { Duration } from "aws-cdk-lib";
 import { Alarm, ComparisonOperator, Stats, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import { FilterPattern, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
+import { loadSweepSpreadMs } from "../../shared/config.ts";
+import { ENV } from "../../shared/env-names.ts";
 import type { ArchiveTable } from "./archive-table.ts";
 import type { CaptureQueue } from "./capture-queue.ts";
 import { DEFAULTS, type LogLevel } from "./defaults.ts";
+import type { HostShaping } from "./host-shaping.ts";
 import { PalimpsestFunction } from "./palimpsest-function.ts";
 import type { PollQueue } from "./poll-queue.ts";
 
@@ -26,6 +29,18 @@ export interface SweeperFunctionProps {
   readonly queue: CaptureQueue;
   /** Send only: one poll job per claimed source. */
   readonly pollQueue: PollQueue;
+  /**
+   * Per-host politeness: each re-capture it sends gets its host's start slot.
+   * @default - the handlers' defaults
+   */
+  readonly hostShaping?: HostShaping;
+  /**
+   * How long each sweep spreads the captures already due over (`SWEEP_SPREAD_MS`, whole
+   * milliseconds up to 15 minutes), so a sweep's batch reaches the queue evenly; zero sends each at
+   * its host's slot. Keep it near the schedule's interval.
+   * @default - the handler's default (5 minutes, one sweep interval)
+   */
+  readonly sweepSpread?: Duration;
   /**
    * At least a minute; the sweep stops itself 20 s before the end and the next one continues.
    * Keep it at most the schedule's interval so sweeps do not overlap (they would be safe, only
@@ -87,6 +102,16 @@ export class SweeperFunction extends PalimpsestFunction {
     if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 1)) {
       throw new Error(`SweeperFunction: reservedConcurrency must be a positive integer, got ${reserved}.`);
     }
+    const environment: Record<string, string> =
+      props.sweepSpread === undefined
+        ? {}
+        : { [ENV.sweepSpreadMs]: String(props.sweepSpread.toMilliseconds()) };
+    // The handler parses it at cold start; parsing it here makes a bad value a synth error.
+    try {
+      loadSweepSpreadMs(environment);
+    } catch (err) {
+      throw new Error(`SweeperFunction: ${(err as Error).message}`, { cause: err });
+    }
     super(scope, id, {
       entry: "functions/sweeper/handler.ts",
       description: "Palimpsest sweeper: enqueues the URLs due for re-capture",
@@ -96,10 +121,12 @@ export class SweeperFunction extends PalimpsestFunction {
       logLevel: props.logLevel,
       logRetention: props.logRetention,
       reservedConcurrentExecutions: reserved,
+      environment,
     });
     props.table.bindSweeper(this);
     props.queue.bindProducer(this);
     props.pollQueue.bindProducer(this);
+    props.hostShaping?.bindShaper(this);
 
     this.failingAlarm = new Alarm(this, "SweepsFailingAlarm", {
       alarmDescription:

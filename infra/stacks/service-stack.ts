@@ -10,6 +10,7 @@ import { ApiFunction, type ApiFunctionProps } from "../constructs/api-function.t
 import { ArchiveApi, type ArchiveApiProps } from "../constructs/archive-api.ts";
 import { CaptureFunction, type CaptureFunctionProps } from "../constructs/capture-function.ts";
 import { DeadLetterFunction, type DeadLetterFunctionProps } from "../constructs/dead-letter-function.ts";
+import { HostShaping, type HostShapingProps } from "../constructs/host-shaping.ts";
 import { OperationsDashboard } from "../constructs/operations-dashboard.ts";
 import { PollFunction, type PollFunctionProps } from "../constructs/poll-function.ts";
 import { PollQueue, type PollQueueProps } from "../constructs/poll-queue.ts";
@@ -29,13 +30,16 @@ export interface PalimpsestServiceStackProps extends StackProps {
    */
   readonly bundling?: boolean;
   /** @default - {@link ApiFunction}'s defaults */
-  readonly apiFunction?: Omit<ApiFunctionProps, StorageBoundProps | "pollQueue" | "publicBaseUrl">;
+  readonly apiFunction?: Omit<
+    ApiFunctionProps,
+    StorageBoundProps | "pollQueue" | "publicBaseUrl" | "hostShaping"
+  >;
   /** @default - {@link CaptureFunction}'s defaults */
   readonly captureFunction?: Omit<CaptureFunctionProps, StorageBoundProps>;
   /** @default - {@link DeadLetterFunction}'s defaults */
   readonly deadLetterFunction?: Omit<DeadLetterFunctionProps, StorageBoundProps>;
   /** @default - {@link SweeperFunction}'s defaults */
-  readonly sweeperFunction?: Omit<SweeperFunctionProps, StorageBoundProps | "pollQueue">;
+  readonly sweeperFunction?: Omit<SweeperFunctionProps, StorageBoundProps | "pollQueue" | "hostShaping">;
   /**
    * The queue of poll jobs. It is here, not with the stateful resources: a poll job is disposable
    * (a source whose job is lost comes due again), so replacing this stack loses nothing.
@@ -43,7 +47,10 @@ export interface PalimpsestServiceStackProps extends StackProps {
    */
   readonly pollQueue?: PollQueueProps;
   /** @default - {@link PollFunction}'s defaults */
-  readonly pollFunction?: Omit<PollFunctionProps, StorageBoundProps | "captureQueue" | "pollQueue">;
+  readonly pollFunction?: Omit<
+    PollFunctionProps,
+    StorageBoundProps | "captureQueue" | "pollQueue" | "hostShaping"
+  >;
   /** @default - {@link SweepSchedule}'s defaults: every 5 minutes */
   readonly sweepSchedule?: Omit<SweepScheduleProps, "sweeper">;
   /** @default - {@link ArchiveApi}'s defaults */
@@ -54,6 +61,12 @@ export interface PalimpsestServiceStackProps extends StackProps {
    * @default - {@link ApiFirewall}'s defaults
    */
   readonly firewall?: Omit<ApiFirewallProps, "stage"> | false;
+  /**
+   * Per-host politeness (`HOST_MAX_CONCURRENCY`, `HOST_MIN_GAP_MS`, `HOST_LIMITS`), given to the
+   * functions that shape captures before they are queued: the API, the sweeper and the poll worker.
+   * @default - the handlers' defaults: 2 at a time, 1 s apart, no per-host limits
+   */
+  readonly hostShaping?: HostShapingProps;
   /**
    * The adaptive re-capture curve (`RECAPTURE_CADENCE` syntax, e.g. `"3h:15m,1d:1h,7d:3h"`), given
    * to the API and capture functions alike so they schedule by the same curve.
@@ -81,6 +94,8 @@ export class PalimpsestServiceStack extends Stack {
   public readonly pollQueue: PollQueue;
   public readonly pollFunction: PollFunction;
   public readonly sweepSchedule: SweepSchedule;
+  /** The per-host politeness settings bound to the API, sweeper and poll functions. */
+  public readonly hostShaping: HostShaping;
   public readonly api: ArchiveApi;
   /** The web ACL in front of the API, unless turned off with `firewall: false`. */
   public readonly firewall?: ApiFirewall;
@@ -103,6 +118,7 @@ export class PalimpsestServiceStack extends Stack {
       api,
       firewall,
       recaptureCadence,
+      hostShaping,
       accountConcurrency,
       ...stackProps
     } = props;
@@ -113,12 +129,14 @@ export class PalimpsestServiceStack extends Stack {
     const bound = { table: storage.table, bucket: storage.bucket, queue: storage.queue, bundling };
     this.pollQueue = new PollQueue(this, "PollQueue", pollQueue);
     const cadence = recaptureCadence === undefined ? {} : { recaptureCadence };
+    this.hostShaping = new HostShaping(hostShaping);
 
     this.apiFunction = new ApiFunction(this, "ApiFunction", {
       ...apiFunction,
       ...bound,
       ...cadence,
       pollQueue: this.pollQueue,
+      hostShaping: this.hostShaping,
       ...(storage.publicDomain ? { publicBaseUrl: storage.publicDomain.baseUrl } : {}),
     });
     this.captureFunction = new CaptureFunction(this, "CaptureFunction", {
@@ -138,13 +156,18 @@ export class PalimpsestServiceStack extends Stack {
       table: storage.table,
       queue: storage.queue,
       pollQueue: this.pollQueue,
+      hostShaping: this.hostShaping,
       bundling,
     });
+    const maxQueueDepth = pollFunction?.maxQueueDepth ?? apiFunction?.maxQueueDepth;
     this.pollFunction = new PollFunction(this, "PollFunction", {
+      // The same back-pressure on both doors: a poll stops submitting where the API answers 429.
+      ...(maxQueueDepth === undefined ? {} : { maxQueueDepth }),
       ...pollFunction,
       table: storage.table,
       captureQueue: storage.queue,
       pollQueue: this.pollQueue,
+      hostShaping: this.hostShaping,
       bundling,
     });
     this.sweepSchedule = new SweepSchedule(this, "SweepSchedule", {

@@ -15,9 +15,10 @@ import { urlIdFor } from "../domain/ids.ts";
 import type { SourceLink, SourceRecord } from "../domain/sources/model.ts";
 import type { DueSource, Page, SourceRepository } from "../ports.ts";
 import { decodeCursor, dueShard, encodeCursor, isConditionFailure } from "./dynamo-archive-repository.ts";
+import { SOURCE_CLAIM_KEY_PREFIX, SOURCE_KEY_PREFIX } from "./table-schema.ts";
 
-const sourceKey = (sourceId: string) => ({ PK: `SOURCE#${sourceId}`, SK: "SOURCE" });
-const claimKey = (url: string) => ({ PK: `SOURCEURL#${urlIdFor(url)}`, SK: "SOURCEURL" });
+const sourceKey = (sourceId: string) => ({ PK: `${SOURCE_KEY_PREFIX}${sourceId}`, SK: "SOURCE" });
+const claimKey = (url: string) => ({ PK: `${SOURCE_CLAIM_KEY_PREFIX}${urlIdFor(url)}`, SK: "SOURCEURL" });
 const linkKey = (sourceId: string, urlId: string) => ({ PK: `SOURCE#${sourceId}`, SK: `LINK#${urlId}` });
 
 const SOURCES_PARTITION = "SOURCES";

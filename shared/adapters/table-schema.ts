@@ -30,6 +30,13 @@
  */
 export const TABLE_KEY = { partitionKey: "PK", sortKey: "SK" } as const;
 
+/**
+ * Partition-key prefixes of a followed source's own items (the source, its links and noise rules;
+ * who follows a URL). Unfollowing deletes them; they are the only items the API may delete.
+ */
+export const SOURCE_KEY_PREFIX = "SOURCE#";
+export const SOURCE_CLAIM_KEY_PREFIX = "SOURCEURL#";
+
 /** What the due index carries besides its keys: what the URL and source sweeps read, nothing more. */
 export const DUE_INDEX_ATTRIBUTES = ["urlId", "url", "pendingCaptureId", "parked", "sourceId", "nextPollAt"];
 

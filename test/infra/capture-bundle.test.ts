@@ -133,3 +133,16 @@ test("the API function's bundle stays within 540 KB: no S3 client, no credential
   // Reads still sign with the SDK's own signer.
   assert.ok(packages.has("@smithy/signature-v4"));
 });
+
+// One composition module per function (functions/compose/): when the sweeper, poll and dead-letter
+// shared one, each of their bundles carried the poll's feed parsers and the capture's page-text DOM
+// (the sweeper's and the dead-letter's grew from about 300 KB to 950 KB).
+test("the sweeper and dead-letter bundles carry no feed parser or HTML DOM", async () => {
+  const parsers = ["linkedom", "fast-xml-parser", "htmlparser2", "cssomnom", "re2js"];
+  for (const entry of ["functions/sweeper/handler.ts", "functions/dead-letter/handler.ts"]) {
+    const { code, inputs } = await bundleWithInputs(bundlingOptions({}), entry);
+    const packages = new Set(inputs.map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1]));
+    for (const name of parsers) assert.equal(packages.has(name), false, `${entry} bundles ${name}`);
+    assert.ok(Buffer.byteLength(code) <= 400 * 1024, `${entry} is ${Buffer.byteLength(code)} bytes`);
+  }
+});

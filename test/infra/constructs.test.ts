@@ -11,6 +11,7 @@ import { CaptureFunction } from "../../infra/constructs/capture-function.ts";
 import { CaptureQueue, type CaptureQueueProps } from "../../infra/constructs/capture-queue.ts";
 import { DeadLetterFunction } from "../../infra/constructs/dead-letter-function.ts";
 import { EditEvents } from "../../infra/constructs/edit-events.ts";
+import { HostShaping } from "../../infra/constructs/host-shaping.ts";
 import { PalimpsestFunction } from "../../infra/constructs/palimpsest-function.ts";
 import { PollQueue } from "../../infra/constructs/poll-queue.ts";
 import { SweepSchedule } from "../../infra/constructs/sweep-schedule.ts";
@@ -378,13 +379,14 @@ describe("impossible prop combinations throw at synth", () => {
       () => new ApiFunction(stack, "B", { ...storage, recaptureCadence: "soon" }),
       /ApiFunction: RECAPTURE_CADENCE/,
     );
+    // Politeness is checked by the handlers' own loader and HOST_LIMITS parser.
+    assert.throws(() => new HostShaping({ hostMaxConcurrency: 0 }), /HostShaping: .*HOST_MAX_CONCURRENCY/);
+    assert.throws(() => new HostShaping({ hostMinGap: Duration.hours(2) }), /HostShaping: .*HOST_MIN_GAP_MS/);
+    assert.throws(() => new HostShaping({ hostLimits: "news.example" }), /HostShaping: HOST_LIMITS/);
+    assert.throws(() => new HostShaping({ hostLimits: "news.example=soon" }), /HostShaping: HOST_LIMITS/);
     assert.throws(
-      () => new CaptureFunction(stack, "C", { ...storage, hostMaxConcurrency: 0 }),
-      /HOST_MAX_CONCURRENCY/,
-    );
-    assert.throws(
-      () => new CaptureFunction(stack, "D", { ...storage, hostMinGap: Duration.hours(2) }),
-      /HOST_MIN_GAP_MS/,
+      () => new SweeperFunction(stack, "S", { ...storage, sweepSpread: Duration.minutes(20) }),
+      /SweeperFunction: .*SWEEP_SPREAD_MS/,
     );
     assert.throws(() => new ApiFunction(stack, "E", { ...storage, maxQueueDepth: 0 }), /MAX_QUEUE_DEPTH/);
   });
@@ -658,20 +660,38 @@ describe("optional features", () => {
     const cadence = "3h:15m,1d:1h,7d:3h";
     const stack = newStack();
     const storage = storageIn(stack);
-    const api = new ApiFunction(stack, "Api", { ...storage, recaptureCadence: cadence, maxQueueDepth: 500 });
-    const capture = new CaptureFunction(stack, "Capture", {
-      ...storage,
-      recaptureCadence: cadence,
+    const hostShaping = new HostShaping({
       hostMaxConcurrency: 3,
       hostMinGap: Duration.seconds(2),
+      hostLimits: "news.example=5s",
+    });
+    const api = new ApiFunction(stack, "Api", {
+      ...storage,
+      recaptureCadence: cadence,
+      maxQueueDepth: 500,
+      hostShaping,
+    });
+    const capture = new CaptureFunction(stack, "Capture", { ...storage, recaptureCadence: cadence });
+    const sweeper = new SweeperFunction(stack, "Sweeper", {
+      ...storage,
+      hostShaping,
+      sweepSpread: Duration.seconds(90),
     });
     const functions = Template.fromStack(stack).findResources("AWS::Lambda::Function");
     const envOf = (fn: PalimpsestFunction) => functions[logicalIdOf(fn)]?.Properties.Environment.Variables;
     assert.equal(envOf(api)[ENV.recaptureCadence], cadence);
     assert.equal(envOf(api)[ENV.maxQueueDepth], "500");
     assert.equal(envOf(capture)[ENV.recaptureCadence], cadence);
-    assert.equal(envOf(capture)[ENV.hostMaxConcurrency], "3");
-    assert.equal(envOf(capture)[ENV.hostMinGapMs], "2000");
+    for (const fn of [api, sweeper]) {
+      assert.equal(envOf(fn)[ENV.hostMaxConcurrency], "3");
+      assert.equal(envOf(fn)[ENV.hostMinGapMs], "2000");
+      assert.equal(envOf(fn)[ENV.hostLimits], "news.example=5s");
+    }
+    assert.equal(envOf(sweeper)[ENV.sweepSpreadMs], "90000");
+    // The capture worker runs each capture on arrival: shaping is the producers' job.
+    for (const name of [ENV.hostMaxConcurrency, ENV.hostMinGapMs, ENV.hostLimits]) {
+      assert.equal(envOf(capture)[name], undefined, name);
+    }
   });
 
   test("the sweeper can reserve concurrency, and the schedule can start disabled", () => {

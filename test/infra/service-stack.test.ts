@@ -491,10 +491,28 @@ describe("service stack", () => {
         indexes: [],
       });
       const api = tableGrantOf(synth.service.apiFunction);
-      for (const denied of ["dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:Scan"]) {
+      for (const denied of ["dynamodb:BatchWriteItem", "dynamodb:Scan"]) {
         assert.ok(!api.tableActions.includes(denied), `API function must not have ${denied}`);
       }
       assert.ok(!api.indexes.includes(DUE_INDEX_NAME), "the API never reads the due index");
+      // Unfollowing deletes a source's own items; no URL, version or capture may go.
+      const deletes = statementsOf(service, synth.service.apiFunction).filter((s) =>
+        s.actions.includes("dynamodb:DeleteItem"),
+      );
+      assert.equal(deletes.length, 1);
+      assert.deepEqual(deletes[0]?.actions, ["dynamodb:DeleteItem"]);
+      service.hasResourceProperties("AWS::IAM::Policy", {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: "dynamodb:DeleteItem",
+              Condition: {
+                "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["SOURCE#*", "SOURCEURL#*"] },
+              },
+            }),
+          ]),
+        },
+      });
     });
 
     test("the capture function reads and writes the table and queries each index by name", () => {

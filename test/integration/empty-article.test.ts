@@ -120,6 +120,30 @@ describe("a page with no article the extractor can find", () => {
     assert.match(page.body, /no article was found on it/);
   });
 
+  it("with no article at all, takes the page's <title> as stored before: entities as the markup has them", async () => {
+    const page = `<html><head><title>Tides &amp; times</title></head><body><p>High water at 06:12.</p></body></html>`;
+    // No article whatever: the title comes from the page itself (documentTitle, entities kept).
+    const deps = {
+      ...captureDeps(
+        storage,
+        pageCapturer(() => page),
+        testCaptureOptions(),
+      ),
+      extract: () => null,
+    };
+    const url = "https://news.example/tide-table";
+    const first = await processCapture(deps, await queuedCapture(storage.repository, url));
+    assert.equal(first.kind, "succeeded", JSON.stringify(first));
+    const record = first.kind === "succeeded" ? first.capture : assert.fail("not succeeded");
+    const article = record.artifacts?.article ?? assert.fail("no article.json");
+    const stored = JSON.parse(new TextDecoder().decode(await storage.blobs.getBlob(article))) as {
+      title: string;
+    };
+    assert.equal(stored.title, "Tides &amp; times");
+    const again = await processCapture(deps, await queuedCapture(storage.repository, url));
+    assert.equal(again.kind === "succeeded" && again.capture.changed, false, "the same page is unchanged");
+  });
+
   it("an article the extractor finds is recorded as `article`", async () => {
     const article = [
       "The council approved twelve new homes by the harbour on Tuesday evening after a long debate.",

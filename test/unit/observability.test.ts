@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { openMetrics, openObservability } from "../../functions/compose/observability.ts";
 import { loadObservabilityConfig } from "../../shared/config.ts";
 import type { CaptureRecord } from "../../shared/domain/model.ts";
 import { CaptureError } from "../../shared/errors.ts";
@@ -168,5 +169,38 @@ describe("metrics (embedded metric format)", () => {
       written.map((w) => [w.line.SweepEnqueued ?? w.line.SweepPolls]),
       [[12], [3]],
     );
+  });
+});
+
+describe("metrics follow the log, except on Lambda", () => {
+  const sweepLines = (env: Record<string, string>, logLevel?: "silent" | "info") =>
+    linesOf(() => {
+      const config = loadObservabilityConfig(env);
+      const metrics = logLevel ? openMetrics(config, logLevel) : openObservability(config).metrics;
+      metrics.sweepFinished({ enqueued: 1, polls: 0 });
+    }).filter((line) => line._aws !== undefined).length;
+
+  test("a silent log writes no embedded-metric-format lines; any other level does", () => {
+    assert.equal(sweepLines({ LOG_LEVEL: "silent" }), 0);
+    assert.equal(sweepLines({ LOG_LEVEL: "error" }), 2);
+    assert.equal(sweepLines({}), 2);
+  });
+
+  test("on Lambda metrics are written whatever the log level: the alarms read them", () => {
+    assert.equal(sweepLines({ LOG_LEVEL: "silent", AWS_LAMBDA_FUNCTION_NAME: "palimpsest-sweeper" }), 2);
+  });
+
+  test("METRICS=on/off decides over both, and anything else fails at start", () => {
+    assert.equal(sweepLines({ LOG_LEVEL: "silent", METRICS: "on" }), 2);
+    assert.equal(sweepLines({ AWS_LAMBDA_FUNCTION_NAME: "palimpsest-sweeper", METRICS: "off" }), 0);
+    assert.throws(() => loadObservabilityConfig({ METRICS: "quiet" }), /METRICS must be "on" or "off"/);
+  });
+
+  test("the local runner's metrics follow the logger it was given (a test's silent one)", () => {
+    assert.equal(createLogger({}, "silent").level, "silent");
+    assert.equal(createLogger({}, "silent").child({ a: 1 }).level, "silent");
+    assert.equal(sweepLines({ LOG_LEVEL: "info" }, "silent"), 0);
+    assert.equal(sweepLines({ LOG_LEVEL: "silent" }, "info"), 2);
+    assert.equal(sweepLines({ METRICS: "on" }, "silent"), 2);
   });
 });

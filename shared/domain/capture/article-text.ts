@@ -9,6 +9,7 @@ import type { EffectiveNoiseRules } from "../extract/noise-rules.ts";
 import { sha256Hex } from "../ids.ts";
 import type { Article } from "../model.ts";
 import { comparableArticle } from "../normalise-text.ts";
+import { documentTitle } from "../validity/page-text.ts";
 import { pageMainText } from "./page-text.ts";
 import type { ExtractArticle } from "./types.ts";
 
@@ -21,12 +22,6 @@ export interface PageArticle {
   textSha256: string;
 }
 
-/** The first <title> of a page, for pages with no extractable article. */
-function documentTitle(html: string): string | null {
-  const match = /<title[^>]*>([^<]*)<\/title>/i.exec(html);
-  const title = match?.[1]?.replace(/\s+/g, " ").trim();
-  return title ? title : null;
-}
 
 /**
  * The article of `html` under the noise rules in force, as the capture compares it. A page whose
@@ -49,7 +44,7 @@ export function articleOfHtml(
     extraction === "article" && extracted
       ? extracted
       : {
-          title: extracted?.title ?? documentTitle(html),
+          title: extracted?.title ?? documentTitle(html, { entities: "kept" }),
           byline: extracted?.byline ?? null,
           publishedTime: extracted?.publishedTime ?? null,
           modifiedTime: extracted?.modifiedTime ?? null,

@@ -77,10 +77,17 @@ function dropInvisible(html: string): string {
   return parts.join("");
 }
 
-/** The document's first `<title>`, or null. */
-export function documentTitle(html: string): string | null {
+/**
+ * The document's first `<title>`, whitespace collapsed, or null: the validity classifier's and the
+ * capture's (the title of a page with no article). Entities are decoded unless `entities: "kept"`.
+ * The capture keeps them: its fallback titles have always been stored as the markup has them
+ * (Chromium writes `&` as `&amp;`), and a version's text hash covers its title, so decoding there
+ * would make each such page's next capture a new version with a "title edit" nobody made.
+ */
+export function documentTitle(html: string, options: { entities?: "decoded" | "kept" } = {}): string | null {
   const match = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html.slice(0, MAX_SCAN_CHARS));
-  const title = match?.[1] ? decodeEntities(match[1]).replace(/\s+/g, " ").trim() : "";
+  const text = match?.[1] ?? "";
+  const title = (options.entities === "kept" ? text : decodeEntities(text)).replace(/\s+/g, " ").trim();
   return title || null;
 }
 

@@ -1,0 +1,198 @@
+/**
+ * Each function's environment on AWS against what its code reads. The config loaders are the
+ * truth: every function is composed here by the same `…FromEnvironment` its handler calls, on an
+ * environment that records each name read. A variable the code reads that the stack cannot set
+ * (a setting with no way to change it on AWS), or one the stack sets that nothing reads (a setting
+ * that silently does nothing), fails here unless it is listed below with its reason.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { before, describe, test } from "node:test";
+import { Duration } from "aws-cdk-lib";
+import { apiFromEnvironment } from "../../functions/compose/api.ts";
+import { captureWorkerFromEnvironment } from "../../functions/compose/capture-worker.ts";
+import {
+  deadLetterFromEnvironment,
+  pollFromEnvironment,
+  sweeperFromEnvironment,
+} from "../../functions/compose/workers.ts";
+import { REPO_ROOT } from "../../infra/constructs/defaults.ts";
+import type { PalimpsestFunction } from "../../infra/constructs/palimpsest-function.ts";
+import { type PalimpsestAppOptions, readAppOptions } from "../../infra/palimpsest-app.ts";
+import { ENV } from "../../shared/env-names.ts";
+import { logicalIdOf, newApp, synthPalimpsest } from "./synth.ts";
+
+type Env = Record<string, string | undefined>;
+type Synth = ReturnType<typeof synthPalimpsest>;
+type FunctionName =
+  | "apiFunction"
+  | "captureFunction"
+  | "deadLetterFunction"
+  | "sweeperFunction"
+  | "pollFunction";
+
+/** Values that let every loader pass; which names are read does not depend on them. */
+const PLAUSIBLE: Env = {
+  [ENV.tableName]: "table",
+  [ENV.bucketName]: "bucket",
+  [ENV.queueUrl]: "https://sqs.us-east-1.amazonaws.com/123456789012/captures",
+  [ENV.pollQueueUrl]: "https://sqs.us-east-1.amazonaws.com/123456789012/polls",
+  [ENV.region]: "us-east-1",
+  // Set so composing the capture worker does not unpack the bundled Chromium; it launches nothing.
+  [ENV.chromiumPath]: "/nonexistent/chromium",
+};
+
+/** The names `compose` reads from its environment (every loader reads all of its names). */
+async function namesRead(compose: (env: Env) => unknown): Promise<Set<string>> {
+  const read = new Set<string>();
+  const env = new Proxy(PLAUSIBLE, {
+    get(target, name) {
+      if (typeof name === "string") read.add(name);
+      return Reflect.get(target, name);
+    },
+  });
+  await compose(env);
+  return read;
+}
+
+/** Each function: its handler file and the composition that handler calls at cold start. */
+const FUNCTIONS: Record<FunctionName, { handler: string; compose: (env: Env) => unknown }> = {
+  apiFunction: { handler: "functions/api/handler.ts", compose: apiFromEnvironment },
+  captureFunction: { handler: "functions/capture/handler.ts", compose: captureWorkerFromEnvironment },
+  deadLetterFunction: { handler: "functions/dead-letter/handler.ts", compose: deadLetterFromEnvironment },
+  sweeperFunction: { handler: "functions/sweeper/handler.ts", compose: sweeperFromEnvironment },
+  pollFunction: { handler: "functions/poll/handler.ts", compose: pollFromEnvironment },
+};
+
+/** Read on AWS but never set by the stacks, with the reason (any function). */
+const READ_NOT_SET: Record<string, string> = {
+  [ENV.region]: "Lambda sets it",
+  [ENV.lambdaFunctionName]: "Lambda sets it",
+  [ENV.metrics]:
+    "on Lambda metrics are always written (the alarms read them): a switch for npm start and tests",
+  [ENV.s3Endpoint]: "S3-compatible servers other than AWS (the local runner)",
+  [ENV.dynamodbEndpoint]: "DynamoDB servers other than AWS (the local runner)",
+  [ENV.chromiumPath]: "a local Chromium; on Lambda the bundled one is unpacked",
+  [ENV.apiKey]: "on AWS API Gateway checks the keys",
+  [ENV.webhookUrl]: "the webhook is configured locally only: on AWS the secret would sit in plain env",
+  [ENV.webhookSecret]: "as WEBHOOK_URL",
+  [ENV.captureMaxBytes]: "no deploy-time prop yet: the handler's default",
+  [ENV.captureMaxRedirects]: "no deploy-time prop yet: the handler's default",
+  [ENV.captureMaxDomElements]: "no deploy-time prop yet: the handler's default",
+};
+
+/** Set by the stacks but not (yet) read, per function, with the reason. */
+const SET_NOT_READ: Partial<Record<FunctionName, Record<string, string>>> = {
+  captureFunction: {
+    // Bound with kms:Sign ahead of the capture that signs evidence packages (issue 16).
+    [ENV.signingKeyArn]: "the signing key the capture's WACZ packages will be signed with (issue 16)",
+  },
+};
+
+/** Every setting the stacks expose that reaches a function's environment, set away from its default. */
+const EVERY_SETTING: PalimpsestAppOptions = {
+  publicDomain: {
+    domainName: "archive.example.org",
+    certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/01234567-89ab-cdef-0123-456789abcdef",
+  },
+  service: {
+    recaptureCadence: "3h:15m,1d:1h",
+    apiFunction: { maxQueueDepth: 500, presignedUrlTtl: Duration.minutes(5) },
+    captureFunction: { captureTimeout: Duration.seconds(60) },
+    api: { corsAllowOrigins: ["https://news.example"] },
+    hostShaping: { hostMaxConcurrency: 3, hostMinGap: Duration.seconds(2), hostLimits: "news.example=5s" },
+    sweeperFunction: { sweepSpread: Duration.minutes(1) },
+  },
+};
+
+function environmentOf(synth: Synth, name: FunctionName): Set<string> {
+  const fn: PalimpsestFunction = synth.service[name];
+  const resource = synth.serviceTemplate.findResources("AWS::Lambda::Function")[logicalIdOf(fn)];
+  assert.ok(resource, `${name} synthesized`);
+  return new Set(Object.keys(resource.Properties.Environment?.Variables ?? {}));
+}
+
+describe("function environments against the config loaders", () => {
+  const reads = new Map<FunctionName, Set<string>>();
+  let defaults: Synth;
+  let everything: Synth;
+
+  before(async () => {
+    for (const [name, { compose }] of Object.entries(FUNCTIONS)) {
+      reads.set(name as FunctionName, await namesRead(compose));
+    }
+    defaults = synthPalimpsest();
+    everything = synthPalimpsest(EVERY_SETTING);
+  });
+
+  test("each handler is wired by the composition read here", () => {
+    for (const { handler, compose } of Object.values(FUNCTIONS)) {
+      const source = readFileSync(path.join(REPO_ROOT, handler), "utf8");
+      assert.match(source, new RegExp(`export const handler = (await )?${compose.name}\\(\\)`), handler);
+    }
+  });
+
+  test("nothing is set that the function does not read", () => {
+    for (const synth of [defaults, everything]) {
+      for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
+        const read = reads.get(name) ?? new Set();
+        const unread = [...environmentOf(synth, name)].filter(
+          (v) => v !== "NODE_OPTIONS" && !read.has(v) && SET_NOT_READ[name]?.[v] === undefined,
+        );
+        assert.deepEqual(unread, [], `${name} sets variables its code never reads`);
+      }
+    }
+  });
+
+  test("everything a function reads can be set from the app's settings", () => {
+    for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
+      const set = environmentOf(everything, name);
+      const unset = [...(reads.get(name) ?? [])].filter((v) => !set.has(v) && READ_NOT_SET[v] === undefined);
+      assert.deepEqual(unset, [], `${name} reads variables no setting reaches`);
+    }
+  });
+
+  test("the exceptions are still needed", () => {
+    const readAnywhere = new Set([...reads.values()].flatMap((names) => [...names]));
+    for (const name of Object.keys(READ_NOT_SET)) assert.ok(readAnywhere.has(name), `${name} is still read`);
+  });
+});
+
+describe("politeness from CDK context", () => {
+  test("reaches the shaping functions in the variables' own syntax", () => {
+    const context = {
+      hostMaxConcurrency: "1",
+      hostMinGapMs: 2500,
+      hostLimits: "news.example=5s",
+      sweepSpreadMs: "0",
+    };
+    const synth = synthPalimpsest(readAppOptions(newApp({ context })));
+    const functions = synth.serviceTemplate.findResources("AWS::Lambda::Function");
+    const envOf = (name: FunctionName) =>
+      functions[logicalIdOf(synth.service[name])]?.Properties.Environment.Variables as Env;
+    for (const name of ["apiFunction", "sweeperFunction", "pollFunction"] as const) {
+      assert.equal(envOf(name)[ENV.hostMaxConcurrency], "1", name);
+      assert.equal(envOf(name)[ENV.hostMinGapMs], "2500", name);
+      assert.equal(envOf(name)[ENV.hostLimits], "news.example=5s", name);
+    }
+    assert.equal(envOf("sweeperFunction")[ENV.sweepSpreadMs], "0");
+    assert.equal(envOf("captureFunction")[ENV.hostMinGapMs], undefined);
+  });
+
+  test("a value the handlers would refuse fails synth with the variable's rule", () => {
+    for (const [context, pattern] of [
+      [{ hostMaxConcurrency: "0" }, /HOST_MAX_CONCURRENCY must be an integer from 1 to 100/],
+      [{ hostMinGapMs: "1s" }, /HOST_MIN_GAP_MS must be an integer/],
+      [{ sweepSpreadMs: 3_600_000 }, /SWEEP_SPREAD_MS must be an integer from 0 to 900000/],
+      [{ hostLimits: { "news.example": "5s" } }, /context hostLimits must be a string or a number/],
+    ] as const) {
+      assert.throws(() => readAppOptions(newApp({ context })), pattern, JSON.stringify(context));
+    }
+    // HOST_LIMITS is parsed when the shaper is composed; the construct parses it at synth.
+    assert.throws(
+      () => synthPalimpsest(readAppOptions(newApp({ context: { hostLimits: "news.example=never" } }))),
+      /HostShaping: HOST_LIMITS/,
+    );
+  });
+});
