@@ -11,8 +11,8 @@ import { resolveBundledChromium } from "../../shared/adapters/chromium/browser-l
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
 import { createEgressProxy } from "../../shared/adapters/egress/egress-proxy.ts";
 import { createEventBridgePublisher, fanOut } from "../../shared/adapters/eventbridge-publisher.ts";
-import { createKmsSigner } from "../../shared/adapters/kms-signer.ts";
 import { createGuardedHttpFetcher } from "../../shared/adapters/guarded-http-fetcher.ts";
+import { createKmsSigner } from "../../shared/adapters/kms-signer.ts";
 import { createWebhookPublisher } from "../../shared/adapters/webhook-publisher.ts";
 import {
   type CaptureConfig,

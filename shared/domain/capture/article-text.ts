@@ -22,7 +22,6 @@ export interface PageArticle {
   textSha256: string;
 }
 
-
 /**
  * The article of `html` under the noise rules in force, as the capture compares it. A page whose
  * article the extractor cannot find is compared by its main text (`extraction: "fallback"`).
