@@ -97,6 +97,7 @@ describe("local runner: archiving pages end to end", () => {
       "screenshot",
       "snapshot",
       "text",
+      "wacz",
     ]);
 
     const snapshot = await download(capture.artifacts.snapshot);
