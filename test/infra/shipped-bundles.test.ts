@@ -26,6 +26,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse } from "aws-lambda";
+import { verifyWacz } from "../../shared/domain/evidence/verify-wacz.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
 import type { Json } from "../support/json.ts";
 import { type LambdaContainer, startLambdaContainer } from "../support/lambda-container.ts";
@@ -301,9 +302,12 @@ describe("the shipped Lambda bundles, from the synthesized cloud assembly", {
     assert.deepEqual(await queueCounts(account.sqs, captureQueueUrl()), { visible: 0, inFlight: 0 });
 
     const artifacts = finished.artifacts as Record<string, { url: string; sha256: string; bytes: number }>;
-    for (const name of ["snapshot", "screenshot", "article", "text", "raw"]) {
+    for (const name of ["snapshot", "screenshot", "article", "text", "raw", "wacz"]) {
       assert.ok(artifacts[name], `artifact ${name} in ${JSON.stringify(Object.keys(artifacts))}`);
     }
+    // The evidence package, signed through KMS (moto's) with the key the stack made for it.
+    const wacz = new Uint8Array(await (await fetch(artifacts.wacz?.url ?? "")).arrayBuffer());
+    assert.deepEqual((await verifyWacz(wacz)).problems, []);
     // The links are presigned by the API bundle; following them reads what the capture bundle stored.
     for (const [name, link] of Object.entries(artifacts)) {
       const response = await fetch(link.url);

@@ -103,7 +103,7 @@ describe("palimpsest capture, status, list and diff --url", () => {
     assert.equal(err[0], `${firstCaptureId}: queued`);
     assert.match(err.at(-1) ?? "", new RegExp(`^${firstCaptureId}: succeeded, first version ver_\\w+$`));
     const links = new Map(out.slice(1).map((line) => line.split(/\s+/) as [string, string]));
-    assert.deepEqual([...links.keys()].sort(), ["article", "raw", "screenshot", "snapshot", "text"]);
+    assert.deepEqual([...links.keys()].sort(), ["article", "raw", "screenshot", "snapshot", "text", "wacz"]);
     const snapshot = await fetch(links.get("snapshot") ?? "");
     assert.equal(snapshot.status, 200, "the printed link works");
     assert.match(await snapshot.text(), /Library reopens/);

@@ -99,6 +99,13 @@ describe("local runner: archiving pages end to end", () => {
       "text",
       "wacz",
     ]);
+    // The evidence package is a download, like the raw response.
+    const wacz = await download(capture.artifacts.wacz);
+    assert.match(
+      wacz.response.headers.get("content-disposition") ?? "",
+      /^attachment; filename="capture.wacz"/,
+    );
+    assert.equal(wacz.response.headers.get("content-type"), "application/wacz");
 
     const snapshot = await download(capture.artifacts.snapshot);
     const html = snapshot.body.toString("utf8");

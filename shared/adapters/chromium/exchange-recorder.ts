@@ -45,6 +45,12 @@ export interface ExchangeRecorderOptions {
   addressesFor?: (url: string) => readonly string[];
   /** The certificate chain (base64 DER, leaf first) the browser holds for an https origin. */
   certificateChain?: (origin: string) => Promise<readonly string[]>;
+  /**
+   * A response's body size once decoded, as the browser counted it (see `decodedSizesVia`): a
+   * body past the budget is then never copied out of the browser at all. Content-Length only
+   * gives the encoded size, and a gzip bomb is small on the wire.
+   */
+  decodedBytes?: (url: string) => number | undefined;
 }
 
 export interface ExchangeRecorder {
@@ -117,6 +123,17 @@ export function recordExchanges(context: BrowserContext, options: ExchangeRecord
 
     const declared = Number(headerValue(responseHeaders, "content-length") ?? "0");
     if (declared > options.maxBytes - recordedBytes) return truncate(exchange, "length");
+    const finished = await Promise.race([
+      response.finished().then(
+        () => true,
+        () => true,
+      ),
+      givenUp,
+    ]);
+    if (!finished) return truncate(exchange, "unspecified");
+    if ((options.decodedBytes?.(response.url()) ?? 0) > options.maxBytes - recordedBytes) {
+      return truncate(exchange, "length");
+    }
     const body = await Promise.race([bodyOf(response).catch(() => undefined), givenUp]);
     if (!body) return truncate(exchange, "unspecified");
     if (!admit(body.byteLength)) return truncate(exchange, "length");
@@ -294,4 +311,34 @@ function toPem(der: string): string {
  */
 export function certificatesVia(cdp: CDPSession): (origin: string) => Promise<readonly string[]> {
   return async (origin) => (await cdp.send("Network.getCertificate", { origin })).tableNames;
+}
+
+/**
+ * Decoded body sizes by URL, counted from the DevTools session's `Network.dataReceived` (whose
+ * lengths are decoded bytes) on the page's own target. Returns the lookup and the function that
+ * stops counting.
+ */
+export function decodedSizesVia(cdp: CDPSession): {
+  sizeOf: (url: string) => number | undefined;
+  end: () => void;
+} {
+  const urls = new Map<string, string>();
+  const sizes = new Map<string, number>();
+  const onResponse = (event: { requestId: string; response: { url: string } }) => {
+    urls.set(event.requestId, event.response.url);
+    sizes.set(event.response.url, 0);
+  };
+  const onData = (event: { requestId: string; dataLength: number }) => {
+    const url = urls.get(event.requestId);
+    if (url !== undefined) sizes.set(url, (sizes.get(url) ?? 0) + event.dataLength);
+  };
+  cdp.on("Network.responseReceived", onResponse);
+  cdp.on("Network.dataReceived", onData);
+  return {
+    sizeOf: (url) => sizes.get(url),
+    end() {
+      cdp.off("Network.responseReceived", onResponse);
+      cdp.off("Network.dataReceived", onData);
+    },
+  };
 }

@@ -10,7 +10,12 @@ import type { Logger } from "../../logger.ts";
 import type { PageCapture, PageCaptureHooks, PageCaptureOptions } from "../../ports.ts";
 import type { EgressSession } from "../egress/types.ts";
 import { crashError, egressError, toCaptureError } from "./capture-errors.ts";
-import { certificatesVia, type ExchangeRecorder, recordExchanges } from "./exchange-recorder.ts";
+import {
+  certificatesVia,
+  decodedSizesVia,
+  type ExchangeRecorder,
+  recordExchanges,
+} from "./exchange-recorder.ts";
 import { closeContext, type FreshPage } from "./fresh-context.ts";
 import { httpError, navigate, saysGone } from "./navigation.ts";
 import { watchPage } from "./page-watcher.ts";
@@ -64,6 +69,7 @@ export async function captureWithBrowser(
   let endResponseWatch: (() => void) | undefined;
   let egress: EgressSession | undefined;
   let recorder: ExchangeRecorder | undefined;
+  let endSizes: (() => void) | undefined;
   /** Every URL the main frame set out to load, redirect hops included. */
   const navigations: string[] = [];
   /** The page's 404 or 410: taken all the same, then reported as `http_error` with what it showed. */
@@ -88,10 +94,13 @@ export async function captureWithBrowser(
     // Before anything loads: every exchange of the capture, from the first request on.
     if (recording) {
       const session = fresh.egress;
+      const sizes = fresh.devtools ? decodedSizesVia(fresh.devtools.cdp) : undefined;
+      endSizes = sizes?.end;
       recorder = recordExchanges(context, {
         maxBytes: recording.maxBytes,
         addressesFor: (target) => session.addressesFor(target),
         ...(fresh.devtools ? { certificateChain: certificatesVia(fresh.devtools.cdp) } : {}),
+        ...(sizes ? { decodedBytes: sizes.sizeOf } : {}),
       });
     }
     if (fresh.devtools && responseLimits) {
@@ -202,6 +211,7 @@ export async function captureWithBrowser(
     endMemoryWatch?.();
     endResponseWatch?.();
     recorder?.stop();
+    endSizes?.();
     browser.off("disconnected", onCrash);
     // Closing also ends whatever `work` was still doing: its next call into the page fails. It must
     // finish before Lambda freezes the process.
