@@ -232,6 +232,7 @@ describe("HTTP probes of scheduled recaptures", () => {
     const ui = await apiGet(`/ui/urls/${probed.urlId}`);
     assert.match(ui.body, /scheduled, over HTTP/);
     assert.match(ui.body, /requested, in the browser/);
+    assert.match((await apiGet("/")).body, /over HTTP, no browser/);
 
     // An edit: the probe declines, and the browser, in the same invocation, makes the version.
     site.setPage(
