@@ -15,15 +15,11 @@
  *   node bench/probe.ts [--pages 12] [--rounds 3] [--edit-pairs 36] [--noise-pairs 12]
  */
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { gunzipSync } from "node:zlib";
 import { createChromiumPageCapturer } from "../shared/adapters/chromium/page-capturer.ts";
 import { loadCaptureConfig } from "../shared/config.ts";
-import { type ProcessCaptureDeps, processCapture } from "../shared/domain/capture/index.ts";
-import { newCaptureId, urlIdFor } from "../shared/domain/ids.ts";
-import type { CaptureRecord } from "../shared/domain/model.ts";
+import type { ProcessCaptureDeps } from "../shared/domain/capture/index.ts";
+import { urlIdFor } from "../shared/domain/ids.ts";
 import { normaliseUrl } from "../shared/domain/url.ts";
 import { type FixtureSite, startFixtureSite } from "../test/support/fixture-site.ts";
 import { loopbackEgress, NO_DNS } from "../test/support/loopback-browser.ts";
@@ -35,10 +31,9 @@ import {
   startCaptureRig,
   startStorageServers,
 } from "./capture-rig.ts";
-import { loadCorpusArticles, seededRandom } from "./diff.ts";
-import { buildDonors, furniture, generators, injectNoise, pageRandom } from "./edit-detection.ts";
 import { type BenchReport, corpusDir, listCorpusIds } from "./extraction.ts";
 import { processTree, readMemory } from "./memory.ts";
+import { type EditFigures, editsBothWays, processed, scheduledCapture } from "./probe-edits.ts";
 import { spreadSample, startCorpusServer } from "./settling.ts";
 import { bytes, median, ms, ratio } from "./stats.ts";
 
@@ -53,28 +48,26 @@ interface PageTimes {
   probe: number[];
   /** Methods the probe-first recaptures ended with. */
   methods: string[];
+  /** Storage work of each way's recaptures, summed (see `Work`). */
+  browserWork: Work;
+  probeWork: Work;
 }
 
-/** Records a scheduled recapture of `url` (what the sweeper leaves) and returns its id. */
-async function scheduledCapture(rig: Pick<CaptureRig, "repository">, url: string): Promise<string> {
-  const normalised = normaliseUrl(url);
-  const captureId = newCaptureId();
-  await rig.repository.putCapture({
-    captureId,
-    urlId: urlIdFor(normalised),
-    url: normalised,
-    status: "queued",
-    requestedAt: new Date().toISOString(),
-    attempts: 0,
-    trigger: "schedule",
-  });
-  return captureId;
+/** DynamoDB capacity (with the index copies AWS would charge) and S3 requests, as the rig counts them. */
+interface Work {
+  recaptures: number;
+  rcu: number;
+  wcu: number;
+  s3Requests: number;
 }
 
-async function processed(deps: ProcessCaptureDeps, captureId: string): Promise<CaptureRecord> {
-  const outcome = await processCapture(deps, captureId);
-  if (outcome.kind !== "succeeded") throw new Error(`capture ${captureId} ended ${outcome.kind}`);
-  return outcome.capture;
+const noWork = (): Work => ({ recaptures: 0, rcu: 0, wcu: 0, s3Requests: 0 });
+
+function addWork(work: Work, counters: CaptureRig["counters"]): void {
+  work.recaptures++;
+  work.rcu += counters.readCapacityUnits;
+  work.wcu += counters.writeCapacityUnits + counters.indexWriteUnits;
+  work.s3Requests += counters.total("PutObjectCommand", "HeadObjectCommand", "GetObjectCommand");
 }
 
 /** First captures (browser, learning), then `rounds` unchanged recaptures each way per page. */
@@ -97,6 +90,8 @@ async function timeRecaptures(
       browser: [],
       probe: [],
       methods: [],
+      browserWork: noWork(),
+      probeWork: noWork(),
     });
   }
   for (let round = 0; round < rounds; round++) {
@@ -104,15 +99,19 @@ async function timeRecaptures(
       const times = results[index] as PageTimes;
       const runBrowser = async () => {
         const id = await scheduledCapture(rig, page.url);
+        rig.counters.reset();
         const started = performance.now();
         await processed(browserOnly, id);
         times.browser.push(performance.now() - started);
+        addWork(times.browserWork, rig.counters);
       };
       const runProbe = async () => {
         const id = await scheduledCapture(rig, page.url);
+        rig.counters.reset();
         const started = performance.now();
         const capture = await processed(rig.deps, id);
         times.probe.push(performance.now() - started);
+        if (capture.method === "http") addWork(times.probeWork, rig.counters);
         times.methods.push(capture.method ?? "browser");
       };
       if ((round + index) % 2 === 0) {
@@ -140,6 +139,23 @@ interface LatencySummary {
   browserAllP50: number;
   probeAllP50: number;
   notServerRendered: string[];
+  /** Per unchanged recapture, in the browser (server-rendered pages) and over HTTP. */
+  browserWork: Work;
+  probeWork: Work;
+}
+
+function perRecapture(works: readonly Work[]): Work {
+  const sum = works.reduce(
+    (a, w) => ({
+      recaptures: a.recaptures + w.recaptures,
+      rcu: a.rcu + w.rcu,
+      wcu: a.wcu + w.wcu,
+      s3Requests: a.s3Requests + w.s3Requests,
+    }),
+    noWork(),
+  );
+  const n = Math.max(1, sum.recaptures);
+  return { recaptures: sum.recaptures, rcu: sum.rcu / n, wcu: sum.wcu / n, s3Requests: sum.s3Requests / n };
 }
 
 function summarise(times: readonly PageTimes[]): LatencySummary {
@@ -155,6 +171,8 @@ function summarise(times: readonly PageTimes[]): LatencySummary {
     browserAllP50: median(times.map((t) => median(t.browser))),
     probeAllP50: median(times.map((t) => median(t.probe))),
     notServerRendered: times.filter((t) => !t.serverRendered).map((t) => `${t.name}: ${t.reason ?? "?"}`),
+    browserWork: perRecapture(rendered.map((t) => t.browserWork)),
+    probeWork: perRecapture(rendered.map((t) => t.probeWork)),
   };
 }
 
@@ -311,152 +329,6 @@ async function memoryBothWays(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Edits: probe-then-browser finds what the browser alone finds.
-
-/** An edit pair's side as a plain server-rendered news page. */
-function pageOf(article: { title: string; byline: string | null; text: string }): string {
-  const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  const paragraphs = article.text
-    .split(/\n\s*\n/)
-    .map((p) => `<p>${escapeHtml(p.trim())}</p>`)
-    .join("\n");
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(article.title)}</title></head>
-<body><header><nav><a href="/">Home</a></nav></header><main><article><h1>${escapeHtml(article.title)}</h1>
-${article.byline ? `<p class="byline">By ${escapeHtml(article.byline)}</p>` : ""}
-${paragraphs}
-</article></main><footer><p>The Bench Gazette</p></footer></body></html>`;
-}
-
-interface EditPairPage {
-  category: string;
-  before: string;
-  after: string;
-}
-
-/**
- * The edit-detection section's page-noise pairs: a corpus page with two different sets of injected
- * furniture (timestamps, counters, rotated boxes, a cookie banner…), which must make no edit.
- */
-function noisePairPages(count: number): EditPairPage[] {
-  const articles = loadCorpusArticles();
-  const titles = articles.map((a) => a.title).filter(Boolean);
-  const pairs: EditPairPage[] = [];
-  const step = Math.max(1, Math.floor(articles.length / Math.max(1, count)));
-  for (let i = 0; i < articles.length && pairs.length < count; i += step) {
-    const source = articles[i] as (typeof articles)[number];
-    const file = join(corpusDir(), "html", `${source.id}.html.gz`);
-    if (!existsSync(file)) continue;
-    const html = gunzipSync(readFileSync(file)).toString("utf8");
-    const random = pageRandom(source.id);
-    pairs.push({
-      category: `page noise ${source.id}`,
-      before: injectNoise(html, source.text, furniture(random, titles, false)).html,
-      after: injectNoise(html, source.text, furniture(random, titles, true)).html,
-    });
-  }
-  return pairs;
-}
-
-/** The edit-detection section's substantive pairs (same seed), as pages. */
-function editPairPages(): EditPairPage[] {
-  const articles = loadCorpusArticles();
-  if (articles.length === 0) return [];
-  const random = seededRandom(7);
-  const donors = buildDonors(articles);
-  const pairs: EditPairPage[] = [];
-  for (const [category, [, generate]] of Object.entries(generators)) {
-    for (const source of articles) {
-      const pair = generate(source, random, donors);
-      if (!pair) continue;
-      pairs.push({
-        category,
-        before: pageOf({ ...pair.before, title: pair.before.title ?? "" }),
-        after: pageOf({ ...pair.after, title: pair.after.title ?? "" }),
-      });
-    }
-  }
-  return pairs;
-}
-
-interface EditFigures {
-  /** The substantive pairs available, and those run end to end both ways. */
-  pairs: number;
-  endToEnd: number;
-  /** Page-noise pairs run the same way (no edit expected). */
-  noisePairs: number;
-  /** End-to-end pairs where the browser alone found an edit. */
-  browserFlagged: number;
-  /** Pairs where probe-then-browser and the browser alone differ (edit or not, significance, kinds). */
-  disagreed: string[];
-  /** End-to-end recaptures the probe settled over HTTP (only pages the browser finds unchanged may be). */
-  settledOverHttp: number;
-}
-
-async function editsBothWays(
-  site: FixtureSite,
-  endToEnd: number,
-  noisePairs: number,
-): Promise<EditFigures | null> {
-  const edited = editPairPages();
-  if (edited.length === 0) return null;
-  // Every k-th substantive pair (spread over the categories), then the noise pairs.
-  const step = Math.max(1, Math.floor(edited.length / endToEnd));
-  const sample = [
-    ...edited.filter((_, i) => i % step === 0).slice(0, endToEnd),
-    ...noisePairPages(noisePairs),
-  ];
-  const host = new URL(site.origin).host;
-  // Corpus pages name public hosts: the browser reaches 127.0.0.1 only, as in capture-real.
-  const rig = await startCaptureRig({
-    allowedHost: host,
-    config: loadCaptureConfig({ ALLOW_PRIVATE_HOSTS: host }),
-    createCapturer: (options) =>
-      createChromiumPageCapturer({ ...options, extraArgs: [NO_DNS], egress: loopbackEgress() }),
-  });
-  const browserOnly: ProcessCaptureDeps = { ...rig.deps };
-  delete browserOnly.probe;
-  const figures: EditFigures = {
-    pairs: edited.length,
-    endToEnd: 0,
-    noisePairs: 0,
-    browserFlagged: 0,
-    disagreed: [],
-    settledOverHttp: 0,
-  };
-  try {
-    for (const [i, pair] of sample.entries()) {
-      const outcomes: CaptureRecord[] = [];
-      for (const [way, deps] of [
-        ["probe", rig.deps],
-        ["browser", browserOnly],
-      ] as const) {
-        const path = `/probe-edits/${i}/${way}`;
-        site.setPage(path, pair.before);
-        await rig.process(await rig.submit(site.url(path), "adaptive"));
-        site.setPage(path, pair.after);
-        outcomes.push(await processed(deps, await scheduledCapture(rig, site.url(path))));
-        site.clearRoute(path);
-      }
-      const [probed, browsed] = outcomes as [CaptureRecord, CaptureRecord];
-      if (pair.category.startsWith("page noise")) figures.noisePairs++;
-      else figures.endToEnd++;
-      if (probed.method === "http") figures.settledOverHttp++;
-      if (browsed.changed) figures.browserFlagged++;
-      const kinds = (c: CaptureRecord) =>
-        c.edit ? `${c.edit.significance} [${c.edit.kinds.join(",")}]` : "none";
-      if (probed.changed !== browsed.changed || kinds(probed) !== kinds(browsed)) {
-        figures.disagreed.push(
-          `${pair.category} #${i}: probe-first ${kinds(probed)}, browser ${kinds(browsed)}`,
-        );
-      }
-    }
-  } finally {
-    await rig.close();
-  }
-  return figures;
-}
-
-// ---------------------------------------------------------------------------------------------
 
 export async function runProbeBench(
   options: { pages?: number; rounds?: number; editPairs?: number; noisePairs?: number } = {},
@@ -499,6 +371,15 @@ export async function runProbeBench(
     "page (pages that are not server-rendered go to the browser after the probe step, which costs a",
     "DynamoDB read of the noise rules and nothing else).",
     "",
+    "Storage work per unchanged recapture of a server-rendered bench page (the worker's share; the sweep's",
+    "is the same both ways): DynamoDB read units, write units with the index copies AWS charges (as the",
+    "storage section estimates them), S3 requests.",
+    "",
+    "| way | recaptures | DynamoDB RCU | DynamoDB WCU (with index copies) | S3 requests |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    `| browser | ${bench.browserWork.recaptures} | ${bench.browserWork.rcu.toFixed(1)} | ${bench.browserWork.wcu.toFixed(1)} | ${bench.browserWork.s3Requests.toFixed(1)} |`,
+    `| over HTTP | ${bench.probeWork.recaptures} | ${bench.probeWork.rcu.toFixed(1)} | ${bench.probeWork.wcu.toFixed(1)} | ${bench.probeWork.s3Requests.toFixed(1)} |`,
+    "",
     `Not server-rendered (bench pages): ${bench.notServerRendered.join("; ") || "none"}.`,
     ...(real ? [`Not server-rendered (real pages): ${real.notServerRendered.length} of ${real.pages}.`] : []),
     "",
@@ -528,6 +409,10 @@ export async function runProbeBench(
     benchBrowserP50Ms: Math.round(bench.browserP50),
     benchProbeP50Ms: Math.round(bench.probeP50),
     benchRatio: Math.round((bench.browserP50 / Math.max(1, bench.probeP50)) * 10) / 10,
+    browserWcu: Math.round(bench.browserWork.wcu * 10) / 10,
+    probeWcu: Math.round(bench.probeWork.wcu * 10) / 10,
+    browserRcu: Math.round(bench.browserWork.rcu * 10) / 10,
+    probeRcu: Math.round(bench.probeWork.rcu * 10) / 10,
     memoryProbeTreeRss: memory.probe.treeRss,
     memoryBrowserTreeRss: memory.browser.treeRss,
     ...(real

@@ -8,6 +8,8 @@
 import assert from "node:assert/strict";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { after, before, describe, it } from "node:test";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { createApiHandler } from "../../functions/api/create-handler.ts";
 import { composeCaptureWorker } from "../../functions/compose/capture-worker.ts";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
 import { createEgressProxy } from "../../shared/adapters/egress/egress-proxy.ts";
@@ -15,7 +17,6 @@ import { loadCaptureConfig } from "../../shared/config.ts";
 import { type ProcessCaptureDeps, processCapture } from "../../shared/domain/capture/index.ts";
 import { newCaptureId, urlIdFor } from "../../shared/domain/ids.ts";
 import type { CaptureRecord, UrlRecord } from "../../shared/domain/model.ts";
-import { captureView } from "../../shared/domain/read/views.ts";
 import { normaliseUrl, parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { createLogger } from "../../shared/logger.ts";
 import type { PageCapturer } from "../../shared/ports.ts";
@@ -153,6 +154,37 @@ async function urlOf(path: string): Promise<UrlRecord> {
   return url;
 }
 
+/** GET on the API handler over the same storage (what `GET /v1/…` and the web UI answer). */
+async function apiGet(path: string): Promise<APIGatewayProxyResult> {
+  const api = createApiHandler({
+    repository: storage.repository,
+    blobs: storage.blobs,
+    queue: { enqueue: async () => undefined },
+    resolveHost: async (host) => [host],
+    allowedPrivateHosts: parseAllowedPrivateHosts(new URL(site.origin).host),
+    presignedUrlTtlSeconds: 60,
+  });
+  const event = {
+    httpMethod: "GET",
+    path,
+    body: null,
+    headers: {},
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    isBase64Encoded: false,
+    pathParameters: null,
+    stageVariables: null,
+    requestContext: {},
+    resource: "",
+  } as unknown as APIGatewayProxyEvent;
+  const context = {
+    awsRequestId: "probe-test",
+    getRemainingTimeInMillis: () => 30_000,
+  } as unknown as Context;
+  return (await api(event, context)) as APIGatewayProxyResult;
+}
+
 /** The requests the site received while `run` ran. */
 async function requestsDuring<T>(run: () => Promise<T>): Promise<{ result: T; paths: string[] }> {
   const from = site.requests.length;
@@ -189,9 +221,18 @@ describe("HTTP probes of scheduled recaptures", () => {
     assert.ok(after.nextCaptureAt && after.nextCaptureAt !== before.nextCaptureAt, "rescheduled");
     assert.ok(after.nextCaptureAt > (probed.finishedAt ?? ""), "the next capture is later");
     assert.equal(after.probe?.httpCount, 1);
-    const view = await captureView(probed, storage.blobs, 60);
+    const view = JSON.parse((await apiGet(`/v1/captures/${probed.captureId}`)).body);
     assert.equal(view.method, "http");
     assert.deepEqual(view.probe, probed.probe);
+    const list = JSON.parse((await apiGet(`/v1/urls/${probed.urlId}/captures`)).body);
+    assert.deepEqual(
+      list.items.map((c: { method: string }) => c.method),
+      ["http", "browser"],
+    );
+    const ui = await apiGet(`/ui/urls/${probed.urlId}`);
+    assert.match(ui.body, /scheduled, over HTTP/);
+    assert.match(ui.body, /requested, in the browser/);
+    assert.match((await apiGet("/")).body, /over HTTP, no browser/);
 
     // An edit: the probe declines, and the browser, in the same invocation, makes the version.
     site.setPage(

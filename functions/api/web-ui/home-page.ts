@@ -1,5 +1,5 @@
 /** `/`: the submit form, recent edits (each linking straight to its diff) and recent captures. */
-import type { CaptureRecord, EditEntry } from "../../../shared/domain/model.ts";
+import { type CaptureRecord, captureMethod, type EditEntry } from "../../../shared/domain/model.ts";
 import type { ApiDeps } from "../route-types.ts";
 import {
   apiKeyField,
@@ -119,6 +119,6 @@ function captureItem(ui: UiContext, capture: CaptureRecord): SafeHtml {
   return html`<li>
 <a class="item-title url" href="${link(ui, `/ui/captures/${capture.captureId}`)}">${shortTitle(null, capture.url)}</a>
 <div>${statusBadge(capture.status)} ${validityBadge(capture)} ${editBadges(capture.edit, { removed: capture.removed, kinds: false })}</div>
-<p class="meta">${capture.trigger === "schedule" ? "Scheduled" : "Requested"} ${timeTag(capture.requestedAt)}</p>
+<p class="meta">${capture.trigger === "schedule" ? "Scheduled" : "Requested"} ${timeTag(capture.requestedAt)}${capture.status === "succeeded" && captureMethod(capture) === "http" ? " · over HTTP, no browser" : ""}</p>
 </li>`;
 }

@@ -7,7 +7,7 @@ import { CaptureError } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 import type { PageCapture } from "../../ports.ts";
 import { versionIdForCapture } from "../ids.ts";
-import type { CaptureRecord, ProbeNote } from "../model.ts";
+import type { CaptureRecord } from "../model.ts";
 import type { ValidityVerdict } from "../validity/index.ts";
 import { announceEdit } from "./announce-edit.ts";
 import { pageUploads, storedTogether, uploader } from "./artifacts.ts";
@@ -53,16 +53,19 @@ async function startAndProcess(
   // it is recorded only if the URL is still as read (see recordOnUrl).
   const known = inBackground(readUrlState(deps.repository, capture));
 
+  // What the probe did, kept on the capture however it ends (a failed one too).
+  let tried = capture;
   try {
     // A scheduled recapture of a server-rendered page may be settled by one HTTP request, before
     // Chromium is touched (probe-capture.ts); otherwise the browser captures it, as always.
     const probed = await probeFirst(deps, capture, known, log);
     if (probed.kind === "recorded") return probed.outcome;
-    return await captureAndStore(deps, capture, known, log, probed.note);
+    if (probed.note) tried = { ...capture, probe: probed.note };
+    return await captureAndStore(deps, tried, known, log);
   } catch (err) {
     let error = err instanceof CaptureError ? err : classifyUnexpected(err);
     try {
-      const refused = await answerRefusal(deps, capture, known, error, log);
+      const refused = await answerRefusal(deps, tried, known, error, log);
       if (refused) return refused;
     } catch (recordErr) {
       // Recording the challenge failed (storage): retried like any other storage failure.
@@ -70,14 +73,14 @@ async function startAndProcess(
     }
     if (error.code === "http_error" && (error.httpStatus === 404 || error.httpStatus === 410)) {
       try {
-        const gone = await recordGone(deps, capture, known, error, now().toISOString());
+        const gone = await recordGone(deps, tried, known, error, now().toISOString());
         if (gone) return gone;
       } catch (recordErr) {
         // Recording the removal failed (storage): retried like any other storage failure.
         error = recordErr instanceof CaptureError ? recordErr : classifyUnexpected(recordErr);
       }
     }
-    return failCapture(deps, capture, error, err, log);
+    return failCapture(deps, tried, error, err, log);
   }
 }
 
@@ -86,7 +89,6 @@ async function captureAndStore(
   capture: CaptureRecord,
   known: Promise<UrlState>,
   log: Logger,
-  probeNote?: ProbeNote,
 ): Promise<ProcessOutcome> {
   const started = performance.now();
   // Extraction and uploads start on the page as first taken, while the capturer checks that it
@@ -125,7 +127,6 @@ async function captureAndStore(
     status: "succeeded",
     finishedAt: capturedAt,
     method: "browser",
-    ...(probeNote ? { probe: probeNote } : {}),
     finalUrl: page.finalUrl,
     httpStatus: page.httpStatus,
     versionId: decision.versionId,
