@@ -4,13 +4,7 @@
  * each URL it found under `URL#<urlId>` / `NOISE#SOURCE#<sourceId>`, so that a capture reads every
  * rule in force for its URL with one query of the URL's partition.
  */
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import {
   type EffectiveNoiseRules,
   hasNoiseRules,
@@ -30,14 +24,15 @@ function ownKey(scope: NoiseRuleScope, id: string): { PK: string; SK: string } {
   return { PK: `${scope === "url" ? "URL" : "SOURCE"}#${id}`, SK: OWN };
 }
 
-/** Only the rule fields, whatever else an item carries. */
+/** Only the rule fields, whatever else an item carries; an item of no rules (cleared) is none. */
 function rulesOf(item: Record<string, unknown> | undefined): NoiseRules | null {
   if (item === undefined) return null;
   const selectors = Array.isArray(item.dropSelectors) ? (item.dropSelectors as unknown[]) : [];
-  return {
+  const rules = {
     dropSelectors: selectors.filter((s): s is string => typeof s === "string"),
     minChangedWords: typeof item.minChangedWords === "number" ? item.minChangedWords : 0,
   };
+  return hasNoiseRules(rules) ? rules : null;
 }
 
 /** The noise-rule methods of the DynamoDB archive repository. */
@@ -47,19 +42,18 @@ export function dynamoNoiseRuleMethods(deps: {
 }): NoiseRuleMethods {
   const { client, tableName: TableName } = deps;
 
+  // Cleared rules are written as an item of none, not deleted: the API's role may delete no item
+  // under a URL's key (its versions live there), only a source's own (infra: API_TABLE_ACCESS).
   async function write(key: { PK: string; SK: string }, rules: NoiseRules | null): Promise<void> {
-    if (!hasNoiseRules(rules)) {
-      await client.send(new DeleteCommand({ TableName, Key: key }));
-      return;
-    }
+    const kept = hasNoiseRules(rules) ? rules : { dropSelectors: [], minChangedWords: 0 };
     await client.send(
       new PutCommand({
         TableName,
         Item: {
           ...key,
           entity: "noiseRules",
-          dropSelectors: rules.dropSelectors,
-          minChangedWords: rules.minChangedWords,
+          dropSelectors: kept.dropSelectors,
+          minChangedWords: kept.minChangedWords,
         },
       }),
     );

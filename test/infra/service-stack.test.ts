@@ -485,7 +485,7 @@ describe("service stack", () => {
       }
     });
 
-    test("the dead-letter function may only read a capture and finish it; the API may not delete or batch-write", () => {
+    test("the dead-letter function may only read a capture and finish it; the API may not delete archive records or batch-write", async () => {
       assert.deepEqual(tableGrantOf(synth.service.deadLetterFunction), {
         tableActions: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
         indexes: [],
@@ -495,7 +495,10 @@ describe("service stack", () => {
         assert.ok(!api.tableActions.includes(denied), `API function must not have ${denied}`);
       }
       assert.ok(!api.indexes.includes(DUE_INDEX_NAME), "the API never reads the due index");
-      // Unfollowing deletes a source's own items; no URL, version or capture may go.
+      // Unfollowing deletes a source's own items; no URL, version or capture may go. The only
+      // deletes the API's code sends are those (cleared noise rules are written as none).
+      const derived = await deriveTableAccess("functions/api/handler.ts");
+      assert.deepEqual(derived.deletingMethods, ["shared/adapters/dynamo-source-repository.ts#deleteSource"]);
       const deletes = statementsOf(service, synth.service.apiFunction).filter((s) =>
         s.actions.includes("dynamodb:DeleteItem"),
       );

@@ -6,7 +6,8 @@
  * keeps its `// path` banner and property names survive). Each DynamoDB adapter in the bundle
  * (a module under shared/adapters that imports the DynamoDB SDK) is read for its methods: the
  * `…Command`s each sends, through its local helpers too, and the `IndexName`s it queries. The rest
- * of the bundle (handler, domain, other adapters) is searched for calls of those methods by name.
+ * of the bundle (handler, domain, other adapters) is searched for calls of those methods by name
+ * (`.name(`, `.name?.(`, or `name` destructured out of an object).
  * A method named in surviving code counts as used, which over-approximates (a name shared with an
  * unrelated method counts too) but never misses a call the bundle makes.
  */
@@ -44,6 +45,8 @@ export interface TableAccess {
   readonly queriedIndexes: ReadonlySet<string>;
   /** `file#method` of every adapter method found in use (for messages). */
   readonly methods: readonly string[];
+  /** `file#method` of those that send a DeleteItem (a grant may limit it to some keys). */
+  readonly deletingMethods: readonly string[];
 }
 
 interface MethodAccess {
@@ -153,11 +156,17 @@ export async function deriveTableAccess(entry: string): Promise<TableAccess> {
   const tableActions = new Set<string>();
   const queriedIndexes = new Set<string>();
   const methods: string[] = [];
+  const deletingMethods: string[] = [];
   const definitions = adapters.flatMap(([file, code]) => definitionsOf(code).map((d) => ({ ...d, file })));
   for (const [method, access] of methodsOf(definitions)) {
     const name = method.slice(method.indexOf("#") + 1);
-    if (!new RegExp(`\\.${name}\\(`).test(callers)) continue;
+    // Called as a method, or taken out of the repository by destructuring and called bare
+    // (`const { putNoiseRules } = deps.repository`), which a `.name(` search alone missed.
+    if (!new RegExp(`\\.${name}(\\?\\.)?\\(|[{,]\\s*${name}\\s*[,}]`).test(callers)) continue;
     methods.push(method);
+    if ([...access.commands].some((c) => DYNAMODB_COMMAND_ACTIONS[c] === "dynamodb:DeleteItem")) {
+      deletingMethods.push(method);
+    }
     for (const command of access.commands) {
       const action = DYNAMODB_COMMAND_ACTIONS[command];
       if (!action) throw new Error(`unknown DynamoDB command ${command}Command in ${name}: map it here`);
@@ -166,5 +175,5 @@ export async function deriveTableAccess(entry: string): Promise<TableAccess> {
     }
     for (const index of access.indexes) queriedIndexes.add(index);
   }
-  return { tableActions, queriedIndexes, methods: methods.sort() };
+  return { tableActions, queriedIndexes, methods: methods.sort(), deletingMethods: deletingMethods.sort() };
 }
