@@ -22,6 +22,7 @@ import { createGuardedHttpFetcher } from "../shared/adapters/guarded-http-fetche
 import { openLocalKeySigner } from "../shared/adapters/local-key-signer.ts";
 import { createWebhookPublisher } from "../shared/adapters/webhook-publisher.ts";
 import {
+  defaultReplayPort,
   loadApiConfig,
   loadCadence,
   loadCaptureConfig,
@@ -46,11 +47,14 @@ import { handleLocalSweep } from "./local-sweep.ts";
 import { fileCaptureQueue, filePollQueue } from "./queue-ports.ts";
 import { reconcileCaptures } from "./reconcile.ts";
 import { releaseAllHostSlots } from "./release-host-slots.ts";
+import { createLocalReplayServer, type LocalReplayServer } from "./replay-server.ts";
 import { startWebhookOutbox } from "./webhook-outbox.ts";
 
 export interface LocalRunnerOptions {
   dataDir: string;
   port: number;
+  /** The replay server's port (REPLAY_PORT); 0 for any free one. @default defaultReplayPort(port) */
+  replayPort?: number;
   /** Configuration as environment variables (ALLOW_PRIVATE_HOSTS, API_KEY, CAPTURE_*…). */
   env?: Record<string, string | undefined>;
   /** Captures processed at once. @default 1 */
@@ -74,6 +78,8 @@ export interface LocalRunnerOptions {
 
 export interface LocalRunner {
   url: string;
+  /** The replay origin (local/replay-server.ts), where version pages replay their WACZ. */
+  replayUrl: string;
   s3Endpoint: string;
   dynamodbEndpoint: string;
   queue: FileQueue;
@@ -86,14 +92,15 @@ export interface LocalRunner {
   close(): Promise<void>;
 }
 
-const TABLE_NAME = "palimpsest-local";
-const BUCKET_NAME = "palimpsest-local";
+/** The local archive's table and bucket (tests open them beside a running runner). */
+export const TABLE_NAME = "palimpsest-local";
+export const BUCKET_NAME = "palimpsest-local";
 /** The evidence signing key under DATA_DIR (PKCS#8 PEM, mode 0600). */
 export const SIGNING_KEY_FILE = "signing-key.pem";
 /** The embedded S3 server's access key under DATA_DIR (mode 0600; see local-credentials.ts). */
 export const S3_KEY_FILE = "s3-key.json";
 /** The embedded servers' region, whatever AWS_REGION says. */
-const LOCAL_REGION = "us-east-1";
+export const LOCAL_REGION = "us-east-1";
 
 function lambdaContext(functionName: string): Context {
   const deadline = Date.now() + 15 * 60_000;
@@ -157,7 +164,15 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     });
     const port = await listenOnLoopback(http.server, options.port);
     undo.push(() => closeServer(http.server));
-    return await startServices(options, { log, dataDir, http, port, undo, lock });
+    // Its own port, so archived scripts a replay runs never share the API's origin (replay-server.ts).
+    const replay = await createLocalReplayServer();
+    const replayPort = await listenOnLoopback(
+      replay.server,
+      options.replayPort ?? defaultReplayPort(options.port),
+      "REPLAY_PORT",
+    );
+    undo.push(() => closeServer(replay.server));
+    return await startServices(options, { log, dataDir, http, port, replay, replayPort, undo, lock });
   } catch (err) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw err;
@@ -178,12 +193,17 @@ async function startServices(
     dataDir: string;
     http: LocalApiServer;
     port: number;
+    replay: LocalReplayServer;
+    replayPort: number;
     undo: Array<() => Promise<unknown>>;
     lock: DataDirLock;
   },
 ): Promise<LocalRunner> {
-  const { log, dataDir, http, port, undo, lock } = started;
+  const { log, dataDir, http, port, replay, replayPort, undo, lock } = started;
   const env = { ...process.env, ...options.env };
+  const apiConfig = loadApiConfig(env);
+  const apiUrl = `http://127.0.0.1:${port}`;
+  const replayUrl = apiConfig.publicReplayUrl ?? `http://127.0.0.1:${replayPort}`;
   // Generated on first start and kept with the archive: every evidence package names its public key.
   const signer = await openLocalKeySigner(join(dataDir, SIGNING_KEY_FILE));
   // The embedded servers' own identity, never the shell's AWS_* variables or profile (issue 18).
@@ -195,8 +215,14 @@ async function startServices(
     directory: join(dataDir, "s3"),
     bucketName: BUCKET_NAME,
     credentials: identity.credentials,
+    // The replay page fetches the WACZ from its presigned link: the bucket's CORS rule on AWS.
+    corsAllowOrigins: [replayUrl],
   });
   undo.push(() => s3.close());
+  replay.ready({
+    storageOrigins: [s3.endpoint],
+    frameAncestors: [apiUrl, ...(apiConfig.publicBaseUrl ? [apiConfig.publicBaseUrl] : [])],
+  });
   const dynamo = await startEmbeddedDynamo({ directory: join(dataDir, "dynamodb") });
   undo.push(() => dynamo.close());
   await ensureArchiveTable(new DynamoDBClient({ endpoint: dynamo.endpoint, ...identity }), TABLE_NAME);
@@ -213,7 +239,6 @@ async function startServices(
   // What the API Lambda reads with (signed requests, no S3 client); the workers' store reads with it too.
   const reader = openBlobReader(storage, LOCAL_REGION, identity);
   const { blobs } = openBlobStore(storage, reader, identity);
-  const apiConfig = loadApiConfig(env);
   const captureConfig = loadCaptureConfig(env);
   const metrics =
     options.metrics ?? createEmfMetrics({ namespace: loadObservabilityConfig(env).metricsNamespace });
@@ -276,7 +301,8 @@ async function startServices(
     shaper,
     config: apiConfig,
     csrfSecret: randomBytes(32),
-    publicBaseUrl: apiConfig.publicBaseUrl ?? `http://127.0.0.1:${port}`,
+    publicBaseUrl: apiConfig.publicBaseUrl ?? apiUrl,
+    publicReplayUrl: replayUrl,
     cadence,
     signer,
     following: { sources: archive.sources, fetcher, pollQueue },
@@ -359,7 +385,8 @@ async function startServices(
   );
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: apiUrl,
+    replayUrl,
     s3Endpoint: s3.endpoint,
     dynamodbEndpoint: dynamo.endpoint,
     queue,
@@ -375,7 +402,7 @@ async function startServices(
     async close() {
       stopping = true;
       clearInterval(sweepTimer);
-      await closeServer(http.server);
+      await Promise.all([closeServer(http.server), closeServer(replay.server)]);
       await Promise.all([...workers, poller]);
       await outbox?.close();
       await capturer.close();

@@ -86,6 +86,12 @@ export interface ApiConfig {
    * AWS the domain API Gateway was reached at; locally the runner's own address.
    */
   publicBaseUrl: string | undefined;
+  /**
+   * The replay origin (`https://replay.example.org`): where the version pages embed ReplayWeb.page
+   * to replay a WACZ. It must be another origin than the API's, since replays run archived scripts.
+   * Undefined: the pages offer the WACZ download but no replay (the local runner sets its own).
+   */
+  publicReplayUrl: string | undefined;
 }
 
 export function loadApiConfig(env: Env = process.env): ApiConfig {
@@ -97,7 +103,33 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     corsAllowOrigins: parseCorsOrigins(optionalString(env, ENV.corsAllowOrigins)),
     sourceForms: parseOnOff(env, ENV.sourceForms, true),
     publicBaseUrl: parsePublicBaseUrl(optionalString(env, ENV.publicBaseUrl)),
+    publicReplayUrl: parseReplayUrl(optionalString(env, ENV.publicReplayUrl)),
   };
+}
+
+/** An http(s) origin with no path, query or credentials: ReplayWeb.page's files sit at its root. */
+export function parseReplayUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    // reported below
+  }
+  if (
+    !url ||
+    !/^https?:$/.test(url.protocol) ||
+    url.pathname !== "/" ||
+    url.search ||
+    url.hash ||
+    url.username ||
+    url.password
+  ) {
+    throw new ConfigError(
+      `${ENV.publicReplayUrl} must be an http(s) origin like https://replay.example.org (no path, query or fragment), not "${raw}".`,
+    );
+  }
+  return url.origin;
 }
 
 /** An http(s) URL with no query, fragment or credentials; the trailing slash is dropped. */
@@ -332,12 +364,24 @@ export interface LocalConfig {
   dataDir: string;
   /** Captures processed at once; 0 runs no capture worker (tests that only submit). */
   workerConcurrency: number;
+  /** The replay server's port (local/replay-server.ts); 0 for any free one. @default {@link defaultReplayPort} */
+  replayPort: number;
 }
 
 export function loadLocalConfig(env: Env = process.env): LocalConfig {
+  const port = optionalInt(env, ENV.port, 3000, { min: 0, max: 65_535 });
   return {
-    port: optionalInt(env, ENV.port, 3000, { min: 0, max: 65_535 }),
+    port,
     dataDir: optionalString(env, ENV.dataDir) ?? "./.palimpsest",
     workerConcurrency: optionalInt(env, ENV.workerConcurrency, 1, { min: 0, max: 64 }),
+    replayPort: optionalInt(env, ENV.replayPort, defaultReplayPort(port), { min: 0, max: 65_535 }),
   };
+}
+
+/**
+ * The replay server's port when REPLAY_PORT is not set: the one after the API's, so a reader can
+ * guess it; any free port where the API's is any free port (0) or the last one.
+ */
+export function defaultReplayPort(apiPort: number): number {
+  return apiPort === 0 || apiPort >= 65_535 ? 0 : apiPort + 1;
 }

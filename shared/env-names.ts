@@ -35,8 +35,11 @@ export const ENV = {
   logLevel: "LOG_LEVEL",
   signingKeyArn: "SIGNING_KEY_ARN",
   publicBaseUrl: "PUBLIC_BASE_URL",
+  /** The replay origin readers' browsers load evidence replays from (shared/http/replay-site.ts). */
+  publicReplayUrl: "PUBLIC_REPLAY_URL",
   /** The local runner's (`npm start`) own: never set on AWS. */
   port: "PORT",
+  replayPort: "REPLAY_PORT",
   dataDir: "DATA_DIR",
   workerConcurrency: "WORKER_CONCURRENCY",
   /** Set by Lambda itself; the blob reader signs for it. */

@@ -7,7 +7,16 @@ export type CaptureStatus = "queued" | "running" | "succeeded" | "failed";
 
 export type RecapturePolicy = "adaptive" | "off" | { everyMinutes: number };
 
-export type ArtifactName = "snapshot" | "screenshot" | "article" | "text" | "raw" | "diff" | "diffHtml";
+export type ArtifactName =
+  | "snapshot"
+  | "screenshot"
+  | "article"
+  | "text"
+  | "raw"
+  | "diff"
+  | "diffHtml"
+  /** The signed evidence package (WACZ) of a capture that made a version. */
+  | "wacz";
 
 /** An artifact stored once under a content-addressed key. */
 export interface ArtifactRef {
