@@ -358,6 +358,41 @@ export function loadObservabilityConfig(env: Env = process.env): ObservabilityCo
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 
+/** The replay function's settings (functions/compose/replay.ts). */
+export interface ReplaySiteConfig {
+  /** The origin presigned WACZ links point at (the archive bucket's S3 host): the CSP allows it alone. */
+  storageOrigin: string;
+  /** Other origins allowed to frame the replay (the web UI's); host sources with a `*.` label too. */
+  frameAncestors: readonly string[];
+  /** Where ReplayWeb.page's `ui.js` and `sw.js` are (the function's layer). */
+  assetsDir: string;
+}
+
+/** A CSP source for an origin: `https://host[:port]`, the host possibly starting with one `*.` label. */
+const ORIGIN_SOURCE = /^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/;
+
+export function loadReplaySiteConfig(env: Env = process.env): ReplaySiteConfig {
+  const storageOrigin = requireString(env, ENV.replayStorageOrigin);
+  const frameAncestors = (optionalString(env, ENV.replayFrameAncestors) ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
+  for (const [name, value] of [
+    [ENV.replayStorageOrigin, storageOrigin],
+    ...frameAncestors.map((o) => [ENV.replayFrameAncestors, o]),
+  ] as const) {
+    if (!ORIGIN_SOURCE.test(value) || (name === ENV.replayStorageOrigin && value.includes("*"))) {
+      throw new ConfigError(`${name} must list origins like https://host.example.org, not "${value}".`);
+    }
+  }
+  return {
+    storageOrigin,
+    frameAncestors,
+    // Lambda unpacks layers under /opt.
+    assetsDir: optionalString(env, ENV.replayAssetsDir) ?? "/opt",
+  };
+}
+
 /** `npm start`'s own settings (local/main.ts); never set on AWS. */
 export interface LocalConfig {
   port: number;

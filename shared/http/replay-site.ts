@@ -86,8 +86,12 @@ export const REPLAY_APP_HTML = `<!doctype html>
 
 const hashOf = (text: string) => `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
 
-/** An origin as a CSP source: scheme, host and port only, or nothing if it is not http(s). */
+/**
+ * An origin as a CSP source: scheme, host and port only, or nothing if it is not http(s). A host
+ * source with a leading `*.` label (every API Gateway host of a region) is kept as it is.
+ */
 function originSource(url: string): string | undefined {
+  if (/^https:\/\/\*\.[a-z0-9.-]+$/.test(url)) return url;
   try {
     const parsed = new URL(url);
     return /^https?:$/.test(parsed.protocol) ? parsed.origin : undefined;
@@ -143,6 +147,79 @@ export function replaySiteHeaders(options: ReplaySitePolicyOptions): Record<stri
     "x-content-type-options": "nosniff",
     // The presigned link is in the page's query: it must not follow a reader out in a Referer.
     "referrer-policy": "no-referrer",
+  };
+}
+
+/** The files of the replay site by path, ReplayWeb.page's two scripts given as installed. */
+export type ReplaySiteFiles = ReadonlyMap<
+  string,
+  { body: Uint8Array; contentType: string; cacheControl: string }
+>;
+
+/** The site's five paths (three files; the app page answers at two paths) from ReplayWeb.page's scripts. */
+export function replaySiteFiles(scripts: { ui: Uint8Array; sw: Uint8Array }): ReplaySiteFiles {
+  const page = (text: string) => ({
+    body: new TextEncoder().encode(text),
+    contentType: "text/html; charset=utf-8",
+    cacheControl: "no-cache",
+  });
+  // The scripts change only with the package; an hour keeps a reader's second replay quick.
+  const script = (body: Uint8Array) => ({
+    body,
+    contentType: "text/javascript; charset=utf-8",
+    cacheControl: "public, max-age=3600",
+  });
+  return new Map([
+    [REPLAY_SITE_PATHS.index, page(REPLAY_INDEX_HTML)],
+    [REPLAY_SITE_PATHS.app, page(REPLAY_APP_HTML)],
+    [REPLAY_SITE_PATHS.appIndex, page(REPLAY_APP_HTML)],
+    [REPLAY_SITE_PATHS.ui, script(scripts.ui)],
+    [REPLAY_SITE_PATHS.sw, script(scripts.sw)],
+  ]);
+}
+
+/** One answer of the replay origin. */
+export interface ReplaySiteAnswer {
+  status: number;
+  headers: Record<string, string>;
+  /** Empty for HEAD. */
+  body: Uint8Array;
+}
+
+/**
+ * What the replay origin answers to `method path`: one of its files, 405 for anything but GET
+ * and HEAD, 404 for any other path. The query is the page's own business (it says what to
+ * replay); only the path picks a file. The local server and the Lambda both answer with this.
+ */
+export function answerReplayRequest(
+  files: ReplaySiteFiles,
+  headers: Record<string, string>,
+  method: string,
+  path: string,
+): ReplaySiteAnswer {
+  const text = (status: number, message: string, extra: Record<string, string> = {}): ReplaySiteAnswer => ({
+    status,
+    headers: {
+      ...headers,
+      ...extra,
+      "content-type": "text/plain; charset=utf-8",
+      "cache-control": "no-store",
+    },
+    body: method === "HEAD" ? new Uint8Array() : new TextEncoder().encode(`${message}\n`),
+  });
+  if (method !== "GET" && method !== "HEAD")
+    return text(405, "The replay origin only serves files.", { allow: "GET, HEAD" });
+  const file = files.get(path);
+  if (!file) return text(404, "The replay origin serves only the replay viewer.");
+  return {
+    status: 200,
+    headers: {
+      ...headers,
+      "content-type": file.contentType,
+      "content-length": String(file.body.length),
+      "cache-control": file.cacheControl,
+    },
+    body: method === "HEAD" ? new Uint8Array() : file.body,
   };
 }
 
