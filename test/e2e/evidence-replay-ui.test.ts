@@ -6,9 +6,10 @@
  * origin rules that keep archived scripts away from the API: the replay origin serves only its
  * three files, and the storage front lets only the replay origin read across origins.
  *
- * Until captures record their own WACZ (the capture worker's job), the version gets one built
- * by the evidence library from the page's exchanges, stored and attached as artifact `wacz`
- * through the archive's own adapters, as the worker would.
+ * The version's WACZ is the one its capture recorded where the capture worker records one, else
+ * one built by the evidence library from the page's exchanges, stored and attached as artifact
+ * `wacz` through the archive's own adapters, as the worker would; for the "no evidence" case it
+ * is taken away, as a version from before evidence was recorded has none.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -121,8 +122,12 @@ function storyEvidence(capturedAt: string): EvidenceInput {
   };
 }
 
-/** Stores a WACZ of the story and attaches it to the version, as the capture worker does. */
-async function attachEvidence(): Promise<ArtifactRef> {
+/**
+ * Gives the version `wacz` (or, with undefined, no WACZ: a version from before evidence was
+ * recorded), through the archive's own adapters. Without a WACZ to give, one is built of the
+ * story's exchanges and stored as the capture worker stores it.
+ */
+async function setEvidence(given: ArtifactRef | null | undefined): Promise<ArtifactRef | undefined> {
   const identity = {
     credentials: await openLocalCredentials(join(dataDir, S3_KEY_FILE)),
     region: LOCAL_REGION,
@@ -135,10 +140,14 @@ async function attachEvidence(): Promise<ArtifactRef> {
   };
   const { repository } = openArchive(storage, identity);
   const { blobs } = openBlobStore(storage, openBlobReader(storage, LOCAL_REGION, identity), identity);
-  const built = await buildWacz(storyEvidence(version.capturedAt), testSigner(), { version: "0.1.0" });
-  const ref = await blobs.putBlob(built.bytes, { contentType: "application/wacz", fileName: "capture.wacz" });
+  let ref = given ?? undefined;
+  if (given === null) {
+    const built = await buildWacz(storyEvidence(version.capturedAt), testSigner(), { version: "0.1.0" });
+    ref = await blobs.putBlob(built.bytes, { contentType: "application/wacz", fileName: "capture.wacz" });
+  }
+  const { wacz: _old, ...others } = version.artifacts;
   const stored = await repository.putVersion(
-    { ...version, artifacts: { ...version.artifacts, wacz: ref } },
+    { ...version, artifacts: ref ? { ...others, wacz: ref } : others },
     { replace: true },
   );
   assert.ok(stored);
@@ -211,8 +220,8 @@ after(async () => {
 
 describe("evidence in the web UI", () => {
   it("a version without a WACZ says it has no evidence package, and offers no replay", async () => {
-    // Captures record no WACZ of their own yet; when they do, this version has one from the start.
-    if (version.artifacts.wacz) return;
+    // Captures that make a version record a WACZ (once the capture worker does): take it away.
+    await setEvidence(undefined);
     const { page } = watched;
     await page.goto(`${runner.url}/ui/urls/${urlId}/versions/${version.versionId}`);
     await page.locator("#evidence").waitFor();
@@ -225,7 +234,8 @@ describe("evidence in the web UI", () => {
   });
 
   it("Download evidence (WACZ) serves the package's exact bytes as an attachment", async () => {
-    wacz = version.artifacts.wacz ?? (await attachEvidence());
+    // The capture's own WACZ where the worker recorded one, else one built of the story's exchanges.
+    wacz = (await setEvidence(version.artifacts.wacz ?? null)) as ArtifactRef;
     const { page } = watched;
     await page.goto(`${runner.url}/ui/urls/${urlId}/versions/${version.versionId}`);
     const download = page.getByRole("link", { name: "Download evidence (WACZ)" });
