@@ -9,7 +9,12 @@
  * - browser-form and multi-object POSTs are refused (the archive sends none);
  * - nothing it serves runs as active content at the storage origin: `Content-Security-Policy:
  *   sandbox` and `nosniff` on every answer, so even an archived page's `raw` HTML opened `inline`
- *   executes nothing here (and editing a link's `response-content-disposition` breaks its signature).
+ *   executes nothing here (and editing a link's `response-content-disposition` breaks its signature);
+ * - CORS as the archive bucket's rule on AWS: reads (GET, HEAD, with `Range`) from the replay
+ *   origin only, which fetches the WACZ it replays from its presigned link; no other origin's page
+ *   may read an answer, and preflights for anything else are refused as S3 refuses them;
+ * - a suffix range (`Range: bytes=-N`, the last N bytes, which ReplayWeb.page asks for to read a
+ *   WACZ's zip directory) is answered as S3 answers it; s3rver would serve the first N bytes.
  *
  * The cost is one loopback hop, a body buffer and a hash per PUT. Measured on 2 shared cores at
  * load average 11–16 (5 runs of 6 captures each, old s3rver alone vs this front): a capture's
@@ -49,6 +54,10 @@ const SAFE_HEADERS = {
   "content-security-policy": "sandbox",
   "x-content-type-options": "nosniff",
 };
+/** What a replay may read of an answer besides the CORS-safelisted headers (ranges above all). */
+const CORS_EXPOSED_HEADERS = "Content-Range, Content-Length, Accept-Ranges, ETag, Content-Disposition";
+/** The only request header a cross-origin read may add (S3 rule's AllowedHeaders). */
+const CORS_ALLOWED_HEADERS = new Set(["range"]);
 
 /** Starts s3rver on a private loopback port and the verifying front on `port` (any free one by default). */
 export async function startEmbeddedS3(options: {
@@ -59,7 +68,14 @@ export async function startEmbeddedS3(options: {
   port?: number;
   /** For tests: the verifier's clock. */
   now?: () => Date;
+  /**
+   * Origins whose pages may read objects (GET and HEAD, with `Range`), as the archive bucket's
+   * CORS rule allows its replay origin on AWS.
+   * @default - none: no cross-origin read is allowed
+   */
+  corsAllowOrigins?: readonly string[];
 }): Promise<EmbeddedS3> {
+  const corsOrigins = new Set(options.corsAllowOrigins ?? []);
   await mkdir(options.directory, { recursive: true });
   const backend = new S3rver({
     address: "127.0.0.1",
@@ -78,33 +94,39 @@ export async function startEmbeddedS3(options: {
   });
 
   const front = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (err instanceof SignatureRefusedError) return refuse(res, 403, err.code, err.message);
-      if (err instanceof BodyTooLargeError) return refuse(res, 400, "EntityTooLarge", err.message);
-      refuse(res, 500, "InternalError", "The embedded S3 front failed.");
+    const cors = corsHeaders(req, corsOrigins);
+    handle(req, res, cors).catch((err: unknown) => {
+      if (err instanceof SignatureRefusedError) return refuse(res, 403, err.code, err.message, cors);
+      if (err instanceof BodyTooLargeError) return refuse(res, 400, "EntityTooLarge", err.message, cors);
+      refuse(res, 500, "InternalError", "The embedded S3 front failed.", cors);
     });
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    cors: Record<string, string>,
+  ): Promise<void> {
     const method = req.method ?? "GET";
     const url = req.url ?? "/";
-    // CORS preflights are unauthenticated on S3 too, and change nothing.
-    if (method === "OPTIONS") return forward(req, res, method, url, undefined, new Map());
+    // CORS preflights are unauthenticated on S3 too, and change nothing: answered here, from the rule.
+    if (method === "OPTIONS") return preflight(req, res, corsOrigins);
     const verified = await verifier.verify({ method, url, headers: req.headers });
     const key = objectKey(url, options.bucketName);
     // s3rver maps keys to file paths: `a/../blobs/…` would reach evidence under another name.
     if (key === undefined || key?.split("/").some((segment) => segment === "." || segment === ".."))
-      return refuse(res, 400, "InvalidURI", "The object key is not accepted here.");
-    if (method === "POST") return refuse(res, 403, "AccessDenied", "POST requests are refused.");
+      return refuse(res, 400, "InvalidURI", "The object key is not accepted here.", cors);
+    if (method === "POST") return refuse(res, 403, "AccessDenied", "POST requests are refused.", cors);
     if (key?.startsWith(EVIDENCE_PREFIX)) {
       if (method === "DELETE")
-        return refuse(res, 403, "AccessDenied", "Evidence under blobs/ is never deleted.");
+        return refuse(res, 403, "AccessDenied", "Evidence under blobs/ is never deleted.", cors);
       if (method === "PUT" && (req.headers["if-none-match"] !== "*" || req.headers["x-amz-copy-source"]))
         return refuse(
           res,
           403,
           "AccessDenied",
           "Evidence under blobs/ is written once, with If-None-Match: *.",
+          cors,
         );
     }
     let body: Buffer | undefined;
@@ -113,18 +135,25 @@ export async function startEmbeddedS3(options: {
       body = read.body;
       const digest = read.sha256;
       if (/^[0-9a-f]{64}$/.test(verified.payloadHash) && verified.payloadHash !== digest)
-        return refuse(res, 400, "XAmzContentSHA256Mismatch", "The body does not match x-amz-content-sha256.");
+        return refuse(
+          res,
+          400,
+          "XAmzContentSHA256Mismatch",
+          "The body does not match x-amz-content-sha256.",
+          cors,
+        );
       if (verified.payloadHash.startsWith("STREAMING-"))
-        return refuse(res, 400, "NotImplemented", "Chunked payloads are not supported.");
+        return refuse(res, 400, "NotImplemented", "Chunked payloads are not supported.", cors);
       if (key?.startsWith(EVIDENCE_PREFIX) && key.slice(key.lastIndexOf("/") + 1) !== digest)
-        return refuse(res, 403, "AccessDenied", "A blob's key must be the SHA-256 of its bytes.");
+        return refuse(res, 403, "AccessDenied", "A blob's key must be the SHA-256 of its bytes.", cors);
     }
     const overrides = new Map<string, string>();
     for (const [param, header] of Object.entries(RESPONSE_OVERRIDES)) {
       const value = verified.query.get(param)?.[0];
       if (value !== undefined) overrides.set(header, value);
     }
-    return forward(req, res, method, url, body, overrides);
+    if (method === "GET") await resolveSuffixRange(req, url);
+    return forward(req, res, method, url, body, overrides, cors);
   }
 
   /** Sends the request on to s3rver without its signature, and its answer back with safe headers. */
@@ -135,6 +164,7 @@ export async function startEmbeddedS3(options: {
     url: string,
     body: Buffer | undefined,
     overrides: Map<string, string>,
+    cors: Record<string, string>,
   ): Promise<void> {
     const q = url.indexOf("?");
     const params =
@@ -161,9 +191,9 @@ export async function startEmbeddedS3(options: {
         (answer) => {
           const out: Record<string, string | string[]> = {};
           for (const [name, value] of Object.entries(answer.headers))
-            if (value !== undefined) out[name] = value;
+            if (value !== undefined && !name.startsWith("access-control-")) out[name] = value;
           if ((answer.statusCode ?? 500) < 300) for (const [name, value] of overrides) out[name] = value;
-          Object.assign(out, SAFE_HEADERS);
+          Object.assign(out, SAFE_HEADERS, cors);
           res.writeHead(answer.statusCode ?? 502, out);
           answer.pipe(res);
           answer.on("end", resolve);
@@ -174,6 +204,31 @@ export async function startEmbeddedS3(options: {
       if (body) upstream.end(body);
       else req.pipe(upstream);
     });
+  }
+
+  /**
+   * Rewrites `Range: bytes=-N` to the absolute range of the object's last N bytes, which s3rver
+   * understands, after asking s3rver the object's size. Anything else is left as it is.
+   */
+  async function resolveSuffixRange(req: IncomingMessage, url: string): Promise<void> {
+    const suffix = /^bytes=-(\d+)$/.exec(req.headers.range ?? "");
+    if (!suffix) return;
+    const size = await new Promise<number | undefined>((resolve) => {
+      const head = httpRequest(
+        { host: "127.0.0.1", port: backendAddress.port, method: "HEAD", path: url.split("?")[0] },
+        (answer) => {
+          answer.resume();
+          const length = Number(answer.headers["content-length"]);
+          resolve(answer.statusCode === 200 && Number.isFinite(length) ? length : undefined);
+        },
+      );
+      head.on("error", () => resolve(undefined));
+      head.end();
+    });
+    // Unknown (no such key): s3rver answers the GET itself, with the error S3 would give.
+    if (size === undefined || size === 0) return;
+    const wanted = Math.min(Number(suffix[1]), size);
+    req.headers.range = `bytes=${size - wanted}-${size - 1}`;
   }
 
   await new Promise<void>((done) => front.listen(options.port ?? 0, "127.0.0.1", done));
@@ -222,7 +277,53 @@ function objectKey(url: string, bucket: string): string | null | undefined {
   }
 }
 
-function refuse(res: ServerResponse, status: number, code: string, message: string): void {
+/** The CORS headers of an answer to `req`: only for an allowed origin, as an S3 CORS rule adds them. */
+function corsHeaders(req: IncomingMessage, allowed: ReadonlySet<string>): Record<string, string> {
+  const origin = req.headers.origin;
+  if (origin === undefined || !allowed.has(origin)) return {};
+  return {
+    "access-control-allow-origin": origin,
+    "access-control-expose-headers": CORS_EXPOSED_HEADERS,
+    vary: "Origin",
+  };
+}
+
+/** A CORS preflight, answered from the rule (GET and HEAD, header `Range`) like S3 does. */
+function preflight(req: IncomingMessage, res: ServerResponse, allowed: ReadonlySet<string>): void {
+  const origin = req.headers.origin;
+  const method = req.headers["access-control-request-method"];
+  const asked = (req.headers["access-control-request-headers"] ?? "")
+    .split(",")
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== "");
+  if (
+    origin === undefined ||
+    !allowed.has(origin) ||
+    (method !== "GET" && method !== "HEAD") ||
+    asked.some((h) => !CORS_ALLOWED_HEADERS.has(h))
+  ) {
+    refuse(res, 403, "AccessForbidden", "CORSResponse: This CORS request is not allowed.");
+    return;
+  }
+  res.writeHead(200, {
+    "access-control-allow-origin": origin,
+    "access-control-allow-methods": "GET, HEAD",
+    ...(asked.length > 0 ? { "access-control-allow-headers": asked.join(", ") } : {}),
+    "access-control-max-age": "3000",
+    vary: "Origin, Access-Control-Request-Headers, Access-Control-Request-Method",
+    "content-length": "0",
+    ...SAFE_HEADERS,
+  });
+  res.end();
+}
+
+function refuse(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  cors: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -232,6 +333,7 @@ function refuse(res: ServerResponse, status: number, code: string, message: stri
     "content-type": "application/xml",
     "content-length": Buffer.byteLength(body),
     ...SAFE_HEADERS,
+    ...cors,
   });
   res.end(body);
 }

@@ -5,21 +5,22 @@ import { PalimpsestError } from "../shared/errors.ts";
 
 /** The port is taken by another program. */
 export class PortInUseError extends PalimpsestError {
-  constructor(port: number, options?: { cause?: unknown }) {
+  /** `variable` is the setting that chooses this port (the API's PORT, the replay server's REPLAY_PORT). */
+  constructor(port: number, options?: { cause?: unknown; variable?: string }) {
     super(
       "port_in_use",
-      `Port ${port} on 127.0.0.1 is already in use: stop what uses it, or choose another (PORT=${port + 1} npm start).`,
+      `Port ${port} on 127.0.0.1 is already in use: stop what uses it, or choose another (${options?.variable ?? "PORT"}=${port + 1} npm start).`,
       options,
     );
   }
 }
 
 /** Listens on 127.0.0.1:`port` (0 for any free port) and resolves with the port bound. */
-export function listenOnLoopback(server: Server, port: number): Promise<number> {
+export function listenOnLoopback(server: Server, port: number, variable = "PORT"): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       server.off("listening", onListening);
-      reject(err.code === "EADDRINUSE" ? new PortInUseError(port, { cause: err }) : err);
+      reject(err.code === "EADDRINUSE" ? new PortInUseError(port, { cause: err, variable }) : err);
     };
     const onListening = () => {
       server.off("error", onError);

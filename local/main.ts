@@ -17,11 +17,12 @@ try {
 } catch (err) {
   refuse(err);
 }
-const { port, dataDir, workerConcurrency } = config;
-const runner = await startLocalRunner({ dataDir, port, workerConcurrency }).catch(refuse);
+const { port, dataDir, workerConcurrency, replayPort } = config;
+const runner = await startLocalRunner({ dataDir, port, workerConcurrency, replayPort }).catch(refuse);
 console.log(
   `Palimpsest is running at ${runner.url} (data in ${dataDir}, started in ${Math.round(performance.now() - started)} ms)`,
 );
+console.log(`Evidence replays are served from ${runner.replayUrl} (an origin of their own)`);
 
 let closing = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

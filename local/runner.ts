@@ -23,6 +23,7 @@ import { createGuardedHttpFetcher } from "../shared/adapters/guarded-http-fetche
 import { openLocalKeySigner } from "../shared/adapters/local-key-signer.ts";
 import { createWebhookPublisher } from "../shared/adapters/webhook-publisher.ts";
 import {
+  defaultReplayPort,
   loadApiConfig,
   loadCadence,
   loadCaptureConfig,
@@ -47,11 +48,14 @@ import { handleLocalSweep } from "./local-sweep.ts";
 import { fileCaptureQueue, filePollQueue } from "./queue-ports.ts";
 import { reconcileCaptures } from "./reconcile.ts";
 import { releaseAllHostSlots } from "./release-host-slots.ts";
+import { createLocalReplayServer, type LocalReplayServer } from "./replay-server.ts";
 import { startWebhookOutbox } from "./webhook-outbox.ts";
 
 export interface LocalRunnerOptions {
   dataDir: string;
   port: number;
+  /** The replay server's port (REPLAY_PORT); 0 for any free one. @default defaultReplayPort(port) */
+  replayPort?: number;
   /** Configuration as environment variables (ALLOW_PRIVATE_HOSTS, API_KEY, CAPTURE_*…). */
   env?: Record<string, string | undefined>;
   /** Captures processed at once. @default 1 */
@@ -75,6 +79,8 @@ export interface LocalRunnerOptions {
 
 export interface LocalRunner {
   url: string;
+  /** The replay origin (local/replay-server.ts), where version pages replay their WACZ. */
+  replayUrl: string;
   s3Endpoint: string;
   dynamodbEndpoint: string;
   queue: FileQueue;
@@ -87,14 +93,15 @@ export interface LocalRunner {
   close(): Promise<void>;
 }
 
-const TABLE_NAME = "palimpsest-local";
-const BUCKET_NAME = "palimpsest-local";
+/** The local archive's table and bucket (tests open them beside a running runner). */
+export const TABLE_NAME = "palimpsest-local";
+export const BUCKET_NAME = "palimpsest-local";
 /** The evidence signing key under DATA_DIR (PKCS#8 PEM, mode 0600). */
 export const SIGNING_KEY_FILE = "signing-key.pem";
 /** The embedded S3 server's access key under DATA_DIR (mode 0600; see local-credentials.ts). */
 export const S3_KEY_FILE = "s3-key.json";
 /** The embedded servers' region, whatever AWS_REGION says. */
-const LOCAL_REGION = "us-east-1";
+export const LOCAL_REGION = "us-east-1";
 
 function lambdaContext(functionName: string): Context {
   const deadline = Date.now() + 15 * 60_000;
@@ -158,7 +165,15 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     });
     const port = await listenOnLoopback(http.server, options.port);
     undo.push(() => closeServer(http.server));
-    return await startServices(options, { log, dataDir, http, port, undo, lock });
+    // Its own port, so archived scripts a replay runs never share the API's origin (replay-server.ts).
+    const replay = await createLocalReplayServer();
+    const replayPort = await listenOnLoopback(
+      replay.server,
+      options.replayPort ?? defaultReplayPort(options.port),
+      "REPLAY_PORT",
+    );
+    undo.push(() => closeServer(replay.server));
+    return await startServices(options, { log, dataDir, http, port, replay, replayPort, undo, lock });
   } catch (err) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw err;
@@ -179,12 +194,17 @@ async function startServices(
     dataDir: string;
     http: LocalApiServer;
     port: number;
+    replay: LocalReplayServer;
+    replayPort: number;
     undo: Array<() => Promise<unknown>>;
     lock: DataDirLock;
   },
 ): Promise<LocalRunner> {
-  const { log, dataDir, http, port, undo, lock } = started;
+  const { log, dataDir, http, port, replay, replayPort, undo, lock } = started;
   const env = { ...process.env, ...options.env };
+  const apiConfig = loadApiConfig(env);
+  const apiUrl = `http://127.0.0.1:${port}`;
+  const replayUrl = apiConfig.publicReplayUrl ?? `http://127.0.0.1:${replayPort}`;
   // Generated on first start and kept with the archive: every evidence package names its public key.
   const signer = await openLocalKeySigner(join(dataDir, SIGNING_KEY_FILE));
   // The embedded servers' own identity, never the shell's AWS_* variables or profile (issue 18).
@@ -196,8 +216,14 @@ async function startServices(
     directory: join(dataDir, "s3"),
     bucketName: BUCKET_NAME,
     credentials: identity.credentials,
+    // The replay page fetches the WACZ from its presigned link: the bucket's CORS rule on AWS.
+    corsAllowOrigins: [replayUrl],
   });
   undo.push(() => s3.close());
+  replay.ready({
+    storageOrigins: [s3.endpoint],
+    frameAncestors: [apiUrl, ...(apiConfig.publicBaseUrl ? [apiConfig.publicBaseUrl] : [])],
+  });
   const dynamo = await startEmbeddedDynamo({ directory: join(dataDir, "dynamodb") });
   undo.push(() => dynamo.close());
   await ensureArchiveTable(new DynamoDBClient({ endpoint: dynamo.endpoint, ...identity }), TABLE_NAME);
@@ -214,7 +240,6 @@ async function startServices(
   // What the API Lambda reads with (signed requests, no S3 client); the workers' store reads with it too.
   const reader = openBlobReader(storage, LOCAL_REGION, identity);
   const { blobs } = openBlobStore(storage, reader, identity);
-  const apiConfig = loadApiConfig(env);
   const captureConfig = loadCaptureConfig(env);
   // Metrics follow the log the runner writes (a caller's silent logger silences them too).
   const metrics = options.metrics ?? openMetrics(loadObservabilityConfig(env), log.level);
@@ -277,7 +302,8 @@ async function startServices(
     shaper,
     config: apiConfig,
     csrfSecret: randomBytes(32),
-    publicBaseUrl: apiConfig.publicBaseUrl ?? `http://127.0.0.1:${port}`,
+    publicBaseUrl: apiConfig.publicBaseUrl ?? apiUrl,
+    publicReplayUrl: replayUrl,
     cadence,
     signer,
     following: { sources: archive.sources, fetcher, pollQueue },
@@ -361,7 +387,8 @@ async function startServices(
   );
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: apiUrl,
+    replayUrl,
     s3Endpoint: s3.endpoint,
     dynamodbEndpoint: dynamo.endpoint,
     queue,
@@ -377,7 +404,7 @@ async function startServices(
     async close() {
       stopping = true;
       clearInterval(sweepTimer);
-      await closeServer(http.server);
+      await Promise.all([closeServer(http.server), closeServer(replay.server)]);
       await Promise.all([...workers, poller]);
       await outbox?.close();
       await capturer.close();

@@ -86,6 +86,12 @@ export interface ApiConfig {
    * AWS the domain API Gateway was reached at; locally the runner's own address.
    */
   publicBaseUrl: string | undefined;
+  /**
+   * The replay origin (`https://replay.example.org`): where the version pages embed ReplayWeb.page
+   * to replay a WACZ. It must be another origin than the API's, since replays run archived scripts.
+   * Undefined: the pages offer the WACZ download but no replay (the local runner sets its own).
+   */
+  publicReplayUrl: string | undefined;
 }
 
 export function loadApiConfig(env: Env = process.env): ApiConfig {
@@ -97,7 +103,33 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     corsAllowOrigins: parseCorsOrigins(optionalString(env, ENV.corsAllowOrigins)),
     sourceForms: parseOnOff(env, ENV.sourceForms, true),
     publicBaseUrl: parsePublicBaseUrl(optionalString(env, ENV.publicBaseUrl)),
+    publicReplayUrl: parseReplayUrl(optionalString(env, ENV.publicReplayUrl)),
   };
+}
+
+/** An http(s) origin with no path, query or credentials: ReplayWeb.page's files sit at its root. */
+export function parseReplayUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    // reported below
+  }
+  if (
+    !url ||
+    !/^https?:$/.test(url.protocol) ||
+    url.pathname !== "/" ||
+    url.search ||
+    url.hash ||
+    url.username ||
+    url.password
+  ) {
+    throw new ConfigError(
+      `${ENV.publicReplayUrl} must be an http(s) origin like https://replay.example.org (no path, query or fragment), not "${raw}".`,
+    );
+  }
+  return url.origin;
 }
 
 /** An http(s) URL with no query, fragment or credentials; the trailing slash is dropped. */
@@ -381,18 +413,65 @@ export function loadObservabilityConfig(env: Env = process.env): ObservabilityCo
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 
+/** The replay function's settings (functions/compose/replay.ts). */
+export interface ReplaySiteConfig {
+  /** The origin presigned WACZ links point at (the archive bucket's S3 host): the CSP allows it alone. */
+  storageOrigin: string;
+  /** Other origins allowed to frame the replay (the web UI's); host sources with a `*.` label too. */
+  frameAncestors: readonly string[];
+  /** Where ReplayWeb.page's `ui.js` and `sw.js` are (the function's layer). */
+  assetsDir: string;
+}
+
+/** A CSP source for an origin: `https://host[:port]`, the host possibly starting with one `*.` label. */
+const ORIGIN_SOURCE = /^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/;
+
+export function loadReplaySiteConfig(env: Env = process.env): ReplaySiteConfig {
+  const storageOrigin = requireString(env, ENV.replayStorageOrigin);
+  const frameAncestors = (optionalString(env, ENV.replayFrameAncestors) ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
+  for (const [name, value] of [
+    [ENV.replayStorageOrigin, storageOrigin],
+    ...frameAncestors.map((o) => [ENV.replayFrameAncestors, o]),
+  ] as const) {
+    if (!ORIGIN_SOURCE.test(value) || (name === ENV.replayStorageOrigin && value.includes("*"))) {
+      throw new ConfigError(`${name} must list origins like https://host.example.org, not "${value}".`);
+    }
+  }
+  return {
+    storageOrigin,
+    frameAncestors,
+    // Lambda unpacks layers under /opt.
+    assetsDir: optionalString(env, ENV.replayAssetsDir) ?? "/opt",
+  };
+}
+
 /** `npm start`'s own settings (local/main.ts); never set on AWS. */
 export interface LocalConfig {
   port: number;
   dataDir: string;
   /** Captures processed at once; 0 runs no capture worker (tests that only submit). */
   workerConcurrency: number;
+  /** The replay server's port (local/replay-server.ts); 0 for any free one. @default {@link defaultReplayPort} */
+  replayPort: number;
 }
 
 export function loadLocalConfig(env: Env = process.env): LocalConfig {
+  const port = optionalInt(env, ENV.port, 3000, { min: 0, max: 65_535 });
   return {
-    port: optionalInt(env, ENV.port, 3000, { min: 0, max: 65_535 }),
+    port,
     dataDir: optionalString(env, ENV.dataDir) ?? "./.palimpsest",
     workerConcurrency: optionalInt(env, ENV.workerConcurrency, 1, { min: 0, max: 64 }),
+    replayPort: optionalInt(env, ENV.replayPort, defaultReplayPort(port), { min: 0, max: 65_535 }),
   };
+}
+
+/**
+ * The replay server's port when REPLAY_PORT is not set: the one after the API's, so a reader can
+ * guess it; any free port where the API's is any free port (0) or the last one.
+ */
+export function defaultReplayPort(apiPort: number): number {
+  return apiPort === 0 || apiPort >= 65_535 ? 0 : apiPort + 1;
 }

@@ -42,8 +42,15 @@ export const ENV = {
   metrics: "METRICS",
   signingKeyArn: "SIGNING_KEY_ARN",
   publicBaseUrl: "PUBLIC_BASE_URL",
+  /** The replay origin readers' browsers load evidence replays from (shared/http/replay-site.ts). */
+  publicReplayUrl: "PUBLIC_REPLAY_URL",
+  /** The replay function's own (infra/constructs/replay-origin.ts): where its WACZ may come from. */
+  replayStorageOrigin: "REPLAY_STORAGE_ORIGIN",
+  replayFrameAncestors: "REPLAY_FRAME_ANCESTORS",
+  replayAssetsDir: "REPLAY_ASSETS_DIR",
   /** The local runner's (`npm start`) own: never set on AWS. */
   port: "PORT",
+  replayPort: "REPLAY_PORT",
   dataDir: "DATA_DIR",
   workerConcurrency: "WORKER_CONCURRENCY",
   /** Set by Lambda itself; the blob reader signs for it. */

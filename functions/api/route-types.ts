@@ -48,6 +48,12 @@ export interface ApiDeps extends SubmitCaptureDeps {
    * @default - on AWS the domain API Gateway was reached at; elsewhere links stay root-relative
    */
   publicBaseUrl?: string | undefined;
+  /**
+   * The replay origin (PUBLIC_REPLAY_URL): version pages frame ReplayWeb.page there to replay a
+   * WACZ. Never the API's own origin, since a replay runs the archived page's scripts.
+   * @default - no replay view; the WACZ is still offered for download
+   */
+  publicReplayUrl?: string | undefined;
 }
 
 /** The first capture group of the route's pattern, named for readability. */

@@ -44,6 +44,8 @@ export interface ApiParts {
   csrfSecret?: Uint8Array;
   /** @default config.publicBaseUrl (the local runner falls back to its own address) */
   publicBaseUrl?: string;
+  /** @default config.publicReplayUrl (the local runner falls back to its replay server) */
+  publicReplayUrl?: string;
   cadence?: readonly CadenceStep[];
   /** The evidence key's public half (KMS on AWS, the key under DATA_DIR locally). */
   signer?: Pick<EvidenceSigner, "publicKey">;
@@ -74,6 +76,7 @@ export function composeApi(parts: ApiParts) {
     sourceForms: config.sourceForms,
     ...(parts.csrfSecret ? { csrfSecret: parts.csrfSecret } : {}),
     publicBaseUrl: parts.publicBaseUrl ?? config.publicBaseUrl,
+    publicReplayUrl: parts.publicReplayUrl ?? config.publicReplayUrl,
     logger: parts.logger,
   });
 }

@@ -14,6 +14,7 @@ import { HostShaping, type HostShapingProps } from "../constructs/host-shaping.t
 import { OperationsDashboard } from "../constructs/operations-dashboard.ts";
 import { PollFunction, type PollFunctionProps } from "../constructs/poll-function.ts";
 import { PollQueue, type PollQueueProps } from "../constructs/poll-queue.ts";
+import { ReplayOrigin, type ReplayOriginProps } from "../constructs/replay-origin.ts";
 import { SweepSchedule, type SweepScheduleProps } from "../constructs/sweep-schedule.ts";
 import { SweeperFunction, type SweeperFunctionProps } from "../constructs/sweeper-function.ts";
 import type { ArchiveStorage } from "./storage-stack.ts";
@@ -78,6 +79,8 @@ export interface PalimpsestServiceStackProps extends StackProps {
    * @default - {@link AccountConcurrencyAlarm}'s defaults: 80% of 1,000
    */
   readonly accountConcurrency?: AccountConcurrencyAlarmProps;
+  /** @default - {@link ReplayOrigin}'s defaults, the web UI's origin from the public domain */
+  readonly replayOrigin?: Omit<ReplayOriginProps, "bucket" | "bundling">;
 }
 
 /**
@@ -103,6 +106,8 @@ export class PalimpsestServiceStack extends Stack {
   public readonly accountConcurrencyAlarm: AccountConcurrencyAlarm;
   /** The archive's health on one page: business metrics beside Lambda, SQS, DynamoDB and API Gateway. */
   public readonly dashboard: OperationsDashboard;
+  /** Where version pages replay their evidence packages: an origin apart from the API's. */
+  public readonly replayOrigin: ReplayOrigin;
 
   constructor(scope: Construct, id: string, props: PalimpsestServiceStackProps) {
     const {
@@ -120,6 +125,7 @@ export class PalimpsestServiceStack extends Stack {
       recaptureCadence,
       hostShaping,
       accountConcurrency,
+      replayOrigin,
       ...stackProps
     } = props;
     super(scope, id, {
@@ -139,6 +145,13 @@ export class PalimpsestServiceStack extends Stack {
       hostShaping: this.hostShaping,
       ...(storage.publicDomain ? { publicBaseUrl: storage.publicDomain.baseUrl } : {}),
     });
+    this.replayOrigin = new ReplayOrigin(this, "ReplayOrigin", {
+      ...(storage.publicDomain ? { uiOrigin: storage.publicDomain.baseUrl } : {}),
+      ...replayOrigin,
+      bucket: storage.bucket,
+      bundling,
+    });
+    this.replayOrigin.bindReplayUrl(this.apiFunction);
     this.captureFunction = new CaptureFunction(this, "CaptureFunction", {
       ...captureFunction,
       ...bound,
@@ -212,6 +225,10 @@ export class PalimpsestServiceStack extends Stack {
     new CfnOutput(this, "ApiUrl", {
       value: storage.publicDomain ? `${storage.publicDomain.baseUrl}/` : this.api.api.url,
       description: "Base URL of the HTTP API",
+    });
+    new CfnOutput(this, "ReplayUrl", {
+      value: this.replayOrigin.origin,
+      description: "The replay origin (ReplayWeb.page), apart from the API's",
     });
     new CfnOutput(this, "ApiKeyId", {
       value: this.api.apiKey.keyId,

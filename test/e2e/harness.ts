@@ -73,6 +73,8 @@ export async function openPage(
   options: { viewport?: { width: number; height: number }; javaScriptEnabled?: boolean } = {},
 ): Promise<WatchedPage> {
   const context = await browser.newContext({
+    // The project's rule, and what ReplayWeb.page needs: the machine's POSIX locale is no BCP 47 tag.
+    locale: "en-US",
     viewport: options.viewport ?? { width: 1280, height: 900 },
     javaScriptEnabled: options.javaScriptEnabled ?? true,
     ...(options.viewport && options.viewport.width < 600 ? { isMobile: true, hasTouch: true } : {}),

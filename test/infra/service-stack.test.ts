@@ -79,6 +79,7 @@ const SAMPLE_REQUESTS: ReadonlyArray<[method: string, path: string]> = [
   ["POST", "/ui/captures"],
   ["GET", "/ui/urls/url_1"],
   ["GET", "/ui/urls/url_1/versions/ver_1"],
+  ["GET", "/ui/urls/url_1/versions/ver_1/replay"],
   ["GET", "/ui/urls/url_1/diff"],
   ["GET", "/ui/assets/app.css"],
   ["GET", "/ui/no/such/page"],
@@ -254,7 +255,15 @@ describe("service stack", () => {
     // Resource names are tokens (imports from the storage stack) here; any non-empty string stands in.
     const concrete = (env: Record<string, unknown>) =>
       Object.fromEntries(
-        Object.entries(env).map(([k, v]) => [k, typeof v === "string" ? v : `resolved-${k}`]),
+        Object.entries(env).map(([k, v]) => [
+          k,
+          // The replay origin is the function URL's, known once deployed; an origin stands in.
+          typeof v === "string"
+            ? v
+            : k === ENV.publicReplayUrl
+              ? "https://abc.lambda-url.eu-west-1.on.aws"
+              : `resolved-${k}`,
+        ]),
       );
     const api = concrete(envOf(synth.service.apiFunction));
     const capture = concrete(envOf(synth.service.captureFunction));
@@ -262,6 +271,7 @@ describe("service stack", () => {
     assert.doesNotThrow(() => loadStorageConfig(api));
     assert.equal(loadApiConfig(api).presignedUrlTtlSeconds, 900);
     assert.equal(loadApiConfig(api).allowPrivateHosts, undefined);
+    assert.equal(loadApiConfig(api).publicReplayUrl, "https://abc.lambda-url.eu-west-1.on.aws");
     assert.doesNotThrow(() => loadStorageConfig(capture));
     const config = loadCaptureConfig(capture);
     assert.equal(config.maxAttempts, 3);

@@ -317,6 +317,15 @@ async function provision(
     standIns.set(`${key.stackName}/${key.logicalId}`, { ref: KeyId, attributes: { Arn, KeyId } });
   }
 
+  // Function URLs (the replay origin) are addresses a browser would open; the API only writes them
+  // into pages. A closed loopback port stands in, so nothing here can reach a real host.
+  for (const url of byType("AWS::Lambda::Url")) {
+    standIns.set(`${url.stackName}/${url.logicalId}`, {
+      ref: url.logicalId,
+      attributes: { FunctionUrl: "http://127.0.0.1:9/", FunctionArn: url.logicalId },
+    });
+  }
+
   const runtimeEnvironment = () => ({
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,

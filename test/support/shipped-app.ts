@@ -206,6 +206,10 @@ export function synthShippedApp(): ShippedApp {
   };
   const serviceName = service.stackName;
 
+  const splitOf = (stackName: string, arg: unknown, physical: PhysicalResources): string[] => {
+    if (!Array.isArray(arg) || arg.length !== 2) throw new Error(`${stackName}: malformed Fn::Split`);
+    return resolve(stackName, arg[1], physical).split(String(arg[0]));
+  };
   const resolve = (stackName: string, value: unknown, physical: PhysicalResources): string => {
     if (typeof value === "string") return value;
     if (typeof value === "number" || typeof value === "boolean") return String(value);
@@ -236,6 +240,16 @@ export function synthShippedApp(): ShippedApp {
         }
       }
       throw new Error(`${stackName} imports ${name}, which no stack exports`);
+    }
+    if (fn === "Fn::Select" && Array.isArray(arg) && arg.length === 2) {
+      const list = arg[1] as unknown;
+      const items =
+        list && typeof list === "object" && "Fn::Split" in list
+          ? splitOf(stackName, (list as { "Fn::Split": unknown })["Fn::Split"], physical)
+          : (list as unknown[]).map((item) => resolve(stackName, item, physical));
+      const picked = items[Number(arg[0])];
+      if (picked === undefined) throw new Error(`${stackName}: Fn::Select ${arg[0]} is out of range`);
+      return picked;
     }
     if (fn === "Fn::Join" && Array.isArray(arg) && arg.length === 2 && Array.isArray(arg[1])) {
       return (arg[1] as unknown[]).map((part) => resolve(stackName, part, physical)).join(String(arg[0]));

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
+  loadApiConfig,
   loadCadence,
   loadCaptureQueueConfig,
   loadLocalConfig,
@@ -27,14 +28,39 @@ describe("runtime config", () => {
     assert.throws(() => loadCadence({ RECAPTURE_CADENCE: "soon" }), /RECAPTURE_CADENCE/);
   });
 
-  test("npm start's port, folder and workers, checked", () => {
-    assert.deepEqual(loadLocalConfig({}), { port: 3000, dataDir: "./.palimpsest", workerConcurrency: 1 });
+  test("npm start's port, folder, workers and replay port, checked", () => {
+    assert.deepEqual(loadLocalConfig({}), {
+      port: 3000,
+      dataDir: "./.palimpsest",
+      workerConcurrency: 1,
+      replayPort: 3001,
+    });
     assert.deepEqual(loadLocalConfig({ PORT: "0", DATA_DIR: "/srv/archive", WORKER_CONCURRENCY: "0" }), {
       port: 0,
       dataDir: "/srv/archive",
       workerConcurrency: 0,
+      // Any free port where the API's is any free port: the runner prints the one it got.
+      replayPort: 0,
     });
+    assert.equal(loadLocalConfig({ PORT: "8080", REPLAY_PORT: "9090" }).replayPort, 9090);
+    assert.equal(loadLocalConfig({ PORT: "65535" }).replayPort, 0);
     assert.throws(() => loadLocalConfig({ PORT: "http" }), /PORT/);
     assert.throws(() => loadLocalConfig({ WORKER_CONCURRENCY: "-1" }), /WORKER_CONCURRENCY/);
+    assert.throws(() => loadLocalConfig({ REPLAY_PORT: "70000" }), /REPLAY_PORT/);
+  });
+
+  test("the replay origin is an http(s) origin, never a path or a query", () => {
+    assert.equal(loadApiConfig({}).publicReplayUrl, undefined);
+    assert.equal(
+      loadApiConfig({ PUBLIC_REPLAY_URL: "https://replay.example.org/" }).publicReplayUrl,
+      "https://replay.example.org",
+    );
+    for (const bad of [
+      "replay.example.org",
+      "https://replay.example.org/replay",
+      "https://r.example?x=1",
+      "ftp://r.example",
+    ])
+      assert.throws(() => loadApiConfig({ PUBLIC_REPLAY_URL: bad }), /PUBLIC_REPLAY_URL/, bad);
   });
 });

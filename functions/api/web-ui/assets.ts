@@ -115,6 +115,7 @@ ol.timeline > li.removed::before { border-color: #3d3d3d; background: #3d3d3d; }
 /* Version page */
 .shot { max-height: 75vh; overflow: auto; border: 1px solid var(--line); border-radius: 8px; background: var(--surface); }
 .shot img { display: block; width: 100%; height: auto; }
+.replay-frame { display: block; width: 100%; height: 80vh; min-height: 24rem; border: 1px solid var(--line); border-radius: 8px; background: #fff; }
 .article-text { max-width: 42rem; }
 .article-text p { margin: 0 0 1em; }
 

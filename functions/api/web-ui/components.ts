@@ -139,9 +139,10 @@ const ARTIFACT_LABELS: Record<string, { label: string; note: string }> = {
   text: { label: "Article text", note: "plain text" },
   diff: { label: "Diff (JSON)", note: "changes against the previous version" },
   diffHtml: { label: "Diff (HTML)", note: "changes against the previous version" },
+  wacz: { label: "Evidence (WACZ)", note: "every HTTP exchange of the capture, signed (download)" },
 };
 
-const ARTIFACT_ORDER = ["snapshot", "screenshot", "article", "text", "raw", "diff", "diffHtml"];
+const ARTIFACT_ORDER = ["wacz", "snapshot", "screenshot", "article", "text", "raw", "diff", "diffHtml"];
 
 /** Every stored artifact with its presigned link, type, size and SHA-256. */
 export function artifactList(links: Record<string, ArtifactLink>): SafeHtml {

@@ -53,24 +53,30 @@ export interface PageContent {
   status?: number;
   /** Origins of images the page embeds (presigned artifact links), allowed by the CSP. */
   imageOrigins?: readonly string[];
+  /** Origins the page frames (the replay origin), allowed by the CSP; none by default. */
+  frameOrigins?: readonly string[];
   /** With scripts off, reload every this many seconds (a capture that has not ended yet). */
   refreshSeconds?: number;
   /** Feeds of this page's subject, named in the head with `<link rel="alternate">` (besides the archive's). */
   alternates?: ReadonlyArray<{ title: string; href: string }>;
 }
 
+const ORIGIN = /^https?:\/\/[^\s;,'/]+$/;
+
 /** The policy for a page; exported for tests. */
-export function contentSecurityPolicy(imageOrigins: readonly string[] = []): string {
-  const images = [
-    "'self'",
-    "data:",
-    ...new Set(imageOrigins.filter((o) => /^https?:\/\/[^\s;,']+$/.test(o))),
-  ];
+export function contentSecurityPolicy(
+  imageOrigins: readonly string[] = [],
+  frameOrigins: readonly string[] = [],
+): string {
+  const images = ["'self'", "data:", ...new Set(imageOrigins.filter((o) => ORIGIN.test(o)))];
+  const frames = [...new Set(frameOrigins.filter((o) => ORIGIN.test(o)))];
   return [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
     `img-src ${images.join(" ")}`,
+    // Only the replay origin, where archived scripts run apart from this one (replay-page.ts).
+    ...(frames.length > 0 ? [`frame-src ${frames.join(" ")}`] : []),
     "connect-src 'self'",
     "form-action 'self'",
     "base-uri 'none'",
@@ -79,9 +85,12 @@ export function contentSecurityPolicy(imageOrigins: readonly string[] = []): str
 }
 
 /** Headers shared by every UI response, HTML or not. */
-export function securityHeaders(imageOrigins: readonly string[] = []): Record<string, string> {
+export function securityHeaders(
+  imageOrigins: readonly string[] = [],
+  frameOrigins: readonly string[] = [],
+): Record<string, string> {
   return {
-    "content-security-policy": contentSecurityPolicy(imageOrigins),
+    "content-security-policy": contentSecurityPolicy(imageOrigins, frameOrigins),
     "x-content-type-options": "nosniff",
     // Archived URLs and ids stay private to the reader when they follow a link out.
     "referrer-policy": "no-referrer",
@@ -129,7 +138,7 @@ ${page.body}
       "content-type": "text/html; charset=utf-8",
       // Pages embed presigned links that expire, and capture status changes: never cache them.
       "cache-control": "no-store",
-      ...securityHeaders(page.imageOrigins),
+      ...securityHeaders(page.imageOrigins, page.frameOrigins),
       ...(ui.csrf.setCookie ? { "set-cookie": ui.csrf.setCookie } : {}),
     },
     body: body.value,

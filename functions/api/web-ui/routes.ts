@@ -35,6 +35,7 @@ import {
   type UiContext,
   uiContextOf,
 } from "./layout.ts";
+import { renderReplayPage } from "./replay-page.ts";
 import { changeFromForm, followFromForm, renderSourcePage, renderSourcesPage } from "./sources-page.ts";
 import { renderUrlPage } from "./url-page.ts";
 import { renderVersionPage } from "./version-page.ts";
@@ -230,6 +231,9 @@ export const WEB_UI_ROUTES: Route[] = [
   ),
   page(new RegExp(`^/ui/urls/${ID}/versions/${ID}$`), (deps, _event, match, ui) =>
     renderVersionPage(deps, ui, match[1] ?? "", match[2] ?? ""),
+  ),
+  page(new RegExp(`^/ui/urls/${ID}/versions/${ID}/replay$`), (deps, _event, match, ui) =>
+    renderReplayPage(deps, ui, match[1] ?? "", match[2] ?? ""),
   ),
   page(new RegExp(`^/ui/urls/${ID}/diff$`), (deps, event, match, ui) =>
     renderDiffPage(deps, ui, match[1] ?? "", {

@@ -1,6 +1,7 @@
 /**
  * `/ui/urls/{urlId}/versions/{versionId}`: one version — its screenshot, a link to the snapshot,
- * the extracted article with its metadata, and every stored artifact with its SHA-256.
+ * its evidence package (download, and replay on the replay origin), the extracted article with
+ * its metadata, and every stored artifact with its SHA-256.
  */
 import { formatMementoTimestamp } from "../../../shared/domain/memento.ts";
 import type { Article } from "../../../shared/domain/model.ts";
@@ -12,6 +13,7 @@ import {
   artifactList,
   breadcrumbs,
   editBadges,
+  formatBytes,
   formatTime,
   originsOf,
   shortTitle,
@@ -19,6 +21,7 @@ import {
 } from "./components.ts";
 import { html, type SafeHtml } from "./html.ts";
 import { link, type PageContent, type UiContext } from "./layout.ts";
+import { evidenceArtifacts } from "./replay-page.ts";
 import { loadUrl, urlFeed } from "./url-page.ts";
 
 export async function renderVersionPage(
@@ -33,7 +36,7 @@ export async function renderVersionPage(
   if (!version) throw new NotFoundError("version_not_found", `This URL has no version ${versionId}.`);
   const [article, links] = await Promise.all([
     version.artifacts.article ? loadArticle(deps.blobs, version) : null,
-    artifactLinks(deps.blobs, version.artifacts, deps.presignedUrlTtlSeconds),
+    artifactLinks(deps.blobs, evidenceArtifacts(urlId, version), deps.presignedUrlTtlSeconds),
   ]);
   const n = index + 1;
   const urlTitle = shortTitle(url.title, url.url);
@@ -42,6 +45,8 @@ export async function renderVersionPage(
   const next = versions[index + 1];
   const versionLink = (id: string) => link(ui, `/ui/urls/${urlId}/versions/${id}`);
   const screenshot = links.screenshot;
+  const evidence = links.wacz;
+  const replayHref = link(ui, `/ui/urls/${urlId}/versions/${versionId}/replay`);
   // Presigned links expire within minutes; the memento URI serves the same snapshot for good.
   const memento =
     version.artifacts.snapshot && !version.removed
@@ -63,6 +68,8 @@ ${version.summary && html`<p class="break">${version.summary}</p>`}`
 ${memento && html`<p class="cite">Permanent link to cite this version as archived: <a href="${memento}" rel="bookmark"><code class="url">${memento}</code></a></p>`}
 <div class="actions">
 ${links.snapshot && html`<a class="button" href="${links.snapshot.url}">Open the snapshot</a>`}
+${evidence && deps.publicReplayUrl && html`<a class="button" href="${replayHref}">Replay</a>`}
+${evidence && html`<a href="${evidence.url}" download>Download evidence (WACZ)</a>`}
 ${previous && html`<a href="${link(ui, `/ui/urls/${urlId}/diff`, { from: previous.versionId, to: version.versionId })}">What changed since version ${n - 1}</a>`}
 </div>
 <nav aria-label="Other versions" class="actions">
@@ -71,6 +78,7 @@ ${next ? html`<a href="${versionLink(next.versionId)}" rel="next">Version ${n + 
 <a href="${link(ui, `/ui/urls/${urlId}`)}">All versions</a>
 </nav>
 ${version.removed && html`<div class="notice"><p>The page answered HTTP ${version.httpStatus ?? ""}: the article was removed, so this version has no text.</p></div>`}
+${evidenceSection(evidence, deps.publicReplayUrl !== undefined, replayHref)}
 <h2>Metadata</h2>
 ${metadata(version.capturedAt, version.textSha256, version.finalUrl, article)}
 ${
@@ -89,6 +97,21 @@ ${artifactList(links)}`;
     imageOrigins: originsOf([screenshot?.url]),
     alternates: [urlFeed(ui, url)],
   };
+}
+
+/** What the evidence package is, or that this version has none. */
+function evidenceSection(
+  evidence: { url: string; bytes: number; sha256: string } | undefined,
+  replayable: boolean,
+  replayHref: string,
+): SafeHtml {
+  if (!evidence) {
+    return html`<h2 id="evidence">Evidence package</h2>
+<p class="empty">This version has no evidence package (WACZ): it was captured before Palimpsest recorded every HTTP exchange of a capture.</p>`;
+  }
+  return html`<h2 id="evidence">Evidence package</h2>
+<p>A signed WACZ of every HTTP exchange the browser made for this capture, which web-archive tools open and <code>palimpsest verify</code> checks without trusting this site.${replayable && html` <a href="${replayHref}">Replay it</a> to browse the page as captured, scripts and iframes included.`}</p>
+<p class="meta">${formatBytes(evidence.bytes)} · SHA-256 <span class="hash">${evidence.sha256}</span></p>`;
 }
 
 /** The version's memento URI: absolute where the public base URL is configured, else this site's path. */

@@ -25,6 +25,7 @@ const DISPOSITION: Record<ArtifactName, "inline" | "attachment"> = {
   raw: "attachment",
   diff: "inline",
   diffHtml: "inline",
+  // A zip a reader keeps and verifies; no browser renders it.
   wacz: "attachment",
 };
 

@@ -1,0 +1,104 @@
+/**
+ * The replay origin on AWS: a function URL apart from the API, serving ReplayWeb.page's two
+ * scripts from a layer (never from the API's bundle), whose address the API function is given,
+ * and the archive bucket's CORS rule that lets that origin, and no other, read a WACZ with ranges.
+ */
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import { before, describe, test } from "node:test";
+import type { Template } from "aws-cdk-lib/assertions";
+import { ENV } from "../../shared/env-names.ts";
+import { synthPalimpsest } from "./synth.ts";
+
+type Resources = Record<
+  string,
+  { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, unknown> }
+>;
+
+let template: Template;
+let resources: Resources;
+let outdir: string;
+
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const replayFunctionId = () => {
+  const found = ofType("AWS::Lambda::Function").find(([, r]) =>
+    JSON.stringify(r.Properties.Environment ?? {}).includes(ENV.replayStorageOrigin),
+  );
+  assert.ok(found, "a function carries the replay site's settings");
+  return found[0];
+};
+
+before(() => {
+  const synth = synthPalimpsest();
+  template = synth.serviceTemplate;
+  resources = template.toJSON().Resources as Resources;
+  outdir = synth.app.outdir;
+});
+
+describe("replay origin", () => {
+  test("a public function URL on the replay function, named to the API as PUBLIC_REPLAY_URL", () => {
+    const fnId = replayFunctionId();
+    template.hasResourceProperties("AWS::Lambda::Url", {
+      AuthType: "NONE",
+      TargetFunctionArn: { "Fn::GetAtt": [fnId, "Arn"] },
+    });
+    const [urlId] = ofType("AWS::Lambda::Url")[0] ?? [];
+    const api = ofType("AWS::Lambda::Function").find(([, r]) =>
+      String(r.Properties.Description ?? "").includes("HTTP API"),
+    );
+    assert.ok(api && urlId);
+    const env = (api[1].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const replayUrl = JSON.stringify(env[ENV.publicReplayUrl]);
+    assert.match(replayUrl, new RegExp(`"Fn::GetAtt":\\["${urlId}","FunctionUrl"\\]`));
+    // The origin, not the URL with its trailing slash: `https://` + the host part.
+    assert.match(replayUrl, /"https:\/\/"/);
+  });
+
+  test("its CSP names the archive bucket's S3 host, and API Gateway hosts may frame it", () => {
+    const fn = resources[replayFunctionId()] as Resources[string];
+    const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const storage = JSON.stringify(env[ENV.replayStorageOrigin]);
+    assert.match(storage, /ArchiveBucket/, "the bucket's name, imported from the storage stack");
+    assert.match(storage, /\.s3\./);
+    assert.match(JSON.stringify(env[ENV.replayFrameAncestors]), /https:\/\/\*\.execute-api\./);
+  });
+
+  test("ReplayWeb.page's two scripts ship in a layer holding nothing else", () => {
+    const fn = resources[replayFunctionId()] as Resources[string];
+    const layers = fn.Properties.Layers as Array<{ Ref: string }>;
+    assert.equal(layers.length, 1);
+    const layer = resources[layers[0]?.Ref ?? ""];
+    // Staged as cdk.out/asset.<hash>, uploaded as <hash>.zip.
+    assert.ok(layer);
+    const key = JSON.stringify((layer.Properties.Content as { S3Key?: unknown }).S3Key);
+    const hash = /([0-9a-f]{64})\.zip/.exec(key)?.[1];
+    assert.ok(hash, key);
+    assert.deepEqual(readdirSync(path.join(outdir, `asset.${hash}`)).sort(), ["sw.js", "ui.js"]);
+  });
+
+  test("the archive bucket lets the replay origin alone read across origins: GET and HEAD, with Range", () => {
+    const [urlId] = ofType("AWS::Lambda::Url")[0] ?? [];
+    const [, cors] =
+      ofType("Custom::AWS").find(([, r]) => JSON.stringify(r.Properties.Create).includes("putBucketCors")) ??
+      [];
+    assert.ok(cors, "a custom resource puts the bucket's CORS rule");
+    const create = JSON.stringify(cors.Properties.Create);
+    assert.match(create, new RegExp(`${urlId}.*FunctionUrl`), "the allowed origin is the function URL's");
+    assert.match(create, /\\"AllowedMethods\\":\[\\"GET\\",\\"HEAD\\"\]/);
+    assert.match(create, /\\"AllowedHeaders\\":\[\\"range\\"\]/);
+    assert.doesNotMatch(create, /\\"\*\\"/, "no wildcard origin, method or header");
+    assert.match(JSON.stringify(cors.Properties.Delete), /deleteBucketCors/);
+    // The provider may put CORS on the archive bucket and do nothing else.
+    const policies = ofType("AWS::IAM::Policy").filter(([, r]) =>
+      JSON.stringify(r.Properties.PolicyDocument).includes("s3:PutBucketCORS"),
+    );
+    assert.equal(policies.length, 1);
+    const [, policy] = policies[0] ?? [];
+    assert.ok(policy);
+    const statements = (policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement;
+    assert.equal(statements.length, 1);
+    assert.equal((statements[0] as { Action: unknown }).Action, "s3:PutBucketCORS");
+    assert.match(JSON.stringify((statements[0] as { Resource: unknown }).Resource), /ArchiveBucket/);
+  });
+});
