@@ -141,10 +141,12 @@ export function recordExchanges(context: BrowserContext, options: ExchangeRecord
       givenUp,
     ]);
     if (!finished) return truncate(exchange, "unspecified");
-    if ((options.decodedBytes?.(response.url()) ?? 0) > options.maxBytes - recordedBytes) {
-      return truncate(exchange, "length");
-    }
+    // Held against the budget while it is read, so bodies read at once cannot overshoot it together.
+    const expected = options.decodedBytes?.(response.url()) ?? declared;
+    if (expected > options.maxBytes - recordedBytes) return truncate(exchange, "length");
+    recordedBytes += expected;
     const body = await Promise.race([bodyOf(response).catch(() => undefined), givenUp]);
+    recordedBytes -= expected;
     if (!body) return truncate(exchange, "unspecified");
     if (!admit(body.byteLength)) return truncate(exchange, "length");
     exchange.response.body = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
