@@ -176,6 +176,14 @@ describe("function environments against the config loaders", () => {
     }
   });
 
+  test("the poll worker stops submitting at the API's queue depth", () => {
+    const functions = everything.serviceTemplate.findResources("AWS::Lambda::Function");
+    const depth = (name: FunctionName) =>
+      functions[logicalIdOf(everything.service[name])]?.Properties.Environment.Variables[ENV.maxQueueDepth];
+    assert.equal(depth("apiFunction"), "500");
+    assert.equal(depth("pollFunction"), "500");
+  });
+
   test("the exceptions are still needed", () => {
     const readAnywhere = new Set([...reads.values()].flatMap((names) => [...names]));
     for (const name of Object.keys(READ_NOT_SET)) assert.ok(readAnywhere.has(name), `${name} is still read`);
