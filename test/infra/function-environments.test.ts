@@ -25,13 +25,7 @@ import { logicalIdOf, newApp, synthPalimpsest } from "./synth.ts";
 
 type Env = Record<string, string | undefined>;
 type Synth = ReturnType<typeof synthPalimpsest>;
-type FunctionName =
-  | "apiFunction"
-  | "captureFunction"
-  | "deadLetterFunction"
-  | "sweeperFunction"
-  | "pollFunction";
-
+type Service = Synth["service"];
 /** Values that let every loader pass; which names are read does not depend on them. */
 const PLAUSIBLE: Env = {
   [ENV.tableName]: "table",
@@ -56,14 +50,42 @@ async function namesRead(compose: (env: Env) => unknown): Promise<Set<string>> {
   return read;
 }
 
-/** Each function: its handler file and the composition that handler calls at cold start. */
-const FUNCTIONS: Record<FunctionName, { handler: string; compose: (env: Env) => unknown }> = {
-  apiFunction: { handler: "functions/api/handler.ts", compose: apiFromEnvironment },
-  captureFunction: { handler: "functions/capture/handler.ts", compose: captureWorkerFromEnvironment },
-  deadLetterFunction: { handler: "functions/dead-letter/handler.ts", compose: deadLetterFromEnvironment },
-  sweeperFunction: { handler: "functions/sweeper/handler.ts", compose: sweeperFromEnvironment },
-  pollFunction: { handler: "functions/poll/handler.ts", compose: pollFromEnvironment },
-};
+/**
+ * Each function of the service stack: where the stack keeps it, its handler file and the
+ * composition that handler calls at cold start.
+ */
+const FUNCTIONS = {
+  apiFunction: {
+    of: (s: Service) => s.apiFunction,
+    handler: "functions/api/handler.ts",
+    compose: apiFromEnvironment,
+  },
+  captureFunction: {
+    of: (s: Service) => s.captureFunction,
+    handler: "functions/capture/handler.ts",
+    compose: captureWorkerFromEnvironment,
+  },
+  deadLetterFunction: {
+    of: (s: Service) => s.deadLetterFunction,
+    handler: "functions/dead-letter/handler.ts",
+    compose: deadLetterFromEnvironment,
+  },
+  sweeperFunction: {
+    of: (s: Service) => s.sweeperFunction,
+    handler: "functions/sweeper/handler.ts",
+    compose: sweeperFromEnvironment,
+  },
+  pollFunction: {
+    of: (s: Service) => s.pollFunction,
+    handler: "functions/poll/handler.ts",
+    compose: pollFromEnvironment,
+  },
+} satisfies Record<
+  string,
+  { of: (s: Service) => PalimpsestFunction; handler: string; compose: (env: Env) => unknown }
+>;
+type FunctionName = keyof typeof FUNCTIONS;
+const NAMES = Object.keys(FUNCTIONS) as FunctionName[];
 
 /** Read on AWS but never set by the stacks, with the reason (any function). */
 const READ_NOT_SET: Record<string, string> = {
@@ -107,7 +129,7 @@ const EVERY_SETTING: PalimpsestAppOptions = {
 };
 
 function environmentOf(synth: Synth, name: FunctionName): Set<string> {
-  const fn: PalimpsestFunction = synth.service[name];
+  const fn = FUNCTIONS[name].of(synth.service);
   const resource = synth.serviceTemplate.findResources("AWS::Lambda::Function")[logicalIdOf(fn)];
   assert.ok(resource, `${name} synthesized`);
   return new Set(Object.keys(resource.Properties.Environment?.Variables ?? {}));
@@ -119,18 +141,14 @@ describe("function environments against the config loaders", () => {
   let everything: Synth;
 
   before(async () => {
-    for (const [name, { compose }] of Object.entries(FUNCTIONS)) {
-      reads.set(name as FunctionName, await namesRead(compose));
-    }
+    for (const name of NAMES) reads.set(name, await namesRead(FUNCTIONS[name].compose));
     defaults = synthPalimpsest();
     everything = synthPalimpsest(EVERY_SETTING);
   });
 
   test("every function of the service stack is checked here", () => {
     const functions = everything.serviceTemplate.findResources("AWS::Lambda::Function");
-    const checked = new Set(
-      Object.keys(FUNCTIONS).map((name) => logicalIdOf(everything.service[name as FunctionName])),
-    );
+    const checked = new Set(NAMES.map((name) => logicalIdOf(FUNCTIONS[name].of(everything.service))));
     // Functions CDK adds for its own purposes (custom resources) run no code of ours.
     const ours = Object.entries(functions).filter(([, r]) => r.Properties.Environment?.Variables?.LOG_LEVEL);
     assert.ok(ours.length >= checked.size, `${ours.length} functions found`);
@@ -150,7 +168,7 @@ describe("function environments against the config loaders", () => {
 
   test("nothing is set that the function does not read", () => {
     for (const synth of [defaults, everything]) {
-      for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
+      for (const name of NAMES) {
         const read = reads.get(name) ?? new Set();
         const unread = [...environmentOf(synth, name)].filter(
           (v) => v !== "NODE_OPTIONS" && !read.has(v) && SET_NOT_READ[name]?.[v] === undefined,
@@ -165,7 +183,7 @@ describe("function environments against the config loaders", () => {
   });
 
   test("everything a function reads can be set from the app's settings", () => {
-    for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
+    for (const name of NAMES) {
       const set = environmentOf(everything, name);
       const unset = [...(reads.get(name) ?? [])].filter((v) => !set.has(v) && READ_NOT_SET[v] === undefined);
       assert.deepEqual(
@@ -174,6 +192,16 @@ describe("function environments against the config loaders", () => {
         `${name} reads variables no setting reaches: give its construct a prop that sets them (parsed at synth by the same loader) and set it in EVERY_SETTING, or list them in READ_NOT_SET with the reason`,
       );
     }
+  });
+
+  test("the poll worker stops submitting at the API's queue depth", () => {
+    const functions = everything.serviceTemplate.findResources("AWS::Lambda::Function");
+    const depth = (name: FunctionName) =>
+      functions[logicalIdOf(FUNCTIONS[name].of(everything.service))]?.Properties.Environment.Variables[
+        ENV.maxQueueDepth
+      ];
+    assert.equal(depth("apiFunction"), "500");
+    assert.equal(depth("pollFunction"), "500");
   });
 
   test("the exceptions are still needed", () => {
@@ -193,7 +221,7 @@ describe("politeness from CDK context", () => {
     const synth = synthPalimpsest(readAppOptions(newApp({ context })));
     const functions = synth.serviceTemplate.findResources("AWS::Lambda::Function");
     const envOf = (name: FunctionName) =>
-      functions[logicalIdOf(synth.service[name])]?.Properties.Environment.Variables as Env;
+      functions[logicalIdOf(FUNCTIONS[name].of(synth.service))]?.Properties.Environment.Variables as Env;
     for (const name of ["apiFunction", "sweeperFunction", "pollFunction"] as const) {
       assert.equal(envOf(name)[ENV.hostMaxConcurrency], "1", name);
       assert.equal(envOf(name)[ENV.hostMinGapMs], "2500", name);

@@ -212,6 +212,40 @@ describe("a capture's evidence package", () => {
     );
   });
 
+  it("is named on a capture whose earlier delivery committed the version and died before finishing", async () => {
+    const url = "https://news.example/harbour-homes-redelivered";
+    const captureId = await queuedCapture(storage.repository, url);
+    let dies = true;
+    const dying = {
+      ...storage.repository,
+      finishCapture: async (record: Parameters<typeof storage.repository.finishCapture>[0]) => {
+        if (dies) {
+          dies = false;
+          throw new Error("the worker died before it finished the capture");
+        }
+        return storage.repository.finishCapture(record);
+      },
+    };
+    const signer = testSigner();
+    const first = await processCapture(
+      deps(() => articlePage(9), signer, { repository: dying }),
+      captureId,
+    );
+    assert.equal(first.kind, "retry");
+    const [committed] = await storage.repository.listVersions(urlIdFor(url));
+    assert.ok(committed?.artifacts.wacz, "the first delivery committed the version with its package");
+
+    const again = await processCapture(
+      deps(() => articlePage(9), signer, { repository: dying }),
+      captureId,
+    );
+    assert.equal(again.kind, "succeeded");
+    assert.deepEqual(
+      (await storage.repository.getCapture(captureId))?.artifacts?.wacz,
+      committed.artifacts.wacz,
+    );
+  });
+
   it("that cannot be signed on the last attempt leaves the version without a package, not lost", async () => {
     const url = "https://news.example/harbour-homes-kms-gone";
     const captureId = await queuedCapture(storage.repository, url);

@@ -5,8 +5,15 @@
  * One body is larger than the recording budget left: it is kept as headers, marked truncated.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createSecureServer } from "node:http2";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
 import type { RecordedExchange } from "../../shared/domain/evidence/model.ts";
@@ -23,6 +30,9 @@ let site: FixtureSite;
 let embed: FixtureSite;
 let capturer: PageCapturer;
 let capture: PageCapture;
+/** An HTTP/2 site over TLS with a certificate made for the test (Chromium told to accept it). */
+let secure: { origin: string; certificatePem: string; close(): Promise<void> };
+let secureCapture: PageCapture;
 
 function exchangeFor(path: string, site: FixtureSite): RecordedExchange {
   const found = capture.traffic?.exchanges.find((e) => e.url === site.url(path));
@@ -44,6 +54,7 @@ before(async () => {
 <img src="/img/64x40-aa3311.png" alt="The bridge"><img src="/big.png" alt="Aerial view">
 <p id="figures">Loading figures…</p>
 <iframe src="${embed.url("/embed/chart.html")}" width="320" height="120"></iframe></article>
+<script>new EventSource("/events");</script>
 <script>fetch("/api/figures.json", { method: "POST", body: '{"fields":["crossings"]}',
   headers: { "content-type": "application/json" } }).then((r) => r.json()).then((d) => {
   document.getElementById("figures").textContent = d.crossings + " crossings a day"; });</script>
@@ -64,22 +75,59 @@ before(async () => {
       res.end(body);
     });
   });
+  // A stream that stays open as long as the page does.
+  site.setRoute("/events", (_req, res) => {
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    res.write("data: live\n\n");
+  });
   embed.setPage(
     "/embed/chart.html",
     `<!doctype html><html><body><p>Crossings by month</p><img src="/img/48x24-1133aa.png" alt="bars"></body></html>`,
   );
+  secure = await startSecureSite();
   capturer = createChromiumPageCapturer({
-    extraArgs: [NO_DNS],
+    extraArgs: [NO_DNS, "--ignore-certificate-errors"],
     egress: loopbackEgress(),
     recording: { maxBytes: BUDGET },
   });
   capture = await capturer.capture(site.url("/redirect?to=/story.html"), testCaptureOptions());
+  secureCapture = await capturer.capture(`${secure.origin}/news.html`, testCaptureOptions());
 });
 
 after(async () => {
   await capturer?.close();
-  await Promise.all([site?.close(), embed?.close()]);
+  await Promise.all([site?.close(), embed?.close(), secure?.close()]);
 });
+
+/** An HTTP/2 server over TLS on 127.0.0.1, its key and certificate made now with openssl. */
+async function startSecureSite(): Promise<typeof secure> {
+  const dir = await mkdtemp(join(tmpdir(), "palimpsest-tls-"));
+  await promisify(execFile)("openssl", [
+    ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2"],
+    ...["-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")],
+    ...["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+  ]);
+  const [key, cert] = await Promise.all([readFile(join(dir, "key.pem")), readFile(join(dir, "cert.pem"))]);
+  await rm(dir, { recursive: true, force: true });
+  const server = createSecureServer({ key, cert, allowHTTP1: true }, (req, res) => {
+    if (req.url === "/news.html") {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(`<!doctype html><html><head><title>Ferry timetable</title><link rel="stylesheet" href="/site.css"></head>
+<body><article><h1>Ferry timetable changes</h1><p>The winter ferry timetable starts on Monday.</p></article></body></html>`);
+    } else if (req.url === "/site.css") {
+      res.writeHead(200, { "content-type": "text/css" });
+      res.end("h1 { font-size: 2em; }\n");
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    origin: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    certificatePem: cert.toString("utf8"),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
 
 describe("the exchange recorder", () => {
   it("records the redirect hop with its status line and headers, and no body", () => {
@@ -129,8 +177,44 @@ describe("the exchange recorder", () => {
     assert.equal(big.truncated, "length");
     assert.equal(big.response.body.length, 0);
     assert.equal(header(big.response.headers, "content-type"), "image/png");
-    assert.deepEqual(traffic.truncated, [{ url: site.url("/big.png"), reason: "length" }]);
+    assert.deepEqual(
+      traffic.truncated.filter((t) => t.reason === "length"),
+      [{ url: site.url("/big.png"), reason: "length" }],
+    );
     assert.ok(traffic.recordedBytes <= BUDGET);
+  });
+
+  it("keeps a stream that never ends as headers, without waiting for its end", () => {
+    const events = exchangeFor("/events", site);
+    assert.equal(events.truncated, "unspecified");
+    assert.equal(header(events.response.headers, "content-type"), "text/event-stream");
+    // Bodies still arriving are waited for 1.5 s at most; a stream is not waited for at all.
+    assert.ok((capture.timings.record ?? 0) < 1_200, `recording took ${capture.timings.record} ms to finish`);
+  });
+
+  it("records HTTPS over HTTP/2 as the browser negotiated it, with the host's TLS and certificate", () => {
+    const traffic = secureCapture.traffic;
+    assert.ok(traffic);
+    const page = traffic.exchanges.find((e) => e.url === `${secure.origin}/news.html`);
+    assert.ok(page, traffic.exchanges.map((e) => e.url).join(", "));
+    assert.equal(page.response.httpVersion, "HTTP/2");
+    assert.equal(page.request.httpVersion, "HTTP/2");
+    assert.equal(page.response.statusText, "");
+    assert.match(new TextDecoder().decode(page.response.body), /winter ferry timetable/);
+    // No pseudo-header is a header line; the authority is the Host an archived request line needs.
+    assert.ok(page.request.headers.every(([name]) => !name.startsWith(":")));
+    assert.equal(header(page.request.headers, "host"), new URL(secure.origin).host);
+    assert.ok(traffic.exchanges.some((e) => e.url === `${secure.origin}/site.css`));
+    const [host] = traffic.hosts;
+    assert.equal(host?.host, new URL(secure.origin).host);
+    assert.deepEqual(host?.addresses, ["127.0.0.1"]);
+    assert.match(host?.tls?.protocol ?? "", /^TLS 1\.[23]$/);
+    assert.equal(host?.tls?.subjectName, "127.0.0.1");
+    assert.deepEqual(
+      host?.tlsCertificateChain?.map((pem) => pem.replace(/\s+/g, "")),
+      [secure.certificatePem.replace(/\s+/g, "")],
+      "the chain Chromium validated, leaf first",
+    );
   });
 
   it("names both hosts with their addresses, the user agent and the browser's version", () => {

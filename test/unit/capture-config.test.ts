@@ -92,3 +92,23 @@ describe("capture config: limits on one capture", () => {
     assert.equal(longer.totalTimeoutMs, 100_001);
   });
 });
+
+describe("capture config: the evidence package's recording budget", () => {
+  it("keeps 50 MiB of bodies per capture unless EVIDENCE_MAX_BYTES says otherwise", () => {
+    assert.equal(loadCaptureConfig({}).evidenceMaxBytes, 50 * 1024 * 1024);
+    assert.equal(
+      loadCaptureConfig({ [ENV.evidenceMaxBytes]: "1048576" }).evidenceMaxBytes,
+      1024 * 1024,
+      "the least it keeps",
+    );
+  });
+
+  for (const raw of ["1048575", "1073741825", "50MB"]) {
+    it(`refuses EVIDENCE_MAX_BYTES=${JSON.stringify(raw)}, naming the variable`, () => {
+      assert.throws(
+        () => loadCaptureConfig({ [ENV.evidenceMaxBytes]: raw }),
+        (err: unknown) => err instanceof ConfigError && err.message.includes("EVIDENCE_MAX_BYTES"),
+      );
+    });
+  }
+});

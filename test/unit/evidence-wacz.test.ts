@@ -320,6 +320,37 @@ describe("verifyWacz", () => {
   });
 });
 
+describe("an exchange kept without its body", () => {
+  it("says so on its response record (WARC-Truncated) and still verifies", async () => {
+    const input = evidenceInput();
+    const image = input.exchanges[3];
+    assert.ok(image);
+    const truncated = {
+      ...image,
+      response: { ...image.response, body: new Uint8Array(0) },
+      truncated: "length" as const,
+    };
+    const bytes = (
+      await buildWacz(
+        { ...input, exchanges: input.exchanges.map((e) => (e === image ? truncated : e)) },
+        signer,
+        {
+          version: "0.1.0",
+        },
+      )
+    ).bytes;
+    assert.deepEqual((await verifyWacz(bytes)).problems, []);
+    const warc = (await unzipAll(bytes)).get("archive/data.warc.gz")?.data ?? new Uint8Array();
+    const marked = new Map<string, string | null>();
+    for await (const record of new WARCParser([warc])) {
+      if (record.warcType === "response")
+        marked.set(record.warcTargetURI ?? "", record.warcHeader("WARC-Truncated") ?? null);
+    }
+    assert.equal(marked.get(image.url), "length");
+    assert.equal([...marked.values()].filter((v) => v !== null).length, 1, "only that record");
+  });
+});
+
 describe("KMS's DER signatures as WACZ's r‖s", () => {
   it("converts DER to a P1363 signature that verifies, including r or s with leading zero bytes", () => {
     const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });

@@ -35,6 +35,8 @@ import { delay } from "./timing.ts";
 
 /** How long `finish()` waits for bodies still being read: the page has settled by then. */
 const BODY_GRACE_MS = 1_500;
+/** How much longer `finish()` waits for an exchange's headers once it stopped waiting for bodies. */
+const HEADERS_GRACE_MS = 500;
 /** Headers the browser's decoding made untrue of the recorded body. */
 const DECODING_HEADERS = new Set(["content-encoding", "content-length", "transfer-encoding"]);
 
@@ -63,8 +65,16 @@ export interface ExchangeRecorder {
   stop(): void;
 }
 
+/**
+ * Responses that stream for as long as the page lives (the idle watcher ignores them too): their
+ * bodies are not waited for, or every page with one would pay the whole grace.
+ */
+const STREAMING_TYPES = new Set(["eventsource", "websocket", "media", "manifest", "ping"]);
+
 interface Pending {
   order: number;
+  /** Waited for by `finish()` (not a stream). */
+  awaited: boolean;
   exchange: Promise<RecordedExchange | undefined>;
   tls: Promise<{ host: string; details: TlsDetails } | undefined>;
 }
@@ -131,10 +141,12 @@ export function recordExchanges(context: BrowserContext, options: ExchangeRecord
       givenUp,
     ]);
     if (!finished) return truncate(exchange, "unspecified");
-    if ((options.decodedBytes?.(response.url()) ?? 0) > options.maxBytes - recordedBytes) {
-      return truncate(exchange, "length");
-    }
+    // Held against the budget while it is read, so bodies read at once cannot overshoot it together.
+    const expected = options.decodedBytes?.(response.url()) ?? declared;
+    if (expected > options.maxBytes - recordedBytes) return truncate(exchange, "length");
+    recordedBytes += expected;
     const body = await Promise.race([bodyOf(response).catch(() => undefined), givenUp]);
+    recordedBytes -= expected;
     if (!body) return truncate(exchange, "unspecified");
     if (!admit(body.byteLength)) return truncate(exchange, "length");
     exchange.response.body = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
@@ -155,7 +167,7 @@ export function recordExchanges(context: BrowserContext, options: ExchangeRecord
     const order = pending.length;
     const exchange = toExchange(response).catch(() => undefined);
     const tls = tlsOf(response);
-    pending.push({ order, exchange, tls });
+    pending.push({ order, awaited: !STREAMING_TYPES.has(request.resourceType()), exchange, tls });
   };
   const onResponse = (response: Response) => {
     // Redirect hops come as responses of their own; any the events missed are taken from the chain.
@@ -178,10 +190,17 @@ export function recordExchanges(context: BrowserContext, options: ExchangeRecord
     stop,
     async finish() {
       context.off("response", onResponse);
-      await Promise.race([Promise.allSettled(pending.map((p) => p.exchange)), delay(BODY_GRACE_MS)]);
+      const awaited = pending.filter((p) => p.awaited).map((p) => p.exchange);
+      await Promise.race([Promise.allSettled(awaited), delay(BODY_GRACE_MS)]);
       giveUp();
+      // Bodies no longer hold anything up; headers the browser never completes do not either.
+      const late = delay(HEADERS_GRACE_MS).then(() => undefined);
       const settled = await Promise.all(
-        pending.map(async (p) => ({ order: p.order, exchange: await p.exchange, tls: await p.tls })),
+        pending.map(async (p) => ({
+          order: p.order,
+          exchange: await Promise.race([p.exchange, late]),
+          tls: await Promise.race([p.tls, late]),
+        })),
       );
       const exchanges = settled
         .filter((s): s is typeof s & { exchange: RecordedExchange } => s.exchange !== undefined)

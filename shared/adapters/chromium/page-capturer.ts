@@ -43,6 +43,8 @@
  *   `resource-collector.ts`, `take-page.ts` (serialise, screenshot, snapshot);
  * - `in-page/` (the scripts that run inside the page, each self-contained), `run-in-page.ts` (how
  *   they are called);
+ * - `exchange-recorder.ts` (every HTTP exchange, for the evidence package) and
+ *   `response-bodies.ts` (each body read once, whoever asks);
  * - `renderer-memory.ts` (the renderers' memory cap), `response-watch.ts` (per-response limits);
  * - `capture-errors.ts` (what went wrong, as a `CaptureError`), `timing.ts`.
  */

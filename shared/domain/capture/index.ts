@@ -27,6 +27,10 @@
  *    with teasers). `decideRemoval` covers a page that now answers 404 or 410, or says it is gone;
  *    restored and redirected pages are in `decideVersion`. A 403, 429 or 503 is taken all the same
  *    and told apart in refused-answer.ts: a challenge, or a transient failure honouring Retry-After.
+ * 4b. **Evidence.** A capture that makes a version also stores its signed WACZ
+ *    (evidence-package.ts, built with `shared/domain/evidence/`): every HTTP exchange the browser
+ *    recorded, the snapshot, screenshot and article, and the provenance, signed through the
+ *    `EvidenceSigner` port; started before the decision when the text differs from the latest.
  * 5. **Record.** `recordOnUrl` (record-on-url.ts) stores the new version and, in one conditional
  *    write on the `ArchiveRepository` port (`shared/adapters/dynamo-archive-repository.ts`), makes
  *    it the latest, counts the capture and sets the next capture time (`shared/domain/schedule.ts`),
