@@ -9,7 +9,7 @@ export interface ArtifactLink {
   sha256: string;
 }
 
-/** The raw response is offered as a download; everything else opens in the browser. */
+/** The raw response and the evidence package are offered as downloads; everything else opens in the browser. */
 const DISPOSITION: Record<ArtifactName, "inline" | "attachment"> = {
   snapshot: "inline",
   screenshot: "inline",
@@ -18,7 +18,6 @@ const DISPOSITION: Record<ArtifactName, "inline" | "attachment"> = {
   raw: "attachment",
   diff: "inline",
   diffHtml: "inline",
-  // A zip a reader keeps and verifies; no browser renders it.
   wacz: "attachment",
 };
 
