@@ -81,6 +81,18 @@ describe("npm start refuses clearly", () => {
     const busy = failingStart(await tempDir(), Number(new URL(url).port));
     assert.notEqual(busy.status, 0);
     assertOneLine(busy.stderr, /Port \d+ on 127\.0\.0\.1 is already in use.*PORT=/);
+
+    // The replay origin's port is a second one: taken, it is named by its own setting.
+    const replayBusy = spawnSync(process.execPath, ["local/main.ts"], {
+      env: { ...npmStartEnv(await tempDir(), 0), REPLAY_PORT: new URL(url).port },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    assert.notEqual(replayBusy.status, 0);
+    assertOneLine(
+      replayBusy.stderr.trim(),
+      /Port \d+ on 127\.0\.0\.1 is already in use.*REPLAY_PORT=\d+ npm start/,
+    );
   });
 
   it("takes over a lock left by a process that is gone", async () => {

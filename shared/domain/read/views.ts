@@ -25,7 +25,6 @@ const DISPOSITION: Record<ArtifactName, "inline" | "attachment"> = {
   raw: "attachment",
   diff: "inline",
   diffHtml: "inline",
-  // A zip a reader keeps and verifies; no browser renders it.
   wacz: "attachment",
 };
 
