@@ -12,6 +12,7 @@ import { before, describe, test } from "node:test";
 import { Duration } from "aws-cdk-lib";
 import { apiFromEnvironment } from "../../functions/compose/api.ts";
 import { captureWorkerFromEnvironment } from "../../functions/compose/capture-worker.ts";
+import { replayFromEnvironment } from "../../functions/compose/replay.ts";
 import {
   deadLetterFromEnvironment,
   pollFromEnvironment,
@@ -35,6 +36,10 @@ const PLAUSIBLE: Env = {
   [ENV.region]: "us-east-1",
   // Set so composing the capture worker does not unpack the bundled Chromium; it launches nothing.
   [ENV.chromiumPath]: "/nonexistent/chromium",
+  [ENV.replayStorageOrigin]: "https://bucket.s3.us-east-1.amazonaws.com",
+  [ENV.replayFrameAncestors]: "https://abc123.execute-api.us-east-1.amazonaws.com",
+  // The replay site reads ReplayWeb.page's two scripts at init: the package's own copy here.
+  [ENV.replayAssetsDir]: path.join(REPO_ROOT, "node_modules/replaywebpage"),
 };
 
 /** The names `compose` reads from its environment (every loader reads all of its names). */
@@ -80,6 +85,11 @@ const FUNCTIONS = {
     handler: "functions/poll/handler.ts",
     compose: pollFromEnvironment,
   },
+  replayFunction: {
+    of: (s: Service) => s.replayOrigin.fn,
+    handler: "functions/replay/handler.ts",
+    compose: replayFromEnvironment,
+  },
 } satisfies Record<
   string,
   { of: (s: Service) => PalimpsestFunction; handler: string; compose: (env: Env) => unknown }
@@ -102,13 +112,14 @@ const READ_NOT_SET: Record<string, string> = {
   [ENV.captureMaxBytes]: "no deploy-time prop yet: the handler's default",
   [ENV.captureMaxRedirects]: "no deploy-time prop yet: the handler's default",
   [ENV.captureMaxDomElements]: "no deploy-time prop yet: the handler's default",
+  [ENV.evidenceMaxBytes]: "no deploy-time prop yet: the handler's default",
+  [ENV.replayAssetsDir]: "Lambda mounts the function's layer (ui.js, sw.js) at /opt, the default",
 };
 
 /** Set by the stacks but not (yet) read, per function, with the reason. */
 const SET_NOT_READ: Partial<Record<FunctionName, Record<string, string>>> = {
-  captureFunction: {
-    // Bound with kms:Sign ahead of the capture that signs evidence packages (issue 16).
-    [ENV.signingKeyArn]: "the signing key the capture's WACZ packages will be signed with (issue 16)",
+  replayFunction: {
+    [ENV.logLevel]: "every PalimpsestFunction gets it; the replay site serves three files and logs nothing",
   },
 };
 
