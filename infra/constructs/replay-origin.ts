@@ -1,4 +1,4 @@
-import { Fn, Stack, Validations } from "aws-cdk-lib";
+import { Fn, Stack, Token, Validations } from "aws-cdk-lib";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import {
   type CfnFunction,
@@ -12,7 +12,7 @@ import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from "
 import { Construct } from "constructs";
 import { ENV } from "../../shared/env-names.ts";
 import type { ArchiveBucket } from "./archive-bucket.ts";
-import { REPO_ROOT } from "./defaults.ts";
+import { DEFAULTS, REPO_ROOT } from "./defaults.ts";
 import { PalimpsestFunction } from "./palimpsest-function.ts";
 
 /** The construct id of AwsCustomResource's singleton provider function in a stack. */
@@ -23,12 +23,22 @@ export interface ReplayOriginProps {
   /** The bucket the WACZ packages are read from, through presigned links: it gets the CORS rule. */
   readonly bucket: ArchiveBucket;
   /**
-   * The web UI's origin (`https://archive.example.org`), the only page allowed to frame the replay
-   * besides every API Gateway host of the region (the execute-api host is not known here: the API
-   * is created after, and names this origin in its environment).
-   * @default - API Gateway hosts of the stack's region only
+   * The web UI's origin (`https://archive.example.org`, or the API's own
+   * `https://<id>.execute-api.<region>.amazonaws.com`): the one page allowed to frame the replay.
+   * The service stack passes the public domain's origin when there is one, else its API's own
+   * host; it is never a wildcard, which would let any page on that host pattern (any AWS
+   * customer's API in the region) frame it.
    */
-  readonly uiOrigin?: string;
+  readonly uiOrigin: string;
+  /**
+   * Concurrent executions reserved for (and capping) the replay function. Its URL is public, so a
+   * flood would otherwise take the account's unreserved concurrency the capture worker and the API
+   * run on; a replay costs a few milliseconds per file and browsers cache the scripts, so a
+   * handful serves many readers. `false` leaves it unreserved, for an account whose concurrency
+   * limit is still the 10 new accounts get (Lambda keeps 10 unreserved, so nothing can be reserved).
+   * @default 5
+   */
+  readonly reservedConcurrency?: number | false;
   /** @default true — see {@link PalimpsestFunctionProps.bundling} */
   readonly bundling?: boolean;
   /** @default RetentionDays.ONE_MONTH */
@@ -66,19 +76,27 @@ export class ReplayOrigin extends Construct {
     const region = Stack.of(this).region;
     // The presigner's host for the bucket (shared/adapters/s3-blob-reader.ts): virtual-hosted style.
     const storageOrigin = `https://${props.bucket.bucket.bucketName}.s3.${region}.amazonaws.com`;
-    const frameAncestors = [
-      `https://*.execute-api.${region}.amazonaws.com`,
-      ...(props.uiOrigin ? [props.uiOrigin] : []),
-    ];
+    if (!Token.isUnresolved(props.uiOrigin) && !/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/.test(props.uiOrigin)) {
+      throw new Error(
+        `ReplayOrigin: uiOrigin must be one exact origin like https://archive.example.org, not "${props.uiOrigin}".`,
+      );
+    }
+    const reserved = props.reservedConcurrency ?? DEFAULTS.replayReservedConcurrency;
+    if (reserved !== false && !(Number.isInteger(reserved) && reserved > 0)) {
+      throw new Error(
+        `ReplayOrigin: reservedConcurrency must be a positive integer or false, got ${reserved}.`,
+      );
+    }
     this.fn = new PalimpsestFunction(this, "Function", {
       entry: "functions/replay/handler.ts",
       description: "Palimpsest replay origin: ReplayWeb.page for evidence packages",
       bundling: props.bundling,
       memorySize: 256,
       logRetention: props.logRetention,
+      ...(reserved === false ? {} : { reservedConcurrentExecutions: reserved }),
       environment: {
         [ENV.replayStorageOrigin]: storageOrigin,
-        [ENV.replayFrameAncestors]: frameAncestors.join(","),
+        [ENV.replayFrameAncestors]: props.uiOrigin,
       },
     });
     // ReplayWeb.page's two scripts (2 MB), unpacked under /opt; the function's bundle stays small.

@@ -87,11 +87,12 @@ export const REPLAY_APP_HTML = `<!doctype html>
 const hashOf = (text: string) => `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
 
 /**
- * An origin as a CSP source: scheme, host and port only, or nothing if it is not http(s). A host
- * source with a leading `*.` label (every API Gateway host of a region) is kept as it is.
+ * An origin as a CSP source: scheme, host and port only, or nothing if it is not http(s). A
+ * wildcard host (`https://*.example.org`) is dropped, not passed through: the policy names exact
+ * origins only (a `*.execute-api` label would let any AWS customer's API frame the replay).
  */
 function originSource(url: string): string | undefined {
-  if (/^https:\/\/\*\.[a-z0-9.-]+$/.test(url)) return url;
+  if (url.includes("*")) return undefined;
   try {
     const parsed = new URL(url);
     return /^https?:$/.test(parsed.protocol) ? parsed.origin : undefined;

@@ -9,7 +9,7 @@ import path from "node:path";
 import { before, describe, test } from "node:test";
 import type { Template } from "aws-cdk-lib/assertions";
 import { ENV } from "../../shared/env-names.ts";
-import { synthPalimpsest } from "./synth.ts";
+import { logicalIdOf, synthPalimpsest } from "./synth.ts";
 
 type Resources = Record<
   string,
@@ -55,13 +55,72 @@ describe("replay origin", () => {
     assert.match(replayUrl, /"https:\/\/"/);
   });
 
-  test("its CSP names the archive bucket's S3 host, and API Gateway hosts may frame it", () => {
+  test("its CSP names the archive bucket's S3 host, and this stack's API host alone may frame it", () => {
     const fn = resources[replayFunctionId()] as Resources[string];
     const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     const storage = JSON.stringify(env[ENV.replayStorageOrigin]);
     assert.match(storage, /ArchiveBucket/, "the bucket's name, imported from the storage stack");
     assert.match(storage, /\.s3\./);
-    assert.match(JSON.stringify(env[ENV.replayFrameAncestors]), /https:\/\/\*\.execute-api\./);
+    // One origin, `https://<this RestApi's id>.execute-api.<region>.<suffix>`: no wildcard, no list.
+    const [restApiId] = ofType("AWS::ApiGateway::RestApi")[0] ?? [];
+    assert.ok(restApiId);
+    assert.deepEqual(env[ENV.replayFrameAncestors], {
+      "Fn::Join": [
+        "",
+        [
+          "https://",
+          { Ref: restApiId },
+          ".execute-api.",
+          { Ref: "AWS::Region" },
+          ".",
+          { Ref: "AWS::URLSuffix" },
+        ],
+      ],
+    });
+  });
+
+  test("with a public domain, that domain's origin alone may frame it", () => {
+    const synth = synthPalimpsest({
+      publicDomain: {
+        domainName: "archive.example.org",
+        hostedZone: { hostedZoneId: "Z0000000000000000000", zoneName: "example.org" },
+      },
+    });
+    const fn = synth.serviceTemplate.toJSON().Resources[logicalIdOf(synth.service.replayOrigin.fn)];
+    assert.equal(
+      fn.Properties.Environment.Variables[ENV.replayFrameAncestors],
+      "https://archive.example.org",
+    );
+  });
+
+  test("refuses a wildcard or a list as the UI origin", () => {
+    for (const uiOrigin of [
+      "https://*.execute-api.eu-west-1.amazonaws.com",
+      "https://a.org,https://b.org",
+      "https://a.org/ui",
+    ]) {
+      assert.throws(
+        () => synthPalimpsest({ service: { replayOrigin: { uiOrigin } } }),
+        /uiOrigin must be one exact origin/,
+        uiOrigin,
+      );
+    }
+  });
+
+  test("the public function reserves (and is capped at) 5 concurrent executions; configurable", () => {
+    const fn = resources[replayFunctionId()] as Resources[string];
+    assert.equal(fn.Properties.ReservedConcurrentExecutions, 5);
+    const two = synthPalimpsest({ service: { replayOrigin: { reservedConcurrency: 2 } } });
+    const off = synthPalimpsest({ service: { replayOrigin: { reservedConcurrency: false } } });
+    const reservedOf = (synth: ReturnType<typeof synthPalimpsest>) =>
+      synth.serviceTemplate.toJSON().Resources[logicalIdOf(synth.service.replayOrigin.fn)].Properties
+        .ReservedConcurrentExecutions;
+    assert.equal(reservedOf(two), 2);
+    assert.equal(reservedOf(off), undefined);
+    assert.throws(
+      () => synthPalimpsest({ service: { replayOrigin: { reservedConcurrency: 0 } } }),
+      /positive integer/,
+    );
   });
 
   test("ReplayWeb.page's two scripts ship in a layer holding nothing else", () => {
