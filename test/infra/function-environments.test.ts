@@ -12,6 +12,8 @@ import { before, describe, test } from "node:test";
 import { Duration } from "aws-cdk-lib";
 import { apiFromEnvironment } from "../../functions/compose/api.ts";
 import { captureWorkerFromEnvironment } from "../../functions/compose/capture-worker.ts";
+import { replayFromEnvironment } from "../../functions/compose/replay.ts";
+import { replayBucketCorsFromEnvironment } from "../../functions/compose/replay-bucket-cors.ts";
 import {
   deadLetterFromEnvironment,
   pollFromEnvironment,
@@ -20,6 +22,7 @@ import {
 import { REPO_ROOT } from "../../infra/constructs/defaults.ts";
 import type { PalimpsestFunction } from "../../infra/constructs/palimpsest-function.ts";
 import { type PalimpsestAppOptions, readAppOptions } from "../../infra/palimpsest-app.ts";
+import { REPLAYWEBPAGE_DIR } from "../../local/replay-server.ts";
 import { ENV } from "../../shared/env-names.ts";
 import { logicalIdOf, newApp, synthPalimpsest } from "./synth.ts";
 
@@ -30,7 +33,9 @@ type FunctionName =
   | "captureFunction"
   | "deadLetterFunction"
   | "sweeperFunction"
-  | "pollFunction";
+  | "pollFunction"
+  | "replayFunction"
+  | "replayBucketCorsFunction";
 
 /** Values that let every loader pass; which names are read does not depend on them. */
 const PLAUSIBLE: Env = {
@@ -41,6 +46,9 @@ const PLAUSIBLE: Env = {
   [ENV.region]: "us-east-1",
   // Set so composing the capture worker does not unpack the bundled Chromium; it launches nothing.
   [ENV.chromiumPath]: "/nonexistent/chromium",
+  [ENV.replayStorageOrigin]: "https://bucket.s3.us-east-1.amazonaws.com",
+  // Where the replay function reads ReplayWeb.page's scripts at init (its layer's /opt on AWS).
+  [ENV.replayAssetsDir]: REPLAYWEBPAGE_DIR,
 };
 
 /** The names `compose` reads from its environment (every loader reads all of its names). */
@@ -63,7 +71,19 @@ const FUNCTIONS: Record<FunctionName, { handler: string; compose: (env: Env) => 
   deadLetterFunction: { handler: "functions/dead-letter/handler.ts", compose: deadLetterFromEnvironment },
   sweeperFunction: { handler: "functions/sweeper/handler.ts", compose: sweeperFromEnvironment },
   pollFunction: { handler: "functions/poll/handler.ts", compose: pollFromEnvironment },
+  replayFunction: { handler: "functions/replay/handler.ts", compose: replayFromEnvironment },
+  replayBucketCorsFunction: {
+    handler: "functions/replay-bucket-cors/handler.ts",
+    compose: replayBucketCorsFromEnvironment,
+  },
 };
+
+/** The function construct of each name (the replay origin's live in its construct). */
+function functionOf(synth: Synth, name: FunctionName): PalimpsestFunction {
+  if (name === "replayFunction") return synth.service.replayOrigin.fn;
+  if (name === "replayBucketCorsFunction") return synth.service.replayOrigin.bucketCorsFunction;
+  return synth.service[name];
+}
 
 /** Read on AWS but never set by the stacks, with the reason (any function). */
 const READ_NOT_SET: Record<string, string> = {
@@ -80,6 +100,7 @@ const READ_NOT_SET: Record<string, string> = {
   [ENV.captureMaxBytes]: "no deploy-time prop yet: the handler's default",
   [ENV.captureMaxRedirects]: "no deploy-time prop yet: the handler's default",
   [ENV.captureMaxDomElements]: "no deploy-time prop yet: the handler's default",
+  [ENV.replayAssetsDir]: "Lambda unpacks the replay function's layer under /opt, the default",
 };
 
 /** Set by the stacks but not (yet) read, per function, with the reason. */
@@ -88,6 +109,10 @@ const SET_NOT_READ: Partial<Record<FunctionName, Record<string, string>>> = {
     // Bound with kms:Sign ahead of the capture that signs evidence packages (issue 16).
     [ENV.signingKeyArn]: "the signing key the capture's WACZ packages will be signed with (issue 16)",
   },
+  // The base construct sets LOG_LEVEL on every function; these two log nothing of their own
+  // (a static site, and a deploy-time custom resource whose failures Lambda logs).
+  replayFunction: { [ENV.logLevel]: "set on every function; the replay site does not log" },
+  replayBucketCorsFunction: { [ENV.logLevel]: "set on every function; the custom resource does not log" },
 };
 
 /** Every setting the stacks expose that reaches a function's environment, set away from its default. */
@@ -107,7 +132,7 @@ const EVERY_SETTING: PalimpsestAppOptions = {
 };
 
 function environmentOf(synth: Synth, name: FunctionName): Set<string> {
-  const fn: PalimpsestFunction = synth.service[name];
+  const fn = functionOf(synth, name);
   const resource = synth.serviceTemplate.findResources("AWS::Lambda::Function")[logicalIdOf(fn)];
   assert.ok(resource, `${name} synthesized`);
   return new Set(Object.keys(resource.Properties.Environment?.Variables ?? {}));
@@ -129,7 +154,7 @@ describe("function environments against the config loaders", () => {
   test("every function of the service stack is checked here", () => {
     const functions = everything.serviceTemplate.findResources("AWS::Lambda::Function");
     const checked = new Set(
-      Object.keys(FUNCTIONS).map((name) => logicalIdOf(everything.service[name as FunctionName])),
+      Object.keys(FUNCTIONS).map((name) => logicalIdOf(functionOf(everything, name as FunctionName))),
     );
     // Functions CDK adds for its own purposes (custom resources) run no code of ours.
     const ours = Object.entries(functions).filter(([, r]) => r.Properties.Environment?.Variables?.LOG_LEVEL);
@@ -193,7 +218,7 @@ describe("politeness from CDK context", () => {
     const synth = synthPalimpsest(readAppOptions(newApp({ context })));
     const functions = synth.serviceTemplate.findResources("AWS::Lambda::Function");
     const envOf = (name: FunctionName) =>
-      functions[logicalIdOf(synth.service[name])]?.Properties.Environment.Variables as Env;
+      functions[logicalIdOf(functionOf(synth, name))]?.Properties.Environment.Variables as Env;
     for (const name of ["apiFunction", "sweeperFunction", "pollFunction"] as const) {
       assert.equal(envOf(name)[ENV.hostMaxConcurrency], "1", name);
       assert.equal(envOf(name)[ENV.hostMinGapMs], "2500", name);
