@@ -7,7 +7,7 @@
  * origin can read that origin's cookies and call its API. The web UI's origin holds the CSRF
  * cookie and answers the API, so archived scripts must never run there; on the replay origin
  * they find nothing but these three files. The same files are served by the local runner's
- * replay server (local/replay-server.ts) and, on AWS, by the replay distribution
+ * replay server (local/replay-server.ts) and, on AWS, by the replay function behind its URL
  * (infra/constructs/replay-origin.ts), so the page is static: it reads what to replay from its
  * own query string (`?source=<presigned WACZ link>&url=<page>&ts=<14 digits>`).
  *
