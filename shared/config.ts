@@ -417,14 +417,17 @@ const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "sile
 export interface ReplaySiteConfig {
   /** The origin presigned WACZ links point at (the archive bucket's S3 host): the CSP allows it alone. */
   storageOrigin: string;
-  /** Other origins allowed to frame the replay (the web UI's); host sources with a `*.` label too. */
+  /** The origins allowed to frame the replay (the web UI's): exact origins, never a wildcard host. */
   frameAncestors: readonly string[];
   /** Where ReplayWeb.page's `ui.js` and `sw.js` are (the function's layer). */
   assetsDir: string;
 }
 
-/** A CSP source for an origin: `https://host[:port]`, the host possibly starting with one `*.` label. */
-const ORIGIN_SOURCE = /^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/;
+/**
+ * A CSP source for one exact origin: `https://host[:port]`. No `*.` label: a wildcard host such as
+ * `*.execute-api.<region>.amazonaws.com` names every AWS customer's API, not the archive's UI.
+ */
+const ORIGIN_SOURCE = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/;
 
 export function loadReplaySiteConfig(env: Env = process.env): ReplaySiteConfig {
   const storageOrigin = requireString(env, ENV.replayStorageOrigin);
@@ -436,7 +439,7 @@ export function loadReplaySiteConfig(env: Env = process.env): ReplaySiteConfig {
     [ENV.replayStorageOrigin, storageOrigin],
     ...frameAncestors.map((o) => [ENV.replayFrameAncestors, o]),
   ] as const) {
-    if (!ORIGIN_SOURCE.test(value) || (name === ENV.replayStorageOrigin && value.includes("*"))) {
+    if (!ORIGIN_SOURCE.test(value)) {
       throw new ConfigError(`${name} must list origins like https://host.example.org, not "${value}".`);
     }
   }

@@ -171,6 +171,11 @@ export const DEFAULTS = {
   functionMemoryMiB: 1024,
   /** Presigned artifact links are short-lived by design. */
   presignedUrlTtl: Duration.minutes(15),
+  /**
+   * The public replay function's reserved (and capped) concurrency: a flood of its URL cannot take
+   * the concurrency captures run on, and a few milliseconds per file serve many readers.
+   */
+  replayReservedConcurrency: 5,
 
   apiStageName: "prod",
   /** Stage-wide ceiling (all keys together). */

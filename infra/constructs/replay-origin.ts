@@ -1,34 +1,46 @@
-import { Fn, Stack, Validations } from "aws-cdk-lib";
+import { CustomResource, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from "aws-cdk-lib";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import {
   type CfnFunction,
   Code,
   type FunctionUrl,
   FunctionUrlAuthType,
+  Function as LambdaFunction,
   LayerVersion,
 } from "aws-cdk-lib/aws-lambda";
-import type { RetentionDays } from "aws-cdk-lib/aws-logs";
-import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from "aws-cdk-lib/custom-resources";
+import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import { Provider } from "aws-cdk-lib/custom-resources";
 import { Construct } from "constructs";
 import { ENV } from "../../shared/env-names.ts";
+import { acknowledgeWildcardResources } from "./acknowledge-wildcards.ts";
 import type { ArchiveBucket } from "./archive-bucket.ts";
-import { REPO_ROOT } from "./defaults.ts";
+import { DEFAULTS, REPO_ROOT } from "./defaults.ts";
 import { PalimpsestFunction } from "./palimpsest-function.ts";
 
-/** The construct id of AwsCustomResource's singleton provider function in a stack. */
-const PROVIDER_ID = `AWS${AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, "")}`;
+/** The ID of the replay origin's rule among the archive bucket's CORS rules. */
+export const BUCKET_CORS_RULE_ID = "palimpsest-replay-origin";
 
 /** Props of {@link ReplayOrigin}. */
 export interface ReplayOriginProps {
   /** The bucket the WACZ packages are read from, through presigned links: it gets the CORS rule. */
   readonly bucket: ArchiveBucket;
   /**
-   * The web UI's origin (`https://archive.example.org`), the only page allowed to frame the replay
-   * besides every API Gateway host of the region (the execute-api host is not known here: the API
-   * is created after, and names this origin in its environment).
-   * @default - API Gateway hosts of the stack's region only
+   * The web UI's origin (`https://archive.example.org`, or the API's own
+   * `https://<id>.execute-api.<region>.amazonaws.com`): the one page allowed to frame the replay.
+   * The service stack passes the public domain's origin when there is one, else its API's own
+   * host; it is never a wildcard, which would let any page on that host pattern (any AWS
+   * customer's API in the region) frame it.
    */
-  readonly uiOrigin?: string;
+  readonly uiOrigin: string;
+  /**
+   * Concurrent executions reserved for (and capping) the replay function. Its URL is public, so a
+   * flood would otherwise take the account's unreserved concurrency the capture worker and the API
+   * run on; a replay costs a few milliseconds per file and browsers cache the scripts, so a
+   * handful serves many readers. `false` leaves it unreserved, for an account whose concurrency
+   * limit is still the 10 new accounts get (Lambda keeps 10 unreserved, so nothing can be reserved).
+   * @default 5
+   */
+  readonly reservedConcurrency?: number | false;
   /** @default true — see {@link PalimpsestFunctionProps.bundling} */
   readonly bundling?: boolean;
   /** @default RetentionDays.ONE_MONTH */
@@ -51,13 +63,19 @@ export interface ReplayOriginProps {
  * CORS: the replay page fetches the WACZ from its presigned S3 link, so the archive bucket gets a
  * CORS rule allowing GET and HEAD with `Range` from this origin only. The rule is put by a custom
  * resource here, because the bucket lives in the storage stack and this origin is created after it
- * (a rule in the bucket's own template would make the storage stack depend on this one). It is
- * the bucket's only CORS rule, and it is removed with this stack.
+ * (a rule in the bucket's own template would make the storage stack depend on this one). S3 has
+ * no call for one rule (PutBucketCors replaces the whole configuration, DeleteBucketCors wipes it),
+ * so the resource's function reads the rules, replaces or removes only the one with its ID
+ * ({@link BUCKET_CORS_RULE_ID}) and writes the rest back: rules an operator put on the bucket stay.
+ * S3 CORS has no prefix filter: the rule lets this origin read any object whose presigned link it
+ * holds, which is what the link alone already grants to a non-browser client.
  */
 export class ReplayOrigin extends Construct {
   /** The function that serves the replay site. */
   public readonly fn: PalimpsestFunction;
   public readonly functionUrl: FunctionUrl;
+  /** The custom resource's function that puts and removes the bucket's CORS rule (deploys only). */
+  public readonly bucketCorsFunction: PalimpsestFunction;
   /** `https://<id>.lambda-url.<region>.on.aws`, no trailing slash: what PUBLIC_REPLAY_URL is set to. */
   public readonly origin: string;
 
@@ -66,19 +84,27 @@ export class ReplayOrigin extends Construct {
     const region = Stack.of(this).region;
     // The presigner's host for the bucket (shared/adapters/s3-blob-reader.ts): virtual-hosted style.
     const storageOrigin = `https://${props.bucket.bucket.bucketName}.s3.${region}.amazonaws.com`;
-    const frameAncestors = [
-      `https://*.execute-api.${region}.amazonaws.com`,
-      ...(props.uiOrigin ? [props.uiOrigin] : []),
-    ];
+    if (!Token.isUnresolved(props.uiOrigin) && !/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/.test(props.uiOrigin)) {
+      throw new Error(
+        `ReplayOrigin: uiOrigin must be one exact origin like https://archive.example.org, not "${props.uiOrigin}".`,
+      );
+    }
+    const reserved = props.reservedConcurrency ?? DEFAULTS.replayReservedConcurrency;
+    if (reserved !== false && !(Number.isInteger(reserved) && reserved > 0)) {
+      throw new Error(
+        `ReplayOrigin: reservedConcurrency must be a positive integer or false, got ${reserved}.`,
+      );
+    }
     this.fn = new PalimpsestFunction(this, "Function", {
       entry: "functions/replay/handler.ts",
       description: "Palimpsest replay origin: ReplayWeb.page for evidence packages",
       bundling: props.bundling,
       memorySize: 256,
       logRetention: props.logRetention,
+      ...(reserved === false ? {} : { reservedConcurrentExecutions: reserved }),
       environment: {
         [ENV.replayStorageOrigin]: storageOrigin,
-        [ENV.replayFrameAncestors]: frameAncestors.join(","),
+        [ENV.replayFrameAncestors]: props.uiOrigin,
       },
     });
     // ReplayWeb.page's two scripts (2 MB), unpacked under /opt; the function's bundle stays small.
@@ -94,65 +120,62 @@ export class ReplayOrigin extends Construct {
     this.functionUrl = this.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
     this.origin = `https://${Fn.select(2, Fn.split("/", this.functionUrl.url))}`;
 
-    const cors = {
-      Bucket: props.bucket.bucket.bucketName,
-      CORSConfiguration: {
-        CORSRules: [
-          {
-            ID: "replay-origin",
-            AllowedOrigins: [this.origin],
-            AllowedMethods: ["GET", "HEAD"],
-            AllowedHeaders: ["range"],
-            ExposeHeaders: [
-              "Content-Range",
-              "Content-Length",
-              "Accept-Ranges",
-              "ETag",
-              "Content-Disposition",
-            ],
-            MaxAgeSeconds: 3000,
-          },
-        ],
-      },
+    // Our rule only, by its ID: the custom resource merges it into the bucket's CORS
+    // configuration and removes only it (S3's own calls would replace or wipe the others).
+    const rule = {
+      ID: BUCKET_CORS_RULE_ID,
+      AllowedOrigins: [this.origin],
+      AllowedMethods: ["GET", "HEAD"],
+      AllowedHeaders: ["range"],
+      ExposeHeaders: ["Content-Range", "Content-Length", "Accept-Ranges", "ETag", "Content-Disposition"],
+      MaxAgeSeconds: 3000,
     };
-    new AwsCustomResource(this, "BucketCors", {
-      onCreate: {
-        service: "S3",
-        action: "putBucketCors",
-        parameters: cors,
-        physicalResourceId: PhysicalResourceId.of(`${id}-bucket-cors`),
-      },
-      onUpdate: {
-        service: "S3",
-        action: "putBucketCors",
-        parameters: cors,
-        physicalResourceId: PhysicalResourceId.of(`${id}-bucket-cors`),
-      },
-      onDelete: {
-        service: "S3",
-        action: "deleteBucketCors",
-        parameters: { Bucket: props.bucket.bucket.bucketName },
-      },
-      policy: AwsCustomResourcePolicy.fromStatements([
-        new PolicyStatement({
-          actions: ["s3:PutBucketCORS"],
-          resources: [props.bucket.bucket.bucketArn],
-        }),
-      ]),
-      installLatestAwsSdk: false,
+    this.bucketCorsFunction = new PalimpsestFunction(this, "BucketCorsFunction", {
+      entry: "functions/replay-bucket-cors/handler.ts",
+      description: "Palimpsest replay origin: puts and removes its CORS rule on the archive bucket",
+      bundling: props.bundling,
+      memorySize: 256,
+      timeout: Duration.minutes(1),
       logRetention: props.logRetention,
     });
-    // The provider is one function per stack, a child of the stack rather than of this construct.
-    const provider = Stack.of(this).node.tryFindChild(PROVIDER_ID);
-    if (!provider)
-      throw new Error(`ReplayOrigin: AwsCustomResource's provider ${PROVIDER_ID} was not found.`);
-    // Like every function here, on arm64 (cheaper per millisecond); the provider is plain Node.js.
-    (provider.node.defaultChild as CfnFunction).addPropertyOverride("Architectures", ["arm64"]);
-    Validations.of(provider).acknowledge({
+    // s3:PutBucketCORS also covers DeleteBucketCors; nothing else of the bucket.
+    this.bucketCorsFunction.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["s3:GetBucketCORS", "s3:PutBucketCORS"],
+        resources: [props.bucket.bucket.bucketArn],
+      }),
+    );
+    const provider = new Provider(this, "BucketCorsProvider", {
+      onEventHandler: this.bucketCorsFunction,
+      logGroup: new LogGroup(this, "BucketCorsProviderLogs", {
+        retention: props.logRetention ?? DEFAULTS.logRetention,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+    });
+    new CustomResource(this, "BucketCors", {
+      serviceToken: provider.serviceToken,
+      resourceType: "Custom::ReplayBucketCors",
+      properties: {
+        BucketName: props.bucket.bucket.bucketName,
+        // JSON: CloudFormation passes every property value as a string, MaxAgeSeconds included.
+        Rule: Stack.of(this).toJsonString(rule),
+      },
+    });
+    // Like every function here, on arm64 (cheaper per millisecond); the framework is plain Node.js.
+    const framework = provider.node.tryFindChild("framework-onEvent");
+    if (!(framework instanceof LambdaFunction))
+      throw new Error("ReplayOrigin: the provider framework's onEvent function was not found.");
+    (framework.node.defaultChild as CfnFunction).addPropertyOverride("Architectures", ["arm64"]);
+    Validations.of(framework).acknowledge({
       id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
       reason:
-        "CDK's AwsCustomResource provider logs with the basic execution role; it runs only while deploying, to put the bucket's CORS rule.",
+        "CDK's custom-resource provider framework logs with the basic execution role; it runs only while deploying, to invoke the CORS function.",
     });
+    acknowledgeWildcardResources(
+      provider,
+      /BucketCorsFunction[0-9A-F]*\.Arn>:\*$/,
+      "The provider framework may invoke the CORS function's versions (`<arn>:*`), that function alone.",
+    );
   }
 
   /** Sets PUBLIC_REPLAY_URL on the API function, whose version pages frame this origin. */

@@ -79,8 +79,13 @@ export interface PalimpsestServiceStackProps extends StackProps {
    * @default - {@link AccountConcurrencyAlarm}'s defaults: 80% of 1,000
    */
   readonly accountConcurrency?: AccountConcurrencyAlarmProps;
-  /** @default - {@link ReplayOrigin}'s defaults, the web UI's origin from the public domain */
-  readonly replayOrigin?: Omit<ReplayOriginProps, "bucket" | "bundling">;
+  /**
+   * The replay origin's settings. `uiOrigin` defaults to the one origin the web UI is read at: the
+   * public domain's when the storage stack has one, else the API's own execute-api host.
+   * @default - {@link ReplayOrigin}'s defaults
+   */
+  readonly replayOrigin?: Omit<ReplayOriginProps, "bucket" | "bundling" | "uiOrigin"> &
+    Partial<Pick<ReplayOriginProps, "uiOrigin">>;
 }
 
 /**
@@ -145,13 +150,6 @@ export class PalimpsestServiceStack extends Stack {
       hostShaping: this.hostShaping,
       ...(storage.publicDomain ? { publicBaseUrl: storage.publicDomain.baseUrl } : {}),
     });
-    this.replayOrigin = new ReplayOrigin(this, "ReplayOrigin", {
-      ...(storage.publicDomain ? { uiOrigin: storage.publicDomain.baseUrl } : {}),
-      ...replayOrigin,
-      bucket: storage.bucket,
-      bundling,
-    });
-    this.replayOrigin.bindReplayUrl(this.apiFunction);
     this.captureFunction = new CaptureFunction(this, "CaptureFunction", {
       ...captureFunction,
       ...bound,
@@ -188,6 +186,18 @@ export class PalimpsestServiceStack extends Stack {
       sweeper: this.sweeperFunction,
     });
     this.api = new ArchiveApi(this, "Api", { ...api, handler: this.apiFunction });
+    this.replayOrigin = new ReplayOrigin(this, "ReplayOrigin", {
+      // The one origin whose version pages frame the replay: the public domain's, else the API's
+      // own host. Only the RestApi's id is named (not its stage URL, which depends on the methods
+      // and so on the API function, whose environment names the replay URL: that would be a cycle).
+      uiOrigin: storage.publicDomain
+        ? storage.publicDomain.baseUrl
+        : `https://${this.api.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}`,
+      ...replayOrigin,
+      bucket: storage.bucket,
+      bundling,
+    });
+    this.replayOrigin.bindReplayUrl(this.apiFunction);
     if (storage.publicDomain) {
       // The mapping is the replaceable half of the custom domain: a new API maps itself, the
       // domain (and every URI under it) stays.

@@ -7,7 +7,7 @@
  * origin can read that origin's cookies and call its API. The web UI's origin holds the CSRF
  * cookie and answers the API, so archived scripts must never run there; on the replay origin
  * they find nothing but these three files. The same files are served by the local runner's
- * replay server (local/replay-server.ts) and, on AWS, by the replay distribution
+ * replay server (local/replay-server.ts) and, on AWS, by the replay function behind its URL
  * (infra/constructs/replay-origin.ts), so the page is static: it reads what to replay from its
  * own query string (`?source=<presigned WACZ link>&url=<page>&ts=<14 digits>`).
  *
@@ -87,11 +87,12 @@ export const REPLAY_APP_HTML = `<!doctype html>
 const hashOf = (text: string) => `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
 
 /**
- * An origin as a CSP source: scheme, host and port only, or nothing if it is not http(s). A host
- * source with a leading `*.` label (every API Gateway host of a region) is kept as it is.
+ * An origin as a CSP source: scheme, host and port only, or nothing if it is not http(s). A
+ * wildcard host (`https://*.example.org`) is dropped, not passed through: the policy names exact
+ * origins only (a `*.execute-api` label would let any AWS customer's API frame the replay).
  */
 function originSource(url: string): string | undefined {
-  if (/^https:\/\/\*\.[a-z0-9.-]+$/.test(url)) return url;
+  if (url.includes("*")) return undefined;
   try {
     const parsed = new URL(url);
     return /^https?:$/.test(parsed.protocol) ? parsed.origin : undefined;

@@ -13,6 +13,7 @@ import { Duration } from "aws-cdk-lib";
 import { apiFromEnvironment } from "../../functions/compose/api.ts";
 import { captureWorkerFromEnvironment } from "../../functions/compose/capture-worker.ts";
 import { replayFromEnvironment } from "../../functions/compose/replay.ts";
+import { replayBucketCorsFromEnvironment } from "../../functions/compose/replay-bucket-cors.ts";
 import {
   deadLetterFromEnvironment,
   pollFromEnvironment,
@@ -21,12 +22,21 @@ import {
 import { REPO_ROOT } from "../../infra/constructs/defaults.ts";
 import type { PalimpsestFunction } from "../../infra/constructs/palimpsest-function.ts";
 import { type PalimpsestAppOptions, readAppOptions } from "../../infra/palimpsest-app.ts";
+import { REPLAYWEBPAGE_DIR } from "../../local/replay-server.ts";
 import { ENV } from "../../shared/env-names.ts";
 import { logicalIdOf, newApp, synthPalimpsest } from "./synth.ts";
 
 type Env = Record<string, string | undefined>;
 type Synth = ReturnType<typeof synthPalimpsest>;
-type Service = Synth["service"];
+type FunctionName =
+  | "apiFunction"
+  | "captureFunction"
+  | "deadLetterFunction"
+  | "sweeperFunction"
+  | "pollFunction"
+  | "replayFunction"
+  | "replayBucketCorsFunction";
+
 /** Values that let every loader pass; which names are read does not depend on them. */
 const PLAUSIBLE: Env = {
   [ENV.tableName]: "table",
@@ -37,9 +47,8 @@ const PLAUSIBLE: Env = {
   // Set so composing the capture worker does not unpack the bundled Chromium; it launches nothing.
   [ENV.chromiumPath]: "/nonexistent/chromium",
   [ENV.replayStorageOrigin]: "https://bucket.s3.us-east-1.amazonaws.com",
-  [ENV.replayFrameAncestors]: "https://abc123.execute-api.us-east-1.amazonaws.com",
-  // The replay site reads ReplayWeb.page's two scripts at init: the package's own copy here.
-  [ENV.replayAssetsDir]: path.join(REPO_ROOT, "node_modules/replaywebpage"),
+  // Where the replay function reads ReplayWeb.page's scripts at init (its layer's /opt on AWS).
+  [ENV.replayAssetsDir]: REPLAYWEBPAGE_DIR,
 };
 
 /** The names `compose` reads from its environment (every loader reads all of its names). */
@@ -55,47 +64,26 @@ async function namesRead(compose: (env: Env) => unknown): Promise<Set<string>> {
   return read;
 }
 
-/**
- * Each function of the service stack: where the stack keeps it, its handler file and the
- * composition that handler calls at cold start.
- */
-const FUNCTIONS = {
-  apiFunction: {
-    of: (s: Service) => s.apiFunction,
-    handler: "functions/api/handler.ts",
-    compose: apiFromEnvironment,
+/** Each function: its handler file and the composition that handler calls at cold start. */
+const FUNCTIONS: Record<FunctionName, { handler: string; compose: (env: Env) => unknown }> = {
+  apiFunction: { handler: "functions/api/handler.ts", compose: apiFromEnvironment },
+  captureFunction: { handler: "functions/capture/handler.ts", compose: captureWorkerFromEnvironment },
+  deadLetterFunction: { handler: "functions/dead-letter/handler.ts", compose: deadLetterFromEnvironment },
+  sweeperFunction: { handler: "functions/sweeper/handler.ts", compose: sweeperFromEnvironment },
+  pollFunction: { handler: "functions/poll/handler.ts", compose: pollFromEnvironment },
+  replayFunction: { handler: "functions/replay/handler.ts", compose: replayFromEnvironment },
+  replayBucketCorsFunction: {
+    handler: "functions/replay-bucket-cors/handler.ts",
+    compose: replayBucketCorsFromEnvironment,
   },
-  captureFunction: {
-    of: (s: Service) => s.captureFunction,
-    handler: "functions/capture/handler.ts",
-    compose: captureWorkerFromEnvironment,
-  },
-  deadLetterFunction: {
-    of: (s: Service) => s.deadLetterFunction,
-    handler: "functions/dead-letter/handler.ts",
-    compose: deadLetterFromEnvironment,
-  },
-  sweeperFunction: {
-    of: (s: Service) => s.sweeperFunction,
-    handler: "functions/sweeper/handler.ts",
-    compose: sweeperFromEnvironment,
-  },
-  pollFunction: {
-    of: (s: Service) => s.pollFunction,
-    handler: "functions/poll/handler.ts",
-    compose: pollFromEnvironment,
-  },
-  replayFunction: {
-    of: (s: Service) => s.replayOrigin.fn,
-    handler: "functions/replay/handler.ts",
-    compose: replayFromEnvironment,
-  },
-} satisfies Record<
-  string,
-  { of: (s: Service) => PalimpsestFunction; handler: string; compose: (env: Env) => unknown }
->;
-type FunctionName = keyof typeof FUNCTIONS;
-const NAMES = Object.keys(FUNCTIONS) as FunctionName[];
+};
+
+/** The function construct of each name (the replay origin's live in its construct). */
+function functionOf(synth: Synth, name: FunctionName): PalimpsestFunction {
+  if (name === "replayFunction") return synth.service.replayOrigin.fn;
+  if (name === "replayBucketCorsFunction") return synth.service.replayOrigin.bucketCorsFunction;
+  return synth.service[name];
+}
 
 /** Read on AWS but never set by the stacks, with the reason (any function). */
 const READ_NOT_SET: Record<string, string> = {
@@ -113,14 +101,15 @@ const READ_NOT_SET: Record<string, string> = {
   [ENV.captureMaxRedirects]: "no deploy-time prop yet: the handler's default",
   [ENV.captureMaxDomElements]: "no deploy-time prop yet: the handler's default",
   [ENV.evidenceMaxBytes]: "no deploy-time prop yet: the handler's default",
-  [ENV.replayAssetsDir]: "Lambda mounts the function's layer (ui.js, sw.js) at /opt, the default",
+  [ENV.replayAssetsDir]: "Lambda unpacks the replay function's layer under /opt, the default",
 };
 
 /** Set by the stacks but not (yet) read, per function, with the reason. */
 const SET_NOT_READ: Partial<Record<FunctionName, Record<string, string>>> = {
-  replayFunction: {
-    [ENV.logLevel]: "every PalimpsestFunction gets it; the replay site serves three files and logs nothing",
-  },
+  // The base construct sets LOG_LEVEL on every function; these two log nothing of their own
+  // (a static site, and a deploy-time custom resource whose failures Lambda logs).
+  replayFunction: { [ENV.logLevel]: "set on every function; the replay site does not log" },
+  replayBucketCorsFunction: { [ENV.logLevel]: "set on every function; the custom resource does not log" },
 };
 
 /** Every setting the stacks expose that reaches a function's environment, set away from its default. */
@@ -140,7 +129,7 @@ const EVERY_SETTING: PalimpsestAppOptions = {
 };
 
 function environmentOf(synth: Synth, name: FunctionName): Set<string> {
-  const fn = FUNCTIONS[name].of(synth.service);
+  const fn = functionOf(synth, name);
   const resource = synth.serviceTemplate.findResources("AWS::Lambda::Function")[logicalIdOf(fn)];
   assert.ok(resource, `${name} synthesized`);
   return new Set(Object.keys(resource.Properties.Environment?.Variables ?? {}));
@@ -152,14 +141,18 @@ describe("function environments against the config loaders", () => {
   let everything: Synth;
 
   before(async () => {
-    for (const name of NAMES) reads.set(name, await namesRead(FUNCTIONS[name].compose));
+    for (const [name, { compose }] of Object.entries(FUNCTIONS)) {
+      reads.set(name as FunctionName, await namesRead(compose));
+    }
     defaults = synthPalimpsest();
     everything = synthPalimpsest(EVERY_SETTING);
   });
 
   test("every function of the service stack is checked here", () => {
     const functions = everything.serviceTemplate.findResources("AWS::Lambda::Function");
-    const checked = new Set(NAMES.map((name) => logicalIdOf(FUNCTIONS[name].of(everything.service))));
+    const checked = new Set(
+      Object.keys(FUNCTIONS).map((name) => logicalIdOf(functionOf(everything, name as FunctionName))),
+    );
     // Functions CDK adds for its own purposes (custom resources) run no code of ours.
     const ours = Object.entries(functions).filter(([, r]) => r.Properties.Environment?.Variables?.LOG_LEVEL);
     assert.ok(ours.length >= checked.size, `${ours.length} functions found`);
@@ -179,7 +172,7 @@ describe("function environments against the config loaders", () => {
 
   test("nothing is set that the function does not read", () => {
     for (const synth of [defaults, everything]) {
-      for (const name of NAMES) {
+      for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
         const read = reads.get(name) ?? new Set();
         const unread = [...environmentOf(synth, name)].filter(
           (v) => v !== "NODE_OPTIONS" && !read.has(v) && SET_NOT_READ[name]?.[v] === undefined,
@@ -194,7 +187,7 @@ describe("function environments against the config loaders", () => {
   });
 
   test("everything a function reads can be set from the app's settings", () => {
-    for (const name of NAMES) {
+    for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
       const set = environmentOf(everything, name);
       const unset = [...(reads.get(name) ?? [])].filter((v) => !set.has(v) && READ_NOT_SET[v] === undefined);
       assert.deepEqual(
@@ -203,16 +196,6 @@ describe("function environments against the config loaders", () => {
         `${name} reads variables no setting reaches: give its construct a prop that sets them (parsed at synth by the same loader) and set it in EVERY_SETTING, or list them in READ_NOT_SET with the reason`,
       );
     }
-  });
-
-  test("the poll worker stops submitting at the API's queue depth", () => {
-    const functions = everything.serviceTemplate.findResources("AWS::Lambda::Function");
-    const depth = (name: FunctionName) =>
-      functions[logicalIdOf(FUNCTIONS[name].of(everything.service))]?.Properties.Environment.Variables[
-        ENV.maxQueueDepth
-      ];
-    assert.equal(depth("apiFunction"), "500");
-    assert.equal(depth("pollFunction"), "500");
   });
 
   test("the exceptions are still needed", () => {
@@ -232,7 +215,7 @@ describe("politeness from CDK context", () => {
     const synth = synthPalimpsest(readAppOptions(newApp({ context })));
     const functions = synth.serviceTemplate.findResources("AWS::Lambda::Function");
     const envOf = (name: FunctionName) =>
-      functions[logicalIdOf(FUNCTIONS[name].of(synth.service))]?.Properties.Environment.Variables as Env;
+      functions[logicalIdOf(functionOf(synth, name))]?.Properties.Environment.Variables as Env;
     for (const name of ["apiFunction", "sweeperFunction", "pollFunction"] as const) {
       assert.equal(envOf(name)[ENV.hostMaxConcurrency], "1", name);
       assert.equal(envOf(name)[ENV.hostMinGapMs], "2500", name);

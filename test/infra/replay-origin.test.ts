@@ -9,7 +9,7 @@ import path from "node:path";
 import { before, describe, test } from "node:test";
 import type { Template } from "aws-cdk-lib/assertions";
 import { ENV } from "../../shared/env-names.ts";
-import { synthPalimpsest } from "./synth.ts";
+import { logicalIdOf, synthPalimpsest } from "./synth.ts";
 
 type Resources = Record<
   string,
@@ -55,13 +55,72 @@ describe("replay origin", () => {
     assert.match(replayUrl, /"https:\/\/"/);
   });
 
-  test("its CSP names the archive bucket's S3 host, and API Gateway hosts may frame it", () => {
+  test("its CSP names the archive bucket's S3 host, and this stack's API host alone may frame it", () => {
     const fn = resources[replayFunctionId()] as Resources[string];
     const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     const storage = JSON.stringify(env[ENV.replayStorageOrigin]);
     assert.match(storage, /ArchiveBucket/, "the bucket's name, imported from the storage stack");
     assert.match(storage, /\.s3\./);
-    assert.match(JSON.stringify(env[ENV.replayFrameAncestors]), /https:\/\/\*\.execute-api\./);
+    // One origin, `https://<this RestApi's id>.execute-api.<region>.<suffix>`: no wildcard, no list.
+    const [restApiId] = ofType("AWS::ApiGateway::RestApi")[0] ?? [];
+    assert.ok(restApiId);
+    assert.deepEqual(env[ENV.replayFrameAncestors], {
+      "Fn::Join": [
+        "",
+        [
+          "https://",
+          { Ref: restApiId },
+          ".execute-api.",
+          { Ref: "AWS::Region" },
+          ".",
+          { Ref: "AWS::URLSuffix" },
+        ],
+      ],
+    });
+  });
+
+  test("with a public domain, that domain's origin alone may frame it", () => {
+    const synth = synthPalimpsest({
+      publicDomain: {
+        domainName: "archive.example.org",
+        hostedZone: { hostedZoneId: "Z0000000000000000000", zoneName: "example.org" },
+      },
+    });
+    const fn = synth.serviceTemplate.toJSON().Resources[logicalIdOf(synth.service.replayOrigin.fn)];
+    assert.equal(
+      fn.Properties.Environment.Variables[ENV.replayFrameAncestors],
+      "https://archive.example.org",
+    );
+  });
+
+  test("refuses a wildcard or a list as the UI origin", () => {
+    for (const uiOrigin of [
+      "https://*.execute-api.eu-west-1.amazonaws.com",
+      "https://a.org,https://b.org",
+      "https://a.org/ui",
+    ]) {
+      assert.throws(
+        () => synthPalimpsest({ service: { replayOrigin: { uiOrigin } } }),
+        /uiOrigin must be one exact origin/,
+        uiOrigin,
+      );
+    }
+  });
+
+  test("the public function reserves (and is capped at) 5 concurrent executions; configurable", () => {
+    const fn = resources[replayFunctionId()] as Resources[string];
+    assert.equal(fn.Properties.ReservedConcurrentExecutions, 5);
+    const two = synthPalimpsest({ service: { replayOrigin: { reservedConcurrency: 2 } } });
+    const off = synthPalimpsest({ service: { replayOrigin: { reservedConcurrency: false } } });
+    const reservedOf = (synth: ReturnType<typeof synthPalimpsest>) =>
+      synth.serviceTemplate.toJSON().Resources[logicalIdOf(synth.service.replayOrigin.fn)].Properties
+        .ReservedConcurrentExecutions;
+    assert.equal(reservedOf(two), 2);
+    assert.equal(reservedOf(off), undefined);
+    assert.throws(
+      () => synthPalimpsest({ service: { replayOrigin: { reservedConcurrency: 0 } } }),
+      /positive integer/,
+    );
   });
 
   test("ReplayWeb.page's two scripts ship in a layer holding nothing else", () => {
@@ -79,26 +138,36 @@ describe("replay origin", () => {
 
   test("the archive bucket lets the replay origin alone read across origins: GET and HEAD, with Range", () => {
     const [urlId] = ofType("AWS::Lambda::Url")[0] ?? [];
-    const [, cors] =
-      ofType("Custom::AWS").find(([, r]) => JSON.stringify(r.Properties.Create).includes("putBucketCors")) ??
-      [];
+    const [, cors] = ofType("Custom::ReplayBucketCors")[0] ?? [];
     assert.ok(cors, "a custom resource puts the bucket's CORS rule");
-    const create = JSON.stringify(cors.Properties.Create);
-    assert.match(create, new RegExp(`${urlId}.*FunctionUrl`), "the allowed origin is the function URL's");
-    assert.match(create, /\\"AllowedMethods\\":\[\\"GET\\",\\"HEAD\\"\]/);
-    assert.match(create, /\\"AllowedHeaders\\":\[\\"range\\"\]/);
-    assert.doesNotMatch(create, /\\"\*\\"/, "no wildcard origin, method or header");
-    assert.match(JSON.stringify(cors.Properties.Delete), /deleteBucketCors/);
-    // The provider may put CORS on the archive bucket and do nothing else.
+    assert.match(JSON.stringify(cors.Properties.BucketName), /ArchiveBucket/);
+    // The rule travels as JSON (CloudFormation would stringify its numbers); tokens become Fn::Join.
+    const rule = JSON.stringify(cors.Properties.Rule);
+    assert.match(rule, new RegExp(`${urlId}.*FunctionUrl`), "the allowed origin is the function URL's");
+    assert.match(rule, /\\"ID\\":\\"palimpsest-replay-origin\\"/, "found again by its ID");
+    assert.match(rule, /\\"AllowedMethods\\":\[\\"GET\\",\\"HEAD\\"\]/);
+    assert.match(rule, /\\"AllowedHeaders\\":\[\\"range\\"\]/);
+    assert.match(rule, /\\"MaxAgeSeconds\\":3000/);
+    assert.doesNotMatch(rule, /\\"\*\\"/, "no wildcard origin, method or header");
+  });
+
+  test("the CORS function may read and put the archive bucket's CORS and do nothing else there", () => {
+    const corsFn = ofType("AWS::Lambda::Function").find(([, r]) =>
+      String(r.Properties.Description ?? "").includes("CORS rule"),
+    );
+    assert.ok(corsFn);
     const policies = ofType("AWS::IAM::Policy").filter(([, r]) =>
       JSON.stringify(r.Properties.PolicyDocument).includes("s3:PutBucketCORS"),
     );
     assert.equal(policies.length, 1);
     const [, policy] = policies[0] ?? [];
     assert.ok(policy);
-    const statements = (policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement;
-    assert.equal(statements.length, 1);
-    assert.equal((statements[0] as { Action: unknown }).Action, "s3:PutBucketCORS");
-    assert.match(JSON.stringify((statements[0] as { Resource: unknown }).Resource), /ArchiveBucket/);
+    const statements = (policy.Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> })
+      .Statement;
+    const s3 = statements.filter((st) => JSON.stringify(st.Action).includes("s3:"));
+    assert.equal(s3.length, 1);
+    assert.deepEqual(s3[0]?.Action, ["s3:GetBucketCORS", "s3:PutBucketCORS"]);
+    assert.match(JSON.stringify(s3[0]?.Resource), /ArchiveBucket/);
+    assert.doesNotMatch(JSON.stringify(s3[0]?.Resource), /\/\*/, "the bucket, not its objects");
   });
 });

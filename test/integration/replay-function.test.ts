@@ -14,7 +14,7 @@ import { REPLAYWEBPAGE_DIR } from "../../local/replay-server.ts";
 const STORAGE = "https://palimpsest-archive-1a2b3c.s3.eu-west-1.amazonaws.com";
 const ENVIRONMENT = {
   REPLAY_STORAGE_ORIGIN: STORAGE,
-  REPLAY_FRAME_ANCESTORS: "https://*.execute-api.eu-west-1.amazonaws.com,https://archive.example.org",
+  REPLAY_FRAME_ANCESTORS: "https://archive.example.org",
   REPLAY_ASSETS_DIR: REPLAYWEBPAGE_DIR,
 };
 
@@ -56,10 +56,7 @@ describe("replay function", () => {
     );
     const policy = String(answer.headers?.["content-security-policy"]);
     assert.match(policy, new RegExp(`connect-src 'self' data: ${STORAGE.replace(/\./g, "\\.")}(;|$)`));
-    assert.match(
-      policy,
-      /frame-ancestors 'self' https:\/\/\*\.execute-api\.eu-west-1\.amazonaws\.com https:\/\/archive\.example\.org(;|$)/,
-    );
+    assert.match(policy, /frame-ancestors 'self' https:\/\/archive\.example\.org(;|$)/);
   });
 
   test("the index page mounts the viewer from its query; other paths and methods are refused", async () => {
@@ -83,5 +80,16 @@ describe("replay function", () => {
       () => replayFromEnvironment({ REPLAY_ASSETS_DIR: REPLAYWEBPAGE_DIR }),
       /REPLAY_STORAGE_ORIGIN/,
     );
+  });
+
+  test("a wildcard frame ancestor fails the cold start: only the UI's exact origin may frame the replay", () => {
+    // `*.execute-api.<region>` would be every AWS customer's API in the region, not the archive's UI.
+    for (const bad of ["https://*.execute-api.eu-west-1.amazonaws.com", "https://archive.example.org/ui"]) {
+      assert.throws(
+        () => replayFromEnvironment({ ...ENVIRONMENT, REPLAY_FRAME_ANCESTORS: bad }),
+        /REPLAY_FRAME_ANCESTORS/,
+        bad,
+      );
+    }
   });
 });
