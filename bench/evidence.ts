@@ -191,8 +191,10 @@ say more about the load than about recording; the all-pages medians are the figu
 
 The browser's part is reading every body over the DevTools protocol (the snapshot's collector
 shares those reads). The rest is packaging: the WARC, its index and the signature, started
-before the capture is judged when its text differs from the latest version's, then one more
-upload. The package holds the snapshot, the screenshot and the article again as \`resource\`
+before the capture is judged when its text differs from the latest version's (and given up
+when the capture makes no version), then one more upload. Records of bodies deflate cannot shrink
+(images, media, woff2, archives) are stored in level-0 gzip members, and the page's raw body and
+screenshot are views of the buffers the recorder already holds, not copies. The package holds the snapshot, the screenshot and the article again as \`resource\`
 records beside every exchange, so on a light page most of its size is the screenshot, and on the
 image-heavy page it is the images twice (as exchanges, and inlined in the snapshot).
 

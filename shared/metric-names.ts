@@ -17,6 +17,8 @@ export const METRIC = {
   captureDuration: "CaptureDuration",
   /** Time a capture message waited in the queue before a worker took it. */
   queueWait: "QueueWait",
+  /** One per version kept without its evidence package; dimension `code` (signing_failed, packaging_failed, storage_error). */
+  evidenceMissing: "EvidenceMissing",
   /** Captures one sweep enqueued. */
   sweepEnqueued: "SweepEnqueued",
   /** Poll jobs one sweep enqueued. */
@@ -31,4 +33,5 @@ export const METRIC_DIMENSIONS = {
   captures: ["outcome"],
   captureFailures: ["code"],
   edits: ["significance", "stealth"],
+  evidenceMissing: ["code"],
 } as const;

@@ -69,6 +69,8 @@ export function createEmfMetrics(options: { namespace: string }): ArchiveMetrics
           stealth: String(edit.stealth),
         });
       }
+      const missing = outcome.kind === "succeeded" ? outcome.capture.evidence : undefined;
+      if (missing) emit(METRIC.evidenceMissing, MetricUnit.Count, 1, { code: missing.code });
       const duration = captureDurationMs(outcome);
       if (duration !== undefined) emit(METRIC.captureDuration, MetricUnit.Milliseconds, duration);
       if (queueWaitMs !== undefined) emit(METRIC.queueWait, MetricUnit.Milliseconds, queueWaitMs);

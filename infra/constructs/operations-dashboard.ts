@@ -100,6 +100,9 @@ export class OperationsDashboard extends Construct {
       graph("Captures by outcome", [search(METRIC.captures, METRIC_DIMENSIONS.captures)]),
       graph("Capture failures by code", [search(METRIC.captureFailures, METRIC_DIMENSIONS.captureFailures)]),
       graph("Edits by significance and stealth", [search(METRIC.edits, METRIC_DIMENSIONS.edits)]),
+      graph("Versions kept without evidence, by reason", [
+        search(METRIC.evidenceMissing, METRIC_DIMENSIONS.evidenceMissing),
+      ]),
     );
     this.dashboard.addWidgets(
       graph("Capture duration (ms)", [

@@ -80,6 +80,7 @@ const FINISH_FIELDS = [
   "validityReason",
   "error",
   "artifacts",
+  "evidence",
   "timings",
   "consent",
   "extraction",

@@ -96,6 +96,20 @@ export interface CaptureFailure {
   message: string;
 }
 
+/** Why a version has no evidence package, a sentence a person can read, and its stable code. */
+export type EvidenceMissingCode = "signing_failed" | "packaging_failed" | "storage_error";
+
+/**
+ * A version kept without its evidence package (WACZ): the package could not be signed (the key
+ * unreachable), built, or stored, after a few tries in the same delivery. The version is never
+ * given up for its package; this says why it has none, on the version and on its capture.
+ */
+export interface EvidenceMissing {
+  status: "missing";
+  code: EvidenceMissingCode;
+  message: string;
+}
+
 export interface CaptureRecord {
   captureId: string;
   urlId: string;
@@ -127,6 +141,8 @@ export interface CaptureRecord {
   validityReason?: string;
   error?: CaptureFailure;
   artifacts?: Partial<Record<ArtifactName, ArtifactRef>>;
+  /** Set when the capture made a version whose evidence package could not be made (see EvidenceMissing). */
+  evidence?: EvidenceMissing;
   /** Per-phase timings in milliseconds, for evidence and benchmarking. */
   timings?: Record<string, number>;
   /** The consent dialog the capture answered (or found unanswerable), if the page showed one. */
@@ -277,6 +293,8 @@ export interface VersionRecord {
   teaser?: boolean;
   /** The article, snapshot, screenshot…, plus `diff`/`diffHtml` against the previous version. */
   artifacts: Partial<Record<ArtifactName, ArtifactRef>>;
+  /** Set when the version was kept without its evidence package, and why (see EvidenceMissing). */
+  evidence?: EvidenceMissing;
   /** The noise rules' selectors the article was extracted under (one a line); absent for none. */
   noiseSelectors?: string;
 }

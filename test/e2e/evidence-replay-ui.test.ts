@@ -32,7 +32,7 @@ import {
 import { chromiumLaunchArgs, resolveBundledChromium } from "../../shared/adapters/chromium/browser-launch.ts";
 import { buildWacz } from "../../shared/domain/evidence/build-wacz.ts";
 import type { EvidenceInput, RecordedExchange } from "../../shared/domain/evidence/model.ts";
-import type { ArtifactRef, VersionRecord } from "../../shared/domain/model.ts";
+import type { ArtifactRef, EvidenceMissing, VersionRecord } from "../../shared/domain/model.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { captureUntilDone } from "../support/capture-client.ts";
 import { testSigner } from "../support/evidence-fixture.ts";
@@ -127,7 +127,10 @@ function storyEvidence(capturedAt: string): EvidenceInput {
  * recorded), through the archive's own adapters. Without a WACZ to give, one is built of the
  * story's exchanges and stored as the capture worker stores it.
  */
-async function setEvidence(given: ArtifactRef | null | undefined): Promise<ArtifactRef | undefined> {
+async function setEvidence(
+  given: ArtifactRef | null | undefined,
+  missing?: EvidenceMissing,
+): Promise<ArtifactRef | undefined> {
   const identity = {
     credentials: await openLocalCredentials(join(dataDir, S3_KEY_FILE)),
     region: LOCAL_REGION,
@@ -147,7 +150,11 @@ async function setEvidence(given: ArtifactRef | null | undefined): Promise<Artif
   }
   const { wacz: _old, ...others } = version.artifacts;
   const stored = await repository.putVersion(
-    { ...version, artifacts: ref ? { ...others, wacz: ref } : others },
+    {
+      ...version,
+      artifacts: ref ? { ...others, wacz: ref } : others,
+      ...(missing ? { evidence: missing } : {}),
+    },
     { replace: true },
   );
   assert.ok(stored);
@@ -231,6 +238,30 @@ describe("evidence in the web UI", () => {
     const replay = await fetch(`${runner.url}/ui/urls/${urlId}/versions/${version.versionId}/replay`);
     assert.equal(replay.status, 404);
     assert.match(await replay.text(), /no evidence package/);
+  });
+
+  it("a version kept without its package because signing failed says so, on its page, its replay and the API", async () => {
+    const missing: EvidenceMissing = {
+      status: "missing",
+      code: "signing_failed",
+      message:
+        "The evidence package could not be signed: the signing key did not answer, so the version was kept without it.",
+    };
+    await setEvidence(undefined, missing);
+    const pageHtml = await (
+      await fetch(`${runner.url}/ui/urls/${urlId}/versions/${version.versionId}`)
+    ).text();
+    assert.match(pageHtml, /could not be signed: the signing key did not answer/);
+    assert.doesNotMatch(pageHtml, /captured before Palimpsest recorded/);
+    const replay = await fetch(`${runner.url}/ui/urls/${urlId}/versions/${version.versionId}/replay`);
+    assert.equal(replay.status, 404);
+    const replayHtml = await replay.text();
+    assert.match(replayHtml, /could not be signed/);
+    assert.doesNotMatch(replayHtml, /captured before Palimpsest recorded/);
+    const api = (await (await fetch(`${runner.url}/v1/urls/${urlId}`)).json()) as {
+      versions: VersionRecord[];
+    };
+    assert.deepEqual(api.versions[0]?.evidence, missing);
   });
 
   it("Download evidence (WACZ) serves the package's exact bytes as an attachment", async () => {

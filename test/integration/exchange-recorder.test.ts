@@ -3,6 +3,9 @@
  * browser on two fixture sites (two origins): the redirect hop, the page, its stylesheet and
  * images, a script's POST whose answer is gzipped, and a cross-origin iframe with its own image.
  * One body is larger than the recording budget left: it is kept as headers, marked truncated.
+ * A third page streams its HTML slowly while its heavy images finish first: the page's own HTML is
+ * still recorded whole (part of the budget is held for documents), and the image past the budget,
+ * gzipped on the wire, is kept headers-only with no Content-Encoding over its empty body.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -15,7 +18,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
+import { WARCParser } from "warcio";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
+import { buildWarc } from "../../shared/domain/evidence/build-warc.ts";
 import type { RecordedExchange } from "../../shared/domain/evidence/model.ts";
 import type { PageCapture, PageCapturer } from "../../shared/ports.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";
@@ -33,6 +38,10 @@ let capture: PageCapture;
 /** An HTTP/2 site over TLS with a certificate made for the test (Chromium told to accept it). */
 let secure: { origin: string; certificatePem: string; close(): Promise<void> };
 let secureCapture: PageCapture;
+/** The slow page: images first, its HTML last. */
+let slowCapture: PageCapture;
+/** Its HTML, about 40 KB: more than the budget the images leave without the documents' reserve. */
+const SLOW_TAIL = `<p>${"The ferry operator published the full winter timetable for every crossing. ".repeat(520)}</p></article></body></html>`;
 
 function exchangeFor(path: string, site: FixtureSite): RecordedExchange {
   const found = capture.traffic?.exchanges.find((e) => e.url === site.url(path));
@@ -84,6 +93,26 @@ before(async () => {
     "/embed/chart.html",
     `<!doctype html><html><body><p>Crossings by month</p><img src="/img/48x24-1133aa.png" alt="bars"></body></html>`,
   );
+  // Noise does not compress: two ~60 KB images, the second gzipped on the wire all the same.
+  site.setPage("/photo-1.png", encodeRgbPng(140, 140, randomBytes(140 * 140 * 3)), {
+    contentType: "image/png",
+  });
+  const photo2 = gzipSync(encodeRgbPng(140, 140, randomBytes(140 * 140 * 3)));
+  site.setRoute("/photo-2.png", (_req, res) => {
+    res.writeHead(200, {
+      "content-type": "image/png",
+      "content-encoding": "gzip",
+      "content-length": String(photo2.length),
+    });
+    res.end(photo2);
+  });
+  site.setRoute("/slow-story.html", (_req, res) => {
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    res.write(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Winter timetable</title></head>
+<body><article><h1>Winter timetable</h1><img src="/photo-1.png" alt="Ferry"><img src="/photo-2.png" alt="Quay">`);
+    // The rest of the page comes after its images have been read whole.
+    setTimeout(() => res.end(SLOW_TAIL), 600);
+  });
   secure = await startSecureSite();
   capturer = createChromiumPageCapturer({
     extraArgs: [NO_DNS, "--ignore-certificate-errors"],
@@ -92,6 +121,7 @@ before(async () => {
   });
   capture = await capturer.capture(site.url("/redirect?to=/story.html"), testCaptureOptions());
   secureCapture = await capturer.capture(`${secure.origin}/news.html`, testCaptureOptions());
+  slowCapture = await capturer.capture(site.url("/slow-story.html"), testCaptureOptions());
 });
 
 after(async () => {
@@ -182,6 +212,58 @@ describe("the exchange recorder", () => {
       [{ url: site.url("/big.png"), reason: "length" }],
     );
     assert.ok(traffic.recordedBytes <= BUDGET);
+  });
+
+  it("records the page's own HTML whole when heavy images finished first and filled the budget", () => {
+    const traffic = slowCapture.traffic;
+    assert.ok(traffic);
+    const page = traffic.exchanges.find((e) => e.url === site.url("/slow-story.html"));
+    assert.ok(page);
+    assert.equal(page.truncated, undefined, JSON.stringify(traffic.truncated));
+    assert.match(new TextDecoder().decode(page.response.body), /full winter timetable[\s\S]*<\/html>/);
+    const photos = traffic.exchanges.filter((e) => /\/photo-\d\.png$/.test(e.url));
+    assert.equal(photos.length, 2);
+    assert.equal(
+      photos.filter((p) => p.truncated === "length").length,
+      1,
+      "one image past what images may take",
+    );
+    assert.ok(traffic.recordedBytes <= BUDGET);
+  });
+
+  it("keeps a truncated record's coding headers as X-Archive-Orig-…, its Content-Length 0, and warcio reads it", async () => {
+    const traffic = slowCapture.traffic;
+    assert.ok(traffic);
+    const cut = traffic.exchanges.find((e) => /\/photo-\d\.png$/.test(e.url) && e.truncated === "length");
+    assert.ok(cut);
+    const big = exchangeFor("/big.png", site);
+    assert.equal(header(big.response.headers, "content-length"), "0");
+    assert.ok(Number(header(big.response.headers, "x-archive-orig-content-length")) > BUDGET);
+    const warc = await buildWarc(
+      {
+        pageUrl: site.url("/slow-story.html"),
+        capturedAt: cut.startedAt,
+        createdAt: cut.startedAt,
+        title: null,
+        exchanges: [cut],
+        resources: [],
+        provenance: { hosts: [], userAgent: "", browserVersion: "", palimpsestVersion: "test", timings: {} },
+      },
+      "test",
+    );
+    let read = 0;
+    for await (const record of new WARCParser([warc.bytes])) {
+      if (record.warcType !== "response") continue;
+      read++;
+      assert.equal(record.warcHeader("WARC-Truncated"), "length");
+      const http = record.httpHeaders;
+      assert.ok(http);
+      assert.equal(http.headers.get("content-encoding"), null, "no coding over an empty body");
+      assert.equal(http.headers.get("x-archive-orig-content-encoding"), "gzip");
+      assert.equal(http.headers.get("content-length"), "0");
+      assert.equal((await record.readFully(true)).length, 0);
+    }
+    assert.equal(read, 1);
   });
 
   it("keeps a stream that never ends as headers, without waiting for its end", () => {

@@ -159,6 +159,26 @@ describe("metrics (embedded metric format)", () => {
     assert.deepEqual(outcomes, ["failed", "retry"]);
   });
 
+  test("a version kept without its evidence package is counted by reason", () => {
+    const written = emf(
+      linesOf(() => {
+        const metrics = createEmfMetrics({ namespace: METRICS_NAMESPACE });
+        metrics.captureHandled(
+          {
+            kind: "succeeded",
+            capture: capture({
+              evidence: { status: "missing", code: "signing_failed", message: "not signed" },
+            }),
+          },
+          undefined,
+        );
+        metrics.captureHandled({ kind: "succeeded", capture: capture({}) }, undefined);
+      }),
+    );
+    const missing = written.filter((w) => "EvidenceMissing" in w.line).map((w) => w.line.code);
+    assert.deepEqual(missing, ["signing_failed"]);
+  });
+
   test("a sweep reports what it enqueued", () => {
     const written = emf(
       linesOf(() =>

@@ -49,7 +49,9 @@ export async function renderReplayPage(
   if (!version.artifacts.wacz) {
     throw new NotFoundError(
       "no_evidence_package",
-      "This version has no evidence package (WACZ) to replay: it was captured before Palimpsest recorded them.",
+      version.evidence
+        ? `This version has no evidence package (WACZ) to replay. ${version.evidence.message}`
+        : "This version has no evidence package (WACZ) to replay: it was captured before Palimpsest recorded them.",
     );
   }
   if (replayOrigin === undefined) {

@@ -78,7 +78,7 @@ ${next ? html`<a href="${versionLink(next.versionId)}" rel="next">Version ${n + 
 <a href="${link(ui, `/ui/urls/${urlId}`)}">All versions</a>
 </nav>
 ${version.removed && html`<div class="notice"><p>The page answered HTTP ${version.httpStatus ?? ""}: the article was removed, so this version has no text.</p></div>`}
-${evidenceSection(evidence, deps.publicReplayUrl !== undefined, replayHref)}
+${evidenceSection(evidence, deps.publicReplayUrl !== undefined, replayHref, version.evidence?.message)}
 <h2>Metadata</h2>
 ${metadata(version.capturedAt, version.textSha256, version.finalUrl, article)}
 ${
@@ -104,7 +104,12 @@ function evidenceSection(
   evidence: { url: string; bytes: number; sha256: string } | undefined,
   replayable: boolean,
   replayHref: string,
+  missing: string | undefined,
 ): SafeHtml {
+  if (!evidence && missing) {
+    return html`<h2 id="evidence">Evidence package</h2>
+<p class="empty">This version has no evidence package (WACZ). ${missing}</p>`;
+  }
   if (!evidence) {
     return html`<h2 id="evidence">Evidence package</h2>
 <p class="empty">This version has no evidence package (WACZ): it was captured before Palimpsest recorded every HTTP exchange of a capture.</p>`;

@@ -19,8 +19,12 @@
  * which is what a replay needs and still says what the server sent.
  *
  * Memory is bounded by `maxBytes` of bodies per capture; past it, an exchange keeps its headers and
- * its record says `WARC-Truncated: length`, and the capture's provenance lists it. Bodies are read
- * once, shared with the snapshot's resource collector (`response-bodies.ts`).
+ * its record says `WARC-Truncated: length`, and the capture's provenance lists it. Budget is granted
+ * as bodies finish, so part of it is held back for documents (the page's own HTML and its
+ * iframes'): heavy images that finish first cannot leave the page itself headers-only. A
+ * truncated record's headers are rewritten as a decoded one's are (`X-Archive-Orig-…`, and
+ * `Content-Length: 0` for the empty body), so no replay decodes gzip from nothing. Bodies are
+ * read once, shared with the snapshot's resource collector (`response-bodies.ts`).
  */
 import type { BrowserContext, CDPSession, Request, Response } from "playwright-core";
 import type {
@@ -37,6 +41,13 @@ import { delay } from "./timing.ts";
 const BODY_GRACE_MS = 1_500;
 /** How much longer `finish()` waits for an exchange's headers once it stopped waiting for bodies. */
 const HEADERS_GRACE_MS = 500;
+/**
+ * The part of the budget only documents may use: a quarter of it, at most 5 MiB (an article's HTML
+ * is rarely over 1 MiB; the rest of a large budget stays for its images).
+ */
+const DOCUMENT_RESERVE_MAX = 5 * 1024 * 1024;
+/** Resource types whose bodies are the page's (or an iframe's) own document. */
+const DOCUMENT_TYPES = new Set(["document"]);
 /** Headers the browser's decoding made untrue of the recorded body. */
 const DECODING_HEADERS = new Set(["content-encoding", "content-length", "transfer-encoding"]);
 
@@ -92,9 +103,13 @@ export function recordExchanges(context: BrowserContext, options: ExchangeRecord
     giveUp = () => resolve(undefined);
   });
 
+  const reserve = Math.min(Math.floor(options.maxBytes / 4), DOCUMENT_RESERVE_MAX);
+  /** The bytes an exchange of this kind may still take: documents may use the reserve too. */
+  const room = (document: boolean): number =>
+    (document ? options.maxBytes : options.maxBytes - reserve) - recordedBytes;
   /** Keeps a body within the budget, or says why not. */
-  const admit = (bytes: number): boolean => {
-    if (recordedBytes + bytes > options.maxBytes) return false;
+  const admit = (bytes: number, document: boolean): boolean => {
+    if (bytes > room(document)) return false;
     recordedBytes += bytes;
     return true;
   };
@@ -131,8 +146,9 @@ export function recordExchanges(context: BrowserContext, options: ExchangeRecord
     if (address) exchange.remoteAddress = address;
     if (!hasBody(request.method(), status)) return exchange;
 
+    const document = DOCUMENT_TYPES.has(request.resourceType());
     const declared = Number(headerValue(responseHeaders, "content-length") ?? "0");
-    if (declared > options.maxBytes - recordedBytes) return truncate(exchange, "length");
+    if (declared > room(document)) return truncate(exchange, "length");
     const finished = await Promise.race([
       response.finished().then(
         () => true,
@@ -143,12 +159,12 @@ export function recordExchanges(context: BrowserContext, options: ExchangeRecord
     if (!finished) return truncate(exchange, "unspecified");
     // Held against the budget while it is read, so bodies read at once cannot overshoot it together.
     const expected = options.decodedBytes?.(response.url()) ?? declared;
-    if (expected > options.maxBytes - recordedBytes) return truncate(exchange, "length");
+    if (expected > room(document)) return truncate(exchange, "length");
     recordedBytes += expected;
     const body = await Promise.race([bodyOf(response).catch(() => undefined), givenUp]);
     recordedBytes -= expected;
     if (!body) return truncate(exchange, "unspecified");
-    if (!admit(body.byteLength)) return truncate(exchange, "length");
+    if (!admit(body.byteLength, document)) return truncate(exchange, "length");
     exchange.response.body = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
     exchange.response.headers = decodedHeaders(exchange.response.headers, body.byteLength);
     return exchange;
@@ -156,6 +172,7 @@ export function recordExchanges(context: BrowserContext, options: ExchangeRecord
 
   function truncate(exchange: RecordedExchange, reason: "length" | "unspecified"): RecordedExchange {
     exchange.truncated = reason;
+    exchange.response.headers = truncatedHeaders(exchange.response.headers);
     truncated.push({ url: exchange.url, reason });
     return exchange;
   }
@@ -267,6 +284,18 @@ function decodedHeaders(headers: HeaderLines, decodedLength: number): HeaderLine
     else kept.push([name, value]);
   }
   kept.push(["Content-Length", String(decodedLength)]);
+  return kept;
+}
+
+/**
+ * A truncated record holds no body: the server's framing and coding headers are kept as
+ * `X-Archive-Orig-…` and `Content-Length: 0` says what the record holds (`WARC-Truncated` says why).
+ */
+export function truncatedHeaders(headers: HeaderLines): HeaderLines {
+  const kept: (readonly [string, string])[] = headers.map(([name, value]) =>
+    DECODING_HEADERS.has(name.toLowerCase()) ? [`X-Archive-Orig-${name}`, value] : [name, value],
+  );
+  kept.push(["Content-Length", "0"]);
   return kept;
 }
 

@@ -110,12 +110,18 @@ export function asPageCapture(
     finalUrl: mainResponse.url(),
     httpStatus: mainResponse.status(),
     headers: mainResponse.headers(),
-    raw: { body: new Uint8Array(rawBody), contentType: mainResponse.headers()["content-type"] ?? "" },
+    // Views, not copies: the body is the one the exchange recorder holds (response-bodies.ts), and
+    // nothing writes to either; a copy doubled the page's largest bodies in memory for nothing.
+    raw: { body: viewOf(rawBody), contentType: mainResponse.headers()["content-type"] ?? "" },
     renderedHtml: renderedHtmlOf(dom),
     snapshotHtml: snapshot,
-    screenshot: { body: new Uint8Array(screenshot), contentType: "image/jpeg" },
+    screenshot: { body: viewOf(screenshot), contentType: "image/jpeg" },
     timings,
   };
+}
+
+function viewOf(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
 async function takeScreenshot(page: Page, pageHeight: number, options: PageCaptureOptions): Promise<Buffer> {

@@ -31,6 +31,8 @@
  *    (evidence-package.ts, built with `shared/domain/evidence/`): every HTTP exchange the browser
  *    recorded, the snapshot, screenshot and article, and the provenance, signed through the
  *    `EvidenceSigner` port; started before the decision when the text differs from the latest.
+ *    A package that cannot be signed, built or stored after a few tries leaves the version
+ *    recorded without it, with `evidence: {status: "missing", code, message}` saying why.
  * 5. **Record.** `recordOnUrl` (record-on-url.ts) stores the new version and, in one conditional
  *    write on the `ArchiveRepository` port (`shared/adapters/dynamo-archive-repository.ts`), makes
  *    it the latest, counts the capture and sets the next capture time (`shared/domain/schedule.ts`),

@@ -12,7 +12,7 @@ import type { ValidityVerdict } from "../validity/index.ts";
 import { announceEdit } from "./announce-edit.ts";
 import { pageUploads, storedTogether, uploader } from "./artifacts.ts";
 import { decideRemoval, decideVersion } from "./decide-version.ts";
-import { captureEvidence, evidenceOf } from "./evidence-package.ts";
+import { captureEvidence, evidenceMissingOf, evidenceOf } from "./evidence-package.ts";
 import { classifyUnexpected, failCapture } from "./failures.ts";
 import { inBackground } from "./in-background.ts";
 import { type Prepared, preparePage } from "./prepare-page.ts";
@@ -110,7 +110,6 @@ async function captureAndStore(
     articleJson,
     put,
     log,
-    maxAttempts: deps.maxAttempts,
     now: deps.now ?? (() => new Date()),
   });
   // A text unlike the latest version's will most likely make a version: its package starts now.
@@ -118,9 +117,18 @@ async function captureAndStore(
   const decide = unlessCommitted(capture, async (current) =>
     evidence.attach(await decideVersion(deps, capture, current, captured, stored, put)),
   );
-  const [{ artifacts, capturedAt, storeMs }, first] = await Promise.all([stored, decide(state)]);
-  const learn = probeLearner(deps, capture, state, page, captured, extraction, capturedAt);
-  const { decision, committed } = await recordOnUrl(deps, capture, state, first, decide, capturedAt, learn);
+  const { artifacts, capturedAt, storeMs, decision, committed } = await (async () => {
+    try {
+      const [{ artifacts, capturedAt, storeMs }, first] = await Promise.all([stored, decide(state)]);
+      const learn = probeLearner(deps, capture, state, page, captured, extraction, capturedAt);
+      const recorded = await recordOnUrl(deps, capture, state, first, decide, capturedAt, learn);
+      return { artifacts, capturedAt, storeMs, ...recorded };
+    } finally {
+      // A package started early that no version took is given up, whatever ended the recording.
+      evidence.settle();
+    }
+  })();
+  const ownVersionId = versionIdForCapture(capture.captureId);
 
   const succeeded: CaptureRecord = {
     ...capture,
@@ -134,7 +142,8 @@ async function captureAndStore(
     ...(decision.edit ? { edit: decision.edit } : {}),
     ...(decision.verdict ? validityOf(decision.verdict) : {}),
     ...(decision.commit?.removed ? { removed: true } : {}),
-    artifacts: { ...artifacts, ...evidenceOf(decision, state, versionIdForCapture(capture.captureId)) },
+    artifacts: { ...artifacts, ...evidenceOf(decision, state, ownVersionId) },
+    ...evidenceMissingOf(decision, state, ownVersionId),
     ...(page.consent ? { consent: page.consent } : {}),
     extraction,
     timings: {

@@ -62,6 +62,8 @@ export interface ProcessCaptureDeps {
 export interface EvidenceDeps {
   signer: EvidenceSigner;
   palimpsestVersion: string;
+  /** The waits between tries of signing and storing the package; `EVIDENCE_RETRY_DELAYS_MS` when absent. */
+  retryDelaysMs?: readonly number[];
 }
 
 /** What HTTP probes run on: a guarded GET, and when the browser is used all the same. */

@@ -69,10 +69,12 @@ export async function buildWacz(
   };
   const datapackageBytes = encoder.encode(serialiseJson(datapackage));
   const hash = sha256Label(datapackageBytes);
+  // Both at once: with KMS each is a round trip, and neither needs the other.
+  const [signature, publicKey] = await Promise.all([signer.sign(encoder.encode(hash)), signer.publicKey()]);
   const signedData: SignedData = {
     hash,
-    signature: Buffer.from(await signer.sign(encoder.encode(hash))).toString("base64"),
-    publicKey: Buffer.from(await signer.publicKey()).toString("base64"),
+    signature: Buffer.from(signature).toString("base64"),
+    publicKey: Buffer.from(publicKey).toString("base64"),
     created: input.createdAt,
     software: SOFTWARE,
     version: options.version,

@@ -51,10 +51,12 @@ export interface RecordLayout {
  */
 export async function buildWarc(input: EvidenceInput, software: string): Promise<WarcFile> {
   const pending: Promise<Uint8Array>[] = [];
-  const add = async (record: WARCRecord) => {
+  const levels: number[] = [];
+  const add = async (record: WARCRecord, level = 1) => {
     const serialized = WARCSerializer.serialize(record, { gzip: false });
     serialized.catch(() => {}); // awaited with the others below, perhaps after the late provenance
     pending.push(serialized);
+    levels.push(level);
   };
 
   await add(
@@ -70,7 +72,8 @@ export async function buildWarc(input: EvidenceInput, software: string): Promise
     ),
   );
   for (const exchange of input.exchanges) {
-    for (const record of exchangeRecords(exchange)) await add(record);
+    const level = alreadyCompressed(exchange) ? 0 : 1;
+    for (const record of exchangeRecords(exchange)) await add(record, level);
   }
   for (const revisit of input.revisits ?? []) {
     await add(
@@ -98,7 +101,7 @@ export async function buildWarc(input: EvidenceInput, software: string): Promise
   const late = input.lateProvenance ? await input.lateProvenance : {};
   await add(provenanceRecord({ ...input.provenance, ...late }, input));
   const raw = await Promise.all(pending);
-  const members = await Promise.all(raw.map((record) => gzipMember(record, { level: 1 })));
+  const members = await Promise.all(raw.map((record, i) => gzipMember(record, { level: levels[i] ?? 1 })));
   const layout: RecordLayout[] = [];
   let uncompressedOffset = 0;
   let offset = 0;
@@ -108,6 +111,18 @@ export async function buildWarc(input: EvidenceInput, software: string): Promise
     offset += member.length;
   });
   return { bytes: concat(members), records: members.length, uncompressed: raw, layout };
+}
+
+/**
+ * Bodies that deflate cannot shrink (images but SVG, audio, video, woff2, archives): their records
+ * are stored in their gzip member (level 0), which is still gzip, at a fraction of the CPU.
+ */
+const COMPRESSED_TYPES =
+  /^(image\/(?!svg)|audio\/|video\/|font\/woff2|application\/(zip|gzip|x-gzip|zstd|wasm|pdf)\b)/i;
+
+function alreadyCompressed(exchange: RecordedExchange): boolean {
+  const type = exchange.response.headers.find(([name]) => name.toLowerCase() === "content-type")?.[1];
+  return exchange.response.body.length > 0 && type !== undefined && COMPRESSED_TYPES.test(type.trim());
 }
 
 /** The response first, then the request that names it: the order replay tools and indexers expect. */

@@ -114,6 +114,7 @@ export function urlView(url: UrlRecord, versions: VersionRecord[]): Record<strin
       ...(v.removed ? { removed: true, httpStatus: v.httpStatus } : {}),
       ...(v.finalUrl ? { finalUrl: v.finalUrl } : {}),
       ...(v.teaser ? { teaser: true } : {}),
+      ...(v.evidence ? { evidence: v.evidence } : {}),
     })),
   };
 }
