@@ -161,6 +161,13 @@ describe("whether a recapture is probed", () => {
         /latest version/,
       ],
       [
+        "a challenge since",
+        { url: { ...url(learned), lastValidity: "challenge" }, latest: LATEST },
+        RULES,
+        NOW,
+        /last capture did not show the article \(challenge\)/,
+      ],
+      [
         "changed noise rules",
         { url: url(learned), latest: LATEST },
         noiseRulesKey({ dropSelectors: [".clock"], minChangedWords: 0 }),

@@ -147,6 +147,11 @@ export function probeEligibility(
   if (!latest || latest.removed || latest.teaser || latest.versionId !== learned.versionId) {
     return notTried("The latest version is not the one the last browser capture recorded.");
   }
+  // A browser capture since the learning met a challenge (recorded without learning): whether the
+  // article is back is the browser's to say, as it would say it again, not a plain GET's.
+  if (state.url.lastValidity !== undefined && state.url.lastValidity !== "ok") {
+    return notTried(`The last capture did not show the article (${state.url.lastValidity}).`);
+  }
   if (learned.rulesKey !== rulesKey)
     return notTried("The noise rules changed since the last browser capture.");
   if (learned.httpCount + 1 >= schedule.browserEvery) {
