@@ -42,7 +42,10 @@ const HTML_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q
 /** How the probe step ended: the capture recorded over HTTP, or the browser's turn (and why). */
 export type ProbeStep = { kind: "recorded"; outcome: ProcessOutcome } | { kind: "browser"; note?: ProbeNote };
 
-/** Another capture made a version while the probe ran: what it vouched for is no longer the latest. */
+/**
+ * Another capture made a version, or learned for probes, while the probe ran: what it vouched for
+ * (or the learning it would move on) is no longer current, and the browser captures the page.
+ */
 class ProbeOvertaken extends Error {}
 
 /** The raw HTML as a probe reads it: its article, validity and inline data; null when it is not HTML. */
