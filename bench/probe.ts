@@ -76,8 +76,12 @@ async function timeRecaptures(
   pages: ReadonlyArray<{ name: string; url: string }>,
   rounds: number,
 ): Promise<PageTimes[]> {
-  const browserOnly: ProcessCaptureDeps = { ...rig.deps };
-  delete browserOnly.probe;
+  // The browser way is a browser recapture with probes on (as every PROBE_BROWSER_EVERY-th one
+  // is), not PROBE=off: a browser capture with probes off clears what the URL learned, and the
+  // probe way that follows would find nothing to vouch with.
+  const probe = rig.deps.probe;
+  if (!probe) throw new Error("the rig's worker has probes off");
+  const browserOnly: ProcessCaptureDeps = { ...rig.deps, probe: { ...probe, browserEvery: 1 } };
   const results: PageTimes[] = [];
   for (const page of pages) {
     const first = await rig.submit(page.url, "adaptive");
@@ -279,7 +283,12 @@ async function measureMemoryOneWay(job: MemoryJob): Promise<MemoryPeak> {
 async function runMemoryWorker(job: MemoryJob): Promise<void> {
   const rig = await connectCaptureRig(job.servers, {
     allowedHost: job.allowedHost,
-    config: loadCaptureConfig({ ALLOW_PRIVATE_HOSTS: job.allowedHost, PROBE: job.probe ? "on" : "off" }),
+    // The browser way: probes on, every recapture in the browser (PROBE=off would clear the
+    // learning the probe way needs).
+    config: loadCaptureConfig({
+      ALLOW_PRIVATE_HOSTS: job.allowedHost,
+      ...(job.probe ? {} : { PROBE_BROWSER_EVERY: "1" }),
+    }),
   });
   const methods: string[] = [];
   try {
@@ -356,8 +365,8 @@ export async function runProbeBench(
     "## Recaptures without a browser",
     "",
     "An unchanged scheduled recapture settled by the HTTP probe (one conditional GET, the same extractor,",
-    "noise rules and hash as a browser capture) against the same recapture in the browser (the probe",
-    `turned off), on the capture worker's real path with the embedded S3 and DynamoDB; each page first`,
+    "noise rules and hash as a browser capture) against the same recapture in the browser (probes on,",
+    `every recapture in the browser, as every 10th is), on the capture worker's real path with the embedded S3 and DynamoDB; each page first`,
     `captured in the browser, which learns whether it is server-rendered, then ${rounds} rounds of both ways in`,
     "alternating order. Times are `processCapture` end to end (storage writes included). Real pages: the",
     "WCXB corpus sample served from 127.0.0.1 (no ETag, so every probe is a full GET and a re-extraction).",

@@ -157,9 +157,23 @@ export interface CaptureOnUrl {
   validity?: Validity;
   /** When the URL is next due; null takes it off the schedule. */
   nextCaptureAt: string | null;
-  /** What the capture leaves for HTTP probes (`UrlRecord.probe`), written in the same update. */
-  probe?: UrlProbeState;
+  /** How the capture changes what its URL learned for HTTP probes (`UrlRecord.probe`), in the same update. */
+  probe?: ProbeWrite;
 }
+
+/**
+ * A change to a URL's `probe` state, each guarded by the same conditional write as the capture,
+ * so that learning never goes back in time (a failed guard fails the whole write, and the caller
+ * decides again against the URL as it is now):
+ * - `http`: an HTTP probe moves on the state it read; only while `probe.browserAt` and
+ *   `probe.httpCount` are still `from`'s (no browser capture learned, no other probe counted);
+ * - `browser`: a browser capture's learning; only while no learning is newer than its `browserAt`;
+ * - `clear`: forgets it (probes are off, or the URL is not recaptured): nothing stale is resumed.
+ */
+export type ProbeWrite =
+  | { kind: "http"; state: UrlProbeState; from: Pick<UrlProbeState, "browserAt" | "httpCount"> }
+  | { kind: "browser"; state: UrlProbeState }
+  | { kind: "clear" };
 
 export interface DueUrl {
   urlId: string;
@@ -351,7 +365,15 @@ export interface HttpFetchOptions {
 
 /** The answer of a guarded GET: a 304, or a 2xx body (other statuses throw `http_error`). */
 export type HttpFetchResult =
-  | { notModified: true; status: 304; finalUrl: string; etag?: string; lastModified?: string }
+  | {
+      notModified: true;
+      status: 304;
+      finalUrl: string;
+      etag?: string;
+      lastModified?: string;
+      /** Every URL redirected through, in order. */
+      redirects: readonly string[];
+    }
   | {
       notModified: false;
       status: number;

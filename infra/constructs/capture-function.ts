@@ -10,7 +10,7 @@ import {
 import { Architecture } from "aws-cdk-lib/aws-lambda";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
-import { loadCaptureConfig } from "../../shared/config.ts";
+import { loadCaptureConfig, loadProbeConfig } from "../../shared/config.ts";
 import { parseCadence } from "../../shared/domain/schedule.ts";
 import { ENV } from "../../shared/env-names.ts";
 import type { ArchiveBucket } from "./archive-bucket.ts";
@@ -114,12 +114,43 @@ export interface CaptureFunctionProps {
    * @default "Palimpsest"
    */
   readonly metricsNamespace?: string;
+  /**
+   * HTTP probes of scheduled recaptures (README "Recaptures without a browser"): `PROBE`,
+   * `PROBE_BROWSER_EVERY`, `PROBE_BROWSER_MAX_AGE_MS`, `PROBE_TIMEOUT_MS`, each set only when given.
+   * @default - the handler's defaults: on, the browser every 10th recapture or after 24 h, 10 s cap
+   */
+  readonly probe?: CaptureProbeProps;
   /** @default true — see {@link PalimpsestFunctionProps.bundling} */
   readonly bundling?: boolean;
   /** @default "info" */
   readonly logLevel?: LogLevel;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+}
+
+/** Props of {@link CaptureFunctionProps.probe}; ranges are `loadProbeConfig`'s, checked at synth. */
+export interface CaptureProbeProps {
+  /** Whether scheduled recaptures start with an HTTP probe. @default true */
+  readonly enabled?: boolean;
+  /** Every this many recaptures of a URL, one uses the browser (1–1000). @default 10 */
+  readonly browserEvery?: number;
+  /** A recapture whose URL's last browser capture is this old uses the browser. @default Duration.hours(24) */
+  readonly browserMaxAge?: Duration;
+  /** Cap on the probe's GET, redirects included; past it, the browser captures. @default Duration.seconds(10) */
+  readonly timeout?: Duration;
+}
+
+/** The probe's variables, only those the props give (the handler's defaults are the rest). */
+function probeEnvironment(probe: CaptureProbeProps | undefined): Record<string, string> {
+  if (!probe) return {};
+  return {
+    ...(probe.enabled === undefined ? {} : { [ENV.probe]: probe.enabled ? "on" : "off" }),
+    ...(probe.browserEvery === undefined ? {} : { [ENV.probeBrowserEvery]: String(probe.browserEvery) }),
+    ...(probe.browserMaxAge === undefined
+      ? {}
+      : { [ENV.probeBrowserMaxAgeMs]: String(probe.browserMaxAge.toMilliseconds()) }),
+    ...(probe.timeout === undefined ? {} : { [ENV.probeTimeoutMs]: String(probe.timeout.toMilliseconds()) }),
+  };
 }
 
 /**
@@ -188,6 +219,7 @@ export class CaptureFunction extends PalimpsestFunction {
         ? {}
         : { [ENV.captureTotalTimeoutMs]: String(props.captureTimeout.toMilliseconds()) }),
       ...(props.recaptureCadence === undefined ? {} : { [ENV.recaptureCadence]: props.recaptureCadence }),
+      ...probeEnvironment(props.probe),
     };
     // The handler parses these at cold start (with CAPTURE_MAX_ATTEMPTS, which the queue's
     // bindConsumer sets); parsing them here makes a bad value a synth error, with no second copy
@@ -199,6 +231,7 @@ export class CaptureFunction extends PalimpsestFunction {
         [ENV.captureMaxAttempts]: String(props.queue.maxReceiveCount),
       }));
       parseCadence(environment[ENV.recaptureCadence]);
+      loadProbeConfig(environment);
     } catch (err) {
       throw new Error(`CaptureFunction: ${(err as Error).message}`, { cause: err });
     }

@@ -434,10 +434,23 @@ export function createDynamoArchiveRepository(deps: {
           clauses.values[":notOkAt"] = update.capturedAt;
         }
       }
-      if (update.probe) {
-        // What the capture learned for HTTP probes (UrlRecord.probe), in the same write.
+      const probe = update.probe;
+      if (probe?.kind === "clear") {
+        clauses.remove.push("probe");
+      } else if (probe) {
+        // What the capture learned for HTTP probes (UrlRecord.probe), in the same write, and only
+        // over the learning it was made from (a probe) or no newer one (a browser capture): a
+        // stale writer must never put back a serverRendered or a textSha256 that was superseded.
         clauses.set.push("probe = :probe");
-        clauses.values[":probe"] = update.probe;
+        clauses.values[":probe"] = probe.state;
+        if (probe.kind === "http") {
+          conditions.push("probe.browserAt = :probeFrom AND probe.httpCount = :probeCount");
+          clauses.values[":probeFrom"] = probe.from.browserAt;
+          clauses.values[":probeCount"] = probe.from.httpCount;
+        } else {
+          conditions.push("(attribute_not_exists(probe) OR probe.browserAt <= :probeAt)");
+          clauses.values[":probeAt"] = probe.state.browserAt;
+        }
       }
       if (update.count) {
         // The last capture id makes counting idempotent: a redelivery of the same capture finds it.

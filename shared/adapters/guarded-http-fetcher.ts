@@ -279,6 +279,7 @@ export function createGuardedHttpFetcher(options: GuardedHttpFetcherOptions = {}
             status: 304,
             finalUrl: url.href,
             ...validators,
+            redirects,
           } satisfies HttpFetchResult;
         }
         if (status < 200 || status > 299) {

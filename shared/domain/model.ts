@@ -201,7 +201,12 @@ export interface UrlProbeState {
   /** The main document's status and final URL (normalised) then. */
   httpStatus: number;
   finalUrl: string;
-  /** The validators the server sent, for the probe's conditional GET. */
+  /**
+   * The hash of the raw HTML's inline data scripts (`inlineDataSha256`), when it had any: a probe
+   * that finds them changed declines, since scripts may render the article from them.
+   */
+  inlineDataSha256?: string;
+  /** The validators the server sent (only a strong ETag is ever sent back: probe-policy.ts). */
   etag?: string;
   lastModified?: string;
   /** When the last browser capture was made. */

@@ -244,6 +244,14 @@ describe("impossible prop combinations throw at synth", () => {
       () => new CaptureFunction(stack, "C", { ...storage, screenshotMaxHeightPx: 10 }),
       /CaptureFunction: .*SCREENSHOT_MAX_HEIGHT_PX/,
     );
+    assert.throws(
+      () => new CaptureFunction(stack, "D", { ...storage, probe: { browserEvery: 0 } }),
+      /CaptureFunction: .*PROBE_BROWSER_EVERY/,
+    );
+    assert.throws(
+      () => new CaptureFunction(stack, "E", { ...storage, probe: { timeout: Duration.millis(100) } }),
+      /CaptureFunction: .*PROBE_TIMEOUT_MS/,
+    );
   });
 
   test("the worker's attempt budget is the queue's receive count, so both must fit the worker", () => {

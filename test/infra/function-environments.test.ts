@@ -121,7 +121,15 @@ const EVERY_SETTING: PalimpsestAppOptions = {
   service: {
     recaptureCadence: "3h:15m,1d:1h",
     apiFunction: { maxQueueDepth: 500, presignedUrlTtl: Duration.minutes(5) },
-    captureFunction: { captureTimeout: Duration.seconds(60) },
+    captureFunction: {
+      captureTimeout: Duration.seconds(60),
+      probe: {
+        enabled: true,
+        browserEvery: 5,
+        browserMaxAge: Duration.hours(12),
+        timeout: Duration.seconds(5),
+      },
+    },
     api: { corsAllowOrigins: ["https://news.example"] },
     hostShaping: { hostMaxConcurrency: 3, hostMinGap: Duration.seconds(2), hostLimits: "news.example=5s" },
     sweeperFunction: { sweepSpread: Duration.minutes(1) },

@@ -112,6 +112,31 @@ document.getElementById("story").innerHTML = data.paragraphs.map((p) => "<p>" + 
 </script></body></html>`;
 }
 
+/** The same story written into an empty shell by a script (the given paragraphs). */
+function scriptWrittenWith(headline: string, paragraphs: readonly string[]): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${headline}</title></head>
+<body><main><div id="app"><p>Loading…</p></div></main>
+<script>
+document.getElementById("app").innerHTML = ${JSON.stringify(`<article><h1>${headline}</h1><p class="byline">By Ines Varga</p>${paragraphs.map((p) => `<p>${p}</p>`).join("")}</article>`)};
+</script></body></html>`;
+}
+
+/**
+ * A server-rendered article that a script hydrates from its inline data (as Next.js pages do):
+ * the markup's paragraphs, then the data's, which a reader sees.
+ */
+function hydrated(headline: string, markup: readonly string[], data: readonly string[] = markup): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${headline}</title></head>
+<body><main><article><h1>${headline}</h1><p class="byline">By Ines Varga</p>
+<div id="story">${markup.map((p) => `<p>${p}</p>`).join("")}</div>
+</article></main>
+<script id="__NEXT_DATA__" type="application/json">${JSON.stringify({ props: { pageProps: { paragraphs: data } } })}</script>
+<script>
+const story = JSON.parse(document.getElementById("__NEXT_DATA__").textContent).props.pageProps;
+document.getElementById("story").innerHTML = story.paragraphs.map((p) => "<p>" + p + "</p>").join("");
+</script></body></html>`;
+}
+
 /** A URL record on the adaptive schedule (as a submission leaves it), once. */
 async function ensureUrl(url: string): Promise<string> {
   const normalised = normaliseUrl(url);
@@ -128,7 +153,11 @@ async function ensureUrl(url: string): Promise<string> {
 }
 
 /** Records a capture of `path` (by a person, or by the schedule) and processes it. */
-async function capture(path: string, trigger: "api" | "schedule"): Promise<CaptureRecord> {
+async function capture(
+  path: string,
+  trigger: "api" | "schedule",
+  worker: ProcessCaptureDeps = deps,
+): Promise<CaptureRecord> {
   const url = normaliseUrl(site.url(path));
   const urlId = await ensureUrl(url);
   const captureId = newCaptureId();
@@ -141,7 +170,7 @@ async function capture(path: string, trigger: "api" | "schedule"): Promise<Captu
     attempts: 0,
     trigger,
   });
-  const outcome = await processCapture(deps, captureId);
+  const outcome = await processCapture(worker, captureId);
   assert.equal(outcome.kind, "succeeded", JSON.stringify(outcome));
   const stored = await storage.repository.getCapture(captureId);
   assert.ok(stored);
@@ -284,23 +313,29 @@ describe("HTTP probes of scheduled recaptures", () => {
     assert.equal(swapped.length, 1);
   });
 
-  it("takes a 304 to the ETag or the Last-Modified date of the last browser capture as unchanged", async () => {
+  it("trusts a 304 only to a strong ETag; with a Last-Modified date or a weak ETag it compares the text", async () => {
     const page = article("Schools get filters while pipes are replaced");
     const validators = {
-      "/probe/etag": { header: "etag", value: '"v1-8c1f"', asked: "if-none-match" },
+      "/probe/etag": { header: "etag", value: '"v1-8c1f"', conditional: true },
       "/probe/modified": {
         header: "last-modified",
         value: "Mon, 30 Nov 2026 08:00:00 GMT",
-        asked: "if-modified-since",
+        conditional: false,
       },
+      "/probe/weak": { header: "etag", value: 'W/"v1-8c1f"', conditional: false },
     } as const;
-    const asked: Record<string, Array<string | undefined>> = {};
+    const asked: Record<string, Array<{ inm?: string; ims?: string }>> = {};
     for (const [path, v] of Object.entries(validators)) {
       asked[path] = [];
       site.setRoute(path, (req: IncomingMessage, res: ServerResponse) => {
-        const sent = req.headers[v.asked];
-        asked[path]?.push(typeof sent === "string" ? sent : undefined);
-        if (sent === v.value) {
+        const inm = req.headers["if-none-match"];
+        const ims = req.headers["if-modified-since"];
+        asked[path]?.push({
+          ...(typeof inm === "string" ? { inm } : {}),
+          ...(typeof ims === "string" ? { ims } : {}),
+        });
+        // A server that answers 304 to whatever validator matches, as many do.
+        if (inm === v.value || ims === v.value) {
           res.writeHead(304, { [v.header]: v.value }).end();
           return;
         }
@@ -310,10 +345,95 @@ describe("HTTP probes of scheduled recaptures", () => {
       assert.equal((await urlOf(path)).probe?.[v.header === "etag" ? "etag" : "lastModified"], v.value);
       const probed = await capture(path, "schedule");
       assert.equal(probed.method, "http", path);
-      assert.equal(probed.httpStatus, 304, path);
-      assert.match(probed.probe?.reason ?? "", /304 Not Modified/, path);
-      assert.equal(asked[path]?.at(-1), v.value, `${path}: the probe sent ${v.asked}`);
+      const sent = asked[path]?.at(-1);
+      if (v.conditional) {
+        assert.deepEqual(sent, { inm: v.value }, `${path}: If-None-Match only`);
+        assert.equal(probed.httpStatus, 304, path);
+        assert.match(probed.probe?.reason ?? "", /304 Not Modified to the ETag/, path);
+      } else {
+        assert.deepEqual(sent, {}, `${path}: no conditional request (neither a date nor a weak ETag)`);
+        assert.equal(probed.httpStatus, 200, path);
+        assert.match(probed.probe?.reason ?? "", /text in the server's HTML is the same/, path);
+      }
     }
+  });
+
+  it("declines a probe that another capture overtook: the learning it read is not written back", async () => {
+    const path = "/probe/overtaken";
+    const headline = "Water board names the streets first in line";
+    site.setPage(path, article(headline));
+    await capture(path, "api");
+    assert.equal((await urlOf(path)).probe?.serverRendered, true);
+    // While the probe's answer (the server-rendered page, unchanged) is on its way, the site moves
+    // the same story into a script-written shell and a person's capture learns that.
+    const fetcher = deps.probe?.fetcher;
+    assert.ok(fetcher);
+    const racing: ProcessCaptureDeps = {
+      ...deps,
+      probe: {
+        ...(deps.probe as NonNullable<ProcessCaptureDeps["probe"]>),
+        fetcher: {
+          fetch: async (url, options) => {
+            const answer = await fetcher.fetch(url, options);
+            site.setPage(path, scriptWrittenWith(headline, PARAGRAPHS));
+            const person = await capture(path, "api");
+            assert.equal(person.changed, false, "the same text, rendered by a script");
+            return answer;
+          },
+        },
+      },
+    };
+    assert.equal((await urlOf(path)).probe?.serverRendered, true);
+    const probed = await capture(path, "schedule", racing);
+    assert.equal(probed.method, "browser", "the probe's unchanged answer was overtaken");
+    assert.equal(probed.probe?.outcome, "declined");
+    assert.match(probed.probe?.reason ?? "", /changed what the URL learned/);
+    const learned = (await urlOf(path)).probe;
+    assert.equal(learned?.serverRendered, false, "the newer learning stands");
+    assert.equal(learned?.httpCount, 0);
+  });
+
+  it("declines when only the inline data a script renders from was edited, and the browser finds the edit", async () => {
+    const path = "/probe/hydrated";
+    const headline = "Grant for pipe works approved in the autumn";
+    site.setPage(path, hydrated(headline, PARAGRAPHS));
+    const first = await capture(path, "api");
+    const learned = (await urlOf(path)).probe;
+    assert.equal(learned?.serverRendered, true, "the inline data matched the markup");
+    assert.ok(learned?.inlineDataSha256);
+    assert.equal((await capture(path, "schedule")).method, "http", "nothing changed: over HTTP");
+    // The correction reaches only the data the script renders from; the markup keeps the old text.
+    site.setPage(
+      path,
+      hydrated(
+        headline,
+        PARAGRAPHS,
+        PARAGRAPHS.map((p) => p.replace("12 million", "14 million")),
+      ),
+    );
+    const edited = await capture(path, "schedule");
+    assert.equal(edited.method, "browser");
+    assert.equal(edited.probe?.outcome, "declined");
+    assert.match(edited.probe?.reason ?? "", /inline data/);
+    assert.equal(edited.changed, true);
+    assert.notEqual(edited.versionId, first.versionId);
+    assert.ok(edited.edit?.kinds.includes("number"), JSON.stringify(edited.edit));
+  });
+
+  it("forgets what was learned when a browser capture runs with probes off", async () => {
+    const path = "/probe/off";
+    site.setPage(path, article("Pipe works pause for the market"));
+    await capture(path, "api");
+    assert.ok((await urlOf(path)).probe, "learned with probes on");
+    const off = composeCaptureWorker({
+      archive: { repository: storage.repository },
+      blobs: storage.blobs,
+      capturer: chromium,
+      logger,
+      config: loadCaptureConfig({ ALLOW_PRIVATE_HOSTS: new URL(site.origin).host, PROBE: "off" }),
+    });
+    await capture(path, "schedule", off);
+    assert.equal((await urlOf(path)).probe, undefined, "nothing stale for probes turned on again");
   });
 
   it("falls back to the browser when the probe's connection is reset, the server answers 500, or it times out", async () => {

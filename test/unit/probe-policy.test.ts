@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { loadProbeConfig } from "../../shared/config.ts";
-import { articleOfHtml } from "../../shared/domain/capture/article-text.ts";
+import { articleOfHtml, inlineDataSha256 } from "../../shared/domain/capture/article-text.ts";
 import {
   type BrowserCaptureFacts,
   judgeAnswer,
@@ -15,6 +15,8 @@ import {
   noiseRulesKey,
   type ProbeAnswer,
   probeEligibility,
+  probeValidator,
+  stateAfterProbe,
 } from "../../shared/domain/capture/probe-policy.ts";
 import { extractArticle } from "../../shared/domain/extract/index.ts";
 import {
@@ -159,6 +161,13 @@ describe("whether a recapture is probed", () => {
         /latest version/,
       ],
       [
+        "a challenge since",
+        { url: { ...url(learned), lastValidity: "challenge" }, latest: LATEST },
+        RULES,
+        NOW,
+        /last capture did not show the article \(challenge\)/,
+      ],
+      [
         "changed noise rules",
         { url: url(learned), latest: LATEST },
         noiseRulesKey({ dropSelectors: [".clock"], minChangedWords: 0 }),
@@ -217,9 +226,45 @@ describe("what the probe's answer vouches for", () => {
     ...o,
   });
 
-  it("takes a 304 to its validators as unchanged, and reads a 200's text", () => {
-    assert.equal(judgeAnswer({ notModified: true, finalUrl: URL_ }, learned).kind, "unchanged");
+  const notModified = (finalUrl = URL_, redirects: string[] = []): ProbeAnswer => ({
+    notModified: true,
+    finalUrl,
+    redirects,
+  });
+
+  it("takes a 304 to its strong ETag as unchanged, and reads a 200's text", () => {
+    assert.equal(judgeAnswer(notModified(), learned).kind, "unchanged");
     assert.equal(judgeAnswer(page(), learned).kind, "read_text");
+  });
+
+  it("sends only a strong ETag: never a weak one, never a Last-Modified date", () => {
+    assert.equal(probeValidator(learned), '"abc"');
+    assert.equal(probeValidator({ etag: 'W/"abc"' }), undefined);
+    assert.equal(probeValidator({ etag: "abc" }), undefined, "not a quoted entity tag");
+    const dateOnly = learnFromBrowserCapture(
+      facts({ headers: { "last-modified": "Mon, 30 Nov 2026 08:00:00 GMT" } }),
+    );
+    assert.equal(probeValidator(dateOnly), undefined);
+    // A 304 to a date or a weak tag (a server that ignores what was sent, or a cache) is no word.
+    for (const state of [dateOnly, { ...learned, etag: 'W/"abc"' }]) {
+      const judged = judgeAnswer(notModified(), state);
+      assert.equal(judged.kind, "declined");
+      if (judged.kind === "declined") assert.match(judged.reason, /no strong ETag/);
+    }
+  });
+
+  it("replaces both validators with what a 200 carries, and keeps them after a 304", () => {
+    const after200 = stateAfterProbe(learned, {
+      notModified: false,
+      lastModified: "Tue, 01 Dec 2026 08:00:00 GMT",
+    });
+    assert.equal(after200.etag, undefined, "an ETag the server no longer sends is dropped");
+    assert.equal(after200.lastModified, "Tue, 01 Dec 2026 08:00:00 GMT");
+    assert.equal(after200.httpCount, learned.httpCount + 1);
+    assert.equal(stateAfterProbe(learned, { notModified: false, etag: '"def"' }).etag, '"def"');
+    const after304 = stateAfterProbe(learned, { notModified: true });
+    assert.equal(after304.etag, '"abc"');
+    assert.equal(after304.lastModified, learned.lastModified);
   });
 
   it("declines a 304 it did not ask for, a redirect, another status and a document that is not HTML", () => {
@@ -227,8 +272,9 @@ describe("what the probe's answer vouches for", () => {
     delete bare.etag;
     delete bare.lastModified;
     const cases: Array<[ProbeAnswer, typeof learned, RegExp]> = [
-      [{ notModified: true, finalUrl: URL_ }, bare, /no validators/],
-      [{ notModified: true, finalUrl: `${URL_}-moved` }, learned, /redirects/],
+      [notModified(), bare, /no strong ETag/],
+      [notModified(`${URL_}-moved`), learned, /redirects/],
+      [notModified(URL_, [`${URL_}?amp=1`, URL_]), learned, /redirects/],
       [page({ redirects: [`${URL_}?amp=1`], finalUrl: `${URL_}?amp=1` }), learned, /redirects/],
       [page({ status: 203 }), learned, /HTTP 203, not 200/],
       [page({ contentType: "application/pdf" }), learned, /not HTML/],
@@ -246,6 +292,51 @@ describe("what the probe's answer vouches for", () => {
     const wall = { validity: "challenge", validityReason: "…" } as const;
     assert.equal(judgeText({ extraction: "article", textSha256: "t1" }, wall, learned).kind, "declined");
     assert.equal(judgeText(null, null, learned).kind, "declined");
+  });
+
+  it("declines when the page's inline data changed, though its HTML text did not", () => {
+    const data = (n: number) =>
+      `<script id="__NEXT_DATA__" type="application/json">{"props":{"cost":${n}}}</script>`;
+    const withData = learnFromBrowserCapture(facts({ rawInlineData: inlineDataSha256(data(12)) }));
+    const same = judgeText(
+      { extraction: "article", textSha256: "t1" },
+      OK,
+      withData,
+      inlineDataSha256(data(12)),
+    );
+    assert.equal(same.kind, "unchanged");
+    const edited = judgeText(
+      { extraction: "article", textSha256: "t1" },
+      OK,
+      withData,
+      inlineDataSha256(data(14)),
+    );
+    assert.equal(edited.kind, "declined");
+    assert.match(edited.reason, /inline data/);
+    // Data that appeared where the browser capture saw none is a change too.
+    assert.equal(
+      judgeText({ extraction: "article", textSha256: "t1" }, OK, learned, inlineDataSha256(data(12))).kind,
+      "declined",
+    );
+  });
+
+  it("counts as inline data JSON scripts and global state objects, not JSON-LD or other scripts", () => {
+    const none = inlineDataSha256(
+      `<script type="application/ld+json">{"headline":"a"}</script><script>gtag("config","x-${Date.now()}")</script><script src="/app.js"></script>`,
+    );
+    assert.equal(none, undefined);
+    const state = (s: string) => inlineDataSha256(`<script>window.__STATE__ = {"story":"${s}"};</script>`);
+    assert.ok(state("a"));
+    assert.notEqual(state("a"), state("b"));
+    const json = (s: string) => inlineDataSha256(`<script type="application/json" id="d">["${s}"]</script>`);
+    assert.notEqual(json("a"), json("b"));
+    // A script that is not data (a nonce, a timestamp) changes nothing.
+    assert.equal(
+      inlineDataSha256(
+        `<script type="application/json">["a"]</script><script>nonce="${Math.random()}"</script>`,
+      ),
+      inlineDataSha256(`<script type="application/json">["a"]</script>`),
+    );
   });
 });
 

@@ -71,3 +71,28 @@ export function decodeServedHtml(body: Uint8Array, contentType: string | undefin
   }
   return decoder.decode(body.subarray(0, RAW_HTML_MAX_CHARS * 2)).slice(0, RAW_HTML_MAX_CHARS);
 }
+
+/** An inline script's opening tag attributes and its text. */
+const INLINE_SCRIPT = /<script\b([^>]*)>([\s\S]*?)<\/script\s*>/gi;
+/** A classic script that assigns a state object to a global (`window.__STATE__ = {…}`). */
+const STATE_ASSIGNMENT =
+  /\b(?:window|self|globalThis)\s*(?:\.\s*[\w$]+|\[\s*["'][\w$]+["']\s*\])\s*=\s*(?:\{|\[|JSON\.parse\()/;
+
+/**
+ * The SHA-256 of the data a page's scripts may render its article from: inline JSON scripts
+ * (`__NEXT_DATA__`, any `type` naming JSON) other than JSON-LD, which the extractor reads already,
+ * and inline classic scripts that assign a state object to a global (`window.__STATE__ = {…}`).
+ * Undefined when the page has none. Other inline scripts are left out on purpose: they carry
+ * nonces, timestamps and ad settings that change on every request, and would make every probe
+ * decline for nothing.
+ */
+export function inlineDataSha256(html: string): string | undefined {
+  const parts: string[] = [];
+  for (const [, attributes = "", body = ""] of html.matchAll(INLINE_SCRIPT)) {
+    if (/\bsrc\s*=/i.test(attributes)) continue;
+    const type = /\btype\s*=\s*["']?([^"'\s>]+)/i.exec(attributes)?.[1]?.toLowerCase() ?? "";
+    const data = /json/.test(type) ? !/ld\+json/.test(type) : STATE_ASSIGNMENT.test(body);
+    if (data) parts.push(body.trim());
+  }
+  return parts.length > 0 ? sha256Hex(parts.join("\u0000")) : undefined;
+}

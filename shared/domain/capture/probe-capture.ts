@@ -12,17 +12,19 @@
  */
 import { FetchError } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
-import type { HttpFetchResult, PageCapture } from "../../ports.ts";
+import type { HttpFetchResult, PageCapture, ProbeWrite } from "../../ports.ts";
 import { type EffectiveNoiseRules, NO_NOISE_RULES } from "../extract/noise-rules.ts";
-import type { CaptureRecord, ProbeNote, UrlProbeState } from "../model.ts";
+import type { CaptureRecord, ProbeNote, UrlProbeState, UrlRecord } from "../model.ts";
 import { classifyCapture, type ValidityVerdict } from "../validity/index.ts";
-import { articleOfHtml, decodeServedHtml, type PageArticle } from "./article-text.ts";
+import { articleOfHtml, decodeServedHtml, inlineDataSha256, type PageArticle } from "./article-text.ts";
 import {
   judgeAnswer,
   judgeText,
   learnFromBrowserCapture,
   noiseRulesKey,
   probeEligibility,
+  probeValidator,
+  stateAfterProbe,
 } from "./probe-policy.ts";
 import { recordOnUrl } from "./record-on-url.ts";
 import type {
@@ -40,10 +42,13 @@ const HTML_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q
 /** How the probe step ended: the capture recorded over HTTP, or the browser's turn (and why). */
 export type ProbeStep = { kind: "recorded"; outcome: ProcessOutcome } | { kind: "browser"; note?: ProbeNote };
 
-/** Another capture made a version while the probe ran: what it vouched for is no longer the latest. */
+/**
+ * Another capture made a version, or learned for probes, while the probe ran: what it vouched for
+ * (or the learning it would move on) is no longer current, and the browser captures the page.
+ */
 class ProbeOvertaken extends Error {}
 
-/** The raw HTML as a probe reads it: its article and its validity; null when it is not HTML. */
+/** The raw HTML as a probe reads it: its article, validity and inline data; null when it is not HTML. */
 function readServedHtml(
   deps: Pick<ProcessCaptureDeps, "extract">,
   html: string,
@@ -51,7 +56,7 @@ function readServedHtml(
   httpStatus: number,
   headers: Readonly<Record<string, string>>,
   noiseRules: EffectiveNoiseRules,
-): { read: PageArticle; verdict: ValidityVerdict } | null {
+): { read: PageArticle; verdict: ValidityVerdict; inlineData: string | undefined } | null {
   if (html === "") return null;
   const read = articleOfHtml(deps.extract, html, finalUrl, noiseRules);
   // No history is weighed: a probe vouches only for a text the last browser capture found (and
@@ -60,7 +65,7 @@ function readServedHtml(
     { httpStatus, headers, html, title: read.article.title, text: read.article.text, rawHtml: html },
     null,
   );
-  return { read, verdict };
+  return { read, verdict, inlineData: inlineDataSha256(html) };
 }
 
 /**
@@ -93,11 +98,8 @@ export async function probeFirst(
 
   let answer: HttpFetchResult;
   try {
-    answer = await probe.fetcher.fetch(capture.url, {
-      etag: learned.etag,
-      lastModified: learned.lastModified,
-      accept: HTML_ACCEPT,
-    });
+    // Never If-Modified-Since, never a weak ETag: only a strong ETag vouches for the same bytes.
+    answer = await probe.fetcher.fetch(capture.url, { etag: probeValidator(learned), accept: HTML_ACCEPT });
   } catch (err) {
     if (!(err instanceof FetchError)) log.warn("probe failed unexpectedly", { err });
     return declined(`The probe failed: ${err instanceof FetchError ? err.message : "an internal error"}`);
@@ -115,21 +117,15 @@ export async function probeFirst(
       answer.headers,
       noiseRules,
     );
-    const text = judgeText(served?.read ?? null, served?.verdict ?? null, learned);
+    const text = judgeText(served?.read ?? null, served?.verdict ?? null, learned, served?.inlineData);
     if (text.kind === "declined") return declined(text.reason);
     reason = text.reason;
     extraction = served?.read.extraction;
   }
 
-  const next: UrlProbeState = {
-    ...learned,
-    httpCount: learned.httpCount + 1,
-    // A new validator names a document with the same text: a 304 to it means the same again.
-    ...(answer.etag ? { etag: answer.etag } : {}),
-    ...(answer.lastModified ? { lastModified: answer.lastModified } : {}),
-  };
+  const next = stateAfterProbe(learned, answer);
   try {
-    const recorded = await recordUnchanged(deps, capture, state, next, now().toISOString());
+    const recorded = await recordUnchanged(deps, capture, state, learned, next, now().toISOString());
     const succeeded: CaptureRecord = {
       ...capture,
       status: "succeeded",
@@ -160,12 +156,16 @@ export async function probeFirst(
 
 /**
  * Records the unchanged capture on its URL like an unchanged browser capture (counted, the URL
- * rescheduled by its policy), with the probe's state moved on, in the same conditional write.
+ * rescheduled by its policy), with the probe's state moved on, in the same conditional write, and
+ * only over the learning the probe started from: when a browser capture learned meanwhile (the
+ * page may no longer be server-rendered) or another probe counted, this probe is overtaken, and
+ * the browser captures the page.
  */
 async function recordUnchanged(
   deps: ProcessCaptureDeps,
   capture: CaptureRecord,
   state: UrlState,
+  learned: UrlProbeState,
   next: UrlProbeState,
   capturedAt: string,
 ): Promise<{ versionId: string; capturedAt: string }> {
@@ -181,15 +181,27 @@ async function recordUnchanged(
     }
     return decision;
   };
-  await recordOnUrl(deps, capture, state, decision, decide, capturedAt, () => next);
+  const moveOn = (_: Decision, url: UrlRecord): ProbeWrite => {
+    if (url.probe?.browserAt !== learned.browserAt || url.probe.httpCount !== learned.httpCount) {
+      throw new ProbeOvertaken("Another capture changed what the URL learned while the probe ran.");
+    }
+    return {
+      kind: "http",
+      state: next,
+      from: { browserAt: learned.browserAt, httpCount: learned.httpCount },
+    };
+  };
+  await recordOnUrl(deps, capture, state, decision, decide, capturedAt, moveOn);
   return { versionId, capturedAt };
 }
 
 /**
  * What a browser capture leaves for probes, given its decision: whether its URL is server-rendered
  * (the raw response's article is the rendered page's, under the same rules), with the server's
- * validators. Undefined when probes are off, or the URL is never recaptured (nothing would use it:
- * a URL whose schedule is turned on later learns at its first scheduled, browser, capture).
+ * validators; written only over learning no newer than its own (a slower, older capture leaves the
+ * newer one's). When probes are off, or the URL is never recaptured, what was learned is cleared:
+ * probes turned on again (or a schedule turned on) must not resume under flags no browser capture
+ * has checked since; such a URL learns afresh at its next scheduled, browser, capture.
  */
 export function probeLearner(
   deps: ProcessCaptureDeps,
@@ -199,8 +211,10 @@ export function probeLearner(
   captured: CapturedArticle,
   extraction: PageArticle["extraction"],
   capturedAt: string,
-): ((decision: Decision) => UrlProbeState) | undefined {
-  if (!deps.probe || state.url.recapture === "off") return undefined;
+): (decision: Decision, url: UrlRecord) => ProbeWrite | undefined {
+  if (!deps.probe || state.url.recapture === "off") {
+    return (_, url) => (url.probe ? { kind: "clear" } : undefined);
+  }
   const noiseRules = captured.noiseRules ?? NO_NOISE_RULES;
   const headers = page.headers ?? {};
   const served = readServedHtml(
@@ -211,18 +225,22 @@ export function probeLearner(
     headers,
     noiseRules,
   );
-  return (decision) =>
-    learnFromBrowserCapture({
+  return (decision, url) => {
+    if (url.probe && url.probe.browserAt > capturedAt) return undefined;
+    const learned = learnFromBrowserCapture({
       url: capture.url,
       finalUrl: captured.finalUrl,
       httpStatus: page.httpStatus,
       headers,
       rendered: { extraction, textSha256: captured.textSha256 },
       raw: served?.read ?? null,
+      rawInlineData: served?.inlineData,
       rawVerdict: served?.verdict ?? null,
       verdict: decision.verdict,
       versionId: decision.versionId,
       rulesKey: noiseRulesKey(noiseRules),
       capturedAt,
     });
+    return { kind: "browser", state: learned };
+  };
 }

@@ -46,6 +46,8 @@ export interface BrowserCaptureFacts {
   rendered: Pick<PageArticle, "extraction" | "textSha256">;
   /** What the raw response yields the same way; null when it is not HTML. */
   raw: Pick<PageArticle, "extraction" | "textSha256"> | null;
+  /** The hash of the raw response's inline data scripts (`inlineDataSha256`); absent when it has none. */
+  rawInlineData?: string | undefined;
   /** The validity of the raw HTML alone (as a probe would classify it); null when not HTML. */
   rawVerdict: ValidityVerdict | null;
   /** What the capture showed, as decided; absent when an earlier delivery decided it. */
@@ -88,6 +90,7 @@ export function learnFromBrowserCapture(facts: BrowserCaptureFacts): UrlProbeSta
     ...(reason === null ? {} : { reason }),
     textSha256: facts.rendered.textSha256,
     ...(facts.versionId !== undefined ? { versionId: facts.versionId } : {}),
+    ...(facts.rawInlineData !== undefined ? { inlineDataSha256: facts.rawInlineData } : {}),
     rulesKey: facts.rulesKey,
     httpStatus: facts.httpStatus,
     finalUrl: facts.finalUrl,
@@ -144,6 +147,11 @@ export function probeEligibility(
   if (!latest || latest.removed || latest.teaser || latest.versionId !== learned.versionId) {
     return notTried("The latest version is not the one the last browser capture recorded.");
   }
+  // A browser capture since the learning met a challenge (recorded without learning): whether the
+  // article is back is the browser's to say, as it would say it again, not a plain GET's.
+  if (state.url.lastValidity !== undefined && state.url.lastValidity !== "ok") {
+    return notTried(`The last capture did not show the article (${state.url.lastValidity}).`);
+  }
   if (learned.rulesKey !== rulesKey)
     return notTried("The noise rules changed since the last browser capture.");
   if (learned.httpCount + 1 >= schedule.browserEvery) {
@@ -158,9 +166,44 @@ export function probeEligibility(
   return { probe: true, learned };
 }
 
+/**
+ * Whether an ETag is strong (`"…"`, not `W/"…"`). Only a strong validator promises the same bytes
+ * (RFC 9110 §8.8.1); a weak ETag or a Last-Modified date is derived from whatever the server
+ * chooses (a displayed "updated" date the editor left alone, one-second resolution), and a stealth
+ * edit is precisely one that keeps the dates. So a probe asks conditionally with a strong ETag only.
+ */
+export function isStrongEtag(etag: string | undefined): etag is string {
+  return etag !== undefined && /^"[\x21\x23-\x7e\x80-\xff]*"$/.test(etag);
+}
+
+/** The validator a probe sends (`If-None-Match`): the learned ETag if strong; never a date. */
+export function probeValidator(learned: Pick<UrlProbeState, "etag">): string | undefined {
+  return isStrongEtag(learned.etag) ? learned.etag : undefined;
+}
+
+/**
+ * The state an unchanged probe leaves: one more HTTP capture since the browser's; after a 200,
+ * the validators the answer carries replace both stored ones (a validator no longer sent is
+ * dropped: it would name a document the server no longer describes); after a 304, they stand.
+ */
+export function stateAfterProbe(
+  learned: UrlProbeState,
+  answer: { notModified: boolean; etag?: string | undefined; lastModified?: string | undefined },
+): UrlProbeState {
+  const next: UrlProbeState = { ...learned, httpCount: learned.httpCount + 1 };
+  if (answer.notModified) return next;
+  delete next.etag;
+  delete next.lastModified;
+  return {
+    ...next,
+    ...(answer.etag ? { etag: answer.etag } : {}),
+    ...(answer.lastModified ? { lastModified: answer.lastModified } : {}),
+  };
+}
+
 /** The parts of a probe's answer the judgement reads (a guarded fetch's result). */
 export type ProbeAnswer =
-  | { notModified: true; finalUrl: string }
+  | { notModified: true; finalUrl: string; redirects: readonly string[] }
   | {
       notModified: false;
       status: number;
@@ -176,21 +219,21 @@ export type AnswerJudgement =
   | { kind: "read_text" };
 
 /**
- * Judges the answer's envelope: a 304 to the validators of the last browser capture is the
- * server's word that nothing changed; a redirect, another status or a document that is not HTML is
- * a doubt. Only a 304 to a request that sent validators counts.
+ * Judges the answer's envelope: a 304 to the strong ETag of the last browser capture is the
+ * server's word that the bytes are the same; a redirect (on either path), another status or a
+ * document that is not HTML is a doubt. Only a 304 to a request that sent a strong ETag counts.
  */
 export function judgeAnswer(answer: ProbeAnswer, learned: UrlProbeState): AnswerJudgement {
   if (answer.notModified) {
-    if (!learned.etag && !learned.lastModified) {
-      return { kind: "declined", reason: "The server answered 304 to a request with no validators." };
+    if (probeValidator(learned) === undefined) {
+      return { kind: "declined", reason: "The server answered 304 to a request with no strong ETag." };
     }
-    if (normaliseUrl(answer.finalUrl) !== learned.finalUrl) {
+    if (answer.redirects.length > 0 || normaliseUrl(answer.finalUrl) !== learned.finalUrl) {
       return { kind: "declined", reason: `The page now redirects to ${answer.finalUrl}.` };
     }
     return {
       kind: "unchanged",
-      reason: `The server answered 304 Not Modified to the ${learned.etag ? "ETag" : "Last-Modified date"} of the last browser capture.`,
+      reason: "The server answered 304 Not Modified to the ETag of the last browser capture.",
     };
   }
   if (answer.redirects.length > 0 || normaliseUrl(answer.finalUrl) !== learned.finalUrl) {
@@ -211,12 +254,15 @@ export function judgeAnswer(answer: ProbeAnswer, learned: UrlProbeState): Answer
 /**
  * Judges the probe's text: unchanged only when the raw HTML's article, read exactly as a browser
  * capture reads its page, hashes to what the last browser capture found, the same way (article or
- * fallback text), and the raw HTML reads as the article (validity `ok`).
+ * fallback text), the raw HTML reads as the article (validity `ok`), and its inline data scripts
+ * are the ones the browser capture's page had: a script may render the article from them, and an
+ * edit made only there is one the browser would show and the HTML's text does not.
  */
 export function judgeText(
   read: Pick<PageArticle, "extraction" | "textSha256"> | null,
   verdict: ValidityVerdict | null,
   learned: UrlProbeState,
+  inlineData?: string,
 ): { kind: "unchanged" | "declined"; reason: string } {
   if (read === null || verdict === null)
     return { kind: "declined", reason: "The response could not be read as HTML." };
@@ -228,6 +274,13 @@ export function judgeText(
   }
   if (read.textSha256 !== learned.textSha256) {
     return { kind: "declined", reason: "The article's text differs from the last browser capture's." };
+  }
+  if (inlineData !== learned.inlineDataSha256) {
+    return {
+      kind: "declined",
+      reason:
+        "The page's inline data (the JSON its scripts may render from) changed since the last browser capture.",
+    };
   }
   return {
     kind: "unchanged",

@@ -13,9 +13,9 @@
  * duplicates apart by `versionId`). Nothing is ever deleted except a version this very call
  * stored and then lost the race to commit (the withdraw rule in `recordOnUrl`).
  */
-import type { ArchiveRepository } from "../../ports.ts";
+import type { ArchiveRepository, ProbeWrite } from "../../ports.ts";
 import { versionIdForCapture } from "../ids.ts";
-import type { CaptureRecord, UrlProbeState, UrlRecord, VersionRecord } from "../model.ts";
+import type { CaptureRecord, UrlRecord, VersionRecord } from "../model.ts";
 import { nextCaptureTime } from "../schedule.ts";
 import { type ValidityVerdict, wallRetryAt } from "../validity/index.ts";
 import type { Decide, Decision, ProcessCaptureDeps, UrlState } from "./types.ts";
@@ -170,7 +170,7 @@ export async function scheduleNext(
   await deps.repository.releasePending(urlId, captureId, held);
 }
 
-function probeOf(probe: UrlProbeState | undefined): { probe?: UrlProbeState } {
+function probeOf(probe: ProbeWrite | undefined): { probe?: ProbeWrite } {
   return probe ? { probe } : {};
 }
 
@@ -190,8 +190,11 @@ export async function recordOnUrl(
   decision: Decision,
   decide: Decide,
   capturedAt: string,
-  /** What the capture leaves for HTTP probes, given its decision (probe-capture.ts). */
-  learn?: (decision: Decision) => UrlProbeState | undefined,
+  /**
+   * What the capture leaves for HTTP probes, given its decision and the URL as this attempt writes
+   * over it (probe-capture.ts); asked again after a failed write, against the URL as it is now.
+   */
+  learn?: (decision: Decision, url: UrlRecord) => ProbeWrite | undefined,
 ): Promise<{ decision: Decision; committed: boolean }> {
   const ownVersionId = versionIdForCapture(capture.captureId);
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -204,7 +207,7 @@ export async function recordOnUrl(
       count: state.url.lastCaptureId !== capture.captureId,
       ...(decision.commit ? { version: decision.commit } : {}),
       ...(decision.verdict ? { validity: decision.verdict.validity } : {}),
-      ...probeOf(learn?.(decision)),
+      ...probeOf(learn?.(decision, state.url)),
       nextCaptureAt: nextCaptureAt(
         deps,
         state.url,
