@@ -16,6 +16,15 @@ import { html } from "./html.ts";
 import { link, type PageContent, type UiContext } from "./layout.ts";
 import { loadUrl } from "./url-page.ts";
 
+/** A URL, its versions and one of them with its place among them; 404 when the URL has no such version. */
+export async function loadVersion(deps: ApiDeps, urlId: string, versionId: string) {
+  const [url, versions] = await Promise.all([loadUrl(deps, urlId), deps.repository.listVersions(urlId)]);
+  const index = versions.findIndex((v) => v.versionId === versionId);
+  const version = versions[index];
+  if (!version) throw new NotFoundError("version_not_found", `This URL has no version ${versionId}.`);
+  return { url, versions, version, index };
+}
+
 /**
  * The file name a downloaded WACZ gets: `palimpsest-<urlId>-<capturedAt>.wacz`, the capture
  * time as the 14 digits web archives write it (an ISO time's colons are not allowed in file
@@ -41,10 +50,7 @@ export async function renderReplayPage(
   urlId: string,
   versionId: string,
 ): Promise<PageContent> {
-  const [url, versions] = await Promise.all([loadUrl(deps, urlId), deps.repository.listVersions(urlId)]);
-  const index = versions.findIndex((v) => v.versionId === versionId);
-  const version = versions[index];
-  if (!version) throw new NotFoundError("version_not_found", `This URL has no version ${versionId}.`);
+  const { url, version, index } = await loadVersion(deps, urlId, versionId);
   const replayOrigin = deps.publicReplayUrl;
   if (!version.artifacts.wacz) {
     throw new NotFoundError(

@@ -7,7 +7,6 @@ import { formatMementoTimestamp } from "../../../shared/domain/memento.ts";
 import type { Article } from "../../../shared/domain/model.ts";
 import { loadArticle } from "../../../shared/domain/read/stored-article.ts";
 import { artifactLinks } from "../../../shared/domain/read/views.ts";
-import { NotFoundError } from "../../../shared/errors.ts";
 import type { ApiDeps } from "../route-types.ts";
 import {
   artifactList,
@@ -21,8 +20,8 @@ import {
 } from "./components.ts";
 import { html, type SafeHtml } from "./html.ts";
 import { link, type PageContent, type UiContext } from "./layout.ts";
-import { evidenceArtifacts } from "./replay-page.ts";
-import { loadUrl, urlFeed } from "./url-page.ts";
+import { evidenceArtifacts, loadVersion } from "./replay-page.ts";
+import { urlFeed } from "./url-page.ts";
 
 export async function renderVersionPage(
   deps: ApiDeps,
@@ -30,10 +29,7 @@ export async function renderVersionPage(
   urlId: string,
   versionId: string,
 ): Promise<PageContent> {
-  const [url, versions] = await Promise.all([loadUrl(deps, urlId), deps.repository.listVersions(urlId)]);
-  const index = versions.findIndex((v) => v.versionId === versionId);
-  const version = versions[index];
-  if (!version) throw new NotFoundError("version_not_found", `This URL has no version ${versionId}.`);
+  const { url, versions, version, index } = await loadVersion(deps, urlId, versionId);
   const [article, links] = await Promise.all([
     version.artifacts.article ? loadArticle(deps.blobs, version) : null,
     artifactLinks(deps.blobs, evidenceArtifacts(urlId, version), deps.presignedUrlTtlSeconds),
