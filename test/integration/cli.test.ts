@@ -4,7 +4,6 @@
  * API that is not there) as one line each, without stack traces.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
@@ -15,8 +14,8 @@ import { runCli } from "../../cli/palimpsest.ts";
 import { type LocalRunner, startLocalRunner } from "../../local/runner.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
+import { runCli as spawnCli } from "../support/run-cli.ts";
 
-const CLI = join(import.meta.dirname, "../../cli/palimpsest.ts");
 let site: FixtureSite;
 let runner: LocalRunner;
 let dataDir: string;
@@ -37,22 +36,6 @@ async function run(...argv: string[]): Promise<{ code: number; out: string[]; er
   const err: string[] = [];
   const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, out, err };
-}
-
-/** Runs the real executable, for exit codes and what reaches a terminal. */
-function spawnCli(env: Record<string, string>, ...argv: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...argv], { env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c;
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c;
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 /** A port on 127.0.0.1 that nothing listens on. */

@@ -5,7 +5,6 @@
  * refused with exit status 1 and the reason.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createPublicKey } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -16,27 +15,12 @@ import { openLocalKeySigner } from "../../shared/adapters/local-key-signer.ts";
 import { buildWacz } from "../../shared/domain/evidence/build-wacz.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { evidenceInput, testSigner } from "../support/evidence-fixture.ts";
+import { runCli as palimpsest } from "../support/run-cli.ts";
 
-const CLI = join(import.meta.dirname, "../../cli/palimpsest.ts");
 let runner: LocalRunner;
 let dataDir: string;
 let work: string;
 let genuine: string;
-
-function palimpsest(env: Record<string, string>, ...argv: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...argv], { env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c;
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c;
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "palimpsest-verify-"));

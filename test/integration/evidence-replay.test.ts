@@ -11,7 +11,6 @@
  * and nothing leaves the replay server's origin.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -28,8 +27,8 @@ import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
 import type { Json } from "../support/json.ts";
 import { NO_DNS } from "../support/loopback-browser.ts";
 import { allImagesShown, replayFrame, startReplayServer } from "../support/replay-harness.ts";
+import { runCli as palimpsest } from "../support/run-cli.ts";
 
-const CLI = join(import.meta.dirname, "../../cli/palimpsest.ts");
 const STORY = "/story.html";
 const REQUESTED = `/redirect?to=${STORY}`;
 
@@ -72,21 +71,6 @@ async function unzipAll(bytes: Uint8Array): Promise<Map<string, Uint8Array>> {
   }
   await reader.close();
   return out;
-}
-
-function palimpsest(env: Record<string, string>, ...argv: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...argv], { env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c;
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c;
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 before(async () => {
