@@ -303,6 +303,16 @@ export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
   };
 }
 
+/**
+ * Whether the capture worker takes its secrets (the role's credentials, the webhook's key) out of
+ * its environment before Chromium starts: SCRUB_ENVIRON=on|off, by default on when running on
+ * Lambda (AWS_LAMBDA_FUNCTION_NAME set) and off elsewhere, where the local runner signs for its
+ * embedded servers with an identity of its own.
+ */
+export function loadEnvironScrub(env: Env = process.env): boolean {
+  return parseOnOff(env, ENV.scrubEnviron, optionalString(env, ENV.lambdaFunctionName) !== undefined);
+}
+
 /** The KMS key that signs evidence packages (AWS); locally the runner keeps a key under DATA_DIR instead. */
 export function loadSigningConfig(env: Env = process.env): { kmsKeyArn: string | undefined } {
   return { kmsKeyArn: optionalString(env, ENV.signingKeyArn) };

@@ -38,6 +38,11 @@ export const ENV = {
   webhookUrl: "WEBHOOK_URL",
   webhookSecret: "WEBHOOK_SECRET",
   logLevel: "LOG_LEVEL",
+  /**
+   * `on`/`off`: the capture worker takes its secrets out of its process environment before Chromium
+   * starts (shared/adapters/scrub-environ.ts). Default: on on Lambda, off elsewhere.
+   */
+  scrubEnviron: "SCRUB_ENVIRON",
   /** `on`/`off`: whether metrics are written (by default always on Lambda, elsewhere as the log). */
   metrics: "METRICS",
   signingKeyArn: "SIGNING_KEY_ARN",

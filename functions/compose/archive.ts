@@ -25,7 +25,7 @@ export interface ArchiveWithSources extends Archive {
 
 /**
  * Opens the table. `identity` is the embedded servers' own (local runner, bench, tests); on AWS it
- * is unset and the function's role signs.
+ * is the role's credentials held in memory (capture worker) or unset, and the SDK finds the role's.
  */
 export function openArchive(
   table: Pick<StorageConfig, "tableName" | "dynamodbEndpoint">,

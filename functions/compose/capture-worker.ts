@@ -13,11 +13,13 @@ import { createEgressProxy } from "../../shared/adapters/egress/egress-proxy.ts"
 import { createEventBridgePublisher, fanOut } from "../../shared/adapters/eventbridge-publisher.ts";
 import { createGuardedHttpFetcher } from "../../shared/adapters/guarded-http-fetcher.ts";
 import { createKmsSigner } from "../../shared/adapters/kms-signer.ts";
+import { takeSecretsFromEnvironment } from "../../shared/adapters/scrub-environ.ts";
 import { createWebhookPublisher } from "../../shared/adapters/webhook-publisher.ts";
 import {
   type CaptureConfig,
   loadCadence,
   loadCaptureConfig,
+  loadEnvironScrub,
   loadObservabilityConfig,
   loadPublishConfig,
   loadRegion,
@@ -150,28 +152,53 @@ export function createCaptureWorker(parts: CaptureWorkerParts) {
 }
 
 /**
- * The capture Lambda from its environment. Config is parsed here, at init, so a bad value fails
- * the cold start with its variable's name; the bundled Chromium is unpacked here too (init runs
- * with full CPU, and the first request then starts the browser only), within a budget that keeps
- * init under Lambda's 10 s.
+ * The role's credentials, taken out of the environment before Chromium can start (on Lambda, or
+ * with SCRUB_ENVIRON=on): see scrub-environ.ts. Undefined when the scrub is off or the environment
+ * holds none; the clients then use the SDK's default chain.
  */
-export async function captureWorkerFromEnvironment(env: Record<string, string | undefined> = process.env) {
+function takeCredentials(env: Record<string, string | undefined>, logger: Logger) {
+  if (!loadEnvironScrub(env)) return undefined;
+  const { credentials, outcome } = takeSecretsFromEnvironment(env);
+  if (outcome.status === "scrubbed") {
+    logger.info("secrets scrubbed from the process environment", { variables: outcome.variables });
+  } else {
+    // Still deleted from process.env; only /proc/<pid>/environ may show them.
+    logger.warn("process environment not scrubbed", { reason: outcome.reason });
+  }
+  return credentials;
+}
+
+/**
+ * The capture worker's parts from its environment. Config is parsed here, at init, so a bad value
+ * fails the cold start with its variable's name; then the secrets leave the environment, before any
+ * client or the browser starts; the bundled Chromium is unpacked last (init runs with full CPU, and
+ * the first request then starts the browser only), within a budget that keeps init under Lambda's
+ * 10 s.
+ */
+export async function captureWorkerPartsFromEnvironment(
+  env: Record<string, string | undefined> = process.env,
+): Promise<CaptureWorkerParts> {
   const storage = loadStorageConfig(env);
   const config = loadCaptureConfig(env);
   const publish = loadPublishConfig(env);
   const { logger, metrics } = openObservability(loadObservabilityConfig(env));
-  const archive = openArchive(storage);
   const region = loadRegion(env);
+  const credentials = takeCredentials(env, logger);
+  const identity = credentials ? { credentials, region } : undefined;
+  const archive = openArchive(storage, identity);
   // The capture function may only sign with the key (and read its public half): see evidence-signing-key.ts.
   const { kmsKeyArn } = loadSigningConfig(env);
   const signer = kmsKeyArn
-    ? createKmsSigner({ client: new KMSClient({ region }), keyId: kmsKeyArn })
+    ? createKmsSigner({
+        client: new KMSClient({ region, ...(credentials ? { credentials } : {}) }),
+        keyId: kmsKeyArn,
+      })
     : undefined;
   const publisher = fanOut([
     ...(publish.eventBusName
       ? [
           createEventBridgePublisher({
-            client: new EventBridgeClient({}),
+            client: new EventBridgeClient(credentials ? { credentials } : {}),
             eventBusName: publish.eventBusName,
           }),
         ]
@@ -179,14 +206,19 @@ export async function captureWorkerFromEnvironment(env: Record<string, string | 
     ...(publish.webhook ? [createWebhookPublisher({ ...publish.webhook, logger })] : []),
   ]);
   if (!config.chromiumPath) await unpackChromiumWithin(INIT_UNPACK_BUDGET_MS);
-  return createCaptureWorker({
+  return {
     archive,
-    blobs: openBlobStore(storage, openBlobReader(storage, region)).blobs,
+    blobs: openBlobStore(storage, openBlobReader(storage, region, identity), identity).blobs,
     config,
     cadence: loadCadence(env),
     ...(publisher ? { publisher } : {}),
     logger,
     metrics,
     ...(signer ? { signer } : {}),
-  });
+  };
+}
+
+/** The capture Lambda from its environment (functions/capture/handler.ts). */
+export async function captureWorkerFromEnvironment(env: Record<string, string | undefined> = process.env) {
+  return createCaptureWorker(await captureWorkerPartsFromEnvironment(env));
 }

@@ -2,7 +2,9 @@
  * AWS clients, created once per container and shared. Endpoints are overridden only for the
  * embedded S3/DynamoDB servers of the local runner, which also passes its own credentials and
  * region: those servers must never be signed for with whatever `AWS_*` variables or profile the
- * developer's shell holds (their real AWS keys).
+ * developer's shell holds (their real AWS keys). On AWS an identity is passed by the capture worker,
+ * which holds its role's credentials in memory once it has taken them out of its environment
+ * (scrub-environ.ts); the other functions pass none and the SDK's default chain reads the role's.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -10,7 +12,10 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import type { StorageConfig } from "../config.ts";
 
-/** Explicit identity for emulators; unset on AWS, where the function's role is used. */
+/**
+ * An explicit identity: the embedded servers' own locally; on AWS the role's credentials held in
+ * memory (capture worker), or unset for the SDK's default chain.
+ */
 export interface LocalIdentity {
   credentials: AwsCredentialIdentity;
   region: string;
@@ -28,7 +33,7 @@ export function createS3Client(config: Pick<StorageConfig, "s3Endpoint">, local?
           responseChecksumValidation: "WHEN_REQUIRED",
           ...(local ?? {}),
         }
-      : { maxAttempts: 5 },
+      : { maxAttempts: 5, ...(local ?? {}) },
   );
 }
 
@@ -39,7 +44,7 @@ export function createDocumentClient(
   const client = new DynamoDBClient(
     config.dynamodbEndpoint
       ? { endpoint: config.dynamodbEndpoint, maxAttempts: 5, ...(local ?? {}) }
-      : { maxAttempts: 5 },
+      : { maxAttempts: 5, ...(local ?? {}) },
   );
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },

@@ -102,6 +102,8 @@ const READ_NOT_SET: Record<string, string> = {
   [ENV.captureMaxDomElements]: "no deploy-time prop yet: the handler's default",
   [ENV.evidenceMaxBytes]: "no deploy-time prop yet: the handler's default",
   [ENV.replayAssetsDir]: "Lambda unpacks the replay function's layer under /opt, the default",
+  [ENV.scrubEnviron]:
+    "on by default on Lambda (AWS_LAMBDA_FUNCTION_NAME): a switch for tests and other hosts",
 };
 
 /** Set by the stacks but not (yet) read, per function, with the reason. */

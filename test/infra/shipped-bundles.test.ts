@@ -14,7 +14,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
@@ -320,6 +320,18 @@ describe("the shipped Lambda bundles, from the synthesized cloud assembly", {
       new ListObjectsV2Command({ Bucket: account.bucketName, Prefix: "blobs/" }),
     );
     assert.ok((listed.KeyCount ?? 0) >= Object.keys(artifacts).length, "blobs stored under blobs/");
+
+    // What Chromium's renderer could read of its parent (scrub-environ.ts): the capture runtime's
+    // /proc environ keeps the credential names with their values blanked; the API's, which never
+    // scrubs (it starts no browser), shows that this reading sees them where they are.
+    const environOf = async (fn: ShippedFunction) =>
+      readFileSync(`/proc/${(await environmentOf(fn)).pid}/environ`, "latin1").split("\0");
+    const credential = /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN)=./;
+    assert.deepEqual(
+      (await environOf(app.functions.capture)).filter((entry) => credential.test(entry)),
+      [],
+    );
+    assert.equal((await environOf(app.functions.api)).filter((entry) => credential.test(entry)).length, 3);
   });
 
   it("sweeper: answers the schedule's event; at a later clock it enqueues the due URL, whose recapture publishes the edit on the bus", {

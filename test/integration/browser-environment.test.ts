@@ -9,6 +9,7 @@
  * children write their process title over the memory /proc shows), so a check of theirs could
  * never fail — it passed with the scrub removed, while this one fails. Their environment is the
  * browser's, which they inherit (Chromium starts them itself, from the browser process).
+ * What they could read of the browser's parent, the capturer: scrub-environ.test.ts.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";

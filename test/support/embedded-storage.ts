@@ -29,6 +29,8 @@ export interface EmbeddedStorage {
   bucketName: string;
   /** The embedded DynamoDB's endpoint and the table, for adapters beside the repository. */
   dynamodbEndpoint: string;
+  /** The embedded S3's endpoint, for a worker of its own (a child process) on the same bucket. */
+  s3Endpoint: string;
   tableName: string;
   close(): Promise<void>;
 }
@@ -58,6 +60,7 @@ export async function startEmbeddedStorage(): Promise<EmbeddedStorage> {
     dir,
     bucketName,
     dynamodbEndpoint: dynamo.endpoint,
+    s3Endpoint: s3Server.endpoint,
     tableName,
     s3,
     repository: archive.repository,

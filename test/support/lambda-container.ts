@@ -43,6 +43,8 @@ export type InvocationOutcome =
 
 export interface LambdaContainer {
   readonly functionName: string;
+  /** The runtime process (the one that runs the handler, and Chromium's parent), for reading its /proc. */
+  readonly pid: number | undefined;
   /** Everything the function printed so far (the tail, past {@link MAX_LOG_CHARS}). */
   logs(): string;
   /** The packages its code has loaded from outside its asset so far: only what the runtime provides. */
@@ -232,6 +234,7 @@ export async function startLambdaContainer(options: LambdaContainerOptions): Pro
 
   return {
     functionName: options.functionName,
+    pid: child.pid,
     logs: () => output,
     runtimeModules: () => fromRuntime,
     invoke,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { loadCaptureConfig } from "../../shared/config.ts";
+import { loadCaptureConfig, loadEnvironScrub } from "../../shared/config.ts";
 import { ENV } from "../../shared/env-names.ts";
 import { ConfigError } from "../../shared/errors.ts";
 
@@ -111,4 +111,27 @@ describe("capture config: the evidence package's recording budget", () => {
       );
     });
   }
+});
+
+describe("capture config: scrubbing the secrets from the environment", () => {
+  it("is on on Lambda and off elsewhere unless SCRUB_ENVIRON says otherwise", () => {
+    assert.equal(loadEnvironScrub({}), false);
+    assert.equal(loadEnvironScrub({ [ENV.lambdaFunctionName]: "palimpsest-capture" }), true);
+    assert.equal(loadEnvironScrub({ [ENV.scrubEnviron]: "on" }), true);
+    assert.equal(
+      loadEnvironScrub({ [ENV.lambdaFunctionName]: "palimpsest-capture", [ENV.scrubEnviron]: "off" }),
+      false,
+    );
+  });
+
+  it("refuses anything but on or off, naming the variable", () => {
+    assert.throws(
+      () => loadEnvironScrub({ [ENV.scrubEnviron]: "yes" }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /SCRUB_ENVIRON/);
+        return true;
+      },
+    );
+  });
 });
