@@ -327,7 +327,6 @@ async function startServices(
   const poll = composePoll({
     archive,
     queue: captureQueue,
-    pollQueue,
     config: loadPollConfig(env),
     shaper,
     resolveHost,
