@@ -269,6 +269,16 @@ export interface CaptureQueue {
   depth?(): Promise<number>;
 }
 
+/**
+ * How long the oldest message of the capture queue has waited. On AWS that is CloudWatch's
+ * `ApproximateAgeOfOldestMessage` (SQS has no queue attribute for it); the local file queue knows
+ * it directly.
+ */
+export interface QueueAgeReader {
+  /** Seconds, or undefined when unknown (no datapoint yet, the metric service unreachable). */
+  oldestMessageAgeSeconds(): Promise<number | undefined>;
+}
+
 export interface CaptureMessage {
   captureId: string;
   /**
