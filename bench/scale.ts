@@ -373,6 +373,13 @@ export async function simulate(options: {
   };
 }
 
+/** The largest host's share of the URLs under Zipf(1) over `hosts` hosts: 1 / H(hosts). */
+export function largestHostShare(hosts: number): number {
+  let harmonic = 0;
+  for (let k = 1; k <= hosts; k++) harmonic += 1 / k;
+  return 1 / harmonic;
+}
+
 export async function runScaleBench(
   options: { urls?: number; hosts?: number; workers?: number } = {},
 ): Promise<BenchReport> {
@@ -392,6 +399,8 @@ export async function runScaleBench(
   const load = loadavg()
     .map((l) => l.toFixed(1))
     .join(" / ");
+  const share = largestHostShare(run.hosts);
+  const largestHostUrls = Math.round((run.urls * share) / 100) * 100;
   const row = (name: string, f: ScaleFigures) =>
     `| ${name} | ${f.captures} | ${f.messagesPerCapture.toFixed(3)} | ${f.deferrals} | ${f.lost} | ${f.biggestHostWaitP50S.toFixed(0)} | ${f.othersWaitP50S.toFixed(0)} / ${f.othersWaitP95S.toFixed(0)} | ${f.startsTooClose} |`;
   const peakRows = Object.keys(shaped.peaks).map(
@@ -400,7 +409,7 @@ export async function runScaleBench(
   const markdown = [
     "## Scale: sweeper and host shaping (simulated)",
     "",
-    `${run.urls.toLocaleString("en-US")} URLs over ${run.hosts} hosts (Zipf: host 0 has ~13 %), all due within the first hour and re-captured every 3 h, swept every ${SWEEP_EVERY_S / 60} min for ${run.hours} simulated hours; ${run.workers} workers, ${CAPTURE_S} s a capture; default host limit (one start every 5 s). Real \`sweepDueUrls\`/\`assignStarts\` over in-memory tables and queue (\`npm run bench:scale\`).`,
+    `${run.urls.toLocaleString("en-US")} URLs over ${run.hosts} hosts (Zipf: host 0 has ~${(share * 100).toFixed(0)} %), all due within the first hour and re-captured every 3 h, swept every ${SWEEP_EVERY_S / 60} min for ${run.hours} simulated hours; ${run.workers} workers, ${CAPTURE_S} s a capture; default host limit (one start every 5 s). Real \`sweepDueUrls\`/\`assignStarts\` over in-memory tables and queue (\`npm run bench:scale\`).`,
     "",
     "| design | captures started | messages per capture | deferrals (parked / re-sent) | lost to the 16-hop limit | host 0 wait p50 (s) | hosts past the 50 largest: wait p50 / p95 (s) | starts closer than the host's interval |",
     "|---|---|---|---|---|---|---|---|",
@@ -408,7 +417,7 @@ export async function runScaleBench(
     row("shaped before queueing, no spread (now, local runner)", unspread),
     row("worker gate + re-send (before)", legacy),
     "",
-    "Without the spread, each sweep lands its whole batch at once, the queue lags behind the workers, and slotted messages start bunched: the spread is what keeps a host's starts apart. The largest host's wait is its own backlog (13,000 URLs at one start per 5 s); the long tail's is the spread, or the queue's lag.",
+    `Without the spread, each sweep lands its whole batch at once, the queue lags behind the workers, and slotted messages start bunched: the spread is what keeps a host's starts apart. The largest host's wait is its own backlog (${largestHostUrls.toLocaleString("en-US")} URLs at one start per 5 s); the long tail's is the spread, or the queue's lag.`,
     "",
     "Writes on the hottest partition of each kind, at its busiest minute (writes/s; DynamoDB allows 1,000 per partition):",
     "",

@@ -268,6 +268,21 @@ export class FileQueue {
     });
   }
 
+  /**
+   * Milliseconds since the oldest message was sent, as SQS's ApproximateAgeOfOldestMessage counts
+   * it, over the messages that have come due (a delayed one still held back is not waiting yet);
+   * null when none has.
+   */
+  oldestAgeMs(): number | null {
+    const now = this.#now();
+    let oldest: number | null = null;
+    for (const m of this.#messages.values()) {
+      if (m.receiveCount === 0 && m.visibleAt > now) continue;
+      if (oldest === null || m.sentAt < oldest) oldest = m.sentAt;
+    }
+    return oldest === null ? null : now - oldest;
+  }
+
   /** Milliseconds until the next invisible message becomes visible, if any. */
   nextVisibleInMs(): number | null {
     const now = this.#now();

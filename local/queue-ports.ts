@@ -4,7 +4,7 @@
  */
 import { encodeCaptureMessage } from "../shared/domain/capture-message.ts";
 import { encodePollMessage } from "../shared/domain/sources/poll-message.ts";
-import type { CaptureQueue, PollQueue } from "../shared/ports.ts";
+import type { CaptureQueue, PollQueue, QueueAgeReader } from "../shared/ports.ts";
 import type { FileQueue } from "./file-queue.ts";
 
 /** The capture queue on a file queue; its depth is exact (the local runner's 429 test needs it). */
@@ -28,6 +28,17 @@ export function filePollQueue(polls: FileQueue): PollQueue {
       void (await polls.send(encodePollMessage(message.sourceId), (opts?.delaySeconds ?? 0) * 1000)),
     enqueueBatch: async (messages) => {
       for (const message of messages) await polls.send(encodePollMessage(message.sourceId));
+    },
+  };
+}
+
+/** The file queue's oldest message's age, known exactly (on AWS it comes from CloudWatch). */
+export function fileQueueAge(queue: FileQueue): QueueAgeReader {
+  return {
+    oldestMessageAgeSeconds: async () => {
+      const ms = queue.oldestAgeMs();
+      // Nothing waiting is an age of zero: known, and never back-pressure.
+      return ms === null ? 0 : ms / 1000;
     },
   };
 }

@@ -31,6 +31,7 @@ import {
   loadObservabilityConfig,
   loadPollConfig,
   loadPublishConfig,
+  loadSweepBackPressureConfig,
 } from "../shared/config.ts";
 import { parseAllowedPrivateHosts } from "../shared/domain/url.ts";
 import { createLogger, type Logger } from "../shared/logger.ts";
@@ -45,7 +46,7 @@ import { FileQueue, type QueueMessage } from "./file-queue.ts";
 import { listenOnLoopback } from "./listen.ts";
 import { openLocalCredentials } from "./local-credentials.ts";
 import { handleLocalSweep } from "./local-sweep.ts";
-import { fileCaptureQueue, filePollQueue } from "./queue-ports.ts";
+import { fileCaptureQueue, filePollQueue, fileQueueAge } from "./queue-ports.ts";
 import { reconcileCaptures } from "./reconcile.ts";
 import { releaseAllHostSlots } from "./release-host-slots.ts";
 import { createLocalReplayServer, type LocalReplayServer } from "./replay-server.ts";
@@ -327,14 +328,22 @@ async function startServices(
   const poll = composePoll({
     archive,
     queue: captureQueue,
-    pollQueue,
     config: loadPollConfig(env),
     shaper,
     resolveHost,
     fetcher,
     logger: log,
   });
-  const sweeper = composeSweeper({ archive, queue: captureQueue, pollQueue, shaper, logger: log, metrics });
+  const sweeper = composeSweeper({
+    archive,
+    queue: captureQueue,
+    pollQueue,
+    shaper,
+    // The file queue knows its oldest message's age itself: no CloudWatch here.
+    backPressure: { ...loadSweepBackPressureConfig(env), age: fileQueueAge(queue) },
+    logger: log,
+    metrics,
+  });
   const sweep = async (now?: Date) =>
     sweeper(now ? { time: now.toISOString() } : {}, lambdaContext("palimpsest-sweeper"));
 

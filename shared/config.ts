@@ -3,6 +3,7 @@
  * deployment bug and fails fast with a message that names the variable.
  */
 
+import { CAPTURE_MESSAGE_RETENTION_MS } from "./domain/queue-retention.ts";
 import { type CadenceStep, parseCadence } from "./domain/schedule.ts";
 import { ENV, METRICS_NAMESPACE } from "./env-names.ts";
 import { ConfigError } from "./errors.ts";
@@ -362,6 +363,34 @@ export function loadHostShapingConfig(env: Env = process.env): HostShapingConfig
  */
 export function loadSweepSpreadMs(env: Env = process.env): number {
   return optionalInt(env, ENV.sweepSpreadMs, 5 * 60_000, { min: 0, max: 15 * 60_000 });
+}
+
+/**
+ * How long the capture queue keeps a message (CAPTURE_QUEUE_RETENTION_MS, set by the queue's
+ * construct): a capture pending longer than this lost its message and is failed `expired`. SQS
+ * allows 1 minute to 14 days.
+ */
+export function loadCaptureQueueRetentionMs(env: Env = process.env): number {
+  return optionalInt(env, ENV.captureQueueRetentionMs, CAPTURE_MESSAGE_RETENTION_MS, {
+    min: 60_000,
+    max: CAPTURE_MESSAGE_RETENTION_MS,
+  });
+}
+
+/** When the sweeper holds its recaptures back (see `shared/domain/back-pressure.ts`). */
+export interface SweepBackPressureConfig {
+  /** MAX_QUEUE_AGE_SECONDS: the oldest capture message's age at which sweeps hold. */
+  maxQueueAgeSeconds: number;
+  /** MAX_QUEUE_DEPTH: the fallback when the age is unknown (no metric yet, CloudWatch unreachable). */
+  maxQueueDepth: number;
+}
+
+export function loadSweepBackPressureConfig(env: Env = process.env): SweepBackPressureConfig {
+  return {
+    // Above SQS's longest delay (15 min), so shaped captures held back to their slots never trip it.
+    maxQueueAgeSeconds: optionalInt(env, ENV.maxQueueAgeSeconds, 1800, { min: 60, max: 14 * 86_400 }),
+    maxQueueDepth: optionalInt(env, ENV.maxQueueDepth, 10_000, { min: 1, max: 10_000_000 }),
+  };
 }
 
 /** The queues a function sends to. Each is required only by the functions that send to it. */

@@ -25,6 +25,10 @@ export const ENV = {
   hostMinGapMs: "HOST_MIN_GAP_MS",
   hostLimits: "HOST_LIMITS",
   sweepSpreadMs: "SWEEP_SPREAD_MS",
+  /** The capture queue's retention (its construct sets it): the sweep fails a capture pending longer. */
+  captureQueueRetentionMs: "CAPTURE_QUEUE_RETENTION_MS",
+  /** The sweeper holds its recaptures while the capture queue's oldest message is this old. */
+  maxQueueAgeSeconds: "MAX_QUEUE_AGE_SECONDS",
   captureMaxBytes: "CAPTURE_MAX_BYTES",
   evidenceMaxBytes: "EVIDENCE_MAX_BYTES",
   captureTotalTimeoutMs: "CAPTURE_TOTAL_TIMEOUT_MS",

@@ -269,6 +269,16 @@ export interface CaptureQueue {
   depth?(): Promise<number>;
 }
 
+/**
+ * How long the oldest message of the capture queue has waited. On AWS that is CloudWatch's
+ * `ApproximateAgeOfOldestMessage` (SQS has no queue attribute for it); the local file queue knows
+ * it directly.
+ */
+export interface QueueAgeReader {
+  /** Seconds, or undefined when unknown (no datapoint yet, the metric service unreachable). */
+  oldestMessageAgeSeconds(): Promise<number | undefined>;
+}
+
 export interface CaptureMessage {
   captureId: string;
   /**
@@ -457,6 +467,12 @@ export interface SourceRepository {
   claimDueSource(sourceId: string, seenNextPollAt: string, leaseUntil: string): Promise<boolean>;
   /** Records a poll's outcome; false when the source was deleted meanwhile (nothing is written). */
   recordPoll(sourceId: string, record: PollRecord): Promise<boolean>;
+  /**
+   * Puts a poll that could not run (its host was busy) back on the source's schedule at
+   * `nextPollAt`, for a later sweep to send; nothing else changes. False when the source was
+   * deleted or paused meanwhile (then it is not put back).
+   */
+  deferPoll(sourceId: string, nextPollAt: string): Promise<boolean>;
   /** Links a URL to the source, once: false when it was linked already. */
   linkUrl(link: SourceLink): Promise<boolean>;
   /** The URLs the source found, newest first. */

@@ -5,20 +5,18 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { createGuardedHttpFetcher } from "../../shared/adapters/guarded-http-fetcher.ts";
 import { resolveHostIpv4First } from "../../shared/adapters/resolve-host.ts";
 import { createSqsCaptureQueue } from "../../shared/adapters/sqs-capture-queue.ts";
-import { createSqsPollQueue } from "../../shared/adapters/sqs-poll-queue.ts";
 import {
   loadCaptureQueueConfig,
   loadHostShapingConfig,
   loadObservabilityConfig,
   loadPollConfig,
-  loadPollQueueConfig,
   loadTableConfig,
   type PollConfig,
 } from "../../shared/config.ts";
 import type { HostShaper } from "../../shared/domain/host-shaping.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import type { Logger } from "../../shared/logger.ts";
-import type { CaptureQueue, HttpFetcher, PollQueue, ResolveHost } from "../../shared/ports.ts";
+import type { CaptureQueue, HttpFetcher, ResolveHost } from "../../shared/ports.ts";
 import { createPollHandler } from "../poll/poll-batch.ts";
 import { type ArchiveWithSources, openArchive, withSources } from "./archive.ts";
 import { composeHostGate, composeHostShaper } from "./host-gate.ts";
@@ -33,7 +31,6 @@ type Env = Record<string, string | undefined>;
 export function composePoll(parts: {
   archive: ArchiveWithSources;
   queue: CaptureQueue;
-  pollQueue: PollQueue;
   config: PollConfig;
   /** Gives each submitted capture its host's start slot. @default - none: sent at once */
   shaper?: HostShaper;
@@ -58,7 +55,6 @@ export function composePoll(parts: {
     },
     fetcher: parts.fetcher ?? createGuardedHttpFetcher({ allowedPrivateHosts, resolveHost }),
     hostGate: composeHostGate(archive, config, POLL_HOST_LEASE_MS),
-    pollQueue: parts.pollQueue,
     logger: parts.logger,
   });
 }
@@ -70,7 +66,6 @@ export function pollFromEnvironment(env: Env = process.env) {
   return composePoll({
     archive,
     queue: createSqsCaptureQueue({ client: sqs, queueUrl: loadCaptureQueueConfig(env).queueUrl }),
-    pollQueue: createSqsPollQueue({ client: sqs, queueUrl: loadPollQueueConfig(env).pollQueueUrl }),
     config: loadPollConfig(env),
     shaper: composeHostShaper(archive, loadHostShapingConfig(env)),
     logger: openObservability(loadObservabilityConfig(env)).logger,

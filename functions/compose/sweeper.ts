@@ -3,22 +3,27 @@
  * One module per function: a bundle carries only its own function's parts (the poll worker's feed
  * parsers are most of a shared module's weight).
  */
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { createCloudWatchQueueAge } from "../../shared/adapters/cloudwatch-queue-age.ts";
 import { createSqsCaptureQueue } from "../../shared/adapters/sqs-capture-queue.ts";
 import { createSqsPollQueue } from "../../shared/adapters/sqs-poll-queue.ts";
 import { INDEX_SHARDS } from "../../shared/adapters/table-schema.ts";
 import {
   loadCaptureQueueConfig,
+  loadCaptureQueueRetentionMs,
   loadHostShapingConfig,
   loadObservabilityConfig,
   loadPollQueueConfig,
+  loadSweepBackPressureConfig,
   loadSweepSpreadMs,
   loadTableConfig,
+  type SweepBackPressureConfig,
 } from "../../shared/config.ts";
 import type { HostShaper } from "../../shared/domain/host-shaping.ts";
 import type { Logger } from "../../shared/logger.ts";
 import type { ArchiveMetrics } from "../../shared/metrics.ts";
-import type { CaptureQueue, PollQueue } from "../../shared/ports.ts";
+import type { CaptureQueue, PollQueue, QueueAgeReader } from "../../shared/ports.ts";
 import { createSweeperHandler } from "../sweeper/sweep-handler.ts";
 import { type ArchiveWithSources, openArchive, withSources } from "./archive.ts";
 import { composeHostShaper } from "./host-gate.ts";
@@ -35,15 +40,33 @@ export function composeSweeper(parts: {
   shaper?: HostShaper;
   /** Due captures are spread over this long. @default - not spread */
   spreadMs?: number;
+  /** The capture queue's retention: a capture pending longer is failed `expired`. @default 14 days */
+  retentionMs?: number;
+  /**
+   * Recaptures are held while the queue's oldest message is too old (or, its age unknown, the
+   * queue too deep). @default - never held
+   */
+  backPressure?: SweepBackPressureConfig & { age?: QueueAgeReader };
   logger: Logger;
   metrics?: ArchiveMetrics;
 }) {
+  const pressure = parts.backPressure;
   return createSweeperHandler({
     repository: parts.archive.repository,
     queue: parts.queue,
     shards: INDEX_SHARDS,
     ...(parts.shaper ? { shaper: parts.shaper } : {}),
     ...(parts.spreadMs !== undefined ? { spreadMs: parts.spreadMs } : {}),
+    ...(parts.retentionMs !== undefined ? { retentionMs: parts.retentionMs } : {}),
+    ...(pressure
+      ? {
+          backPressure: {
+            maxAgeSeconds: pressure.maxQueueAgeSeconds,
+            maxDepth: pressure.maxQueueDepth,
+            ...(pressure.age ? { age: pressure.age } : {}),
+          },
+        }
+      : {}),
     sources: { sources: parts.archive.sources, pollQueue: parts.pollQueue },
     logger: parts.logger,
     ...(parts.metrics ? { metrics: parts.metrics } : {}),
@@ -55,12 +78,20 @@ export function sweeperFromEnvironment(env: Env = process.env) {
   const sqs = new SQSClient({});
   const { logger, metrics } = openObservability(loadObservabilityConfig(env));
   const archive = withSources(openArchive(loadTableConfig(env)));
+  const { queueUrl } = loadCaptureQueueConfig(env);
+  const age = createCloudWatchQueueAge({
+    client: new CloudWatchClient({}),
+    queueUrl,
+    onError: (err) => logger.warn("queue age unavailable; back-pressure falls back to depth", { err }),
+  });
   return composeSweeper({
     archive,
-    queue: createSqsCaptureQueue({ client: sqs, queueUrl: loadCaptureQueueConfig(env).queueUrl }),
+    queue: createSqsCaptureQueue({ client: sqs, queueUrl }),
     pollQueue: createSqsPollQueue({ client: sqs, queueUrl: loadPollQueueConfig(env).pollQueueUrl }),
     shaper: composeHostShaper(archive, loadHostShapingConfig(env)),
     spreadMs: loadSweepSpreadMs(env),
+    retentionMs: loadCaptureQueueRetentionMs(env),
+    backPressure: { ...loadSweepBackPressureConfig(env), age },
     logger,
     metrics,
   });

@@ -6,6 +6,7 @@
  */
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
+import { type BackPressureDeps, readBackPressure } from "../../shared/domain/back-pressure.ts";
 import { type SweepSourcesDeps, sweepDueSources } from "../../shared/domain/sources/sweep-sources.ts";
 import { type SweepDeps, type SweepResult, sweepDueUrls } from "../../shared/domain/sweep.ts";
 import { invocationLogger } from "../../shared/logger.ts";
@@ -22,6 +23,8 @@ export interface SweepEvent {
 /** What one sweep did: captures enqueued, parked or expired (URLs) and poll jobs enqueued (sources). */
 export interface SweepOutcome extends SweepResult {
   polls: number;
+  /** Set when back-pressure held the recaptures: on what it was decided. */
+  held?: "age" | "depth";
 }
 
 export function createSweeperHandler(
@@ -30,6 +33,11 @@ export function createSweeperHandler(
     sources?: Pick<SweepSourcesDeps, "sources" | "pollQueue">;
     /** @default noMetrics */
     metrics?: ArchiveMetrics;
+    /**
+     * While the capture queue is backed up, a sweep claims no recaptures (they stay due for a
+     * later sweep); sources are still polled. @default - never held
+     */
+    backPressure?: Omit<BackPressureDeps, "queue">;
   },
 ) {
   return middy<SweepEvent, SweepOutcome>().handler(async (event, context: Context) => {
@@ -42,7 +50,22 @@ export function createSweeperHandler(
     const sources = deps.sources
       ? await sweepDueSources({ ...deps.sources, shards: deps.shards, logger: log, shouldStop }, now)
       : { polls: 0, lostClaims: 0, complete: true };
-    const urls = await sweepDueUrls({ ...deps, logger: log, shouldStop }, now);
+    // Read only when the sweep has time to claim anything: out of time, it claims nothing anyway.
+    const pressure =
+      deps.backPressure && !shouldStop()
+        ? await readBackPressure({ ...deps.backPressure, queue: deps.queue })
+        : { hold: false, basis: "none" as const };
+    if (pressure.hold) {
+      log.warn("sweep held: the capture queue is backed up", {
+        basis: pressure.basis,
+        value: pressure.value,
+        maxAgeSeconds: deps.backPressure?.maxAgeSeconds,
+        maxDepth: deps.backPressure?.maxDepth,
+      });
+    }
+    const urls = pressure.hold
+      ? { enqueued: 0, parked: 0, expired: 0, lostClaims: 0, complete: true }
+      : await sweepDueUrls({ ...deps, logger: log, shouldStop }, now);
     (deps.metrics ?? noMetrics).sweepFinished({ enqueued: urls.enqueued, polls: sources.polls });
     return {
       enqueued: urls.enqueued,
@@ -51,6 +74,7 @@ export function createSweeperHandler(
       polls: sources.polls,
       lostClaims: urls.lostClaims + sources.lostClaims,
       complete: urls.complete && sources.complete,
+      ...(pressure.hold && pressure.basis !== "none" ? { held: pressure.basis } : {}),
     };
   });
 }

@@ -67,8 +67,9 @@ export interface CaptureFunctionProps {
   readonly editEvents?: EditEvents;
   /**
    * Most concurrent captures (browsers) the queue drives, 2–1000: the archive's capture throughput.
-   * A capture holds its worker for about 4 s on a quick page and 30–60 s on a heavy one, so 10
-   * sustain roughly 2.5 captures a second; ten million a day (116 a second) need about 500. Each
+   * Planned at 10 s a capture (the scale simulation's figure, BENCHMARKS.md *Scale*;
+   * `TYPICAL_CAPTURE_MS`), 10 sustain about 1 capture a second; ten million a day (116 a second)
+   * need about 1,160 on average and 3,500 at peak, past this mapping's 1,000 (SCALING.md). Each
    * is a concurrent Lambda execution out of the account's quota (1,000 by default, 10 on some new
    * accounts): raise the quota in Service Quotas first, keeping room for the API, the sweeper and
    * the poll function, then this (and the account concurrency alarm's quota).

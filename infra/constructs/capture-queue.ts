@@ -4,7 +4,7 @@ import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { CAPTURE_MESSAGE_RETENTION_MS } from "../../shared/domain/sweep.ts";
+import { loadCaptureQueueRetentionMs } from "../../shared/config.ts";
 import { ENV } from "../../shared/env-names.ts";
 import { DEFAULTS } from "./defaults.ts";
 
@@ -28,8 +28,9 @@ export interface CaptureQueueProps {
    */
   readonly maxReceiveCount?: number;
   /**
-   * How long an unconsumed message is kept. The sweep fails a capture still pending after it as
-   * `expired` (shared/domain/sweep.ts), so it must not be longer than that assumes.
+   * How long an unconsumed message is kept, 1 minute to 14 days. The sweeper learns it through
+   * {@link CaptureQueue.bindExpirySweeper} and fails a capture still pending after it as `expired`
+   * (shared/domain/sweep.ts).
    * @default Duration.days(14) (SQS's longest)
    */
   readonly retentionPeriod?: Duration;
@@ -92,6 +93,8 @@ export class CaptureQueue extends Construct {
   public readonly maxReceiveCount: number;
   /** Visibility timeout of {@link CaptureQueue.deadLetterQueue}. */
   public readonly deadLetterVisibilityTimeout: Duration;
+  /** How long {@link CaptureQueue.queue} keeps a message. */
+  public readonly retentionPeriod: Duration;
 
   constructor(scope: Construct, id: string, props: CaptureQueueProps = {}) {
     super(scope, id);
@@ -100,6 +103,7 @@ export class CaptureQueue extends Construct {
     this.visibilityTimeout = props.visibilityTimeout ?? recommended;
     this.maxReceiveCount = props.maxReceiveCount ?? DEFAULTS.maxReceiveCount;
     const retentionPeriod = props.retentionPeriod ?? DEFAULTS.queueRetentionPeriod;
+    this.retentionPeriod = retentionPeriod;
     const deadLetterRetentionPeriod = props.deadLetterRetentionPeriod ?? DEFAULTS.deadLetterRetentionPeriod;
     this.deadLetterVisibilityTimeout =
       props.deadLetterVisibilityTimeout ?? DEFAULTS.deadLetterVisibilityTimeout;
@@ -120,10 +124,11 @@ export class CaptureQueue extends Construct {
         `CaptureQueue: maxReceiveCount must be an integer in 1..1000, got ${this.maxReceiveCount}.`,
       );
     }
-    if (retentionPeriod.toMilliseconds() > CAPTURE_MESSAGE_RETENTION_MS) {
-      throw new Error(
-        "CaptureQueue: retentionPeriod is longer than the sweep assumes (CAPTURE_MESSAGE_RETENTION_MS); it would fail captures whose message is still queued.",
-      );
+    // The sweeper parses it with this loader at cold start: a value it would refuse fails here.
+    try {
+      loadCaptureQueueRetentionMs(this.#retentionEnvironment());
+    } catch (err) {
+      throw new Error(`CaptureQueue: retentionPeriod: ${(err as Error).message}`, { cause: err });
     }
     if (deadLetterRetentionPeriod.toSeconds() < retentionPeriod.toSeconds()) {
       throw new Error(
@@ -162,6 +167,20 @@ export class CaptureQueue extends Construct {
         resources: [this.queue.queueArn],
       }),
     );
+  }
+
+  /**
+   * Tells `fn` (the sweeper) how long the queue keeps a message (`CAPTURE_QUEUE_RETENTION_MS`):
+   * a capture pending longer lost its message, and the sweep fails it `expired` instead of
+   * waiting on it forever. Set from the queue itself, so a shorter retention cannot strand
+   * captures for the 14 days the sweep would otherwise assume.
+   */
+  public bindExpirySweeper(fn: LambdaFunction): void {
+    for (const [name, value] of Object.entries(this.#retentionEnvironment())) fn.addEnvironment(name, value);
+  }
+
+  #retentionEnvironment(): Record<string, string> {
+    return { [ENV.captureQueueRetentionMs]: String(this.retentionPeriod.toMilliseconds()) };
   }
 
   /**

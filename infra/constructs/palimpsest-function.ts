@@ -207,7 +207,8 @@ export class PalimpsestFunction extends NodejsFunction {
     if (defaultPolicy) {
       Validations.of(defaultPolicy).acknowledge({
         id: "AwsSolutions-IAM5[Resource::*]",
-        reason: "X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.",
+        reason:
+          "X-Ray PutTraceSegments and PutTelemetryRecords, and CloudWatch GetMetricData (the sweeper's back-pressure), support no resource-level permissions.",
       });
     }
     if (!bundling) {

@@ -23,7 +23,10 @@ export interface PollFunctionProps {
   readonly table: ArchiveTable;
   /** Send only: each new article is submitted as a capture (and the queue's depth read for back-pressure). */
   readonly captureQueue: CaptureQueue;
-  /** The function consumes this queue, and sends to it only to put off a poll whose host is busy. */
+  /**
+   * The function consumes this queue and never sends to it: a poll whose host is busy goes back on
+   * its source's schedule (the sweeper sends it), so there is no loop through its own trigger.
+   */
   readonly pollQueue: PollQueue;
   /**
    * Most polls at once, 2–1000.
@@ -60,8 +63,7 @@ const ALARM_PERIOD = Duration.minutes(5);
 /**
  * The poll worker (`functions/poll/handler.ts`): one source's poll per invocation, a plain guarded
  * HTTP fetch with no Chromium, so a small function. DynamoDB read/write, send to the capture queue
- * (new articles) and to the poll queue (a busy host's poll put off), consume the poll queue; no S3,
- * no events. Its egress follows the capture's URL guard: no private address, ALLOW_PRIVATE_HOSTS
+ * (new articles), consume the poll queue (never send to it); no S3, no events. Its egress follows the capture's URL guard: no private address, ALLOW_PRIVATE_HOSTS
  * empty.
  */
 export class PollFunction extends PalimpsestFunction {
@@ -99,7 +101,6 @@ export class PollFunction extends PalimpsestFunction {
     props.pollQueue.bindConsumer(this, {
       maxConcurrency: props.maxConcurrency ?? DEFAULTS.pollMaxConcurrency,
     });
-    props.pollQueue.bindProducer(this);
     props.hostShaping?.bindShaper(this);
 
     const periods = DEFAULTS.pollDeadLetterAlarmAfter.toMinutes() / ALARM_PERIOD.toMinutes();

@@ -1,8 +1,9 @@
 import { Duration } from "aws-cdk-lib";
 import { Alarm, ComparisonOperator, Stats, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { FilterPattern, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
-import { loadSweepSpreadMs } from "../../shared/config.ts";
+import { loadSweepBackPressureConfig, loadSweepSpreadMs } from "../../shared/config.ts";
 import { ENV } from "../../shared/env-names.ts";
 import type { ArchiveTable } from "./archive-table.ts";
 import type { CaptureQueue } from "./capture-queue.ts";
@@ -42,6 +43,20 @@ export interface SweeperFunctionProps {
    */
   readonly sweepSpread?: Duration;
   /**
+   * Back-pressure: while the capture queue's oldest message (CloudWatch's
+   * `ApproximateAgeOfOldestMessage`) is this old, sweeps claim no recaptures and leave them due
+   * (`MAX_QUEUE_AGE_SECONDS`, whole seconds from 1 minute to 14 days). Keep it above 15 minutes,
+   * SQS's longest delay, which shaped captures wait by design.
+   * @default - the handler's default (30 minutes)
+   */
+  readonly maxQueueAge?: Duration;
+  /**
+   * The back-pressure's fallback while the age is unknown (no datapoint yet, CloudWatch
+   * unreachable): messages waiting or in flight (`MAX_QUEUE_DEPTH`).
+   * @default - the handler's default (10,000)
+   */
+  readonly maxQueueDepth?: number;
+  /**
    * At least a minute; the sweep stops itself 20 s before the end and the next one continues.
    * Keep it at most the schedule's interval so sweeps do not overlap (they would be safe, only
    * wasteful).
@@ -75,8 +90,9 @@ export interface SweeperFunctionProps {
  * The sweeper (`functions/sweeper/handler.ts`), started by {@link SweepSchedule}: finds the sources
  * and URLs that are due through the sparse, sharded due index, claims each with a conditional
  * write, enqueues a poll job per source and records and enqueues a capture per URL. DynamoDB Query
- * on the due index, UpdateItem/PutItem/BatchWriteItem on the table and sqs:SendMessage on the
- * capture and poll queues; no S3, no events, no receive.
+ * on the due index, UpdateItem/PutItem/BatchWriteItem on the table, sqs:SendMessage on the
+ * capture and poll queues and cloudwatch:GetMetricData (the capture queue's age, for
+ * back-pressure); no S3, no events, no receive.
  */
 export class SweeperFunction extends PalimpsestFunction {
   /**
@@ -102,13 +118,19 @@ export class SweeperFunction extends PalimpsestFunction {
     if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 1)) {
       throw new Error(`SweeperFunction: reservedConcurrency must be a positive integer, got ${reserved}.`);
     }
-    const environment: Record<string, string> =
-      props.sweepSpread === undefined
+    const environment: Record<string, string> = {
+      ...(props.sweepSpread === undefined
         ? {}
-        : { [ENV.sweepSpreadMs]: String(props.sweepSpread.toMilliseconds()) };
-    // The handler parses it at cold start; parsing it here makes a bad value a synth error.
+        : { [ENV.sweepSpreadMs]: String(props.sweepSpread.toMilliseconds()) }),
+      ...(props.maxQueueAge === undefined
+        ? {}
+        : { [ENV.maxQueueAgeSeconds]: String(props.maxQueueAge.toSeconds({ integral: false })) }),
+      ...(props.maxQueueDepth === undefined ? {} : { [ENV.maxQueueDepth]: String(props.maxQueueDepth) }),
+    };
+    // The handler parses them at cold start; parsing them here makes a bad value a synth error.
     try {
       loadSweepSpreadMs(environment);
+      loadSweepBackPressureConfig(environment);
     } catch (err) {
       throw new Error(`SweeperFunction: ${(err as Error).message}`, { cause: err });
     }
@@ -125,7 +147,10 @@ export class SweeperFunction extends PalimpsestFunction {
     });
     props.table.bindSweeper(this);
     props.queue.bindProducer(this);
+    props.queue.bindExpirySweeper(this);
     props.pollQueue.bindProducer(this);
+    // The queue's age for back-pressure. GetMetricData has no resource-level permissions.
+    this.addToRolePolicy(new PolicyStatement({ actions: ["cloudwatch:GetMetricData"], resources: ["*"] }));
     props.hostShaping?.bindShaper(this);
 
     this.failingAlarm = new Alarm(this, "SweepsFailingAlarm", {

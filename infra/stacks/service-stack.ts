@@ -162,7 +162,10 @@ export class PalimpsestServiceStack extends Stack {
       queue: storage.queue,
       bundling,
     });
+    const maxQueueDepth = pollFunction?.maxQueueDepth ?? apiFunction?.maxQueueDepth;
     this.sweeperFunction = new SweeperFunction(this, "SweeperFunction", {
+      // Back-pressure's depth fallback: the same bound as the API's 429 and the poll's stop.
+      ...(maxQueueDepth === undefined ? {} : { maxQueueDepth }),
       ...sweeperFunction,
       table: storage.table,
       queue: storage.queue,
@@ -170,7 +173,6 @@ export class PalimpsestServiceStack extends Stack {
       hostShaping: this.hostShaping,
       bundling,
     });
-    const maxQueueDepth = pollFunction?.maxQueueDepth ?? apiFunction?.maxQueueDepth;
     this.pollFunction = new PollFunction(this, "PollFunction", {
       // The same back-pressure on both doors: a poll stops submitting where the API answers 429.
       ...(maxQueueDepth === undefined ? {} : { maxQueueDepth }),

@@ -279,6 +279,18 @@ export function createDynamoSourceRepository(deps: {
       return unscheduled !== null;
     },
 
+    async deferPoll(sourceId, nextPollAt) {
+      const deferred = await update(
+        sourceId,
+        { nextPollAt, ...scheduleOf(sourceId, nextPollAt) },
+        [],
+        {},
+        "attribute_exists(PK) AND paused = :false",
+        { ":false": false },
+      );
+      return deferred !== null;
+    },
+
     async linkUrl(link) {
       try {
         await client.send(

@@ -21,10 +21,10 @@ import type { ArchiveRepository, CaptureQueue, DueUrl } from "../ports.ts";
 import { assignStarts, type HostShaper, hostOf, SEND_HORIZON_MS } from "./host-shaping.ts";
 import { newCaptureId } from "./ids.ts";
 import type { CaptureRecord } from "./model.ts";
+import { CAPTURE_MESSAGE_RETENTION_MS } from "./queue-retention.ts";
 import { PENDING_LEASE_MS } from "./submit-capture.ts";
 
-/** How long SQS keeps a capture message: the capture queue's retention (infra uses this value). */
-export const CAPTURE_MESSAGE_RETENTION_MS = 14 * 24 * 3_600_000;
+export { CAPTURE_MESSAGE_RETENTION_MS };
 
 /** What a sweep needs of the archive: the due index, the pending capture on a URL, captures. */
 export type SweepRepository = Pick<

@@ -366,6 +366,40 @@ describe("impossible prop combinations throw at synth", () => {
     }
   });
 
+  test("the sweeper learns the capture queue's retention, so a shorter one still fails expired captures", () => {
+    const stack = newStack();
+    const storage = storageIn(stack, { retentionPeriod: Duration.days(4) });
+    const sweeper = new SweeperFunction(stack, "Sweeper", storage);
+    const env =
+      Template.fromStack(stack).findResources("AWS::Lambda::Function")[logicalIdOf(sweeper)]?.Properties
+        .Environment.Variables;
+    assert.equal(env[ENV.captureQueueRetentionMs], String(4 * 86_400_000));
+    assert.throws(
+      () => new CaptureQueue(newStack(), "Q", { retentionPeriod: Duration.days(15) }),
+      /CaptureQueue: retentionPeriod: .*CAPTURE_QUEUE_RETENTION_MS/,
+    );
+  });
+
+  test("sweeper back-pressure: its props reach the environment, a bad one fails at synth, and it may read the queue's age", () => {
+    const stack = newStack();
+    const sweeper = new SweeperFunction(stack, "Sweeper", {
+      ...storageIn(stack),
+      maxQueueAge: Duration.minutes(45),
+      maxQueueDepth: 700,
+    });
+    const template = Template.fromStack(stack);
+    const env =
+      template.findResources("AWS::Lambda::Function")[logicalIdOf(sweeper)]?.Properties.Environment.Variables;
+    assert.equal(env[ENV.maxQueueAgeSeconds], "2700");
+    assert.equal(env[ENV.maxQueueDepth], "700");
+    assert.ok(allowedActions(template, sweeper).has("cloudwatch:GetMetricData"));
+    const other = newStack();
+    assert.throws(
+      () => new SweeperFunction(other, "B", { ...storageIn(other), maxQueueAge: Duration.seconds(30) }),
+      /SweeperFunction: .*MAX_QUEUE_AGE_SECONDS/,
+    );
+  });
+
   test("a sweeper that outlives the interval only warns (overlapping sweeps are safe)", () => {
     const stack = newStack();
     const sweeper = new SweeperFunction(stack, "Sweeper", {

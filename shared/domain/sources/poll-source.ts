@@ -47,7 +47,8 @@ export interface PollSourceDeps {
 export type PollOutcome =
   | { kind: "gone" }
   | { kind: "paused" }
-  | { kind: "deferred"; delayMs: number }
+  /** The host was busy: the source is due again at `nextPollAt` (its schedule, not a message). */
+  | { kind: "deferred"; delayMs: number; nextPollAt: string }
   | {
       kind: "polled";
       /** Nothing to read: a 304 or the same bytes as last time. */
@@ -105,8 +106,16 @@ export async function pollSource(deps: PollSourceDeps, sourceId: string): Promis
   const holder = `poll:${sourceId}`;
   let slot: number | undefined;
   if (deps.hostGate) {
-    const gate = await deps.hostGate.acquire(host, holder, clock());
-    if (!gate.granted) return { kind: "deferred", delayMs: gate.retryAfterMs };
+    const askedAt = clock();
+    const gate = await deps.hostGate.acquire(host, holder, askedAt);
+    if (!gate.granted) {
+      // Back on the source's own schedule for when the host frees; a later sweep sends it. Never
+      // re-sent to the poll queue from here: that would loop through the worker's own trigger.
+      const nextPollAt = new Date(askedAt.getTime() + gate.retryAfterMs).toISOString();
+      const scheduled = await deps.sources.deferPoll(sourceId, nextPollAt);
+      deps.logger.info("poll deferred: host busy", { sourceId, host, nextPollAt, scheduled });
+      return { kind: "deferred", delayMs: gate.retryAfterMs, nextPollAt };
+    }
     slot = gate.slot;
   }
   let read: Awaited<ReturnType<typeof readSource>>;
