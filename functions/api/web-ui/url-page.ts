@@ -1,7 +1,8 @@
 /**
  * `/ui/urls/{urlId}`: one archived URL — its version timeline, newest first, with flagged edits
  * marked by significance and stealth, reverts and removals; its re-capture policy and next
- * capture; and its recent captures.
+ * capture; its noise rules (with the forms that set them, where the pages may change things); and
+ * its recent captures.
  */
 import {
   type CaptureRecord,
@@ -26,6 +27,7 @@ import {
 } from "./components.ts";
 import { externalHref, html, type SafeHtml } from "./html.ts";
 import { link, type PageContent, type UiContext } from "./layout.ts";
+import { loadNoiseRules, type NoiseRulesFormState, noiseRulesSection } from "./noise-rules-panel.ts";
 
 const CAPTURES_LIMIT = 10;
 
@@ -47,12 +49,20 @@ export async function renderUrlPage(
   deps: ApiDeps,
   ui: UiContext,
   urlId: string,
-  options: { capturesCursor?: string | undefined; askForKey?: boolean },
+  options: {
+    capturesCursor?: string | undefined;
+    askForKey?: boolean;
+    /** Whether to offer the noise-rule forms (routes.ts `changeFormsOn`). @default false */
+    forms?: boolean;
+    /** The noise-rule form as sent, refused. */
+    noiseForm?: NoiseRulesFormState;
+  },
 ): Promise<PageContent> {
   const url = await loadUrl(deps, urlId);
-  const [versions, captures] = await Promise.all([
+  const [versions, captures, rules] = await Promise.all([
     deps.repository.listVersions(urlId),
     deps.repository.listCaptures(urlId, { limit: CAPTURES_LIMIT, cursor: options.capturesCursor }),
+    loadNoiseRules(deps, "url", urlId),
   ]);
   const title = shortTitle(url.title, url.url);
   const numbers = new Map(versions.map((v, i) => [v.versionId, i + 1]));
@@ -88,6 +98,7 @@ ${
         .reverse()
         .map((version) => timelineItem(ui, version, numbers))}</ol>`
 }
+${noiseRulesSection(ui, { rules, forms: options.forms === true, form: options.noiseForm })}
 <h2>Captures</h2>
 <p class="meta">Every capture, newest first. A capture that finds the same text records no new version.</p>
 <ul class="list">${captures.items.map(
