@@ -159,7 +159,7 @@ describe("noise rules on a URL", () => {
     const before = await fetch(`${runner.url}${pagePath}`);
     const cookie = (before.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
     const beforeHtml = await before.text();
-    assert.match(beforeHtml, /None set on this url/);
+    assert.match(beforeHtml, /None set on this URL/);
     const csrf = /name="csrf" value="([^"]+)"/.exec(beforeHtml)?.[1] ?? assert.fail("no CSRF token");
     const post = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
       fetch(`${runner.url}${pagePath}`, {
@@ -186,7 +186,7 @@ describe("noise rules on a URL", () => {
     assert.deepEqual(rules.dropSelectors, [".live-ticker"]);
     assert.equal(rules.minChangedWords, 0);
     const shown = await (await fetch(`${runner.url}${pagePath}`, { headers: { cookie } })).text();
-    assert.match(shown, /Set on this url:[\s\S]*<code>\.live-ticker<\/code>/);
+    assert.match(shown, /Set on this URL:[\s\S]*<code>\.live-ticker<\/code>/);
     assert.match(
       shown,
       /<textarea id="drop-selectors"[^>]*>\.live-ticker<\/textarea>/,

@@ -107,10 +107,11 @@ export function noiseRulesSection(
   const page = rules.scope === "url" ? `/ui/urls/${rules.id}` : `/ui/sources/${rules.id}`;
   const api = `/v1/${rules.scope === "url" ? "urls" : "sources"}/${rules.id}/noise-rules`;
   const inherited = (rules.inEffect?.from ?? []).filter((f) => f.scope === "source");
+  const here = rules.scope === "url" ? "URL" : "source";
   return html`<section class="noise-rules" id="noise-rules" aria-labelledby="noise-rules-title">
 <h2 id="noise-rules-title">Noise rules</h2>
 <p class="meta">Parts of the page to ignore, and the smallest change that counts, for comparisons from now on${rules.scope === "source" ? " of every URL this source found and finds" : ""}; versions made before keep the text they had.</p>
-${hasRules(own) ? html`<p>Set on this ${rules.scope}:</p>${ruleItems(own)}` : html`<p class="empty">None set on this ${rules.scope}.</p>`}
+${hasRules(own) ? html`<p>Set on this ${here}:</p>${ruleItems(own)}` : html`<p class="empty">None set on this ${here}.</p>`}
 ${
   rules.inEffect &&
   inherited.length > 0 &&

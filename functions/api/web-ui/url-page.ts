@@ -6,6 +6,7 @@
  */
 import {
   type CaptureRecord,
+  type ChallengeRetry,
   captureMethod,
   type UrlRecord,
   type VersionRecord,
@@ -79,7 +80,11 @@ ${breadcrumbs([{ label: "Home", href: link(ui, "/") }, { label: title }])}
 <dt>Re-capture</dt><dd>${describeRecapture(url.recapture)}</dd>
 <dt>Next capture</dt><dd>${url.recapture !== "off" && url.nextCaptureAt ? timeTag(url.nextCaptureAt) : html`<span class="empty">none scheduled</span>`}</dd>
 </dl>
-${url.notOkSince && html`<div class="notice"><p>${validityBadge({ validity: url.lastValidity })} The captures have not shown the article since ${timeTag(url.notOkSince)}${url.lastValidity ? ` (the last one: ${validityLabel(url.lastValidity).toLowerCase()})` : ""}. They are retried with growing gaps; no version is made until the article shows again.</p></div>`}
+${
+  url.notOkSince &&
+  html`<div class="notice"><p>${validityBadge({ validity: url.lastValidity })} The captures have not shown the article since ${timeTag(url.notOkSince)}${url.lastValidity ? ` (the last one: ${validityLabel(url.lastValidity).toLowerCase()})` : ""}. They are retried with growing gaps; no version is made until the article shows again.</p>
+${url.challengeRetry && html`<p>${challengeRetryLine(url.challengeRetry)}</p>`}</div>`
+}
 <div class="actions">
 <form class="inline" method="post" action="${link(ui, "/ui/captures")}">
 ${csrfField(ui)}
@@ -109,10 +114,22 @@ ${statusBadge(capture.status)} ${validityBadge(capture)} ${editBadges(capture.ed
 <span class="meta">${capture.trigger === "schedule" ? "scheduled" : "requested"}${capture.status === "succeeded" ? (captureMethod(capture) === "http" ? ", over HTTP" : ", in the browser") : ""}${captureOutcome(
       capture,
       madeVersion.get(capture.captureId),
-    )}</span></li>`,
+    )}${retriedNote(capture)}</span></li>`,
   )}</ul>
 ${captures.cursor && html`<p class="more"><a href="${link(ui, `/ui/urls/${urlId}`, { captures: captures.cursor })}">Older captures</a></p>`}`;
   return { title, body, alternates: [urlFeed(ui, url)] };
+}
+
+/** The retry planned after a challenge, in a sentence. */
+function challengeRetryLine(retry: ChallengeRetry): SafeHtml {
+  return html`A bot challenge stopped capture ${retry.afterCaptureId}; Palimpsest never solves one, and tries the page again (retry ${retry.attempt}) at ${timeTag(retry.at)}, in a fresh browser context with no cookie or storage from the challenged one.`;
+}
+
+/** On a capture that retried a challenged page: which retry, and how. */
+function retriedNote(capture: CaptureRecord): string {
+  const retried = capture.challengeRetried;
+  if (!retried) return "";
+  return ` · retry ${retried.attempt} after a challenge${retried.freshContext ? ", in a fresh browser context" : ""}`;
 }
 
 function captureOutcome(capture: CaptureRecord, versionNumber: number | undefined): string {
