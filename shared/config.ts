@@ -77,7 +77,7 @@ export interface ApiConfig {
   /** Browser origins allowed to call the API (`["*"]` for any); undefined turns CORS off. */
   corsAllowOrigins: readonly string[] | undefined;
   /**
-   * Whether the web UI's forms may follow, pause and remove sources. Off where the API function
+   * Whether the web UI's forms may follow, pause and remove sources and set noise rules. Off where the API function
    * cannot check the key a browser would have to give (on AWS, API Gateway holds the keys).
    */
   sourceForms: boolean;

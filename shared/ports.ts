@@ -8,6 +8,7 @@ import type { EffectiveNoiseRules, NoiseRules } from "./domain/extract/noise-rul
 import type {
   ArtifactRef,
   CaptureRecord,
+  ChallengeRetry,
   ConsentAttempt,
   Edit,
   EditEntry,
@@ -157,6 +158,8 @@ export interface CaptureOnUrl {
   validity?: Validity;
   /** When the URL is next due; null takes it off the schedule. */
   nextCaptureAt: string | null;
+  /** The retry planned after a challenge (`UrlRecord.challengeRetry`); null clears it; absent keeps it. */
+  challengeRetry?: ChallengeRetry | null;
   /** How the capture changes what its URL learned for HTTP probes (`UrlRecord.probe`), in the same update. */
   probe?: ProbeWrite;
 }

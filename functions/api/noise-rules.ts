@@ -11,7 +11,8 @@ import type { ApiDeps, Route } from "./route-types.ts";
 const URL_PATH = /^\/v1\/urls\/([A-Za-z0-9_-]{1,64})\/noise-rules$/;
 const SOURCE_PATH = /^\/v1\/sources\/(src_[A-Za-z0-9]{1,60})\/noise-rules$/;
 
-function ruleDeps(deps: ApiDeps) {
+/** What the rule functions need of the API's dependencies (the web UI's forms use it too). */
+export function ruleDeps(deps: ApiDeps) {
   return { repository: deps.repository, ...(deps.following ? { sources: deps.following.sources } : {}) };
 }
 

@@ -35,7 +35,7 @@ export interface ApiDeps extends SubmitCaptureDeps {
   signer?: Pick<EvidenceSigner, "publicKey">;
   /** Following outlets (`/v1/sources…`). @default - those routes answer 501 */
   following?: FollowingDeps;
-  /** Whether the web UI's forms may change sources (see `ApiConfig.sourceForms`). @default true */
+  /** Whether the web UI's forms may change sources and noise rules (see `ApiConfig.sourceForms`). @default true */
   sourceForms?: boolean;
   /**
    * Signs the web UI's CSRF tokens (web-ui/csrf.ts). The local runner makes one per process.

@@ -49,9 +49,12 @@ export const PUBLIC_PATHS: ReadonlyArray<{ path: string; methods: readonly strin
   { path: "/ui", methods: READ_METHODS },
   // POST: the capture form (`POST /ui/captures`), the one key-less way to submit.
   { path: "/ui/{proxy+}", methods: [...READ_METHODS, "POST"] },
-  // The sources pages are read key-less; their forms (POST) change what is followed and keep the key.
+  // The sources and URL pages are read key-less; their forms (POST) change what is followed and
+  // how it is compared (noise rules), and keep the key.
   { path: "/ui/sources", methods: READ_METHODS },
   { path: "/ui/sources/{proxy+}", methods: READ_METHODS },
+  { path: "/ui/urls", methods: READ_METHODS },
+  { path: "/ui/urls/{proxy+}", methods: READ_METHODS },
   { path: "/timemap/{proxy+}", methods: READ_METHODS },
   { path: "/timegate/{proxy+}", methods: READ_METHODS },
   { path: "/memento/{proxy+}", methods: READ_METHODS },

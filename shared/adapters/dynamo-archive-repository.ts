@@ -86,6 +86,7 @@ const FINISH_FIELDS = [
   "extraction",
   "method",
   "probe",
+  "challengeRetried",
 ] as const satisfies ReadonlyArray<keyof CaptureRecord>;
 
 /** The condition that a URL's recapture policy is still `policy` (a string, or every N minutes). */
@@ -433,6 +434,13 @@ export function createDynamoArchiveRepository(deps: {
           clauses.set.push("notOkSince = if_not_exists(notOkSince, :notOkAt)");
           clauses.values[":notOkAt"] = update.capturedAt;
         }
+      }
+      // The retry planned after a challenge (ChallengeRetry), written with the schedule it names.
+      if (update.challengeRetry === null) {
+        clauses.remove.push("challengeRetry");
+      } else if (update.challengeRetry) {
+        clauses.set.push("challengeRetry = :challengeRetry");
+        clauses.values[":challengeRetry"] = update.challengeRetry;
       }
       const probe = update.probe;
       if (probe?.kind === "clear") {

@@ -4,7 +4,11 @@
  *
  * Items (PK / SK):
  * - URL record            `URL#<urlId>`     / `URL` (with a map `probe`: what the last browser capture
- *                         learned for HTTP probes, `UrlProbeState` in shared/domain/model.ts)
+ *                         learned for HTTP probes, `UrlProbeState` in shared/domain/model.ts; and,
+ *                         while its last capture met a bot challenge, a map `challengeRetry`:
+ *                         `{attempt, at, afterCaptureId}`, the retry planned, `ChallengeRetry`)
+ * - a capture that retried a challenged page carries a map `challengeRetried`:
+ *                         `{attempt, afterCaptureId, freshContext}` (`ChallengeRetried`)
  * - version of a URL      `URL#<urlId>`     / `VERSION#<versionId>`   (versionIds sort by time)
  * - capture               `CAPTURE#<id>`    / `CAPTURE`
  * - source                `SOURCE#<id>`     / `SOURCE`

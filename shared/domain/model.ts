@@ -160,6 +160,8 @@ export interface CaptureRecord {
   method?: CaptureMethod;
   /** What the HTTP probe of a scheduled recapture did, and why; absent when none was considered. */
   probe?: ProbeNote;
+  /** Set when this capture retried the page after an earlier capture met a bot challenge. */
+  challengeRetried?: ChallengeRetried;
 }
 
 /** How a capture read the page. */
@@ -232,6 +234,28 @@ export interface ConsentAttempt {
   dismissed: boolean;
 }
 
+/**
+ * What Palimpsest does after a capture meets a bot challenge: it never solves it, and tries the
+ * page once more later (at the backoff's time, validity/backoff.ts) in a browser context of its
+ * own, with no cookie, storage or cache from the challenged one.
+ */
+export interface ChallengeRetry {
+  /** Which retry in the current run of challenges (1 after the first challenge). */
+  attempt: number;
+  /** When the retry is due (the URL's `nextCaptureAt` as the challenge left it). */
+  at: string;
+  /** The capture that met the challenge. */
+  afterCaptureId: string;
+}
+
+/** On the capture that retried a challenged page: which retry, after which capture, and how. */
+export interface ChallengeRetried {
+  attempt: number;
+  afterCaptureId: string;
+  /** The capture ran in a fresh browser context (every browser capture does: fresh-context.ts). */
+  freshContext: boolean;
+}
+
 export interface UrlRecord {
   urlId: string;
   url: string;
@@ -261,6 +285,11 @@ export interface UrlRecord {
    * captured (an outlet that started blocking us). Cleared by the next `ok` capture.
    */
   notOkSince?: string;
+  /**
+   * Set while the URL's last capture met a bot challenge: the retry planned after it (cleared by
+   * the next capture that shows anything else).
+   */
+  challengeRetry?: ChallengeRetry;
   /** What browser captures learned for HTTP probes; absent until a browser capture with probes on. */
   probe?: UrlProbeState;
   createdAt: string;

@@ -2,7 +2,7 @@
  * The web UI as a person uses it, in the project's Chromium against the local runner: submit an
  * article from the home page with the keyboard, watch the capture, browse the URL's versions,
  * recapture after the article was edited, reach the diff from the home page in one click, see
- * the version's screenshot, and land on friendly error pages. Every page is checked for requests
+ * the version's screenshot, set noise rules from the URL page, and land on friendly error pages. Every page is checked for requests
  * off the loopback interface, console errors (CSP violations included) and labelled controls,
  * and saved as a screenshot under test-results/e2e/.
  *
@@ -238,6 +238,55 @@ describe("web UI", () => {
     assert.equal(memento.status, 200);
     assert.ok(memento.headers.get("memento-datetime"));
     await saveScreenshot(page, "version");
+    assertClean();
+  });
+
+  it("URL page: noise rules are set from its form, and a bad selector comes back with the input kept", async () => {
+    await page.goto(state.urlPage);
+    const section = page.locator("section#noise-rules");
+    assert.match((await section.textContent()) ?? "", /None set on this URL/);
+    await page.getByLabel("Parts to ignore (CSS selectors, one per line)").fill("nav\np.byline");
+    await page.getByLabel("Smallest change that counts, in words").fill("2");
+    await Promise.all([
+      page.waitForURL(state.urlPage),
+      page.getByRole("button", { name: "Save noise rules" }).click(),
+    ]);
+    assert.match(
+      (await section.textContent()) ?? "",
+      /Set on this URL:[\s\S]*nav, p\.byline[\s\S]*fewer than 2 words/,
+    );
+    // The diff page shows the rules in force.
+    await page.goto(`${state.urlPage}/diff`);
+    assert.ok(await page.locator(".noise-rules", { hasText: "p.byline" }).isVisible());
+
+    await page.goto(state.urlPage);
+    const selectors = page.getByLabel("Parts to ignore (CSS selectors, one per line)");
+    await selectors.fill("nav\np.byline\ndiv[[[");
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === "POST"),
+      page.getByRole("button", { name: "Save noise rules" }).click(),
+    ]);
+    assert.equal(refused.status(), 400);
+    await page.waitForLoadState();
+    assert.equal(await selectors.getAttribute("aria-invalid"), "true");
+    assert.equal(await selectors.inputValue(), "nav\np.byline\ndiv[[[");
+    assert.match(
+      (await page.locator(".field-error").textContent()) ?? "",
+      /"div\[\[\[" is not a CSS selector/,
+    );
+    await saveScreenshot(page, "url-noise-rules-refused");
+    // The browser logs the 400 document it was sent to on purpose; nothing else may be there.
+    assert.deepEqual(
+      watched.errors.filter((e) => !/status of 400 /.test(e)),
+      [],
+    );
+    watched.errors.length = 0;
+
+    await Promise.all([
+      page.waitForURL(state.urlPage),
+      page.getByRole("button", { name: "Clear noise rules" }).click(),
+    ]);
+    assert.match((await section.textContent()) ?? "", /None set on this URL/);
     assertClean();
   });
 

@@ -78,6 +78,7 @@ const SAMPLE_REQUESTS: ReadonlyArray<[method: string, path: string]> = [
   ["GET", "/ui/captures/cap_1/status"],
   ["POST", "/ui/captures"],
   ["GET", "/ui/urls/url_1"],
+  ["POST", "/ui/urls/url_1"],
   ["GET", "/ui/urls/url_1/versions/ver_1"],
   ["GET", "/ui/urls/url_1/versions/ver_1/replay"],
   ["GET", "/ui/urls/url_1/diff"],

@@ -149,6 +149,102 @@ describe("noise rules on a URL", () => {
     assert.equal(cleared.json.minChangedWords, 0);
   });
 
+  it("are set and cleared from the URL page's form, and the next comparison applies them", async () => {
+    const path = "/noise/form-ticker";
+    site.setPage(path, story("3,101.5 points"));
+    const first = await captureUntilDone(runner.url, site.url(path));
+    const urlId = String(first.urlId);
+    const pagePath = `/ui/urls/${urlId}`;
+
+    const before = await fetch(`${runner.url}${pagePath}`);
+    const cookie = (before.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const beforeHtml = await before.text();
+    assert.match(beforeHtml, /None set on this URL/);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(beforeHtml)?.[1] ?? assert.fail("no CSRF token");
+    const post = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
+      fetch(`${runner.url}${pagePath}`, {
+        method: "POST",
+        redirect: "manual",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          origin: runner.url,
+          "sec-fetch-site": "same-origin",
+          cookie,
+          ...headers,
+        },
+        body: new URLSearchParams({ csrf, ...fields }).toString(),
+      });
+
+    const saved = await post({
+      action: "set-noise-rules",
+      dropSelectors: ".live-ticker\r\n",
+      minChangedWords: "",
+    });
+    assert.equal(saved.status, 303, await saved.text());
+    assert.equal(new URL(saved.headers.get("location") ?? "", runner.url).pathname, pagePath);
+    const rules = (await call("GET", `/v1/urls/${urlId}/noise-rules`)).json;
+    assert.deepEqual(rules.dropSelectors, [".live-ticker"]);
+    assert.equal(rules.minChangedWords, 0);
+    const shown = await (await fetch(`${runner.url}${pagePath}`, { headers: { cookie } })).text();
+    assert.match(shown, /Set on this URL:[\s\S]*<code>\.live-ticker<\/code>/);
+    assert.match(
+      shown,
+      /<textarea id="drop-selectors"[^>]*>\.live-ticker<\/textarea>/,
+      "the form shows the rules set",
+    );
+
+    // The next capture is compared under the rule: the ticker moving is no edit.
+    site.setPage(path, story("3,188.0 points"));
+    const ruled = await captureUntilDone(runner.url, site.url(path));
+    assert.equal(ruled.changed, false, JSON.stringify(ruled.edit));
+
+    // A bad selector (or threshold) is refused on the page with what was typed, and nothing changes.
+    const refused = await post({
+      action: "set-noise-rules",
+      dropSelectors: ".live-ticker\n#clock\nul > > li",
+      minChangedWords: "2",
+    });
+    assert.equal(refused.status, 400);
+    const refusedHtml = await refused.text();
+    assert.match(
+      refusedHtml,
+      /<textarea id="drop-selectors"[^>]*aria-invalid="true"[^>]*>\.live-ticker\n#clock\nul &gt; &gt; li<\/textarea>/,
+    );
+    assert.match(refusedHtml, /class="field-error">&quot;ul &gt; &gt; li&quot; is not a CSS selector/);
+    assert.match(refusedHtml, /id="min-changed-words"[^>]*value="2"/);
+    const badNumber = await post({
+      action: "set-noise-rules",
+      dropSelectors: "#clock",
+      minChangedWords: "2.5",
+    });
+    assert.equal(badNumber.status, 400);
+    assert.match(await badNumber.text(), /id="min-changed-words"[^>]*value="2\.5"[^>]*aria-invalid="true"/);
+    assert.deepEqual((await call("GET", `/v1/urls/${urlId}/noise-rules`)).json.dropSelectors, [
+      ".live-ticker",
+    ]);
+
+    // A forged POST (no matching token, or sent from another site) changes nothing.
+    const forged = await post({ action: "clear-noise-rules", csrf: "forged" });
+    assert.equal(forged.status, 403);
+    assert.match(await forged.text(), /invalid_csrf_token/);
+    const foreign = await post(
+      { action: "clear-noise-rules" },
+      { origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+    );
+    assert.equal(foreign.status, 403);
+    assert.match(await foreign.text(), /cross_site_form/);
+    assert.deepEqual((await call("GET", `/v1/urls/${urlId}/noise-rules`)).json.dropSelectors, [
+      ".live-ticker",
+    ]);
+
+    const cleared = await post({ action: "clear-noise-rules" });
+    assert.equal(cleared.status, 303);
+    assert.deepEqual((await call("GET", `/v1/urls/${urlId}/noise-rules`)).json.dropSelectors, []);
+    // Without the rule, the ticker is text again: its next move is an edit.
+    site.setPage(path, story("3,240.7 points"));
+    assert.equal((await captureUntilDone(runner.url, site.url(path))).changed, true);
+  });
+
   it("refuses rules that are not rules, and URLs that are not archived", async () => {
     const bad = await call("PUT", "/v1/urls/u_missing/noise-rules", { dropSelectors: ["p"] });
     assert.equal(bad.status, 404);

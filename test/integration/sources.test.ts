@@ -676,6 +676,64 @@ describe("web UI", () => {
     assert.equal((await call("GET", `/v1/sources/${sourceId}`)).status, 404);
   });
 
+  it("sets and clears a source's noise rules from its page, refusing a bad selector with the input kept", async () => {
+    site.setPage("/noise-form.rss", rss(["/n1"]), { contentType: "application/rss+xml" });
+    const followed = await form({ url: `${site.origin}/noise-form.rss`, every: "60", recapture: "off" });
+    const location = String(followed.headers.location);
+    const sourceId = location.split("/").at(-1) ?? "";
+    const before = await call("GET", location);
+    assert.match(before.text, /None set on this source/);
+    assert.match(before.text, /name="action" value="set-noise-rules"/);
+
+    const { cookie, csrf } = await session();
+    const post = (fields: Record<string, string>, token = csrf) =>
+      call("POST", location, new URLSearchParams({ ...fields, csrf: token }).toString(), {
+        "content-type": "application/x-www-form-urlencoded",
+        origin: "http://archive.test",
+        "sec-fetch-site": "same-origin",
+        cookie,
+      });
+    const saved = await post({
+      action: "set-noise-rules",
+      dropSelectors: ".ticker\r\n\r\n#clock",
+      minChangedWords: "4",
+    });
+    assert.equal(saved.status, 303, saved.text.slice(0, 300));
+    assert.equal(saved.headers.location, location);
+    const rules = (await call("GET", `/v1/sources/${sourceId}/noise-rules`)).json;
+    assert.deepEqual(rules.dropSelectors, [".ticker", "#clock"]);
+    assert.equal(rules.minChangedWords, 4);
+    const shown = await call("GET", location);
+    assert.match(shown.text, /Set on this source:[\s\S]*<code>\.ticker<\/code>, <code>#clock<\/code>/);
+    assert.match(shown.text, /fewer than 4 words/);
+    assert.match(shown.text, /Clear noise rules/);
+
+    const refused = await post({
+      action: "set-noise-rules",
+      dropSelectors: ".ticker\ndiv[[[",
+      minChangedWords: "4",
+    });
+    assert.equal(refused.status, 400);
+    assert.match(
+      refused.text,
+      /<textarea id="drop-selectors"[^>]*aria-invalid="true"[^>]*>\.ticker\ndiv\[\[\[<\/textarea>/,
+    );
+    assert.match(refused.text, /&quot;div\[\[\[&quot; is not a CSS selector/);
+    assert.deepEqual((await call("GET", `/v1/sources/${sourceId}/noise-rules`)).json.dropSelectors, [
+      ".ticker",
+      "#clock",
+    ]);
+
+    const forged = await post({ action: "clear-noise-rules" }, "not-the-token");
+    assert.equal(forged.status, 403);
+    assert.match(forged.text, /invalid_csrf_token/);
+    assert.equal((await call("GET", `/v1/sources/${sourceId}/noise-rules`)).json.minChangedWords, 4);
+
+    const cleared = await post({ action: "clear-noise-rules" });
+    assert.equal(cleared.status, 303);
+    assert.deepEqual((await call("GET", `/v1/sources/${sourceId}/noise-rules`)).json.dropSelectors, []);
+  });
+
   it("shows the form again with the reason when the URL cannot be followed", async () => {
     const res = await form({ url: `${site.origin}/plain.txt`, every: "15", recapture: "adaptive" });
     assert.equal(res.status, 422);
@@ -710,6 +768,22 @@ describe("web UI", () => {
     const page = (await locked(event("GET", "/ui/sources"), context)) as APIGatewayProxyResult;
     assert.doesNotMatch(page.body, /<form class="submit"/);
     assert.match(page.body, /palimpsest follow/);
+    const sourceId =
+      (await storage.sources.listSources({ limit: 1 })).items[0]?.sourceId ?? assert.fail("no source");
+    const sourcePage = (await locked(
+      event("GET", `/ui/sources/${sourceId}`),
+      context,
+    )) as APIGatewayProxyResult;
+    assert.equal(sourcePage.statusCode, 200);
+    assert.doesNotMatch(sourcePage.body, /set-noise-rules/, "no noise-rule form");
+    assert.match(sourcePage.body, new RegExp(`PUT /v1/sources/${sourceId}/noise-rules`));
+    const noisePost = (await locked(
+      event("POST", `/ui/sources/${sourceId}`, "action=set-noise-rules&dropSelectors=.x", {
+        "content-type": "application/x-www-form-urlencoded",
+      }),
+      context,
+    )) as APIGatewayProxyResult;
+    assert.equal(noisePost.statusCode, 403);
     const post = (await locked(
       event("POST", "/ui/sources", "url=https%3A%2F%2Fnews.example%2Frss", {
         "content-type": "application/x-www-form-urlencoded",

@@ -27,7 +27,7 @@ html { -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
 body { margin: 0; background: var(--bg); color: var(--fg);
   font: 1rem/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
 a { color: var(--link); text-underline-offset: 2px; }
-a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible,
+a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible,
 [tabindex]:focus-visible, summary:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
 main:focus { outline: none; }
 .wrap { max-width: 62rem; margin: 0 auto; padding: 0 1rem; }
@@ -59,10 +59,12 @@ form.submit { background: var(--surface); border: 1px solid var(--line); border-
 .help { color: var(--muted); font-size: .85rem; margin: .25rem 0 0; }
 .row { display: flex; flex-wrap: wrap; gap: .75rem; align-items: flex-end; }
 .row > .grow { flex: 1 1 16rem; min-width: 0; }
-input, select, button { font: inherit; }
-input[type="url"], input[type="text"], select { width: 100%; padding: .5rem .65rem; border: 1px solid var(--field); border-radius: 6px; background: var(--bg); color: var(--fg); min-height: 2.6rem; }
+input, select, button, textarea { font: inherit; }
+input[type="url"], input[type="text"], select, textarea { width: 100%; padding: .5rem .65rem; border: 1px solid var(--field); border-radius: 6px; background: var(--bg); color: var(--fg); min-height: 2.6rem; }
 select { width: auto; max-width: 100%; }
-input[aria-invalid="true"] { border-color: var(--danger); border-width: 2px; }
+textarea { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9rem; resize: vertical; }
+input.narrow { width: 8rem; }
+input[aria-invalid="true"], textarea[aria-invalid="true"] { border-color: var(--danger); border-width: 2px; }
 .field-error { color: var(--danger); font-weight: 600; margin: .3rem 0 0; }
 button, .button { display: inline-block; padding: .5rem 1.1rem; min-height: 2.6rem; border-radius: 6px; border: 1px solid #0a4fbf;
   background: #0a4fbf; color: #fff; font-weight: 600; cursor: pointer; text-decoration: none; }

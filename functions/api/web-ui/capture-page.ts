@@ -101,7 +101,18 @@ function failure(capture: CaptureRecord): SafeHtml {
 ${capture.error && html`<p class="meta">Reason code: <code>${capture.error.code}</code></p>`}</div>`;
 }
 
+/** On a capture that retried a challenged page: that it did, and how. */
+function retried(ui: UiContext, capture: CaptureRecord): SafeHtml | "" {
+  const r = capture.challengeRetried;
+  if (!r) return "";
+  return html`<p class="meta">Retry ${r.attempt} after a bot challenge met by <a href="${link(ui, `/ui/captures/${r.afterCaptureId}`)}">capture ${r.afterCaptureId}</a>${r.freshContext ? ", in a fresh browser context (no cookie or storage from the challenged one)" : ""}; challenges are never solved.</p>`;
+}
+
 function outcome(ui: UiContext, capture: CaptureRecord, version: VersionRecord | null): SafeHtml {
+  return html`${retried(ui, capture)}${wallOrVersion(ui, capture, version)}`;
+}
+
+function wallOrVersion(ui: UiContext, capture: CaptureRecord, version: VersionRecord | null): SafeHtml {
   // What the capture showed, when it was not the article: the class and why.
   const wall =
     capture.validity && capture.validity !== "ok"

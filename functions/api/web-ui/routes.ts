@@ -35,6 +35,7 @@ import {
   type UiContext,
   uiContextOf,
 } from "./layout.ts";
+import { NOISE_RULE_ACTIONS, noiseRulesFromForm } from "./noise-rules-panel.ts";
 import { renderReplayPage } from "./replay-page.ts";
 import { changeFromForm, followFromForm, renderSourcePage, renderSourcesPage } from "./sources-page.ts";
 import { renderUrlPage } from "./url-page.ts";
@@ -132,16 +133,36 @@ async function submitFromForm(deps: ApiDeps, event: APIGatewayProxyEvent): Promi
   });
 }
 
-/** Whether the pages offer the sources forms: not where a key guards the archive (see below). */
-function sourceFormsOn(deps: ApiDeps): boolean {
+/**
+ * Whether the pages offer the forms that change what is followed and how it is compared (the
+ * sources forms and the noise-rule forms): not where a key guards the archive (see below).
+ */
+function changeFormsOn(deps: ApiDeps): boolean {
   return deps.sourceForms !== false && deps.apiKey === undefined;
 }
 
 /**
- * The sources forms change what is followed: unlike the capture form they are not key-less (where
- * the archive has a key, a browser cannot send it, so the pages offer the API and CLI instead), and
- * a POST must come from these pages (see `refuseCrossSite`).
+ * The forms that change sources and noise rules are not key-less, unlike the capture form: where
+ * the archive has a key, a browser cannot send it, so the pages offer the API and CLI instead. A
+ * POST must come from these pages (`refuseCrossSite`) and carry its CSRF token.
  */
+function changeForm(deps: ApiDeps, event: APIGatewayProxyEvent): URLSearchParams {
+  if (!changeFormsOn(deps)) {
+    throw new HttpError(
+      403,
+      "source_forms_off",
+      "Sources and noise rules are changed with the API or the CLI here.",
+    );
+  }
+  refuseCrossSite(event);
+  const form = parseForm(event);
+  verifyCsrf(event, form, deps.csrfSecret);
+  return form;
+}
+
+const isNoiseRuleAction = (form: URLSearchParams) =>
+  (NOISE_RULE_ACTIONS as readonly (string | null)[]).includes(form.get("action"));
+
 async function sourcesForm(
   deps: ApiDeps,
   event: APIGatewayProxyEvent,
@@ -149,19 +170,41 @@ async function sourcesForm(
 ): Promise<APIGatewayProxyResult> {
   const ui = uiContextOf(event, deps);
   return answer(ui, async () => {
-    if (!sourceFormsOn(deps)) {
-      throw new HttpError(
-        403,
-        "source_forms_off",
-        "Sources are followed and changed with the API or the CLI here.",
-      );
+    const form = changeForm(deps, event);
+    if (sourceId !== undefined && isNoiseRuleAction(form)) {
+      const refused = await noiseRulesFromForm(deps, "source", sourceId, form);
+      if (refused === null) return seeOther(ui, `/ui/sources/${sourceId}`);
+      return pageResponse(ui, {
+        ...(await renderSourcePage(deps, ui, sourceId, { forms: true, noiseForm: refused })),
+        status: 400,
+      });
     }
-    refuseCrossSite(event);
-    const form = parseForm(event);
-    verifyCsrf(event, form, deps.csrfSecret);
     if (sourceId !== undefined) return seeOther(ui, await changeFromForm(deps, sourceId, form));
     const outcome = await followFromForm(deps, ui, form);
     return "redirect" in outcome ? seeOther(ui, outcome.redirect) : pageResponse(ui, outcome.page);
+  });
+}
+
+/** `POST /ui/urls/{urlId}`: sets or clears the URL's noise rules, or shows the form again with why. */
+async function urlForm(
+  deps: ApiDeps,
+  event: APIGatewayProxyEvent,
+  urlId: string,
+): Promise<APIGatewayProxyResult> {
+  const ui = uiContextOf(event, deps);
+  return answer(ui, async () => {
+    const form = changeForm(deps, event);
+    if (!isNoiseRuleAction(form)) {
+      throw new InvalidRequestError("invalid_action", "The form asks to set or clear noise rules.");
+    }
+    const refused = await noiseRulesFromForm(deps, "url", urlId, form);
+    if (refused === null) return seeOther(ui, `/ui/urls/${urlId}`);
+    const page = await renderUrlPage(deps, ui, urlId, {
+      askForKey: deps.apiKey !== undefined,
+      forms: true,
+      noiseForm: refused,
+    });
+    return pageResponse(ui, { ...page, status: 400 });
   });
 }
 
@@ -227,8 +270,14 @@ export const WEB_UI_ROUTES: Route[] = [
     renderUrlPage(deps, ui, match[1] ?? "", {
       capturesCursor: query(event, "captures"),
       askForKey: deps.apiKey !== undefined,
+      forms: changeFormsOn(deps),
     }),
   ),
+  {
+    method: "POST",
+    pattern: new RegExp(`^/ui/urls/${ID}$`),
+    handle: (deps, event, { id = "" }) => urlForm(deps, event, id),
+  },
   page(new RegExp(`^/ui/urls/${ID}/versions/${ID}$`), (deps, _event, match, ui) =>
     renderVersionPage(deps, ui, match[1] ?? "", match[2] ?? ""),
   ),
@@ -243,7 +292,7 @@ export const WEB_UI_ROUTES: Route[] = [
     }),
   ),
   page(/^\/ui\/sources\/?$/, (deps, event, _match, ui) =>
-    renderSourcesPage(deps, ui, { cursor: query(event, "cursor"), forms: sourceFormsOn(deps) }),
+    renderSourcesPage(deps, ui, { cursor: query(event, "cursor"), forms: changeFormsOn(deps) }),
   ),
   {
     method: "POST",
@@ -253,7 +302,7 @@ export const WEB_UI_ROUTES: Route[] = [
   page(new RegExp(`^/ui/sources/${SOURCE_ID}$`), (deps, event, match, ui) =>
     renderSourcePage(deps, ui, match[1] ?? "", {
       cursor: query(event, "cursor"),
-      forms: sourceFormsOn(deps),
+      forms: changeFormsOn(deps),
     }),
   ),
   {

@@ -1,7 +1,7 @@
 /**
  * `/ui/sources` and `/ui/sources/{sourceId}`: the outlets Palimpsest follows — a form to follow one
  * more, each source's status and last error, and one source's page with its articles, the edits
- * among them, pause/resume and remove. Forms are plain POSTs (no script needed). They change what
+ * among them, pause/resume and remove, and its noise rules. Forms are plain POSTs (no script needed). They change what
  * is followed, so they are offered only where the archive has no key (a browser could not send it:
  * elsewhere the pages point to the API and the CLI), and refuse a POST that the browser says came
  * from another site (`Origin`, `Sec-Fetch-Site`).
@@ -30,6 +30,7 @@ import {
 import { RECAPTURE_CHOICES } from "./home-page.ts";
 import { externalHref, html, type SafeHtml } from "./html.ts";
 import { link, type PageContent, type UiContext } from "./layout.ts";
+import { loadNoiseRules, type NoiseRulesFormState, noiseRulesSection } from "./noise-rules-panel.ts";
 
 const LIST_LIMIT = 20;
 
@@ -145,16 +146,22 @@ export async function renderSourcePage(
   deps: ApiDeps,
   ui: UiContext,
   sourceId: string,
-  options: { cursor?: string | undefined; forms?: boolean },
+  options: {
+    cursor?: string | undefined;
+    forms?: boolean;
+    /** The noise-rule form as sent, refused. */
+    noiseForm?: NoiseRulesFormState;
+  },
 ): Promise<PageContent> {
   const source = await loadSource(deps, sourceId);
   const reads = { sources: followingOf(deps).sources, repository: deps.repository };
-  const [articles, edits] = await Promise.all([
+  const [articles, edits, rules] = await Promise.all([
     listSourceArticles(reads, sourceId, {
       limit: LIST_LIMIT,
       ...(options.cursor ? { cursor: options.cursor } : {}),
     }),
     options.cursor ? Promise.resolve([]) : listSourceEdits(reads, sourceId, 10),
+    loadNoiseRules(deps, "source", sourceId),
   ]);
   const title = shortTitle(source.title, source.url);
   const feed = link(ui, `/v1/sources/${sourceId}/edits.atom`);
@@ -191,6 +198,7 @@ ${csrfField(ui)}
 <a href="${feed}">Atom feed of edits</a>
 </div>
 <p class="meta">Stopping keeps every article archived so far; they stay in the archive and are still captured again on their own schedule.</p>
+${noiseRulesSection(ui, { rules, forms: options.forms !== false, form: options.noiseForm })}
 ${
   !options.cursor &&
   html`<h2>Recent edits</h2>

@@ -1,10 +1,12 @@
 /**
  * `/ui/urls/{urlId}`: one archived URL — its version timeline, newest first, with flagged edits
  * marked by significance and stealth, reverts and removals; its re-capture policy and next
- * capture; and its recent captures.
+ * capture; its noise rules (with the forms that set them, where the pages may change things); and
+ * its recent captures.
  */
 import {
   type CaptureRecord,
+  type ChallengeRetry,
   captureMethod,
   type UrlRecord,
   type VersionRecord,
@@ -26,6 +28,7 @@ import {
 } from "./components.ts";
 import { externalHref, html, type SafeHtml } from "./html.ts";
 import { link, type PageContent, type UiContext } from "./layout.ts";
+import { loadNoiseRules, type NoiseRulesFormState, noiseRulesSection } from "./noise-rules-panel.ts";
 
 const CAPTURES_LIMIT = 10;
 
@@ -47,12 +50,20 @@ export async function renderUrlPage(
   deps: ApiDeps,
   ui: UiContext,
   urlId: string,
-  options: { capturesCursor?: string | undefined; askForKey?: boolean },
+  options: {
+    capturesCursor?: string | undefined;
+    askForKey?: boolean;
+    /** Whether to offer the noise-rule forms (routes.ts `changeFormsOn`). @default false */
+    forms?: boolean;
+    /** The noise-rule form as sent, refused. */
+    noiseForm?: NoiseRulesFormState;
+  },
 ): Promise<PageContent> {
   const url = await loadUrl(deps, urlId);
-  const [versions, captures] = await Promise.all([
+  const [versions, captures, rules] = await Promise.all([
     deps.repository.listVersions(urlId),
     deps.repository.listCaptures(urlId, { limit: CAPTURES_LIMIT, cursor: options.capturesCursor }),
+    loadNoiseRules(deps, "url", urlId),
   ]);
   const title = shortTitle(url.title, url.url);
   const numbers = new Map(versions.map((v, i) => [v.versionId, i + 1]));
@@ -69,7 +80,11 @@ ${breadcrumbs([{ label: "Home", href: link(ui, "/") }, { label: title }])}
 <dt>Re-capture</dt><dd>${describeRecapture(url.recapture)}</dd>
 <dt>Next capture</dt><dd>${url.recapture !== "off" && url.nextCaptureAt ? timeTag(url.nextCaptureAt) : html`<span class="empty">none scheduled</span>`}</dd>
 </dl>
-${url.notOkSince && html`<div class="notice"><p>${validityBadge({ validity: url.lastValidity })} The captures have not shown the article since ${timeTag(url.notOkSince)}${url.lastValidity ? ` (the last one: ${validityLabel(url.lastValidity).toLowerCase()})` : ""}. They are retried with growing gaps; no version is made until the article shows again.</p></div>`}
+${
+  url.notOkSince &&
+  html`<div class="notice"><p>${validityBadge({ validity: url.lastValidity })} The captures have not shown the article since ${timeTag(url.notOkSince)}${url.lastValidity ? ` (the last one: ${validityLabel(url.lastValidity).toLowerCase()})` : ""}. They are retried with growing gaps; no version is made until the article shows again.</p>
+${url.challengeRetry && html`<p>${challengeRetryLine(url.challengeRetry)}</p>`}</div>`
+}
 <div class="actions">
 <form class="inline" method="post" action="${link(ui, "/ui/captures")}">
 ${csrfField(ui)}
@@ -88,6 +103,7 @@ ${
         .reverse()
         .map((version) => timelineItem(ui, version, numbers))}</ol>`
 }
+${noiseRulesSection(ui, { rules, forms: options.forms === true, form: options.noiseForm })}
 <h2>Captures</h2>
 <p class="meta">Every capture, newest first. A capture that finds the same text records no new version.</p>
 <ul class="list">${captures.items.map(
@@ -98,10 +114,22 @@ ${statusBadge(capture.status)} ${validityBadge(capture)} ${editBadges(capture.ed
 <span class="meta">${capture.trigger === "schedule" ? "scheduled" : "requested"}${capture.status === "succeeded" ? (captureMethod(capture) === "http" ? ", over HTTP" : ", in the browser") : ""}${captureOutcome(
       capture,
       madeVersion.get(capture.captureId),
-    )}</span></li>`,
+    )}${retriedNote(capture)}</span></li>`,
   )}</ul>
 ${captures.cursor && html`<p class="more"><a href="${link(ui, `/ui/urls/${urlId}`, { captures: captures.cursor })}">Older captures</a></p>`}`;
   return { title, body, alternates: [urlFeed(ui, url)] };
+}
+
+/** The retry planned after a challenge, in a sentence. */
+function challengeRetryLine(retry: ChallengeRetry): SafeHtml {
+  return html`A bot challenge stopped capture ${retry.afterCaptureId}; Palimpsest never solves one, and tries the page again (retry ${retry.attempt}) at ${timeTag(retry.at)}, in a fresh browser context with no cookie or storage from the challenged one.`;
+}
+
+/** On a capture that retried a challenged page: which retry, and how. */
+function retriedNote(capture: CaptureRecord): string {
+  const retried = capture.challengeRetried;
+  if (!retried) return "";
+  return ` · retry ${retried.attempt} after a challenge${retried.freshContext ? ", in a fresh browser context" : ""}`;
 }
 
 function captureOutcome(capture: CaptureRecord, versionNumber: number | undefined): string {

@@ -17,7 +17,13 @@ import { classifyUnexpected, failCapture } from "./failures.ts";
 import { inBackground } from "./in-background.ts";
 import { type Prepared, preparePage } from "./prepare-page.ts";
 import { probeFirst, probeLearner } from "./probe-capture.ts";
-import { readUrlState, recordOnUrl, toAnnounce, unlessCommitted } from "./record-on-url.ts";
+import {
+  challengeRetriedOf,
+  readUrlState,
+  recordOnUrl,
+  toAnnounce,
+  unlessCommitted,
+} from "./record-on-url.ts";
 import { answerRefusal } from "./refused-answer.ts";
 import type { ProcessCaptureDeps, ProcessOutcome, UrlState } from "./types.ts";
 
@@ -145,6 +151,7 @@ async function captureAndStore(
     artifacts: { ...artifacts, ...evidenceOf(decision, state, ownVersionId) },
     ...evidenceMissingOf(decision, state, ownVersionId),
     ...(page.consent ? { consent: page.consent } : {}),
+    ...challengeRetriedOf(state.url, { captureId: capture.captureId, method: "browser" }),
     extraction,
     timings: {
       ...page.timings,
@@ -215,6 +222,7 @@ async function recordGone(
     versionId: decision.versionId,
     changed: decision.edit !== undefined,
     ...(decision.edit ? { edit: decision.edit } : {}),
+    ...challengeRetriedOf(state.url, capture),
   };
   await Promise.all([
     deps.repository.finishCapture(succeeded),

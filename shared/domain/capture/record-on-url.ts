@@ -15,7 +15,7 @@
  */
 import type { ArchiveRepository, ProbeWrite } from "../../ports.ts";
 import { versionIdForCapture } from "../ids.ts";
-import type { CaptureRecord, UrlRecord, VersionRecord } from "../model.ts";
+import type { CaptureRecord, ChallengeRetried, ChallengeRetry, UrlRecord, VersionRecord } from "../model.ts";
 import { nextCaptureTime } from "../schedule.ts";
 import { type ValidityVerdict, wallRetryAt } from "../validity/index.ts";
 import type { Decide, Decision, ProcessCaptureDeps, UrlState } from "./types.ts";
@@ -170,6 +170,48 @@ export async function scheduleNext(
   await deps.repository.releasePending(urlId, captureId, held);
 }
 
+/**
+ * The retry a capture plans when it met a bot challenge (recorded on the URL, shown by the API
+ * and the URL page): the next attempt, at the backoff's time. Nothing is planned when the URL is
+ * not retried sooner than its policy (a removed article, or re-capture off once it has a version);
+ * any other verdict ends the plan. A redelivery of the same capture keeps its attempt number.
+ */
+function challengeRetryOf(
+  decision: Decision,
+  url: UrlRecord,
+  captureId: string,
+  setback: boolean,
+  next: string | null,
+): { challengeRetry?: ChallengeRetry | null } {
+  if (decision.verdict === undefined) return {};
+  if (decision.verdict.validity !== "challenge" || !setback || next === null) {
+    return url.challengeRetry ? { challengeRetry: null } : {};
+  }
+  const planned = url.challengeRetry;
+  const attempt = planned?.afterCaptureId === captureId ? planned.attempt : (planned?.attempt ?? 0) + 1;
+  return { challengeRetry: { attempt, at: next, afterCaptureId: captureId } };
+}
+
+/**
+ * What a capture records when it is the retry its URL planned after a challenge (`url` as the
+ * capture read it when it started). Every browser capture runs in a fresh context of its own
+ * (chromium/fresh-context.ts), so the retry carries no cookie or storage the challenge set.
+ */
+export function challengeRetriedOf(
+  url: UrlRecord,
+  capture: Pick<CaptureRecord, "captureId" | "method">,
+): { challengeRetried?: ChallengeRetried } {
+  const planned = url.challengeRetry;
+  if (!planned || planned.afterCaptureId === capture.captureId) return {};
+  return {
+    challengeRetried: {
+      attempt: planned.attempt,
+      afterCaptureId: planned.afterCaptureId,
+      freshContext: (capture.method ?? "browser") === "browser",
+    },
+  };
+}
+
 function probeOf(probe: ProbeWrite | undefined): { probe?: ProbeWrite } {
   return probe ? { probe } : {};
 }
@@ -200,6 +242,8 @@ export async function recordOnUrl(
   for (let attempt = 0; attempt < 5; attempt++) {
     // Already stored means a delivery of the same capture stored it: carry on to the pointer.
     if (decision.commit) await deps.repository.putVersion(decision.commit, { replace: state.replaceOwn });
+    const setback = isSetback(decision, state);
+    const next = nextCaptureAt(deps, state.url, capturedAt, decision.commit !== undefined, setback);
     const result = await deps.repository.recordCaptureOnUrl({
       seen: state.url,
       captureId: capture.captureId,
@@ -208,13 +252,8 @@ export async function recordOnUrl(
       ...(decision.commit ? { version: decision.commit } : {}),
       ...(decision.verdict ? { validity: decision.verdict.validity } : {}),
       ...probeOf(learn?.(decision, state.url)),
-      nextCaptureAt: nextCaptureAt(
-        deps,
-        state.url,
-        capturedAt,
-        decision.commit !== undefined,
-        isSetback(decision, state),
-      ),
+      nextCaptureAt: next,
+      ...challengeRetryOf(decision, state.url, capture.captureId, setback, next),
     });
     if (result.recorded) return { decision, committed: decision.commit !== undefined };
     const current = result.current;

@@ -11,7 +11,7 @@ import type { CaptureRecord } from "../model.ts";
 import { classifyCapture, retryAfterMs } from "../validity/index.ts";
 import { pageUploads, storedTogether, uploader } from "./artifacts.ts";
 import { failCapture } from "./failures.ts";
-import { recordOnUrl, unlessCommitted } from "./record-on-url.ts";
+import { challengeRetriedOf, recordOnUrl, unlessCommitted } from "./record-on-url.ts";
 import type { ProcessCaptureDeps, ProcessOutcome, UrlState } from "./types.ts";
 
 /** Statuses whose page is taken and classified rather than failed outright. */
@@ -61,6 +61,7 @@ export async function answerRefusal(
         validityReason: decision.verdict?.validityReason ?? verdict.validityReason,
         artifacts,
         timings: page.timings,
+        ...challengeRetriedOf(state.url, { captureId: capture.captureId, method: "browser" }),
       };
       delete succeeded.error;
       await deps.repository.finishCapture(succeeded);

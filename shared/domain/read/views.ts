@@ -102,6 +102,8 @@ export function urlView(url: UrlRecord, versions: VersionRecord[]): Record<strin
     // outlet that started blocking us is news for the operator too).
     ...(url.lastValidity ? { lastValidity: url.lastValidity } : {}),
     ...(url.notOkSince ? { notOkSince: url.notOkSince } : {}),
+    // After a bot challenge: the retry planned (never a solved captcha), and which attempt it is.
+    ...(url.challengeRetry ? { challengeRetry: url.challengeRetry } : {}),
     versions: versions.map((v) => ({
       versionId: v.versionId,
       capturedAt: v.capturedAt,

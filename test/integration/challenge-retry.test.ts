@@ -1,0 +1,217 @@
+/**
+ * After a bot challenge Palimpsest never solves it: it plans one retry, later, in a fresh browser
+ * context, and records it. Through the capture worker's domain on the embedded DynamoDB and S3
+ * with the real adapters, and the API handler over them: a challenge leaves the retry plan on the
+ * URL (`GET /v1/urls/{id}`, the URL page), the next capture says it was that retry and ran in a
+ * fresh context (API, capture page, URL page), a second challenge plans the next attempt, and the
+ * article showing again ends the plan. A 403 challenge (taken from the `http_error`) and a 200
+ * one (classified with the page) go through the two paths that record a challenge.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { createApiHandler } from "../../functions/api/create-handler.ts";
+import { processCapture } from "../../shared/domain/capture/index.ts";
+import { urlIdFor } from "../../shared/domain/ids.ts";
+import type { CaptureRecord } from "../../shared/domain/model.ts";
+import { CaptureError } from "../../shared/errors.ts";
+import type { PageCapture, PageCapturer } from "../../shared/ports.ts";
+import { testCaptureOptions } from "../support/capture-options.ts";
+import {
+  captureDeps,
+  type EmbeddedStorage,
+  queuedCapture,
+  startEmbeddedStorage,
+} from "../support/embedded-storage.ts";
+
+const FIXTURES = new URL("../fixtures/validity/", import.meta.url);
+const context = { awsRequestId: "test", getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+
+interface Answer {
+  html: string;
+  status: number;
+  headers: Record<string, string>;
+}
+
+const ARTICLE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Ferry timetable changes</title></head>
+<body><article><h1>Ferry timetable changes for the summer</h1>
+<p>The ferry operator said on Tuesday that crossings to the islands would run every forty minutes from June, instead of every hour, after a second boat joined the fleet.</p>
+<p>Early morning sailings will start half an hour sooner on weekdays, and the last crossing on Fridays and Saturdays will leave the mainland at half past eleven at night.</p>
+<p>Fares will not change this year, the operator said, though the discount for residents will need a new card that islanders can order online or at the harbour office.</p>
+</article></body></html>`;
+
+const wall = (file: string, status: number, headers: Record<string, string> = {}): Answer => ({
+  html: readFileSync(new URL(file, FIXTURES), "utf8"),
+  status,
+  headers: { "content-type": "text/html; charset=utf-8", ...headers },
+});
+
+/** What the Chromium capturer reports for `answer`: a page, or a 4xx `http_error` carrying it. */
+function capturerOf(serve: () => Answer): PageCapturer {
+  return {
+    async capture(url) {
+      const answer = serve();
+      const page: PageCapture = {
+        finalUrl: url,
+        httpStatus: answer.status,
+        headers: answer.headers,
+        raw: { body: new TextEncoder().encode(answer.html), contentType: "text/html; charset=utf-8" },
+        renderedHtml: answer.html,
+        snapshotHtml: answer.html,
+        screenshot: { body: new TextEncoder().encode("jpeg"), contentType: "image/jpeg" },
+        timings: {},
+      };
+      if (answer.status >= 400) {
+        throw new CaptureError("http_error", `The server answered HTTP ${answer.status}.`, {
+          httpStatus: answer.status,
+          evidence: page,
+        });
+      }
+      return page;
+    },
+    close: async () => {},
+  };
+}
+
+let storage: EmbeddedStorage;
+let api: ReturnType<typeof createApiHandler>;
+
+before(async () => {
+  storage = await startEmbeddedStorage();
+  api = createApiHandler({
+    repository: storage.repository,
+    blobs: storage.blobs,
+    queue: { enqueue: async () => {} },
+    resolveHost: async () => ["93.184.215.14"],
+    allowedPrivateHosts: new Set(),
+    presignedUrlTtlSeconds: 900,
+  });
+});
+
+after(async () => {
+  await storage?.close();
+});
+
+async function get(path: string): Promise<{ status: number; text: string }> {
+  const event = {
+    httpMethod: "GET",
+    path,
+    body: null,
+    headers: { host: "archive.test" },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    isBase64Encoded: false,
+    pathParameters: null,
+    stageVariables: null,
+    resource: "/{proxy+}",
+    requestContext: { requestId: "r", path } as APIGatewayProxyEvent["requestContext"],
+  } as APIGatewayProxyEvent;
+  const result = (await api(event, context)) as APIGatewayProxyResult;
+  return { status: result.statusCode, text: result.body };
+}
+
+describe("a challenge's retry", () => {
+  it("is planned on the URL, recorded on the capture that retries, and ends when the article shows", async () => {
+    const url = "https://news.example/ferries/summer-timetable";
+    const urlId = urlIdFor(url);
+    let answer: Answer = { html: ARTICLE, status: 200, headers: { "content-type": "text/html" } };
+    const deps = captureDeps(
+      storage,
+      capturerOf(() => answer),
+      testCaptureOptions({ navigationTimeoutMs: 5_000 }),
+    );
+    const capture = async (): Promise<CaptureRecord> => {
+      const captureId = await queuedCapture(storage.repository, url);
+      assert.equal((await processCapture(deps, captureId)).kind, "succeeded");
+      return (await storage.repository.getCapture(captureId)) ?? assert.fail("capture missing");
+    };
+    const urlJson = async () => JSON.parse((await get(`/v1/urls/${urlId}`)).text) as Record<string, unknown>;
+
+    const first = await capture();
+    assert.equal(first.validity, "ok");
+    assert.equal(first.challengeRetried, undefined);
+    await storage.repository.setRecapture(urlId, { everyMinutes: 24 * 60 }, null);
+
+    // A Cloudflare challenge answered with 403: the retry is planned, at the backoff's time.
+    answer = wall("cloudflare-challenge.html", 403, { "cf-mitigated": "challenge", server: "cloudflare" });
+    const challenged = await capture();
+    assert.equal(challenged.validity, "challenge");
+    assert.equal(challenged.challengeRetried, undefined, "the challenged capture is no retry");
+    const record = (await storage.repository.getUrl(urlId)) ?? assert.fail("URL missing");
+    assert.deepEqual(record.challengeRetry, {
+      attempt: 1,
+      at: record.nextCaptureAt,
+      afterCaptureId: challenged.captureId,
+    });
+    const retryIn = Date.parse(record.nextCaptureAt ?? "") - Date.parse(challenged.finishedAt ?? "");
+    assert.ok(retryIn >= 14 * 60_000 && retryIn <= 16 * 60_000, `retried after ${retryIn} ms`);
+    assert.deepEqual((await urlJson()).challengeRetry, record.challengeRetry);
+    const planned = await get(`/ui/urls/${urlId}`);
+    assert.match(
+      planned.text,
+      new RegExp(
+        `A bot challenge stopped capture ${challenged.captureId}; Palimpsest never solves one, and tries the page again \\(retry 1\\)`,
+      ),
+    );
+    assert.match(planned.text, /in a fresh browser context/);
+
+    // The retry meets another challenge (a 200 this time): it says it was retry 1, in a fresh
+    // context, and plans retry 2.
+    answer = wall("imperva-incapsula.html", 200);
+    const retry1 = await capture();
+    assert.equal(retry1.validity, "challenge");
+    assert.deepEqual(retry1.challengeRetried, {
+      attempt: 1,
+      afterCaptureId: challenged.captureId,
+      freshContext: true,
+    });
+    const plan2 = (await urlJson()).challengeRetry as Record<string, unknown>;
+    assert.equal(plan2.attempt, 2);
+    assert.equal(plan2.afterCaptureId, retry1.captureId);
+
+    // The article shows again: the capture is retry 2, and the plan ends.
+    answer = { html: ARTICLE, status: 200, headers: { "content-type": "text/html" } };
+    const retry2 = await capture();
+    assert.equal(retry2.validity, "ok");
+    assert.deepEqual(retry2.challengeRetried, {
+      attempt: 2,
+      afterCaptureId: retry1.captureId,
+      freshContext: true,
+    });
+    const shown = JSON.parse((await get(`/v1/captures/${retry2.captureId}`)).text) as Record<string, unknown>;
+    assert.deepEqual(shown.challengeRetried, retry2.challengeRetried);
+    const capturePage = await get(`/ui/captures/${retry2.captureId}`);
+    assert.match(
+      capturePage.text,
+      new RegExp(
+        `Retry 2 after a bot challenge met by <a href="[^"]*">capture ${retry1.captureId}</a>, in a fresh browser context`,
+      ),
+    );
+    assert.equal((await urlJson()).challengeRetry, undefined);
+    assert.equal((await storage.repository.getUrl(urlId))?.challengeRetry, undefined);
+    const urlPage = await get(`/ui/urls/${urlId}`);
+    assert.match(urlPage.text, /retry 2 after a challenge, in a fresh browser context/);
+    assert.doesNotMatch(urlPage.text, /A bot challenge stopped capture/);
+
+    const after = await capture();
+    assert.equal(after.challengeRetried, undefined, "only the capture after a challenge is its retry");
+  });
+
+  it("plans nothing where a wall is not retried sooner (re-capture off once the URL has its article)", async () => {
+    const url = "https://news.example/ferries/off";
+    let answer: Answer = { html: ARTICLE, status: 200, headers: { "content-type": "text/html" } };
+    const deps = captureDeps(
+      storage,
+      capturerOf(() => answer),
+      testCaptureOptions({ navigationTimeoutMs: 5_000 }),
+    );
+    await processCapture(deps, await queuedCapture(storage.repository, url));
+    answer = wall("cloudflare-challenge.html", 403, { "cf-mitigated": "challenge" });
+    await processCapture(deps, await queuedCapture(storage.repository, url));
+    const record = (await storage.repository.getUrl(urlIdFor(url))) ?? assert.fail("URL missing");
+    assert.equal(record.lastValidity, "challenge");
+    assert.equal(record.challengeRetry, undefined);
+  });
+});
