@@ -6,17 +6,13 @@
  * does) and recaptures through `sweepDueUrls` (what the sweeper does), so a capture's whole life is
  * counted.
  */
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { openArchive, openBlobReader } from "../functions/compose/archive.ts";
 import { openBlobStore } from "../functions/compose/blob-store.ts";
 import { composeBrowserCapturer, composeCaptureWorker } from "../functions/compose/capture-worker.ts";
-import { ensureArchiveTable, startEmbeddedDynamo } from "../local/embedded-dynamodb.ts";
-import { startEmbeddedS3 } from "../local/embedded-s3.ts";
 import type { createChromiumPageCapturer } from "../shared/adapters/chromium/page-capturer.ts";
 import { INDEX_SHARDS } from "../shared/adapters/table-schema.ts";
 import { type CaptureConfig, loadCaptureConfig } from "../shared/config.ts";
@@ -37,6 +33,11 @@ import type {
   EvidenceSigner,
   PageCapturer,
 } from "../shared/ports.ts";
+import {
+  type StorageServers,
+  startStorageServers as startTestStorageServers,
+  useLocalCredentials,
+} from "../test/support/embedded-storage.ts";
 
 const TABLE = "palimpsest-bench";
 const BUCKET = "palimpsest-bench";
@@ -101,45 +102,11 @@ export interface CaptureRigOptions {
   signer?: EvidenceSigner;
 }
 
-/** The embedded S3 and DynamoDB servers, with the archive table and bucket. */
-export interface StorageServers {
-  s3Endpoint: string;
-  dynamodbEndpoint: string;
-  /** Where the S3 server keeps its objects. */
-  s3Directory: string;
-  close(): Promise<void>;
-}
+export type { StorageServers };
 
-export async function startStorageServers(): Promise<StorageServers> {
-  useLocalCredentials();
-  const dir = await mkdtemp(join(tmpdir(), "palimpsest-bench-"));
-  const s3Directory = join(dir, "s3");
-  const s3Server = await startEmbeddedS3({
-    directory: s3Directory,
-    bucketName: BUCKET,
-    credentials: {
-      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "S3RVER",
-      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "S3RVER",
-    },
-  });
-  const dynamo = await startEmbeddedDynamo({ directory: join(dir, "dynamodb") });
-  await ensureArchiveTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), TABLE);
-  return {
-    s3Endpoint: s3Server.endpoint,
-    dynamodbEndpoint: dynamo.endpoint,
-    s3Directory,
-    async close() {
-      await Promise.all([s3Server.close(), dynamo.close()]);
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** The SDK wants credentials and a region even for the embedded servers. */
-function useLocalCredentials(): void {
-  process.env.AWS_REGION ??= "us-east-1";
-  process.env.AWS_ACCESS_KEY_ID ??= "S3RVER";
-  process.env.AWS_SECRET_ACCESS_KEY ??= "S3RVER";
+/** The embedded S3 and DynamoDB servers (the tests' own starter), with the bench's table and bucket. */
+export function startStorageServers(): Promise<StorageServers> {
+  return startTestStorageServers({ bucketName: BUCKET, tableName: TABLE, prefix: "palimpsest-bench-" });
 }
 
 /** Starts the embedded servers and a worker on them; `close()` stops both. */
@@ -160,7 +127,7 @@ export async function startCaptureRig(options: CaptureRigOptions): Promise<Captu
  * process, for the memory benchmark. `close()` closes the browser only.
  */
 export async function connectCaptureRig(
-  servers: Omit<StorageServers, "close">,
+  servers: Omit<StorageServers, "close" | "dir">,
   options: CaptureRigOptions,
 ): Promise<CaptureRig> {
   useLocalCredentials();

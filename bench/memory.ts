@@ -25,7 +25,7 @@ export const RSS_TARGET_BYTES = 1.5 * 1024 ** 3;
 const SAMPLE_EVERY_MS = 50;
 
 interface WorkerJob {
-  servers: Omit<StorageServers, "close">;
+  servers: Omit<StorageServers, "close" | "dir">;
   allowedHost: string;
   urls: string[];
 }

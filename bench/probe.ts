@@ -231,7 +231,7 @@ async function realPagesLatency(count: number, rounds: number): Promise<PageTime
 // Memory: a child process recaptures the learned bench pages one way; this one samples its tree.
 
 interface MemoryJob {
-  servers: Omit<StorageServers, "close">;
+  servers: Omit<StorageServers, "close" | "dir">;
   allowedHost: string;
   captureIds: string[];
   probe: boolean;

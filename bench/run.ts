@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { runBundlesBench } from "./bundles.ts";
 import { runCaptureLatencyBench } from "./capture.ts";
 import { runRealCaptureLatencyBench } from "./capture-real.ts";
-import { runCompositionBench } from "./composition.ts";
+import { runApiInitBench, runCompositionBench } from "./composition.ts";
 import { runDiffBench } from "./diff.ts";
 import { runEditDetectionBench } from "./edit-detection.ts";
 import { runEvidenceBench } from "./evidence.ts";
@@ -109,6 +109,11 @@ export const SECTIONS: readonly BenchSection[] = [
     name: "composition",
     summary: "the composition root before and after: capture handler latency, API bundle size and cold init",
     run: () => runCompositionBench(),
+  },
+  {
+    name: "api-init",
+    summary: "the API's cold init before the composition root, before the lazy node:http, and now",
+    run: () => runApiInitBench(),
   },
   {
     name: "sweep",

@@ -2,10 +2,10 @@
  * The command line's view of the HTTP API: where it is (`PALIMPSEST_API`), the key it sends
  * (`PALIMPSEST_API_KEY`), and errors a person can act on instead of stack traces.
  */
+import { type CliConfig, loadCliConfig } from "../shared/config.ts";
+import { ConfigError } from "../shared/errors.ts";
 import type { CommandIo } from "./commands.ts";
 import { UsageError } from "./commands.ts";
-
-export const DEFAULT_API = "http://127.0.0.1:3000";
 
 /** The API answered with its error shape; printed as `code: message`. */
 export class ApiError extends Error {
@@ -35,22 +35,16 @@ export interface ApiClient {
   delete<T>(path: string): Promise<T>;
 }
 
-/** Reads the API's address and key from the environment; a malformed address is the user's to fix. */
-export function apiClientFromEnv(env: Record<string, string | undefined> = process.env): ApiClient {
-  const raw = env.PALIMPSEST_API?.trim() || DEFAULT_API;
-  let base: URL;
+/** The API at the address and with the key the environment gives (loadCliConfig); a bad address is a usage error. */
+export function apiClientFromEnv(env?: Record<string, string | undefined>): ApiClient {
+  let config: CliConfig;
   try {
-    base = new URL(raw);
-  } catch (cause) {
-    throw new UsageError(`PALIMPSEST_API is not a URL: "${raw}"`, { cause });
+    config = loadCliConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message, { cause: error });
+    throw error;
   }
-  if (base.protocol !== "http:" && base.protocol !== "https:") {
-    throw new UsageError(`PALIMPSEST_API must be an http(s) URL, not "${raw}"`);
-  }
-  return createApiClient({
-    baseUrl: base.href.replace(/\/+$/, ""),
-    apiKey: env.PALIMPSEST_API_KEY?.trim() || undefined,
-  });
+  return createApiClient({ baseUrl: config.apiUrl, apiKey: config.apiKey });
 }
 
 export function createApiClient(options: { baseUrl: string; apiKey?: string | undefined }): ApiClient {

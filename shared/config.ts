@@ -517,3 +517,29 @@ export function loadLocalConfig(env: Env = process.env): LocalConfig {
 export function defaultReplayPort(apiPort: number): number {
   return apiPort === 0 || apiPort >= 65_535 ? 0 : apiPort + 1;
 }
+
+/** The command line's settings (cli/): never set on AWS. */
+export interface CliConfig {
+  /** The API's address, without a trailing slash. @default {@link DEFAULT_CLI_API_URL} */
+  apiUrl: string;
+  /** Sent as `x-api-key` when set (the local runner's API_KEY, or an API Gateway key). */
+  apiKey: string | undefined;
+}
+
+/** Where `npm start` serves the API by default. */
+export const DEFAULT_CLI_API_URL = "http://127.0.0.1:3000";
+
+/** PALIMPSEST_API and PALIMPSEST_API_KEY; an address that is not an http(s) URL is the user's to fix. */
+export function loadCliConfig(env: Env = process.env): CliConfig {
+  const raw = optionalString(env, ENV.cliApi) ?? DEFAULT_CLI_API_URL;
+  let base: URL;
+  try {
+    base = new URL(raw);
+  } catch (cause) {
+    throw new ConfigError(`${ENV.cliApi} is not a URL: "${raw}"`, { cause });
+  }
+  if (base.protocol !== "http:" && base.protocol !== "https:") {
+    throw new ConfigError(`${ENV.cliApi} must be an http(s) URL, not "${raw}"`);
+  }
+  return { apiUrl: base.href.replace(/\/+$/, ""), apiKey: optionalString(env, ENV.cliApiKey) };
+}

@@ -57,6 +57,9 @@ export const ENV = {
   replayStorageOrigin: "REPLAY_STORAGE_ORIGIN",
   replayFrameAncestors: "REPLAY_FRAME_ANCESTORS",
   replayAssetsDir: "REPLAY_ASSETS_DIR",
+  /** The command line's (cli/): the API it talks to and the key it sends. Never set on AWS. */
+  cliApi: "PALIMPSEST_API",
+  cliApiKey: "PALIMPSEST_API_KEY",
   /** The local runner's (`npm start`) own: never set on AWS. */
   port: "PORT",
   replayPort: "REPLAY_PORT",

@@ -13,6 +13,7 @@ import type { Construct } from "constructs";
 import { loadCaptureConfig, loadProbeConfig } from "../../shared/config.ts";
 import { parseCadence } from "../../shared/domain/schedule.ts";
 import { ENV } from "../../shared/env-names.ts";
+import { METRICS_NAMESPACE } from "../../shared/metric-names.ts";
 import type { ArchiveBucket } from "./archive-bucket.ts";
 import type { ArchiveTable } from "./archive-table.ts";
 import type { CaptureQueue } from "./capture-queue.ts";
@@ -109,12 +110,6 @@ export interface CaptureFunctionProps {
    * @default Duration.hours(1)
    */
   readonly backlogAlarmAfter?: Duration;
-  /**
-   * CloudWatch namespace of the metrics the capture handler writes (embedded metric format): the
-   * failure-rate alarm reads `Captures` by `outcome` there.
-   * @default "Palimpsest"
-   */
-  readonly metricsNamespace?: string;
   /**
    * HTTP probes of scheduled recaptures (README "Recaptures without a browser"): `PROBE`,
    * `PROBE_BROWSER_EVERY`, `PROBE_BROWSER_MAX_AGE_MS`, `PROBE_TIMEOUT_MS`, each set only when given.
@@ -324,15 +319,10 @@ export class CaptureFunction extends PalimpsestFunction {
         `backlogAlarmAfter (${backlogAlarmAfter.toHumanString()}) is not above the age a retried capture reaches (${Duration.seconds(retriedAge).toHumanString()}): the backlog alarm will fire on ordinary retries.`,
       );
     }
-    const namespace = props.metricsNamespace ?? DEFAULTS.metricsNamespace;
-    if (!/^[^:][\x20-\x7e]{0,254}$/.test(namespace) || namespace.startsWith("AWS/")) {
-      throw new Error(
-        `CaptureFunction: metricsNamespace must be printable ASCII, not AWS/…, got ${JSON.stringify(namespace)}.`,
-      );
-    }
     const outcome = (name: string) =>
       new Metric({
-        namespace,
+        // Where the capture handler writes it (shared/metrics.ts); the dashboard reads the same.
+        namespace: METRICS_NAMESPACE,
         metricName: CAPTURE_OUTCOME_METRIC.metricName,
         dimensionsMap: { service: CAPTURE_OUTCOME_METRIC.service, outcome: name },
         statistic: Stats.SUM,

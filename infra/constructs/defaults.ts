@@ -96,8 +96,6 @@ export const DEFAULTS = {
   /** Consecutive five-minute periods with a failed sweep before the sweeper alarm fires. */
   sweeperFailingPeriods: 3,
 
-  /** CloudWatch namespace of the functions' own metrics (embedded metric format). */
-  metricsNamespace: "Palimpsest",
   /** Alarms look at their metrics in five-minute periods (Lambda and SQS publish every minute). */
   alarmPeriod: Duration.minutes(5),
   /** Periods in a row a condition must last before its alarm fires: 15 minutes rides out blips. */

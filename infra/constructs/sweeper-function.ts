@@ -5,6 +5,7 @@ import { FilterPattern, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { loadSweepBackPressureConfig, loadSweepSpreadMs } from "../../shared/config.ts";
 import { ENV } from "../../shared/env-names.ts";
+import { METRICS_NAMESPACE } from "../../shared/metric-names.ts";
 import type { ArchiveTable } from "./archive-table.ts";
 import type { CaptureQueue } from "./capture-queue.ts";
 import { DEFAULTS, type LogLevel } from "./defaults.ts";
@@ -72,12 +73,6 @@ export interface SweeperFunctionProps {
    * @default - unreserved
    */
   readonly reservedConcurrency?: number;
-  /**
-   * CloudWatch namespace of the `IncompleteSweeps` metric that a filter on the sweeper's log
-   * derives from its "sweep finished" lines.
-   * @default "Palimpsest"
-   */
-  readonly metricsNamespace?: string;
   /** @default true — see {@link PalimpsestFunctionProps.bundling} */
   readonly bundling?: boolean;
   /** @default "info" */
@@ -170,7 +165,8 @@ export class SweeperFunction extends PalimpsestFunction {
     // the message is `msg` in the hand-written logger and `message` in Powertools'.
     const incomplete = this.logs.addMetricFilter("IncompleteSweepsFilter", {
       filterPattern: FilterPattern.literal(INCOMPLETE_SWEEP_PATTERN),
-      metricNamespace: props.metricsNamespace ?? DEFAULTS.metricsNamespace,
+      // Beside the functions' own metrics, where the dashboard looks.
+      metricNamespace: METRICS_NAMESPACE,
       metricName: "IncompleteSweeps",
       metricValue: "1",
     });

@@ -20,8 +20,6 @@
  * a connection held open, ends at the stall limit), and redirects.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
 import { isIPv6 } from "node:net";
 import type { Readable, Transform } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
@@ -130,14 +128,17 @@ export function createGuardedHttpFetcher(options: GuardedHttpFetcherOptions = {}
   }
 
   /** One request to one checked address; resolves with the response (headers read, body not yet). */
-  function send(
+  async function send(
     url: URL,
     address: string,
     headers: Record<string, string>,
     signal: AbortSignal,
   ): Promise<IncomingMessage> {
     const family = isIPv6(address) ? 6 : 4;
-    const request = url.protocol === "https:" ? httpsRequest : httpRequest;
+    // Loaded at the first fetch, not at import: an ESM import of node:http makes Node load its
+    // bundled undici (for http's lazy WebSocket exports), a sizeable part of the API's cold init,
+    // and the API fetches only when a source is followed.
+    const { request } = url.protocol === "https:" ? await import("node:https") : await import("node:http");
     return new Promise((resolve, reject) => {
       const req = request(url, {
         method: "GET",

@@ -1,22 +1,24 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { before, describe, test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
 import { Duration, Stack } from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { Alarm, Metric } from "aws-cdk-lib/aws-cloudwatch";
+import type { IConstruct } from "constructs";
 import { AccountConcurrencyAlarm } from "../../infra/constructs/account-concurrency-alarm.ts";
 import { AlarmTopic } from "../../infra/constructs/alarm-topic.ts";
 import { ArchiveBucket } from "../../infra/constructs/archive-bucket.ts";
 import { ArchiveTable } from "../../infra/constructs/archive-table.ts";
 import { CAPTURE_OUTCOME_METRIC, CaptureFunction } from "../../infra/constructs/capture-function.ts";
 import { CaptureQueue } from "../../infra/constructs/capture-queue.ts";
-import { DEFAULTS, REPO_ROOT } from "../../infra/constructs/defaults.ts";
-import { PollQueue } from "../../infra/constructs/poll-queue.ts";
-import { INCOMPLETE_SWEEP_PATTERN, SweeperFunction } from "../../infra/constructs/sweeper-function.ts";
+import { REPO_ROOT } from "../../infra/constructs/defaults.ts";
+import { INCOMPLETE_SWEEP_PATTERN } from "../../infra/constructs/sweeper-function.ts";
 import { addPalimpsestStacks, readAppOptions } from "../../infra/palimpsest-app.ts";
 import { TABLE_INDEXES } from "../../shared/adapters/table-schema.ts";
+import { loadObservabilityConfig } from "../../shared/config.ts";
+import { METRIC, METRICS_SERVICE } from "../../shared/metric-names.ts";
 import { logicalIdOf, newApp, newStack, refersTo, synthPalimpsest } from "./synth.ts";
 
 type Synth = ReturnType<typeof synthPalimpsest>;
@@ -47,6 +49,24 @@ describe("alarms and the alarm topic", () => {
     storage = synth.storageTemplate;
     service = synth.serviceTemplate;
   });
+
+  /**
+   * A function's environment as Lambda gives it: the stack's variables (tokens left out: none is
+   * about metrics) and AWS_LAMBDA_FUNCTION_NAME, which Lambda sets.
+   */
+  const lambdaEnvironmentOf = (fn: IConstruct): Record<string, string> => {
+    const resource = service.toJSON().Resources?.[logicalIdOf(fn)] as
+      | { Properties: { Environment?: { Variables?: Record<string, unknown> } } }
+      | undefined;
+    assert.ok(resource, `${fn.node.path} is in the service stack`);
+    const variables = Object.entries(resource.Properties.Environment?.Variables ?? {});
+    return {
+      ...Object.fromEntries(
+        variables.filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+      ),
+      AWS_LAMBDA_FUNCTION_NAME: fn.node.id,
+    };
+  };
 
   /** The alarm topic's own key (the default topic has one). */
   const ownKey = () => {
@@ -452,47 +472,32 @@ describe("alarms and the alarm topic", () => {
       }
     });
 
-    test("the failure-rate alarm reads the metric the handler writes, where the functions write it", async () => {
-      // shared/metric-names.ts arrives with the metrics themselves (issue 13); until then there is
-      // nothing to compare with, and the alarm stays OK (no data).
-      const file = path.join(REPO_ROOT, "shared/metric-names.ts");
-      if (!existsSync(file)) return;
-      const names = (await import(file)) as {
-        METRICS_NAMESPACE: string;
-        METRICS_SERVICE: string;
-        METRIC: { captures: string };
-      };
-      assert.equal(names.METRICS_NAMESPACE, DEFAULTS.metricsNamespace);
-      assert.equal(names.METRICS_SERVICE, CAPTURE_OUTCOME_METRIC.service);
-      assert.equal(names.METRIC.captures, CAPTURE_OUTCOME_METRIC.metricName);
+    test("the failure-rate alarm reads the metric the handler writes, where the functions write it", () => {
+      assert.equal(METRICS_SERVICE, CAPTURE_OUTCOME_METRIC.service);
+      assert.equal(METRIC.captures, CAPTURE_OUTCOME_METRIC.metricName);
+      // The namespace the capture function writes, as its config reads it from the environment the
+      // stack gives it, is the one the alarm reads.
+      const written = loadObservabilityConfig(
+        lambdaEnvironmentOf(synth.service.captureFunction),
+      ).metricsNamespace;
+      const queries = alarmOf(synth.service.captureFunction.failureRateAlarm).Metrics as MetricQuery[];
+      const read = queries.flatMap((q) => (q.MetricStat ? [q.MetricStat.Metric.Namespace] : []));
+      assert.equal(read.length, 3);
+      for (const namespace of read) assert.equal(namespace, written);
     });
 
-    test("the metrics namespace is a prop of the capture and sweeper functions", () => {
-      const stack = newStack();
-      const bound = {
-        table: new ArchiveTable(stack, "Table"),
-        bucket: new ArchiveBucket(stack, "Bucket"),
-        queue: new CaptureQueue(stack, "Queue"),
-        bundling: false,
-      };
-      new CaptureFunction(stack, "Capture", { ...bound, metricsNamespace: "Archive/Prod" });
-      new SweeperFunction(stack, "Sweeper", {
-        ...bound,
-        pollQueue: new PollQueue(stack, "PollQueue"),
-        metricsNamespace: "Archive/Prod",
-      });
-      const template = Template.fromStack(stack);
-      assert.match(
-        JSON.stringify(template.findResources("AWS::CloudWatch::Alarm")),
-        /"Namespace":"Archive\/Prod"/,
+    test("the incomplete-sweeps filter writes where the sweeper's own metrics go", () => {
+      const written = loadObservabilityConfig(
+        lambdaEnvironmentOf(synth.service.sweeperFunction),
+      ).metricsNamespace;
+      const filters = Object.values(service.findResources("AWS::Logs::MetricFilter"));
+      const namespaces = filters.flatMap((f) =>
+        (f.Properties.MetricTransformations as Array<{ MetricNamespace: string }>).map(
+          (t) => t.MetricNamespace,
+        ),
       );
-      template.hasResourceProperties("AWS::Logs::MetricFilter", {
-        MetricTransformations: [Match.objectLike({ MetricNamespace: "Archive/Prod" })],
-      });
-      assert.throws(
-        () => new CaptureFunction(stack, "Bad", { ...bound, metricsNamespace: "AWS/Lambda" }),
-        /metricsNamespace/,
-      );
+      assert.ok(namespaces.length > 0, "the service stack has metric filters");
+      for (const namespace of namespaces) assert.equal(namespace, written);
     });
 
     test("capture duration: the slowest 1% past 80% of the timeout for 15 minutes", () => {

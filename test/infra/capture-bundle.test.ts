@@ -5,8 +5,11 @@
  * function's bundle stays small.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { before, describe, test } from "node:test";
+import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { CAPTURE_BUNDLING } from "../../infra/constructs/capture-function.ts";
 import { REPO_ROOT } from "../../infra/constructs/defaults.ts";
@@ -132,6 +135,35 @@ test("the API function's bundle stays within 540 KB: no S3 client, no credential
   }
   // Reads still sign with the SDK's own signer.
   assert.ok(packages.has("@smithy/signature-v4"));
+});
+
+// An ESM import of node:http makes Node load its bundled undici (for http's lazily defined
+// WebSocket exports): about a sixth of the API's cold init. The API fetches only to follow a
+// source, so its fetcher loads node:http at its first fetch (BENCHMARKS.md "Lambda bundles").
+test("the API function's cold init loads neither node:http nor undici", async () => {
+  const { code } = await bundleWithInputs(bundlingOptions({}), "functions/api/handler.ts");
+  const dir = path.join(REPO_ROOT, "cdk.out", "capture-bundle-test");
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `api-init-${process.pid}.mjs`);
+  writeFileSync(file, code);
+  try {
+    const script = `await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => /^NativeModule (http|internal\\/deps\\/undici\\/undici)$/.test(m))));`;
+    const loaded = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        TABLE_NAME: "palimpsest-test",
+        BUCKET_NAME: "palimpsest-test",
+        QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/captures",
+        POLL_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/polls",
+        AWS_REGION: "us-east-1",
+        LOG_LEVEL: "silent",
+      },
+      encoding: "utf8",
+    });
+    assert.deepEqual(JSON.parse(loaded), []);
+  } finally {
+    rmSync(file, { force: true });
+  }
 });
 
 // One composition module per function (functions/compose/): when the sweeper, poll and dead-letter

@@ -133,7 +133,8 @@ describe("Lambda entries wire at import", () => {
   };
 
   it("a missing resource name fails the cold start, naming the variable", () => {
-    for (const name of ["api", "sweeper", "poll", "dead-letter"]) {
+    // The capture entry fails before it unpacks Chromium: config is parsed first.
+    for (const name of ["api", "capture", "sweeper", "poll", "dead-letter"]) {
       const { TABLE_NAME: _, ...withoutTable } = resources;
       const result = importWith(name, withoutTable);
       assert.notEqual(result.status, 0, `${name} started without TABLE_NAME`);
@@ -148,7 +149,13 @@ describe("Lambda entries wire at import", () => {
     const cadence = importWith("api", { ...resources, RECAPTURE_CADENCE: "soon" });
     assert.notEqual(cadence.status, 0);
     assert.match(cadence.stderr, /RECAPTURE_CADENCE/);
+    const capture = importWith("capture", { ...resources, CAPTURE_NAVIGATION_TIMEOUT_MS: "forever" });
+    assert.notEqual(capture.status, 0);
+    assert.match(capture.stderr, /CAPTURE_NAVIGATION_TIMEOUT_MS/);
     const good = importWith("sweeper", resources);
     assert.equal(good.status, 0, good.stderr);
+    // A local Chromium (never launched here) so init does not unpack the bundled one.
+    const goodCapture = importWith("capture", { ...resources, CHROMIUM_PATH: "/nonexistent/chromium" });
+    assert.equal(goodCapture.status, 0, goodCapture.stderr);
   });
 });

@@ -8,11 +8,11 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { Context, SQSEvent } from "aws-lambda";
-import { createCaptureHandler } from "../../functions/capture/capture-batch.ts";
+import { createCaptureWorker } from "../../functions/compose/capture-worker.ts";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
 import { createEgressProxy } from "../../shared/adapters/egress/egress-proxy.ts";
+import { loadCaptureConfig } from "../../shared/config.ts";
 import { failDeadLetteredCapture } from "../../shared/domain/capture/index.ts";
-import { extractArticle } from "../../shared/domain/extract/index.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { createLogger } from "../../shared/logger.ts";
 import type { ArchiveRepository, BlobStore, PageCapturer } from "../../shared/ports.ts";
@@ -68,13 +68,13 @@ function failing<T extends object>(target: T, methods: Array<keyof T>, times: nu
 const awsError = (name: string) => () =>
   Object.assign(new Error(`${name} injected`), { name, $metadata: { httpStatusCode: 500 } });
 
+/** The capture Lambda's worker (functions/compose/), with the test's browser and faulty adapters. */
 function handlerWith(overrides: { repository?: ArchiveRepository; blobs?: BlobStore }) {
-  return createCaptureHandler({
-    repository: overrides.repository ?? storage.repository,
+  return createCaptureWorker({
+    archive: { repository: overrides.repository ?? storage.repository },
     blobs: overrides.blobs ?? storage.blobs,
+    config: { ...loadCaptureConfig({ PROBE: "off" }), ...OPTIONS },
     capturer,
-    extract: extractArticle,
-    captureOptions: OPTIONS,
     maxAttempts: 3,
     logger,
   });

@@ -1,14 +1,15 @@
-/** The embedded S3 and DynamoDB servers in a temp directory, for integration tests. */
+/** The embedded S3 and DynamoDB servers in a temp directory, for integration tests and the bench rig. */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { openArchive, openBlobReader, withSources } from "../../functions/compose/archive.ts";
 import { openBlobStore } from "../../functions/compose/blob-store.ts";
+import { composeCaptureWorker } from "../../functions/compose/capture-worker.ts";
 import { ensureArchiveTable, startEmbeddedDynamo } from "../../local/embedded-dynamodb.ts";
 import { startEmbeddedS3 } from "../../local/embedded-s3.ts";
+import { loadCaptureConfig } from "../../shared/config.ts";
 import type { ProcessCaptureDeps } from "../../shared/domain/capture/index.ts";
-import { extractArticle } from "../../shared/domain/extract/index.ts";
 import { newCaptureId, urlIdFor } from "../../shared/domain/ids.ts";
 import { createLogger } from "../../shared/logger.ts";
 import type {
@@ -18,6 +19,56 @@ import type {
   PageCapturer,
   SourceRepository,
 } from "../../shared/ports.ts";
+
+/** The two servers, with the archive table and bucket made; `close()` stops both and removes their files. */
+export interface StorageServers {
+  /** The temp directory both servers keep their files in. */
+  dir: string;
+  s3Endpoint: string;
+  dynamodbEndpoint: string;
+  /** Where the S3 server keeps its objects. */
+  s3Directory: string;
+  close(): Promise<void>;
+}
+
+/** The SDK wants credentials and a region even for the embedded servers. */
+export function useLocalCredentials(): void {
+  process.env.AWS_REGION ??= "us-east-1";
+  process.env.AWS_ACCESS_KEY_ID ??= "S3RVER";
+  process.env.AWS_SECRET_ACCESS_KEY ??= "S3RVER";
+}
+
+/** Starts both servers in a fresh temp directory, with `names`' table and bucket. */
+export async function startStorageServers(names: {
+  bucketName: string;
+  tableName: string;
+  /** The temp directory's prefix, so a leftover one says whose it was. */
+  prefix: string;
+}): Promise<StorageServers> {
+  useLocalCredentials();
+  const dir = await mkdtemp(join(tmpdir(), names.prefix));
+  const s3Directory = join(dir, "s3");
+  const s3Server = await startEmbeddedS3({
+    directory: s3Directory,
+    bucketName: names.bucketName,
+    credentials: {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "S3RVER",
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "S3RVER",
+    },
+  });
+  const dynamo = await startEmbeddedDynamo({ directory: join(dir, "dynamodb") });
+  await ensureArchiveTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), names.tableName);
+  return {
+    dir,
+    s3Endpoint: s3Server.endpoint,
+    dynamodbEndpoint: dynamo.endpoint,
+    s3Directory,
+    async close() {
+      await Promise.all([s3Server.close(), dynamo.close()]);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 export interface EmbeddedStorage {
   dir: string;
@@ -36,46 +87,36 @@ export interface EmbeddedStorage {
 }
 
 export async function startEmbeddedStorage(): Promise<EmbeddedStorage> {
-  process.env.AWS_REGION ??= "us-east-1";
-  process.env.AWS_ACCESS_KEY_ID ??= "S3RVER";
-  process.env.AWS_SECRET_ACCESS_KEY ??= "S3RVER";
-  const dir = await mkdtemp(join(tmpdir(), "palimpsest-storage-"));
   const bucketName = "test-archive";
   const tableName = "test-archive";
-  const s3Server = await startEmbeddedS3({
-    directory: join(dir, "s3"),
-    bucketName,
-    credentials: {
-      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "S3RVER",
-      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "S3RVER",
-    },
-  });
-  const dynamo = await startEmbeddedDynamo({ directory: join(dir, "dynamodb") });
-  await ensureArchiveTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), tableName);
+  const servers = await startStorageServers({ bucketName, tableName, prefix: "palimpsest-storage-" });
   // The Lambdas' own composition (functions/compose/), on the embedded servers.
-  const archive = withSources(openArchive({ tableName, dynamodbEndpoint: dynamo.endpoint }));
-  const storage = { bucketName, s3Endpoint: s3Server.endpoint };
-  const { s3, blobs } = openBlobStore(storage, openBlobReader(storage, process.env.AWS_REGION));
+  const archive = withSources(openArchive({ tableName, dynamodbEndpoint: servers.dynamodbEndpoint }));
+  const storage = { bucketName, s3Endpoint: servers.s3Endpoint };
+  const { s3, blobs } = openBlobStore(
+    storage,
+    openBlobReader(storage, process.env.AWS_REGION ?? "us-east-1"),
+  );
   return {
-    dir,
+    dir: servers.dir,
     bucketName,
-    dynamodbEndpoint: dynamo.endpoint,
-    s3Endpoint: s3Server.endpoint,
+    dynamodbEndpoint: servers.dynamodbEndpoint,
+    s3Endpoint: servers.s3Endpoint,
     tableName,
     s3,
     repository: archive.repository,
     sources: archive.sources,
     blobs,
-    async close() {
-      await Promise.all([s3Server.close(), dynamo.close()]);
-      await rm(dir, { recursive: true, force: true });
-    },
+    close: () => servers.close(),
   };
 }
 
 /**
- * What `processCapture` runs on over this storage: the real extractor, 3 attempts, a silent log;
- * `extra` adds or replaces the rest (a host gate, a clock…).
+ * The capture worker over this storage, composed as the Lambda composes it
+ * (functions/compose/capture-worker.ts) from the production defaults with `captureOptions` over
+ * them: the real extractor, 3 attempts, no HTTP probe (PROBE=off: these tests are about the
+ * browser path), a silent log. `extra` adds or replaces what a test needs beside (a host gate,
+ * a clock, an evidence signer with short retries…).
  */
 export function captureDeps(
   storage: EmbeddedStorage,
@@ -84,13 +125,14 @@ export function captureDeps(
   extra: Partial<ProcessCaptureDeps> = {},
 ): ProcessCaptureDeps {
   return {
-    repository: storage.repository,
-    blobs: storage.blobs,
-    capturer,
-    extract: extractArticle,
-    captureOptions,
-    maxAttempts: 3,
-    logger: createLogger({}, "silent"),
+    ...composeCaptureWorker({
+      archive: storage,
+      blobs: storage.blobs,
+      config: { ...loadCaptureConfig({ PROBE: "off" }), ...captureOptions },
+      capturer,
+      maxAttempts: 3,
+      logger: createLogger({}, "silent"),
+    }),
     ...extra,
   };
 }

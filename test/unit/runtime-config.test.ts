@@ -5,6 +5,7 @@ import {
   loadApiConfig,
   loadCadence,
   loadCaptureQueueConfig,
+  loadCliConfig,
   loadLocalConfig,
   loadPollQueueConfig,
   loadRegion,
@@ -21,6 +22,27 @@ describe("runtime config", () => {
     assert.throws(() => loadPollQueueConfig({ QUEUE_URL: "q" }), /POLL_QUEUE_URL/);
     assert.throws(() => loadRegion({ AWS_REGION: " " }), /AWS_REGION/);
     assert.deepEqual(loadCaptureQueueConfig({ QUEUE_URL: " https://sqs/q " }), { queueUrl: "https://sqs/q" });
+  });
+
+  test("the command line's API address and key: the local runner's by default, an http(s) URL or refused", () => {
+    assert.deepEqual(loadCliConfig({}), { apiUrl: "http://127.0.0.1:3000", apiKey: undefined });
+    assert.deepEqual(
+      loadCliConfig({ PALIMPSEST_API: " https://archive.example.org/api/ ", PALIMPSEST_API_KEY: " k3y " }),
+      { apiUrl: "https://archive.example.org/api", apiKey: "k3y" },
+    );
+    assert.deepEqual(loadCliConfig({ PALIMPSEST_API: "", PALIMPSEST_API_KEY: "" }), {
+      apiUrl: "http://127.0.0.1:3000",
+      apiKey: undefined,
+    });
+    assert.throws(
+      () => loadCliConfig({ PALIMPSEST_API: "ftp://127.0.0.1" }),
+      (err: Error) =>
+        err instanceof ConfigError && /^PALIMPSEST_API must be an http\(s\) URL/.test(err.message),
+    );
+    assert.throws(
+      () => loadCliConfig({ PALIMPSEST_API: "archive" }),
+      /PALIMPSEST_API is not a URL: "archive"/,
+    );
   });
 
   test("the cadence is parsed once: default when unset, refused when malformed", () => {
