@@ -13,7 +13,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -53,13 +53,19 @@ class WriteCounter {
 /**
  * How many global secondary indexes a write lands in, by the item it writes (all project every
  * attribute, so each costs the item's units again): a capture is in two, a source's link in one, a
- * new URL record in none, a source's update moves its due-index key (a delete and a put) and
- * rewrites its listing entry.
+ * new URL record in none until its first capture is held pending (`holdPending` sets its due-index
+ * key: one entry), a source's update moves its due-index key (a delete and a put) and rewrites its
+ * listing entry.
  */
-function indexesOf(input: { Item?: Record<string, unknown>; Key?: Record<string, unknown> }): number {
+function indexesOf(input: {
+  Item?: Record<string, unknown>;
+  Key?: Record<string, unknown>;
+  UpdateExpression?: string;
+}): number {
   const pk = String(input.Item?.PK ?? input.Key?.PK ?? "");
   const sk = String(input.Item?.SK ?? input.Key?.SK ?? "");
   if (pk.startsWith("CAPTURE#")) return 2;
+  if (pk.startsWith("URL#") && sk === "URL" && /\bGSI1PK\b/.test(input.UpdateExpression ?? "")) return 1;
   if (pk.startsWith("SOURCE#") && sk.startsWith("LINK#")) return 1;
   if (pk.startsWith("SOURCE#") && sk === "SOURCE") return 3;
   return 0;
@@ -73,6 +79,7 @@ function countWrites(client: DynamoDBDocumentClient, counter: WriteCounter): voi
         ReturnConsumedCapacity?: string;
         Item?: Record<string, unknown>;
         Key?: Record<string, unknown>;
+        UpdateExpression?: string;
       };
       const isWrite = /^(Put|Update|Delete|BatchWrite)/.test(command);
       input.ReturnConsumedCapacity ??= "TOTAL";
@@ -154,6 +161,12 @@ export type SourcesFigures = {
   notModifiedAnswers: number;
   writeRequestsPerUnchangedPoll: number;
   writeUnitsPerUnchangedPoll: number;
+  readUnitsPerUnchangedPoll: number;
+  /** The 1-minute load average before and after the run, and its peak, sampled every 5 s. */
+  loadBefore: number;
+  loadAfter: number;
+  loadPeak: number;
+  cores: number;
 };
 
 /** The section's markdown from its figures. Rates under 10 keep a decimal: a slow machine reads 0.4, not 0. */
@@ -181,9 +194,16 @@ export function renderSourcesReport(f: SourcesFigures): string {
     `| unchanged round: 304 answers / new URLs | ${f.notModifiedAnswers.toLocaleString("en")} / ${f.unchangedNewUrls} |`,
     `| unchanged round: write requests per poll (claim and poll record) | ${f.writeRequestsPerUnchangedPoll} |`,
     `| unchanged round: write units per poll, indexes included (estimated) | ${f.writeUnitsPerUnchangedPoll} |`,
+    `| unchanged round: read units per poll (the source's read, a share of the sweep's due-index query) | ${f.readUnitsPerUnchangedPoll} |`,
     `| seeding the sources | ${(f.seedMs / 1000).toFixed(1)} s (setup) |`,
     "",
-    "Per new article the writes are its URL record, its queued capture, its link to the source, and a share of the source's claim and poll record; index units are estimated as in the storage section (a capture is in two indexes, a link in one, a source's update moves its due-index key).",
+    `Load average (1 min) ${f.loadBefore.toFixed(1)} before, ${f.loadAfter.toFixed(1)} after, ${f.loadPeak.toFixed(1)} at its peak, on ${f.cores} cores.${
+      f.loadPeak > f.cores
+        ? ` The machine was loaded past its cores while this ran (other work shared them): the rates above are low; the counts per article and per poll do not depend on load.`
+        : ""
+    }`,
+    "",
+    "Per new article the writes are its URL record, its queued capture, the hold of that capture on the URL record (`holdPending`, which puts the URL in the due index), its link to the source, and a share of the source's claim and poll record; index units are estimated as in the storage section (a capture is in two indexes, a link and a held URL in one, a source's update moves its due-index key and rewrites its listing entry). An unchanged poll still writes twice: the sweep's claim and the poll record (its time, validators, next due time).",
   ].join("\n");
 }
 
@@ -196,6 +216,11 @@ export async function runSourcesBench(
   process.env.AWS_REGION ??= "us-east-1";
   process.env.AWS_ACCESS_KEY_ID ??= "local";
   process.env.AWS_SECRET_ACCESS_KEY ??= "local";
+  const loadBefore = loadavg()[0] ?? 0;
+  let loadPeak = loadBefore;
+  const sampler = setInterval(() => {
+    loadPeak = Math.max(loadPeak, loadavg()[0] ?? 0);
+  }, 5000);
   const dir = await mkdtemp(join(tmpdir(), "palimpsest-sources-bench-"));
   const dynamo = await startEmbeddedDynamo({ directory: join(dir, "dynamodb") });
   const feeds = await startFeedServer(entries);
@@ -276,6 +301,7 @@ export async function runSourcesBench(
         pollIndexUnits: after.indexUnits - afterSweep.indexUnits,
         sweepTableUnits: afterSweep.tableUnits - before.tableUnits,
         sweepIndexUnits: afterSweep.indexUnits - before.indexUnits,
+        sweepReadUnits: afterSweep.reads - before.reads,
         pollReadUnits: after.reads - afterSweep.reads,
       };
     };
@@ -313,9 +339,17 @@ export async function runSourcesBench(
           Math.max(1, second.polls)
         ).toFixed(2),
       ),
+      readUnitsPerUnchangedPoll: Number(
+        ((second.pollReadUnits + second.sweepReadUnits) / Math.max(1, second.polls)).toFixed(2),
+      ),
+      loadBefore,
+      loadAfter: loadavg()[0] ?? 0,
+      loadPeak: Math.max(loadPeak, loadavg()[0] ?? 0),
+      cores: cpus().length,
     };
     return { markdown: renderSourcesReport(figures), figures };
   } finally {
+    clearInterval(sampler);
     feeds.server.closeAllConnections();
     await new Promise((done) => feeds.server.close(done));
     await dynamo.close();

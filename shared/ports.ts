@@ -451,7 +451,8 @@ export interface SourceRepository {
   listSources(options: { limit: number; cursor?: string }): Promise<Page<SourceRecord>>;
   /**
    * Applies `settings` and sets when the source is next due (null: off the schedule, as while
-   * paused). Returns the source as stored now, or null when there is none.
+   * paused). A new `linkPattern` forgets the document's validators and digest, so the next poll
+   * reads it whole with the pattern. Returns the source as stored now, or null when there is none.
    */
   updateSource(
     sourceId: string,

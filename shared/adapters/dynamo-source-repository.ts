@@ -175,6 +175,9 @@ export function createDynamoSourceRepository(deps: {
       const set: Record<string, unknown> = {};
       const remove: string[] = [];
       for (const [field, value] of Object.entries(settings)) if (value !== undefined) set[field] = value;
+      // A new pattern picks other links from the same document: the next poll must read it whole,
+      // not be answered 304 (or match the digest) by the validators of the last read.
+      if (settings.linkPattern !== undefined) remove.push("etag", "lastModified", "bodySha256");
       if (nextPollAt === null) remove.push("nextPollAt", "GSI1PK", "GSI1SK");
       else Object.assign(set, { nextPollAt, ...scheduleOf(sourceId, nextPollAt) });
       return update(sourceId, set, remove, {}, "attribute_exists(PK)");

@@ -325,6 +325,10 @@ describe("bad input", () => {
   it("answers each bad request with its status and code", async () => {
     site.setPage("/plain.txt", fixture("not-a-feed.txt"), { contentType: "text/plain" });
     site.setPage("/html-feed", rss(["/x"]), { contentType: "text/html" });
+    // Starts like a feed and is garbage after: the poll's parser would find no channel in it.
+    site.setPage("/rss-garbage", '<rss version="2.0">garbage \u0000 }{ <<not xml', {
+      contentType: "application/rss+xml",
+    });
     const cases: Array<[unknown, number, string]> = [
       [{}, 400, "missing_url"],
       [{ url: `${site.origin}/plain.txt`, colour: "red" }, 400, "unknown_field"],
@@ -339,6 +343,7 @@ describe("bad input", () => {
       [{ url: `${site.origin}/plain.txt`, kind: "podcast" }, 400, "invalid_kind"],
       [{ url: `${site.origin}/plain.txt`, recapture: "sometimes" }, 400, "invalid_recapture"],
       [{ url: `${site.origin}/plain.txt` }, 422, "not_a_feed"],
+      [{ url: `${site.origin}/rss-garbage` }, 422, "not_a_feed"],
       [{ url: `${site.origin}/not-found` }, 422, "http_error"],
       [{ url: "http://news.example:22/feed" }, 400, "port_not_allowed"],
       [{ url: `${site.origin}/html-feed`, kind: "sitemap" }, 422, "kind_mismatch"],
@@ -442,6 +447,44 @@ describe("bad input", () => {
   });
 });
 
+describe("caps on what a poll reads", () => {
+  it("a feed over the entry cap (200): the first 200 in its order are taken, the rest left, too_many_entries noted", async () => {
+    const paths = Array.from({ length: 205 }, (_, i) => `/many/${i + 1}`);
+    site.setPage("/many.rss", rss(paths), { contentType: "application/rss+xml" });
+    const id = await follow({ url: `${site.origin}/many.rss` });
+    const before = captures.length;
+    await runPolls();
+    const shown = await call("GET", `/v1/sources/${id}`);
+    assert.equal(shown.json.lastError.code, "too_many_entries");
+    assert.match(shown.json.lastError.message, /lists 205 article links; each poll takes the 200 first/);
+    assert.equal(shown.json.articleCount, 200);
+    assert.equal(captures.length - before, 200, "each taken entry is submitted");
+    const archived = async (path: string) =>
+      (await storage.repository.getUrl(urlIdFor(normaliseUrl(`https://wire.example${path}`)))) !== null;
+    assert.ok((await archived("/many/1")) && (await archived("/many/200")), "the feed's first 200");
+    assert.equal(await archived("/many/201"), false, "past the cap: left out");
+    assert.ok(Date.parse(shown.json.nextPollAt) > Date.now(), "still scheduled");
+  });
+
+  it("a feed that grows past 10 MiB records too_large on the poll and keeps its articles", async () => {
+    const feed = servedFeed("/grows.rss", rss(["/big1", "/big2"]));
+    const id = await follow({ url: `${site.origin}/grows.rss` });
+    await runPolls();
+    assert.equal((await call("GET", `/v1/sources/${id}`)).json.articleCount, 2);
+    const padding = `<description>${"x".repeat(10 * 1024 * 1024)}</description>`;
+    feed.set(rss(["/big3", "/big1", "/big2"]).replace("</channel>", `<item>${padding}</item></channel>`));
+    const before = captures.length;
+    polls.push({ kind: "poll", sourceId: id });
+    await runPolls();
+    const shown = await call("GET", `/v1/sources/${id}`);
+    assert.equal(shown.json.lastError.code, "too_large");
+    assert.equal(shown.json.articleCount, 2);
+    assert.equal(captures.length, before, "nothing from the oversized feed");
+    assert.equal((await call("GET", `/v1/sources/${id}/urls`)).json.items.length, 2);
+    assert.ok(Date.parse(shown.json.nextPollAt) > Date.now(), "still scheduled");
+  });
+});
+
 describe("changing and removing sources", () => {
   it("pause takes a source off the sweep, resume puts it back; a deleted source stops and loses nothing", async () => {
     site.setPage("/pause.rss", rss(["/p1"]), { contentType: "application/rss+xml" });
@@ -491,6 +534,54 @@ describe("changing and removing sources", () => {
     const again = await call("POST", "/v1/sources", { url: `${site.origin}/pause.rss` });
     assert.equal(again.status, 201, "the URL may be followed again, as a new source");
     polls.length = 0;
+  });
+
+  it("a PATCH of linkPattern and recapture: the next poll takes only what matches, with the new policy", async () => {
+    const feed = servedFeed("/patched.rss", rss(["/news/1", "/sport/1"]));
+    const id = await follow({ url: `${site.origin}/patched.rss`, recapture: "adaptive" });
+    await runPolls();
+    const policyOf = async (path: string) =>
+      (await storage.repository.getUrl(urlIdFor(normaliseUrl(`https://wire.example${path}`))))?.recapture;
+    assert.equal(await policyOf("/news/1"), "adaptive");
+    assert.equal(await policyOf("/sport/1"), "adaptive");
+
+    const patched = await call("PATCH", `/v1/sources/${id}`, {
+      linkPattern: "wire\\.example/news/",
+      recapture: { everyMinutes: 120 },
+    });
+    assert.equal(patched.status, 200);
+    assert.equal(patched.json.linkPattern, "wire\\.example/news/");
+    assert.deepEqual(patched.json.recapture, { everyMinutes: 120 });
+
+    feed.set(rss(["/news/2", "/sport/2", "/news/1", "/sport/1"]));
+    const before = captures.length;
+    polls.push({ kind: "poll", sourceId: id });
+    await runPolls();
+    assert.equal(captures.length - before, 1, "only the new matching article");
+    assert.deepEqual(await policyOf("/news/2"), { everyMinutes: 120 });
+    assert.equal(await policyOf("/sport/2"), undefined, "a link the pattern leaves out is not archived");
+    assert.equal(
+      await policyOf("/news/1"),
+      "adaptive",
+      "what was archived keeps the policy it was submitted with",
+    );
+
+    // A wider pattern on a document that has not changed: the next poll reads it whole (no 304
+    // from the old validators) and takes what the new pattern matches.
+    const widened = await call("PATCH", `/v1/sources/${id}`, { linkPattern: "wire\\.example/(news|sport)/" });
+    assert.equal(widened.status, 200);
+    const answered304 = feed.notModifiedAnswers;
+    polls.push({ kind: "poll", sourceId: id });
+    await runPolls();
+    assert.equal(feed.notModifiedAnswers, answered304, "the old validators were not sent");
+    assert.deepEqual(await policyOf("/sport/2"), { everyMinutes: 120 });
+    const found = await call("GET", `/v1/sources/${id}/urls`);
+    assert.deepEqual(found.json.items.map((i: Json) => i.url).sort(), [
+      "https://wire.example/news/1",
+      "https://wire.example/news/2",
+      "https://wire.example/sport/1",
+      "https://wire.example/sport/2",
+    ]);
   });
 
   it("lists sources newest first and pages through them", async () => {

@@ -5,7 +5,7 @@
  * the formats' specifications and the shapes outlets serve.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { decodeDocument } from "../../shared/domain/sources/decode.ts";
@@ -15,7 +15,8 @@ import type { SourceDocument, SourceEntry } from "../../shared/domain/sources/mo
 import { encodePollMessage, parsePollMessage } from "../../shared/domain/sources/poll-message.ts";
 import { readSourceDocument } from "../../shared/domain/sources/read-document.ts";
 import { newestFirst } from "../../shared/domain/sources/read-source.ts";
-import { rootElementName } from "../../shared/domain/sources/root-element.ts";
+import { isJsonFeed, rootElementName } from "../../shared/domain/sources/root-element.ts";
+import { sniffSourceDocument } from "../../shared/domain/sources/sniff-document.ts";
 import { FetchError, InvalidRequestError } from "../../shared/errors.ts";
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/sources/${name}`, import.meta.url));
@@ -248,6 +249,58 @@ describe("what is not a source", () => {
       read(new TextEncoder().encode("<svg xmlns='http://www.w3.org/2000/svg'/>"), "https://x.example/"),
       null,
     );
+  });
+
+  it("follow-time detection agrees with the poll's reader: a body that only starts like a feed is none", () => {
+    const sniff = (body: Uint8Array) =>
+      sniffSourceDocument(body, "https://x.example/feed", { maxInflatedBytes: 1024 * 1024 });
+    const bodies: Array<[string, Uint8Array]> = [
+      // Roots with nothing a reader can use: no channel, a channel one level too deep or hidden in
+      // CDATA or a comment, a tag never closed, an attribute quote never closed.
+      '<rss version="2.0">garbage \u0000 }{ not xml',
+      "<rss",
+      "<rss/>",
+      "<rss>\n<channel",
+      "<rss><foo><channel/></foo></rss>",
+      "<rss></rss><channel/>",
+      "<rss><![CDATA[<channel>]]></rss>",
+      "<rss><!-- <channel> --></rss>",
+      '<rss version="2.0><channel></channel></rss>',
+      "<rdf:RDF>junk",
+      "<feed",
+      "<urlset",
+      // Broken but readable, as the poll reads them: a channel left open, a misspelt close.
+      "<rss><channel>",
+      "<rss><channel>x</chanel></rss>",
+      "<rss><Channel/></rss>",
+      "<feed>garbage",
+      "<atom:feed xmlns:atom='http://www.w3.org/2005/Atom'/>",
+      "<sitemapindex>",
+      "<ns:urlset/>",
+    ]
+      .map((text): [string, Uint8Array] => [text, new TextEncoder().encode(text)])
+      .concat(
+        readdirSync(new URL("../fixtures/sources/", import.meta.url)).map((name) => [name, fixture(name)]),
+      );
+    for (const [label, body] of bodies) {
+      const read = readSourceDocument(body, "https://x.example/feed", { maxInflatedBytes: 1024 * 1024 });
+      const sniffed = sniff(body);
+      const shape = (d: { kind: string; format: string; title: string | null } | null) =>
+        d && { kind: d.kind, format: d.format, title: d.title };
+      assert.deepEqual(shape(sniffed), shape(read), label);
+    }
+    assert.equal(sniff(new TextEncoder().encode('<rss version="2.0">garbage')), null);
+  });
+
+  it("a JSON Feed that names its version with http:// is one too", () => {
+    assert.equal(isJsonFeed({ version: "https://jsonfeed.org/version/1.1" }), true);
+    assert.equal(isJsonFeed({ version: "http://jsonfeed.org/version/1" }), true);
+    assert.equal(isJsonFeed({ version: "http://jsonfeed.example/version/1" }), false);
+    assert.equal(isJsonFeed({ version: 1 }), false);
+    const body = new TextEncoder().encode(
+      '{"version":"http://jsonfeed.org/version/1","title":"Old style","items":[{"url":"https://x.example/a"}]}',
+    );
+    assert.deepEqual(entriesOf(read(body, "https://x.example/feed.json")), [{ url: "https://x.example/a" }]);
   });
 
   it("the root element is found past declarations, comments and doctypes", () => {

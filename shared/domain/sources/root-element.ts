@@ -27,8 +27,11 @@ export function looksLikeHtml(text: string): boolean {
   return /^(<!--[\s\S]*?-->\s*)*<(!doctype html|html|head|body|meta|title)\b/.test(head);
 }
 
-/** Whether a parsed JSON value is a JSON Feed 1.x document. */
+/**
+ * Whether a parsed JSON value is a JSON Feed 1.x document. Version 1 named itself with `https://`,
+ * but feeds written from older examples and some generators still say `http://jsonfeed.org/...`.
+ */
 export function isJsonFeed(json: unknown): boolean {
   const version = (json as { version?: unknown } | null)?.version;
-  return typeof version === "string" && version.startsWith("https://jsonfeed.org/version/");
+  return typeof version === "string" && /^https?:\/\/jsonfeed\.org\/version\//.test(version);
 }
