@@ -7,11 +7,13 @@
  * counted.
  */
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import S3rver from "s3rver";
 import { openArchive, openBlobReader } from "../functions/compose/archive.ts";
 import { openBlobStore } from "../functions/compose/blob-store.ts";
 import { composeBrowserCapturer, composeCaptureWorker } from "../functions/compose/capture-worker.ts";
@@ -110,18 +112,25 @@ export interface StorageServers {
   close(): Promise<void>;
 }
 
-export async function startStorageServers(): Promise<StorageServers> {
+/**
+ * `s3Front: false` serves S3 from s3rver alone, without the verifying front `npm start` puts
+ * before it (local/embedded-s3.ts): only to measure what the front costs (bench/s3-front.ts).
+ */
+export async function startStorageServers(options: { s3Front?: boolean } = {}): Promise<StorageServers> {
   useLocalCredentials();
   const dir = await mkdtemp(join(tmpdir(), "palimpsest-bench-"));
   const s3Directory = join(dir, "s3");
-  const s3Server = await startEmbeddedS3({
-    directory: s3Directory,
-    bucketName: BUCKET,
-    credentials: {
-      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "S3RVER",
-      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "S3RVER",
-    },
-  });
+  const s3Server =
+    options.s3Front === false
+      ? await startBareS3rver(s3Directory)
+      : await startEmbeddedS3({
+          directory: s3Directory,
+          bucketName: BUCKET,
+          credentials: {
+            accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "S3RVER",
+            secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "S3RVER",
+          },
+        });
   const dynamo = await startEmbeddedDynamo({ directory: join(dir, "dynamodb") });
   await ensureArchiveTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), TABLE);
   return {
@@ -133,6 +142,20 @@ export async function startStorageServers(): Promise<StorageServers> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** s3rver on its own, as the local runner served S3 before its verifying front. */
+async function startBareS3rver(directory: string): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const server = new S3rver({
+    address: "127.0.0.1",
+    port: 0,
+    directory,
+    silent: true,
+    vhostBuckets: false,
+    configureBuckets: [{ name: BUCKET }],
+  });
+  const { port } = (await server.run()) as AddressInfo;
+  return { endpoint: `http://127.0.0.1:${port}`, close: async () => void (await server.close()) };
 }
 
 /** The SDK wants credentials and a region even for the embedded servers. */
