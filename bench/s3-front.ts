@@ -27,6 +27,8 @@ export interface S3FrontFigures {
   captures: number;
   store: { on: number; off: number };
   total: { on: number; off: number };
+  /** The whole capture less the browser's part: what storage can slow, without the browser's noise. */
+  outside: { on: number; off: number };
   loadBefore: number;
   loadAfter: number;
 }
@@ -39,10 +41,8 @@ export async function measureS3Front(options: { rounds?: number } = {}): Promise
   const allowedHost = new URL(site.origin).host;
   const servers: StorageServers[] = [];
   const rigs: CaptureRig[] = [];
-  const samples = {
-    on: { store: [] as number[], total: [] as number[] },
-    off: { store: [] as number[], total: [] as number[] },
-  };
+  const sample = () => ({ store: [] as number[], total: [] as number[], outside: [] as number[] });
+  const samples = { on: sample(), off: sample() };
   const loadBefore = loadavg()[0] ?? 0;
   try {
     for (const s3Front of [true, false]) {
@@ -66,6 +66,7 @@ export async function measureS3Front(options: { rounds?: number } = {}): Promise
           const timings = await captureOn(rig, `${url}&${rig === on ? "on" : "off"}`);
           side.store.push(timings.store ?? Number.NaN);
           side.total.push(timings.total ?? Number.NaN);
+          side.outside.push((timings.total ?? Number.NaN) - (rig.capturerTimes.at(-1) ?? Number.NaN));
         }
       }
     }
@@ -79,6 +80,7 @@ export async function measureS3Front(options: { rounds?: number } = {}): Promise
     captures: samples.on.total.length,
     store: { on: median(samples.on.store), off: median(samples.off.store) },
     total: { on: median(samples.on.total), off: median(samples.off.total) },
+    outside: { on: median(samples.on.outside), off: median(samples.off.outside) },
     loadBefore,
     loadAfter: loadavg()[0] ?? 0,
   };
@@ -99,13 +101,16 @@ on ${cpus().length} cores.
 | | Front off (s3rver alone) | Front on | Ratio |
 | --- | --- | --- | --- |
 | Store phase (\`timings.store\`: the artifacts' uploads) | ${ms(f.store.off)} | ${ms(f.store.on)} | ${ratio(f.store.on / f.store.off)} |
+| After the browser (whole capture less the browser's part) | ${ms(f.outside.off)} | ${ms(f.outside.on)} | ${ratio(f.outside.on / f.outside.off)} |
 | Whole capture (\`processCapture\`) | ${ms(f.total.off)} | ${ms(f.total.on)} | ${ratio(f.total.on / f.total.off)} |
 
-The store phase runs beside the version decision, so the whole capture grows by less than the
-store phase does.${
+The front touches only storage. The store phase can start before the browser has returned (the
+capturer hands the page over early), so the rows do not add up; the whole capture's ratio also
+carries the browser's own spread from one capture to the next, which the second row leaves out.${
     f.loadBefore > cpus().length
-      ? ` The machine was loaded past its ${cpus().length} cores while this ran (other work shared them):
-the ratios carry that load's noise.`
+      ? `
+The machine was loaded past its ${cpus().length} cores while this ran (other work shared them): the
+ratios carry that load's noise, and a run can differ from the last by a third or more.`
       : ""
   }`;
   return {
@@ -115,6 +120,8 @@ the ratios carry that load's noise.`
       storeOffP50: f.store.off,
       totalOnP50: f.total.on,
       totalOffP50: f.total.off,
+      outsideOnP50: f.outside.on,
+      outsideOffP50: f.outside.off,
       loadBefore: f.loadBefore,
     },
   };

@@ -305,8 +305,7 @@ export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
     maxDomElements: optionalInt(env, ENV.captureMaxDomElements, 200_000, { min: 1_000, max: 10_000_000 }),
     documentDeadlineMs: optionalInt(env, ENV.captureDocumentDeadlineMs, 20_000, { min: 1_000, max: 120_000 }),
     stallMs: optionalInt(env, ENV.captureStallMs, 10_000, { min: 500, max: 120_000 }),
-    rendererMaxBytes:
-      optionalInt(env, ENV.captureRendererMaxMb, 1024, { min: 128, max: 8192 }) * 1024 * 1024,
+    rendererMaxBytes: optionalInt(env, ENV.captureRendererMaxMb, 1024, { min: 128, max: 8192 }) * 1024 * 1024,
     // No HOST_*: politeness is shaped before a capture is queued, the worker runs it on arrival.
     maxAttempts: optionalInt(env, ENV.captureMaxAttempts, 3, { min: 1, max: 10 }),
     probe: loadProbeConfig(env),

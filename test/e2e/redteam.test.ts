@@ -1,6 +1,6 @@
 /**
- * Keeps `npm run redteam` honest in CI: its `--quick` tier (every attack of issue 12 but the three
- * slowest, each covered by a faster sibling; see SLOW_ATTACKS in scripts/redteam.ts) runs against
+ * Keeps `npm run redteam` honest in CI: its `--quick` tier (every attack of issue 12 but three slow
+ * ones covered elsewhere; see SLOW_ATTACKS in scripts/redteam.ts) runs against
  * a live local runner, and every attack it replays must be refused. About 45 s on 2 shared cores.
  */
 import assert from "node:assert/strict";
