@@ -104,9 +104,18 @@ export interface CaptureRigOptions {
 
 export type { StorageServers };
 
-/** The embedded S3 and DynamoDB servers (the tests' own starter), with the bench's table and bucket. */
-export function startStorageServers(): Promise<StorageServers> {
-  return startTestStorageServers({ bucketName: BUCKET, tableName: TABLE, prefix: "palimpsest-bench-" });
+/**
+ * The embedded S3 and DynamoDB servers (the tests' own starter), with the bench's table and bucket.
+ * `s3Front: false` serves S3 from s3rver alone, without the verifying front `npm start` puts before
+ * it (local/embedded-s3.ts): only to measure what the front costs (bench/s3-front.ts).
+ */
+export function startStorageServers(options: { s3Front?: boolean } = {}): Promise<StorageServers> {
+  return startTestStorageServers({
+    bucketName: BUCKET,
+    tableName: TABLE,
+    prefix: "palimpsest-bench-",
+    ...options,
+  });
 }
 
 /** Starts the embedded servers and a worker on them; `close()` stops both. */

@@ -24,6 +24,7 @@ import { type BenchReport, runExtractionBench } from "./extraction.ts";
 import { runHostileGuardsBench } from "./hostile-guards.ts";
 import { runMemoryBench } from "./memory.ts";
 import { runProbeBench } from "./probe.ts";
+import { runS3FrontBench } from "./s3-front.ts";
 import { runScaleBench } from "./scale.ts";
 import { runSettlingBench } from "./settling.ts";
 import { runSourcesBench } from "./sources.ts";
@@ -84,6 +85,11 @@ export const SECTIONS: readonly BenchSection[] = [
     name: "evidence",
     summary: "recording every exchange + signed WACZ per version: capture latency on vs off, WACZ size",
     run: () => runEvidenceBench(),
+  },
+  {
+    name: "s3-front",
+    summary: "the embedded S3's verifying front (npm start): store phase and whole capture, on vs off",
+    run: () => runS3FrontBench(),
   },
   {
     name: "throughput",

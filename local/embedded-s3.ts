@@ -16,9 +16,9 @@
  * - a suffix range (`Range: bytes=-N`, the last N bytes, which ReplayWeb.page asks for to read a
  *   WACZ's zip directory) is answered as S3 answers it; s3rver would serve the first N bytes.
  *
- * The cost is one loopback hop, a body buffer and a hash per PUT. Measured on 2 shared cores at
- * load average 11–16 (5 runs of 6 captures each, old s3rver alone vs this front): a capture's
- * store phase median 69 → 133 ms, its end-to-end median 1.85 → 2.11 s, within that load's noise.
+ * The cost is one loopback hop, a body buffer and a hash per PUT: measured side by side against
+ * s3rver alone by `npm run bench -- --only s3-front` (bench/s3-front.ts), figures in BENCHMARKS.md
+ * ("Embedded S3 front (npm start): on vs off").
  */
 import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";

@@ -164,15 +164,18 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
       logger: log,
       ...(options.serverLimits ? { limits: options.serverLimits } : {}),
     });
-    const port = await listenOnLoopback(http.server, options.port);
+    const replayPortWanted = options.replayPort ?? defaultReplayPort(options.port);
+    // The replay origin on PORT+1 (its default): a port suggested instead of a busy one has both free.
+    const port = await listenOnLoopback(
+      http.server,
+      options.port,
+      "PORT",
+      options.port !== 0 && replayPortWanted === options.port + 1,
+    );
     undo.push(() => closeServer(http.server));
     // Its own port, so archived scripts a replay runs never share the API's origin (replay-server.ts).
     const replay = await createLocalReplayServer();
-    const replayPort = await listenOnLoopback(
-      replay.server,
-      options.replayPort ?? defaultReplayPort(options.port),
-      "REPLAY_PORT",
-    );
+    const replayPort = await listenOnLoopback(replay.server, replayPortWanted, "REPLAY_PORT");
     undo.push(() => closeServer(replay.server));
     return await startServices(options, { log, dataDir, http, port, replay, replayPort, undo, lock });
   } catch (err) {

@@ -1,30 +1,41 @@
 /**
  * `npm run redteam`: replays the attacks of issue 12 on a local runner started here, on loopback
- * only (a temporary DATA_DIR, free ports, a page served by this script), and prints each as
- * `refused` or `NOT REFUSED`; exits 1 if any was not refused. About a minute, most of it the
- * slow-header client waiting for the server's headers timeout.
+ * only (a temporary DATA_DIR, free ports, a loopback site this script serves with the hostile
+ * pages of test/support/hostile-pages.ts), and prints each as `refused` or `NOT REFUSED`; exits 1
+ * if any was not refused. About a minute on 2 shared cores; `--quick` (the CI tier,
+ * test/e2e/redteam.test.ts) leaves out three slow ones (SLOW_ATTACKS), about 45 s.
  *
  * Attacks are entries of ATTACKS (area, name, run → { refused, detail }); more areas add theirs
- * to the array. The runner has API_KEY set (`ctx.apiKey`), so attacks on authentication can be
- * replayed too; requests meant to pass send it as `x-api-key`. The shell's AWS_* variables are
- * replaced by bogus ones first: the runner must work regardless.
+ * to the array (redteam-api.ts, redteam-pages.ts). The runner has API_KEY set (`ctx.apiKey`), so
+ * attacks on authentication can be replayed too; requests meant to pass send it as `x-api-key`.
+ * It runs two capture workers (WORKER_CONCURRENCY=2) and short hostile-page limits (runnerEnv).
+ * The shell's AWS_* variables are replaced by bogus ones first: the runner must work regardless.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { openArchive } from "../functions/compose/archive.ts";
 import { DataDirLockedError } from "../local/data-dir-lock.ts";
 import { FileQueue } from "../local/file-queue.ts";
 import { PortInUseError } from "../local/listen.ts";
-import { type LocalRunner, S3_KEY_FILE, startLocalRunner } from "../local/runner.ts";
+import { type LocalRunner, S3_KEY_FILE, startLocalRunner, TABLE_NAME } from "../local/runner.ts";
 import { createS3Client } from "../shared/adapters/aws-clients.ts";
 import { createS3BlobReader } from "../shared/adapters/s3-blob-reader.ts";
 import { createLogger } from "../shared/logger.ts";
+import { type FixtureSite, startFixtureSite } from "../test/support/fixture-site.ts";
+import { serveHostilePages } from "../test/support/hostile-pages.ts";
 import { API_ATTACKS } from "./redteam-api.ts";
-import type { ArtifactLink, Attack, AttackOutcome, RedteamContext } from "./redteam-types.ts";
+import {
+  HEAVY_PAGE,
+  HOSTILE_ATTACKS,
+  QUEUE_ATTACKS,
+  SNAPSHOT_ATTACKS,
+  serveHeavyPage,
+} from "./redteam-pages.ts";
+import type { ArtifactLink, Attack, AttackOutcome, CaptureView, RedteamContext } from "./redteam-types.ts";
 
 export type { ArtifactLink, Attack, AttackOutcome, RedteamContext } from "./redteam-types.ts";
 
@@ -345,20 +356,36 @@ export const ATTACKS: Attack[] = [
     },
   },
   ...API_ATTACKS,
+  ...QUEUE_ATTACKS,
+  ...HOSTILE_ATTACKS,
+  ...SNAPSHOT_ATTACKS,
 ];
+
+/**
+ * `--quick` (the CI tier, test/e2e/redteam.test.ts) leaves these out, about 10 s: the slow-header
+ * client (it waits out the server's 10 s headers timeout; CI checks that timeout, lowered, in
+ * test/integration/local-runner-startup.test.ts), the JavaScript-heap memory eater (the
+ * ArrayBuffer one stays) and the chrome:// redirect (the file:// one stays).
+ */
+const SLOW_ATTACKS = new Set([
+  "slow headers held open",
+  "a page that eats memory in JavaScript objects",
+  "a redirect to chrome://",
+]);
 
 // ---------------------------------------------------------------------------------------------
 
 const PAGE = (title: string) =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><article><h1>${title}</h1>${"<p>A paragraph of a local article, long enough for the extractor to keep it as the story's text.</p>".repeat(6)}<script>document.title += "!"</script></article></body></html>`;
 
-async function serveSite(): Promise<{ server: Server; origin: string }> {
-  const server = createServer((req, res) => {
-    res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(PAGE(req.url ?? "/"));
-  });
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const address = server.address() as { port: number };
-  return { server, origin: `http://127.0.0.1:${address.port}` };
+/** The loopback site: plain articles, the hostile pages and the heavy page. */
+async function serveSite(): Promise<FixtureSite> {
+  const site = await startFixtureSite();
+  for (const path of ["/story.html", "/damaged.html", "/dead-0.html", "/dead-1.html", "/dead-2.html"])
+    site.setPage(path, PAGE(path));
+  await serveHostilePages(site);
+  serveHeavyPage({ site });
+  return site;
 }
 
 const API_KEY = randomUUID();
@@ -374,24 +401,66 @@ async function submit(runner: LocalRunner, url: string): Promise<string> {
   return ((await response.json()) as { captureId: string }).captureId;
 }
 
-async function waitFor(runner: LocalRunner, captureId: string, timeoutMs: number) {
+async function waitFor(runner: LocalRunner, captureId: string, timeoutMs: number): Promise<CaptureView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const response = await fetch(`${runner.url}/v1/captures/${captureId}`, {
       headers: { "x-api-key": API_KEY },
     });
-    const capture = (await response.json()) as {
-      status: string;
-      artifacts?: Record<string, ArtifactLink>;
-      error?: { code: string; message: string };
-    };
+    const capture = (await response.json()) as CaptureView;
     if (capture.status === "succeeded" || capture.status === "failed" || Date.now() > deadline)
       return capture;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
-async function main(): Promise<number> {
+/** Leaves the queue as a kill -9 or a disk fault could: a truncated message, unreadable files, and
+ * three messages at their receive limit for the two workers of the next start to race on. */
+async function damageQueue(dataDir: string, first: LocalRunner, damagedId: string, atLimit: string[]) {
+  const messages = first.queue.messages();
+  await first.close();
+  const live = join(dataDir, "queue", "messages");
+  const damaged = messages.find((m) => m.body.includes(damagedId));
+  if (damaged) await writeFile(join(live, `${damaged.messageId}.json`), damaged.body.slice(0, 5));
+  for (const id of atLimit) {
+    const message = messages.find((m) => m.body.includes(id));
+    if (message)
+      await writeFile(
+        join(live, `${message.messageId}.json`),
+        JSON.stringify({ ...message, receiveCount: 3, visibleAt: 0 }),
+      );
+  }
+  await writeFile(join(live, `${randomUUID()}.json`), "");
+  await writeFile(join(live, `${randomUUID()}.json`), "\u0000garbage");
+  const noBody = randomUUID();
+  await writeFile(
+    join(live, `${noBody}.json`),
+    JSON.stringify({ messageId: noBody, sentAt: 0, receiveCount: 9, visibleAt: 0 }),
+  );
+}
+
+/**
+ * The runner's settings: the loopback site let through, no politeness delays, the key on, and
+ * the hostile-page limits short (3 s to receive a document, 1 s of stall, 256 MiB a renderer) so
+ * each refusal takes seconds; a refusal must still come on the first attempt, within the bound.
+ */
+function runnerEnv(site: FixtureSite): Record<string, string> {
+  return {
+    ALLOW_PRIVATE_HOSTS: new URL(site.origin).host,
+    HOST_MIN_GAP_MS: "0",
+    HOST_LIMITS: "*=0ms",
+    LOG_LEVEL: "silent",
+    API_KEY,
+    CAPTURE_DOCUMENT_DEADLINE_MS: "3000",
+    CAPTURE_STALL_MS: "1000",
+    CAPTURE_RENDERER_MAX_MB: "256",
+    CAPTURE_NAVIGATION_TIMEOUT_MS: "15000",
+    CAPTURE_TOTAL_TIMEOUT_MS: "30000",
+    CAPTURE_IDLE_TIMEOUT_MS: "2000",
+  };
+}
+
+export async function main(args: string[] = process.argv.slice(2)): Promise<number> {
   // The developer's real keys must not matter to the embedded servers (issue 18).
   Object.assign(process.env, {
     AWS_ACCESS_KEY_ID: "AKIAREDTEAMBOGUS",
@@ -400,64 +469,64 @@ async function main(): Promise<number> {
     AWS_PROFILE: "palimpsest-redteam-no-such-profile",
     LOG_LEVEL: "silent",
   });
+  const quick = args.includes("--quick");
+  // `npm run redteam -- slow` runs only the attacks whose name contains "slow".
+  const only = args.find((arg) => !arg.startsWith("--"))?.toLowerCase();
+  const started = Date.now();
   const site = await serveSite();
   const dataDir = join(tmpdir(), `palimpsest-redteam-${process.pid}-${Date.now()}`);
-  const options = {
-    dataDir,
-    port: 0,
-    logger: quiet,
-    sweepIntervalMs: 0,
-    env: {
-      ALLOW_PRIVATE_HOSTS: new URL(site.origin).host,
-      HOST_MIN_GAP_MS: "0",
-      HOST_LIMITS: "*=0ms",
-      LOG_LEVEL: "silent",
-      API_KEY,
-    },
-  };
+  const env = runnerEnv(site);
+  const options = { dataDir, port: 0, logger: quiet, sweepIntervalMs: 0, env };
   let runner: LocalRunner | undefined;
   const results: Array<{ attack: Attack; outcome: AttackOutcome }> = [];
   try {
-    // A capture accepted by a runner with no worker; its message file is then damaged, and
-    // unreadable files are dropped beside it, as a kill -9 or a disk fault could leave them.
+    // Captures accepted by a runner with no worker; their message files are then damaged.
     const first = await startLocalRunner({ ...options, workerConcurrency: 0 });
-    const damagedId = await submit(first, `${site.origin}/damaged.html`);
-    const [message] = first.queue.messages();
-    await first.close();
-    const live = join(dataDir, "queue", "messages");
-    if (message) await writeFile(join(live, `${message.messageId}.json`), message.body.slice(0, 5));
-    await writeFile(join(live, `${randomUUID()}.json`), "");
-    await writeFile(join(live, `${randomUUID()}.json`), "\u0000garbage");
-    const noBody = randomUUID();
-    await writeFile(
-      join(live, `${noBody}.json`),
-      JSON.stringify({ messageId: noBody, sentAt: 0, receiveCount: 9, visibleAt: 0 }),
-    );
+    const damagedId = await submit(first, site.url("/damaged.html"));
+    const atLimit = [];
+    for (let i = 0; i < 3; i++) atLimit.push(await submit(first, site.url(`/dead-${i}.html`)));
+    await damageQueue(dataDir, first, damagedId, atLimit);
 
-    const restart: RedteamContext["restart"] = { quarantined: 0 };
+    const restart: RedteamContext["restart"] = { quarantined: 0, atLimit };
     try {
-      runner = await startLocalRunner({ ...options, workerConcurrency: 1 });
+      // Two workers, as WORKER_CONCURRENCY=2 starts them: the queue attacks race them.
+      runner = await startLocalRunner({ ...options, workerConcurrency: 2 });
       restart.quarantined = (await readdir(join(dataDir, "queue", "quarantine"))).length;
       restart.damagedCaptureStatus = (await waitFor(runner, damagedId, 60_000)).status;
     } catch (err) {
       restart.error = err;
     }
     if (!runner) throw restart.error;
-    const capturedUrl = `${site.origin}/story.html`;
-    const capture = await waitFor(runner, await submit(runner, capturedUrl), 60_000);
-    if (capture.status !== "succeeded" || !capture.artifacts)
-      throw new Error(`the capture to attack did not succeed: ${JSON.stringify(capture.error)}`);
+    const live = runner;
+    const capturedUrl = site.url("/story.html");
+    const [capture, heavy] = await Promise.all(
+      [capturedUrl, site.url(HEAVY_PAGE)].map(async (url) => waitFor(live, await submit(live, url), 90_000)),
+    );
+    if (capture?.status !== "succeeded" || !capture.artifacts)
+      throw new Error(`the capture to attack did not succeed: ${JSON.stringify(capture?.error)}`);
+    const identity = {
+      credentials: JSON.parse(await readFile(join(dataDir, S3_KEY_FILE), "utf8")),
+      region: "us-east-1",
+    };
     const ctx: RedteamContext = {
       runner,
       dataDir,
       apiKey: API_KEY,
       capturedUrl,
       artifacts: capture.artifacts,
+      ...(heavy?.artifacts ? { heavy: heavy.artifacts } : {}),
       restart,
+      site,
+      repository: openArchive({ tableName: TABLE_NAME, dynamodbEndpoint: runner.dynamodbEndpoint }, identity)
+        .repository,
+      runnerEnv: env,
+      submit: (url) => submit(live, url),
+      waitFor: (captureId, timeoutMs) => waitFor(live, captureId, timeoutMs),
     };
-    // `npm run redteam -- slow` runs only the attacks whose name contains "slow".
-    const only = process.argv[2]?.toLowerCase();
-    for (const attack of ATTACKS.filter((a) => !only || a.name.toLowerCase().includes(only))) {
+    const chosen = ATTACKS.filter(
+      (a) => (!only || a.name.toLowerCase().includes(only)) && !(quick && SLOW_ATTACKS.has(a.name)),
+    );
+    for (const attack of chosen) {
       let outcome: AttackOutcome;
       try {
         outcome = await attack.run(ctx);
@@ -470,11 +539,15 @@ async function main(): Promise<number> {
     }
   } finally {
     await runner?.close();
-    await new Promise((done) => site.server.close(done));
+    await site.close();
     await rm(dataDir, { recursive: true, force: true });
+    await rm(`${dataDir}-killed`, { recursive: true, force: true });
   }
   const failed = results.filter((r) => !r.outcome.refused).length;
-  process.stdout.write(`\n${results.length - failed} of ${results.length} attacks refused\n`);
+  const seconds = Math.round((Date.now() - started) / 1000);
+  process.stdout.write(
+    `\n${results.length - failed} of ${results.length} attacks refused${quick ? " (--quick)" : ""}, in ${seconds} s\n`,
+  );
   return failed === 0 ? 0 : 1;
 }
 

@@ -235,6 +235,12 @@ export interface CaptureConfig {
   maxRedirects: number;
   /** Elements a page may have when it is taken; past it, `too_large`. */
   maxDomElements: number;
+  /** The page's HTML must have arrived whole this long after its headers; past it, `slow_response`. */
+  documentDeadlineMs: number;
+  /** The page's HTML may pause this long between two bytes; past it, `slow_response`. */
+  stallMs: number;
+  /** Memory one renderer (the page's JavaScript heap and buffers) may use; past it, `too_large`. */
+  rendererMaxBytes: number;
   /** After this many attempts a failing capture is recorded as failed instead of retried. */
   maxAttempts: number;
   /** HTTP probes of scheduled recaptures (README "Recaptures without a browser"). */
@@ -298,6 +304,9 @@ export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
     // Chromium itself gives up after 20 (ERR_TOO_MANY_REDIRECTS).
     maxRedirects: optionalInt(env, ENV.captureMaxRedirects, 10, { min: 0, max: 20 }),
     maxDomElements: optionalInt(env, ENV.captureMaxDomElements, 200_000, { min: 1_000, max: 10_000_000 }),
+    documentDeadlineMs: optionalInt(env, ENV.captureDocumentDeadlineMs, 20_000, { min: 1_000, max: 120_000 }),
+    stallMs: optionalInt(env, ENV.captureStallMs, 10_000, { min: 500, max: 120_000 }),
+    rendererMaxBytes: optionalInt(env, ENV.captureRendererMaxMb, 1024, { min: 128, max: 8192 }) * 1024 * 1024,
     // No HOST_*: politeness is shaped before a capture is queued, the worker runs it on arrival.
     maxAttempts: optionalInt(env, ENV.captureMaxAttempts, 3, { min: 1, max: 10 }),
     probe: loadProbeConfig(env),

@@ -89,6 +89,8 @@ export function composeBrowserCapturer(
     executablePath: config.chromiumPath,
     ...(logger ? { logger } : {}),
     recording: { maxBytes: config.evidenceMaxBytes },
+    responseLimits: { documentDeadlineMs: config.documentDeadlineMs, stallMs: config.stallMs },
+    maxRendererMemoryBytes: config.rendererMaxBytes,
     egress: createEgressProxy({
       allowedPrivateHosts: parseAllowedPrivateHosts(config.allowPrivateHosts),
       maxBytesPerSession: config.maxBytes,

@@ -10,8 +10,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type Browser, chromium } from "playwright-core";
-import { chromiumLaunchArgs, resolveBundledChromium } from "../../shared/adapters/chromium/browser-launch.ts";
+import type { Browser } from "playwright-core";
+import { resolveBundledChromium } from "../../shared/adapters/chromium/browser-launch.ts";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
 import { buildSnapshot } from "../../shared/adapters/snapshot/build-snapshot.ts";
 import type { SerializedDocument } from "../../shared/adapters/snapshot/types.ts";
@@ -20,7 +20,7 @@ import { CaptureError } from "../../shared/errors.ts";
 import type { PageCapturer } from "../../shared/ports.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
-import { loopbackEgress, NO_DNS } from "../support/loopback-browser.ts";
+import { launchViewer, loopbackEgress, NO_DNS } from "../support/loopback-browser.ts";
 
 const OPTIONS = testCaptureOptions({ idleTimeoutMs: 4_000, inlineTotalMaxBytes: 8_000_000 });
 
@@ -553,12 +553,6 @@ async function openOffline<T = undefined>(
   } finally {
     await context.close();
   }
-}
-
-/** The viewer browser; one retry, as a launch very rarely dies on start-up. */
-async function launchViewer(): Promise<Browser> {
-  const launch = () => chromium.launch({ executablePath, args: [...chromiumLaunchArgs(), NO_DNS] });
-  return launch().catch(launch);
 }
 
 async function assertCaptureError(

@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { createGzip } from "node:zlib";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
 import { processCapture } from "../../shared/domain/capture/index.ts";
 import { worthRetrying } from "../../shared/domain/capture/retry-policy.ts";
@@ -21,6 +20,7 @@ import {
   startEmbeddedStorage,
 } from "../support/embedded-storage.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
+import { HOSTILE, leaveTo, serveHostilePages } from "../support/hostile-pages.ts";
 import { loopbackEgress, NO_DNS } from "../support/loopback-browser.ts";
 
 /** A navigation timeout far above the response limits, so that which one ended a capture is clear. */
@@ -42,11 +42,8 @@ before(async () => {
     egress: loopbackEgress(),
     responseLimits: RESPONSE_LIMITS,
   });
-  // `/leave?to=<url>`: an HTTP redirect to anything at all.
-  site.setRoute("/leave", (req, res) => {
-    res.writeHead(302, { location: new URL(req.url ?? "/", site.origin).searchParams.get("to") ?? "/" });
-    res.end();
-  });
+  const { bombBytes } = await serveHostilePages(site);
+  assert.ok(bombBytes < 1_000_000, `the gzip bomb is ${bombBytes} bytes`);
 });
 
 after(async () => {
@@ -76,73 +73,42 @@ async function failsOnFirstAttempt(path: string, code: string): Promise<void> {
 }
 
 describe("a body that never ends, lies or inflates", () => {
-  before(async () => {
-    // A byte every 200 ms, for ever: never stalls, never ends.
-    site.setRoute("/trickle", (_req, res) => {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-      res.write("<!DOCTYPE html><title>Trickle</title><h1>Trickle</h1><p>");
-      const timer = setInterval(() => res.write("."), 200);
-      res.on("close", () => clearInterval(timer));
-    });
-    // Promises 100 kB, sends 60 bytes, and holds the connection open.
-    site.setRoute("/liar-open", (_req, res) => {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": "100000" });
-      res.write("<!DOCTYPE html><title>Liar</title><h1>Liar</h1><p>Short.</p>");
-    });
-    // Promises 100 kB, sends 60 bytes, and hangs up.
-    site.setRoute("/liar-close", (_req, res) => {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": "100000" });
-      res.write("<!DOCTYPE html><title>Liar</title><h1>Liar</h1><p>Short.</p>", () => res.socket?.destroy());
-    });
-    // 128 MiB of spaces in about 125 kB of gzip.
-    const bomb = await gzipOf(128, Buffer.alloc(1024 * 1024, " "));
-    assert.ok(bomb.length < 1_000_000, `${bomb.length} bytes`);
-    site.setRoute("/bomb", (_req, res) => {
-      res.writeHead(200, {
-        "content-type": "text/html; charset=utf-8",
-        "content-encoding": "gzip",
-        "content-length": String(bomb.length),
-      });
-      res.end(bomb);
-    });
-  });
-
   it("trickling HTML ends at the document's deadline with `slow_response`, once", async () => {
     const started = performance.now();
-    const err = await captureFails("/trickle", "slow_response");
+    const err = await captureFails(HOSTILE.trickle, "slow_response");
     assert.match(err.message, /^The page's HTML was still arriving 6 s after its headers\.$/);
     assert.ok(performance.now() - started < SOON, "ended at the deadline, not the navigation's timeout");
-    await failsOnFirstAttempt("/trickle", "slow_response");
+    await failsOnFirstAttempt(HOSTILE.trickle, "slow_response");
   });
 
   it("HTML shorter than its Content-Length on an open connection ends at the stall limit, once", async () => {
     const started = performance.now();
-    const err = await captureFails("/liar-open", "slow_response");
+    const err = await captureFails(HOSTILE.liarOpen, "slow_response");
     assert.match(err.message, /stopped sending the page's HTML for 1\.5 s/);
     assert.ok(performance.now() - started < SOON, "ended at the stall limit");
-    await failsOnFirstAttempt("/liar-open", "slow_response");
+    await failsOnFirstAttempt(HOSTILE.liarOpen, "slow_response");
   });
 
   it("HTML cut short of its Content-Length fails at once as a connection failure", async () => {
     const started = performance.now();
-    const err = await captureFails("/liar-close", "connection_failed");
+    const err = await captureFails(HOSTILE.liarClose, "connection_failed");
     assert.match(err.message, /ERR_CONTENT_LENGTH_MISMATCH/);
     assert.ok(performance.now() - started < SOON, "not held until the navigation's timeout");
   });
 
   it("a gzip bomb stops at the decoded budget with `too_large`, once", async () => {
     const started = performance.now();
-    const err = await captureFails("/bomb", "too_large");
+    const err = await captureFails(HOSTILE.bomb, "too_large");
     assert.match(err.message, /^The page's HTML decodes to more than 50 MiB\.$/);
     assert.ok(performance.now() - started < SOON, "stopped before the navigation's timeout");
-    await failsOnFirstAttempt("/bomb", "too_large");
+    await failsOnFirstAttempt(HOSTILE.bomb, "too_large");
   });
 });
 
 describe("a redirect out of http(s)", () => {
   for (const target of ["file:///etc/passwd", "chrome://version/", "data:text/html,<p>hi</p>"]) {
     it(`to ${target.split(":")[0]}: is blocked, once`, async () => {
-      const path = `/leave?to=${encodeURIComponent(target)}`;
+      const path = leaveTo(target);
       const err = await captureFails(path, "blocked");
       assert.match(err.message, /not http\(s\)/);
       assert.equal(worthRetrying(err), false);
@@ -160,25 +126,6 @@ describe("a page that eats memory", () => {
       egress: loopbackEgress(),
       maxRendererMemoryBytes: MAX_MIB * 1024 * 1024,
     });
-    // Allocated while the page loads, so the page cannot be taken before it has eaten its fill; each
-    // stops at about 1.5 GiB should nothing stop it first, and the capture then succeeds (and the
-    // test fails).
-    // JavaScript objects: stopped by the watch, or by V8's heap limit first.
-    site.setPage(
-      "/eat-heap.html",
-      `<!DOCTYPE html><title>Heap</title><p>Loading…</p><script>
-const kept = [];
-for (let i = 0; i < 192; i++) kept.push(new Array(1e6).fill(i + 0.5));
-</script>`,
-    );
-    // ArrayBuffers live outside V8's heap: only the watch over the renderer's memory stops these.
-    site.setPage(
-      "/eat-buffers.html",
-      `<!DOCTYPE html><title>Buffers</title><p>Loading…</p><script>
-const kept = [];
-for (let i = 0; i < 96; i++) { const b = new Uint8Array(16 * 1024 * 1024); b.fill(1); kept.push(b); }
-</script>`,
-    );
   });
   after(async () => {
     await small?.close();
@@ -211,7 +158,7 @@ for (let i = 0; i < 96; i++) { const b = new Uint8Array(16 * 1024 * 1024); b.fil
     );
   });
 
-  for (const path of ["/eat-heap.html", "/eat-buffers.html"]) {
+  for (const path of [HOSTILE.eatHeap, HOSTILE.eatBuffers]) {
     it(`${path}: fails \`too_large\` quickly, once, and the browser stays`, async () => {
       const started = performance.now();
       const err = await small.capture(site.url(path), OPTIONS).then(
@@ -234,17 +181,3 @@ for (let i = 0; i < 96; i++) { const b = new Uint8Array(16 * 1024 * 1024); b.fil
     });
   }
 });
-
-/** `chunk` repeated `times`, gzipped (streamed, so the whole never sits in memory). */
-async function gzipOf(times: number, chunk: Buffer): Promise<Buffer> {
-  const gzip = createGzip({ level: 9 });
-  const out: Buffer[] = [];
-  gzip.on("data", (data: Buffer) => out.push(data));
-  const ended = new Promise((resolve) => gzip.on("end", resolve));
-  for (let i = 0; i < times; i++) {
-    if (!gzip.write(chunk)) await new Promise((resolve) => gzip.once("drain", resolve));
-  }
-  gzip.end();
-  await ended;
-  return Buffer.concat(out);
-}

@@ -3,12 +3,13 @@
  * every capture that was accepted before the kill finishes.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
+import { type NpmStart, startNpmStart } from "../support/npm-start.ts";
 
 let site: FixtureSite;
 let dataDir: string;
@@ -24,31 +25,14 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-/** Starts `node local/main.ts` like `npm start` does and resolves with its URL once it listens. */
-function startServer(
-  extraEnv: Record<string, string> = {},
-  directory = dataDir,
-): Promise<{ url: string; process: ChildProcess }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ["local/main.ts"], {
-      env: {
-        ...process.env,
-        ...extraEnv,
-        PORT: "0",
-        DATA_DIR: directory,
-        ALLOW_PRIVATE_HOSTS: new URL(site.origin).host,
-        HOST_MIN_GAP_MS: "0",
-        LOG_LEVEL: "silent",
-      },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    proc.stdout?.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /running at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (match?.[1]) resolve({ url: match[1], process: proc });
-    });
-    proc.once("exit", (code) => reject(new Error(`server exited early with ${code}: ${out}`)));
+/** `npm start` on `directory`, allowed to capture the fixture site. */
+function startServer(extraEnv: Record<string, string> = {}, directory = dataDir): Promise<NpmStart> {
+  return startNpmStart({
+    ...extraEnv,
+    DATA_DIR: directory,
+    ALLOW_PRIVATE_HOSTS: new URL(site.origin).host,
+    HOST_MIN_GAP_MS: "0",
+    LOG_LEVEL: "silent",
   });
 }
 

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { Agent, request } from "node:http";
+import { Agent, createServer, request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,9 +78,25 @@ describe("npm start refuses clearly", () => {
     assert.notEqual(second.status, 0);
     assertOneLine(second.stderr, /DATA_DIR .* is in use by another Palimpsest \(pid \d+\).*another folder/);
 
-    const busy = failingStart(await tempDir(), Number(new URL(url).port));
+    // PORT+2 taken too: PORT+1 alone is free, but the runner would want PORT+2 for its replay origin.
+    const busyPort = Number(new URL(url).port);
+    const blocker = createServer();
+    await new Promise<void>((resolve) => {
+      blocker.once("error", () => resolve()); // already taken: as good
+      blocker.listen(busyPort + 2, "127.0.0.1", resolve);
+    });
+    const busy = failingStart(await tempDir(), busyPort);
+    blocker.close();
     assert.notEqual(busy.status, 0);
-    assertOneLine(busy.stderr, /Port \d+ on 127\.0\.0\.1 is already in use.*PORT=/);
+    assertOneLine(
+      busy.stderr,
+      /Port \d+ on 127\.0\.0\.1 is already in use.*needs PORT and PORT\+1.*PORT=\d+ npm start/,
+    );
+    const suggested = Number(/PORT=(\d+) npm start/.exec(busy.stderr)?.[1]);
+    assert.ok(
+      suggested > busyPort + 2,
+      `suggested ${suggested}: neither ${busyPort + 1} (its next is taken) nor below`,
+    );
 
     // The replay origin's port is a second one: taken, it is named by its own setting.
     const replayBusy = spawnSync(process.execPath, ["local/main.ts"], {

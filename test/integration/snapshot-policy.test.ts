@@ -14,8 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import { parseHTML } from "linkedom";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { chromiumLaunchArgs, resolveBundledChromium } from "../../shared/adapters/chromium/browser-launch.ts";
+import type { Browser, Page } from "playwright-core";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
 import { buildSnapshot } from "../../shared/adapters/snapshot/build-snapshot.ts";
 import { SNAPSHOT_CONTENT_SECURITY_POLICY } from "../../shared/adapters/snapshot/content-security-policy.ts";
@@ -23,7 +22,7 @@ import type { CollectedResource, SerializedDocument } from "../../shared/adapter
 import type { PageCapture, PageCapturer } from "../../shared/ports.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";
 import { encodeRgbPng, type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
-import { loopbackEgress, NO_DNS } from "../support/loopback-browser.ts";
+import { launchViewer, loopbackEgress, NO_DNS } from "../support/loopback-browser.ts";
 
 /** Resources over 40 KB stay out of the snapshot; the photo below is about 120 KB. */
 const OPTIONS = testCaptureOptions({ inlineResourceMaxBytes: 40_000 });
@@ -65,7 +64,6 @@ const ARTICLE = `<!DOCTYPE html>
 </script>
 </body></html>`;
 
-let executablePath: string;
 let site: FixtureSite;
 let capturer: PageCapturer;
 let viewer: Browser;
@@ -73,7 +71,6 @@ let capture: PageCapture;
 let dir: string;
 
 before(async () => {
-  executablePath = await resolveBundledChromium();
   site = await startFixtureSite();
   site.setPage("/quay-lights.html", ARTICLE);
   site.setPage("/photos/quay.png", PHOTO, { contentType: "image/png" });
@@ -81,8 +78,7 @@ before(async () => {
   site.setPage("/styles/big.css", BIG_CSS, { contentType: "text/css; charset=utf-8" });
   capturer = createChromiumPageCapturer({ extraArgs: [NO_DNS], egress: loopbackEgress() });
   capture = await capturer.capture(site.url("/quay-lights.html"), OPTIONS);
-  const launch = () => chromium.launch({ executablePath, args: [...chromiumLaunchArgs(), NO_DNS] });
-  viewer = await launch().catch(launch);
+  viewer = await launchViewer();
   dir = mkdtempSync(join(tmpdir(), "palimpsest-snapshot-policy-"));
 });
 

@@ -1,8 +1,10 @@
 /** The embedded S3 and DynamoDB servers in a temp directory, for integration tests and the bench rig. */
 import { mkdtemp, rm } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import S3rver from "s3rver";
 import { openArchive, openBlobReader, withSources } from "../../functions/compose/archive.ts";
 import { openBlobStore } from "../../functions/compose/blob-store.ts";
 import { composeCaptureWorker } from "../../functions/compose/capture-worker.ts";
@@ -44,18 +46,23 @@ export async function startStorageServers(names: {
   tableName: string;
   /** The temp directory's prefix, so a leftover one says whose it was. */
   prefix: string;
+  /** `false`: s3rver alone, without the verifying front `npm start` puts before it (only to measure the front). */
+  s3Front?: boolean;
 }): Promise<StorageServers> {
   useLocalCredentials();
   const dir = await mkdtemp(join(tmpdir(), names.prefix));
   const s3Directory = join(dir, "s3");
-  const s3Server = await startEmbeddedS3({
-    directory: s3Directory,
-    bucketName: names.bucketName,
-    credentials: {
-      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "S3RVER",
-      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "S3RVER",
-    },
-  });
+  const s3Server =
+    names.s3Front === false
+      ? await startBareS3rver(s3Directory, names.bucketName)
+      : await startEmbeddedS3({
+          directory: s3Directory,
+          bucketName: names.bucketName,
+          credentials: {
+            accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "S3RVER",
+            secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "S3RVER",
+          },
+        });
   const dynamo = await startEmbeddedDynamo({ directory: join(dir, "dynamodb") });
   await ensureArchiveTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), names.tableName);
   return {
@@ -68,6 +75,23 @@ export async function startStorageServers(names: {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** s3rver on its own, as the local runner served S3 before its verifying front. */
+async function startBareS3rver(
+  directory: string,
+  bucketName: string,
+): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const server = new S3rver({
+    address: "127.0.0.1",
+    port: 0,
+    directory,
+    silent: true,
+    vhostBuckets: false,
+    configureBuckets: [{ name: bucketName }],
+  });
+  const { port } = (await server.run()) as AddressInfo;
+  return { endpoint: `http://127.0.0.1:${port}`, close: async () => void (await server.close()) };
 }
 
 export interface EmbeddedStorage {

@@ -4,6 +4,8 @@
  * 127.0.0.1 only (a public IP literal in a page would otherwise pass the proxy's own guard).
  */
 import { connect, type Socket } from "node:net";
+import { type Browser, chromium } from "playwright-core";
+import { chromiumLaunchArgs, resolveBundledChromium } from "../../shared/adapters/chromium/browser-launch.ts";
 import { createEgressProxy } from "../../shared/adapters/egress/egress-proxy.ts";
 import type { EgressProxy } from "../../shared/adapters/egress/types.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
@@ -29,4 +31,14 @@ export function loopbackEgress(refused?: string[]): EgressProxy {
       return connect({ host: address, port });
     },
   });
+}
+
+/**
+ * A plain browser (the bundled Chromium, no DNS) to open what the archive serves as a reader
+ * would; one retry, as a launch very rarely dies on start-up.
+ */
+export async function launchViewer(): Promise<Browser> {
+  const executablePath = await resolveBundledChromium();
+  const launch = () => chromium.launch({ executablePath, args: [...chromiumLaunchArgs(), NO_DNS] });
+  return launch().catch(launch);
 }

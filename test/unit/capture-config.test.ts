@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { composeBrowserCapturer } from "../../functions/compose/capture-worker.ts";
+import type { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
 import { loadCaptureConfig, loadEnvironScrub } from "../../shared/config.ts";
 import { ENV } from "../../shared/env-names.ts";
 import { ConfigError } from "../../shared/errors.ts";
@@ -134,4 +136,43 @@ describe("capture config: scrubbing the secrets from the environment", () => {
       },
     );
   });
+});
+
+describe("capture config: the hostile-page limits of the browser", () => {
+  it("defaults to a 20 s document deadline, a 10 s stall and 1 GiB per renderer", () => {
+    const config = loadCaptureConfig({});
+    assert.equal(config.documentDeadlineMs, 20_000);
+    assert.equal(config.stallMs, 10_000);
+    assert.equal(config.rendererMaxBytes, 1024 * 1024 * 1024);
+  });
+
+  it("reads them, and the browser capturer is built with them", () => {
+    const config = loadCaptureConfig({
+      [ENV.captureDocumentDeadlineMs]: "3000",
+      [ENV.captureStallMs]: "1000",
+      [ENV.captureRendererMaxMb]: "256",
+    });
+    let given: Parameters<typeof createChromiumPageCapturer>[0] | undefined;
+    const capturer = composeBrowserCapturer(config, undefined, (options) => {
+      given = options;
+      return { capture: () => Promise.reject(new Error("not here")), close: async () => undefined };
+    });
+    assert.ok(capturer);
+    assert.deepEqual(given?.responseLimits, { documentDeadlineMs: 3_000, stallMs: 1_000 });
+    assert.equal(given?.maxRendererMemoryBytes, 256 * 1024 * 1024);
+  });
+
+  for (const [name, raw] of [
+    [ENV.captureDocumentDeadlineMs, "999"],
+    [ENV.captureStallMs, "499"],
+    [ENV.captureRendererMaxMb, "127"],
+    [ENV.captureRendererMaxMb, "1GB"],
+  ] as const) {
+    it(`refuses ${name}=${JSON.stringify(raw)}, naming the variable`, () => {
+      assert.throws(
+        () => loadCaptureConfig({ [name]: raw }),
+        (err: unknown) => err instanceof ConfigError && err.message.includes(name),
+      );
+    });
+  }
 });
