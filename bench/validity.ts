@@ -3,12 +3,14 @@
  *
  * 1. **Classification.** A labelled set: every article page of the WCXB corpus (read at run time
  *    from ../shared/corpus, labelled `ok`) and every wall page of test/fixtures/validity (labelled
- *    with its class, classified with the status and headers its vendor sends). Each page is
+ *    with its class, classified with the status and headers its vendor sends; the pages under
+ *    held-out/ were written after the rules were settled and are reported apart). Each page is
  *    extracted and classified as the capture worker does, with no history. Precision and recall
  *    of `ok`, the classes of the walls, and the classifier's own time per page.
  * 2. **False edits.** Through the capture worker's domain (`processCapture`) on the embedded S3 and
  *    DynamoDB: for a spread of corpus articles, the sequence article → wall → article for every
- *    wall page, plus the article cut to its first paragraphs (a teaser with no paywall words). A
+ *    wall page, plus the article cut to its first paragraphs (a teaser with no paywall words, and
+ *    one with a membership line where it stops). A
  *    false edit is any version or edit a wall made, other than the removal and return a soft 404
  *    is (lifecycle events, correct). The target is 0.
  *
@@ -37,19 +39,22 @@ const TAKEN_AS_EVIDENCE = new Set([403, 404, 410, 429, 503]);
 
 interface LabelledPage {
   name: string;
+  /** Written after the rules were settled, never used to tune them. */
+  heldOut?: boolean;
   html: string;
   label: Validity;
   status: number;
   headers: Record<string, string>;
 }
 
-function wallPages(): LabelledPage[] {
-  const { pages } = JSON.parse(readFileSync(new URL("pages.json", FIXTURES), "utf8")) as {
+function wallPages(manifest: URL, heldOut: boolean): LabelledPage[] {
+  const { pages } = JSON.parse(readFileSync(manifest, "utf8")) as {
     pages: Array<{ file: string; validity: Validity; status: number; headers: Record<string, string> }>;
   };
   return pages.map((p) => ({
-    name: p.file,
-    html: readFileSync(new URL(p.file, FIXTURES), "utf8"),
+    name: heldOut ? `held-out/${p.file}` : p.file,
+    ...(heldOut ? { heldOut } : {}),
+    html: readFileSync(new URL(p.file, manifest), "utf8"),
     label: p.validity,
     status: p.status,
     headers: p.headers,
@@ -114,7 +119,7 @@ function asCapture(url: string, page: Omit<LabelledPage, "name" | "label">): Pag
  * The article cut to its first paragraphs, about a sixth of its words, as a plain page: a teaser
  * that says nothing of a paywall. Null for an article too short to cut.
  */
-function cutShort(html: string, url: string): string | null {
+function cutShort(html: string, url: string, after = ""): string | null {
   const article = extractArticle(html, { url });
   if (!article) return null;
   const paragraphs = article.text.split(/\n\s*\n/);
@@ -129,7 +134,7 @@ function cutShort(html: string, url: string): string | null {
   }
   const escapeText = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
   return `<!doctype html><html><head><title>${escapeText(article.title ?? "")}</title></head><body><article><h1>${escapeText(article.title ?? "")}</h1>
-${kept.map((p) => `<p>${escapeText(p)}</p>`).join("\n")}</article></body></html>`;
+${kept.map((p) => `<p>${escapeText(p)}</p>`).join("\n")}${after}</article></body></html>`;
 }
 
 interface SequenceFigures {
@@ -138,8 +143,14 @@ interface SequenceFigures {
   captures: number;
   falseEdits: number;
   falseVersions: number;
+  /** False edits and versions that held-out walls made. */
+  heldOutFalseEdits: number;
   details: string[];
 }
+
+/** A WSJ-style wall line after a teaser's paragraphs, outside the extracted text. */
+const MEMBERSHIP_LINE =
+  '<div class="snippet-promotion"><p>Continue reading your article with a Courier membership</p><a href="/subscribe">View membership options</a></div>';
 
 async function runSequences(
   corpusIds: readonly string[],
@@ -152,6 +163,7 @@ async function runSequences(
     captures: 0,
     falseEdits: 0,
     falseVersions: 0,
+    heldOutFalseEdits: 0,
     details: [],
   };
   try {
@@ -174,11 +186,13 @@ async function runSequences(
       if (first.validity !== "ok") continue; // an article the classifier rejects is counted in part 1
       figures.articles++;
       const teaser = cutShort(article, url);
+      const membership = cutShort(article, url, MEMBERSHIP_LINE);
+      const asTeaser = (name: string, html: string | null): LabelledPage[] =>
+        html ? [{ name, html, label: "paywall", status: 200, headers: {} }] : [];
       const sequenceWalls: LabelledPage[] = [
         ...walls,
-        ...(teaser
-          ? [{ name: "cut-short teaser", html: teaser, label: "paywall" as const, status: 200, headers: {} }]
-          : []),
+        ...asTeaser("cut-short teaser", teaser),
+        ...asTeaser("first paragraphs and a membership line", membership),
       ];
       for (const wall of sequenceWalls) {
         figures.walls++;
@@ -201,6 +215,7 @@ async function runSequences(
         if (made !== expected || falseEdits > 0) {
           figures.falseVersions += Math.max(0, made - expected);
           figures.falseEdits += falseEdits;
+          if (wall.heldOut) figures.heldOutFalseEdits += falseEdits + Math.max(0, made - expected);
           figures.details.push(
             `${id} + ${wall.name}: ${walled.validity} → ${made} version(s), ${falseEdits} edit(s)`,
           );
@@ -221,7 +236,10 @@ export async function runValidityBench(): Promise<BenchReport | null> {
     console.log("validity bench: the corpus is absent (../shared/corpus); skipped.");
     return null;
   }
-  const walls = wallPages();
+  const walls = [
+    ...wallPages(new URL("pages.json", FIXTURES), false),
+    ...wallPages(new URL("held-out/held-out.json", FIXTURES), true),
+  ];
   const results: Classified[] = [];
   for (const id of ids) {
     const page = readCorpusPage(id);
@@ -239,7 +257,13 @@ export async function runValidityBench(): Promise<BenchReport | null> {
   const falseNegative = results.filter((r) => r.page.label === "ok" && r.predicted !== "ok");
   const precision = truePositive / Math.max(1, truePositive + falsePositive);
   const recall = truePositive / Math.max(1, truePositive + falseNegative.length);
-  const wallsRight = results.filter((r) => r.page.label !== "ok" && r.predicted === r.page.label).length;
+  const wallResults = (heldOut: boolean) =>
+    results.filter((r) => r.page.label !== "ok" && (r.page.heldOut === true) === heldOut);
+  const tuned = wallResults(false);
+  const heldOut = wallResults(true);
+  const right = (rs: Classified[]) => rs.filter((r) => r.predicted === r.page.label).length;
+  const passedAsOk = (rs: Classified[]) => rs.filter((r) => r.predicted === "ok").length;
+  const wallsRight = right(tuned) + right(heldOut);
   const classifyTimes = results.map((r) => r.classifyMs);
   const extractTimes = results.map((r) => r.extractMs);
   const ratios = results.map((r) => r.classifyMs / Math.max(0.01, r.extractMs));
@@ -260,10 +284,15 @@ export async function runValidityBench(): Promise<BenchReport | null> {
     "| --- | --- | --- |",
     `| Precision of \`ok\` | ${precision.toFixed(4)} (${truePositive} of ${truePositive + falsePositive}) | 1.0: no wall passes as an article |`,
     `| Recall of \`ok\` | ${recall.toFixed(4)} (${truePositive} of ${truePositive + falseNegative.length}) | as high as the extractor allows |`,
-    `| Walls given their own class | ${wallsRight} of ${walls.length} | all |`,
-    `| False edits (wall sequences) | ${sequences.falseEdits} (and ${sequences.falseVersions} false versions) | 0 |`,
+    `| Walls given their own class, tuned set | ${right(tuned)} of ${tuned.length} (${passedAsOk(tuned)} passed as \`ok\`) | all |`,
+    `| Walls given their own class, held out | ${right(heldOut)} of ${heldOut.length} (${passedAsOk(heldOut)} passed as \`ok\`) | all |`,
+    `| False edits (wall sequences) | ${sequences.falseEdits} (and ${sequences.falseVersions} false versions; ${sequences.heldOutFalseEdits} of the two from held-out walls) | 0 |`,
     `| Classifier time per page (after extraction) | median ${median(classifyTimes).toFixed(2)} ms, p95 ${quantile(classifyTimes, 0.95).toFixed(2)} ms; extraction of the same pages median ${median(extractTimes).toFixed(1)} ms | |`,
     `| Classifier time / extraction time, per page | median ${median(ratios).toFixed(2)}× | well under 1× |`,
+    "",
+    `Held-out walls (test/fixtures/validity/held-out/, written after the rules were settled, not tuned on): ${
+      heldOut.map((r) => `${r.page.name.replace("held-out/", "")} → \`${r.predicted}\``).join(", ") || "none"
+    }.`,
     "",
     `Corpus articles not called \`ok\`: ${[...rejected].map(([k, n]) => `${n} \`${k}\``).join(", ") || "none"}${
       falseNegative.length > 0
@@ -274,7 +303,8 @@ export async function runValidityBench(): Promise<BenchReport | null> {
     'captured as a teaser (0221 ends "To read the rest of this story subscribe to STAT+").',
     "",
     `False edits: ${sequences.articles} corpus articles, each captured, then for every one of ${sequences.walls / Math.max(1, sequences.articles)} walls`,
-    "(the wall pages above and the article cut to its first paragraphs) wall → article again, through",
+    "(the wall pages above, held-out ones included, and the article cut to its first paragraphs, bare and with",
+    "a membership line where it stops) wall → article again, through",
     `\`processCapture\` on the embedded S3 and DynamoDB: ${sequences.captures} captures. A soft 404's removal and return`,
     "are lifecycle events and not counted.",
     "",
@@ -290,6 +320,11 @@ export async function runValidityBench(): Promise<BenchReport | null> {
       precisionOk: Number(precision.toFixed(4)),
       recallOk: Number(recall.toFixed(4)),
       wallsRight,
+      tunedWallsRight: right(tuned),
+      heldOutWalls: heldOut.length,
+      heldOutWallsRight: right(heldOut),
+      heldOutPassedAsOk: passedAsOk(heldOut),
+      heldOutFalseEdits: sequences.heldOutFalseEdits,
       falseEdits: sequences.falseEdits,
       falseVersions: sequences.falseVersions,
       sequenceCaptures: sequences.captures,
