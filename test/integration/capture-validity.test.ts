@@ -9,18 +9,11 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { type ProcessCaptureDeps, processCapture } from "../../shared/domain/capture/index.ts";
+import { processCapture } from "../../shared/domain/capture/index.ts";
 import { urlIdFor } from "../../shared/domain/ids.ts";
-import type { CaptureRecord, Validity } from "../../shared/domain/model.ts";
-import { CaptureError } from "../../shared/errors.ts";
-import type { PageCapture, PageCapturer } from "../../shared/ports.ts";
-import { testCaptureOptions } from "../support/capture-options.ts";
-import {
-  captureDeps,
-  type EmbeddedStorage,
-  queuedCapture,
-  startEmbeddedStorage,
-} from "../support/embedded-storage.ts";
+import type { Validity } from "../../shared/domain/model.ts";
+import { type EmbeddedStorage, queuedCapture, startEmbeddedStorage } from "../support/embedded-storage.ts";
+import { type Answer, article, PARAGRAPHS, servingSite } from "../support/serving-site.ts";
 
 const FIXTURES = new URL("../fixtures/validity/", import.meta.url);
 
@@ -36,13 +29,6 @@ const { pages: WALLS } = JSON.parse(readFileSync(new URL("pages.json", FIXTURES)
   pages: WallPage[];
 };
 
-/** What the server answers: a page, its status and its headers. */
-interface Answer {
-  html: string;
-  status?: number;
-  headers?: Record<string, string>;
-}
-
 let storage: EmbeddedStorage;
 before(async () => {
   storage = await startEmbeddedStorage();
@@ -50,66 +36,6 @@ before(async () => {
 after(async () => {
   await storage.close();
 });
-
-const OPTIONS = testCaptureOptions({ navigationTimeoutMs: 5_000 });
-/** Statuses the Chromium capturer takes all the same and reports as `http_error` with the page. */
-const TAKEN_AS_EVIDENCE = new Set([403, 404, 410, 429, 503]);
-
-/** What the browser would make of `answer` at `url`, as the Chromium capturer reports it. */
-function pageFor(url: string, answer: Answer): PageCapture {
-  const body = new TextEncoder().encode(answer.html);
-  const status = answer.status ?? 200;
-  const page: PageCapture = {
-    finalUrl: url,
-    httpStatus: status,
-    headers: { "content-type": "text/html; charset=utf-8", ...answer.headers },
-    raw: { body, contentType: "text/html; charset=utf-8" },
-    renderedHtml: answer.html,
-    snapshotHtml: answer.html,
-    screenshot: {
-      body: new TextEncoder().encode(`jpeg of ${answer.html.length}`),
-      contentType: "image/jpeg",
-    },
-    timings: {},
-  };
-  if (status >= 400) {
-    throw new CaptureError("http_error", `The server answered HTTP ${status}.`, {
-      httpStatus: status,
-      ...(TAKEN_AS_EVIDENCE.has(status) ? { evidence: page } : {}),
-      ...(answer.headers?.["retry-after"] ? { retryAfter: answer.headers["retry-after"] } : {}),
-    });
-  }
-  return page;
-}
-
-/** A capturer that answers whatever `serve()` returns now. */
-function servingCapturer(serve: () => Answer): PageCapturer {
-  return {
-    async capture(url) {
-      return pageFor(url, serve());
-    },
-    close: async () => {},
-  };
-}
-
-const PARAGRAPHS = [
-  "The harbour authority said on Monday that repairs to the north quay would cost 4 million euros and take two years to finish, after divers found cracks in the foundations last winter.",
-  "Engineers had warned the board in March that the quay, built in 1962, could not carry the weight of the new cranes ordered for the container terminal without being strengthened first.",
-  "The works will close two of the five berths at a time, and the authority expects ferry timetables to change for several weeks next summer while the southern berths are rebuilt.",
-  "Fishing crews who use the inner basin will keep their moorings, the authority said, but the fish market will move to a temporary hall on the east pier from April until the work ends.",
-  "The regional government has agreed to pay half of the cost from its coastal infrastructure fund, and the rest will come from harbour dues, which rise by three percent in January.",
-];
-
-function article(
-  paragraphs: readonly string[] = PARAGRAPHS,
-  headline = "Quay repairs to cost 4 million euros",
-): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${headline}</title></head>
-<body><header><nav><a href="/">Home</a> <a href="/news">News</a></nav></header>
-<article><h1>${headline}</h1><p class="byline">By Ana Silva</p>
-${paragraphs.map((p) => `<p>${p}</p>`).join("\n")}</article>
-<footer><a href="/privacy">Privacy</a></footer></body></html>`;
-}
 
 function wall(page: WallPage): Answer {
   return {
@@ -119,31 +45,9 @@ function wall(page: WallPage): Answer {
   };
 }
 
-/** Runs one capture of `url` with `deps` to its end, and returns its record. */
-async function captureOnce(deps: ProcessCaptureDeps, url: string): Promise<CaptureRecord> {
-  const captureId = await queuedCapture(storage.repository, url);
-  const outcome = await processCapture(deps, captureId);
-  assert.equal(outcome.kind, "succeeded", JSON.stringify(outcome));
-  return (await storage.repository.getCapture(captureId)) ?? assert.fail("capture record missing");
-}
-
-/** A URL whose server answers what the test sets, and the captures the test asks for. */
+/** A URL whose server answers what the test sets: the article until then. */
 function site(url: string) {
-  let answer: Answer = { html: article() };
-  const deps = captureDeps(
-    storage,
-    servingCapturer(() => answer),
-    OPTIONS,
-  );
-  return {
-    deps,
-    serve(next: Answer) {
-      answer = next;
-    },
-    capture: () => captureOnce(deps, url),
-    versions: () => storage.repository.listVersions(urlIdFor(url)),
-    record: async () => (await storage.repository.getUrl(urlIdFor(url))) ?? assert.fail("URL record missing"),
-  };
+  return servingSite(storage, url, { html: article() });
 }
 
 describe("full → wall → full", () => {
@@ -262,8 +166,13 @@ describe("walls and history", () => {
     s.serve({ html: piano });
     const first = await s.capture();
     assert.equal(first.validity, "paywall");
-    assert.ok(first.versionId, "the teaser is the outlet's article as it shows it");
-    s.serve({ html: piano });
+    assert.equal(first.versionId, undefined, "a first capture that is not ok makes no first version");
+    assert.deepEqual(await s.versions(), []);
+    // The teaser again: the article evidently always shows its teaser, which becomes version 1.
+    const second = await s.capture();
+    assert.equal(second.validity, "paywall");
+    assert.ok(second.versionId, "the teaser is the outlet's article as it shows it");
+    assert.equal(second.changed, false, "a first version is no edit");
     assert.equal((await s.capture()).changed, false);
 
     // The headline of the teaser changes: a real edit, flagged.

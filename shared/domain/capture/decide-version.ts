@@ -21,7 +21,7 @@ import type {
   VersionRecord,
 } from "../model.ts";
 import { loadArticle } from "../read/stored-article.ts";
-import { classifyCapture, type ValidityVerdict } from "../validity/index.ts";
+import { classifyCapture, completesTeaser, type ValidityVerdict } from "../validity/index.ts";
 import type {
   CapturedArticle,
   Decision,
@@ -64,9 +64,11 @@ const SAME_TEASER: ValidityVerdict = {
  * Classifies the capture (shared/domain/validity/) and decides what it leaves on its URL. Only an
  * `ok` capture is compared with the latest version: identical comparable text, or a difference the
  * diff judges to be page noise, records it as unchanged; anything else makes a new version with its
- * diff, once the capture's artifacts are stored. A `paywall` teaser is compared only with teasers
- * (see `decideTeaser`); a `soft_404` after an article is its removal; any other class makes no
- * version, and the capture keeps its artifacts as evidence of what the outlet served.
+ * diff, once the capture's artifacts are stored. A `paywall` teaser is compared only with teasers;
+ * a URL's first teaser makes no version, its second in a row the first (teaser) version: the
+ * article evidently always shows its teaser. A `soft_404` after an article is its removal; any
+ * other class makes no version, and the capture keeps its artifacts as evidence of what the
+ * outlet served.
  */
 export async function decideVersion(
   deps: ProcessCaptureDeps,
@@ -93,14 +95,22 @@ export async function decideVersion(
   switch (verdict.validity) {
     case "ok":
       // Only teasers (or their removal) so far: the first full text follows them, with no edit.
-      if (latest && !lastFull) return firstFullText(context);
+      if (latest && !lastFull) return firstFullText(context, TEASERS_BEFORE);
+      // A first version the classifier took for the article, now completed by whole paragraphs
+      // where it ended in a wall's words, was its unrecognised teaser: no edit either.
+      if (previous && versions.length === 1 && completesTeaser(previous, captured.article)) {
+        return firstFullText(context, UNRECOGNISED_TEASER_BEFORE);
+      }
       return decideText(
         context,
         previous && lastFull ? { version: lastFull, article: previous } : null,
         false,
       );
     case "paywall":
-      if (!latest) return decideText(context, null, true);
+      if (!latest) {
+        // Once could be a meter or a wall in the way; twice in a row, it is how the article shows.
+        return state.url.lastValidity === "paywall" ? decideText(context, null, true) : { verdict };
+      }
       if (latest.teaser) {
         return decideText(context, { version: latest, article: await loadArticle(deps.blobs, latest) }, true);
       }
@@ -163,11 +173,15 @@ async function versionOf(
   };
 }
 
+const TEASERS_BEFORE = "The full text was captured; the versions before it were paywall teasers.";
+const UNRECOGNISED_TEASER_BEFORE =
+  "The full text was captured; the version before it was its teaser (the same first paragraphs, then a line asking the reader to subscribe or sign in).";
+
 /**
  * The first full text of a URL that had only shown its teaser: a new version, and no edit (a full
  * text against a teaser is never one).
  */
-async function firstFullText(context: DecideContext): Promise<Decision> {
+async function firstFullText(context: DecideContext, summary: string): Promise<Decision> {
   const latest = context.state.latest as VersionRecord;
   const version = await versionOf(context, false);
   return {
@@ -176,7 +190,7 @@ async function firstFullText(context: DecideContext): Promise<Decision> {
     commit: {
       ...version,
       previousVersionId: latest.versionId,
-      summary: "The full text was captured; the versions before it were paywall teasers.",
+      summary,
     },
   };
 }

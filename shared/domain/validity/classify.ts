@@ -9,7 +9,8 @@
  * words somewhere on a page that also has text) decide only together with the URL's history: a
  * capture whose text shares almost nothing with the previous version and looks like a wall is a
  * wall, not a rewrite; and one that opens like the previous version but stops short, with any sign
- * of a paywall, is a teaser of it.
+ * of a paywall, is a teaser of it (teaser.ts: its first whole paragraphs, with a wall's words where
+ * the text stops).
  */
 import { relateToPrevious, UNRELATED_BELOW } from "./history.ts";
 import {
@@ -22,6 +23,7 @@ import {
   visibleText,
   words,
 } from "./page-text.ts";
+import { leadingParagraphs, textAfterArticle, wallWords } from "./teaser.ts";
 import type { CaptureSignals, PageView, PreviousText, ValidityVerdict } from "./types.ts";
 import { detectChallenge, mentionsChallenge } from "./vendors.ts";
 import {
@@ -99,10 +101,36 @@ export function classifyCapture(signals: CaptureSignals, previous?: PreviousText
         validityReason: `A teaser: the text opens as the previous version does but stops after ${relation.currentWords} of its ${relation.previousWords} words${sign ? ` (${sign})` : ""}.`,
       };
     }
+    const teaser = firstParagraphsOf(view, signals.text, previous, relation.lengthRatio);
+    if (teaser) return teaser;
   }
   return {
     validity: "ok",
     validityReason: `The article's text was extracted (${view.articleWords} words).`,
+  };
+}
+
+/**
+ * The previous version's first whole paragraphs and nothing more but a short line, well under its
+ * length, with a wall's words (even weak ones: "membership", "continue reading") in that line or
+ * where the text stops on the page: a teaser. Without those words it is an edit that cut the end.
+ */
+function firstParagraphsOf(
+  view: PageView,
+  text: string,
+  previous: PreviousText,
+  lengthRatio: number,
+): ValidityVerdict | null {
+  if (lengthRatio >= CUT_SHORT_WITH_SIGN || words(previous.text).length < CUT_SHORT_MIN_PREVIOUS_WORDS) {
+    return null;
+  }
+  const shape = leadingParagraphs(text, previous.text);
+  if (!shape) return null;
+  const said = wallWords(shape.tail) ?? wallWords(view.afterText);
+  if (!said) return null;
+  return {
+    validity: "paywall",
+    validityReason: `A teaser: the text is the previous version's first ${shape.leading} paragraph${shape.leading === 1 ? "" : "s"} (${view.articleWords} words), and the page says "${said}" where it stops.`,
   };
 }
 
@@ -114,12 +142,14 @@ function readPage(signals: CaptureSignals): PageView {
     .filter((t): t is string => !!t)
     .map(forMatching);
   const articleText = forMatching(signals.text);
+  const matchText = forMatching(`${headline.join(" \n ")} \n ${visible}`);
   return {
     httpStatus: signals.httpStatus,
     headers: signals.headers,
     names: markupNames(signals.html),
     scripts: inlineScripts(signals.html).toLowerCase(),
-    matchText: forMatching(`${headline.join(" \n ")} \n ${visible}`),
+    matchText,
+    afterText: textAfterArticle(matchText, signals.text),
     headline: headline.join("\n"),
     articleText,
     articleWords: words(signals.text).length,
@@ -140,8 +170,14 @@ function consentWall(view: PageView): ValidityVerdict | null {
   // longer text: a news brief about "pay or OK" models is news, not a dialog.
   const onePhraseWall =
     inArticle.length > 0 && view.articleWords <= CONSENT_MAX_WORDS_ONE_PHRASE && CMP_MARKUP.test(view.names);
+  // "Agree to cookies or subscribe": a consent wall that also sells a subscription, not a paywall.
+  const acceptOrSubscribe =
+    inArticle.length > 0 &&
+    view.articleWords <= CONSENT_MAX_WORDS_ONE_PHRASE &&
+    PAYWALL_WORDS.test(view.articleText);
   if (
     onePhraseWall ||
+    acceptOrSubscribe ||
     (inArticle.length >= 2 && view.articleWords <= CONSENT_MAX_WORDS) ||
     (inArticle.length >= 3 && view.articleWords <= CONSENT_MAX_WORDS_MANY_PHRASES)
   ) {
@@ -187,6 +223,7 @@ function paywall(view: PageView): ValidityVerdict | null {
   const inArticle = PAYWALL_WORDS.exec(view.articleText);
   const onPage = inArticle ?? PAYWALL_WORDS.exec(view.matchText);
   const markup = PAYWALL_MARKUP.exec(view.names);
+  const atStop = PAYWALL_WORDS.exec(view.afterText);
   const short = view.articleWords < TEASER_MAX_WORDS;
   let why: string | null = null;
   // A declared paywall whose full text is in the page all the same (served to search engines, or
@@ -200,6 +237,8 @@ function paywall(view: PageView): ValidityVerdict | null {
     why = `JSON-LD declares isAccessibleForFree: false${also}; ${view.articleWords} words of the article are shown.`;
   } else if (inArticle && view.articleWords < TEASER_WITH_WORDS_MAX_WORDS) {
     why = `The article stops where the page says "${inArticle[0]}" (${view.articleWords} words shown).`;
+  } else if (atStop && view.articleWords < TEASER_WITH_WORDS_MAX_WORDS) {
+    why = `The page says "${atStop[0]}" where the article's text stops (${view.articleWords} words shown).`;
   } else if (onPage && (markup || declared) && short) {
     why = `A paywall${markup ? ` (${markup[0]})` : ""} says "${onPage[0]}"; ${view.articleWords} words of the article are shown.`;
   }

@@ -7,6 +7,7 @@
  * - vendors.ts: bot-protection vendors' challenge pages (we recognise them, never solve them);
  * - vocabulary.ts: the words and markup of the other walls, in several languages;
  * - history.ts: the URL's previous version as a signal (a wall shares almost nothing with it);
+ * - teaser.ts: a teaser against its full text, paragraph by paragraph;
  * - page-text.ts: what the classifier reads of a rendered page.
  *
  * Only `ok` captures make versions and edits; the capture worker applies that in
@@ -14,4 +15,5 @@
  */
 export { retryAfterMs, WALL_RETRY_MAX_MS, WALL_RETRY_MIN_MS, wallRetryAt } from "./backoff.ts";
 export { classifyCapture } from "./classify.ts";
+export { completesTeaser } from "./teaser.ts";
 export type { CaptureSignals, PreviousText, ValidityVerdict } from "./types.ts";

@@ -45,6 +45,8 @@ export interface PageView {
   scripts: string;
   /** Title, headings, article and visible text, lower case, for vocabulary. */
   matchText: string;
+  /** The page's text right after the article's last words (matching form): where a wall says why it stops. */
+  afterText: string;
   /** The title and `<h1>`s, lower case: where a page says what it is. */
   headline: string;
   /** The extracted article text, lower case. */

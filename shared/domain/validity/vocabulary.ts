@@ -55,6 +55,10 @@ export const CONSENT_WORDS = anyOf([
   "accept cookies or subscribe",
   "pay or (?:ok|accept)",
   "continue with (?:ads|advertising)",
+  "(?:agree|consent) to (?:the use of )?cookies",
+  "read (?:for free )?with ads",
+  "(?:subscribe|pay) to read without ads",
+  "use of cookies and tracking",
   // de
   "wir verwenden cookies",
   "wir und unsere partner",
@@ -155,6 +159,11 @@ export const PAYWALL_WORDS = anyOf([
   "exclusive (?:to|for) subscribers",
   "subscriber-only",
   "register (?:for free )?to (?:continue|read)",
+  "continue reading (?:your|this) (?:article|story) with (?:a|an)(?: [^ ]+){0,3}? (?:membership|subscription)",
+  "create (?:your|a) free account,? or (?:log|sign) in to (?:continue|keep) reading",
+  "create (?:your|a) free account to (?:continue|keep) reading",
+  "(?:log|sign) in or (?:subscribe|create (?:a|your) free account) to (?:continue|keep) reading",
+  "sign up to (?:read more|continue reading|keep reading)",
   // de
   "weiterlesen mit",
   "jetzt (?:weiter)?lesen mit",
@@ -164,6 +173,8 @@ export const PAYWALL_WORDS = anyOf([
   "sie haben bereits ein abo",
   "zum weiterlesen",
   "artikel freischalten",
+  "kostenlos registrieren und weiterlesen",
+  "registrieren sie sich kostenlos,? um weiterzulesen",
   // fr
   "réservé aux abonnés",
   "cet article est réservé",
@@ -171,12 +182,15 @@ export const PAYWALL_WORDS = anyOf([
   "déjà abonné",
   "la suite est réservée",
   "il vous reste \\d+% de cet article",
+  "créez (?:votre|un) compte gratuit pour (?:continuer|lire la suite)",
+  "connectez-vous pour lire la suite",
   // es
   "contenido exclusivo para suscriptores",
   "exclusivo para suscriptores",
   "suscríbete para (?:seguir|continuar) leyendo",
   "¿ya eres suscriptor",
   "para seguir leyendo",
+  "regístrate gratis para (?:seguir|continuar) leyendo",
   // it
   "riservato agli abbonati",
   "contenuto riservato",
@@ -188,11 +202,14 @@ export const PAYWALL_WORDS = anyOf([
   "lees verder met",
   "word abonnee",
   "al abonnee\\?",
+  "maak een gratis account aan om verder te lezen",
+  "log in om verder te lezen",
   // pt
   "exclusivo para assinantes",
   "conteúdo exclusivo para assinantes",
   "assine para continuar",
   "já é assinante",
+  "para continuar (?:lendo|a ler)",
   // pl
   "tylko dla subskrybentów",
   "wykup subskrypcję",
@@ -201,6 +218,8 @@ export const PAYWALL_WORDS = anyOf([
   "kun for abonnenter",
   "bara för prenumeranter",
   "artikeln är låst",
+  "logga in för att läsa vidare",
+  "bli prenumerant för att läsa vidare",
 ]);
 
 /** What a page says when what was asked for is not there (in its title or headline). */
@@ -287,4 +306,63 @@ export const APP_SHELL_WORDS = anyOf([
   "veuillez activer javascript",
   "activa javascript",
   "^\\s*loading\\.*\\s*$",
+]);
+
+/**
+ * Words that hint at a wall without saying it outright: too weak to call any page a paywall, they
+ * count only where the article's text stops, on a text that is the previous version's first whole
+ * paragraphs and nothing more (see teaser.ts). Not the bare "read more" of a related-links box.
+ */
+export const WALL_HINT_WORDS = anyOf([
+  // en
+  "continue reading",
+  "keep reading",
+  "read the (?:full|rest of the|whole) (?:article|story)",
+  "the rest of this (?:article|story)",
+  "membership",
+  "subscription",
+  "subscriber",
+  "members only",
+  "already a member",
+  "already have an account",
+  "(?:log|sign) in to (?:read|continue|keep)",
+  "free account",
+  "create (?:an|a|your) account",
+  "subscribe (?:now|today|to read|to continue|for full access)",
+  // de
+  "abonnent",
+  "jetzt abonnieren",
+  "jetzt registrieren",
+  "um weiterzulesen",
+  // fr
+  "abonné",
+  "abonnement",
+  "connectez-vous",
+  // es
+  "seguir leyendo",
+  "continuar leyendo",
+  "suscriptor",
+  "suscripción",
+  // it
+  "continua a leggere",
+  "continuare a leggere",
+  "abbonat[io]",
+  "abbonamento",
+  // nl
+  "verder lezen",
+  "abonnee",
+  // pt
+  "continuar (?:lendo|a ler)",
+  "continue lendo",
+  "assinante",
+  "assinatura",
+  // pl
+  "subskrypcj",
+  "prenumerat",
+  // nordic
+  "läs vidare",
+  "läsa vidare",
+  "prenumerant",
+  "les videre",
+  "abonnement",
 ]);
