@@ -284,7 +284,7 @@ export async function runSourcesBench(
       let linked = 0;
       const pollStarted = performance.now();
       await runLimited(messages, concurrency, async (message) => {
-        const outcome = await pollSource({ ...pollDeps, now: () => now }, message.sourceId);
+        const outcome = await pollSource({ ...pollDeps, now: () => now }, message.sourceId, message.lease);
         if (outcome.kind === "polled") linked += outcome.linked;
       });
       const pollMs = performance.now() - pollStarted;

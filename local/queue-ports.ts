@@ -25,9 +25,9 @@ export function fileCaptureQueue(queue: FileQueue): CaptureQueue {
 export function filePollQueue(polls: FileQueue): PollQueue {
   return {
     enqueue: async (message, opts) =>
-      void (await polls.send(encodePollMessage(message.sourceId), (opts?.delaySeconds ?? 0) * 1000)),
+      void (await polls.send(encodePollMessage(message), (opts?.delaySeconds ?? 0) * 1000)),
     enqueueBatch: async (messages) => {
-      for (const message of messages) await polls.send(encodePollMessage(message.sourceId));
+      for (const message of messages) await polls.send(encodePollMessage(message));
     },
   };
 }

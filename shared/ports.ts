@@ -429,6 +429,19 @@ export interface PollRecord {
   error: SourceRecord["lastError"] | null;
   /** URLs newly linked by this poll, added to `articleCount`. */
   linked: number;
+  /**
+   * The `linkPattern` the poll read the source with (null: none). The document's validators and
+   * digest (`etag`, `lastModified`, `bodySha256`) are written only while the source still has it:
+   * a PATCH of the pattern during the poll dropped them so that the next poll reads the document
+   * whole, and this poll's must not bring them back.
+   */
+  linkPattern: string | null;
+  /**
+   * The `nextPollAt` the poll's message was sent for (the sweep's lease). When given, the poll sets
+   * the next time only while the source is still due then: a PATCH, a resume or an earlier delivery
+   * of the same message that set another time keeps it. Absent for messages sent before it existed.
+   */
+  lease?: string;
   /** Fields the poll learned (validators, body digest, entries seen, title, format). */
   set?: Partial<
     Pick<SourceRecord, "etag" | "lastModified" | "bodySha256" | "seen" | "title" | "format" | "lastFoundAt">
@@ -474,9 +487,10 @@ export interface SourceRepository {
   /**
    * Puts a poll that could not run (its host was busy) back on the source's schedule at
    * `nextPollAt`, for a later sweep to send; nothing else changes. False when the source was
-   * deleted or paused meanwhile (then it is not put back).
+   * deleted or paused meanwhile, or (given the message's `lease`) is no longer due at that lease:
+   * then whoever moved it (a PATCH, a resume, another delivery's poll) owns the schedule.
    */
-  deferPoll(sourceId: string, nextPollAt: string): Promise<boolean>;
+  deferPoll(sourceId: string, nextPollAt: string, lease?: string): Promise<boolean>;
   /** Links a URL to the source, once: false when it was linked already. */
   linkUrl(link: SourceLink): Promise<boolean>;
   /** The URLs the source found, newest first. */
@@ -487,6 +501,12 @@ export interface SourceRepository {
 export interface PollMessage {
   kind: "poll";
   sourceId: string;
+  /**
+   * The source's `nextPollAt` when the message was sent (the sweep's lease, or a new source's
+   * first-poll lease): the poll's schedule writes hold only while it is still so. Absent in
+   * messages sent before it existed.
+   */
+  lease?: string;
 }
 
 /** Where poll jobs go (their own queue on AWS; a second file queue under `npm start`). */

@@ -25,7 +25,7 @@ export function createPollHandler(deps: PollSourceDeps) {
         return;
       }
       try {
-        await pollSource({ ...deps, logger: log }, message.sourceId);
+        await pollSource({ ...deps, logger: log }, message.sourceId, message.lease);
       } catch (err) {
         log.error("poll failed", { sourceId: message.sourceId, err });
         throw err;

@@ -257,39 +257,63 @@ export function createDynamoSourceRepository(deps: {
     },
 
     async recordPoll(sourceId, record) {
-      const set: Record<string, unknown> = { lastPolledAt: record.polledAt, ...record.set };
+      const { etag, lastModified, bodySha256, ...learned } = record.set ?? {};
+      const validators = Object.fromEntries(
+        Object.entries({ etag, lastModified, bodySha256 }).filter(([, v]) => v !== undefined),
+      );
+      const set: Record<string, unknown> = { lastPolledAt: record.polledAt, ...learned };
       const remove: string[] = [];
       if (record.error) set.lastError = record.error;
       else remove.push("lastError");
       const add: Record<string, number> = record.linked > 0 ? { articleCount: record.linked } : {};
-      // Scheduled only while not paused; a source paused during the poll stays off the schedule.
-      const scheduled = await update(
-        sourceId,
-        { ...set, nextPollAt: record.nextPollAt, ...scheduleOf(sourceId, record.nextPollAt) },
-        remove,
-        add,
-        "attribute_exists(PK) AND paused = :false",
-        { ":false": false },
-      );
-      if (scheduled) return true;
-      const unscheduled = await update(
-        sourceId,
-        set,
-        [...remove, "nextPollAt", "GSI1PK", "GSI1SK"],
-        add,
-        "attribute_exists(PK)",
-      );
-      return unscheduled !== null;
+      // One write in the usual case. When it is refused, the source as it is now says which parts
+      // still hold: the schedule (not paused, still at the lease) and the validators (same pattern).
+      let schedule: "set" | "keep" | "remove" = "set";
+      let withValidators = Object.keys(validators).length > 0;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const conditions = ["attribute_exists(PK)"];
+        const values: Record<string, unknown> = {};
+        const fields = { ...set, ...(withValidators ? validators : {}) };
+        const removes = [...remove];
+        if (schedule === "set") {
+          Object.assign(fields, {
+            nextPollAt: record.nextPollAt,
+            ...scheduleOf(sourceId, record.nextPollAt),
+          });
+          conditions.push("paused = :false");
+          values[":false"] = false;
+          if (record.lease !== undefined) {
+            conditions.push("nextPollAt = :lease");
+            values[":lease"] = record.lease;
+          }
+        } else if (schedule === "remove") removes.push("nextPollAt", "GSI1PK", "GSI1SK");
+        if (withValidators) {
+          if (record.linkPattern === null) conditions.push("attribute_not_exists(linkPattern)");
+          else {
+            conditions.push("linkPattern = :seenPattern");
+            values[":seenPattern"] = record.linkPattern;
+          }
+        }
+        if (await update(sourceId, fields, removes, add, conditions.join(" AND "), values)) return true;
+        const now = await getSource(sourceId);
+        if (!now) return false;
+        // Paused during the poll: it stays off the schedule. Moved off the lease (a PATCH, a
+        // resume, another delivery's poll): that schedule stands.
+        if (now.paused) schedule = "remove";
+        else if (record.lease !== undefined && now.nextPollAt !== record.lease) schedule = "keep";
+        if ((now.linkPattern ?? null) !== record.linkPattern) withValidators = false;
+      }
+      throw new Error(`Could not record the poll of ${sourceId}: the source kept changing`);
     },
 
-    async deferPoll(sourceId, nextPollAt) {
+    async deferPoll(sourceId, nextPollAt, lease) {
       const deferred = await update(
         sourceId,
         { nextPollAt, ...scheduleOf(sourceId, nextPollAt) },
         [],
         {},
-        "attribute_exists(PK) AND paused = :false",
-        { ":false": false },
+        `attribute_exists(PK) AND paused = :false${lease === undefined ? "" : " AND nextPollAt = :lease"}`,
+        { ":false": false, ...(lease === undefined ? {} : { ":lease": lease }) },
       );
       return deferred !== null;
     },

@@ -12,7 +12,7 @@ export function createSqsPollQueue(deps: { client: SQSClient; queueUrl: string }
       await deps.client.send(
         new SendMessageCommand({
           QueueUrl: deps.queueUrl,
-          MessageBody: encodePollMessage(message.sourceId),
+          MessageBody: encodePollMessage(message),
           ...(options?.delaySeconds ? { DelaySeconds: Math.min(900, Math.ceil(options.delaySeconds)) } : {}),
         }),
       );
@@ -22,7 +22,7 @@ export function createSqsPollQueue(deps: { client: SQSClient; queueUrl: string }
       for (let i = 0; i < messages.length; i += MAX_BATCH) {
         let entries = messages.slice(i, i + MAX_BATCH).map((message, n) => ({
           Id: String(n),
-          MessageBody: encodePollMessage(message.sourceId),
+          MessageBody: encodePollMessage(message),
         }));
         // A batch can partly fail (throttling); resend only the failed entries, a few times.
         for (let attempt = 0; entries.length > 0; attempt++) {

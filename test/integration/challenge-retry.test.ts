@@ -199,6 +199,44 @@ describe("a challenge's retry", () => {
     assert.equal(after.challengeRetried, undefined, "only the capture after a challenge is its retry");
   });
 
+  it("plans nothing when the challenged capture ran beside another pending one, which keeps the schedule", async () => {
+    // Arrange: the URL has its article and a capture pending (a sweep's claim); another capture,
+    // submitted meanwhile, runs beside it and meets a challenge.
+    const url = "https://news.example/ferries/beside";
+    const urlId = urlIdFor(url);
+    let answer: Answer = { html: ARTICLE, status: 200, headers: { "content-type": "text/html" } };
+    const deps = captureDeps(
+      storage,
+      capturerOf(() => answer),
+      testCaptureOptions({ navigationTimeoutMs: 5_000 }),
+    );
+    await processCapture(deps, await queuedCapture(storage.repository, url));
+    await storage.repository.setRecapture(urlId, { everyMinutes: 24 * 60 }, null);
+    const pending = await queuedCapture(storage.repository, url);
+    const startAt = new Date(Date.now() + 3 * 3600_000).toISOString();
+    assert.ok(
+      await storage.repository.holdPending({
+        urlId,
+        captureId: pending,
+        startAt,
+        dueAt: startAt,
+        parked: true,
+      }),
+    );
+    answer = wall("cloudflare-challenge.html", 403, { "cf-mitigated": "challenge" });
+
+    // Act
+    const beside = await queuedCapture(storage.repository, url);
+    assert.equal((await processCapture(deps, beside)).kind, "succeeded");
+
+    // Assert: the pending capture's time stands, and no retry is promised at a time nothing is due.
+    const record = (await storage.repository.getUrl(urlId)) ?? assert.fail("URL missing");
+    assert.equal(record.lastValidity, "challenge");
+    assert.equal(record.pendingCaptureId, pending);
+    assert.equal(record.nextCaptureAt, startAt);
+    assert.equal(record.challengeRetry, undefined);
+  });
+
   it("plans nothing where a wall is not retried sooner (re-capture off once the URL has its article)", async () => {
     const url = "https://news.example/ferries/off";
     let answer: Answer = { html: ARTICLE, status: 200, headers: { "content-type": "text/html" } };

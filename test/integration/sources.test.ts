@@ -115,7 +115,7 @@ async function call(method: string, path: string, body?: unknown, headers?: Reco
 async function runPolls(): Promise<void> {
   while (polls.length > 0) {
     const message = polls.shift() as PollMessage;
-    await pollSource(pollDeps, message.sourceId);
+    await pollSource(pollDeps, message.sourceId, message.lease);
   }
 }
 
@@ -173,7 +173,12 @@ describe("following a feed", () => {
     assert.equal(res.json.format, "rss");
     assert.equal(res.json.title, "The Daily Example – World");
     assert.equal(res.json.status, "active");
-    assert.deepEqual(polls, [{ kind: "poll", sourceId }], "its first poll is queued at once");
+    const firstPollAt = (await storage.sources.getSource(sourceId))?.nextPollAt;
+    assert.deepEqual(
+      polls,
+      [{ kind: "poll", sourceId, lease: firstPollAt }],
+      "its first poll is queued at once",
+    );
 
     const before = captures.length;
     await runPolls();

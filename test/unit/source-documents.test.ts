@@ -329,11 +329,20 @@ describe("decoding and patterns", () => {
     assert.throws(() => compileLinkPattern("x".repeat(501)), InvalidRequestError);
   });
 
-  it("poll messages round-trip, and anything else is refused", () => {
-    assert.deepEqual(parsePollMessage(encodePollMessage("src_01abc")), {
+  it("poll messages round-trip with their lease, old ones without it still parse, and anything else is refused", () => {
+    const lease = "2026-12-01T10:15:00.000Z";
+    assert.deepEqual(parsePollMessage(encodePollMessage({ kind: "poll", sourceId: "src_01abc", lease })), {
+      kind: "poll",
+      sourceId: "src_01abc",
+      lease,
+    });
+    // A message sent before the lease existed, still in the queue when the new worker starts.
+    assert.deepEqual(parsePollMessage('{"kind":"poll","sourceId":"src_01abc"}'), {
       kind: "poll",
       sourceId: "src_01abc",
     });
+    assert.equal(parsePollMessage('{"kind":"poll","sourceId":"src_01abc","lease":"soon"}'), null);
+    assert.equal(parsePollMessage('{"kind":"poll","sourceId":"src_01abc","lease":42}'), null);
     assert.equal(parsePollMessage('{"captureId":"cap_1"}'), null);
     assert.equal(parsePollMessage('{"kind":"poll","sourceId":"../etc"}'), null);
     assert.equal(parsePollMessage("not json"), null);

@@ -173,7 +173,8 @@ export async function scheduleNext(
 /**
  * The retry a capture plans when it met a bot challenge (recorded on the URL, shown by the API
  * and the URL page): the next attempt, at the backoff's time. Nothing is planned when the URL is
- * not retried sooner than its policy (a removed article, or re-capture off once it has a version);
+ * not retried sooner than its policy (a removed article, or re-capture off once it has a version),
+ * nor by a capture that ran beside another pending one (that one keeps the schedule);
  * any other verdict ends the plan. A redelivery of the same capture keeps its attempt number.
  */
 function challengeRetryOf(
@@ -187,6 +188,9 @@ function challengeRetryOf(
   if (decision.verdict.validity !== "challenge" || !setback || next === null) {
     return url.challengeRetry ? { challengeRetry: null } : {};
   }
+  // Another capture is pending: it owns the URL's schedule (recordCaptureOnUrl leaves nextCaptureAt
+  // alone), so nothing is due at `next`, and that capture is no retry of this one's challenge.
+  if (url.pendingCaptureId !== undefined && url.pendingCaptureId !== captureId) return {};
   const planned = url.challengeRetry;
   const attempt = planned?.afterCaptureId === captureId ? planned.attempt : (planned?.attempt ?? 0) + 1;
   return { challengeRetry: { attempt, at: next, afterCaptureId: captureId } };

@@ -223,8 +223,11 @@ export async function storeAndPoll(
 ): Promise<SourceRecord> {
   const created = await deps.sources.createSource(source);
   if (!created.created) throw new SourceExistsError(created.existingSourceId);
-  await deps.pollQueue.enqueue({ kind: "poll", sourceId: source.sourceId }).catch(() => {
-    // The lease above runs out and the sweep polls it; nothing to undo.
-  });
+  const lease = source.nextPollAt;
+  await deps.pollQueue
+    .enqueue({ kind: "poll", sourceId: source.sourceId, ...(lease ? { lease } : {}) })
+    .catch(() => {
+      // The lease above runs out and the sweep polls it; nothing to undo.
+    });
   return source;
 }

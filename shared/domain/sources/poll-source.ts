@@ -95,7 +95,15 @@ function candidatesOf(
   return { candidates: ordered.slice(0, maxEntries), listed: all.length };
 }
 
-export async function pollSource(deps: PollSourceDeps, sourceId: string): Promise<PollOutcome> {
+/**
+ * Polls the source. `lease` is the `nextPollAt` the poll's message was sent for (PollMessage): the
+ * schedule this poll writes holds only while the source is still due then.
+ */
+export async function pollSource(
+  deps: PollSourceDeps,
+  sourceId: string,
+  lease?: string,
+): Promise<PollOutcome> {
   const limits = { ...DEFAULT_POLL_LIMITS, ...deps.limits };
   const clock = deps.now ?? (() => new Date());
   const source = await deps.sources.getSource(sourceId);
@@ -112,7 +120,7 @@ export async function pollSource(deps: PollSourceDeps, sourceId: string): Promis
       // Back on the source's own schedule for when the host frees; a later sweep sends it. Never
       // re-sent to the poll queue from here: that would loop through the worker's own trigger.
       const nextPollAt = new Date(askedAt.getTime() + gate.retryAfterMs).toISOString();
-      const scheduled = await deps.sources.deferPoll(sourceId, nextPollAt);
+      const scheduled = await deps.sources.deferPoll(sourceId, nextPollAt, lease);
       deps.logger.info("poll deferred: host busy", { sourceId, host, nextPollAt, scheduled });
       return { kind: "deferred", delayMs: gate.retryAfterMs, nextPollAt };
     }
@@ -126,9 +134,14 @@ export async function pollSource(deps: PollSourceDeps, sourceId: string): Promis
   }
 
   const polledAt = clock();
-  const record = (fields: Omit<PollRecord, "polledAt" | "nextPollAt">): PollRecord => ({
+  const record = (
+    fields: Omit<PollRecord, "polledAt" | "nextPollAt" | "linkPattern" | "lease">,
+  ): PollRecord => ({
     polledAt: polledAt.toISOString(),
     nextPollAt: new Date(polledAt.getTime() + source.pollEveryMinutes * 60_000).toISOString(),
+    // The validators this poll learned are kept only while the source has the pattern it read.
+    linkPattern: source.linkPattern ?? null,
+    ...(lease === undefined ? {} : { lease }),
     ...fields,
   });
   const log = deps.logger.child({ sourceId });

@@ -54,7 +54,7 @@ export async function sweepDueSources(deps: SweepSourcesDeps, now: Date): Promis
       result.lostClaims++;
       return;
     }
-    pending.push({ kind: "poll", sourceId: due.sourceId });
+    pending.push({ kind: "poll", sourceId: due.sourceId, lease: leaseUntil });
   };
 
   const sweepShard = async (shard: number) => {
