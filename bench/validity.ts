@@ -299,13 +299,15 @@ export async function runValidityBench(): Promise<BenchReport | null> {
     `| Precision of \`ok\` | ${precision.toFixed(4)} (${truePositive} of ${truePositive + falsePositive}) | 1.0: no wall passes as an article |`,
     `| Recall of \`ok\` | ${recall.toFixed(4)} (${truePositive} of ${truePositive + falseNegative.length}) | as high as the extractor allows |`,
     `| Walls given their own class, tuned set | ${right(tuned)} of ${tuned.length} (${passedAsOk(tuned)} passed as \`ok\`) | all |`,
-    `| Walls given their own class, held out | ${right(heldOut)} of ${heldOut.length} (${passedAsOk(heldOut)} passed as \`ok\`) | all |`,
+    `| Walls given their own class, first held-out set (now seen and tuned on) | ${right(heldOut)} of ${heldOut.length} (${passedAsOk(heldOut)} passed as \`ok\`) | all |`,
     `| False edits and versions (wall sequences), tuned walls | ${sequences.falseEdits + sequences.falseVersions - sequences.heldOutFalseEdits} | 0 |`,
-    `| False edits and versions (wall sequences), held-out walls | ${sequences.heldOutFalseEdits} | 0 |`,
+    `| False edits and versions (wall sequences), first held-out set (now seen) | ${sequences.heldOutFalseEdits} | 0 |`,
     `| Classifier time per page (after extraction) | median ${median(classifyTimes).toFixed(2)} ms, p95 ${quantile(classifyTimes, 0.95).toFixed(2)} ms; extraction of the same pages median ${median(extractTimes).toFixed(1)} ms | |`,
     `| Classifier time / extraction time, per page | median ${median(ratios).toFixed(2)}× | well under 1× |`,
     "",
-    `Held-out walls (test/fixtures/validity/held-out/, written after the rules were settled, not tuned on): ${
+    "The first held-out set (test/fixtures/validity/held-out/) was written after the rules of the issue-15 audit were settled and measured blind once: 5 of 12 given their class, 5 passed as `ok`, 64 false edits and versions. Its misses were then fixed with general rules (the URL's history: a much shorter page sharing almost no content words with the last version is not the article; subscription-offer, registration, consent, outage and bot-check vocabulary in more languages), so its figures here are seen, not blind: a new blind set is measured apart.",
+    "",
+    `First held-out set, now seen: ${
       heldOut.map((r) => `${r.page.name.replace("held-out/", "")} → \`${r.predicted}\``).join(", ") || "none"
     }.`,
     "",

@@ -10,7 +10,8 @@
  * capture whose text shares almost nothing with the previous version and looks like a wall is a
  * wall, not a rewrite; and one that opens like the previous version but stops short, with any sign
  * of a paywall, is a teaser of it (teaser.ts: its first whole paragraphs, with a wall's words where
- * the text stops).
+ * the text stops). Last, the history alone: a capture much shorter than the previous version that
+ * shares almost none of its content words is not the article, whatever page it is (`empty`).
  */
 import { relateToPrevious, UNRELATED_BELOW } from "./history.ts";
 import {
@@ -32,6 +33,8 @@ import {
   CONSENT_WORDS,
   ERROR_WORDS,
   NOT_FOUND_WORDS,
+  OFFER_WORDS,
+  OUTAGE_WORDS,
   PAYWALL_MARKUP,
   PAYWALL_WORDS,
 } from "./vocabulary.ts";
@@ -56,6 +59,14 @@ const CUT_SHORT_WITH_SIGN = 0.6;
 const CUT_SHORT_ALONE = 0.35;
 /** Shorter previous versions say too little to call a capture cut short. */
 const CUT_SHORT_MIN_PREVIOUS_WORDS = 120;
+/**
+ * Below this share of the previous version's words, a capture that also shares almost nothing
+ * with it (`UNRELATED_BELOW`) is not the article: an edit that cuts an article keeps its words
+ * (high share), and a rewrite keeps about its length.
+ */
+const UNRELATED_SHORTER_THAN = 0.5;
+/** A subscription offer in the article's place: two of its phrases in a text shorter than this. */
+const OFFER_MAX_WORDS = 150;
 
 /**
  * Classifies one capture. `previous` is the URL's latest full version (absent before the first),
@@ -103,6 +114,14 @@ export function classifyCapture(signals: CaptureSignals, previous?: PreviousText
     }
     const teaser = firstParagraphsOf(view, signals.text, previous, relation.lengthRatio);
     if (teaser) return teaser;
+    // Not the article, whatever the page is: nothing of its text, and much shorter. A weak sign
+    // (a removal notice's words, a sign-in line) says which page; with none, no article was found.
+    if (relation.sharedContent < UNRELATED_BELOW && relation.lengthRatio < UNRELATED_SHORTER_THAN) {
+      const unrelated = `shows ${relation.currentWords} words that share almost nothing (${Math.round(relation.sharedContent * 100)}% of its content words) with the article's last version (${relation.previousWords} words); the article was not there.`;
+      if (weak)
+        return { validity: weak.validity, validityReason: `${weak.validityReason} The page ${unrelated}` };
+      return { validity: "empty", validityReason: `The page ${unrelated}` };
+    }
   }
   return {
     validity: "ok",
@@ -241,6 +260,12 @@ function paywall(view: PageView): ValidityVerdict | null {
     why = `The page says "${atStop[0]}" where the article's text stops (${view.articleWords} words shown).`;
   } else if (onPage && (markup || declared) && short) {
     why = `A paywall${markup ? ` (${markup[0]})` : ""} says "${onPage[0]}"; ${view.articleWords} words of the article are shown.`;
+  } else if (view.articleWords < OFFER_MAX_WORDS) {
+    // An offer box that the extractor took for the article: its price, trial and log-in lines.
+    const offer = distinctMatches(OFFER_WORDS, view.articleText);
+    if (offer.length >= 2) {
+      why = `a subscription or sign-up offer stands where the article should be ("${offer.slice(0, 3).join('", "')}"); ${view.articleWords} words shown.`;
+    }
   }
   return why ? { validity: "paywall", validityReason: `A paywall teaser: ${why}` } : null;
 }
@@ -273,6 +298,14 @@ function statusPage(view: PageView): ValidityVerdict | null {
 function emptyPage(view: PageView): ValidityVerdict | null {
   if (view.articleWords >= EMPTY_BELOW_WORDS) return null;
   const shell = APP_SHELL_WORDS.exec(view.matchText);
+  // No article, and the page says why: an outage ("try again in a few minutes"), not an empty page.
+  const outage = shell ? null : (ERROR_WORDS.exec(view.matchText) ?? OUTAGE_WORDS.exec(view.matchText));
+  if (outage) {
+    return {
+      validity: "error_page",
+      validityReason: `No article text was found, and the page says "${outage[0]}": an outage or error page.`,
+    };
+  }
   return {
     validity: "empty",
     validityReason: shell

@@ -12,10 +12,18 @@ import type { PreviousText } from "./types.ts";
 /** Below this share of the capture's distinct words found in the previous text, it is another page. */
 export const UNRELATED_BELOW = 0.25;
 
+/**
+ * Words this long carry the content; shorter ones ("the", "und", "pour", "with") are shared by any
+ * two pages in one language, so a wall in the article's language shares a quarter of them.
+ */
+const CONTENT_WORD_MIN_CHARS = 5;
+
 /** How the capture's text relates to the URL's previous version. */
 export interface Relation {
   /** Share of the capture's distinct words that the previous text has (0 to 1; 1 when empty). */
   shared: number;
+  /** The same share over content words only (see `CONTENT_WORD_MIN_CHARS`; `shared` when it has none). */
+  sharedContent: number;
   /** The capture's words over the previous version's. */
   lengthRatio: number;
   /** The capture begins as the previous version begins (its lede, word for word, mostly). */
@@ -34,11 +42,22 @@ export function relateToPrevious(
   const known = new Set(before);
   const distinct = new Set(now);
   let found = 0;
-  for (const word of distinct) if (known.has(word)) found++;
+  let content = 0;
+  let contentFound = 0;
+  for (const word of distinct) {
+    const isKnown = known.has(word);
+    if (isKnown) found++;
+    if (word.length >= CONTENT_WORD_MIN_CHARS) {
+      content++;
+      if (isKnown) contentFound++;
+    }
+  }
+  const shared = distinct.size === 0 ? 1 : found / distinct.size;
   const textNow = words(current.text);
   const textBefore = words(previous.text);
   return {
-    shared: distinct.size === 0 ? 1 : found / distinct.size,
+    shared,
+    sharedContent: content === 0 ? shared : contentFound / content,
     lengthRatio: textBefore.length === 0 ? 1 : textNow.length / textBefore.length,
     sameLede: sameLede(textNow, textBefore),
     currentWords: textNow.length,

@@ -98,6 +98,22 @@ const CAPTCHA_WORDS = new RegExp(
     "você é um robô|verifique se você é humano",
     "czy jesteś robotem",
     "captcha",
+    // A checkpoint of any vendor, or none we know: it says it checks the browser, or for a robot.
+    "verifying (?:your|the) browser",
+    "checking (?:your|the) browser",
+    "browser (?:check|verification)",
+    "(?:check|checking|verify|verifying|confirm) (?:that )?you(?:'re| are) not a (?:robot|bot)",
+    "you(?:'re| are) not a robot",
+    "automated (?:traffic|requests|queries|access)",
+    "security checkpoint",
+    "human verification",
+    "ihr browser wird überprüft|überprüfung ihres browsers|browserprüfung|kein roboter",
+    "vérification (?:de votre|du) navigateur|pas un robot",
+    "verificando (?:tu|su) navegador|no eres un robot",
+    "verifica del browser|non sei un robot",
+    "uw browser wordt gecontroleerd|geen robot",
+    "verificando (?:o )?seu navegador|não é um robô",
+    "kontrollerar din webbläsare|inte en robot",
   ].join("|"),
 );
 
@@ -131,7 +147,9 @@ export function detectChallenge(view: PageView): string | null {
   if (widget && (words || blocking)) {
     return `Captcha page: a captcha (${widget[0]}) ${words ? `asks "${words[0]}"` : `answered ${view.httpStatus}`} and the page has no article.`;
   }
-  if (words && blocking) return `Captcha page: the server answered ${view.httpStatus} asking "${words[0]}".`;
+  // A refusal status, a page as short as an interstitial, and a check's words: a bot check, whoever runs it.
+  if (words && blocking)
+    return `A bot check: the server answered ${view.httpStatus} with a short page that says "${words[0]}".`;
   return null;
 }
 

@@ -59,6 +59,9 @@ export const CONSENT_WORDS = anyOf([
   "read (?:for free )?with ads",
   "(?:subscribe|pay) to read without ads",
   "use of cookies and tracking",
+  "with ads and tracking",
+  "withdraw (?:your )?consent at any time",
+  "change your (?:choices|settings|preferences) at any time",
   // de
   "wir verwenden cookies",
   "wir und unsere partner",
@@ -71,6 +74,12 @@ export const CONSENT_WORDS = anyOf([
   "datenschutz-einstellungen",
   "einwilligung",
   "werbefrei lesen",
+  // the "pur" model: read with ads and tracking, or pay for none
+  "mit werbung und tracking",
+  "ohne werbetracking",
+  "zustimmung (?:ist )?jederzeit widerrufbar",
+  "einwilligung (?:ist )?jederzeit widerrufbar",
+  "pur-abo",
   // fr
   "nous utilisons des cookies",
   "nous et nos partenaires",
@@ -81,6 +90,8 @@ export const CONSENT_WORDS = anyOf([
   "respect de votre vie privée",
   "gérer mes choix",
   "paramétrer les cookies",
+  "retirer votre consentement",
+  "avec publicité et suivi",
   // es
   "utilizamos cookies",
   "nosotros y nuestros socios",
@@ -89,6 +100,7 @@ export const CONSENT_WORDS = anyOf([
   "rechazar todo",
   "tu privacidad",
   "configurar cookies",
+  "retirar (?:tu|su) consentimiento",
   // it
   "utilizziamo i cookie",
   "noi e i nostri partner",
@@ -96,12 +108,14 @@ export const CONSENT_WORDS = anyOf([
   "accetta e continua",
   "rifiuta tutti",
   "la tua privacy",
+  "revocare il consenso",
   // nl
   "wij gebruiken cookies",
   "wij en onze partners",
   "alles accepteren",
   "akkoord en doorgaan",
   "alles weigeren",
+  "toestemming (?:op elk moment )?intrekken",
   // pt
   "utilizamos cookies",
   "nós e os nossos parceiros",
@@ -114,6 +128,16 @@ export const CONSENT_WORDS = anyOf([
   "twoja prywatność",
   // nordic
   "godkänn alla",
+  "vi värnar om din integritet",
+  "vi och våra (?:\\d+ )?partner",
+  "lagra och(?:/eller)? (?:komma åt|få tillgång till) information",
+  "vi använder cookies",
+  "personanpassade annonser",
+  "vi og (?:vores|våre) (?:\\d+ )?partnere",
+  "vi bruger cookies",
+  "vi bruker (?:cookies|informasjonskapsler)",
+  "me ja (?:\\d+ )?kumppanimme",
+  "käytämme evästeitä",
   "acceptera alla",
   "accepter alle",
   "godta alle",
@@ -164,6 +188,8 @@ export const PAYWALL_WORDS = anyOf([
   "create (?:your|a) free account to (?:continue|keep) reading",
   "(?:log|sign) in or (?:subscribe|create (?:a|your) free account) to (?:continue|keep) reading",
   "sign up to (?:read more|continue reading|keep reading)",
+  "subscribe to unlock",
+  "keep reading for (?:free|[€$£]|just|only)",
   // de
   "weiterlesen mit",
   "jetzt (?:weiter)?lesen mit",
@@ -175,6 +201,8 @@ export const PAYWALL_WORDS = anyOf([
   "artikel freischalten",
   "kostenlos registrieren und weiterlesen",
   "registrieren sie sich kostenlos,? um weiterzulesen",
+  "lesen sie (?:jetzt )?(?:weiter )?mit",
+  "(?:schon|bereits) abonnent(?:in)?\\?",
   // fr
   "réservé aux abonnés",
   "cet article est réservé",
@@ -204,6 +232,8 @@ export const PAYWALL_WORDS = anyOf([
   "al abonnee\\?",
   "maak een gratis account aan om verder te lezen",
   "log in om verder te lezen",
+  "gratis verder lezen",
+  "lees (?:gratis )?verder met (?:een )?(?:gratis )?account",
   // pt
   "exclusivo para assinantes",
   "conteúdo exclusivo para assinantes",
@@ -222,6 +252,59 @@ export const PAYWALL_WORDS = anyOf([
   "bli prenumerant för att läsa vidare",
 ]);
 
+/** A price for a period, either way round ("€69 per month", "im ersten Monat für 0,99 €"). */
+const PRICE = "(?:[€$£]\\s?\\d+(?:[.,]\\d+)?|\\d+(?:[.,]\\d+)?\\s?(?:€|£|\\$|eur|euro|kr|zł))";
+const PERIOD =
+  "(?:month|week|year|monat|woche|jahr|mois|semaine|an|mes|semana|año|mese|settimana|anno|maand|jaar|mês|ano|månad|måned|miesiąc)";
+
+/**
+ * What a subscription or registration offer says. Each phrase is ordinary in an article about
+ * media or prices; two different ones in a short text that stands where the article should be
+ * are the offer (see classify.ts).
+ */
+export const OFFER_WORDS = anyOf([
+  `${PRICE}[^.\\n]{0,25}?\\b(?:per|a|pro|im|par|al|por|i|/)\\s?(?:first )?${PERIOD}`,
+  `(?:first|ersten|premier|primer|primo|eerste|första) (?:month|monat|mois|mes|mese|maand|månaden)[^.\\n]{0,15}?${PRICE}`,
+  `${PRICE} for (?:\\d+|one|two|three|four|six) (?:weeks|months)`,
+  // cancel any time
+  "cancel (?:at )?any ?time",
+  "jederzeit kündbar",
+  "résiliable à tout moment|sans engagement",
+  "cancela cuando quieras|sin permanencia",
+  "disdici quando vuoi|senza vincoli",
+  "(?:dagelijks|maandelijks|per maand) opzegbaar|opzeggen wanneer",
+  "cancele quando quiser",
+  "ingen bindningstid|uden binding|ingen binding",
+  // access and trials
+  "unlimited (?:digital )?access",
+  "(?:complete|full) digital access",
+  "free trial|start (?:your )?trial|during your trial",
+  "unbegrenzte[nr]? zugriff|jetzt testen|gratis testen|kostenlos testen",
+  "accès illimité|essai gratuit|essayer gratuitement",
+  "acceso ilimitado|prueba gratis",
+  "accesso illimitato|prova gratis",
+  "onbeperkt toegang|proefabonnement|probeer gratis",
+  "acesso ilimitado|teste grátis",
+  "obegränsad tillgång|prova gratis|testa gratis|prøv gratis",
+  // subscribe, register, log in
+  "subscribe (?:now|today)|subscribe to unlock|keep reading for",
+  "jetzt abonnieren|lesen sie (?:jetzt )?(?:weiter )?mit|(?:schon|bereits) abonnent",
+  "abonnez-vous|déjà abonné",
+  "suscríbete|ya eres suscriptor",
+  "abbonati ora|sei già abbonato",
+  "word (?:nu )?abonnee|al abonnee|gratis verder lezen",
+  "assine já|assine agora|já é assinante",
+  "bli prenumerant|redan prenumerant",
+  "create (?:a|your) (?:free )?account|already have an account",
+  "konto erstellen|kostenlos registrieren|bereits ein konto",
+  "créez (?:un|votre) compte|déjà un compte",
+  "crea (?:una|tu) cuenta|ya tienes (?:una )?cuenta",
+  "crea un account|hai già un account",
+  "maak (?:gratis )?een (?:gratis )?account aan|account aanmaken|al een account",
+  "crie (?:uma|sua) conta|já tem (?:uma )?conta",
+  "skapa (?:ett )?konto|redan ett konto",
+]);
+
 /** What a page says when what was asked for is not there (in its title or headline). */
 export const NOT_FOUND_WORDS = anyOf([
   "(?:error|fehler|erreur|errore|fout|erro|błąd) 404",
@@ -234,7 +317,7 @@ export const NOT_FOUND_WORDS = anyOf([
   "we can't find (?:that|the|this) page",
   "we couldn't find (?:that|the|this) page",
   "(?:article|story|page|content) (?:is )?no longer available",
-  "this (?:article|story|page|content) (?:has been|was) (?:removed|deleted|unpublished)",
+  "this (?:article|story|page|content) (?:has been|was) (?:removed|deleted|unpublished|withdrawn|retracted|taken down)",
   "oops,? (?:that|this) page",
   "seite nicht gefunden",
   "seite (?:existiert|gibt es) nicht",
@@ -294,6 +377,46 @@ export const ERROR_WORDS = anyOf([
   "algo deu errado",
   "wystąpił błąd",
   "något gick fel",
+  // "service unavailable" in the other languages
+  "servizio (?:momentaneamente |temporaneamente )?non disponibile",
+  "service (?:momentanément |temporairement )?indisponible",
+  "servicio (?:temporalmente )?no disponible",
+  "dienst (?:vorübergehend )?nicht verfügbar",
+  "dienst (?:tijdelijk )?niet beschikbaar",
+  "serviço (?:temporariamente )?indisponível",
+  "usługa (?:chwilowo )?niedostępna",
+  "tjänsten är (?:tillfälligt )?otillgänglig",
+]);
+
+/**
+ * What an outage page says in its body ("try again in a few minutes"): with no article text
+ * beside it, the page is an error page rather than merely empty. Too common in news for a headline.
+ */
+export const OUTAGE_WORDS = anyOf([
+  "(?:please )?try again (?:later|in a (?:few|couple of) minutes)",
+  "we apologi[sz]e for the inconvenience",
+  "(?:temporarily|currently) unavailable",
+  "technical (?:problem|issue|difficulties)",
+  "versuchen sie es (?:später|in (?:ein paar|wenigen) minuten) (?:erneut|noch einmal)",
+  "vorübergehend nicht (?:verfügbar|erreichbar)",
+  "technische(?:n)? (?:problems?|störung)",
+  "réessayez (?:plus tard|dans quelques minutes)",
+  "(?:temporairement|momentanément) indisponible",
+  "problème technique",
+  "inténtalo (?:de nuevo )?más tarde",
+  "problema técnico",
+  "riprova (?:più tardi|tra qualche minuto)",
+  "(?:momentaneamente|temporaneamente) non disponibile",
+  "problema tecnico",
+  "ci scusiamo per il disagio",
+  "probeer het (?:later )?(?:nog eens|opnieuw)",
+  "tijdelijk niet beschikbaar",
+  "technische storing",
+  "tente novamente mais tarde",
+  "temporariamente indisponível",
+  "spróbuj ponownie później",
+  "försök igen (?:senare|om en stund)",
+  "prøv igjen senere|prøv igen senere",
 ]);
 
 /** An app shell that never rendered its content. */
