@@ -36,10 +36,17 @@ export interface PalimpsestAppOptions {
    * @default - none: the API's execute-api address
    */
   readonly publicDomain?: PublicDomainProps;
+  /**
+   * A CloudFront distribution in front of the API (`-c edgeCache=true`) caching immutable
+   * mementos and feeds, on the public domain when one is given (its certificate must then be in
+   * us-east-1), else on its own `*.cloudfront.net` name.
+   * @default false
+   */
+  readonly edgeCache?: boolean;
   /** Further storage stack props (Object Lock, backup, trail…). @default - its defaults */
   readonly storage?: Omit<PalimpsestStorageStackProps, "alarmTopic" | "publicDomain">;
   /** Further service stack props (concurrency, alarms, firewall…). @default - its defaults */
-  readonly service?: Omit<PalimpsestServiceStackProps, "storage" | "bundling">;
+  readonly service?: Omit<PalimpsestServiceStackProps, "storage" | "bundling" | "edgeCache">;
 }
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,15}$/;
@@ -51,12 +58,16 @@ const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,15}$/;
 export function readAppOptions(app: App): PalimpsestAppOptions {
   const stage: unknown = app.node.tryGetContext("stage");
   const bundling: unknown = app.node.tryGetContext("bundling");
+  const edgeCache: unknown = app.node.tryGetContext("edgeCache");
   const alarmEmail: unknown = app.node.tryGetContext("alarmEmail");
   if (stage !== undefined && (typeof stage !== "string" || !STAGE_PATTERN.test(stage))) {
     throw new Error(`context stage must match ${STAGE_PATTERN}, got ${JSON.stringify(stage)}`);
   }
   if (bundling !== undefined && ![true, false, "true", "false"].includes(bundling as boolean | string)) {
     throw new Error(`context bundling must be true or false, got ${JSON.stringify(bundling)}`);
+  }
+  if (edgeCache !== undefined && ![true, false, "true", "false"].includes(edgeCache as boolean | string)) {
+    throw new Error(`context edgeCache must be true or false, got ${JSON.stringify(edgeCache)}`);
   }
   const alarmEmails = parseAlarmEmails(alarmEmail);
   const publicDomain = readPublicDomain(app);
@@ -74,6 +85,7 @@ export function readAppOptions(app: App): PalimpsestAppOptions {
     ...(publicDomain === undefined ? {} : { publicDomain }),
     ...(stage === undefined ? {} : { stage }),
     ...(bundling === undefined ? {} : { bundling: bundling === true || bundling === "true" }),
+    ...(edgeCache === undefined ? {} : { edgeCache: edgeCache === true || edgeCache === "true" }),
     ...(alarmEmails === undefined ? {} : { alarmEmails }),
   };
 }
@@ -189,10 +201,13 @@ export function addPalimpsestStacks(
             ...(options.alarmTopicArn === undefined ? {} : { topicArn: options.alarmTopicArn }),
           },
         }),
-    ...(options.publicDomain === undefined ? {} : { publicDomain: options.publicDomain }),
+    ...(options.publicDomain === undefined
+      ? {}
+      : { publicDomain: { ...options.publicDomain, edgeCache: options.edgeCache ?? false } }),
   });
   const service = new PalimpsestServiceStack(app, `PalimpsestService${suffix}`, {
     ...options.service,
+    edgeCache: options.edgeCache ?? false,
     storage,
     bundling: options.bundling ?? true,
   });

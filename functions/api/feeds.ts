@@ -10,6 +10,7 @@ import { formatMementoTimestamp } from "../../shared/domain/memento.ts";
 import type { EditEntry, UrlRecord, VersionRecord } from "../../shared/domain/model.ts";
 import { listSourceEdits } from "../../shared/domain/sources/source-articles.ts";
 import { NotFoundError } from "../../shared/errors.ts";
+import { SHORT } from "../../shared/http/cache-control.ts";
 import { publicBaseUrl } from "./public-url.ts";
 import type { Route } from "./route-types.ts";
 import { followingOf, loadSource } from "./sources.ts";
@@ -22,7 +23,8 @@ const ID = "([A-Za-z0-9_-]{1,64})";
 function atom(body: string): APIGatewayProxyResult {
   return {
     statusCode: 200,
-    headers: { "content-type": "application/atom+xml; charset=utf-8", "cache-control": "no-cache" },
+    // Feed readers poll; a minute's delay on news of an edit spares the archive most of the polls.
+    headers: { "content-type": "application/atom+xml; charset=utf-8", "cache-control": SHORT },
     body,
   };
 }

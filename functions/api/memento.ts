@@ -35,6 +35,7 @@ import {
 import type { ArtifactRef, CaptureRecord, UrlRecord, VersionRecord } from "../../shared/domain/model.ts";
 import { InvalidRequestError, NotFoundError } from "../../shared/errors.ts";
 import { HttpError, header, json } from "../../shared/http/api-gateway.ts";
+import { IMMUTABLE, NO_STORE, REVALIDATE, SHORT } from "../../shared/http/cache-control.ts";
 import { publicBaseUrl } from "./public-url.ts";
 import type { ApiDeps, Route } from "./route-types.ts";
 
@@ -182,12 +183,13 @@ function uris(deps: ApiDeps, event: APIGatewayProxyEvent, original: string) {
  * original, timegate, timemap, the first and last mementos, and — around `chosen`, the memento
  * a response is about — the previous and next ones (RFC 7089 §2.2.1), so a client can step
  * through time without the TimeMap. `mementos` is newest first and must reach past `chosen`.
+ * `last: false` leaves out the last memento, the one link that moves with every new capture.
  */
 function contextLinks(
   u: ReturnType<typeof uris>,
   url: UrlRecord,
   mementos: readonly Memento[],
-  options: { timegate: boolean; chosen?: Memento },
+  options: { timegate: boolean; chosen?: Memento; last?: boolean },
 ): MementoLink[] {
   const links: MementoLink[] = [{ uri: u.original, rel: "original" }];
   if (options.timegate) links.push({ uri: u.timegate, rel: "timegate" });
@@ -195,7 +197,8 @@ function contextLinks(
   const first = url.firstCapturedAt ? new Date(url.firstCapturedAt) : mementos.at(-1)?.datetime;
   if (first) links.push({ uri: u.memento(first), rel: "first memento", datetime: first });
   const last = mementos[0]?.datetime;
-  if (last) links.push({ uri: u.memento(last), rel: "last memento", datetime: last });
+  if (last && options.last !== false)
+    links.push({ uri: u.memento(last), rel: "last memento", datetime: last });
   if (options.chosen) {
     // Memento URIs name seconds: the neighbours are the nearest mementos in other seconds.
     const second = formatMementoTimestamp(options.chosen.datetime);
@@ -254,6 +257,7 @@ async function serveSnapshot(
   deps: ApiDeps,
   memento: Memento,
   links: MementoLink[],
+  cacheControl: string,
 ): Promise<APIGatewayProxyResult> {
   const mementoHeaders = {
     "memento-datetime": formatHttpDate(memento.datetime),
@@ -270,8 +274,7 @@ async function serveSnapshot(
           "content-security-policy": SNAPSHOT_CSP,
           "x-content-type-options": "nosniff",
           "referrer-policy": "no-referrer",
-          // The snapshot never changes; the first/last links may, so not forever.
-          "cache-control": "public, max-age=3600",
+          "cache-control": cacheControl,
         },
         body: html,
       };
@@ -281,11 +284,12 @@ async function serveSnapshot(
     expiresInSeconds: deps.presignedUrlTtlSeconds,
     disposition: "inline",
   });
-  return { statusCode: 302, headers: { location, ...mementoHeaders, "cache-control": "no-store" }, body: "" };
+  return { statusCode: 302, headers: { location, ...mementoHeaders, "cache-control": NO_STORE }, body: "" };
 }
 
+/** A redirect to a memento: where it leads moves when a newer memento lands, so it is never kept. */
 function redirect(location: string, headers: Record<string, string>): APIGatewayProxyResult {
-  return { statusCode: 302, headers: { location, ...headers }, body: "" };
+  return { statusCode: 302, headers: { location, "cache-control": REVALIDATE, ...headers }, body: "" };
 }
 
 /** The Memento routes; options shrink pages and scans for tests. */
@@ -332,7 +336,7 @@ export function createMementoRoutes(options: MementoOptions = {}): Route[] {
           links.push({ uri: u.memento(newest), rel: "last memento", datetime: newest });
         return {
           statusCode: 200,
-          headers: { "content-type": LINK_FORMAT, "cache-control": "no-cache" },
+          headers: { "content-type": LINK_FORMAT, "cache-control": REVALIDATE },
           body: linkFormat(links),
         };
       },
@@ -388,12 +392,19 @@ export function createMementoRoutes(options: MementoOptions = {}): Route[] {
           timestamp.length === 14
             ? mementos.find((m) => formatMementoTimestamp(m.datetime) === timestamp)
             : undefined;
-        if (exact)
+        if (exact) {
+          // A memento with a successor in a later second is fixed for good: its snapshot, its
+          // datetime, its first/prev/next links (captures only ever land after the newest). Its
+          // last-memento link would move, so it is left out there. The newest memento gains a
+          // next link (and another capture in its second would replace it): kept briefly only.
+          const newest = formatMementoTimestamp(mementos[0]?.datetime ?? exact.datetime) === timestamp;
           return serveSnapshot(
             deps,
             exact,
-            contextLinks(u, url, mementos, { timegate: true, chosen: exact }),
+            contextLinks(u, url, mementos, { timegate: true, chosen: exact, last: newest }),
+            newest ? SHORT : IMMUTABLE,
           );
+        }
         // Like the Wayback Machine: a time with no memento, or a partial one, leads to the one it names.
         const nearest = mementoInPeriod(mementos, period);
         if (!nearest) throw noMementos(url);

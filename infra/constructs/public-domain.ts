@@ -1,3 +1,4 @@
+import { Aws, CfnRule, Fn, Stack, Token } from "aws-cdk-lib";
 import { DomainName, EndpointType, SecurityPolicy } from "aws-cdk-lib/aws-apigateway";
 import { Certificate, CertificateValidation, type ICertificate } from "aws-cdk-lib/aws-certificatemanager";
 import { ARecord, HostedZone, type IHostedZone, RecordTarget } from "aws-cdk-lib/aws-route53";
@@ -26,6 +27,15 @@ export interface PublicDomainProps {
    * @default - issued here, validated through `hostedZone`
    */
   readonly certificateArn?: string;
+  /**
+   * Serve the name through the service stack's CloudFront distribution (its edge cache) instead of
+   * an API Gateway custom domain: no API Gateway domain or record is made here, the service stack
+   * points the name at its distribution. CloudFront reads certificates in us-east-1 only: give a
+   * `certificateArn` there, or deploy this stack in us-east-1 to have one issued (a stack rule
+   * refuses any other region).
+   * @default false
+   */
+  readonly edgeCache?: boolean;
 }
 
 /**
@@ -36,8 +46,12 @@ export interface PublicDomainProps {
  * base path mapping), and every URI stays valid.
  */
 export class PublicDomain extends Construct {
-  /** The API Gateway custom domain; the service stack maps its REST API here. */
-  public readonly domain: DomainName;
+  /** The API Gateway custom domain the service stack maps its REST API to; none with `edgeCache`. */
+  public readonly domain?: DomainName;
+  /** The host, e.g. `archive.example.org`. */
+  public readonly domainName: string;
+  /** The name is CloudFront's (the service stack's edge cache), not API Gateway's. */
+  public readonly edgeCache: boolean;
   /** `https://<domainName>`: every absolute link the API writes starts with it. */
   public readonly baseUrl: string;
   public readonly certificate: ICertificate;
@@ -46,6 +60,8 @@ export class PublicDomain extends Construct {
   constructor(scope: Construct, id: string, props: PublicDomainProps) {
     super(scope, id);
     const { domainName, hostedZone, certificateArn } = props;
+    this.domainName = domainName;
+    this.edgeCache = props.edgeCache ?? false;
     if (!HOSTNAME.test(domainName)) {
       throw new Error(
         `PublicDomain: domainName must be a lower-case DNS name like archive.example.org, got ${JSON.stringify(domainName)}.`,
@@ -64,6 +80,11 @@ export class PublicDomain extends Construct {
         `PublicDomain: certificateArn must be an ACM certificate ARN, got ${JSON.stringify(certificateArn)}.`,
       );
     }
+    if (this.edgeCache && certificateArn !== undefined && !certificateArn.includes(":acm:us-east-1:")) {
+      throw new Error(
+        `PublicDomain: with edgeCache the certificate must be in us-east-1 (CloudFront's region), got ${certificateArn}.`,
+      );
+    }
     this.zone = hostedZone
       ? HostedZone.fromHostedZoneAttributes(this, "Zone", {
           hostedZoneId: hostedZone.hostedZoneId,
@@ -77,6 +98,11 @@ export class PublicDomain extends Construct {
             domainName,
             validation: CertificateValidation.fromDns(this.zone),
           });
+    this.baseUrl = `https://${domainName}`;
+    if (this.edgeCache) {
+      if (certificateArn === undefined) this.requireUsEast1();
+      return;
+    }
     this.domain = new DomainName(this, "Domain", {
       domainName,
       certificate: this.certificate,
@@ -90,6 +116,27 @@ export class PublicDomain extends Construct {
         target: RecordTarget.fromAlias(new ApiGatewayDomain(this.domain)),
       });
     }
-    this.baseUrl = `https://${domainName}`;
+  }
+
+  /** A certificate issued here serves CloudFront only from us-east-1: refuse any other region. */
+  private requireUsEast1(): void {
+    const region = Stack.of(this).region;
+    if (!Token.isUnresolved(region)) {
+      if (region !== "us-east-1") {
+        throw new Error(
+          `PublicDomain: with edgeCache and no certificateArn the stack must be in us-east-1 to issue CloudFront's certificate, not ${region}; give a us-east-1 certificateArn.`,
+        );
+      }
+      return;
+    }
+    new CfnRule(this, "CertificateInUsEast1", {
+      assertions: [
+        {
+          assert: Fn.conditionEquals(Aws.REGION, "us-east-1"),
+          assertDescription:
+            "CloudFront reads certificates in us-east-1 only: deploy this stack there, or give publicDomain.certificateArn of a us-east-1 certificate.",
+        },
+      ],
+    });
   }
 }

@@ -10,6 +10,8 @@ import { ApiFunction, type ApiFunctionProps } from "../constructs/api-function.t
 import { ArchiveApi, type ArchiveApiProps } from "../constructs/archive-api.ts";
 import { CaptureFunction, type CaptureFunctionProps } from "../constructs/capture-function.ts";
 import { DeadLetterFunction, type DeadLetterFunctionProps } from "../constructs/dead-letter-function.ts";
+import { DEFAULTS } from "../constructs/defaults.ts";
+import { EdgeCache, type EdgeCacheOptions } from "../constructs/edge-cache.ts";
 import { HostShaping, type HostShapingProps } from "../constructs/host-shaping.ts";
 import { OperationsDashboard } from "../constructs/operations-dashboard.ts";
 import { PollFunction, type PollFunctionProps } from "../constructs/poll-function.ts";
@@ -86,6 +88,14 @@ export interface PalimpsestServiceStackProps extends StackProps {
    */
   readonly replayOrigin?: Omit<ReplayOriginProps, "bucket" | "bundling" | "uiOrigin"> &
     Partial<Pick<ReplayOriginProps, "uiOrigin">>;
+  /**
+   * A CloudFront distribution in front of the API ({@link EdgeCache}): mementos and feeds served
+   * from the edge, the rest passed through. On the storage stack's public domain when it has one
+   * (which must then say `edgeCache: true`), else on its own `*.cloudfront.net` name, which then
+   * becomes PUBLIC_BASE_URL (and changes if this stack is replaced: permanent URIs need a domain).
+   * @default false (on when the storage stack's public domain says `edgeCache: true`)
+   */
+  readonly edgeCache?: EdgeCacheOptions | boolean;
 }
 
 /**
@@ -105,6 +115,8 @@ export class PalimpsestServiceStack extends Stack {
   /** The per-host politeness settings bound to the API, sweeper and poll functions. */
   public readonly hostShaping: HostShaping;
   public readonly api: ArchiveApi;
+  /** The CloudFront distribution in front of the API, when on. */
+  public readonly edgeCache?: EdgeCache;
   /** The web ACL in front of the API, unless turned off with `firewall: false`. */
   public readonly firewall?: ApiFirewall;
   /** Fires before the account's Lambda concurrency runs out. */
@@ -131,6 +143,7 @@ export class PalimpsestServiceStack extends Stack {
       hostShaping,
       accountConcurrency,
       replayOrigin,
+      edgeCache,
       ...stackProps
     } = props;
     super(scope, id, {
@@ -188,23 +201,50 @@ export class PalimpsestServiceStack extends Stack {
       sweeper: this.sweeperFunction,
     });
     this.api = new ArchiveApi(this, "Api", { ...api, handler: this.apiFunction });
+    const domain = storage.publicDomain;
+    if (domain && edgeCache !== undefined && domain.edgeCache !== (edgeCache !== false)) {
+      throw new Error(
+        "PalimpsestServiceStack: edgeCache and the storage stack's publicDomain.edgeCache must agree (the name is CloudFront's or API Gateway's).",
+      );
+    }
+    if (domain?.edgeCache || (edgeCache !== undefined && edgeCache !== false)) {
+      this.edgeCache = new EdgeCache(this, "EdgeCache", {
+        ...(typeof edgeCache === "object" ? edgeCache : {}),
+        api: this.api.api,
+        stageName: api?.stageName ?? DEFAULTS.apiStageName,
+        ...(domain
+          ? {
+              domain: {
+                domainName: domain.domainName,
+                certificate: domain.certificate,
+                ...(domain.zone ? { zone: domain.zone } : {}),
+              },
+            }
+          : {}),
+      });
+      // With a domain the API function already has it; without, the distribution's name is public.
+      if (!domain) this.edgeCache.bindPublicBaseUrl(this.apiFunction);
+    }
+    // Where readers reach the archive: the public domain, else the distribution, else the API's
+    // own host. Only the RestApi's id is named (not its stage URL, which depends on the methods
+    // and so on the API function, whose environment names the replay URL: that would be a cycle).
+    const publicBase =
+      domain?.baseUrl ??
+      this.edgeCache?.baseUrl ??
+      `https://${this.api.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}`;
     this.replayOrigin = new ReplayOrigin(this, "ReplayOrigin", {
-      // The one origin whose version pages frame the replay: the public domain's, else the API's
-      // own host. Only the RestApi's id is named (not its stage URL, which depends on the methods
-      // and so on the API function, whose environment names the replay URL: that would be a cycle).
-      uiOrigin: storage.publicDomain
-        ? storage.publicDomain.baseUrl
-        : `https://${this.api.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}`,
+      // The one origin whose version pages frame the replay.
+      uiOrigin: publicBase,
       ...replayOrigin,
       bucket: storage.bucket,
       bundling,
     });
     this.replayOrigin.bindReplayUrl(this.apiFunction);
-    if (storage.publicDomain) {
+    if (domain?.domain) {
       // The mapping is the replaceable half of the custom domain: a new API maps itself, the
       // domain (and every URI under it) stays.
       new BasePathMapping(this, "PublicDomainMapping", {
-        domainName: storage.publicDomain.domain,
+        domainName: domain.domain,
         restApi: this.api.api,
         stage: this.api.api.deploymentStage,
       });
@@ -235,9 +275,16 @@ export class PalimpsestServiceStack extends Stack {
     storage.alarmTopic.notifyOn(this);
 
     new CfnOutput(this, "ApiUrl", {
-      value: storage.publicDomain ? `${storage.publicDomain.baseUrl}/` : this.api.api.url,
+      value: domain || this.edgeCache ? `${publicBase}/` : this.api.api.url,
       description: "Base URL of the HTTP API",
     });
+    if (this.edgeCache) {
+      new CfnOutput(this, "EdgeCacheDomainName", {
+        value: this.edgeCache.distribution.distributionDomainName,
+        description:
+          "The CloudFront distribution: point the public domain here (CNAME) when its DNS is not in Route 53",
+      });
+    }
     new CfnOutput(this, "ReplayUrl", {
       value: this.replayOrigin.origin,
       description: "The replay origin (ReplayWeb.page), apart from the API's",

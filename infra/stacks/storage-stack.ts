@@ -113,10 +113,12 @@ export class PalimpsestStorageStack extends Stack implements ArchiveStorage {
         value: this.publicDomain.baseUrl,
         description: "The archive's permanent address (Memento URIs, feeds and links start with it)",
       });
-      new CfnOutput(this, "RegionalDomainName", {
-        value: this.publicDomain.domain.domainNameAliasDomainName,
-        description: "Point the public domain here (CNAME or alias) when its DNS is not in Route 53",
-      });
+      if (this.publicDomain.domain) {
+        new CfnOutput(this, "RegionalDomainName", {
+          value: this.publicDomain.domain.domainNameAliasDomainName,
+          description: "Point the public domain here (CNAME or alias) when its DNS is not in Route 53",
+        });
+      }
     }
 
     new CfnOutput(this, "EditEventBusName", {

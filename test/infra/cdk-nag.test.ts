@@ -60,6 +60,29 @@ test("cdk-nag stays clean with every optional feature on: backup, public domain,
   }
 });
 
+test("cdk-nag stays clean with the edge cache, on its own name and on a public domain", () => {
+  for (const publicDomain of [
+    undefined,
+    {
+      domainName: "archive.example.org",
+      hostedZone: { hostedZoneId: "Z0123456789ABCDEFGHIJ", zoneName: "example.org" },
+    },
+  ]) {
+    const dir = mkdtempSync(path.join(tmpdir(), "palimpsest-cdk-nag-edge-"));
+    try {
+      const app = newApp({ outdir: dir });
+      const { storage, service } = addPalimpsestStacks(app, {
+        bundling: false,
+        edgeCache: true,
+        ...(publicDomain ? { publicDomain } : {}),
+      });
+      checkWithNag(app, [storage.stackName, service.stackName], dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
 /** Synthesizes `app` with cdk-nag's AwsSolutions checks and fails on any unacknowledged error. */
 function checkWithNag(app: App, stacks: string[], outdir: string): void {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
-import { addPalimpsestStacks } from "../../infra/palimpsest-app.ts";
+import { addPalimpsestStacks, type PalimpsestAppOptions } from "../../infra/palimpsest-app.ts";
 import { newApp } from "./synth.ts";
 
 /**
@@ -33,11 +33,35 @@ after(() => rmSync(outdir, { recursive: true, force: true }));
 const cfnLintVersion = spawnSync("cfn-lint", ["--version"], { encoding: "utf8" });
 const cfnLintMissing = cfnLintVersion.error !== undefined || cfnLintVersion.status !== 0;
 
-test("cfn-lint finds no errors in the synthesized templates", {
-  skip: cfnLintMissing && "cfn-lint is not on PATH",
-}, () => {
+/** The default app, and the edge cache on its own name and on a public domain (a stack rule, aliases). */
+const VARIANTS: ReadonlyArray<[string, PalimpsestAppOptions]> = [
+  ["default", {}],
+  ["edge cache", { edgeCache: true }],
+  [
+    "edge cache on a domain",
+    {
+      edgeCache: true,
+      publicDomain: {
+        domainName: "archive.example.org",
+        hostedZone: { hostedZoneId: "Z0123456789ABCDEFGHIJ", zoneName: "example.org" },
+      },
+    },
+  ],
+];
+
+for (const [name, options] of VARIANTS) {
+  test(
+    `cfn-lint finds no errors in the synthesized templates (${name})`,
+    {
+      skip: cfnLintMissing && "cfn-lint is not on PATH",
+    },
+    () => lintApp(options, mkdtempSync(path.join(outdir, "app-"))),
+  );
+}
+
+function lintApp(options: PalimpsestAppOptions, outdir: string): void {
   const app = newApp({ outdir });
-  addPalimpsestStacks(app, { bundling: false });
+  addPalimpsestStacks(app, { bundling: false, ...options });
   app.synth();
   const templates = readdirSync(outdir)
     .filter((name) => name.endsWith(".template.json"))
@@ -59,4 +83,4 @@ test("cfn-lint finds no errors in the synthesized templates", {
     console.log(`cfn-lint: ${render(warning)}`);
   const errors = matches.filter((m) => m.Level === "Error");
   assert.deepEqual(errors.map(render), [], "cfn-lint errors");
-});
+}

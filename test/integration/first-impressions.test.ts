@@ -202,14 +202,17 @@ describe("Atom feeds", () => {
 });
 
 describe("Memento", () => {
-  it("links a memento to the previous and next ones, and to the first and last", async () => {
+  it("links a memento to the previous and next ones, and to the first (the newest also to the last)", async () => {
     const res = await get(`/memento/${stamp(1)}/${PAGE}`);
     assert.equal(res.status, 200);
     const links = linksOf(res.headers.link);
     assert.deepEqual(withRel(links, "prev"), [mementoUri(0)]);
     assert.deepEqual(withRel(links, "next"), [mementoUri(2)]);
     assert.deepEqual(withRel(links, "first"), [mementoUri(0)]);
-    assert.deepEqual(withRel(links, "last"), [mementoUri(2)]);
+    // An older memento is immutable: the last-memento link, which moves, is on the newest only.
+    assert.deepEqual(withRel(links, "last"), []);
+    const newest = linksOf((await get(`/memento/${stamp(2)}/${PAGE}`)).headers.link);
+    assert.deepEqual(withRel(newest, "last"), [mementoUri(2)]);
     const first = linksOf((await get(`/memento/${stamp(0)}/${PAGE}`)).headers.link);
     assert.deepEqual(withRel(first, "prev"), [], "the first memento has no predecessor");
     assert.deepEqual(withRel(first, "next"), [mementoUri(1)]);

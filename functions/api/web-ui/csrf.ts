@@ -93,7 +93,7 @@ export function verifyCsrf(
  * A state-changing form POST must come from these pages: browsers send `Origin` (and
  * `Sec-Fetch-Site`) with every form POST, and a page on another site cannot forge either.
  */
-export function refuseCrossSite(event: APIGatewayProxyEvent): void {
+export function refuseCrossSite(event: APIGatewayProxyEvent, publicBaseUrl?: string): void {
   const site = header(event, "sec-fetch-site");
   const origin = header(event, "origin");
   const host = header(event, "host");
@@ -103,7 +103,11 @@ export function refuseCrossSite(event: APIGatewayProxyEvent): void {
   } catch {
     originHost = "";
   }
-  const foreignOrigin = originHost !== undefined && host !== undefined && originHost !== host;
+  // Behind CloudFront the Host we see is the API's own (the distribution does not forward the
+  // reader's), while the browser names the public one: both are this archive.
+  const publicHost = publicBaseUrl === undefined ? undefined : new URL(publicBaseUrl).host;
+  const foreignOrigin =
+    originHost !== undefined && host !== undefined && originHost !== host && originHost !== publicHost;
   // Our pages send `Referrer-Policy: no-referrer`, under which a browser sends `Origin: null` even
   // on a same-origin POST; where it also says `Sec-Fetch-Site: same-origin`, that null is ours.
   const opaqueOrigin = origin === "null" && site !== "same-origin";

@@ -14,7 +14,8 @@ import { html, type SafeHtml } from "./html.ts";
 export interface UiContext {
   /**
    * The path prefix the browser sees in front of our routes: "" locally and behind a custom
-   * domain mapped at its root, "/prod" on an execute-api URL (the stage is not in `event.path`).
+   * domain mapped at its root, "/prod" on an execute-api URL (the stage is not in `event.path`),
+   * the path of PUBLIC_BASE_URL when it is set.
    */
   base: string;
   /** The token this reader's forms carry, and the cookie to set when they have none yet (csrf.ts). */
@@ -29,7 +30,14 @@ export function uiContextOf(
 ): UiContext {
   const own = event.path.replace(/\/+$/, "");
   const seen = (event.requestContext?.path ?? event.path).replace(/\/+$/, "");
-  const found = seen.endsWith(own) ? seen.slice(0, seen.length - own.length) : "";
+  // The configured public URL says where readers see us; the stage prefix API Gateway reports is
+  // only theirs on an execute-api URL (behind CloudFront the browser never sees "/prod").
+  const found =
+    deps.publicBaseUrl !== undefined
+      ? new URL(deps.publicBaseUrl).pathname.replace(/\/+$/, "")
+      : seen.endsWith(own)
+        ? seen.slice(0, seen.length - own.length)
+        : "";
   const base = SAFE_BASE.test(found) ? found : "";
   // API Gateway (which sets domainName) only speaks https; locally, whatever the public URL says.
   const secure =

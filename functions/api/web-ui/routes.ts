@@ -18,6 +18,7 @@ import type { RecapturePolicy } from "../../../shared/domain/model.ts";
 import { submitCapture } from "../../../shared/domain/submit-capture.ts";
 import { InvalidRequestError, PalimpsestError } from "../../../shared/errors.ts";
 import { HttpError, header, json, MAX_BODY_BYTES } from "../../../shared/http/api-gateway.ts";
+import { IMMUTABLE } from "../../../shared/http/cache-control.ts";
 import { logger } from "../../../shared/logger.ts";
 import type { ApiDeps, Route } from "../route-types.ts";
 import { sameSecret } from "../secrets.ts";
@@ -103,7 +104,7 @@ const query = (event: APIGatewayProxyEvent, name: string) => event.queryStringPa
 async function submitFromForm(deps: ApiDeps, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const ui = uiContextOf(event, deps);
   return answer(ui, async () => {
-    refuseCrossSite(event);
+    refuseCrossSite(event, deps.publicBaseUrl);
     const form = parseForm(event);
     verifyCsrf(event, form, deps.csrfSecret);
     const url = (form.get("url") ?? "").trim();
@@ -154,7 +155,7 @@ function changeForm(deps: ApiDeps, event: APIGatewayProxyEvent): URLSearchParams
       "Sources and noise rules are changed with the API or the CLI here.",
     );
   }
-  refuseCrossSite(event);
+  refuseCrossSite(event, deps.publicBaseUrl);
   const form = parseForm(event);
   verifyCsrf(event, form, deps.csrfSecret);
   return form;
@@ -234,7 +235,7 @@ function serveAsset(event: APIGatewayProxyEvent, name: keyof typeof ASSETS): API
     statusCode: 200,
     headers: {
       "content-type": asset.contentType,
-      "cache-control": immutable ? "public, max-age=31536000, immutable" : "public, max-age=300",
+      "cache-control": immutable ? IMMUTABLE : "public, max-age=300",
       ...securityHeaders(),
     },
     body: asset.body,
