@@ -260,12 +260,15 @@ async function startServices(
     : undefined;
   if (outbox) undo.push(() => outbox.close());
   const maxReceiveCount = options.maxReceiveCount ?? 3;
+  const visibilityTimeoutMs = options.visibilityTimeoutMs ?? 180_000;
+  // Refused at or below the age the file queue's ordinary retries reach, as SweeperFunction does.
+  const backPressure = loadSweepBackPressureConfig(env, { maxReceiveCount, visibilityTimeoutMs });
   const cadence = loadCadence(env);
   const deadLetter = composeDeadLetter({ archive, logger: log });
 
   const queue = await FileQueue.open({
     directory: join(dataDir, "queue"),
-    visibilityTimeoutMs: options.visibilityTimeoutMs ?? 180_000,
+    visibilityTimeoutMs,
     maxReceiveCount,
     logger: log,
     // What SQS's redrive does on AWS: the message goes to the dead-letter function.
@@ -343,7 +346,7 @@ async function startServices(
     pollQueue,
     shaper,
     // The file queue knows its oldest message's age itself: no CloudWatch here.
-    backPressure: { ...loadSweepBackPressureConfig(env), age: fileQueueAge(queue) },
+    backPressure: { ...backPressure, age: fileQueueAge(queue) },
     logger: log,
     metrics,
   });

@@ -3,6 +3,7 @@
  * deployment bug and fails fast with a message that names the variable.
  */
 
+import { type RedeliveryLimits, retriedMessageAgeMs } from "./domain/back-pressure.ts";
 import { CAPTURE_MESSAGE_RETENTION_MS } from "./domain/queue-retention.ts";
 import { type CadenceStep, parseCadence } from "./domain/schedule.ts";
 import { ENV, METRICS_NAMESPACE } from "./env-names.ts";
@@ -386,6 +387,9 @@ export function loadCaptureQueueRetentionMs(env: Env = process.env): number {
   });
 }
 
+/** MAX_QUEUE_AGE_SECONDS's default: one hour, as the capture backlog alarm's. */
+export const DEFAULT_MAX_QUEUE_AGE_SECONDS = 3600;
+
 /** When the sweeper holds its recaptures back (see `shared/domain/back-pressure.ts`). */
 export interface SweepBackPressureConfig {
   /** MAX_QUEUE_AGE_SECONDS: the oldest capture message's age at which sweeps hold. */
@@ -394,12 +398,32 @@ export interface SweepBackPressureConfig {
   maxQueueDepth: number;
 }
 
-export function loadSweepBackPressureConfig(env: Env = process.env): SweepBackPressureConfig {
-  return {
-    // Above SQS's longest delay (15 min), so shaped captures held back to their slots never trip it.
-    maxQueueAgeSeconds: optionalInt(env, ENV.maxQueueAgeSeconds, 1800, { min: 60, max: 14 * 86_400 }),
+/**
+ * With `redelivery`, the capture queue's settings (SweeperFunction's queue at synth, the file queue
+ * under `npm start`), an age at or below the one an ordinarily retried message reaches is refused:
+ * the queue's age counts delayed and in-flight messages, so sweeps would hold in normal operation.
+ */
+export function loadSweepBackPressureConfig(
+  env: Env = process.env,
+  redelivery?: RedeliveryLimits,
+): SweepBackPressureConfig {
+  const config = {
+    // An hour, the capture backlog alarm's threshold: above the age a healthy message reaches (15 min
+    // held to its slot, then 18 min per retried delivery; see `retriedMessageAgeMs`), which
+    // SweeperFunction and the local runner refuse to hold at.
+    maxQueueAgeSeconds: optionalInt(env, ENV.maxQueueAgeSeconds, DEFAULT_MAX_QUEUE_AGE_SECONDS, {
+      min: 60,
+      max: 14 * 86_400,
+    }),
     maxQueueDepth: optionalInt(env, ENV.maxQueueDepth, 10_000, { min: 1, max: 10_000_000 }),
   };
+  const retriedSeconds = redelivery ? Math.ceil(retriedMessageAgeMs(redelivery) / 1000) : 0;
+  if (config.maxQueueAgeSeconds <= retriedSeconds) {
+    throw new ConfigError(
+      `${ENV.maxQueueAgeSeconds} (${config.maxQueueAgeSeconds}) must be above ${retriedSeconds}, the age in seconds a capture message reaches before its last delivery (15 minutes of delay, then ${(redelivery?.maxReceiveCount ?? 1) - 1} visibility timeouts of ${(redelivery?.visibilityTimeoutMs ?? 0) / 1000} s); sweeps would hold on ordinary retries.`,
+    );
+  }
+  return config;
 }
 
 /** The queues a function sends to. Each is required only by the functions that send to it. */

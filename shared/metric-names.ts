@@ -23,6 +23,8 @@ export const METRIC = {
   sweepEnqueued: "SweepEnqueued",
   /** Poll jobs one sweep enqueued. */
   sweepPolls: "SweepPolls",
+  /** 1 for a sweep back-pressure held from claiming new recaptures, 0 for one it did not. */
+  sweepHeld: "SweepHeld",
 } as const;
 
 /** The service dimension every Palimpsest metric carries (the dashboard searches on it). */

@@ -17,7 +17,8 @@ export type CaptureOutcomeName = ProcessOutcome["kind"];
 export interface ArchiveMetrics {
   /** One capture message handled, and how long it had waited in the queue (when known). */
   captureHandled(outcome: ProcessOutcome, queueWaitMs: number | undefined): void;
-  sweepFinished(result: { enqueued: number; polls: number }): void;
+  /** One sweep's end; `held`: back-pressure kept it from claiming new recaptures. */
+  sweepFinished(result: { enqueued: number; polls: number; held: boolean }): void;
 }
 
 /** The outcome dimension for one handled message. */
@@ -78,6 +79,8 @@ export function createEmfMetrics(options: { namespace: string }): ArchiveMetrics
     sweepFinished(result) {
       emit(METRIC.sweepEnqueued, MetricUnit.Count, result.enqueued);
       emit(METRIC.sweepPolls, MetricUnit.Count, result.polls);
+      // 0 or 1 every sweep, so a period's minimum of 1 means every sweep in it was held.
+      emit(METRIC.sweepHeld, MetricUnit.Count, result.held ? 1 : 0);
     },
   };
 }

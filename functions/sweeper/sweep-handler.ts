@@ -21,9 +21,9 @@ export interface SweepEvent {
 }
 
 /** What one sweep did: captures enqueued, parked or expired (URLs) and poll jobs enqueued (sources). */
-export interface SweepOutcome extends SweepResult {
+export interface SweepOutcome extends Omit<SweepResult, "held"> {
   polls: number;
-  /** Set when back-pressure held the recaptures: on what it was decided. */
+  /** Set when back-pressure held new recaptures (the URLs left due are in the sweep's log line): on what it was decided. */
   held?: "age" | "depth";
 }
 
@@ -34,8 +34,9 @@ export function createSweeperHandler(
     /** @default noMetrics */
     metrics?: ArchiveMetrics;
     /**
-     * While the capture queue is backed up, a sweep claims no recaptures (they stay due for a
-     * later sweep); sources are still polled. @default - never held
+     * While the capture queue is backed up, a sweep claims no new recaptures (they stay due for a
+     * later sweep); parked and pending captures are still seen to and sources still polled.
+     * @default - never held
      */
     backPressure?: Omit<BackPressureDeps, "queue">;
   },
@@ -63,10 +64,14 @@ export function createSweeperHandler(
         maxDepth: deps.backPressure?.maxDepth,
       });
     }
-    const urls = pressure.hold
-      ? { enqueued: 0, parked: 0, expired: 0, lostClaims: 0, complete: true }
-      : await sweepDueUrls({ ...deps, logger: log, shouldStop }, now);
-    (deps.metrics ?? noMetrics).sweepFinished({ enqueued: urls.enqueued, polls: sources.polls });
+    // Held, only new claims stop: captures the queue already counts (parked ones whose slot has
+    // come, pending ones to check on or replace) still go on.
+    const urls = await sweepDueUrls({ ...deps, logger: log, shouldStop, holdNewClaims: pressure.hold }, now);
+    (deps.metrics ?? noMetrics).sweepFinished({
+      enqueued: urls.enqueued,
+      polls: sources.polls,
+      held: pressure.hold,
+    });
     return {
       enqueued: urls.enqueued,
       parked: urls.parked,

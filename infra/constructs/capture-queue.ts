@@ -5,6 +5,7 @@ import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { loadCaptureQueueRetentionMs } from "../../shared/config.ts";
+import { minimumRetentionMs } from "../../shared/domain/back-pressure.ts";
 import { ENV } from "../../shared/env-names.ts";
 import { DEFAULTS } from "./defaults.ts";
 
@@ -28,7 +29,9 @@ export interface CaptureQueueProps {
    */
   readonly maxReceiveCount?: number;
   /**
-   * How long an unconsumed message is kept, 1 minute to 14 days. The sweeper learns it through
+   * How long an unconsumed message is kept, up to 14 days and at least 15 minutes (the longest
+   * delay) plus maxReceiveCount × the visibility timeout (69 minutes with the defaults), so every
+   * delivery happens before SQS drops the message. The sweeper learns it through
    * {@link CaptureQueue.bindExpirySweeper} and fails a capture still pending after it as `expired`
    * (shared/domain/sweep.ts).
    * @default Duration.days(14) (SQS's longest)
@@ -129,6 +132,18 @@ export class CaptureQueue extends Construct {
       loadCaptureQueueRetentionMs(this.#retentionEnvironment());
     } catch (err) {
       throw new Error(`CaptureQueue: retentionPeriod: ${(err as Error).message}`, { cause: err });
+    }
+    // A message must outlive its delay to its host's slot and every delivery's visibility timeout.
+    const minimumRetention = Duration.millis(
+      minimumRetentionMs({
+        maxReceiveCount: this.maxReceiveCount,
+        visibilityTimeoutMs: this.visibilityTimeout.toMilliseconds(),
+      }),
+    );
+    if (retentionPeriod.toMilliseconds() < minimumRetention.toMilliseconds()) {
+      throw new Error(
+        `CaptureQueue: retentionPeriod (${retentionPeriod.toHumanString()}) is below ${minimumRetention.toHumanString()} (15 minutes of delay and ${this.maxReceiveCount} visibility timeouts of ${this.visibilityTimeout.toHumanString()}); SQS would drop captures before their last delivery.`,
+      );
     }
     if (deadLetterRetentionPeriod.toSeconds() < retentionPeriod.toSeconds()) {
       throw new Error(

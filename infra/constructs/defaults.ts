@@ -133,6 +133,12 @@ export const DEFAULTS = {
   accountConcurrencyAlarmPercent: 80,
   /** Consecutive sweeps that stopped before the end of the due list before that alarm fires. */
   incompleteSweepAlarmPeriods: 3,
+  /**
+   * Consecutive five-minute periods in which every sweep was held by back-pressure before the
+   * held-sweeps alarm fires: an hour of no new recaptures, on top of the hour the queue's oldest
+   * message took to reach the default hold age.
+   */
+  sweepHeldAlarmPeriods: 12,
   /** Share of API requests answered 5xx (for 15 minutes) at which the API alarm fires. */
   apiServerErrorAlarmPercent: 5,
 

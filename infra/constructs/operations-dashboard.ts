@@ -110,10 +110,11 @@ export class OperationsDashboard extends Construct {
         own(METRIC.captureDuration, "p90"),
       ]),
       graph("Queue wait (ms)", [own(METRIC.queueWait, "p50"), own(METRIC.queueWait, "p90")]),
-      graph("Sweeps: captures and polls enqueued", [
-        own(METRIC.sweepEnqueued, "Sum"),
-        own(METRIC.sweepPolls, "Sum"),
-      ]),
+      graph(
+        "Sweeps: captures and polls enqueued; sweeps held by back-pressure (right)",
+        [own(METRIC.sweepEnqueued, "Sum"), own(METRIC.sweepPolls, "Sum")],
+        [own(METRIC.sweepHeld, "Sum")],
+      ),
     );
     this.dashboard.addWidgets(
       graph(

@@ -1,11 +1,11 @@
 import { Duration } from "aws-cdk-lib";
-import { Alarm, ComparisonOperator, Stats, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import { Alarm, ComparisonOperator, Metric, Stats, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { FilterPattern, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { loadSweepBackPressureConfig, loadSweepSpreadMs } from "../../shared/config.ts";
 import { ENV } from "../../shared/env-names.ts";
-import { METRICS_NAMESPACE } from "../../shared/metric-names.ts";
+import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from "../../shared/metric-names.ts";
 import type { ArchiveTable } from "./archive-table.ts";
 import type { CaptureQueue } from "./capture-queue.ts";
 import { DEFAULTS, type LogLevel } from "./defaults.ts";
@@ -46,9 +46,11 @@ export interface SweeperFunctionProps {
   /**
    * Back-pressure: while the capture queue's oldest message (CloudWatch's
    * `ApproximateAgeOfOldestMessage`) is this old, sweeps claim no recaptures and leave them due
-   * (`MAX_QUEUE_AGE_SECONDS`, whole seconds from 1 minute to 14 days). Keep it above 15 minutes,
-   * SQS's longest delay, which shaped captures wait by design.
-   * @default - the handler's default (30 minutes)
+   * (`MAX_QUEUE_AGE_SECONDS`, whole seconds from 1 minute to 14 days). The age counts delayed and
+   * in-flight messages, so it must be above the age an ordinarily retried capture reaches: 15
+   * minutes of delay to its host's slot plus (maxReceiveCount − 1) × the queue's visibility timeout
+   * (51 minutes with the queue's defaults); synth refuses less.
+   * @default - the handler's default (1 hour, the capture backlog alarm's threshold)
    */
   readonly maxQueueAge?: Duration;
   /**
@@ -101,6 +103,11 @@ export class SweeperFunction extends PalimpsestFunction {
    * end of the due list (out of time): more is due each interval than one sweep can enqueue.
    */
   public readonly incompleteAlarm: Alarm;
+  /**
+   * In alarm when every sweep for {@link DEFAULTS.sweepHeldAlarmPeriods} five-minute periods was
+   * held by back-pressure (`SweepHeld`, written by the handler): no new recaptures for that long.
+   */
+  public readonly heldAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: SweeperFunctionProps) {
     const timeout = props.timeout ?? DEFAULTS.sweeperTimeout;
@@ -122,10 +129,15 @@ export class SweeperFunction extends PalimpsestFunction {
         : { [ENV.maxQueueAgeSeconds]: String(props.maxQueueAge.toSeconds({ integral: false })) }),
       ...(props.maxQueueDepth === undefined ? {} : { [ENV.maxQueueDepth]: String(props.maxQueueDepth) }),
     };
-    // The handler parses them at cold start; parsing them here makes a bad value a synth error.
+    // The handler parses them at cold start; parsing them here makes a bad value a synth error, and
+    // so is a back-pressure age the queue's ordinary retries reach (sweeps would never claim).
+    const redelivery = {
+      maxReceiveCount: props.queue.maxReceiveCount,
+      visibilityTimeoutMs: props.queue.visibilityTimeout.toMilliseconds(),
+    };
     try {
       loadSweepSpreadMs(environment);
-      loadSweepBackPressureConfig(environment);
+      loadSweepBackPressureConfig(environment, redelivery);
     } catch (err) {
       throw new Error(`SweeperFunction: ${(err as Error).message}`, { cause: err });
     }
@@ -182,6 +194,28 @@ export class SweeperFunction extends PalimpsestFunction {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: sweeps,
       datapointsToAlarm: sweeps,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    const heldPeriods = DEFAULTS.sweepHeldAlarmPeriods;
+    this.heldAlarm = new Alarm(this, "SweepsHeldAlarm", {
+      alarmDescription:
+        `Back-pressure has held every sweep for ${heldPeriods * ALARM_PERIOD.toMinutes()} minutes: the capture ` +
+        "queue's oldest message is past maxQueueAge (or, its age unknown, the queue past maxQueueDepth), so " +
+        "no new re-captures are claimed and URLs fall behind their schedule (parked and pending captures " +
+        "still go out). Check the capture backlog alarm, the capture function's errors and concurrency.",
+      // Each sweep writes 0 or 1: a period's minimum of 1 means every sweep in it was held.
+      metric: new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRIC.sweepHeld,
+        dimensionsMap: { service: METRICS_SERVICE },
+        statistic: Stats.MINIMUM,
+        period: ALARM_PERIOD,
+      }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: heldPeriods,
+      datapointsToAlarm: heldPeriods,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
   }

@@ -175,7 +175,8 @@ export class PalimpsestServiceStack extends Stack {
       queue: storage.queue,
       bundling,
     });
-    const maxQueueDepth = pollFunction?.maxQueueDepth ?? apiFunction?.maxQueueDepth;
+    // The API's bound (its 429) is the one the others default to; the poll's own prop is its own only.
+    const maxQueueDepth = apiFunction?.maxQueueDepth;
     this.sweeperFunction = new SweeperFunction(this, "SweeperFunction", {
       // Back-pressure's depth fallback: the same bound as the API's 429 and the poll's stop.
       ...(maxQueueDepth === undefined ? {} : { maxQueueDepth }),

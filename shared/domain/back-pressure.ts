@@ -6,6 +6,34 @@
  * backlog stops growing and the captures people ask for meet a shorter queue.
  */
 import type { CaptureQueue, QueueAgeReader } from "../ports.ts";
+import { SEND_HORIZON_MS } from "./host-shaping.ts";
+
+/** The capture queue's redelivery settings, as SQS (or the file queue) applies them. */
+export interface RedeliveryLimits {
+  /** Deliveries before a message is dead-lettered. */
+  maxReceiveCount: number;
+  /** How long a delivered message stays hidden before it is delivered again. */
+  visibilityTimeoutMs: number;
+}
+
+/**
+ * The age a healthy capture message can reach before its last delivery starts: held back to its
+ * host's slot (up to SQS's longest delay, 15 minutes), then one visibility timeout per failed
+ * delivery before the last. SQS's `ApproximateAgeOfOldestMessage` (and the file queue's
+ * `oldestAgeMs`) count delayed and in-flight messages too, so a back-pressure age at or below this
+ * would hold sweeps on ordinary retries.
+ */
+export function retriedMessageAgeMs(limits: RedeliveryLimits): number {
+  return SEND_HORIZON_MS + (limits.maxReceiveCount - 1) * limits.visibilityTimeoutMs;
+}
+
+/**
+ * The shortest retention that keeps a capture message through all its deliveries: the longest
+ * delay plus a visibility timeout per delivery. A shorter one drops messages before they have run.
+ */
+export function minimumRetentionMs(limits: RedeliveryLimits): number {
+  return SEND_HORIZON_MS + limits.maxReceiveCount * limits.visibilityTimeoutMs;
+}
 
 export interface BackPressureDeps {
   /** @default - age unknown: depth decides */

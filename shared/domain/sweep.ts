@@ -61,6 +61,13 @@ export interface SweepDeps {
   concurrency?: number;
   /** Asked between pages; true stops the sweep early (the rest stays due for the next sweep). */
   shouldStop?: () => boolean;
+  /**
+   * Back-pressure holds: URLs without a pending capture are not claimed (they stay due). Work the
+   * queue already counts still goes on: parked captures are sent at their slots, pending ones are
+   * checked on (expired ones failed), and a capture whose message is gone is replaced.
+   * @default false
+   */
+  holdNewClaims?: boolean;
 }
 
 export interface SweepResult {
@@ -72,6 +79,8 @@ export interface SweepResult {
   expired: number;
   /** Due URLs another sweep claimed first. */
   lostClaims: number;
+  /** Due URLs left unclaimed because back-pressure holds new claims ({@link SweepDeps.holdNewClaims}). */
+  held: number;
   /** False when the sweep stopped early; the URLs it did not reach are still due. */
   complete: boolean;
 }
@@ -105,7 +114,7 @@ export async function sweepDueUrls(deps: SweepDeps, now: Date): Promise<SweepRes
   const nowMs = now.getTime();
   const iso = (ms: number) => new Date(ms).toISOString();
   const delayOf = (startMs: number) => Math.max(0, Math.ceil((startMs - nowMs) / 1000));
-  const result: SweepResult = { enqueued: 0, parked: 0, expired: 0, lostClaims: 0, complete: true };
+  const result: SweepResult = { enqueued: 0, parked: 0, expired: 0, lostClaims: 0, held: 0, complete: true };
   const outgoing: Outgoing[] = [];
 
   // Captures are recorded in batches before their messages go out, so a worker never receives a
@@ -236,8 +245,10 @@ export async function sweepDueUrls(deps: SweepDeps, now: Date): Promise<SweepRes
       const pendingCaptureId = due.pendingCaptureId;
       // Only parked slots are acted on ahead of time; a URL is never captured before it is due.
       if (!due.parked && Date.parse(due.dueAt) > nowMs) return;
-      if (pendingCaptureId === undefined) fresh.push(due);
-      else if (due.parked) await sendParked({ ...due, pendingCaptureId }, fresh);
+      if (pendingCaptureId === undefined) {
+        if (deps.holdNewClaims) result.held++;
+        else fresh.push(due);
+      } else if (due.parked) await sendParked({ ...due, pendingCaptureId }, fresh);
       else if (await needsNewCapture({ ...due, pendingCaptureId })) fresh.push(due);
     });
     await claimFresh(fresh);

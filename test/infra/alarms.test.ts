@@ -249,6 +249,7 @@ describe("alarms and the alarm topic", () => {
         s.captureFunction.failureRateAlarm,
         s.captureFunction.durationAlarm,
         s.sweeperFunction.incompleteAlarm,
+        s.sweeperFunction.heldAlarm,
         s.accountConcurrencyAlarm.alarm,
       ].map(logicalIdOf);
       assert.deepEqual(
@@ -533,6 +534,19 @@ describe("alarms and the alarm topic", () => {
       const sweep = readFileSync(path.join(REPO_ROOT, "shared/domain/sweep.ts"), "utf8");
       assert.match(sweep, /logger\.info\("sweep finished", \{ \.\.\.result/);
       assert.match(sweep, /complete: boolean;/);
+    });
+
+    test("held sweeps: every sweep held by back-pressure for an hour, on the metric the handler writes", () => {
+      const alarm = alarmOf(synth.service.sweeperFunction.heldAlarm);
+      assert.equal(alarm.Namespace, "Palimpsest");
+      assert.equal(alarm.MetricName, METRIC.sweepHeld);
+      assert.deepEqual(alarm.Dimensions, [{ Name: "service", Value: METRICS_SERVICE }]);
+      assert.equal(alarm.Statistic, "Minimum");
+      assert.equal(alarm.Threshold, 1);
+      assert.equal(alarm.Period, 300);
+      assert.equal(alarm.EvaluationPeriods, 12);
+      assert.equal(alarm.DatapointsToAlarm, 12);
+      assert.equal(alarm.TreatMissingData, "notBreaching");
     });
 
     test("account concurrency: 80% of the quota claimed for 15 minutes; the quota is a prop", () => {

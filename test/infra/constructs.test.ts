@@ -10,6 +10,7 @@ import { ArchiveTable } from "../../infra/constructs/archive-table.ts";
 import { CaptureFunction } from "../../infra/constructs/capture-function.ts";
 import { CaptureQueue, type CaptureQueueProps } from "../../infra/constructs/capture-queue.ts";
 import { DeadLetterFunction } from "../../infra/constructs/dead-letter-function.ts";
+import { DEFAULTS } from "../../infra/constructs/defaults.ts";
 import { EditEvents } from "../../infra/constructs/edit-events.ts";
 import { HostShaping } from "../../infra/constructs/host-shaping.ts";
 import { PalimpsestFunction } from "../../infra/constructs/palimpsest-function.ts";
@@ -17,8 +18,13 @@ import { PollQueue } from "../../infra/constructs/poll-queue.ts";
 import { SweepSchedule } from "../../infra/constructs/sweep-schedule.ts";
 import { SweeperFunction } from "../../infra/constructs/sweeper-function.ts";
 import { addPalimpsestStacks, readAppOptions } from "../../infra/palimpsest-app.ts";
-import { PalimpsestServiceStack } from "../../infra/stacks/service-stack.ts";
+import {
+  PalimpsestServiceStack,
+  type PalimpsestServiceStackProps,
+} from "../../infra/stacks/service-stack.ts";
 import { PalimpsestStorageStack } from "../../infra/stacks/storage-stack.ts";
+import { DEFAULT_MAX_QUEUE_AGE_SECONDS, loadSweepBackPressureConfig } from "../../shared/config.ts";
+import { retriedMessageAgeMs } from "../../shared/domain/back-pressure.ts";
 import { ENV } from "../../shared/env-names.ts";
 import { allowedActions, logicalIdOf, newApp, newStack, refersTo, synthPalimpsest } from "./synth.ts";
 
@@ -384,19 +390,72 @@ describe("impossible prop combinations throw at synth", () => {
     const stack = newStack();
     const sweeper = new SweeperFunction(stack, "Sweeper", {
       ...storageIn(stack),
-      maxQueueAge: Duration.minutes(45),
+      maxQueueAge: Duration.minutes(75),
       maxQueueDepth: 700,
     });
     const template = Template.fromStack(stack);
     const env =
       template.findResources("AWS::Lambda::Function")[logicalIdOf(sweeper)]?.Properties.Environment.Variables;
-    assert.equal(env[ENV.maxQueueAgeSeconds], "2700");
+    assert.equal(env[ENV.maxQueueAgeSeconds], "4500");
     assert.equal(env[ENV.maxQueueDepth], "700");
     assert.ok(allowedActions(template, sweeper).has("cloudwatch:GetMetricData"));
     const other = newStack();
     assert.throws(
       () => new SweeperFunction(other, "B", { ...storageIn(other), maxQueueAge: Duration.seconds(30) }),
       /SweeperFunction: .*MAX_QUEUE_AGE_SECONDS/,
+    );
+  });
+
+  test("sweeper back-pressure below the age an ordinarily retried capture reaches is refused at synth", () => {
+    // Default queue: 18-minute visibility, 3 deliveries: 15 min of delay + 2 × 18 min = 51 min.
+    const floor = retriedMessageAgeMs({
+      maxReceiveCount: DEFAULTS.maxReceiveCount,
+      visibilityTimeoutMs:
+        DEFAULTS.captureFunctionTimeout.toMilliseconds() * DEFAULTS.visibilityTimeoutFactor,
+    });
+    assert.equal(floor, 51 * 60_000);
+    for (const maxQueueAge of [Duration.minutes(30), Duration.minutes(51)]) {
+      const stack = newStack();
+      assert.throws(
+        () => new SweeperFunction(stack, "S", { ...storageIn(stack), maxQueueAge }),
+        /SweeperFunction: MAX_QUEUE_AGE_SECONDS \(\d+\) must be above 3060, .*2 visibility timeouts of 1080 s/,
+      );
+    }
+    // The floor follows the queue it is given: 1-minute consumers (6-minute visibility), 4 deliveries.
+    const small = newStack();
+    const queue = { consumerTimeout: Duration.minutes(1), maxReceiveCount: 4 };
+    assert.throws(
+      () =>
+        new SweeperFunction(small, "S", { ...storageIn(small, queue), maxQueueAge: Duration.minutes(33) }),
+      /must be above 1980/,
+    );
+    const ok = newStack();
+    assert.doesNotThrow(
+      () => new SweeperFunction(ok, "S", { ...storageIn(ok, queue), maxQueueAge: Duration.minutes(34) }),
+    );
+    // The default holds at the backlog alarm's threshold, above the default queue's floor.
+    assert.equal(DEFAULT_MAX_QUEUE_AGE_SECONDS, loadSweepBackPressureConfig({}).maxQueueAgeSeconds);
+    assert.ok(DEFAULT_MAX_QUEUE_AGE_SECONDS * 1000 > floor);
+    assert.ok(DEFAULT_MAX_QUEUE_AGE_SECONDS >= DEFAULTS.captureBacklogAlarmAfter.toSeconds());
+    const defaults = newStack();
+    assert.doesNotThrow(() => new SweeperFunction(defaults, "S", storageIn(defaults)));
+  });
+
+  test("a capture queue's retention must outlast the longest delay and every delivery", () => {
+    // Defaults: 15 min + 3 × 18 min = 69 min.
+    assert.throws(
+      () => new CaptureQueue(newStack(), "Q", { retentionPeriod: Duration.minutes(68) }),
+      /CaptureQueue: retentionPeriod \(1 hour 8 minutes\) is below 1 hour 9 minutes .*SQS would drop captures/,
+    );
+    assert.doesNotThrow(() => new CaptureQueue(newStack(), "Q", { retentionPeriod: Duration.minutes(69) }));
+    // Shorter consumers, shorter floor: 15 min + 2 × 6 min = 27 min.
+    const short = { consumerTimeout: Duration.minutes(1), maxReceiveCount: 2 };
+    assert.throws(
+      () => new CaptureQueue(newStack(), "Q", { ...short, retentionPeriod: Duration.minutes(26) }),
+      /below 27 minutes/,
+    );
+    assert.doesNotThrow(
+      () => new CaptureQueue(newStack(), "Q", { ...short, retentionPeriod: Duration.minutes(27) }),
     );
   });
 
@@ -765,6 +824,30 @@ describe("optional features", () => {
       functions[logicalIdOf(service.captureFunction)]?.Properties.ReservedConcurrentExecutions,
       undefined,
     );
+  });
+
+  test("the API's queue depth is the default of the poll function's and the sweeper's fallback", () => {
+    const depthOf = (service: PalimpsestServiceStack) => {
+      const functions = Template.fromStack(service).findResources("AWS::Lambda::Function");
+      return [service.apiFunction, service.pollFunction, service.sweeperFunction].map(
+        (fn) => functions[logicalIdOf(fn)]?.Properties.Environment.Variables[ENV.maxQueueDepth],
+      );
+    };
+    const serviceOf = (props: Omit<PalimpsestServiceStackProps, "storage" | "bundling">) => {
+      const app = newApp();
+      const storage = new PalimpsestStorageStack(app, "S");
+      return new PalimpsestServiceStack(app, "V", { storage, bundling: false, ...props });
+    };
+    const both = serviceOf({
+      apiFunction: { maxQueueDepth: 500 },
+      pollFunction: { maxQueueDepth: 800 },
+    });
+    assert.deepEqual(depthOf(both), ["500", "800", "500"], "the poll's own bound is its own only");
+    const own = serviceOf({
+      apiFunction: { maxQueueDepth: 500 },
+      sweeperFunction: { maxQueueDepth: 300 },
+    });
+    assert.deepEqual(depthOf(own), ["500", "500", "300"]);
   });
 
   test("a KMS-encrypted bucket grants the key to presigners and writers", () => {

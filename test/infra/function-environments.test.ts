@@ -134,7 +134,7 @@ const EVERY_SETTING: PalimpsestAppOptions = {
     },
     api: { corsAllowOrigins: ["https://news.example"] },
     hostShaping: { hostMaxConcurrency: 3, hostMinGap: Duration.seconds(2), hostLimits: "news.example=5s" },
-    sweeperFunction: { sweepSpread: Duration.minutes(1), maxQueueAge: Duration.minutes(40) },
+    sweeperFunction: { sweepSpread: Duration.minutes(1), maxQueueAge: Duration.minutes(90) },
   },
 };
 

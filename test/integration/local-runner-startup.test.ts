@@ -111,6 +111,16 @@ describe("npm start refuses clearly", () => {
     );
   });
 
+  it("refuses a back-pressure age the file queue's ordinary retries reach (15 min + 2 × 3 min)", async () => {
+    const low = spawnSync(process.execPath, ["local/main.ts"], {
+      env: { ...npmStartEnv(await tempDir(), 0), MAX_QUEUE_AGE_SECONDS: "1260" },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    assert.notEqual(low.status, 0);
+    assertOneLine(low.stderr.trim(), /MAX_QUEUE_AGE_SECONDS \(1260\) must be above 1260/);
+  });
+
   it("takes over a lock left by a process that is gone", async () => {
     const dataDir = await tempDir();
     const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], {

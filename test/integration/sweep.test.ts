@@ -4,6 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
+import type { Context } from "aws-lambda";
+import { createSweeperHandler } from "../../functions/sweeper/sweep-handler.ts";
 import { createDocumentClient } from "../../shared/adapters/aws-clients.ts";
 import { createDynamoHostSlots } from "../../shared/adapters/dynamo-host-slots.ts";
 import { INDEX_SHARDS } from "../../shared/adapters/table-schema.ts";
@@ -288,5 +290,67 @@ describe("host shaping in the sweep", () => {
     for (let i = 1; i < delays.length; i++) {
       assert.ok((delays[i] as number) - (delays[i - 1] as number) >= interval, `slots ${delays.join(",")}`);
     }
+  });
+});
+
+describe("a sweep held by back-pressure", () => {
+  it("claims no new recaptures, but still sends parked captures, fails expired ones and replaces them", async () => {
+    const T = Date.parse("2030-01-01T00:00:00Z");
+    const at = (minutes: number) => new Date(T + minutes * MINUTE);
+    const slow: HostShaper = {
+      ...shaper,
+      limits: parseHostLimits("slow.example=10m", { minGapMs: 1000, maxConcurrent: 2 }),
+    };
+    // A capture taken three hours before T, still pending (its message will outlive a 2 h retention).
+    const old = await addUrl("https://old.example/a", at(-180).toISOString());
+    await sweep(at(-180), recordingQueue());
+    const lost = (await storage.repository.getUrl(old))?.pendingCaptureId ?? assert.fail("no pending");
+    // Three captures of a host allowing one start every 10 minutes: slots T, T+10, T+20; the last is parked.
+    for (let i = 0; i < 3; i++) await addUrl(`https://slow.example/a-${i}`, at(0).toISOString());
+    const first = await sweep(at(0), recordingQueue(), { shaper: slow });
+    assert.equal(first.parked, 1);
+    const slowUrls = await Promise.all(
+      [0, 1, 2].map((i) => storage.repository.getUrl(urlIdFor(`https://slow.example/a-${i}`))),
+    );
+    const parked = slowUrls.find((u) => u?.parked) ?? assert.fail("none parked");
+    // A URL with nothing pending, due while the queue is backed up.
+    const fresh = await addUrl("https://fresh.example/a", at(30).toISOString());
+
+    const queue = recordingQueue();
+    const sweeps: Array<{ enqueued: number; held: boolean }> = [];
+    const handler = createSweeperHandler({
+      repository: storage.repository,
+      queue,
+      shards: INDEX_SHARDS,
+      logger,
+      shaper: slow,
+      retentionMs: 2 * 3_600_000,
+      backPressure: { maxAgeSeconds: 3600, maxDepth: 10, age: { oldestMessageAgeSeconds: async () => 7200 } },
+      metrics: { captureHandled: () => undefined, sweepFinished: (r) => void sweeps.push(r) },
+    });
+    const context = { awsRequestId: "t", getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+    const held = await handler({ time: at(65).toISOString() }, context);
+
+    assert.equal(held.held, "age");
+    assert.equal(held.expired, 1, "the capture whose message outlived the retention is failed");
+    assert.equal((await storage.repository.getCapture(lost))?.error?.code, "expired");
+    const sent = queue.sent.map((s) => s.message.captureId);
+    assert.ok(sent.includes(parked.pendingCaptureId as string), "the parked capture went out at its slot");
+    assert.deepEqual((await urlsOf(queue)).sort(), [old, parked.urlId].sort());
+    assert.equal(held.enqueued, 2, "the parked one and the expired one's replacement");
+    assert.equal((await storage.repository.getUrl(fresh))?.pendingCaptureId, undefined, "no new claim");
+    assert.deepEqual(sweeps, [{ enqueued: 2, polls: 0, held: true }]);
+
+    // Released, the next sweep claims it.
+    const free = createSweeperHandler({
+      repository: storage.repository,
+      queue: recordingQueue(),
+      shards: INDEX_SHARDS,
+      logger,
+    });
+    const next = await free({ time: at(66).toISOString() }, context);
+    assert.equal(next.held, undefined);
+    assert.ok((await storage.repository.getUrl(fresh))?.pendingCaptureId, "claimed once not held");
+    assert.ok(next.enqueued >= 1);
   });
 });

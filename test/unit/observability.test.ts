@@ -179,15 +179,17 @@ describe("metrics (embedded metric format)", () => {
     assert.deepEqual(missing, ["signing_failed"]);
   });
 
-  test("a sweep reports what it enqueued", () => {
+  test("a sweep reports what it enqueued, and whether back-pressure held it (0 or 1, every sweep)", () => {
     const written = emf(
-      linesOf(() =>
-        createEmfMetrics({ namespace: METRICS_NAMESPACE }).sweepFinished({ enqueued: 12, polls: 3 }),
-      ),
+      linesOf(() => {
+        const metrics = createEmfMetrics({ namespace: METRICS_NAMESPACE });
+        metrics.sweepFinished({ enqueued: 12, polls: 3, held: false });
+        metrics.sweepFinished({ enqueued: 0, polls: 1, held: true });
+      }),
     );
     assert.deepEqual(
-      written.map((w) => [w.line.SweepEnqueued ?? w.line.SweepPolls]),
-      [[12], [3]],
+      written.map((w) => [w.line.SweepEnqueued ?? w.line.SweepPolls ?? w.line.SweepHeld]),
+      [[12], [3], [0], [0], [1], [1]],
     );
   });
 });
@@ -197,21 +199,21 @@ describe("metrics follow the log, except on Lambda", () => {
     linesOf(() => {
       const config = loadObservabilityConfig(env);
       const metrics = logLevel ? openMetrics(config, logLevel) : openObservability(config).metrics;
-      metrics.sweepFinished({ enqueued: 1, polls: 0 });
+      metrics.sweepFinished({ enqueued: 1, polls: 0, held: false });
     }).filter((line) => line._aws !== undefined).length;
 
   test("a silent log writes no embedded-metric-format lines; any other level does", () => {
     assert.equal(sweepLines({ LOG_LEVEL: "silent" }), 0);
-    assert.equal(sweepLines({ LOG_LEVEL: "error" }), 2);
-    assert.equal(sweepLines({}), 2);
+    assert.equal(sweepLines({ LOG_LEVEL: "error" }), 3);
+    assert.equal(sweepLines({}), 3);
   });
 
   test("on Lambda metrics are written whatever the log level: the alarms read them", () => {
-    assert.equal(sweepLines({ LOG_LEVEL: "silent", AWS_LAMBDA_FUNCTION_NAME: "palimpsest-sweeper" }), 2);
+    assert.equal(sweepLines({ LOG_LEVEL: "silent", AWS_LAMBDA_FUNCTION_NAME: "palimpsest-sweeper" }), 3);
   });
 
   test("METRICS=on/off decides over both, and anything else fails at start", () => {
-    assert.equal(sweepLines({ LOG_LEVEL: "silent", METRICS: "on" }), 2);
+    assert.equal(sweepLines({ LOG_LEVEL: "silent", METRICS: "on" }), 3);
     assert.equal(sweepLines({ AWS_LAMBDA_FUNCTION_NAME: "palimpsest-sweeper", METRICS: "off" }), 0);
     assert.throws(() => loadObservabilityConfig({ METRICS: "quiet" }), /METRICS must be "on" or "off"/);
   });
@@ -220,7 +222,7 @@ describe("metrics follow the log, except on Lambda", () => {
     assert.equal(createLogger({}, "silent").level, "silent");
     assert.equal(createLogger({}, "silent").child({ a: 1 }).level, "silent");
     assert.equal(sweepLines({ LOG_LEVEL: "info" }, "silent"), 0);
-    assert.equal(sweepLines({ LOG_LEVEL: "silent" }, "info"), 2);
-    assert.equal(sweepLines({ METRICS: "on" }, "silent"), 2);
+    assert.equal(sweepLines({ LOG_LEVEL: "silent" }, "info"), 3);
+    assert.equal(sweepLines({ METRICS: "on" }, "silent"), 3);
   });
 });

@@ -9,6 +9,7 @@ import {
   loadLocalConfig,
   loadPollQueueConfig,
   loadRegion,
+  loadSweepBackPressureConfig,
 } from "../../shared/config.ts";
 import { DEFAULT_CADENCE } from "../../shared/domain/schedule.ts";
 import { ConfigError } from "../../shared/errors.ts";
@@ -84,5 +85,23 @@ describe("runtime config", () => {
       "ftp://r.example",
     ])
       assert.throws(() => loadApiConfig({ PUBLIC_REPLAY_URL: bad }), /PUBLIC_REPLAY_URL/, bad);
+  });
+});
+
+describe("sweep back-pressure against the queue's redelivery", () => {
+  test("an age the queue's ordinary retries reach is refused; the default is above the local queue's", () => {
+    // npm start's file queue: 3-minute visibility, 3 deliveries: 15 + 2 × 3 = 21 minutes.
+    const local = { maxReceiveCount: 3, visibilityTimeoutMs: 180_000 };
+    assert.equal(loadSweepBackPressureConfig({}, local).maxQueueAgeSeconds, 3600);
+    assert.throws(
+      () => loadSweepBackPressureConfig({ MAX_QUEUE_AGE_SECONDS: "1260" }, local),
+      (err: unknown) => err instanceof ConfigError && /must be above 1260/.test(err.message),
+    );
+    assert.equal(
+      loadSweepBackPressureConfig({ MAX_QUEUE_AGE_SECONDS: "1261" }, local).maxQueueAgeSeconds,
+      1261,
+    );
+    // Without the queue's settings (tests of the parser alone) only the range applies.
+    assert.equal(loadSweepBackPressureConfig({ MAX_QUEUE_AGE_SECONDS: "600" }).maxQueueAgeSeconds, 600);
   });
 });
