@@ -101,6 +101,11 @@ const READ_NOT_SET: Record<string, string> = {
   [ENV.captureMaxRedirects]: "no deploy-time prop yet: the handler's default",
   [ENV.captureMaxDomElements]: "no deploy-time prop yet: the handler's default",
   [ENV.evidenceMaxBytes]: "no deploy-time prop yet: the handler's default",
+  [ENV.captureDocumentDeadlineMs]:
+    "no deploy-time prop yet: the handler's default (the redteam shortens it locally)",
+  [ENV.captureStallMs]: "no deploy-time prop yet: the handler's default (the redteam shortens it locally)",
+  [ENV.captureRendererMaxMb]:
+    "no deploy-time prop yet: the handler's default (the redteam lowers it locally)",
   [ENV.replayAssetsDir]: "Lambda unpacks the replay function's layer under /opt, the default",
   [ENV.scrubEnviron]:
     "on by default on Lambda (AWS_LAMBDA_FUNCTION_NAME): a switch for tests and other hosts",
