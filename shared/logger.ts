@@ -89,8 +89,15 @@ export function invocationLogger(logger: Logger, context: InvocationContext, cor
   });
 }
 
+let processLogger: Logger | undefined;
+
 /**
- * A process-wide logger for the few modules that log outside any composed function (the web UI's
- * routes). Composed functions get theirs from the composition root, at the configured level.
+ * A process-wide logger, at "info", for an API handler built without one (tests that build it
+ * directly). Composed functions get theirs from the composition root, at the configured level.
+ * Created on first use, not at import: a Powertools Logger costs the API's cold start a few
+ * milliseconds of CPU, and a composed function never needs this one.
  */
-export const logger = createLogger({ service: "palimpsest" });
+export function defaultLogger(): Logger {
+  processLogger ??= createLogger({ service: "palimpsest" });
+  return processLogger;
+}
