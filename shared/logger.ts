@@ -5,6 +5,7 @@
  */
 import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
 import type { LogLevel } from "./config.ts";
+import { mapStack } from "./stack-map.ts";
 
 export type LogFields = Record<string, unknown>;
 
@@ -24,7 +25,7 @@ function serialiseError(err: unknown): unknown {
   if (!(err instanceof Error)) return err;
   const out: LogFields = { name: err.name, message: err.message };
   if ("code" in err) out.code = (err as { code: unknown }).code;
-  if (err.stack) out.stack = err.stack.split("\n").slice(0, 6).join("\n");
+  if (err.stack) out.stack = mapStack(err.stack.split("\n").slice(0, 6).join("\n"));
   if (err.cause) out.cause = serialiseError(err.cause);
   return out;
 }

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { createApiHandler } from "../../functions/api/create-handler.ts";
+import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import type { LogFields, Logger } from "../../shared/logger.ts";
 import type { ArchiveRepository, BlobReader } from "../../shared/ports.ts";
 
@@ -74,6 +75,9 @@ describe("API logging", () => {
       blobs: noBlobs,
       queue: { enqueue: async () => undefined },
       presignedUrlTtlSeconds: 900,
+      // No request here reaches the URL guard: nothing to resolve, nothing private allowed.
+      resolveHost: async () => [],
+      allowedPrivateHosts: parseAllowedPrivateHosts(""),
       logger: recordingLogger(lines),
     });
     // Act
@@ -96,6 +100,9 @@ describe("API logging", () => {
       blobs: noBlobs,
       queue: { enqueue: async () => undefined },
       presignedUrlTtlSeconds: 900,
+      // No request here reaches the URL guard: nothing to resolve, nothing private allowed.
+      resolveHost: async () => [],
+      allowedPrivateHosts: parseAllowedPrivateHosts(""),
       logger: recordingLogger(lines),
     });
     // Act
