@@ -118,7 +118,7 @@ export const SECTIONS: readonly BenchSection[] = [
   },
   {
     name: "api-init",
-    summary: "the API's cold init before the composition root, before the lazy node:http, and now",
+    summary: "the API's cold init before the composition root and now, with and without Node's source maps",
     run: () => runApiInitBench(),
   },
   {

@@ -5,6 +5,7 @@
  */
 import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
 import type { LogLevel } from "./config.ts";
+import { mapStack } from "./stack-map.ts";
 
 export type LogFields = Record<string, unknown>;
 
@@ -24,7 +25,7 @@ function serialiseError(err: unknown): unknown {
   if (!(err instanceof Error)) return err;
   const out: LogFields = { name: err.name, message: err.message };
   if ("code" in err) out.code = (err as { code: unknown }).code;
-  if (err.stack) out.stack = err.stack.split("\n").slice(0, 6).join("\n");
+  if (err.stack) out.stack = mapStack(err.stack.split("\n").slice(0, 6).join("\n"));
   if (err.cause) out.cause = serialiseError(err.cause);
   return out;
 }
@@ -89,8 +90,15 @@ export function invocationLogger(logger: Logger, context: InvocationContext, cor
   });
 }
 
+let processLogger: Logger | undefined;
+
 /**
- * A process-wide logger for the few modules that log outside any composed function (the web UI's
- * routes). Composed functions get theirs from the composition root, at the configured level.
+ * A process-wide logger, at "info", for an API handler built without one (tests that build it
+ * directly). Composed functions get theirs from the composition root, at the configured level.
+ * Created on first use, not at import: a Powertools Logger costs the API's cold start a few
+ * milliseconds of CPU, and a composed function never needs this one.
  */
-export const logger = createLogger({ service: "palimpsest" });
+export function defaultLogger(): Logger {
+  processLogger ??= createLogger({ service: "palimpsest" });
+  return processLogger;
+}

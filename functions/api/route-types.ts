@@ -6,6 +6,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { CadenceStep } from "../../shared/domain/schedule.ts";
 import type { SubmitCaptureDeps } from "../../shared/domain/submit-capture.ts";
+import type { Logger } from "../../shared/logger.ts";
 import type {
   BlobReader,
   EvidenceSigner,
@@ -54,6 +55,8 @@ export interface ApiDeps extends SubmitCaptureDeps {
    * @default - no replay view; the WACZ is still offered for download
    */
   publicReplayUrl?: string | undefined;
+  /** Where routes log what they answer with a 5xx (the composed logger). @default - the process-wide logger */
+  logger?: Logger;
 }
 
 /** The first capture group of the route's pattern, named for readability. */

@@ -76,6 +76,13 @@ export interface ApiFunctionProps {
 }
 
 /**
+ * Whether Node maps the API's stack traces as it loads the bundle (`--enable-source-maps`): no.
+ * That costs every cold start about a sixth of the import's CPU (BENCHMARKS.md, "API cold init"),
+ * for stacks read only when an error is logged; the logger maps those on first use instead.
+ */
+export const API_SOURCE_MAPS_AT_RUNTIME = false;
+
+/**
  * The HTTP API handler (`functions/api/handler.ts`) behind API Gateway: the DynamoDB calls its code
  * sends (Get/Put/Update/Query, the per-URL and listing indexes; no delete or batch write),
  * sqs:SendMessage and sqs:GetQueueAttributes on the capture queue, sqs:SendMessage on the poll
@@ -124,6 +131,7 @@ export class ApiFunction extends PalimpsestFunction {
       logRetention: props.logRetention,
       reservedConcurrentExecutions: reserved,
       environment,
+      sourceMapsAtRuntime: API_SOURCE_MAPS_AT_RUNTIME,
     });
     props.table.bindApi(this);
     props.bucket.bindPresigner(this);

@@ -113,6 +113,15 @@ export interface PalimpsestFunctionProps {
    * @default - none
    */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Have Node map stack traces through the bundle's source map (`NODE_OPTIONS=--enable-source-maps`).
+   * Node then reads the map and measures every line of the bundle as it loads it, at each cold
+   * start. When false the map still ships beside the bundle and the logger maps the stacks of the
+   * errors it logs, reading the map on first use (shared/stack-map.ts); only stacks printed
+   * elsewhere (an init failure the runtime reports) stay unmapped.
+   * @default true
+   */
+  readonly sourceMapsAtRuntime?: boolean;
   /** @default "info" */
   readonly logLevel?: LogLevel;
   /** @default RetentionDays.ONE_MONTH */
@@ -121,7 +130,7 @@ export interface PalimpsestFunctionProps {
 
 /**
  * The base of every Palimpsest Lambda: Node.js 24 on arm64 (unless told otherwise), an ESM bundle (`.mjs`) built by the
- * local esbuild with source maps enabled at run time, X-Ray tracing, and its own log group with a
+ * local esbuild with its source map (read by Node at load, or by the logger on first use), X-Ray tracing, and its own log group with a
  * retention. Its role starts with nothing but writing to that log group (no AWS managed policy);
  * data access is added afterwards with the storage constructs' bind methods.
  */
@@ -172,7 +181,7 @@ export class PalimpsestFunction extends NodejsFunction {
       environment: {
         ...props.environment,
         [ENV.logLevel]: props.logLevel ?? DEFAULTS.logLevel,
-        NODE_OPTIONS: "--enable-source-maps",
+        ...((props.sourceMapsAtRuntime ?? true) ? { NODE_OPTIONS: "--enable-source-maps" } : {}),
       },
       ...(bundling
         ? {

@@ -230,6 +230,14 @@ describe("service stack", () => {
       assert.equal(env[ENV.presignedUrlTtlSeconds], "900");
       assert.equal(env[ENV.allowPrivateHosts], "");
     });
+
+    test("loads its bundle without Node's source maps (its logger maps logged stacks on first use)", () => {
+      const env = envOf(synth.service.apiFunction);
+      assert.equal(env.NODE_OPTIONS, undefined);
+      for (const fn of allFunctions().filter((f) => f !== synth.service.apiFunction)) {
+        assert.equal(envOf(fn).NODE_OPTIONS, "--enable-source-maps", fn.node.path);
+      }
+    });
   });
 
   test("every function but the capture function (its Chromium is an x86_64 binary) runs on arm64", () => {

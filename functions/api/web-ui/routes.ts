@@ -19,7 +19,7 @@ import { submitCapture } from "../../../shared/domain/submit-capture.ts";
 import { InvalidRequestError, PalimpsestError } from "../../../shared/errors.ts";
 import { HttpError, header, json, MAX_BODY_BYTES } from "../../../shared/http/api-gateway.ts";
 import { IMMUTABLE } from "../../../shared/http/cache-control.ts";
-import { logger } from "../../../shared/logger.ts";
+import { defaultLogger } from "../../../shared/logger.ts";
 import type { ApiDeps, Route } from "../route-types.ts";
 import { sameSecret } from "../secrets.ts";
 import { ASSETS } from "./assets.ts";
@@ -42,7 +42,6 @@ import { changeFromForm, followFromForm, renderSourcePage, renderSourcesPage } f
 import { renderUrlPage } from "./url-page.ts";
 import { renderVersionPage } from "./version-page.ts";
 
-const log = logger.child({ fn: "api", part: "web-ui" });
 const ID = "([A-Za-z0-9_-]{1,64})";
 const SOURCE_ID = "(src_[A-Za-z0-9]{1,60})";
 
@@ -61,24 +60,26 @@ function page(pattern: RegExp, render: Render): Route {
     public: true,
     handle: async (deps, event, { match }) => {
       const ui = uiContextOf(event, deps);
-      return answer(ui, async () => pageResponse(ui, await render(deps, event, match, ui)));
+      return answer(deps, ui, async () => pageResponse(ui, await render(deps, event, match, ui)));
     },
   };
 }
 
 async function answer(
+  deps: ApiDeps,
   ui: UiContext,
   work: () => Promise<APIGatewayProxyResult>,
 ): Promise<APIGatewayProxyResult> {
   try {
     return await work();
   } catch (err) {
-    return errorResult(ui, err);
+    return errorResult(deps, ui, err);
   }
 }
 
 /** Only < 500 messages reach the reader, as in the JSON API. */
-function errorResult(ui: UiContext, err: unknown): APIGatewayProxyResult {
+function errorResult(deps: ApiDeps, ui: UiContext, err: unknown): APIGatewayProxyResult {
+  const log = (deps.logger ?? defaultLogger()).child({ fn: "api", part: "web-ui" });
   if (err instanceof InvalidRequestError) {
     const response = pageResponse(ui, errorPage(ui, err.status, err.code, err.message));
     const retryAfter = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
@@ -103,7 +104,7 @@ const query = (event: APIGatewayProxyEvent, name: string) => event.queryStringPa
 /** Accepts a plain HTML form POST, queues the capture and sends the browser to its page. */
 async function submitFromForm(deps: ApiDeps, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const ui = uiContextOf(event, deps);
-  return answer(ui, async () => {
+  return answer(deps, ui, async () => {
     refuseCrossSite(event, deps.publicBaseUrl);
     const form = parseForm(event);
     verifyCsrf(event, form, deps.csrfSecret);
@@ -170,7 +171,7 @@ async function sourcesForm(
   sourceId: string | undefined,
 ): Promise<APIGatewayProxyResult> {
   const ui = uiContextOf(event, deps);
-  return answer(ui, async () => {
+  return answer(deps, ui, async () => {
     const form = changeForm(deps, event);
     if (sourceId !== undefined && isNoiseRuleAction(form)) {
       const refused = await noiseRulesFromForm(deps, "source", sourceId, form);
@@ -193,7 +194,7 @@ async function urlForm(
   urlId: string,
 ): Promise<APIGatewayProxyResult> {
   const ui = uiContextOf(event, deps);
-  return answer(ui, async () => {
+  return answer(deps, ui, async () => {
     const form = changeForm(deps, event);
     if (!isNoiseRuleAction(form)) {
       throw new InvalidRequestError("invalid_action", "The form asks to set or clear noise rules.");
