@@ -334,6 +334,12 @@ export interface PageCapture {
   /** The consent dialog the capture answered (or could not), if the page showed one. */
   consent?: ConsentAttempt;
   /**
+   * The page was loaded in a browser context no capture had been handed before (no cookie, storage
+   * or cache from another page; chromium/fresh-context.ts). Absent where the capturer cannot tell,
+   * which is read as not fresh.
+   */
+  freshContext?: boolean;
+  /**
    * Every HTTP exchange of the capture as the browser made it, with the hosts it reached, its user
    * agent and version: the evidence package's raw material. Absent when recording is off.
    */

@@ -156,9 +156,10 @@ export function createCaptureWorker(parts: CaptureWorkerParts) {
 /**
  * The role's credentials, taken out of the environment before Chromium can start (on Lambda, or
  * with SCRUB_ENVIRON=on): see scrub-environ.ts. Undefined when the scrub is off or the environment
- * holds none; the clients then use the SDK's default chain.
+ * holds none; the clients then use the SDK's default chain, which on Lambda has nothing left to
+ * find in the environment: that is warned about, as the worker's first AWS call will fail.
  */
-function takeCredentials(env: Record<string, string | undefined>, logger: Logger) {
+function takeCredentials(env: Record<string, string | undefined>, logger: Logger, onLambda: boolean) {
   if (!loadEnvironScrub(env)) return undefined;
   const { credentials, outcome } = takeSecretsFromEnvironment(env);
   if (outcome.status === "scrubbed") {
@@ -166,6 +167,11 @@ function takeCredentials(env: Record<string, string | undefined>, logger: Logger
   } else {
     // Still deleted from process.env; only /proc/<pid>/environ may show them.
     logger.warn("process environment not scrubbed", { reason: outcome.reason });
+  }
+  if (!credentials && onLambda) {
+    logger.warn(
+      "no credentials in the environment: neither an access key pair nor a container credentials endpoint",
+    );
   }
   return credentials;
 }
@@ -183,9 +189,10 @@ export async function captureWorkerPartsFromEnvironment(
   const storage = loadStorageConfig(env);
   const config = loadCaptureConfig(env);
   const publish = loadPublishConfig(env);
-  const { logger, metrics } = openObservability(loadObservabilityConfig(env));
+  const observability = loadObservabilityConfig(env);
+  const { logger, metrics } = openObservability(observability);
   const region = loadRegion(env);
-  const credentials = takeCredentials(env, logger);
+  const credentials = takeCredentials(env, logger, observability.onLambda);
   const identity = credentials ? { credentials, region } : undefined;
   const archive = openArchive(storage, identity);
   // The capture function may only sign with the key (and read its public half): see evidence-signing-key.ts.

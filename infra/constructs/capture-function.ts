@@ -38,7 +38,9 @@ const UNBUNDLED_PACKAGES = ["@sparticuz/chromium", "playwright-core"] as const;
 export const CAPTURE_BUNDLING = {
   minify: false,
   nodeModules: UNBUNDLED_PACKAGES,
-} as const satisfies Pick<PalimpsestFunctionProps, "minify" | "nodeModules">;
+  // Imported by the worker itself: the role's credentials from a container endpoint.
+  bundledCredentialProviders: ["@aws-sdk/credential-provider-http"],
+} as const satisfies Pick<PalimpsestFunctionProps, "minify" | "nodeModules" | "bundledCredentialProviders">;
 
 /** Below this, Chromium on Lambda starts slowly and crashes on heavy pages. */
 const CHROMIUM_MIN_MEMORY_MIB = 1536;

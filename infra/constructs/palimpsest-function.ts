@@ -47,7 +47,8 @@ const ESM_REQUIRE_BANNER =
  * and instance metadata. A Lambda function always has its role's credentials in the environment
  * (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) and no `AWS_PROFILE`, so the
  * chain stops at `fromEnv` and these are never loaded. Left out of the bundles: a sixth of each
- * (the STS and SSO clients they pull in).
+ * (the STS and SSO clients they pull in). A function whose own code imports one bundles it
+ * (`bundledCredentialProviders`).
  */
 export const LAZY_CREDENTIAL_PROVIDERS: readonly string[] = [
   "@aws-sdk/credential-provider-ini",
@@ -84,6 +85,13 @@ export interface PalimpsestFunctionProps {
    * @default - none: everything, the AWS SDK included, is bundled at the locked versions
    */
   readonly nodeModules?: readonly string[];
+  /**
+   * Credential sources (of {@link LAZY_CREDENTIAL_PROVIDERS}) the function's own code imports, so
+   * bundled rather than left out: the capture function builds `fromHttp` itself where its role's
+   * credentials come from a container endpoint (scrub-environ.ts).
+   * @default - none: every lazy credential source is left out
+   */
+  readonly bundledCredentialProviders?: readonly string[];
   /**
    * Minify the bundle (with `keepNames`, so error classes keep their names in logs). Turn it off
    * for code that hands functions to a browser as source text (`page.evaluate(fn)`): `keepNames`
@@ -234,7 +242,7 @@ export class PalimpsestFunction extends NodejsFunction {
  * with exactly these options and inspect it.
  */
 export function bundlingOptions(
-  props: Pick<PalimpsestFunctionProps, "minify" | "nodeModules">,
+  props: Pick<PalimpsestFunctionProps, "minify" | "nodeModules" | "bundledCredentialProviders">,
 ): BundlingOptions & { minify: boolean; keepNames: boolean } {
   const minify = props.minify ?? true;
   return {
@@ -253,7 +261,9 @@ export function bundlingOptions(
     charset: Charset.UTF8,
     // Bundle the AWS SDK too: the code runs against the versions it was tested with, not
     // whatever the runtime ships this month. All but the credential sources a Lambda never uses.
-    externalModules: [...LAZY_CREDENTIAL_PROVIDERS],
+    externalModules: LAZY_CREDENTIAL_PROVIDERS.filter(
+      (name) => !props.bundledCredentialProviders?.includes(name),
+    ),
     // Only when there are some: an empty list still makes CDK run `npm ci` into the asset.
     ...(props.nodeModules?.length ? { nodeModules: [...props.nodeModules] } : {}),
   };

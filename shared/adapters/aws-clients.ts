@@ -9,7 +9,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { AwsCredentialIdentity } from "@smithy/types";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import type { StorageConfig } from "../config.ts";
 
 /**
@@ -17,7 +17,8 @@ import type { StorageConfig } from "../config.ts";
  * memory (capture worker), or unset for the SDK's default chain.
  */
 export interface LocalIdentity {
-  credentials: AwsCredentialIdentity;
+  /** A key pair, or (the capture worker's from a container credentials endpoint) a provider. */
+  credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   region: string;
 }
 

@@ -11,7 +11,8 @@
  * reads them (between `env_start` and `env_end`, fields 50–51 of `/proc/self/stat`).
  *
  * What it does, once, at cold start: reads the credentials into memory (the SDK clients are then
- * given them explicitly), deletes the secret variables from `process.env`, and overwrites their
+ * given them explicitly; where they come from a container credentials endpoint, the endpoint and
+ * its token are what is held, in a provider the clients are given), deletes the secret variables from `process.env`, and overwrites their
  * values in the original block with NUL bytes through `/proc/self/mem` (a process may write its
  * own memory; lengths are kept, so the block's layout and every other variable are unchanged).
  *
@@ -37,15 +38,32 @@
  * goes on (the variables are still deleted from `process.env`).
  */
 import { closeSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
-import type { AwsCredentialIdentity } from "@smithy/types";
+import { fromHttp } from "@aws-sdk/credential-provider-http";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 
-/** The variables whose values leave the environment: the role's credentials and the webhook's key. */
+/**
+ * The variables whose values leave the environment: the role's credentials, the container
+ * credentials endpoint and its token (where the role's credentials come over HTTP instead, as in
+ * SnapStart-like set-ups: the token is as good as the keys while it lasts, and the endpoint says
+ * where to use it), and the webhook's key.
+ */
 export const SECRET_VARIABLES = [
   "AWS_ACCESS_KEY_ID",
   "AWS_SECRET_ACCESS_KEY",
   "AWS_SESSION_TOKEN",
+  "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+  "AWS_CONTAINER_CREDENTIALS_FULL_URI",
   "WEBHOOK_SECRET",
 ] as const;
+
+/** The role's credentials as held in memory: a key pair, or a provider that fetches them. */
+export type RoleCredentials = AwsCredentialIdentity | AwsCredentialIdentityProvider;
+
+/**
+ * Credentials fetched this close to their expiration are fetched again (the SDK clients refresh
+ * at five minutes too).
+ */
+const REFRESH_BEFORE_EXPIRATION_MS = 5 * 60_000;
 
 /** `env_start` and `env_end` in `/proc/<pid>/stat`, counted from 1 (Linux ≥ 3.5). */
 const ENV_START_FIELD = 50;
@@ -59,21 +77,59 @@ export type ScrubOutcome =
   | { status: "skipped"; reason: string };
 
 /**
- * The role's credentials from the environment, as the SDK's `fromEnv` reads them; undefined when
- * there are none (the clients then keep their default chain).
+ * The role's credentials from the environment: the key pair as the SDK's `fromEnv` reads it or,
+ * without one, a provider for the container credentials endpoint (`fromHttp`, as the SDK's default
+ * chain would build it) given the endpoint and its token explicitly, since both leave the
+ * environment; undefined when there are neither (the clients then keep their default chain). The
+ * provider is memoised: the blob reader's signer asks for credentials on every request.
  */
 export function readEnvironmentCredentials(
   env: Record<string, string | undefined>,
-): AwsCredentialIdentity | undefined {
+): RoleCredentials | undefined {
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
-  if (!accessKeyId || !secretAccessKey) return undefined;
-  const expiration = env.AWS_CREDENTIAL_EXPIRATION;
-  return {
-    accessKeyId,
-    secretAccessKey,
-    ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-    ...(expiration ? { expiration: new Date(expiration) } : {}),
+  if (accessKeyId && secretAccessKey) {
+    const expiration = env.AWS_CREDENTIAL_EXPIRATION;
+    return {
+      accessKeyId,
+      secretAccessKey,
+      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+      ...(expiration ? { expiration: new Date(expiration) } : {}),
+    };
+  }
+  const fullUri = env.AWS_CONTAINER_CREDENTIALS_FULL_URI;
+  if (!fullUri) return undefined;
+  const token = env.AWS_CONTAINER_AUTHORIZATION_TOKEN;
+  return memoized(
+    fromHttp({
+      awsContainerCredentialsFullUri: fullUri,
+      ...(token ? { awsContainerAuthorizationToken: token } : {}),
+    }),
+  );
+}
+
+/**
+ * `provider`, asked again only when what it gave is near its expiration (or it failed). The SDK's
+ * own memoiser (`@smithy/core`) is only a transitive dependency; this is the part of it needed.
+ */
+function memoized(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
+  let held: Promise<AwsCredentialIdentity> | undefined;
+  let identity: AwsCredentialIdentity | undefined;
+  return async () => {
+    const expiring =
+      identity?.expiration !== undefined &&
+      identity.expiration.getTime() - Date.now() < REFRESH_BEFORE_EXPIRATION_MS;
+    if (!held || expiring) {
+      const fetching = provider().then((fetched) => {
+        identity = fetched;
+        return fetched;
+      });
+      held = fetching;
+      fetching.catch(() => {
+        if (held === fetching) held = undefined;
+      });
+    }
+    return held;
   };
 }
 
@@ -143,7 +199,7 @@ export function scrubEnvironBlock(names: readonly string[], procSelf = "/proc/se
 export function takeSecretsFromEnvironment(
   env: Record<string, string | undefined> = process.env,
   procSelf?: string,
-): { credentials: AwsCredentialIdentity | undefined; outcome: ScrubOutcome } {
+): { credentials: RoleCredentials | undefined; outcome: ScrubOutcome } {
   const credentials = readEnvironmentCredentials(env);
   for (const name of SECRET_VARIABLES) delete env[name];
   return { credentials, outcome: scrubEnvironBlock(SECRET_VARIABLES, procSelf) };

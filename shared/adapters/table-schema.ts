@@ -5,10 +5,10 @@
  * Items (PK / SK):
  * - URL record            `URL#<urlId>`     / `URL` (with a map `probe`: what the last browser capture
  *                         learned for HTTP probes, `UrlProbeState` in shared/domain/model.ts; and,
- *                         while its last capture met a bot challenge, a map `challengeRetry`:
- *                         `{attempt, at, afterCaptureId}`, the retry planned, `ChallengeRetry`)
+ *                         while its last capture met a bot challenge and its one retry is to come,
+ *                         a map `challengeRetry`: `{at, afterCaptureId}`, `ChallengeRetry`)
  * - a capture that retried a challenged page carries a map `challengeRetried`:
- *                         `{attempt, afterCaptureId, freshContext}` (`ChallengeRetried`)
+ *                         `{afterCaptureId, freshContext, stillChallenged?}` (`ChallengeRetried`)
  * - version of a URL      `URL#<urlId>`     / `VERSION#<versionId>`   (versionIds sort by time)
  * - capture               `CAPTURE#<id>`    / `CAPTURE`
  * - source                `SOURCE#<id>`     / `SOURCE`

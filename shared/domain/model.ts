@@ -236,24 +236,31 @@ export interface ConsentAttempt {
 
 /**
  * What Palimpsest does after a capture meets a bot challenge: it never solves it, and tries the
- * page once more later (at the backoff's time, validity/backoff.ts) in a browser context of its
- * own, with no cookie, storage or cache from the challenged one.
+ * page once more later (at the backoff's time, validity/backoff.ts), in a browser context of its
+ * own. One retry per run of challenges: when that retry is challenged too, nothing more is planned
+ * and the URL stays on the wall backoff (which goes on retrying with growing gaps) until a capture
+ * shows anything but a challenge.
  */
 export interface ChallengeRetry {
-  /** Which retry in the current run of challenges (1 after the first challenge). */
-  attempt: number;
   /** When the retry is due (the URL's `nextCaptureAt` as the challenge left it). */
   at: string;
   /** The capture that met the challenge. */
   afterCaptureId: string;
 }
 
-/** On the capture that retried a challenged page: which retry, after which capture, and how. */
+/** On the capture that retried a challenged page: after which capture, how, and what it met. */
 export interface ChallengeRetried {
-  attempt: number;
   afterCaptureId: string;
-  /** The capture ran in a fresh browser context (every browser capture does: fresh-context.ts). */
+  /**
+   * The retry ran in a browser context no capture had used before, as its capturer reported it
+   * (`PageCapture.freshContext`): false when it could not tell.
+   */
   freshContext: boolean;
+  /**
+   * The retry met a challenge again: no further challenge retry is planned, and the URL is retried
+   * on the wall backoff.
+   */
+  stillChallenged?: true;
 }
 
 export interface UrlRecord {
@@ -286,8 +293,9 @@ export interface UrlRecord {
    */
   notOkSince?: string;
   /**
-   * Set while the URL's last capture met a bot challenge: the retry planned after it (cleared by
-   * the next capture that shows anything else).
+   * Set while the URL's last capture met a bot challenge and its one retry is still to come: the
+   * retry planned after it (cleared by that retry, whatever it shows, and by any capture that shows
+   * anything but a challenge).
    */
   challengeRetry?: ChallengeRetry;
   /** What browser captures learned for HTTP probes; absent until a browser capture with probes on. */

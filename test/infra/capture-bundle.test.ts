@@ -104,6 +104,15 @@ describe("capture function bundle", () => {
     }
   });
 
+  test("bundles the container credentials provider the worker builds, which the asset has no copy of", () => {
+    assert.equal(
+      /(?:from|import\()\s*"@aws-sdk\/credential-provider-http"/.test(code),
+      false,
+      "credential-provider-http is imported at run time, and the asset's node_modules lacks it",
+    );
+    assert.match(code, /No HTTP credential provider host provided/, "fromHttp is in the bundle");
+  });
+
   test("leaves Chromium and Playwright to the asset's node_modules", () => {
     for (const name of CAPTURE_BUNDLING.nodeModules) {
       assert.ok(code.includes(`from "${name}"`), `${name} is imported, not bundled`);

@@ -2,10 +2,12 @@
  * After a bot challenge Palimpsest never solves it: it plans one retry, later, in a fresh browser
  * context, and records it. Through the capture worker's domain on the embedded DynamoDB and S3
  * with the real adapters, and the API handler over them: a challenge leaves the retry plan on the
- * URL (`GET /v1/urls/{id}`, the URL page), the next capture says it was that retry and ran in a
- * fresh context (API, capture page, URL page), a second challenge plans the next attempt, and the
- * article showing again ends the plan. A 403 challenge (taken from the `http_error`) and a 200
- * one (classified with the page) go through the two paths that record a challenge.
+ * URL (`GET /v1/urls/{id}`, the URL page); the next capture says it was that retry, whether its
+ * context was fresh as the capturer reported it, and, challenged again, that it was still
+ * challenged (API, capture page, URL page) and plans nothing more; later challenges of the same run
+ * plan nothing either (the wall backoff goes on), and the article showing again ends the run. A
+ * 403 challenge (taken from the `http_error`) and a 200 one (classified with the page) go through
+ * the two paths that record a challenge.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -32,6 +34,8 @@ interface Answer {
   html: string;
   status: number;
   headers: Record<string, string>;
+  /** What the capturer reports of its browser context (the Chromium one: fresh-context.ts). */
+  freshContext?: boolean;
 }
 
 const ARTICLE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Ferry timetable changes</title></head>
@@ -61,6 +65,7 @@ function capturerOf(serve: () => Answer): PageCapturer {
         snapshotHtml: answer.html,
         screenshot: { body: new TextEncoder().encode("jpeg"), contentType: "image/jpeg" },
         timings: {},
+        freshContext: answer.freshContext ?? true,
       };
       if (answer.status >= 400) {
         throw new CaptureError("http_error", `The server answered HTTP ${answer.status}.`, {
@@ -141,7 +146,6 @@ describe("a challenge's retry", () => {
     assert.equal(challenged.challengeRetried, undefined, "the challenged capture is no retry");
     const record = (await storage.repository.getUrl(urlId)) ?? assert.fail("URL missing");
     assert.deepEqual(record.challengeRetry, {
-      attempt: 1,
       at: record.nextCaptureAt,
       afterCaptureId: challenged.captureId,
     });
@@ -152,51 +156,101 @@ describe("a challenge's retry", () => {
     assert.match(
       planned.text,
       new RegExp(
-        `A bot challenge stopped capture ${challenged.captureId}; Palimpsest never solves one, and tries the page again \\(retry 1\\)`,
+        `A bot challenge stopped capture ${challenged.captureId}; Palimpsest never solves one, and tries the page once more at`,
       ),
     );
     assert.match(planned.text, /in a fresh browser context/);
 
-    // The retry meets another challenge (a 200 this time): it says it was retry 1, in a fresh
-    // context, and plans retry 2.
+    // The retry meets another challenge (a 200 this time): it says it was the retry, in a fresh
+    // context, still challenged, and plans nothing more; the URL stays on the wall backoff.
     answer = wall("imperva-incapsula.html", 200);
-    const retry1 = await capture();
-    assert.equal(retry1.validity, "challenge");
-    assert.deepEqual(retry1.challengeRetried, {
-      attempt: 1,
+    const retry = await capture();
+    assert.equal(retry.validity, "challenge");
+    assert.deepEqual(retry.challengeRetried, {
       afterCaptureId: challenged.captureId,
       freshContext: true,
+      stillChallenged: true,
     });
-    const plan2 = (await urlJson()).challengeRetry as Record<string, unknown>;
-    assert.equal(plan2.attempt, 2);
-    assert.equal(plan2.afterCaptureId, retry1.captureId);
-
-    // The article shows again: the capture is retry 2, and the plan ends.
-    answer = { html: ARTICLE, status: 200, headers: { "content-type": "text/html" } };
-    const retry2 = await capture();
-    assert.equal(retry2.validity, "ok");
-    assert.deepEqual(retry2.challengeRetried, {
-      attempt: 2,
-      afterCaptureId: retry1.captureId,
-      freshContext: true,
-    });
-    const shown = JSON.parse((await get(`/v1/captures/${retry2.captureId}`)).text) as Record<string, unknown>;
-    assert.deepEqual(shown.challengeRetried, retry2.challengeRetried);
-    const capturePage = await get(`/ui/captures/${retry2.captureId}`);
+    const shown = JSON.parse((await get(`/v1/captures/${retry.captureId}`)).text) as Record<string, unknown>;
+    assert.deepEqual(shown.challengeRetried, retry.challengeRetried);
+    assert.equal((await urlJson()).challengeRetry, undefined, "no second retry is planned");
+    const spent = (await storage.repository.getUrl(urlId)) ?? assert.fail("URL missing");
+    assert.equal(spent.challengeRetry, undefined);
+    assert.equal(spent.notOkSince, challenged.finishedAt, "the run of walls goes on");
+    const backoff = Date.parse(spent.nextCaptureAt ?? "") - Date.parse(retry.finishedAt ?? "");
+    assert.ok(backoff >= 14 * 60_000 && backoff <= 16 * 60_000, `backed off ${backoff} ms`);
+    const capturePage = await get(`/ui/captures/${retry.captureId}`);
     assert.match(
       capturePage.text,
       new RegExp(
-        `Retry 2 after a bot challenge met by <a href="[^"]*">capture ${retry1.captureId}</a>, in a fresh browser context`,
+        `The one retry after a bot challenge met by <a href="[^"]*">capture ${challenged.captureId}</a>, in a fresh browser context`,
       ),
     );
-    assert.equal((await urlJson()).challengeRetry, undefined);
-    assert.equal((await storage.repository.getUrl(urlId))?.challengeRetry, undefined);
+    assert.match(capturePage.text, /It was challenged again: no further challenge retry is planned/);
     const urlPage = await get(`/ui/urls/${urlId}`);
-    assert.match(urlPage.text, /retry 2 after a challenge, in a fresh browser context/);
+    assert.match(
+      urlPage.text,
+      /the retry after a challenge, in a fresh browser context; still challenged, no further challenge retry/,
+    );
     assert.doesNotMatch(urlPage.text, /A bot challenge stopped capture/);
 
+    // Still walled: the backoff retries, but that is no challenge retry, and none is planned.
+    answer = wall("cloudflare-challenge.html", 403, { "cf-mitigated": "challenge" });
+    const walled = await capture();
+    assert.equal(walled.validity, "challenge");
+    assert.equal(walled.challengeRetried, undefined);
+    const still = (await storage.repository.getUrl(urlId)) ?? assert.fail("URL missing");
+    assert.equal(still.challengeRetry, undefined);
+    assert.ok(still.nextCaptureAt, "the wall backoff keeps the URL due");
+
+    // The article shows again: the run ends, and a later challenge plans its one retry afresh.
+    answer = { html: ARTICLE, status: 200, headers: { "content-type": "text/html" } };
+    const back = await capture();
+    assert.equal(back.validity, "ok");
+    assert.equal(back.challengeRetried, undefined);
+    answer = wall("cloudflare-challenge.html", 403, { "cf-mitigated": "challenge" });
+    const again = await capture();
+    const replanned = (await storage.repository.getUrl(urlId)) ?? assert.fail("URL missing");
+    assert.equal(replanned.challengeRetry?.afterCaptureId, again.captureId);
+    answer = { html: ARTICLE, status: 200, headers: { "content-type": "text/html" } };
+    const recovered = await capture();
+    assert.deepEqual(recovered.challengeRetried, { afterCaptureId: again.captureId, freshContext: true });
+    assert.equal((await storage.repository.getUrl(urlId))?.challengeRetry, undefined);
     const after = await capture();
     assert.equal(after.challengeRetried, undefined, "only the capture after a challenge is its retry");
+  });
+
+  it("records freshContext as the capturer reported it, on a page and on a refusal's evidence", async () => {
+    const url = "https://news.example/ferries/reused-context";
+    let answer: Answer = { html: ARTICLE, status: 200, headers: { "content-type": "text/html" } };
+    const deps = captureDeps(
+      storage,
+      capturerOf(() => answer),
+      testCaptureOptions({ navigationTimeoutMs: 5_000 }),
+    );
+    const capture = async (): Promise<CaptureRecord> => {
+      const captureId = await queuedCapture(storage.repository, url);
+      assert.equal((await processCapture(deps, captureId)).kind, "succeeded");
+      return (await storage.repository.getCapture(captureId)) ?? assert.fail("capture missing");
+    };
+    await capture();
+    await storage.repository.setRecapture(urlIdFor(url), { everyMinutes: 24 * 60 }, null);
+    answer = wall("cloudflare-challenge.html", 403, { "cf-mitigated": "challenge" });
+    const first = await capture();
+
+    // A retry whose context was not fresh (a 403 challenge: the http_error's evidence) says so.
+    answer = {
+      ...wall("cloudflare-challenge.html", 403, { "cf-mitigated": "challenge" }),
+      freshContext: false,
+    };
+    const retry = await capture();
+    assert.deepEqual(retry.challengeRetried, {
+      afterCaptureId: first.captureId,
+      freshContext: false,
+      stillChallenged: true,
+    });
+    const capturePage = await get(`/ui/captures/${retry.captureId}`);
+    assert.match(capturePage.text, /in a browser context that was not fresh/);
   });
 
   it("plans nothing when the challenged capture ran beside another pending one, which keeps the schedule", async () => {

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
 import { resolveBundledChromium } from "../../shared/adapters/chromium/browser-launch.ts";
+import { handToCapture } from "../../shared/adapters/chromium/fresh-context.ts";
 import { createChromiumPageCapturer } from "../../shared/adapters/chromium/page-capturer.ts";
 import { buildSnapshot } from "../../shared/adapters/snapshot/build-snapshot.ts";
 import type { SerializedDocument } from "../../shared/adapters/snapshot/types.ts";
@@ -73,6 +74,7 @@ describe("ChromiumPageCapturer", () => {
     assert.doesNotMatch(capture.renderedHtml, /data-palimpsest-/, "no capture marks leak");
     assert.deepEqual([...capture.screenshot.body.subarray(0, 3)], [0xff, 0xd8, 0xff], "a JPEG");
     assert.equal(capture.screenshot.contentType, "image/jpeg");
+    assert.equal(capture.freshContext, true, "loaded in a context no capture had before");
     for (const phase of [
       "launch",
       "context",
@@ -292,6 +294,7 @@ describe("ChromiumPageCapturer", () => {
       const evidence = err.evidence;
       assert.ok(evidence, "the page is taken");
       assert.equal(evidence.httpStatus, status);
+      assert.equal(evidence.freshContext, true, "the evidence says how it was loaded");
       assert.match(evidence.snapshotHtml, text);
       assert.match(new TextDecoder().decode(evidence.raw.body), text);
       assert.ok(evidence.screenshot.body.byteLength > 1_000);
@@ -336,6 +339,16 @@ describe("ChromiumPageCapturer", () => {
     );
   });
 
+  it("calls a context fresh only the first time it is handed to a capture", async () => {
+    const context = await viewer.newContext();
+    try {
+      assert.equal(handToCapture(context), true);
+      assert.equal(handToCapture(context), false, "a context a capture had is not fresh again");
+    } finally {
+      await context.close();
+    }
+  });
+
   it("reuses one browser for many captures without growing the temp directory", async () => {
     await capturer.capture(site.url("/static-article.html"), OPTIONS);
     const pid = browserPids();
@@ -345,6 +358,8 @@ describe("ChromiumPageCapturer", () => {
       const capture = await capturer.capture(site.url("/static-article.html"), OPTIONS);
       assert.equal(capture.httpStatus, 200);
       assert.equal(capture.timings.launch, 0, "no relaunch");
+      // Warm captures take the spare context prepared after the previous one: never used twice.
+      assert.equal(capture.freshContext, true, "a fresh context for every capture");
       durations.push(capture.timings.total ?? 0);
     }
     assert.deepEqual(browserPids(), pid, "the same browser process served every capture");

@@ -9,6 +9,8 @@
  *   node scrub-environ-child.ts worker  the composed capture worker from its environment (which
  *                                       scrubs with SCRUB_ENVIRON=on), the child's view, then one
  *                                       capture record and one blob written with its clients
+ *   node scrub-environ-child.ts init    the composed capture worker's parts, nothing more (its
+ *                                       init logs are on stdout before the report)
  */
 import { spawnSync } from "node:child_process";
 import { captureWorkerPartsFromEnvironment } from "../../functions/compose/capture-worker.ts";
@@ -47,6 +49,9 @@ if (mode === "keep") {
   });
   const readBack = new TextDecoder().decode(await parts.blobs.getBlob(ref));
   process.stdout.write(`${JSON.stringify({ environ, captureId, ref, readBack })}\n`);
+} else if (mode === "init") {
+  await captureWorkerPartsFromEnvironment();
+  process.stdout.write(`${JSON.stringify({ environ: environSeenByChild() })}\n`);
 } else {
   throw new Error(`unknown mode ${mode}`);
 }

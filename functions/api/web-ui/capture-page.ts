@@ -105,7 +105,7 @@ ${capture.error && html`<p class="meta">Reason code: <code>${capture.error.code}
 function retried(ui: UiContext, capture: CaptureRecord): SafeHtml | "" {
   const r = capture.challengeRetried;
   if (!r) return "";
-  return html`<p class="meta">Retry ${r.attempt} after a bot challenge met by <a href="${link(ui, `/ui/captures/${r.afterCaptureId}`)}">capture ${r.afterCaptureId}</a>${r.freshContext ? ", in a fresh browser context (no cookie or storage from the challenged one)" : ""}; challenges are never solved.</p>`;
+  return html`<p class="meta">The one retry after a bot challenge met by <a href="${link(ui, `/ui/captures/${r.afterCaptureId}`)}">capture ${r.afterCaptureId}</a>${r.freshContext ? ", in a fresh browser context (no cookie or storage from the challenged one)" : ", in a browser context that was not fresh"}; challenges are never solved.${r.stillChallenged ? " It was challenged again: no further challenge retry is planned, and the URL is retried with growing gaps." : ""}</p>`;
 }
 
 function outcome(ui: UiContext, capture: CaptureRecord, version: VersionRecord | null): SafeHtml {

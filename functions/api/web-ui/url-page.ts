@@ -122,14 +122,15 @@ ${captures.cursor && html`<p class="more"><a href="${link(ui, `/ui/urls/${urlId}
 
 /** The retry planned after a challenge, in a sentence. */
 function challengeRetryLine(retry: ChallengeRetry): SafeHtml {
-  return html`A bot challenge stopped capture ${retry.afterCaptureId}; Palimpsest never solves one, and tries the page again (retry ${retry.attempt}) at ${timeTag(retry.at)}, in a fresh browser context with no cookie or storage from the challenged one.`;
+  return html`A bot challenge stopped capture ${retry.afterCaptureId}; Palimpsest never solves one, and tries the page once more at ${timeTag(retry.at)}, in a fresh browser context with no cookie or storage from the challenged one. If that retry is challenged too, no further challenge retry is planned.`;
 }
 
-/** On a capture that retried a challenged page: which retry, and how. */
+/** On a capture that retried a challenged page: how, and whether it was challenged again. */
 function retriedNote(capture: CaptureRecord): string {
   const retried = capture.challengeRetried;
   if (!retried) return "";
-  return ` · retry ${retried.attempt} after a challenge${retried.freshContext ? ", in a fresh browser context" : ""}`;
+  const how = retried.freshContext ? ", in a fresh browser context" : "";
+  return ` · the retry after a challenge${how}${retried.stillChallenged ? "; still challenged, no further challenge retry" : ""}`;
 }
 
 function captureOutcome(capture: CaptureRecord, versionNumber: number | undefined): string {

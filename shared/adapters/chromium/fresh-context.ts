@@ -22,6 +22,24 @@ export const VIEWPORT = { width: 1280, height: 800 } as const;
  */
 const CONTEXT_CLOSE_TIMEOUT_MS = 5_000;
 
+/**
+ * Every context handed to a capture so far. Weak, so a closed context is forgotten with it; the
+ * fact it keeps is what a capture records as `freshContext` (a retry after a bot challenge says it
+ * ran with no cookie, storage or cache from the challenged one because its context was new).
+ */
+const handedOut = new WeakSet<BrowserContext>();
+
+/**
+ * Records that `context` is handed to a capture, and says whether it is fresh: no capture was
+ * handed it before. The pool's spare is never used twice, so every capture's context is, unless
+ * that rule breaks: then the capture says so rather than claiming a clean slate.
+ */
+export function handToCapture(context: BrowserContext): boolean {
+  if (handedOut.has(context)) return false;
+  handedOut.add(context);
+  return true;
+}
+
 /** A context ready for one capture, and its page. */
 export interface FreshPage {
   context: BrowserContext;

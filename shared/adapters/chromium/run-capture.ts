@@ -16,7 +16,7 @@ import {
   type ExchangeRecorder,
   recordExchanges,
 } from "./exchange-recorder.ts";
-import { closeContext, type FreshPage } from "./fresh-context.ts";
+import { closeContext, type FreshPage, handToCapture } from "./fresh-context.ts";
 import { httpError, navigate, saysGone } from "./navigation.ts";
 import { watchPage } from "./page-watcher.ts";
 import type { RendererMemoryWatch } from "./renderer-memory.ts";
@@ -83,6 +83,7 @@ export async function captureWithBrowser(
     };
     const fresh = await takeFreshPage(browser);
     context = fresh.context;
+    const freshContext = handToCapture(fresh.context);
     egress = fresh.egress;
     if (finished) {
       // Stopped while the page was being opened, after the cleanup below ran: nobody else closes it.
@@ -152,7 +153,7 @@ export async function captureWithBrowser(
     // full window and taken again.
     const take = () => takePage(page, session, { options, response, timings, lap, log });
 
-    let result = asPageCapture(await take(), timings, settled.consent);
+    let result = asPageCapture(await take(), timings, settled.consent, freshContext);
     // Work on the page may start while the rest of the quiet window is checked (not on a page that
     // says the article is gone: that one ends as an error).
     if (!goneResponse && !finished && !egressError(egress, navigations, false)) hooks?.onTaken?.(result);
@@ -167,7 +168,7 @@ export async function captureWithBrowser(
     lap("verify");
     if (changed) {
       await session.waitForIdle(performance.now() + options.idleTimeoutMs, settling.full);
-      result = asPageCapture(await take(), timings, settled.consent);
+      result = asPageCapture(await take(), timings, settled.consent, freshContext);
       timings.retaken = 1;
       log?.debug("page changed while it was taken; taken again", { changed, timings });
     }

@@ -103,10 +103,12 @@ export async function takePage(page: Page, session: PageSession, context: TakeCo
 export function asPageCapture(
   { dom, mainResponse, screenshot, snapshot, rawBody }: TakenPage,
   timings: Record<string, number>,
-  consent: ConsentAttempt | null = null,
+  consent: ConsentAttempt | null,
+  freshContext: boolean,
 ): PageCapture {
   return {
     ...(consent ? { consent } : {}),
+    freshContext,
     finalUrl: mainResponse.url(),
     httpStatus: mainResponse.status(),
     headers: mainResponse.headers(),

@@ -151,7 +151,7 @@ async function captureAndStore(
     artifacts: { ...artifacts, ...evidenceOf(decision, state, ownVersionId) },
     ...evidenceMissingOf(decision, state, ownVersionId),
     ...(page.consent ? { consent: page.consent } : {}),
-    ...challengeRetriedOf(state.url, { captureId: capture.captureId, method: "browser" }),
+    ...challengeRetriedOf(state.url, capture.captureId, page, decision.verdict?.validity),
     extraction,
     timings: {
       ...page.timings,
@@ -222,7 +222,7 @@ async function recordGone(
     versionId: decision.versionId,
     changed: decision.edit !== undefined,
     ...(decision.edit ? { edit: decision.edit } : {}),
-    ...challengeRetriedOf(state.url, capture),
+    ...challengeRetriedOf(state.url, capture.captureId, error.evidence, "error_page"),
   };
   await Promise.all([
     deps.repository.finishCapture(succeeded),

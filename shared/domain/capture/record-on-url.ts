@@ -13,9 +13,16 @@
  * duplicates apart by `versionId`). Nothing is ever deleted except a version this very call
  * stored and then lost the race to commit (the withdraw rule in `recordOnUrl`).
  */
-import type { ArchiveRepository, ProbeWrite } from "../../ports.ts";
+import type { ArchiveRepository, PageCapture, ProbeWrite } from "../../ports.ts";
 import { versionIdForCapture } from "../ids.ts";
-import type { CaptureRecord, ChallengeRetried, ChallengeRetry, UrlRecord, VersionRecord } from "../model.ts";
+import type {
+  CaptureRecord,
+  ChallengeRetried,
+  ChallengeRetry,
+  UrlRecord,
+  Validity,
+  VersionRecord,
+} from "../model.ts";
 import { nextCaptureTime } from "../schedule.ts";
 import { type ValidityVerdict, wallRetryAt } from "../validity/index.ts";
 import type { Decide, Decision, ProcessCaptureDeps, UrlState } from "./types.ts";
@@ -172,10 +179,13 @@ export async function scheduleNext(
 
 /**
  * The retry a capture plans when it met a bot challenge (recorded on the URL, shown by the API
- * and the URL page): the next attempt, at the backoff's time. Nothing is planned when the URL is
- * not retried sooner than its policy (a removed article, or re-capture off once it has a version),
- * nor by a capture that ran beside another pending one (that one keeps the schedule);
- * any other verdict ends the plan. A redelivery of the same capture keeps its attempt number.
+ * and the URL page): one retry, at the backoff's time, per run of challenges. A capture that was
+ * that retry and met a challenge again clears the plan and plans nothing; so does every challenge
+ * after it while the URL's last capture showed a challenge (`lastValidity`), and the URL stays on
+ * the wall backoff until a capture shows anything else. Nothing is planned when the URL is not
+ * retried sooner than its policy (a removed article, or re-capture off once it has a version), nor
+ * by a capture that ran beside another pending one (that one keeps the schedule); any other
+ * verdict ends the plan. A redelivery of the capture that planned keeps its plan.
  */
 function challengeRetryOf(
   decision: Decision,
@@ -185,33 +195,41 @@ function challengeRetryOf(
   next: string | null,
 ): { challengeRetry?: ChallengeRetry | null } {
   if (decision.verdict === undefined) return {};
+  const planned = url.challengeRetry;
   if (decision.verdict.validity !== "challenge" || !setback || next === null) {
-    return url.challengeRetry ? { challengeRetry: null } : {};
+    return planned ? { challengeRetry: null } : {};
   }
   // Another capture is pending: it owns the URL's schedule (recordCaptureOnUrl leaves nextCaptureAt
   // alone), so nothing is due at `next`, and that capture is no retry of this one's challenge.
   if (url.pendingCaptureId !== undefined && url.pendingCaptureId !== captureId) return {};
-  const planned = url.challengeRetry;
-  const attempt = planned?.afterCaptureId === captureId ? planned.attempt : (planned?.attempt ?? 0) + 1;
-  return { challengeRetry: { attempt, at: next, afterCaptureId: captureId } };
+  if (planned?.afterCaptureId === captureId)
+    return { challengeRetry: { at: next, afterCaptureId: captureId } };
+  // This capture was the retry, and was challenged again: the one retry is spent.
+  if (planned) return { challengeRetry: null };
+  // The run of challenges already had its retry (or the redelivery of that retry is here).
+  if (url.lastValidity === "challenge") return {};
+  return { challengeRetry: { at: next, afterCaptureId: captureId } };
 }
 
 /**
  * What a capture records when it is the retry its URL planned after a challenge (`url` as the
- * capture read it when it started). Every browser capture runs in a fresh context of its own
- * (chromium/fresh-context.ts), so the retry carries no cookie or storage the challenge set.
+ * capture read it when it started): after which capture, whether the page it loaded (`page`, the
+ * browser's capture; absent when none was taken) came from a context no capture had used, and,
+ * when it met a challenge again (`validity`), that no further challenge retry follows.
  */
 export function challengeRetriedOf(
   url: UrlRecord,
-  capture: Pick<CaptureRecord, "captureId" | "method">,
+  captureId: string,
+  page: Pick<PageCapture, "freshContext"> | undefined,
+  validity: Validity | undefined,
 ): { challengeRetried?: ChallengeRetried } {
   const planned = url.challengeRetry;
-  if (!planned || planned.afterCaptureId === capture.captureId) return {};
+  if (!planned || planned.afterCaptureId === captureId) return {};
   return {
     challengeRetried: {
-      attempt: planned.attempt,
       afterCaptureId: planned.afterCaptureId,
-      freshContext: (capture.method ?? "browser") === "browser",
+      freshContext: page?.freshContext === true,
+      ...(validity === "challenge" ? { stillChallenged: true as const } : {}),
     },
   };
 }

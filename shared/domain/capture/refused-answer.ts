@@ -50,6 +50,7 @@ export async function answerRefusal(
       const capturedAt = now().toISOString();
       const decide = unlessCommitted(capture, async () => ({ verdict }));
       const { decision } = await recordOnUrl(deps, capture, state, await decide(state), decide, capturedAt);
+      const validity = decision.verdict?.validity ?? verdict.validity;
       const succeeded: CaptureRecord = {
         ...capture,
         status: "succeeded",
@@ -57,11 +58,11 @@ export async function answerRefusal(
         finalUrl: page.finalUrl,
         httpStatus: status,
         changed: false,
-        validity: decision.verdict?.validity ?? verdict.validity,
+        validity,
         validityReason: decision.verdict?.validityReason ?? verdict.validityReason,
         artifacts,
         timings: page.timings,
-        ...challengeRetriedOf(state.url, { captureId: capture.captureId, method: "browser" }),
+        ...challengeRetriedOf(state.url, capture.captureId, page, validity),
       };
       delete succeeded.error;
       await deps.repository.finishCapture(succeeded);
