@@ -10,6 +10,12 @@
  * directory is kept out by the runner's DATA_DIR lock (`data-dir-lock.ts`); on open every
  * in-flight message is made visible again (its consumer died with the previous process).
  *
+ * Messages carry a priority: `receive` hands out the highest priority that is visible, oldest
+ * first within it. The capture queue holds both lanes this way (queue-ports.ts): a person's capture
+ * is received before a sweep's whole backlog, as the interactive SQS queue's own mapping does on
+ * AWS, and a message keeps its priority in its file, so a restart, a release or a redelivery never
+ * demotes it.
+ *
  * Nothing in it takes the process down: a file it cannot read (empty, truncated, garbage, no
  * body) is logged and moved to `quarantine/` (the runner's reconcile then re-enqueues its
  * capture), a file that vanished is skipped, and an error in a consumer callback is logged.
@@ -27,6 +33,16 @@ export interface QueueMessage {
   receiveCount: number;
   firstReceivedAt?: number;
   visibleAt: number;
+  /** Received before every visible message of a lower one; absent is 0 (files from before it). */
+  priority?: number;
+}
+
+/** Options of {@link FileQueue.send}. */
+export interface SendOptions {
+  /** Like SQS DelaySeconds, in milliseconds. @default 0 */
+  delayMs?: number;
+  /** @default 0 */
+  priority?: number;
 }
 
 export interface FileQueueOptions {
@@ -52,8 +68,16 @@ function isMessage(value: unknown): value is QueueMessage {
     typeof m.body === "string" &&
     Number.isFinite(m.sentAt) &&
     Number.isInteger(m.receiveCount) &&
-    Number.isFinite(m.visibleAt)
+    Number.isFinite(m.visibleAt) &&
+    (m.priority === undefined || Number.isInteger(m.priority))
   );
+}
+
+/** Higher priority first, then the one sent first. */
+function goesBefore(a: QueueMessage, b: QueueMessage): boolean {
+  const pa = a.priority ?? 0;
+  const pb = b.priority ?? 0;
+  return pa !== pb ? pa > pb : a.sentAt < b.sentAt;
 }
 
 function isMissing(err: unknown): boolean {
@@ -136,6 +160,13 @@ export class FileQueue {
     return this.#messages.size;
   }
 
+  /** Live messages (waiting or in flight) of one priority: one lane's depth. */
+  sizeOf(priority: number): number {
+    let count = 0;
+    for (const m of this.#messages.values()) if ((m.priority ?? 0) === priority) count++;
+    return count;
+  }
+
   /** A copy of every live message (waiting or in flight). */
   messages(): QueueMessage[] {
     return [...this.#messages.values()].map((m) => ({ ...m }));
@@ -156,14 +187,16 @@ export class FileQueue {
     return out;
   }
 
-  /** Like SQS SendMessage; `delayMs` is DelaySeconds. */
-  async send(body: string, delayMs = 0): Promise<string> {
+  /** Like SQS SendMessage; a number is `delayMs` (DelaySeconds). */
+  async send(body: string, options: number | SendOptions = {}): Promise<string> {
+    const { delayMs = 0, priority = 0 } = typeof options === "number" ? { delayMs: options } : options;
     const message: QueueMessage = {
       messageId: randomUUID(),
       body,
       sentAt: this.#now(),
       receiveCount: 0,
       visibleAt: this.#now() + delayMs,
+      ...(priority === 0 ? {} : { priority }),
     };
     this.#messages.set(message.messageId, message);
     try {
@@ -176,14 +209,17 @@ export class FileQueue {
     return message.messageId;
   }
 
-  /** Takes the oldest visible message, or null. Messages past their receive limit go to the DLQ. */
+  /**
+   * Takes the oldest visible message of the highest priority, or null. Messages past their receive
+   * limit go to the DLQ.
+   */
   async receive(): Promise<QueueMessage | null> {
     for (;;) {
       const now = this.#now();
       // Chosen and claimed with no await in between: another worker sees it claimed.
       let oldest: QueueMessage | undefined;
       for (const m of this.#messages.values())
-        if (m.visibleAt <= now && (!oldest || m.sentAt < oldest.sentAt)) oldest = m;
+        if (m.visibleAt <= now && (!oldest || goesBefore(m, oldest))) oldest = m;
       if (!oldest) return null;
       if (oldest.receiveCount >= this.#options.maxReceiveCount) {
         this.#messages.delete(oldest.messageId);
@@ -271,12 +307,13 @@ export class FileQueue {
   /**
    * Milliseconds since the oldest message was sent, as SQS's ApproximateAgeOfOldestMessage counts
    * it, over the messages that have come due (a delayed one still held back is not waiting yet);
-   * null when none has.
+   * null when none has. With `priority`, over that priority's messages only (one lane's queue).
    */
-  oldestAgeMs(): number | null {
+  oldestAgeMs(priority?: number): number | null {
     const now = this.#now();
     let oldest: number | null = null;
     for (const m of this.#messages.values()) {
+      if (priority !== undefined && (m.priority ?? 0) !== priority) continue;
       if (m.receiveCount === 0 && m.visibleAt > now) continue;
       if (oldest === null || m.sentAt < oldest) oldest = m.sentAt;
     }

@@ -3,6 +3,7 @@
  * its queue message is gone (the process was killed between accepting a capture and sending its
  * message, or the message file was unreadable and quarantined). Such a capture gets a fresh
  * message; one whose message sits in the dead-letter folder is failed as a dead letter would be.
+ * A capture is sent again on its own lane (a person's ahead of the sweep's backlog, queue-ports.ts).
  * Host slots leased by the previous process are freed too: their captures died with it, and
  * their leases would otherwise hold the host for the full lease (15 minutes).
  *
@@ -11,9 +12,11 @@
  */
 import { failDeadLetteredCapture } from "../shared/domain/capture/index.ts";
 import { encodeCaptureMessage, parseCaptureMessage } from "../shared/domain/capture-message.ts";
+import { captureLane } from "../shared/domain/submit-capture.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { ArchiveRepository } from "../shared/ports.ts";
 import type { FileQueue } from "./file-queue.ts";
+import { LANE_PRIORITY } from "./queue-ports.ts";
 
 export interface ReconcileOutcome {
   /** Captures that had no message and were sent again. */
@@ -58,7 +61,10 @@ export async function reconcileCaptures(deps: {
       }
       // Still at its host slot when that is ahead (host-shaping.ts).
       const slotIn = Date.parse(capture.notBefore ?? "") - (deps.now ?? (() => new Date()))().getTime();
-      await queue.send(encodeCaptureMessage({ captureId: capture.captureId }), Math.max(0, slotIn));
+      await queue.send(encodeCaptureMessage({ captureId: capture.captureId }), {
+        delayMs: Math.max(0, slotIn),
+        priority: LANE_PRIORITY[captureLane(capture)],
+      });
       queued.add(capture.captureId);
       outcome.requeued++;
     }

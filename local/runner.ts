@@ -84,6 +84,7 @@ export interface LocalRunner {
   replayUrl: string;
   s3Endpoint: string;
   dynamodbEndpoint: string;
+  /** The capture queue: both lanes, a person's captures received first (queue-ports.ts). */
   queue: FileQueue;
   /** The poll jobs of followed sources (a second file queue). */
   pollQueue: FileQueue;
@@ -278,7 +279,8 @@ async function startServices(
         lambdaContext("palimpsest-dead-letter"),
       )),
   });
-  const captureQueue = fileCaptureQueue(queue);
+  // The sweeper's and polls' lane; the API's captures go on the interactive one (queue-ports.ts).
+  const captureQueue = fileCaptureQueue(queue, "scheduled");
   // Poll jobs of followed sources: their own queue, as on AWS, so a slow feed never holds a capture.
   const polls = await FileQueue.open({
     directory: join(dataDir, "poll-queue"),
@@ -305,7 +307,8 @@ async function startServices(
   const api = composeApi({
     archive,
     blobs: reader,
-    queue: captureQueue,
+    // A person's captures are received before any sweep's backlog, as on AWS's interactive queue.
+    queue: fileCaptureQueue(queue, "interactive"),
     shaper,
     config: apiConfig,
     csrfSecret: randomBytes(32),
@@ -346,7 +349,7 @@ async function startServices(
     pollQueue,
     shaper,
     // The file queue knows its oldest message's age itself: no CloudWatch here.
-    backPressure: { ...backPressure, age: fileQueueAge(queue) },
+    backPressure: { ...backPressure, age: fileQueueAge(queue, "scheduled") },
     logger: log,
     metrics,
   });

@@ -426,9 +426,20 @@ export function loadSweepBackPressureConfig(
   return config;
 }
 
-/** The queues a function sends to. Each is required only by the functions that send to it. */
+/**
+ * The queues a function sends to. Each is required only by the functions that send to it. This is
+ * the scheduled capture queue (sweeper, poll worker): bulk work, never a person waiting on it.
+ */
 export function loadCaptureQueueConfig(env: Env = process.env): { queueUrl: string } {
   return { queueUrl: requireString(env, ENV.queueUrl) };
+}
+
+/**
+ * The interactive capture queue (the API): captures a person asked for, consumed by the same
+ * worker through a mapping of its own, so they never wait behind a sweep's backlog.
+ */
+export function loadInteractiveQueueConfig(env: Env = process.env): { interactiveQueueUrl: string } {
+  return { interactiveQueueUrl: requireString(env, ENV.interactiveQueueUrl) };
 }
 
 /** The poll jobs' queue (sweeper and poll worker). */

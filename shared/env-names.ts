@@ -5,7 +5,10 @@
 export const ENV = {
   tableName: "TABLE_NAME",
   bucketName: "BUCKET_NAME",
+  /** The scheduled capture queue: the sweeper's recaptures and the articles polls find. */
   queueUrl: "QUEUE_URL",
+  /** The interactive capture queue: captures a person asked for (the API). */
+  interactiveQueueUrl: "INTERACTIVE_QUEUE_URL",
   pollQueueUrl: "POLL_QUEUE_URL",
   presignedUrlTtlSeconds: "PRESIGNED_URL_TTL_SECONDS",
   allowPrivateHosts: "ALLOW_PRIVATE_HOSTS",

@@ -11,8 +11,8 @@ import {
   type ApiConfig,
   loadApiConfig,
   loadCadence,
-  loadCaptureQueueConfig,
   loadHostShapingConfig,
+  loadInteractiveQueueConfig,
   loadObservabilityConfig,
   loadPollQueueConfig,
   loadRegion,
@@ -36,6 +36,7 @@ import { composeHostShaper } from "./host-gate.ts";
 export interface ApiParts {
   archive: Pick<Archive, "repository">;
   blobs: BlobReader;
+  /** The interactive capture queue: every capture the API starts is a person's. */
   queue: CaptureQueue;
   /** Gives each submitted capture its host's start slot. @default - none: sent at once */
   shaper?: HostShaper;
@@ -92,7 +93,11 @@ export function apiFromEnvironment(env: Record<string, string | undefined> = pro
   return composeApi({
     archive,
     blobs: openBlobReader(storage, region),
-    queue: createSqsCaptureQueue({ client: sqs, queueUrl: loadCaptureQueueConfig(env).queueUrl }),
+    // A person's captures go to the interactive queue: a sweep's backlog never stands in front of them.
+    queue: createSqsCaptureQueue({
+      client: sqs,
+      queueUrl: loadInteractiveQueueConfig(env).interactiveQueueUrl,
+    }),
     shaper: composeHostShaper(archive, loadHostShapingConfig(env)),
     config,
     // Following a source fetches it once at once (through the capture's URL guard) and queues its

@@ -21,12 +21,16 @@ export interface ApiFunctionProps {
   readonly table: ArchiveTable;
   /** Presign only: the API links to artifacts, it never stores them. */
   readonly bucket: ArchiveBucket;
-  /** Send only (`POST /v1/captures` enqueues), plus the queue depth for back-pressure. */
+  /**
+   * Send only, to the interactive queue (every capture the API starts is a person's), plus that
+   * queue's depth for back-pressure. Nothing on the scheduled queue.
+   */
   readonly queue: CaptureQueue;
   /** Send only: a source's first poll is queued when it is followed. */
   readonly pollQueue: PollQueue;
   /**
-   * Captures waiting in the queue at which `POST /v1/captures` answers 429 with `Retry-After`.
+   * Captures waiting in the interactive queue at which `POST /v1/captures` answers 429 with
+   * `Retry-After`.
    * @default - the handler's default (10,000)
    */
   readonly maxQueueDepth?: number;
@@ -85,7 +89,7 @@ export const API_SOURCE_MAPS_AT_RUNTIME = false;
 /**
  * The HTTP API handler (`functions/api/handler.ts`) behind API Gateway: the DynamoDB calls its code
  * sends (Get/Put/Update/Query, the per-URL and listing indexes; no delete or batch write),
- * sqs:SendMessage and sqs:GetQueueAttributes on the capture queue, sqs:SendMessage on the poll
+ * sqs:SendMessage and sqs:GetQueueAttributes on the interactive capture queue (never the scheduled one), sqs:SendMessage on the poll
  * queue and s3:GetObject on blobs (to presign), nothing more. Following a source fetches it at once
  * through the guarded fetcher (no private address, ALLOW_PRIVATE_HOSTS empty). `CORS_ALLOW_ORIGINS` comes from {@link ArchiveApi}, which owns CORS.
  */
@@ -135,7 +139,7 @@ export class ApiFunction extends PalimpsestFunction {
     });
     props.table.bindApi(this);
     props.bucket.bindPresigner(this);
-    props.queue.bindProducer(this);
+    props.queue.bindInteractiveProducer(this);
     props.pollQueue.bindProducer(this);
     props.hostShaping?.bindShaper(this);
   }

@@ -9,6 +9,7 @@ import {
 } from "aws-cdk-lib/aws-cloudwatch";
 import { Architecture } from "aws-cdk-lib/aws-lambda";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Queue } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { loadCaptureConfig, loadProbeConfig } from "../../shared/config.ts";
 import { parseCadence } from "../../shared/domain/schedule.ts";
@@ -59,8 +60,9 @@ export interface CaptureFunctionProps {
   /** Blob writer: stores artifacts under `blobs/`. */
   readonly bucket: ArchiveBucket;
   /**
-   * The function consumes this queue and never sends to it: politeness is decided before a message
-   * is queued (`shared/domain/host-shaping.ts`), so no capture is re-sent to wait for its host.
+   * The function consumes both of its queues (scheduled and interactive) and sends to neither:
+   * politeness is decided before a message is queued (`shared/domain/host-shaping.ts`), so no
+   * capture is re-sent to wait for its host.
    */
   readonly queue: CaptureQueue;
   /**
@@ -75,10 +77,19 @@ export interface CaptureFunctionProps {
    * need about 1,160 on average and 3,500 at peak, past this mapping's 1,000 (SCALING.md). Each
    * is a concurrent Lambda execution out of the account's quota (1,000 by default, 10 on some new
    * accounts): raise the quota in Service Quotas first, keeping room for the API, the sweeper and
-   * the poll function, then this (and the account concurrency alarm's quota).
+   * the poll function, then this (and the account concurrency alarm's quota). This is the
+   * scheduled queue's mapping; people's captures have `interactiveMaxConcurrency` on top.
    * @default 10
    */
   readonly maxConcurrency?: number;
+  /**
+   * Most concurrent captures the interactive queue (people's captures: `POST /v1/captures`, the
+   * form, "Capture now") drives, 2–1000, on top of `maxConcurrency`: a person's capture starts as
+   * soon as its host's slot comes, however long the scheduled backlog. The function's peak is the
+   * sum of the two; count both against the account's quota.
+   * @default 5
+   */
+  readonly interactiveMaxConcurrency?: number;
   /** @default 2048 */
   readonly memorySize?: number;
   /**
@@ -107,8 +118,9 @@ export interface CaptureFunctionProps {
    */
   readonly recaptureCadence?: string;
   /**
-   * Age of the oldest capture waiting in the queue at which {@link CaptureFunction.backlogAlarm}
-   * fires: whole minutes, from 5 minutes to 14 days.
+   * Age of the oldest capture waiting in a capture queue at which {@link CaptureFunction.backlogAlarm}
+   * (scheduled) or {@link CaptureFunction.interactiveBacklogAlarm} fires: whole minutes, from 5
+   * minutes to 14 days.
    * @default Duration.hours(1)
    */
   readonly backlogAlarmAfter?: Duration;
@@ -167,8 +179,8 @@ const MAX_BACKLOG_ALARM_AFTER = Duration.days(14);
 
 /**
  * The capture worker (`functions/capture/handler.ts`): Chromium via `@sparticuz/chromium` and
- * `playwright-core`, triggered by the capture queue one message at a time with partial batch
- * failure reporting. DynamoDB read/write (captures, versions, URLs), blob writes and PutEvents on
+ * `playwright-core`, triggered by both capture queues (scheduled and interactive, a mapping and a
+ * concurrency cap each) one message at a time with partial batch failure reporting. DynamoDB read/write (captures, versions, URLs), blob writes and PutEvents on
  * the edits bus; it cannot send to any queue, so it cannot loop through its own.
  */
 export class CaptureFunction extends PalimpsestFunction {
@@ -183,6 +195,12 @@ export class CaptureFunction extends PalimpsestFunction {
    * keeping up with submissions and sweeps (the worker is failing, throttled or capped too low).
    */
   public readonly backlogAlarm: Alarm;
+  /**
+   * In alarm when the oldest capture in the interactive queue has waited `backlogAlarmAfter`:
+   * people's captures are not being taken (the worker is failing or throttled, or
+   * `interactiveMaxConcurrency` is too low for the people using the archive).
+   */
+  public readonly interactiveBacklogAlarm: Alarm;
   /**
    * In alarm when, for 15 minutes, at least {@link DEFAULTS.captureFailureAlarmPercent} % of the
    * captures that ended were recorded as failed (from the handler's `Captures` metric).
@@ -283,6 +301,7 @@ export class CaptureFunction extends PalimpsestFunction {
     props.bucket.bindBlobWriter(this);
     props.queue.bindConsumer(this, {
       maxConcurrency: props.maxConcurrency ?? DEFAULTS.captureMaxConcurrency,
+      interactiveMaxConcurrency: props.interactiveMaxConcurrency ?? DEFAULTS.captureInteractiveMaxConcurrency,
     });
     props.editEvents?.bindPublisher(this);
 
@@ -369,18 +388,31 @@ export class CaptureFunction extends PalimpsestFunction {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 
-    this.backlogAlarm = new Alarm(this, "CaptureBacklogAlarm", {
-      alarmDescription:
-        `A capture has waited in the capture queue for ${backlogAlarmAfter.toHumanString()}: captures are ` +
-        "falling behind submissions and sweeps. The capture worker is failing, throttled, or its " +
+    const backlogAlarm = (alarmId: string, queue: Queue, description: string) =>
+      new Alarm(this, alarmId, {
+        alarmDescription: description,
+        metric: queue.metricApproximateAgeOfOldestMessage({ period, statistic: Stats.MAXIMUM }),
+        threshold: backlogAlarmAfter.toSeconds(),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        // SQS stops publishing for a queue that has been empty for hours: no data means no backlog.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    this.backlogAlarm = backlogAlarm(
+      "CaptureBacklogAlarm",
+      props.queue.queue,
+      `A capture has waited in the scheduled capture queue for ${backlogAlarmAfter.toHumanString()}: ` +
+        "captures are falling behind sweeps and polls. The capture worker is failing, throttled, or its " +
         "maxConcurrency is too low for the load. Check the capture function's errors and " +
         "throttles, and the queue's depth.",
-      metric: props.queue.queue.metricApproximateAgeOfOldestMessage({ period, statistic: Stats.MAXIMUM }),
-      threshold: backlogAlarmAfter.toSeconds(),
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      // SQS stops publishing for a queue that has been empty for hours: no data means no backlog.
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    );
+    this.interactiveBacklogAlarm = backlogAlarm(
+      "InteractiveCaptureBacklogAlarm",
+      props.queue.interactiveQueue,
+      `A capture a person asked for has waited in the interactive capture queue for ${backlogAlarmAfter.toHumanString()}: ` +
+        "people's captures are not being taken. The capture worker is failing, throttled, or its " +
+        "interactiveMaxConcurrency is too low for the people using the archive. Check the capture " +
+        "function's errors and throttles, and the interactive queue's depth.",
+    );
   }
 }

@@ -55,10 +55,16 @@ export interface CaptureQueueProps {
 /** Options of {@link CaptureQueue.bindConsumer}. */
 export interface CaptureQueueConsumerOptions {
   /**
-   * Most concurrent invocations the queue drives (2–1000). Caps the browsers running at once
-   * without the message loss that reserved concurrency causes on SQS triggers.
+   * Most concurrent invocations the scheduled queue drives (2–1000). Caps the browsers running at
+   * once without the message loss that reserved concurrency causes on SQS triggers.
    */
   readonly maxConcurrency: number;
+  /**
+   * Most concurrent invocations the interactive queue drives (2–1000), on top of
+   * `maxConcurrency`: people's captures have browsers of their own, however deep the scheduled
+   * backlog.
+   */
+  readonly interactiveMaxConcurrency: number;
   /**
    * Messages per invocation.
    * @default 1 (one page per browser per invocation: a slow page cannot hold others hostage)
@@ -81,14 +87,30 @@ export interface DeadLetterConsumerOptions {
 }
 
 /**
- * The SQS queue of pending captures and its dead-letter queue. Both are SQS-SSE encrypted and
- * refuse non-TLS requests. Producers, the consumer and the dead-letter consumer attach through the
- * bind methods, which own `QUEUE_URL` and the grants.
+ * The SQS queues of pending captures, one per lane, and the dead-letter queue they share. The
+ * scheduled queue takes the sweeper's recaptures and the articles polls find, bulk that can
+ * build a backlog of hours; the interactive queue takes what a person asked for (the API), so a
+ * person's capture never waits behind that backlog. Both have the same settings (retention,
+ * visibility, receive count) and one consumer, the capture function, through a mapping each.
+ *
+ * One dead-letter queue for both: a dead letter is handled the same whichever lane it came from
+ * (its capture is recorded failed, by the id in the one message codec), so one DLQ keeps one
+ * consumer mapping, one retention rule checked against both queues, and one "not drained" alarm
+ * that covers every capture, where two would double each with nothing to tell apart.
+ *
+ * All are SQS-SSE encrypted and refuse non-TLS requests. Producers, the consumer and the
+ * dead-letter consumer attach through the bind methods, which own `QUEUE_URL`,
+ * `INTERACTIVE_QUEUE_URL` and the grants.
  */
 export class CaptureQueue extends Construct {
-  /** The capture queue. */
+  /** The scheduled capture queue (sweeper, poll worker). */
   public readonly queue: Queue;
-  /** Where messages go after {@link CaptureQueue.maxReceiveCount} failed deliveries. */
+  /** The interactive capture queue (the API: a person's captures). */
+  public readonly interactiveQueue: Queue;
+  /**
+   * Where messages of either queue go after {@link CaptureQueue.maxReceiveCount} failed
+   * deliveries.
+   */
   public readonly deadLetterQueue: Queue;
   /** Visibility timeout of {@link CaptureQueue.queue}. */
   public readonly visibilityTimeout: Duration;
@@ -96,7 +118,7 @@ export class CaptureQueue extends Construct {
   public readonly maxReceiveCount: number;
   /** Visibility timeout of {@link CaptureQueue.deadLetterQueue}. */
   public readonly deadLetterVisibilityTimeout: Duration;
-  /** How long {@link CaptureQueue.queue} keeps a message. */
+  /** How long {@link CaptureQueue.queue} and {@link CaptureQueue.interactiveQueue} keep a message. */
   public readonly retentionPeriod: Duration;
 
   constructor(scope: Construct, id: string, props: CaptureQueueProps = {}) {
@@ -159,27 +181,45 @@ export class CaptureQueue extends Construct {
       // Pending work is not archive data: the archive (table) records every capture's state.
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.queue = new Queue(this, "Queue", {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      visibilityTimeout: this.visibilityTimeout,
-      retentionPeriod,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: this.maxReceiveCount },
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    // One definition for both lanes: they differ in who sends, never in how a message is kept.
+    const laneQueue = (queueId: string) =>
+      new Queue(this, queueId, {
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        visibilityTimeout: this.visibilityTimeout,
+        retentionPeriod,
+        deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: this.maxReceiveCount },
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+    this.queue = laneQueue("Queue");
+    this.interactiveQueue = laneQueue("InteractiveQueue");
   }
 
   /**
-   * Lets `fn` enqueue captures: sets `QUEUE_URL` and grants, on the capture queue only,
-   * sqs:SendMessage (which also authorises SendMessageBatch) and sqs:GetQueueAttributes (the queue
-   * depth behind the API's 429 back-pressure). Nothing to receive, delete or purge.
+   * Lets `fn` (the sweeper, the poll worker) enqueue scheduled captures: sets `QUEUE_URL` and
+   * grants, on the scheduled queue only, sqs:SendMessage (which also authorises SendMessageBatch)
+   * and sqs:GetQueueAttributes (the queue depth behind back-pressure). Nothing to receive, delete
+   * or purge, and nothing on the interactive queue.
    */
   public bindProducer(fn: LambdaFunction): void {
-    fn.addEnvironment(ENV.queueUrl, this.queue.queueUrl);
+    this.#bindSender(fn, ENV.queueUrl, this.queue);
+  }
+
+  /**
+   * Lets `fn` (the API) enqueue a person's captures: sets `INTERACTIVE_QUEUE_URL` and grants the
+   * same two actions on the interactive queue only (its depth is the API's 429), so nothing a
+   * person starts lands behind the scheduled backlog, and the API cannot add to that backlog.
+   */
+  public bindInteractiveProducer(fn: LambdaFunction): void {
+    this.#bindSender(fn, ENV.interactiveQueueUrl, this.interactiveQueue);
+  }
+
+  #bindSender(fn: LambdaFunction, variable: string, queue: Queue): void {
+    fn.addEnvironment(variable, queue.queueUrl);
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ["sqs:SendMessage", "sqs:GetQueueAttributes"],
-        resources: [this.queue.queueArn],
+        resources: [queue.queueArn],
       }),
     );
   }
@@ -199,10 +239,12 @@ export class CaptureQueue extends Construct {
   }
 
   /**
-   * Makes `fn` the queue's consumer: an event source mapping that reports partial batch failures
-   * (only the failed messages are retried, then dead-lettered), and `CAPTURE_MAX_ATTEMPTS` set to
-   * the receive count after which a message is dead-lettered. The mapping grants the receive and
-   * delete permissions. Throws when `fn`'s timeout exceeds the visibility timeout.
+   * Makes `fn` the consumer of both queues: an event source mapping each, with its own maximum
+   * concurrency, that reports partial batch failures (only the failed messages are retried, then
+   * dead-lettered), and `CAPTURE_MAX_ATTEMPTS` set to the receive count after which a message is
+   * dead-lettered. The two deliver the same message codec; the function cannot tell them apart
+   * and need not. The mappings grant the receive and delete permissions. Throws when `fn`'s
+   * timeout exceeds the visibility timeout.
    */
   public bindConsumer(fn: LambdaFunction, options: CaptureQueueConsumerOptions): void {
     const timeout = fn.timeout ?? Duration.seconds(3);
@@ -217,31 +259,39 @@ export class CaptureQueue extends Construct {
         `The queue's visibility timeout is below ${DEFAULTS.visibilityTimeoutFactor} × this consumer's timeout (AWS recommendation); size the queue with consumerTimeout.`,
       );
     }
-    if (
-      !Number.isInteger(options.maxConcurrency) ||
-      options.maxConcurrency < 2 ||
-      options.maxConcurrency > 1000
-    ) {
-      throw new Error(
-        `CaptureQueue: maxConcurrency must be an integer in 2..1000, got ${options.maxConcurrency}.`,
-      );
+    for (const [name, value] of [
+      ["maxConcurrency", options.maxConcurrency],
+      ["interactiveMaxConcurrency", options.interactiveMaxConcurrency],
+    ] as const) {
+      // Lambda's bounds on an SQS mapping's maximum concurrency.
+      if (!Number.isInteger(value) || value < 2 || value > 1000) {
+        throw new Error(`CaptureQueue: ${name} must be an integer in 2..1000, got ${value}.`);
+      }
     }
     // The worker records a capture as failed on its last delivery instead of asking for a retry;
     // it learns which delivery is the last from here, so the two counts cannot disagree.
     fn.addEnvironment(ENV.captureMaxAttempts, String(this.maxReceiveCount));
+    const batchSize = options.batchSize ?? 1;
     fn.addEventSource(
       new SqsEventSource(this.queue, {
-        batchSize: options.batchSize ?? 1,
+        batchSize,
         reportBatchItemFailures: true,
         maxConcurrency: options.maxConcurrency,
+      }),
+    );
+    fn.addEventSource(
+      new SqsEventSource(this.interactiveQueue, {
+        batchSize,
+        reportBatchItemFailures: true,
+        maxConcurrency: options.interactiveMaxConcurrency,
       }),
     );
   }
 
   /**
-   * Makes `fn` the consumer of the dead-letter queue, with partial batch failure reporting. The
-   * mapping grants receive and delete on the DLQ only; nothing here lets `fn` send anywhere, so it
-   * cannot put a message back on the capture queue and start a loop. A message `fn` fails on is
+   * Makes `fn` the consumer of the dead-letter queue both capture queues share, with partial batch
+   * failure reporting. The mapping grants receive and delete on the DLQ only; nothing here lets
+   * `fn` send anywhere, so it cannot put a message back on a capture queue and start a loop. A message `fn` fails on is
    * retried every {@link CaptureQueue.deadLetterVisibilityTimeout} and kept for the DLQ's retention
    * period. Throws when `fn`'s timeout exceeds that visibility timeout (Lambda refuses the mapping).
    */

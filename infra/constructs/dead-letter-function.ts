@@ -20,7 +20,10 @@ const ALARM_PERIOD_MINUTES = 5;
 export interface DeadLetterFunctionProps {
   /** GetItem and UpdateItem only: reads each dead-lettered capture and finishes it as failed. */
   readonly table: ArchiveTable;
-  /** The function consumes this queue's dead-letter queue (and may send to neither queue). */
+  /**
+   * The function consumes the dead-letter queue both capture queues (scheduled and interactive)
+   * share, and may send to no queue.
+   */
   readonly queue: CaptureQueue;
   /**
    * Messages per invocation, 1–10.
@@ -103,7 +106,7 @@ export class DeadLetterFunction extends PalimpsestFunction {
     const period = { period: Duration.minutes(ALARM_PERIOD_MINUTES), statistic: Stats.MAXIMUM };
     this.backlogAlarm = new Alarm(this, "DeadLettersNotDrainedAlarm", {
       alarmDescription:
-        `The capture dead-letter queue has not been empty for ${alarmAfter.toHumanString()}: the ` +
+        `The capture dead-letter queue has not been empty for ${alarmAfter.toHumanString()} (it takes the dead letters of both capture queues): the ` +
         "dead-letter function is failing or not running (those captures still show queued or running), " +
         "or captures keep being dead-lettered. Check the dead-letter and capture functions' logs; the " +
         "queue keeps its messages for its retention period and the function retries them.",

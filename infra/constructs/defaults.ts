@@ -44,6 +44,12 @@ export const DEFAULTS = {
   /** Chromium inflates itself (~300 MB) into /tmp; screenshots and the profile need room too. */
   captureEphemeralStorage: Size.gibibytes(2),
   captureMaxConcurrency: 10,
+  /**
+   * Browsers kept for people's captures (the interactive queue's mapping), beside the scheduled
+   * queue's: enough for a newsroom's "Capture now" at a few a minute each, small enough not to
+   * matter against the account's quota.
+   */
+  captureInteractiveMaxConcurrency: 5,
   captureNavigationTimeout: Duration.seconds(30),
   captureIdleTimeout: Duration.seconds(5),
   /** Chromium's largest texture; taller full-page screenshots are cropped to it. */

@@ -26,6 +26,8 @@ export interface OperationsDashboardProps {
   /** The functions, by the name their graphs carry. */
   readonly functions: Readonly<Record<string, IFunction>>;
   readonly captureQueue: DashboardQueue;
+  /** The interactive capture queue (people's captures); it shares the capture queue's DLQ. */
+  readonly interactiveCaptureQueue: IQueue;
   readonly pollQueue: DashboardQueue;
   readonly table: ITable;
   readonly api: RestApi;
@@ -132,9 +134,23 @@ export class OperationsDashboard extends Construct {
       ),
     );
     this.dashboard.addWidgets(
-      graph("Capture queue", queueDepth(props.captureQueue), [
+      graph("Capture queue (scheduled)", queueDepth(props.captureQueue), [
         props.captureQueue.queue.metricApproximateAgeOfOldestMessage({ period, label: "oldest (s)" }),
       ]),
+      graph(
+        "Capture queue (interactive)",
+        [
+          props.interactiveCaptureQueue.metricApproximateNumberOfMessagesVisible({
+            period,
+            label: "waiting",
+          }),
+          props.interactiveCaptureQueue.metricApproximateNumberOfMessagesNotVisible({
+            period,
+            label: "in flight",
+          }),
+        ],
+        [props.interactiveCaptureQueue.metricApproximateAgeOfOldestMessage({ period, label: "oldest (s)" })],
+      ),
       graph("Poll queue", queueDepth(props.pollQueue), [
         props.pollQueue.queue.metricApproximateAgeOfOldestMessage({ period, label: "oldest (s)" }),
       ]),

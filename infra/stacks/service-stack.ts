@@ -267,6 +267,7 @@ export class PalimpsestServiceStack extends Stack {
         "dead-letter": this.deadLetterFunction,
       },
       captureQueue: storage.queue,
+      interactiveCaptureQueue: storage.queue.interactiveQueue,
       pollQueue: this.pollQueue,
       table: storage.table.table,
       api: this.api.api,

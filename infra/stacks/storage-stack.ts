@@ -19,6 +19,7 @@ import { PublicDomain, type PublicDomainProps } from "../constructs/public-domai
 export interface ArchiveStorage {
   readonly bucket: ArchiveBucket;
   readonly table: ArchiveTable;
+  /** The capture queues: scheduled (sweeper, polls) and interactive (the API), one DLQ. */
   readonly queue: CaptureQueue;
   readonly editEvents: EditEvents;
   /** Where every alarm of both stacks sends its notifications. */
@@ -61,7 +62,7 @@ export interface PalimpsestStorageStackProps extends StackProps {
 }
 
 /**
- * The stateful half of Palimpsest: the archive bucket, the table, the capture queue, the edits
+ * The stateful half of Palimpsest: the archive bucket, the table, the capture queues, the edits
  * event bus, the alarm topic and the evidence signing key. It changes rarely, is termination-protected by default, and its
  * data resources are retained, so the stateless service stack can be replaced or destroyed freely.
  *
@@ -86,7 +87,7 @@ export class PalimpsestStorageStack extends Stack implements ArchiveStorage {
 
   constructor(scope: Construct, id: string, props: PalimpsestStorageStackProps = {}) {
     super(scope, id, {
-      description: "Palimpsest storage: archive bucket, table, capture queue, edits event bus",
+      description: "Palimpsest storage: archive bucket, table, capture queues, edits event bus",
       ...props,
       terminationProtection: props.terminationProtection ?? true,
     });

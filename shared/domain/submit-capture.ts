@@ -59,6 +59,15 @@ export interface SubmittedCapture {
   status: "queued";
 }
 
+/**
+ * The lane (and so the queue) a capture travels on: a sweep's recaptures and the articles a
+ * source's poll found are scheduled work; anything a person started (`POST /v1/captures`, the
+ * form, "Capture now") is interactive. Captures recorded before `trigger` existed were people's.
+ */
+export function captureLane(capture: Pick<CaptureRecord, "trigger">): HostLane {
+  return capture.trigger === "schedule" || capture.trigger === "source" ? "scheduled" : "interactive";
+}
+
 const ALLOWED_FIELDS = new Set(["url", "recapture"]);
 
 /** The queue refused the message; the capture was recorded as failed so it never hangs as queued. */

@@ -234,6 +234,7 @@ describe("alarms and the alarm topic", () => {
         s.captureFunction.throttledAlarm,
         s.captureFunction.crashingAlarm,
         s.captureFunction.backlogAlarm,
+        s.captureFunction.interactiveBacklogAlarm,
         s.deadLetterFunction.throttledAlarm,
         s.deadLetterFunction.backlogAlarm,
         s.sweeperFunction.throttledAlarm,
@@ -377,23 +378,26 @@ describe("alarms and the alarm topic", () => {
       }
     });
 
-    test("capture backlog: the oldest waiting capture is an hour old", () => {
-      const alarm = alarmOf(synth.service.captureFunction.backlogAlarm);
-      assert.equal(alarm.Namespace, "AWS/SQS");
-      assert.equal(alarm.MetricName, "ApproximateAgeOfOldestMessage");
-      assert.equal(alarm.Statistic, "Maximum");
-      assert.equal(alarm.Threshold, 3600);
-      assert.equal(alarm.TreatMissingData, "notBreaching");
-      const [dimension] = alarm.Dimensions as Array<{ Name: string; Value: unknown }>;
-      assert.equal(dimension?.Name, "QueueName");
-      assert.ok(
-        refersTo(dimension?.Value, synth.storage, storage, synth.storage.queue.queue.queueName),
-        "the capture queue",
-      );
-      // Retried captures legitimately get this old; the alarm must sit above them.
-      const retriedAgeSeconds =
-        (synth.storage.queue.maxReceiveCount - 1) * synth.storage.queue.visibilityTimeout.toSeconds();
-      assert.ok(alarm.Threshold > retriedAgeSeconds);
+    test("capture backlog: the oldest waiting capture of either capture queue is an hour old", () => {
+      const lanes = [
+        [synth.service.captureFunction.backlogAlarm, synth.storage.queue.queue],
+        [synth.service.captureFunction.interactiveBacklogAlarm, synth.storage.queue.interactiveQueue],
+      ] as const;
+      for (const [backlogAlarm, queue] of lanes) {
+        const alarm = alarmOf(backlogAlarm);
+        assert.equal(alarm.Namespace, "AWS/SQS");
+        assert.equal(alarm.MetricName, "ApproximateAgeOfOldestMessage");
+        assert.equal(alarm.Statistic, "Maximum");
+        assert.equal(alarm.Threshold, 3600);
+        assert.equal(alarm.TreatMissingData, "notBreaching");
+        const [dimension] = alarm.Dimensions as Array<{ Name: string; Value: unknown }>;
+        assert.equal(dimension?.Name, "QueueName");
+        assert.ok(refersTo(dimension?.Value, synth.storage, storage, queue.queueName), queue.node.id);
+        // Retried captures legitimately get this old; the alarm must sit above them.
+        const retriedAgeSeconds =
+          (synth.storage.queue.maxReceiveCount - 1) * synth.storage.queue.visibilityTimeout.toSeconds();
+        assert.ok(alarm.Threshold > retriedAgeSeconds);
+      }
     });
 
     test("API: 5% of the stage's requests answered 5xx for 15 minutes", () => {

@@ -187,11 +187,27 @@ describe("impossible prop combinations throw at synth", () => {
     assert.throws(() => new CaptureFunction(stack, "Capture", storage), /exceeds the visibility timeout/);
   });
 
-  test("the capture queue drives at least 2 concurrent workers", () => {
+  test("each capture queue drives 2 to 1,000 concurrent workers, the interactive one its own", () => {
     const stack = newStack();
     assert.throws(
       () => new CaptureFunction(stack, "Capture", { ...storageIn(stack), maxConcurrency: 1 }),
       /maxConcurrency/,
+    );
+    for (const interactiveMaxConcurrency of [1, 1001, 2.5]) {
+      const other = newStack();
+      assert.throws(
+        () => new CaptureFunction(other, "Capture", { ...storageIn(other), interactiveMaxConcurrency }),
+        /interactiveMaxConcurrency must be an integer in 2\.\.1000/,
+      );
+    }
+    const sized = newStack();
+    new CaptureFunction(sized, "Capture", { ...storageIn(sized), interactiveMaxConcurrency: 20 });
+    const caps = Object.values(
+      Template.fromStack(sized).findResources("AWS::Lambda::EventSourceMapping"),
+    ).map((m) => m.Properties.ScalingConfig.MaximumConcurrency);
+    assert.deepEqual(
+      caps.sort((a, b) => a - b),
+      [10, 20],
     );
   });
 

@@ -59,11 +59,22 @@ describe("operations dashboard", () => {
     const titles = widgets.map((w) => w.properties.title).filter(Boolean);
     for (const title of [
       "Captures by outcome",
-      "Capture queue",
+      "Capture queue (scheduled)",
+      "Capture queue (interactive)",
       "Lambda errors and throttles",
       "API latency (ms)",
     ]) {
       assert.ok(titles.includes(title), `${title} widget`);
+    }
+  });
+
+  test("graphs both capture queues' depth and the age of their oldest message", () => {
+    for (const title of ["Capture queue (scheduled)", "Capture queue (interactive)"]) {
+      const widget = widgets.find((w) => w.properties.title === title);
+      const names = JSON.stringify(widget?.properties.metrics ?? []);
+      for (const metric of ["ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"]) {
+        assert.ok(names.includes(metric), `${title}: ${metric}`);
+      }
     }
   });
 });

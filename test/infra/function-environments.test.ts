@@ -42,6 +42,7 @@ const PLAUSIBLE: Env = {
   [ENV.tableName]: "table",
   [ENV.bucketName]: "bucket",
   [ENV.queueUrl]: "https://sqs.us-east-1.amazonaws.com/123456789012/captures",
+  [ENV.interactiveQueueUrl]: "https://sqs.us-east-1.amazonaws.com/123456789012/interactive-captures",
   [ENV.pollQueueUrl]: "https://sqs.us-east-1.amazonaws.com/123456789012/polls",
   [ENV.region]: "us-east-1",
   // Set so composing the capture worker does not unpack the bundled Chromium; it launches nothing.

@@ -161,15 +161,21 @@ describe("service stack", () => {
   /** Whether a value in the service template refers to `token` of the storage stack. */
   const isStorage = (value: unknown, token: string) =>
     refersTo(value, synth.storage, synth.storageTemplate, token);
-  const mappingOf = (fn: Synth["service"]["apiFunction"]) => {
-    const mappings = Object.values(
+  const mappingsOf = (fn: Synth["service"]["apiFunction"]) =>
+    Object.values(
       service.findResources("AWS::Lambda::EventSourceMapping", {
         Properties: { FunctionName: { Ref: logicalIdOf(fn) } },
       }),
-    );
+    ).map((m) => m.Properties);
+  const mappingOf = (fn: Synth["service"]["apiFunction"]) => {
+    const mappings = mappingsOf(fn);
     assert.equal(mappings.length, 1, `${fn.node.id} has one event source`);
-    return mappings[0]?.Properties;
+    return mappings[0];
   };
+  /** Whether an IAM resource or a mapping's source is one of the two capture queues. */
+  const isScheduledQueue = (value: unknown) => isStorage(value, synth.storage.queue.queue.queueArn);
+  const isInteractiveQueue = (value: unknown) =>
+    isStorage(value, synth.storage.queue.interactiveQueue.queueArn);
 
   describe("capture function", () => {
     test("runs Node.js 24 on x86_64 with 2048 MB, ≥ 1 GiB of /tmp, tracing and its own log group", () => {
@@ -204,12 +210,20 @@ describe("service stack", () => {
       assert.ok(Number(env[ENV.idleTimeoutMs]) > 0);
     });
 
-    test("is triggered one message at a time, reports partial batch failures, and caps concurrency", () => {
-      const mapping = mappingOf(synth.service.captureFunction);
-      assert.ok(isStorage(mapping.EventSourceArn, synth.storage.queue.queue.queueArn), "the capture queue");
-      assert.equal(mapping.BatchSize, 1);
-      assert.deepEqual(mapping.FunctionResponseTypes, ["ReportBatchItemFailures"]);
-      assert.ok(mapping.ScalingConfig.MaximumConcurrency >= 2);
+    test("is triggered by both capture queues, a mapping and a concurrency cap each, one message at a time", () => {
+      const mappings = mappingsOf(synth.service.captureFunction);
+      assert.equal(mappings.length, 2, "one mapping per capture queue");
+      const scheduled = mappings.filter((m) => isScheduledQueue(m.EventSourceArn));
+      const interactive = mappings.filter((m) => isInteractiveQueue(m.EventSourceArn));
+      assert.equal(scheduled.length, 1, "the scheduled queue");
+      assert.equal(interactive.length, 1, "the interactive queue");
+      for (const mapping of mappings) {
+        assert.equal(mapping.BatchSize, 1);
+        assert.deepEqual(mapping.FunctionResponseTypes, ["ReportBatchItemFailures"]);
+      }
+      // Each lane its own browsers: a scheduled backlog cannot take the interactive mapping's.
+      assert.equal(scheduled[0]?.ScalingConfig.MaximumConcurrency, 10);
+      assert.equal(interactive[0]?.ScalingConfig.MaximumConcurrency, 5);
     });
   });
 
@@ -222,11 +236,14 @@ describe("service stack", () => {
       assert.deepEqual(props.TracingConfig, { Mode: "Active" });
     });
 
-    test("gets the table, bucket, queue URL and presign TTL, and no private-host exemptions", () => {
+    test("gets the table, bucket, interactive queue URL and presign TTL, and no private-host exemptions", () => {
       const env = envOf(synth.service.apiFunction);
-      for (const name of [ENV.tableName, ENV.bucketName, ENV.queueUrl, ENV.logLevel]) {
+      for (const name of [ENV.tableName, ENV.bucketName, ENV.interactiveQueueUrl, ENV.logLevel]) {
         assert.ok(env[name] !== undefined, `${name} is set`);
       }
+      // Every capture the API starts is a person's: it has no way to the scheduled queue.
+      assert.ok(isStorage(env[ENV.interactiveQueueUrl], synth.storage.queue.interactiveQueue.queueUrl));
+      assert.equal(env[ENV.queueUrl], undefined);
       assert.equal(env[ENV.presignedUrlTtlSeconds], "900");
       assert.equal(env[ENV.allowPrivateHosts], "");
     });
@@ -308,7 +325,7 @@ describe("service stack", () => {
       }
     });
 
-    test("the capture function consumes the capture queue, never sends to it, and never touches the DLQ", () => {
+    test("the capture function consumes both capture queues, never sends to them, and never touches the DLQ", () => {
       const actions = allowedActions(service, synth.service.captureFunction);
       assert.ok(actions.has("sqs:ReceiveMessage") && actions.has("sqs:DeleteMessage"));
       const sqs = statementsOf(service, synth.service.captureFunction).filter((s) =>
@@ -317,13 +334,12 @@ describe("service stack", () => {
       // Politeness is decided before a message is queued (issue 18): no capture is re-sent to wait
       // for its host, so no loop of the function through its own queue is possible.
       assert.ok(!actions.has("sqs:SendMessage"), "the capture function cannot re-enqueue");
-      for (const statement of sqs) {
-        assert.equal(statement.resources.length, 1);
-        assert.ok(
-          isStorage(statement.resources[0], synth.storage.queue.queue.queueArn),
-          "capture queue only",
-        );
+      const resources = sqs.flatMap((s) => s.resources);
+      for (const resource of resources) {
+        assert.ok(isScheduledQueue(resource) || isInteractiveQueue(resource), "capture queues only");
       }
+      assert.ok(resources.some(isScheduledQueue), "receives from the scheduled queue");
+      assert.ok(resources.some(isInteractiveQueue), "receives from the interactive queue");
     });
 
     test("only the capture function may publish, on the edits bus only, as source palimpsest", () => {
@@ -392,10 +408,7 @@ describe("service stack", () => {
           assert.equal(statement.resources.length, 1);
           continue;
         }
-        assert.ok(
-          isStorage(statement.resources[0], synth.storage.queue.queue.queueArn),
-          "capture queue only",
-        );
+        assert.ok(isInteractiveQueue(statement.resources[0]), "the interactive capture queue only");
         assert.equal(statement.resources.length, 1);
       }
       const s3 = statementsOf(service, synth.service.apiFunction).filter((s) =>
@@ -606,7 +619,20 @@ describe("service stack", () => {
       assert.deepEqual(mapping.FunctionResponseTypes, ["ReportBatchItemFailures"]);
       assert.ok(mapping.ScalingConfig.MaximumConcurrency >= 2);
       // The capture function must not be the DLQ's consumer too.
-      assert.ok(!isStorage(mappingOf(synth.service.captureFunction).EventSourceArn, dlqArn()));
+      for (const capture of mappingsOf(synth.service.captureFunction)) {
+        assert.ok(!isStorage(capture.EventSourceArn, dlqArn()));
+      }
+    });
+
+    test("drains the dead letters of both capture queues: they share the one DLQ it consumes", () => {
+      const queues = synth.storageTemplate.findResources("AWS::SQS::Queue");
+      const dlqId = logicalIdOf(synth.storage.queue.deadLetterQueue);
+      for (const queue of [synth.storage.queue.queue, synth.storage.queue.interactiveQueue]) {
+        const redrive = queues[logicalIdOf(queue)]?.Properties.RedrivePolicy;
+        assert.deepEqual(redrive?.deadLetterTargetArn, { "Fn::GetAtt": [dlqId, "Arn"] }, queue.node.id);
+        assert.equal(redrive?.maxReceiveCount, synth.storage.queue.maxReceiveCount, queue.node.id);
+      }
+      assert.ok(isStorage(mappingOf(synth.service.deadLetterFunction).EventSourceArn, dlqArn()));
     });
 
     test("runs Node.js 24 with tracing and gets the table name and nothing else to reach", () => {
@@ -615,7 +641,7 @@ describe("service stack", () => {
       assert.deepEqual(props.TracingConfig, { Mode: "Active" });
       const env = envOf(synth.service.deadLetterFunction);
       assert.ok(isStorage(env[ENV.tableName], synth.storage.table.table.tableName));
-      for (const name of [ENV.bucketName, ENV.queueUrl, ENV.eventBusName]) {
+      for (const name of [ENV.bucketName, ENV.queueUrl, ENV.interactiveQueueUrl, ENV.eventBusName]) {
         assert.equal(env[name], undefined, `${name} is not set`);
       }
     });
@@ -715,7 +741,12 @@ describe("service stack", () => {
       const env = envOf(synth.service.sweeperFunction);
       assert.ok(isStorage(env[ENV.tableName], synth.storage.table.table.tableName));
       assert.ok(isStorage(env[ENV.queueUrl], synth.storage.queue.queue.queueUrl));
-      for (const name of [ENV.bucketName, ENV.eventBusName, ENV.captureMaxAttempts]) {
+      for (const name of [
+        ENV.bucketName,
+        ENV.eventBusName,
+        ENV.captureMaxAttempts,
+        ENV.interactiveQueueUrl,
+      ]) {
         assert.equal(env[name], undefined, `${name} is not set`);
       }
     });

@@ -155,14 +155,10 @@ describe("the shipped Lambda bundles, from the synthesized cloud assembly", {
     };
   }
 
-  const captureQueueUrl = () =>
-    account.queueUrl(
-      app.resolve(
-        app.functions.capture.stackName,
-        app.functions.capture.eventSources[0]?.eventSourceArn,
-        account,
-      ),
-    );
+  /** The queues the producers send to, as their templates name them: the API's and the sweeper's. */
+  const interactiveQueueUrl = () =>
+    account.resolvedEnvironment(app.functions.api).INTERACTIVE_QUEUE_URL ?? "";
+  const captureQueueUrl = () => account.resolvedEnvironment(app.functions.sweeper).QUEUE_URL ?? "";
 
   /**
    * Delivers capture-queue messages to the capture function, as its event source mapping would,
@@ -274,7 +270,7 @@ describe("the shipped Lambda bundles, from the synthesized cloud assembly", {
   let urlId: string;
   const articlePath = "/shipped/quay-repairs";
 
-  it("API: POST /v1/captures answers 202 and sends the capture to the queue; GET shows it queued", {
+  it("API: POST /v1/captures answers 202 and sends the capture to the interactive queue; GET shows it queued", {
     timeout: 60_000,
   }, async () => {
     site.setPage(articlePath, story("4 million euros"));
@@ -284,7 +280,15 @@ describe("the shipped Lambda bundles, from the synthesized cloud assembly", {
     captureId = submitted.json.captureId;
     urlId = submitted.json.urlId;
     assert.match(captureId, /^[A-Za-z0-9_-]+$/);
-    assert.deepEqual(await queueCounts(account.sqs, captureQueueUrl()), { visible: 1, inFlight: 0 });
+    // A person's capture: on the interactive queue, nothing added to the scheduled one's backlog.
+    assert.notEqual(interactiveQueueUrl(), captureQueueUrl());
+    assert.deepEqual(await queueCounts(account.sqs, interactiveQueueUrl()), { visible: 1, inFlight: 0 });
+    assert.deepEqual(await queueCounts(account.sqs, captureQueueUrl()), { visible: 0, inFlight: 0 });
+    // And the capture function's mappings read both.
+    const consumed = app.functions.capture.eventSources.map((s) =>
+      account.queueUrl(app.resolve(app.functions.capture.stackName, s.eventSourceArn, account)),
+    );
+    assert.deepEqual(consumed.sort(), [captureQueueUrl(), interactiveQueueUrl()].sort());
 
     const read = await callApi("GET", `/v1/captures/${captureId}`);
     assert.equal(read.status, 200);
@@ -299,7 +303,7 @@ describe("the shipped Lambda bundles, from the synthesized cloud assembly", {
     const finished = await captureUntilFinished(captureId);
     assert.equal(finished.status, "succeeded", JSON.stringify(finished.error));
     assert.ok(site.requestCount(articlePath) >= 1, "Chromium fetched the page");
-    assert.deepEqual(await queueCounts(account.sqs, captureQueueUrl()), { visible: 0, inFlight: 0 });
+    assert.deepEqual(await queueCounts(account.sqs, interactiveQueueUrl()), { visible: 0, inFlight: 0 });
 
     const artifacts = finished.artifacts as Record<string, { url: string; sha256: string; bytes: number }>;
     for (const name of ["snapshot", "screenshot", "article", "text", "raw", "wacz"]) {
@@ -418,7 +422,7 @@ describe("the shipped Lambda bundles, from the synthesized cloud assembly", {
     // Stands for the capture function failing on the message every time: received and never
     // deleted, visible again at once, until the capture queue's redrive policy (from the template)
     // moves it to the queue the dead-letter function's event source mapping reads.
-    const queueUrl = captureQueueUrl();
+    const queueUrl = interactiveQueueUrl();
     const fn = app.functions.deadLetter;
     const dlqUrl = account.queueUrl(app.resolve(fn.stackName, fn.eventSources[0]?.eventSourceArn, account));
     let receives = 0;

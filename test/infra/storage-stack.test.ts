@@ -290,38 +290,46 @@ describe("storage stack", () => {
     });
   });
 
-  describe("capture queue", () => {
-    const queueLogicalId = () => {
+  describe("capture queues", () => {
+    /** The scheduled and the interactive queue: the two that redrive, with the same settings. */
+    const laneQueues = () => {
       const queues = storage.findResources("AWS::SQS::Queue", {
         Properties: { RedrivePolicy: Match.anyValue() },
       });
-      const ids = Object.keys(queues);
-      assert.equal(ids.length, 1, "exactly one queue redrives");
-      return ids[0] as string;
+      const ids = Object.keys(queues).sort();
+      assert.deepEqual(
+        ids,
+        [logicalIdOf(synth.storage.queue.queue), logicalIdOf(synth.storage.queue.interactiveQueue)].sort(),
+        "exactly the two capture queues redrive",
+      );
+      return ids.map((id) => queues[id]?.Properties);
     };
 
-    test("redrives to the dead-letter queue after 3 receives", () => {
+    test("both redrive to the one dead-letter queue after 3 receives", () => {
       const dlq = storage.findResources("AWS::SQS::Queue", { Properties: { RedrivePolicy: Match.absent() } });
-      const [dlqId] = Object.keys(dlq);
+      const [dlqId, ...others] = Object.keys(dlq);
       assert.ok(dlqId);
-      storage.hasResourceProperties("AWS::SQS::Queue", {
-        RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": [dlqId, "Arn"] }, maxReceiveCount: 3 },
-      });
-      // The DLQ outlives the source queue's retention, or dead-lettered messages would expire at once.
-      const queue = storage.findResources("AWS::SQS::Queue")[queueLogicalId()]?.Properties;
-      const dlqProps = dlq[dlqId]?.Properties;
-      assert.ok(dlqProps.MessageRetentionPeriod >= queue?.MessageRetentionPeriod);
+      assert.deepEqual(others, [], "one dead-letter queue for both");
+      for (const queue of laneQueues()) {
+        assert.deepEqual(queue?.RedrivePolicy, {
+          deadLetterTargetArn: { "Fn::GetAtt": [dlqId, "Arn"] },
+          maxReceiveCount: 3,
+        });
+        // The DLQ outlives the source queue's retention, or dead-lettered messages would expire at once.
+        assert.ok(dlq[dlqId]?.Properties.MessageRetentionPeriod >= queue?.MessageRetentionPeriod);
+      }
     });
 
-    test("keeps a waiting capture 14 days, as long as the sweep assumes before failing it expired", () => {
-      const queue = storage.findResources("AWS::SQS::Queue")[queueLogicalId()]?.Properties;
-      assert.equal(queue?.MessageRetentionPeriod, 14 * 24 * 3600);
-      assert.equal(queue?.MessageRetentionPeriod * 1000, CAPTURE_MESSAGE_RETENTION_MS);
+    test("keep a waiting capture 14 days, as long as the sweep assumes before failing it expired", () => {
+      for (const queue of laneQueues()) {
+        assert.equal(queue?.MessageRetentionPeriod, 14 * 24 * 3600);
+        assert.equal(queue?.MessageRetentionPeriod * 1000, CAPTURE_MESSAGE_RETENTION_MS);
+      }
     });
 
-    test("both queues use SQS-managed encryption and deny non-TLS requests", () => {
+    test("all three queues use SQS-managed encryption and deny non-TLS requests", () => {
       const queues = storage.findResources("AWS::SQS::Queue");
-      assert.equal(Object.keys(queues).length, 2);
+      assert.equal(Object.keys(queues).length, 3);
       for (const [id, queue] of Object.entries(queues)) {
         assert.equal(queue.Properties.SqsManagedSseEnabled, true, `${id} encrypted`);
         storage.hasResourceProperties("AWS::SQS::QueuePolicy", {
@@ -349,14 +357,15 @@ describe("storage stack", () => {
       );
     });
 
-    test("hides a message for at least 6 × the capture function's timeout", () => {
+    test("each hides a message for at least 6 × the capture function's timeout", () => {
       const capture =
         service.findResources("AWS::Lambda::Function")[logicalIdOf(synth.service.captureFunction)];
       const timeout = capture?.Properties.Timeout as number;
-      const visibility = storage.findResources("AWS::SQS::Queue")[queueLogicalId()]?.Properties
-        .VisibilityTimeout as number;
       assert.ok(timeout > 0);
-      assert.ok(visibility >= 6 * timeout, `visibility ${visibility} s vs timeout ${timeout} s`);
+      for (const queue of laneQueues()) {
+        const visibility = queue?.VisibilityTimeout as number;
+        assert.ok(visibility >= 6 * timeout, `visibility ${visibility} s vs timeout ${timeout} s`);
+      }
     });
   });
 

@@ -38,7 +38,7 @@ describe("the API Lambda as composed from its environment", () => {
       [ENV.tableName]: storage.tableName,
       [ENV.bucketName]: storage.bucketName,
       [ENV.dynamodbEndpoint]: storage.dynamodbEndpoint,
-      [ENV.queueUrl]: "http://127.0.0.1:9/000000000000/captures",
+      [ENV.interactiveQueueUrl]: "http://127.0.0.1:9/000000000000/interactive-captures",
       [ENV.pollQueueUrl]: "http://127.0.0.1:9/000000000000/polls",
       [ENV.region]: "us-east-1",
       [ENV.allowPrivateHosts]: "",

@@ -128,6 +128,7 @@ describe("Lambda entries wire at import", () => {
     TABLE_NAME: "palimpsest-test",
     BUCKET_NAME: "palimpsest-test",
     QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/captures",
+    INTERACTIVE_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/interactive-captures",
     POLL_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/polls",
     AWS_REGION: "us-east-1",
   };

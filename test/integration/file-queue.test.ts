@@ -179,4 +179,38 @@ describe("FileQueue under concurrency and damage (issue 12)", () => {
     );
     assert.deepEqual(handled, ["boom", "fine"]);
   });
+
+  it("hands out a higher priority first, even behind a backlog, and keeps it across release and restart", async () => {
+    const clock = { now: 1_000 };
+    const { queue, dir } = await openQueue(clock);
+    for (let i = 0; i < 50; i++) {
+      await queue.send(`scheduled${i}`);
+      clock.now += 1;
+    }
+    await queue.send("person", { priority: 1 });
+    await queue.send("delayed person", { priority: 1, delayMs: 5_000 });
+    assert.equal(queue.sizeOf(1), 2);
+    assert.equal(queue.sizeOf(0), 50);
+
+    const first = await queue.receive();
+    assert.equal(first?.body, "person", "the person's message before 50 older ones");
+    // Handed back (a retry): still ahead of the backlog once visible again.
+    await queue.release(first?.messageId ?? "", 0);
+    const again = await queue.receive();
+    assert.equal(again?.body, "person");
+    await queue.delete(again?.messageId ?? "");
+    // Not yet visible, a higher priority waits its turn: the backlog goes on, oldest first.
+    assert.equal((await queue.receive())?.body, "scheduled0");
+
+    // A restart reads the priority back from the message's file.
+    clock.now += 10_000;
+    const { queue: reopened } = await openQueue(clock, [], dir);
+    const order: string[] = [];
+    for (let i = 0; i < 3; i++) order.push((await reopened.receive())?.body ?? "none");
+    // scheduled0's receive died with the process: visible again, and still behind the person.
+    assert.deepEqual(order, ["delayed person", "scheduled0", "scheduled1"]);
+    // The age of one priority's oldest message (the sweeper's back-pressure reads the scheduled lane's).
+    assert.equal(reopened.oldestAgeMs(0), clock.now - 1_000);
+    assert.equal(reopened.oldestAgeMs(1), clock.now - 1_050);
+  });
 });

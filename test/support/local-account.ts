@@ -139,9 +139,10 @@ export interface LocalAccount extends PhysicalResources {
   /** The URL of the queue whose ARN is `arn`. */
   queueUrl(arn: string): string;
   /**
-   * One poll of the function's (only) SQS event source, as the Lambda service does it: receives up
-   * to its batch size, invokes, and deletes the messages the function did not report as failed.
-   * Undefined when no message arrived within `waitSeconds`.
+   * One poll of the function's SQS event sources, as the Lambda service does it: receives up to a
+   * source's batch size, invokes, and deletes the messages the function did not report as failed.
+   * Each source is polled in turn (the capture function has two queues) until one has messages;
+   * undefined when none arrived within `waitSeconds` on any.
    */
   deliver(
     fn: ShippedFunction,
@@ -379,66 +380,76 @@ async function provision(
       ),
     queueUrl,
     async deliver(fn, container, waitSeconds = 1) {
-      const [source, ...others] = fn.eventSources;
-      if (!source || others.length > 0) {
-        throw new Error(`${fn.logicalId} has ${fn.eventSources.length} event sources; deliver() handles one`);
+      if (fn.eventSources.length === 0) throw new Error(`${fn.logicalId} has no event source`);
+      for (const source of fn.eventSources) {
+        const delivered = await deliverFrom(fn, source, container, waitSeconds);
+        if (delivered) return delivered;
       }
-      const arn = app.resolve(fn.stackName, source.eventSourceArn, physical);
-      const url = queueUrl(arn);
-      const received = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: url,
-          MaxNumberOfMessages: Math.min(10, source.batchSize),
-          WaitTimeSeconds: waitSeconds,
-          MessageSystemAttributeNames: ["All"],
-          MessageAttributeNames: ["All"],
-        }),
-      );
-      const messages = received.Messages ?? [];
-      if (messages.length === 0) return undefined;
-      const event: SQSEvent = {
-        Records: messages.map(
-          (m): SQSRecord => ({
-            messageId: m.MessageId ?? "",
-            receiptHandle: m.ReceiptHandle ?? "",
-            body: m.Body ?? "",
-            attributes: {
-              ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? "1",
-              SentTimestamp: m.Attributes?.SentTimestamp ?? String(Date.now()),
-              SenderId: m.Attributes?.SenderId ?? LOCAL_ACCOUNT,
-              ApproximateFirstReceiveTimestamp:
-                m.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-            },
-            messageAttributes: {},
-            md5OfBody: m.MD5OfBody ?? "",
-            eventSource: "aws:sqs",
-            eventSourceARN: arn,
-            awsRegion: LOCAL_REGION,
-          }),
-        ),
-      };
-      const outcome = await container.invoke(event);
-      // A function error returns the whole batch to the queue; a partial failure only the listed messages.
-      if (outcome.ok) {
-        const failed = new Set(
-          source.reportBatchItemFailures
-            ? ((outcome.result as SQSBatchResponse | null)?.batchItemFailures ?? []).map(
-                (f) => f.itemIdentifier,
-              )
-            : [],
-        );
-        const done = messages.filter((m) => !failed.has(m.MessageId ?? ""));
-        if (done.length > 0) {
-          await sqs.send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: url,
-              Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "" })),
-            }),
-          );
-        }
-      }
-      return { event, outcome };
+      return undefined;
     },
     close,
   };
+
+  async function deliverFrom(
+    fn: ShippedFunction,
+    source: ShippedFunction["eventSources"][number],
+    container: LambdaContainer,
+    waitSeconds: number,
+  ): Promise<{ event: SQSEvent; outcome: InvocationOutcome } | undefined> {
+    const arn = app.resolve(fn.stackName, source.eventSourceArn, physical);
+    const url = queueUrl(arn);
+    const received = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: Math.min(10, source.batchSize),
+        WaitTimeSeconds: waitSeconds,
+        MessageSystemAttributeNames: ["All"],
+        MessageAttributeNames: ["All"],
+      }),
+    );
+    const messages = received.Messages ?? [];
+    if (messages.length === 0) return undefined;
+    const event: SQSEvent = {
+      Records: messages.map(
+        (m): SQSRecord => ({
+          messageId: m.MessageId ?? "",
+          receiptHandle: m.ReceiptHandle ?? "",
+          body: m.Body ?? "",
+          attributes: {
+            ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? "1",
+            SentTimestamp: m.Attributes?.SentTimestamp ?? String(Date.now()),
+            SenderId: m.Attributes?.SenderId ?? LOCAL_ACCOUNT,
+            ApproximateFirstReceiveTimestamp:
+              m.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+          },
+          messageAttributes: {},
+          md5OfBody: m.MD5OfBody ?? "",
+          eventSource: "aws:sqs",
+          eventSourceARN: arn,
+          awsRegion: LOCAL_REGION,
+        }),
+      ),
+    };
+    const outcome = await container.invoke(event);
+    // A function error returns the whole batch to the queue; a partial failure only the listed messages.
+    if (outcome.ok) {
+      const failed = new Set(
+        source.reportBatchItemFailures
+          ? ((outcome.result as SQSBatchResponse | null)?.batchItemFailures ?? []).map(
+              (f) => f.itemIdentifier,
+            )
+          : [],
+      );
+      const done = messages.filter((m) => !failed.has(m.MessageId ?? ""));
+      if (done.length > 0) {
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: url,
+            Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "" })),
+          }),
+        );
+      }
+    }
+    return { event, outcome };
+  }
 }

@@ -6,6 +6,7 @@ import {
   loadCadence,
   loadCaptureQueueConfig,
   loadCliConfig,
+  loadInteractiveQueueConfig,
   loadLocalConfig,
   loadPollQueueConfig,
   loadRegion,
@@ -23,6 +24,11 @@ describe("runtime config", () => {
     assert.throws(() => loadPollQueueConfig({ QUEUE_URL: "q" }), /POLL_QUEUE_URL/);
     assert.throws(() => loadRegion({ AWS_REGION: " " }), /AWS_REGION/);
     assert.deepEqual(loadCaptureQueueConfig({ QUEUE_URL: " https://sqs/q " }), { queueUrl: "https://sqs/q" });
+    // The scheduled queue's URL is not the interactive one's: the API must be given its own.
+    assert.throws(() => loadInteractiveQueueConfig({ QUEUE_URL: "q" }), /INTERACTIVE_QUEUE_URL/);
+    assert.deepEqual(loadInteractiveQueueConfig({ INTERACTIVE_QUEUE_URL: " https://sqs/i " }), {
+      interactiveQueueUrl: "https://sqs/i",
+    });
   });
 
   test("the command line's API address and key: the local runner's by default, an http(s) URL or refused", () => {
