@@ -244,6 +244,7 @@ const HANDLER_ENV = {
   TABLE_NAME: "palimpsest-bench",
   BUCKET_NAME: "palimpsest-bench",
   QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/palimpsest-captures",
+  INTERACTIVE_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/palimpsest-interactive",
   POLL_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/palimpsest-polls",
   AWS_REGION: process.env.AWS_REGION ?? "us-east-1",
   CHROMIUM_PATH: "/opt/chromium-not-launched-at-import",

@@ -39,6 +39,7 @@ const FUNCTION_ENV = {
   TABLE_NAME: "palimpsest-bench",
   BUCKET_NAME: "palimpsest-bench",
   QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/palimpsest-captures",
+  INTERACTIVE_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/palimpsest-interactive",
   POLL_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/palimpsest-polls",
   AWS_REGION: "us-east-1",
   AWS_ACCESS_KEY_ID: "bench",

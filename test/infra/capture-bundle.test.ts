@@ -163,6 +163,7 @@ test("the API function's cold init loads neither node:http nor undici", async ()
         TABLE_NAME: "palimpsest-test",
         BUCKET_NAME: "palimpsest-test",
         QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/captures",
+        INTERACTIVE_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/interactive",
         POLL_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/polls",
         AWS_REGION: "us-east-1",
         LOG_LEVEL: "silent",
