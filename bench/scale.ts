@@ -91,7 +91,7 @@ function memoryArchive(writes: WriteCounter, listShards: number) {
   };
   const urlWrite = (row: UrlRow) => {
     writes.add("url item", row.urlId);
-    writes.add("due index (GSI1)", `DUE#${shardOf(row.urlId)}`);
+    writes.add("due index (GSI1)", `${row.pendingCaptureId ? "PENDING" : "DUE"}#${shardOf(row.urlId)}`);
   };
   const captureWrite = (capture: CaptureRecord) => {
     writes.add("capture item", capture.captureId);
@@ -103,7 +103,12 @@ function memoryArchive(writes: WriteCounter, listShards: number) {
     async listDue(shard, dueBy, options) {
       const after = options.cursor ?? "";
       const items = (byShard[shard] ?? [])
-        .filter((r) => r.dueAt <= dueBy && `${r.dueAt}#${r.urlId}` > after)
+        .filter(
+          (r) =>
+            (r.pendingCaptureId !== undefined) === (options.pending === true) &&
+            r.dueAt <= dueBy &&
+            `${r.dueAt}#${r.urlId}` > after,
+        )
         .sort((a, b) => (`${a.dueAt}#${a.urlId}` < `${b.dueAt}#${b.urlId}` ? -1 : 1))
         .slice(0, options.limit);
       const last = items.at(-1);

@@ -88,8 +88,18 @@ export interface ArchiveRepository {
     policy: RecapturePolicy,
     nextCaptureAt: string | null,
   ): Promise<UrlRecord | null>;
-  /** URLs of one index shard due at or before `dueBy`, soonest first. */
-  listDue(shard: number, dueBy: string, options: { limit: number; cursor?: string }): Promise<Page<DueUrl>>;
+  /**
+   * URLs of one index shard due at or before `dueBy`, soonest first: those on their schedule, or
+   * with `pending`, those with a pending capture (its parked slot or lease end). The two are kept
+   * apart so a sweep tends pending captures without reading the scheduled backlog. A URL whose
+   * capture was claimed before the split may still be listed among the scheduled ones, with its
+   * `pendingCaptureId`, until a sweep extends or replaces that capture.
+   */
+  listDue(
+    shard: number,
+    dueBy: string,
+    options: { limit: number; cursor?: string; pending?: boolean },
+  ): Promise<Page<DueUrl>>;
   /**
    * Claims a due URL for one capture, on condition that its due key is still `claim.seen.dueAt` and
    * its pending capture still `claim.seen.pendingCaptureId` (none when absent). Overlapping sweeps

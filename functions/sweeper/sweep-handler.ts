@@ -21,9 +21,9 @@ export interface SweepEvent {
 }
 
 /** What one sweep did: captures enqueued, parked or expired (URLs) and poll jobs enqueued (sources). */
-export interface SweepOutcome extends Omit<SweepResult, "held"> {
+export interface SweepOutcome extends SweepResult {
   polls: number;
-  /** Set when back-pressure held new recaptures (the URLs left due are in the sweep's log line): on what it was decided. */
+  /** Set when back-pressure held new recaptures (the URLs on their schedule stay due, unread): on what it was decided. */
   held?: "age" | "depth";
 }
 

@@ -1,13 +1,20 @@
 /**
  * The due index (GSI1) as the URL side of the archive uses it: when each URL is next due, and the
- * capture it waits for. A URL is in one of two states:
- * - on its schedule: `nextCaptureAt`, due key `<nextCaptureAt>#<urlId>`, no pending capture;
+ * capture it waits for. A URL is in one of two states, each under its own partition keys:
+ * - on its schedule: `nextCaptureAt`, due key `DUE#<shard>` / `<nextCaptureAt>#<urlId>`, no
+ *   pending capture;
  * - with a pending capture (`pendingCaptureId`): `nextCaptureAt` says when that capture starts,
- *   and the due key is either its parked slot (`parked`: its message is not sent yet; the sweep
- *   that finds it due sends it) or a lease after which a sweep checks on it (its message may have
- *   expired). The capture's end (`releasePending`, `recordCaptureOnUrl`) puts the URL back on its
- *   schedule. A sweep claims only URLs without a pending capture, so a capture that waits long in
- *   the queue is never enqueued twice.
+ *   and the due key `PENDING#<shard>` / `<dueAt>#<urlId>` is either its parked slot (`parked`: its
+ *   message is not sent yet; the sweep that finds it due sends it) or a lease after which a sweep
+ *   checks on it (its message may have expired). The capture's end (`releasePending`,
+ *   `recordCaptureOnUrl`) puts the URL back on its schedule. A sweep claims only URLs without a
+ *   pending capture, so a capture that waits long in the queue is never enqueued twice.
+ *
+ * Pending captures have partitions of their own so a sweep reaches them without reading the
+ * scheduled backlog: while back-pressure holds new claims, unclaimed due URLs pile up under
+ * `DUE#`, and parked slots (due in the look-ahead, so after every overdue URL in key order) would
+ * otherwise lie behind all of them. Entries written before this split keep `DUE#` until a sweep
+ * extends or replaces their capture (see `listDue`).
  */
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { InvalidRequestError } from "../errors.ts";
@@ -47,6 +54,11 @@ export function dueShard(urlId: string): number {
   return hash % INDEX_SHARDS;
 }
 
+/** The due-index partition of a URL on its schedule, or of one with a pending capture. */
+export function duePartition(urlId: string, pending: boolean): string {
+  return `${pending ? "PENDING" : "DUE"}#${dueShard(urlId)}`;
+}
+
 /** The clauses of one UpdateExpression, joined by `updateExpression`. */
 export interface UpdateClauses {
   set: string[];
@@ -81,7 +93,7 @@ export function addSchedule(
     clauses.set.push("nextCaptureAt = :next", "GSI1PK = :shard", "GSI1SK = :sk");
     Object.assign(clauses.values, {
       ":next": nextCaptureAt,
-      ":shard": `DUE#${dueShard(urlId)}`,
+      ":shard": duePartition(urlId, false),
       ":sk": `${nextCaptureAt}#${urlId}`,
     });
   }
@@ -89,11 +101,13 @@ export function addSchedule(
 }
 
 /** What a claim (or a submission's hold) writes on the URL: its pending capture and due key. */
-const PENDING_UPDATE = "SET nextCaptureAt = :start, GSI1SK = :sk, pendingCaptureId = :cid, parked = :parked";
+const PENDING_UPDATE =
+  "SET nextCaptureAt = :start, GSI1PK = :pendingPk, GSI1SK = :sk, pendingCaptureId = :cid, parked = :parked";
 
 function pendingValues(claim: Omit<DueClaim, "seen">): Record<string, unknown> {
   return {
     ":start": claim.startAt,
+    ":pendingPk": duePartition(claim.urlId, true),
     ":sk": `${claim.dueAt}#${claim.urlId}`,
     ":cid": claim.captureId,
     ":parked": claim.parked,
@@ -131,13 +145,14 @@ export function createDueIndexOperations(
 
   return {
     async listDue(shard, dueBy, options): Promise<Page<DueUrl>> {
+      const partition = options.pending ? "PENDING" : "DUE";
       const out = await client.send(
         new QueryCommand({
           TableName,
           IndexName: "GSI1",
           KeyConditionExpression: "GSI1PK = :pk AND GSI1SK <= :due",
           // "~" sorts after every id character, so URLs due exactly at `dueBy` are included.
-          ExpressionAttributeValues: { ":pk": `DUE#${shard}`, ":due": `${dueBy}#~` },
+          ExpressionAttributeValues: { ":pk": `${partition}#${shard}`, ":due": `${dueBy}#~` },
           ProjectionExpression: "urlId, #url, GSI1SK, pendingCaptureId, parked",
           ExpressionAttributeNames: { "#url": "url" },
           Limit: options.limit,
@@ -175,18 +190,20 @@ export function createDueIndexOperations(
     async holdPending(claim) {
       return conditionalUpdate(
         claim.urlId,
-        `${PENDING_UPDATE}, GSI1PK = :shard`,
+        PENDING_UPDATE,
         "attribute_exists(PK) AND attribute_not_exists(pendingCaptureId)",
-        { ...pendingValues(claim), ":shard": `DUE#${dueShard(claim.urlId)}` },
+        pendingValues(claim),
       );
     },
 
     async extendPending(urlId, captureId, seenDueAt, dueAt) {
       return conditionalUpdate(
         urlId,
-        "SET GSI1SK = :sk, parked = :false",
+        // Also moves an entry written before the split out of the scheduled partition.
+        "SET GSI1PK = :pendingPk, GSI1SK = :sk, parked = :false",
         "pendingCaptureId = :cid AND GSI1SK = :seenSk",
         {
+          ":pendingPk": duePartition(urlId, true),
           ":sk": `${dueAt}#${urlId}`,
           ":false": false,
           ":cid": captureId,

@@ -20,8 +20,11 @@
  * - host schedule       `HOST#<host>`     / `SCHEDULE`               (next free starts, host-shaping.ts)
  *
  * Indexes (all sparse: only items that carry the attributes are projected):
- * - GSI1 "due":      GSI1PK `DUE#<shard>`          GSI1SK `<dueAt>#<urlId>` — URLs due for re-capture, a
- *   parked capture's slot or a pending capture's lease (see `claimDue`)
+ * - GSI1 "due":      GSI1PK `DUE#<shard>`          GSI1SK `<nextCaptureAt>#<urlId>` — URLs on their
+ *   schedule, due for re-capture;
+ *   and `PENDING#<shard>` / `<dueAt>#<urlId>` — URLs with a pending capture: its parked slot or its
+ *   lease (see `claimDue`), apart so a sweep reads them without the scheduled backlog
+ *   (dynamo-due-index.ts);
  *   and `POLL#<shard>` / `<nextPollAt>#<sourceId>` — sources due for a poll (absent while paused).
  *   It projects only what the sweeps read (INCLUDE), so a claim rewrites a small index entry.
  * - GSI2 "byUrl":    GSI2PK `URL#<urlId>`          GSI2SK `CAPTURE#<requestedAt>#<id>` — a URL's captures in time order

@@ -15,6 +15,9 @@
  * - A pending capture's URL comes due again after a lease, so a sweep checks on it: a capture whose
  *   message outlived the queue's retention is failed `expired` and the URL claimed afresh; one that
  *   still waits or runs keeps its URL for another lease.
+ * - Pending captures are listed apart from URLs on their schedule and swept first, so a sweep held
+ *   by back-pressure reads only them: the backlog it leaves due costs it no reads, and never keeps
+ *   it from a parked slot or an expired message.
  */
 import type { Logger } from "../logger.ts";
 import type { ArchiveRepository, CaptureQueue, DueUrl } from "../ports.ts";
@@ -62,9 +65,9 @@ export interface SweepDeps {
   /** Asked between pages; true stops the sweep early (the rest stays due for the next sweep). */
   shouldStop?: () => boolean;
   /**
-   * Back-pressure holds: URLs without a pending capture are not claimed (they stay due). Work the
-   * queue already counts still goes on: parked captures are sent at their slots, pending ones are
-   * checked on (expired ones failed), and a capture whose message is gone is replaced.
+   * Back-pressure holds: URLs without a pending capture are not claimed (they stay due), nor read.
+   * Work the queue already counts still goes on: parked captures are sent at their slots, pending
+   * ones are checked on (expired ones failed), and a capture whose message is gone is replaced.
    * @default false
    */
   holdNewClaims?: boolean;
@@ -79,8 +82,6 @@ export interface SweepResult {
   expired: number;
   /** Due URLs another sweep claimed first. */
   lostClaims: number;
-  /** Due URLs left unclaimed because back-pressure holds new claims ({@link SweepDeps.holdNewClaims}). */
-  held: number;
   /** False when the sweep stopped early; the URLs it did not reach are still due. */
   complete: boolean;
 }
@@ -114,7 +115,7 @@ export async function sweepDueUrls(deps: SweepDeps, now: Date): Promise<SweepRes
   const nowMs = now.getTime();
   const iso = (ms: number) => new Date(ms).toISOString();
   const delayOf = (startMs: number) => Math.max(0, Math.ceil((startMs - nowMs) / 1000));
-  const result: SweepResult = { enqueued: 0, parked: 0, expired: 0, lostClaims: 0, held: 0, complete: true };
+  const result: SweepResult = { enqueued: 0, parked: 0, expired: 0, lostClaims: 0, complete: true };
   const outgoing: Outgoing[] = [];
 
   // Captures are recorded in batches before their messages go out, so a worker never receives a
@@ -245,10 +246,8 @@ export async function sweepDueUrls(deps: SweepDeps, now: Date): Promise<SweepRes
       const pendingCaptureId = due.pendingCaptureId;
       // Only parked slots are acted on ahead of time; a URL is never captured before it is due.
       if (!due.parked && Date.parse(due.dueAt) > nowMs) return;
-      if (pendingCaptureId === undefined) {
-        if (deps.holdNewClaims) result.held++;
-        else fresh.push(due);
-      } else if (due.parked) await sendParked({ ...due, pendingCaptureId }, fresh);
+      if (pendingCaptureId === undefined) fresh.push(due);
+      else if (due.parked) await sendParked({ ...due, pendingCaptureId }, fresh);
       else if (await needsNewCapture({ ...due, pendingCaptureId })) fresh.push(due);
     });
     await claimFresh(fresh);
@@ -256,20 +255,26 @@ export async function sweepDueUrls(deps: SweepDeps, now: Date): Promise<SweepRes
   };
 
   const dueBy = iso(nowMs + lookaheadMs);
-  const sweepShard = async (shard: number) => {
+  /** Pages through one shard's pending captures, or its URLs on their schedule; false when stopped early. */
+  const sweepRange = async (shard: number, pending: boolean): Promise<boolean> => {
     let cursor: string | undefined;
     do {
-      if (deps.shouldStop?.()) {
-        result.complete = false;
-        return;
-      }
+      if (deps.shouldStop?.()) return false;
       const page = await deps.repository.listDue(shard, dueBy, {
         limit: pageSize,
+        pending,
         ...(cursor ? { cursor } : {}),
       });
       await sweepPage(page.items);
       cursor = page.cursor;
     } while (cursor);
+    return true;
+  };
+  // Pending captures first, from their own partitions: a held sweep reads nothing else, so the
+  // backlog of URLs it leaves due never stands between it and a parked slot or an expired message.
+  const sweepShard = async (shard: number) => {
+    const done = (await sweepRange(shard, true)) && (deps.holdNewClaims || (await sweepRange(shard, false)));
+    if (!done) result.complete = false;
   };
 
   // Shards are swept a few at a time so one slow shard does not hold the others back.
@@ -279,7 +284,7 @@ export async function sweepDueUrls(deps: SweepDeps, now: Date): Promise<SweepRes
     sweepShard,
   );
   await flush(true);
-  deps.logger.info("sweep finished", { ...result, dueBy });
+  deps.logger.info("sweep finished", { ...result, dueBy, heldNewClaims: deps.holdNewClaims === true });
   return result;
 }
 
