@@ -250,7 +250,14 @@ export class ApiFirewall extends Construct {
       scope: "REGIONAL",
       defaultAction: { allow: {} },
       visibilityConfig: visibility(Names.uniqueResourceName(this, { maxLength: 128 })),
-      customResponseBodies: RESPONSE_BODIES,
+      // Only the bodies a rule answers with.
+      customResponseBodies:
+        props.edge === undefined
+          ? {
+              rateLimitedJson: RESPONSE_BODIES.rateLimitedJson,
+              rateLimitedHtml: RESPONSE_BODIES.rateLimitedHtml,
+            }
+          : RESPONSE_BODIES,
       // Rate rules first (after the edge check): they then count every request, including those a
       // managed rule blocks.
       rules: [

@@ -237,6 +237,7 @@ describe("edge cache", () => {
     const template = synth.serviceTemplate;
     const config = distributionConfig(template);
     const acl = Object.values(template.findResources("AWS::WAFv2::WebACL"))[0]?.Properties as {
+      CustomResponseBodies: Record<string, { Content: string }>;
       Rules: Array<{ Name: string; Priority: number; Statement: Record<string, unknown>; Action?: unknown }>;
     };
     const rule = (name: string) => acl.Rules.find((r) => r.Name === name) ?? assert.fail(`rule ${name}`);
@@ -315,6 +316,8 @@ describe("edge cache", () => {
       assert.deepEqual(first?.Action, {
         Block: { CustomResponse: { ResponseCode: 403, CustomResponseBodyKey: "notThroughEdge" } },
       });
+      const body = JSON.parse(acl.CustomResponseBodies.notThroughEdge?.Content ?? "{}");
+      assert.equal(body.error?.code, "use_public_address");
       assert.equal(new Set(acl.Rules.map((r) => r.Priority)).size, acl.Rules.length, "priorities differ");
       // Nowhere in the template in the clear: only the reference names it.
       assert.doesNotMatch(JSON.stringify(template.toJSON()), /"SecretString":"/);
@@ -334,6 +337,7 @@ describe("edge cache", () => {
       const plainAcl = Object.values(plain.findResources("AWS::WAFv2::WebACL"))[0] ?? assert.fail("no ACL");
       const rules = (plainAcl.Properties as typeof acl).Rules;
       assert.ok(!rules.some((r) => r.Name === FIREWALL_RULES.throughEdge));
+      assert.equal((plainAcl.Properties as typeof acl).CustomResponseBodies.notThroughEdge, undefined);
       for (const r of rules.filter((r) => "RateBasedStatement" in r.Statement)) {
         assert.equal((r.Statement.RateBasedStatement as { AggregateKeyType: string }).AggregateKeyType, "IP");
       }

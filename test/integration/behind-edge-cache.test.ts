@@ -87,8 +87,8 @@ after(async () => {
 
 /**
  * A request as API Gateway passes it on when CloudFront forwarded it to the stage `prod`, with the
- * headers CloudFront adds (the viewer's address by the origin request policy); `direct: true`, as
- * it arrives on the execute-api URL itself.
+ * headers CloudFront adds (its request id, and the reader's address from its function); with
+ * `direct: true`, as it arrives on the execute-api URL itself.
  */
 function viaEdge(
   method: string,
@@ -99,7 +99,7 @@ function viaEdge(
 ) {
   const edge = options.direct
     ? {}
-    : { "x-amz-cf-id": "Q0xPVURGUk9OVA==", "cloudfront-viewer-address": "198.51.100.7:50123" };
+    : { "x-amz-cf-id": "Q0xPVURGUk9OVA==", "x-palimpsest-viewer-ip": "198.51.100.7" };
   const [pathname = "", search = ""] = path.split("?");
   return {
     httpMethod: method,

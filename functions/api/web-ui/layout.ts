@@ -27,17 +27,16 @@ const SAFE_BASE = /^(\/[A-Za-z0-9._~-]+)*$/;
 
 /**
  * Whether the request came in at the public address: its own host (locally, or on an API Gateway
- * custom domain), or through CloudFront. A client can fake CloudFront's headers on the execute-api
- * URL, which only breaks its own page's links (UI pages are never cached).
+ * custom domain), or through CloudFront, which adds `X-Amz-Cf-Id` to every request it forwards. A
+ * client can fake that header on the execute-api URL, which only breaks its own page's links (UI
+ * pages are never cached), and behind the edge cache the web ACL refuses it there anyway.
  */
 function reachedPublicly(event: APIGatewayProxyEvent, publicBaseUrl: string): boolean {
   const publicHost = new URL(publicBaseUrl).hostname.toLowerCase();
   const domain = event.requestContext?.domainName;
   if (domain === undefined) return true;
   if (domain.toLowerCase() === publicHost) return true;
-  return (
-    header(event, "cloudfront-viewer-address") !== undefined || header(event, "x-amz-cf-id") !== undefined
-  );
+  return header(event, "x-amz-cf-id") !== undefined;
 }
 
 export function uiContextOf(
@@ -48,8 +47,8 @@ export function uiContextOf(
   const seen = (event.requestContext?.path ?? event.path).replace(/\/+$/, "");
   // The configured public URL says where readers see us, but only when they reached us there: on
   // an API Gateway custom domain requestContext.domainName is that host, behind CloudFront the
-  // distribution marks each request it forwards (`CloudFront-Viewer-Address`, `X-Amz-Cf-Id`; the
-  // browser never sees "/prod" there). On the execute-api URL, which still answers directly when
+  // distribution marks each request it forwards with `X-Amz-Cf-Id` (the browser never sees
+  // "/prod" there). On the execute-api URL, which still answers directly when
   // no edge cache guards it, the stage prefix API Gateway reports is the reader's own.
   const found =
     deps.publicBaseUrl !== undefined && reachedPublicly(event, deps.publicBaseUrl)
