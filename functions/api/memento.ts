@@ -51,6 +51,14 @@ interface Memento extends MementoRef {
   httpStatus: number;
 }
 
+/**
+ * How long before the newest memento a memento may still gain a neighbour: captures are stamped
+ * with their own Lambda's clock when they finish, and two clocks can disagree by seconds, so a
+ * capture that finishes just after the newest may be stamped just before it. Ten minutes is far
+ * beyond any clock skew; those mementos are cached for a minute instead of a year.
+ */
+const UNSETTLED_WINDOW_MS = 10 * 60 * 1000;
+
 /** Captures read per repository query. */
 const QUERY_LIMIT = 100;
 /** Repository queries one TimeMap page may make, however many failed captures it meets. */
@@ -122,7 +130,8 @@ async function requireArchivedUrl(
  * The URL's mementos around `target` (null: the newest): captures newest first down to the first
  * memento at or before `target` — with `pastTarget`, in a second before `target`'s (one memento
  * past the newest when `target` is null), so the one a response serves has its predecessor too —
- * plus, when `scanCaptures` ran out first, the versions older than what was read.
+ * plus, when `scanCaptures` ran out first, the versions older than what was read (`fellBack`:
+ * the neighbours are then partly the versions', and may change as captures age out of the window).
  */
 async function mementosNear(
   deps: ApiDeps,
@@ -130,7 +139,7 @@ async function mementosNear(
   target: Date | null,
   scanCaptures: number,
   options: { pastTarget?: boolean } = {},
-): Promise<Memento[]> {
+): Promise<Memento[] & { fellBack: boolean }> {
   const found: Memento[] = [];
   let cursor: string | undefined;
   let scanned = 0;
@@ -153,14 +162,15 @@ async function mementosNear(
           ? found.some((m) => m.datetime < startOfSecond(target))
           : found.some((m) => m.datetime <= target);
   } while (!reached && cursor !== undefined && scanned < scanCaptures);
-  if (!reached && cursor !== undefined) {
+  const fellBack = !reached && cursor !== undefined;
+  if (fellBack) {
     const oldestRead = Math.min(...found.map((m) => m.datetime.getTime()));
     for (const version of await deps.repository.listVersions(urlId)) {
       const memento = mementoOfVersion(version);
       if (memento && memento.datetime.getTime() < oldestRead) found.push(memento);
     }
   }
-  return newestFirst(found);
+  return Object.assign(newestFirst(found), { fellBack });
 }
 
 function startOfSecond(date: Date): Date {
@@ -394,15 +404,23 @@ export function createMementoRoutes(options: MementoOptions = {}): Route[] {
             : undefined;
         if (exact) {
           // A memento with a successor in a later second is fixed for good: its snapshot, its
-          // datetime, its first/prev/next links (captures only ever land after the newest). Its
-          // last-memento link would move, so it is left out there. The newest memento gains a
-          // next link (and another capture in its second would replace it): kept briefly only.
-          const newest = formatMementoTimestamp(mementos[0]?.datetime ?? exact.datetime) === timestamp;
+          // datetime, its first/prev/next links. Its last-memento link would move, so it is left
+          // out there. The newest memento gains a next link (and another capture in its second
+          // would replace it): kept briefly only. So are the mementos near the newest (captures
+          // land after the newest only as far as the Lambdas' clocks agree: one finishing a little
+          // late may be stamped before it) and any whose neighbours came partly from versions past the
+          // capture window (they move as captures age out of it).
+          const newestAt = mementos[0]?.datetime ?? exact.datetime;
+          const newest = formatMementoTimestamp(newestAt) === timestamp;
+          const settled =
+            !newest &&
+            !mementos.fellBack &&
+            newestAt.getTime() - exact.datetime.getTime() >= UNSETTLED_WINDOW_MS;
           return serveSnapshot(
             deps,
             exact,
             contextLinks(u, url, mementos, { timegate: true, chosen: exact, last: newest }),
-            newest ? SHORT : IMMUTABLE,
+            settled ? IMMUTABLE : SHORT,
           );
         }
         // Like the Wayback Machine: a time with no memento, or a partial one, leads to the one it names.

@@ -4,6 +4,7 @@ import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
 import { DEFAULTS } from "./defaults.ts";
+import type { EdgeFirewallBinding } from "./edge-cache.ts";
 
 /**
  * What every key-less POST path contains: the web UI's capture form (`POST /ui/captures`) is the
@@ -18,6 +19,7 @@ const MAX_RATE_LIMIT = 2_000_000_000;
 
 /** Rule names, also the names of their CloudWatch metrics. */
 export const FIREWALL_RULES = {
+  throughEdge: "ThroughEdgeOnly",
   formPerIp: "CaptureFormPerIp",
   perIp: "PerIp",
   knownBadInputs: "AWSManagedRulesKnownBadInputsRuleSet",
@@ -69,6 +71,15 @@ const RESPONSE_BODIES = {
       "<body><h1>Too many submissions</h1><p>Your address has submitted too many URLs in the last few minutes. " +
       "Wait a few minutes and try again. To archive many URLs, use the HTTP API with a key.</p></body></html>",
   },
+  notThroughEdge: {
+    contentType: "APPLICATION_JSON",
+    content: JSON.stringify({
+      error: {
+        code: "use_public_address",
+        message: "This archive answers at its public address, not at this one.",
+      },
+    }),
+  },
 } as const satisfies Record<string, CfnWebACL.CustomResponseBodyProperty>;
 
 /** Props of {@link ApiFirewall}. */
@@ -99,10 +110,19 @@ export interface ApiFirewallProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * The CloudFront distribution in front of the stage ({@link EdgeCache}'s `firewallBinding`).
+   * Every request then reaches the stage from an edge address, so the rate rules count by the
+   * reader's address the distribution names instead, and a first rule refuses (403) every request
+   * without the distribution's secret header: the execute-api URL no longer goes round it.
+   * @default - none: rate rules count by the address that connected
+   */
+  readonly edge?: EdgeFirewallBinding;
 }
 
 /**
  * An AWS WAF (v2) regional web ACL in front of the REST API stage. In order:
+ * 0. behind the edge cache only, a refusal of every request that did not come through it;
  * 1. a per-IP rate limit on key-less POSTs, the web UI's capture form: each submission runs a
  *    browser, and no usage-plan key stands between it and anonymous visitors;
  * 2. a looser per-IP rate limit on everything, so one address cannot take the stage's throttle;
@@ -112,7 +132,8 @@ export interface ApiFirewallProps {
  * form); the managed rules answer a bare 403.
  *
  * Blocked requests are logged by default: when someone reports a 403, the log names the rule.
- * Only blocks are kept, so the log stays small, and API keys are redacted from it.
+ * Only blocks are kept, so the log stays small, and API keys (and the edge's secret header) are
+ * redacted from it.
  */
 export class ApiFirewall extends Construct {
   /** The web ACL. */
@@ -154,6 +175,42 @@ export class ApiFirewall extends Construct {
     });
     // API Gateway decodes and normalises the path before it routes; so does the match, so that
     // `/prod/%75i/captures` or `/prod//ui/captures` cannot slip past it.
+    // Behind CloudFront the connecting address is an edge's, shared by every reader near it: count
+    // by the reader's own, which the distribution sets over anything the reader sent. A request
+    // without a valid one cannot get past the first rule.
+    const perReader: Pick<CfnWebACL.RateBasedStatementProperty, "aggregateKeyType" | "forwardedIpConfig"> =
+      props.edge === undefined
+        ? { aggregateKeyType: "IP" }
+        : {
+            aggregateKeyType: "FORWARDED_IP",
+            forwardedIpConfig: { headerName: props.edge.viewerIpHeader, fallbackBehavior: "MATCH" },
+          };
+    const throughEdge: CfnWebACL.RuleProperty[] =
+      props.edge === undefined
+        ? []
+        : [
+            {
+              name: FIREWALL_RULES.throughEdge,
+              priority: 0,
+              statement: {
+                notStatement: {
+                  statement: {
+                    byteMatchStatement: {
+                      fieldToMatch: { singleHeader: { Name: props.edge.originVerifyHeader } },
+                      positionalConstraint: "EXACTLY",
+                      searchString: props.edge.originVerifyValue,
+                      textTransformations: [{ priority: 0, type: "NONE" }],
+                    },
+                  },
+                },
+              },
+              action: {
+                block: { customResponse: { responseCode: 403, customResponseBodyKey: "notThroughEdge" } },
+              },
+              visibilityConfig: visibility(FIREWALL_RULES.throughEdge),
+            },
+          ];
+    const first = throughEdge.length;
     const keylessPost: CfnWebACL.StatementProperty = {
       andStatement: {
         statements: [
@@ -193,17 +250,26 @@ export class ApiFirewall extends Construct {
       scope: "REGIONAL",
       defaultAction: { allow: {} },
       visibilityConfig: visibility(Names.uniqueResourceName(this, { maxLength: 128 })),
-      customResponseBodies: RESPONSE_BODIES,
-      // Rate rules first: they then count every request, including those a managed rule blocks.
+      // Only the bodies a rule answers with.
+      customResponseBodies:
+        props.edge === undefined
+          ? {
+              rateLimitedJson: RESPONSE_BODIES.rateLimitedJson,
+              rateLimitedHtml: RESPONSE_BODIES.rateLimitedHtml,
+            }
+          : RESPONSE_BODIES,
+      // Rate rules first (after the edge check): they then count every request, including those a
+      // managed rule blocks.
       rules: [
+        ...throughEdge,
         {
           name: FIREWALL_RULES.formPerIp,
-          priority: 0,
+          priority: first,
           statement: {
             rateBasedStatement: {
               limit: formRateLimit,
               evaluationWindowSec: window,
-              aggregateKeyType: "IP",
+              ...perReader,
               scopeDownStatement: keylessPost,
             },
           },
@@ -212,23 +278,23 @@ export class ApiFirewall extends Construct {
         },
         {
           name: FIREWALL_RULES.perIp,
-          priority: 1,
+          priority: first + 1,
           statement: {
-            rateBasedStatement: { limit: rateLimit, evaluationWindowSec: window, aggregateKeyType: "IP" },
+            rateBasedStatement: { limit: rateLimit, evaluationWindowSec: window, ...perReader },
           },
           action: rateLimited("rateLimitedJson"),
           visibilityConfig: visibility(FIREWALL_RULES.perIp),
         },
         {
           name: FIREWALL_RULES.knownBadInputs,
-          priority: 2,
+          priority: first + 2,
           statement: managed(FIREWALL_RULES.knownBadInputs),
           overrideAction: { none: {} },
           visibilityConfig: visibility(FIREWALL_RULES.knownBadInputs),
         },
         {
           name: FIREWALL_RULES.common,
-          priority: 3,
+          priority: first + 3,
           statement: managed(
             FIREWALL_RULES.common,
             COMMON_RULES_COUNTED.map(({ name }) => ({ name, actionToUse: { count: {} } })),
@@ -264,7 +330,11 @@ export class ApiFirewall extends Construct {
             arnFormat: ArnFormat.COLON_RESOURCE_NAME,
           }),
         ],
-        redactedFields: [{ singleHeader: { Name: "x-api-key" } }],
+        // The edge's secret too: whoever reads the log could otherwise go round the distribution.
+        redactedFields: [
+          { singleHeader: { Name: "x-api-key" } },
+          ...(props.edge ? [{ singleHeader: { Name: props.edge.originVerifyHeader } }] : []),
+        ],
         loggingFilter: {
           DefaultBehavior: "DROP",
           Filters: [

@@ -251,7 +251,11 @@ export class PalimpsestServiceStack extends Stack {
       });
     }
     if (firewall !== false) {
-      this.firewall = new ApiFirewall(this, "Firewall", { ...firewall, stage: this.api.api.deploymentStage });
+      this.firewall = new ApiFirewall(this, "Firewall", {
+        ...firewall,
+        stage: this.api.api.deploymentStage,
+        ...(this.edgeCache ? { edge: this.edgeCache.firewallBinding } : {}),
+      });
     }
     this.accountConcurrencyAlarm = new AccountConcurrencyAlarm(
       this,

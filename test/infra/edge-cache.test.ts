@@ -9,8 +9,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Match, type Template } from "aws-cdk-lib/assertions";
 import { CachePolicy, OriginRequestPolicy } from "aws-cdk-lib/aws-cloudfront";
+import { FIREWALL_RULES } from "../../infra/constructs/api-firewall.ts";
 import { PUBLIC_PATHS } from "../../infra/constructs/archive-api.ts";
-import { EDGE_CACHED_PATHS } from "../../infra/constructs/edge-cache.ts";
+import { EDGE_CACHED_PATHS, EDGE_HEADERS, VIEWER_IP_FUNCTION } from "../../infra/constructs/edge-cache.ts";
 import { PalimpsestServiceStack } from "../../infra/stacks/service-stack.ts";
 import { PalimpsestStorageStack } from "../../infra/stacks/storage-stack.ts";
 import { ENV } from "../../shared/env-names.ts";
@@ -27,6 +28,7 @@ interface Behaviour {
   PathPattern?: string;
   CachePolicyId: unknown;
   OriginRequestPolicyId?: unknown;
+  FunctionAssociations?: Array<{ EventType: string; FunctionARN: unknown }>;
   AllowedMethods?: string[];
   CachedMethods?: string[];
   ViewerProtocolPolicy: string;
@@ -42,7 +44,12 @@ function distributionConfig(template: Template) {
     Aliases?: string[];
     ViewerCertificate?: Record<string, unknown>;
     CustomErrorResponses: Array<{ ErrorCode: number; ErrorCachingMinTTL: number }>;
-    Origins: Array<{ DomainName: unknown; OriginPath: string; CustomOriginConfig: Record<string, unknown> }>;
+    Origins: Array<{
+      DomainName: unknown;
+      OriginPath: string;
+      CustomOriginConfig: Record<string, unknown>;
+      OriginCustomHeaders?: Array<{ HeaderName: string; HeaderValue: unknown }>;
+    }>;
   };
 }
 
@@ -129,7 +136,11 @@ describe("edge cache", () => {
       for (const b of config.CacheBehaviors) {
         assert.deepEqual(b.CachedMethods, ["GET", "HEAD"], b.PathPattern);
         assert.ok(!b.AllowedMethods?.includes("POST"), `${b.PathPattern} takes no POST`);
-        assert.equal(b.OriginRequestPolicyId, undefined, `${b.PathPattern} forwards only its cache key`);
+        assert.deepEqual(
+          b.OriginRequestPolicyId,
+          { Ref: Object.keys(template.findResources("AWS::CloudFront::OriginRequestPolicy"))[0] },
+          `${b.PathPattern} forwards its cache key and the reader's address (below)`,
+        );
       }
       const ttl = Object.values(policies).map((p) => [p.MinTTL, p.DefaultTTL, p.MaxTTL]);
       assert.deepEqual(ttl.sort(), [
@@ -218,6 +229,119 @@ describe("edge cache", () => {
         Environment: { Variables: Match.objectLike({ [ENV.replayFrameAncestors]: expected }) },
       });
       template.hasOutput("ApiUrl", { Value: Match.objectLike({ "Fn::Join": Match.anyValue() }) });
+    });
+  });
+
+  describe("the API's web ACL behind the distribution", () => {
+    const synth = synthPalimpsest({ edgeCache: true });
+    const template = synth.serviceTemplate;
+    const config = distributionConfig(template);
+    const acl = Object.values(template.findResources("AWS::WAFv2::WebACL"))[0]?.Properties as {
+      CustomResponseBodies: Record<string, { Content: string }>;
+      Rules: Array<{ Name: string; Priority: number; Statement: Record<string, unknown>; Action?: unknown }>;
+    };
+    const rule = (name: string) => acl.Rules.find((r) => r.Name === name) ?? assert.fail(`rule ${name}`);
+    const secretId = Object.keys(template.findResources("AWS::SecretsManager::Secret")).find((id) =>
+      id.includes("OriginVerify"),
+    );
+
+    test("names the reader's address in a header of its own on every behaviour, over any the reader sent", () => {
+      const functions = template.findResources("AWS::CloudFront::Function");
+      assert.equal(Object.keys(functions).length, 1);
+      const [fnId, fn] = Object.entries(functions)[0] as [string, { Properties: Record<string, unknown> }];
+      assert.equal(fn.Properties.FunctionCode, VIEWER_IP_FUNCTION);
+      assert.equal((fn.Properties.FunctionConfig as { Runtime: string }).Runtime, "cloudfront-js-2.0");
+      for (const b of [config.DefaultCacheBehavior, ...config.CacheBehaviors]) {
+        assert.deepEqual(
+          b.FunctionAssociations,
+          [{ EventType: "viewer-request", FunctionARN: { "Fn::GetAtt": [fnId, "FunctionARN"] } }],
+          b.PathPattern ?? "default",
+        );
+      }
+      const policies = Object.values(template.findResources("AWS::CloudFront::OriginRequestPolicy"));
+      assert.equal(policies.length, 1);
+      const headers = policies[0]?.Properties.OriginRequestPolicyConfig.HeadersConfig;
+      assert.deepEqual(headers, { HeaderBehavior: "whitelist", Headers: [EDGE_HEADERS.viewerIp] });
+      // The function itself, run as CloudFront runs it: a spoofed value is replaced.
+      const handler = new Function(`${VIEWER_IP_FUNCTION}; return handler;`)() as (
+        e: unknown,
+      ) => Promise<{ headers: Record<string, { value: string }> }>;
+      return handler({
+        viewer: { ip: "2001:db8::7" },
+        request: { headers: { [EDGE_HEADERS.viewerIp]: { value: "203.0.113.9" }, host: { value: "x" } } },
+      }).then((request) => {
+        assert.deepEqual(request.headers[EDGE_HEADERS.viewerIp], { value: "2001:db8::7" });
+        assert.deepEqual(request.headers.host, { value: "x" });
+      });
+    });
+
+    test("counts each rate rule by that address, not by the edge that connected", () => {
+      for (const name of [FIREWALL_RULES.formPerIp, FIREWALL_RULES.perIp]) {
+        const rate = rule(name).Statement.RateBasedStatement as Record<string, unknown>;
+        assert.equal(rate.AggregateKeyType, "FORWARDED_IP", name);
+        assert.deepEqual(
+          rate.ForwardedIPConfig,
+          { HeaderName: EDGE_HEADERS.viewerIp, FallbackBehavior: "MATCH" },
+          name,
+        );
+      }
+    });
+
+    test("sends a deploy-time secret to the API and refuses (403) every request without it, first", () => {
+      assert.ok(secretId, "an OriginVerify secret");
+      template.hasResourceProperties("AWS::SecretsManager::Secret", {
+        GenerateSecretString: Match.objectLike({ PasswordLength: 48, ExcludePunctuation: true }),
+      });
+      const reference = {
+        "Fn::Join": ["", ["{{resolve:secretsmanager:", { Ref: secretId }, ":SecretString:::}}"]],
+      };
+      const [origin] = config.Origins;
+      assert.deepEqual(origin?.OriginCustomHeaders, [
+        { HeaderName: EDGE_HEADERS.originVerify, HeaderValue: reference },
+      ]);
+      const first = [...acl.Rules].sort((a, b) => a.Priority - b.Priority)[0];
+      assert.equal(first?.Name, FIREWALL_RULES.throughEdge);
+      assert.deepEqual(first?.Statement, {
+        NotStatement: {
+          Statement: {
+            ByteMatchStatement: {
+              FieldToMatch: { SingleHeader: { Name: EDGE_HEADERS.originVerify } },
+              PositionalConstraint: "EXACTLY",
+              SearchString: reference,
+              TextTransformations: [{ Priority: 0, Type: "NONE" }],
+            },
+          },
+        },
+      });
+      assert.deepEqual(first?.Action, {
+        Block: { CustomResponse: { ResponseCode: 403, CustomResponseBodyKey: "notThroughEdge" } },
+      });
+      const body = JSON.parse(acl.CustomResponseBodies.notThroughEdge?.Content ?? "{}");
+      assert.equal(body.error?.code, "use_public_address");
+      assert.equal(new Set(acl.Rules.map((r) => r.Priority)).size, acl.Rules.length, "priorities differ");
+      // Nowhere in the template in the clear: only the reference names it.
+      assert.doesNotMatch(JSON.stringify(template.toJSON()), /"SecretString":"/);
+    });
+
+    test("redacts the secret from the blocked-request log", () => {
+      template.hasResourceProperties("AWS::WAFv2::LoggingConfiguration", {
+        RedactedFields: [
+          { SingleHeader: { Name: "x-api-key" } },
+          { SingleHeader: { Name: EDGE_HEADERS.originVerify } },
+        ],
+      });
+    });
+
+    test("without the edge cache, the rate rules count the connecting address and nothing is demanded", () => {
+      const plain = synthPalimpsest().serviceTemplate;
+      const plainAcl = Object.values(plain.findResources("AWS::WAFv2::WebACL"))[0] ?? assert.fail("no ACL");
+      const rules = (plainAcl.Properties as typeof acl).Rules;
+      assert.ok(!rules.some((r) => r.Name === FIREWALL_RULES.throughEdge));
+      assert.equal((plainAcl.Properties as typeof acl).CustomResponseBodies.notThroughEdge, undefined);
+      for (const r of rules.filter((r) => "RateBasedStatement" in r.Statement)) {
+        assert.equal((r.Statement.RateBasedStatement as { AggregateKeyType: string }).AggregateKeyType, "IP");
+      }
+      plain.resourceCountIs("AWS::SecretsManager::Secret", 0);
     });
   });
 

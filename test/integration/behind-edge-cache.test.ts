@@ -21,6 +21,9 @@ const API_HOST = "abc123defg.execute-api.eu-west-1.amazonaws.com";
 const URL_TEXT = "https://news.example/bridge";
 const URL_ID = urlIdFor(URL_TEXT);
 const TIMES = ["2026-03-01T08:00:00.000Z", "2026-03-01T09:00:00.000Z", "2026-03-01T10:00:00.000Z"];
+/** A second URL whose last two captures finished three minutes apart. */
+const CLOSE_URL = "https://news.example/ferry";
+const CLOSE_TIMES = ["2026-03-01T08:00:00.000Z", "2026-03-01T09:57:00.000Z", "2026-03-01T10:00:00.000Z"];
 const stamp = (iso: string) => iso.slice(0, 19).replace(/[-T:]/g, "");
 const context = { awsRequestId: "test", getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
 const IMMUTABLE = "public, max-age=31536000, immutable";
@@ -50,41 +53,59 @@ before(async () => {
     contentType: "text/html; charset=utf-8",
     fileName: "snapshot.html",
   });
-  await storage.repository.ensureUrl({
-    urlId: URL_ID,
-    url: URL_TEXT,
-    captureCount: 0,
-    versionCount: 0,
-    recapture: "off",
-    createdAt: TIMES[0] as string,
-    firstCapturedAt: TIMES[0] as string,
-  });
-  const captures: CaptureRecord[] = TIMES.map((finishedAt) => ({
-    captureId: newCaptureId(new Date(Date.parse(finishedAt) - 5000)),
-    urlId: URL_ID,
-    url: URL_TEXT,
-    requestedAt: new Date(Date.parse(finishedAt) - 5000).toISOString(),
-    finishedAt,
-    attempts: 1,
-    status: "succeeded",
-    httpStatus: 200,
-    artifacts: { snapshot },
-  }));
-  await storage.repository.putCaptures(captures);
+  for (const [url, times] of [
+    [URL_TEXT, TIMES],
+    [CLOSE_URL, CLOSE_TIMES],
+  ] as const) {
+    await storage.repository.ensureUrl({
+      urlId: urlIdFor(url),
+      url,
+      captureCount: 0,
+      versionCount: 0,
+      recapture: "off",
+      createdAt: times[0] as string,
+      firstCapturedAt: times[0] as string,
+    });
+    const captures: CaptureRecord[] = times.map((finishedAt) => ({
+      captureId: newCaptureId(new Date(Date.parse(finishedAt) - 5000)),
+      urlId: urlIdFor(url),
+      url,
+      requestedAt: new Date(Date.parse(finishedAt) - 5000).toISOString(),
+      finishedAt,
+      attempts: 1,
+      status: "succeeded",
+      httpStatus: 200,
+      artifacts: { snapshot },
+    }));
+    await storage.repository.putCaptures(captures);
+  }
 });
 
 after(async () => {
   await storage?.close();
 });
 
-/** A request as API Gateway passes it on when CloudFront forwarded it to the stage `prod`. */
-function viaEdge(method: string, path: string, headers: Record<string, string> = {}, body?: string) {
+/**
+ * A request as API Gateway passes it on when CloudFront forwarded it to the stage `prod`, with the
+ * headers CloudFront adds (its request id, and the reader's address from its function); with
+ * `direct: true`, as it arrives on the execute-api URL itself.
+ */
+function viaEdge(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+  options: { direct?: boolean } = {},
+) {
+  const edge = options.direct
+    ? {}
+    : { "x-amz-cf-id": "Q0xPVURGUk9OVA==", "x-palimpsest-viewer-ip": "198.51.100.7" };
   const [pathname = "", search = ""] = path.split("?");
   return {
     httpMethod: method,
     path: pathname,
     body: body ?? null,
-    headers: { host: API_HOST, ...headers },
+    headers: { host: API_HOST, ...edge, ...headers },
     multiValueHeaders: {},
     queryStringParameters: search ? Object.fromEntries(new URLSearchParams(search)) : null,
     multiValueQueryStringParameters: null,
@@ -131,6 +152,15 @@ describe("Cache-Control: what a cache may keep", () => {
     assert.equal(res.headers["cache-control"], "public, max-age=60");
     assert.match(res.headers.link ?? "", /rel="last memento"/);
     assert.doesNotMatch(res.headers.link ?? "", /next memento/);
+  });
+
+  it("keeps a memento near the newest only briefly: a capture from a skewed clock may still land before it", async () => {
+    const close = (iso: string) => `/memento/${stamp(iso)}/${CLOSE_URL}`;
+    const near = await get(close(CLOSE_TIMES[1] as string));
+    assert.equal(near.status, 200);
+    assert.equal(near.headers["cache-control"], "public, max-age=60", "3 minutes before the newest");
+    const far = await get(close(CLOSE_TIMES[0] as string));
+    assert.equal(far.headers["cache-control"], IMMUTABLE, "2 hours before the newest");
   });
 
   it("never keeps a redirect to a memento, whose target moves with newer captures", async () => {
@@ -192,6 +222,20 @@ describe("the web UI behind the distribution", () => {
     assert.equal(theirs.status, 403);
     const forged = await post("https://evil.example", "none");
     assert.equal(forged.status, 403, "a foreign Origin is refused whatever Sec-Fetch-Site says");
+    const plain = await post("http://archive.example.org", "none");
+    assert.equal(plain.status, 403, "the public host over http is another origin");
+    const otherPort = await post("https://archive.example.org:8443", "none");
+    assert.equal(otherPort.status, 403, "so is the public host on another port");
+    const apiOverHttp = await post(`http://${API_HOST}`, "none");
+    assert.equal(apiOverHttp.status, 403, "and the API's own host over http");
     assert.equal(enqueued, before + 1);
+  });
+
+  it("on the execute-api URL itself, keeps the stage path in its links and cookie", async () => {
+    const home = await send(viaEdge("GET", "/", {}, undefined, { direct: true }));
+    assert.equal(home.status, 200);
+    assert.match(home.text, /action="\/prod\/ui\/captures"/);
+    assert.doesNotMatch(home.text, /(href|action)="\/ui\//);
+    assert.match(home.headers["set-cookie"] ?? "", /; Path=\/prod\/; /);
   });
 });

@@ -89,6 +89,14 @@ export function verifyCsrf(
   }
 }
 
+function originOf(text: string): string | undefined {
+  try {
+    return new URL(text).origin;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A state-changing form POST must come from these pages: browsers send `Origin` (and
  * `Sec-Fetch-Site`) with every form POST, and a page on another site cannot forge either.
@@ -97,17 +105,21 @@ export function refuseCrossSite(event: APIGatewayProxyEvent, publicBaseUrl?: str
   const site = header(event, "sec-fetch-site");
   const origin = header(event, "origin");
   const host = header(event, "host");
-  let originHost: string | undefined;
+  let originUrl: URL | undefined;
+  let malformed = false;
   try {
-    originHost = origin === undefined || origin === "null" ? undefined : new URL(origin).host;
+    originUrl = origin === undefined || origin === "null" ? undefined : new URL(origin);
   } catch {
-    originHost = "";
+    malformed = true;
   }
-  // Behind CloudFront the Host we see is the API's own (the distribution does not forward the
-  // reader's), while the browser names the public one: both are this archive.
-  const publicHost = publicBaseUrl === undefined ? undefined : new URL(publicBaseUrl).host;
-  const foreignOrigin =
-    originHost !== undefined && host !== undefined && originHost !== host && originHost !== publicHost;
+  // Origins are compared whole (scheme, host, port): `http://<our host>` is not this archive.
+  // API Gateway (which sets domainName) only speaks https; the local runner, http. Behind
+  // CloudFront the Host we see is the API's own (the distribution does not forward the reader's),
+  // while the browser names the public one: both are this archive.
+  const ownScheme = event.requestContext?.domainName !== undefined ? "https" : "http";
+  const ours = [host === undefined ? undefined : originOf(`${ownScheme}://${host}`)];
+  if (publicBaseUrl !== undefined) ours.push(new URL(publicBaseUrl).origin);
+  const foreignOrigin = malformed || (originUrl !== undefined && !ours.includes(originUrl.origin));
   // Our pages send `Referrer-Policy: no-referrer`, under which a browser sends `Origin: null` even
   // on a same-origin POST; where it also says `Sec-Fetch-Site: same-origin`, that null is ours.
   const opaqueOrigin = origin === "null" && site !== "same-origin";

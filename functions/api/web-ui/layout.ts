@@ -5,6 +5,7 @@
  * S3 links of screenshots, which differ between AWS and the local S3 server).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { header } from "../../../shared/http/api-gateway.ts";
 import type { ApiDeps } from "../route-types.ts";
 import { ASSETS } from "./assets.ts";
 import { type CsrfState, csrfStateOf } from "./csrf.ts";
@@ -24,16 +25,33 @@ export interface UiContext {
 
 const SAFE_BASE = /^(\/[A-Za-z0-9._~-]+)*$/;
 
+/**
+ * Whether the request came in at the public address: its own host (locally, or on an API Gateway
+ * custom domain), or through CloudFront, which adds `X-Amz-Cf-Id` to every request it forwards. A
+ * client can fake that header on the execute-api URL, which only breaks its own page's links (UI
+ * pages are never cached), and behind the edge cache the web ACL refuses it there anyway.
+ */
+function reachedPublicly(event: APIGatewayProxyEvent, publicBaseUrl: string): boolean {
+  const publicHost = new URL(publicBaseUrl).hostname.toLowerCase();
+  const domain = event.requestContext?.domainName;
+  if (domain === undefined) return true;
+  if (domain.toLowerCase() === publicHost) return true;
+  return header(event, "x-amz-cf-id") !== undefined;
+}
+
 export function uiContextOf(
   event: APIGatewayProxyEvent,
   deps: Pick<ApiDeps, "csrfSecret" | "publicBaseUrl"> = {},
 ): UiContext {
   const own = event.path.replace(/\/+$/, "");
   const seen = (event.requestContext?.path ?? event.path).replace(/\/+$/, "");
-  // The configured public URL says where readers see us; the stage prefix API Gateway reports is
-  // only theirs on an execute-api URL (behind CloudFront the browser never sees "/prod").
+  // The configured public URL says where readers see us, but only when they reached us there: on
+  // an API Gateway custom domain requestContext.domainName is that host, behind CloudFront the
+  // distribution marks each request it forwards with `X-Amz-Cf-Id` (the browser never sees
+  // "/prod" there). On the execute-api URL, which still answers directly when
+  // no edge cache guards it, the stage prefix API Gateway reports is the reader's own.
   const found =
-    deps.publicBaseUrl !== undefined
+    deps.publicBaseUrl !== undefined && reachedPublicly(event, deps.publicBaseUrl)
       ? new URL(deps.publicBaseUrl).pathname.replace(/\/+$/, "")
       : seen.endsWith(own)
         ? seen.slice(0, seen.length - own.length)
