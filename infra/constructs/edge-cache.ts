@@ -124,7 +124,7 @@ export interface EdgeCacheProps extends EdgeCacheOptions {
  * API (the reference would run against the stacks' dependency, a cycle), and the name that must
  * outlive the service stack (the domain, its certificate and zone) stays in the storage stack.
  * The distribution holds nothing to keep; a replaced service stack brings a new one that takes
- * the same name, as its API already takes the API Gateway custom domain. ARCHITECTURE.md has
+ * the same name, as its API already takes the API Gateway custom domain. DECISIONS.md has
  * the decision.
  */
 export class EdgeCache extends Construct {
