@@ -71,8 +71,8 @@ export interface RendererMemoryWatch {
 
 interface Renderer {
   rssBytes: number;
-  /** When `rssBytes` was read (`performance.now()`). */
-  sampledAt: number;
+  /** The sampling pass that read `rssBytes` (0: not read yet). */
+  sampledPass: number;
 }
 
 /**
@@ -102,6 +102,8 @@ export function watchRendererMemory(options: {
   let active = 0;
   let sampler: NodeJS.Timeout | undefined;
   let lastScan = Number.NEGATIVE_INFINITY;
+  /** Sampling passes so far: "seen a moment ago" is counted in passes, which a loaded machine delays alike. */
+  let pass = 0;
   let stopped = false;
 
   const descendsFromBrowser = (pid: number): boolean => {
@@ -144,13 +146,16 @@ export function watchRendererMemory(options: {
     }
     for (const [pid, info] of seen) {
       if (info.renderer && !renderers.has(pid) && descendsFromBrowser(pid))
-        renderers.set(pid, { rssBytes: 0, sampledAt: Number.NEGATIVE_INFINITY });
+        renderers.set(pid, { rssBytes: 0, sampledPass: 0 });
     }
   };
 
   const sample = () => {
     const now = performance.now();
-    if (now - lastScan >= SCAN_INTERVAL_MS) {
+    pass += 1;
+    // While no renderer is known yet, look for one at every pass: a page can fill V8's heap within
+    // the first scan interval of its renderer's life.
+    if (now - lastScan >= SCAN_INTERVAL_MS || renderers.size === 0) {
       lastScan = now;
       scan();
     }
@@ -160,14 +165,15 @@ export function watchRendererMemory(options: {
         resident = Number(readFileSync(`${proc}/${pid}/statm`, "latin1").split(" ")[1]) * PAGE_BYTES;
       } catch {
         // Gone: a renderer closed with its context, or one that died on its own. Only one seen
-        // near the cap a moment ago (not before a pause in the sampling) died of it.
-        const recentlySeen = now - renderer.sampledAt <= 3 * SAMPLE_INTERVAL_MS;
+        // near the cap a moment ago (in one of the last passes, not before a pause in the
+        // sampling while no capture ran) died of it.
+        const recentlySeen = renderer.sampledPass > 0 && pass - renderer.sampledPass <= 3;
         if (recentlySeen && renderer.rssBytes >= maxBytes * NEAR_CAP_SHARE) lastDiedNearCapAt = now;
         renderers.delete(pid);
         continue;
       }
       renderer.rssBytes = resident;
-      renderer.sampledAt = now;
+      renderer.sampledPass = pass;
       if (resident <= maxBytes) continue;
       log?.warn("renderer over its memory cap; killing it", { pid, rssBytes: resident, maxBytes });
       lastKillAt = now;
@@ -184,6 +190,7 @@ export function watchRendererMemory(options: {
     begin() {
       active += 1;
       if (!sampler && !stopped) {
+        pass += 3; // what was read before this pause in the sampling is no longer "a moment ago"
         sample();
         sampler = setInterval(sample, SAMPLE_INTERVAL_MS);
         sampler.unref();
