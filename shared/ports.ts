@@ -166,6 +166,11 @@ export interface CaptureOnUrl {
    * continues) the URL's `notOkSince`, an `ok` one ends it.
    */
   validity?: Validity;
+  /**
+   * `UrlRecord.unconfirmedTextSha256` to set, or null to clear it (absent: kept, for a capture
+   * with no verdict of its own).
+   */
+  unconfirmedTextSha256?: string | null;
   /** When the URL is next due; null takes it off the schedule. */
   nextCaptureAt: string | null;
   /** The retry planned after a challenge (`UrlRecord.challengeRetry`); null clears it; absent keeps it. */

@@ -429,11 +429,21 @@ export function createDynamoArchiveRepository(deps: {
         clauses.values[":validity"] = update.validity;
         // A run of captures that are not ok keeps the time it began; an ok capture ends it.
         if (update.validity === "ok") {
-          clauses.remove.push("notOkSince");
+          clauses.remove.push("notOkSince", "paywallsSinceOk");
         } else {
+          if (update.validity === "paywall" && update.count) {
+            clauses.add.push("paywallsSinceOk :onePaywall");
+            clauses.values[":onePaywall"] = 1;
+          }
           clauses.set.push("notOkSince = if_not_exists(notOkSince, :notOkAt)");
           clauses.values[":notOkAt"] = update.capturedAt;
         }
+      }
+      if (update.unconfirmedTextSha256 === null) {
+        clauses.remove.push("unconfirmedTextSha256");
+      } else if (update.unconfirmedTextSha256 !== undefined) {
+        clauses.set.push("unconfirmedTextSha256 = :unconfirmed");
+        clauses.values[":unconfirmed"] = update.unconfirmedTextSha256;
       }
       // The retry planned after a challenge (ChallengeRetry), written with the schedule it names.
       if (update.challengeRetry === null) {

@@ -292,6 +292,14 @@ export interface UrlRecord {
    * captured (an outlet that started blocking us). Cleared by the next `ok` capture.
    */
   notOkSince?: string;
+  /** Paywall verdicts since the last `ok` capture (walls of other classes between them do not reset it). */
+  paywallsSinceOk?: number;
+  /**
+   * The text (its textSha256) of the last capture if it was `empty` by the history alone on a page
+   * that presents itself as the article (`ValidityVerdict.maybeNewText`): the next capture with the
+   * same text confirms it as the article's new text. Cleared by any other capture.
+   */
+  unconfirmedTextSha256?: string;
   /**
    * Set while the URL's last capture met a bot challenge and its one retry is still to come: the
    * retry planned after it (cleared by that retry, whatever it shows, and by any capture that shows

@@ -110,7 +110,7 @@ describe("walls captured in a real browser", () => {
     assert.match(capturePage, /Bot challenge/);
     assert.match(capturePage, /Cloudflare challenge: the server answered 403/);
     const urlPage = await getHtml(`/ui/urls/${blocked.urlId}`);
-    assert.match(urlPage, /have not shown the article since/);
+    assert.match(urlPage, /No capture has shown the article yet \(the last one: bot challenge\)/);
   });
 
   it("makes no version and no edit for any wall between two captures of the article", async () => {

@@ -82,7 +82,7 @@ ${breadcrumbs([{ label: "Home", href: link(ui, "/") }, { label: title }])}
 </dl>
 ${
   url.notOkSince &&
-  html`<div class="notice"><p>${validityBadge({ validity: url.lastValidity })} The captures have not shown the article since ${timeTag(url.notOkSince)}${url.lastValidity ? ` (the last one: ${validityLabel(url.lastValidity).toLowerCase()})` : ""}. They are retried with growing gaps; no version is made until the article shows again.</p>
+  html`<div class="notice"><p>${validityBadge({ validity: url.lastValidity })} ${notOkLine(url)}</p>
 ${url.challengeRetry && html`<p>${challengeRetryLine(url.challengeRetry)}</p>`}</div>`
 }
 <div class="actions">
@@ -164,4 +164,16 @@ ${
   })}">What changed in version ${n}</a></p>`
 }
 </li>`;
+}
+
+/** What the URL's run of captures that did not show the article means (`notOkSince` is set). */
+function notOkLine(url: UrlRecord): SafeHtml {
+  const last = url.lastValidity ? ` (the last one: ${validityLabel(url.lastValidity).toLowerCase()})` : "";
+  // Nothing ever showed: a first teaser waits for a second, any other wall for the article.
+  if (url.latestVersionId === undefined) {
+    return url.lastValidity === "paywall" || (url.paywallsSinceOk ?? 0) > 0
+      ? html`The first capture showed a paywall teaser, awaiting a second: the next teaser makes it the URL's first (teaser) version, since the article evidently always shows one.`
+      : html`No capture has shown the article yet${last}. The captures are retried with growing gaps.`;
+  }
+  return html`The captures have not shown the article since ${timeTag(url.notOkSince)}${last}. They are retried with growing gaps; no version is made until the article shows again.`;
 }

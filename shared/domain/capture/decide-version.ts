@@ -108,8 +108,10 @@ export async function decideVersion(
       );
     case "paywall":
       if (!latest) {
-        // Once could be a meter or a wall in the way; twice in a row, it is how the article shows.
-        return state.url.lastValidity === "paywall" ? decideText(context, null, true) : { verdict };
+        // Once could be a meter or a wall in the way; twice (other walls between them aside), it
+        // is how the article shows.
+        const before = state.url.paywallsSinceOk ?? (state.url.lastValidity === "paywall" ? 1 : 0);
+        return before >= 1 ? decideText(context, null, true) : { verdict };
       }
       if (latest.teaser) {
         return decideText(context, { version: latest, article: await loadArticle(deps.blobs, latest) }, true);
@@ -131,9 +133,33 @@ export async function decideVersion(
       );
       return { ...removal, verdict };
     }
+    case "empty":
+      if (verdict.maybeNewText && previous && lastFull && latest && !latest.removed) {
+        return state.url.unconfirmedTextSha256 === textSha256
+          ? confirmedNewText(context, { version: lastFull, article: previous })
+          : { verdict, unconfirmedTextSha256: textSha256 };
+      }
+      return { verdict };
     default:
       return { verdict };
   }
+}
+
+const CONFIRMED_NOTE =
+  "The page shows a much shorter text that shares almost nothing with the article's last version, on a page that still presents itself as the article with no sign of a wall, and two captures in a row showed it: it is taken as the article's new text (a withdrawal note or a rewrite).";
+
+/** A text the history rule held back, shown again by the next capture: the article's new text. */
+async function confirmedNewText(
+  context: DecideContext,
+  baseline: { version: VersionRecord; article: Article },
+): Promise<Decision> {
+  const verdict: ValidityVerdict = { validity: "ok", validityReason: CONFIRMED_NOTE };
+  const decision = await decideText({ ...context, verdict }, baseline, false);
+  if (!decision.commit) return decision;
+  return {
+    ...decision,
+    commit: { ...decision.commit, summary: `${CONFIRMED_NOTE} ${decision.commit.summary ?? ""}`.trim() },
+  };
 }
 
 /** What the text decisions below need. */

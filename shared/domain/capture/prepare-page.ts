@@ -83,6 +83,7 @@ export async function preparePage(
       title: article.title,
       text: article.text,
       rawHtml: rawHtmlOf(page),
+      extraction,
     },
     ...(noiseRules.from.length > 0 ? { noiseRules } : {}),
   };

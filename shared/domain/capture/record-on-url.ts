@@ -272,7 +272,12 @@ export async function recordOnUrl(
       capturedAt,
       count: state.url.lastCaptureId !== capture.captureId,
       ...(decision.commit ? { version: decision.commit } : {}),
-      ...(decision.verdict ? { validity: decision.verdict.validity } : {}),
+      ...(decision.verdict
+        ? {
+            validity: decision.verdict.validity,
+            unconfirmedTextSha256: decision.unconfirmedTextSha256 ?? null,
+          }
+        : {}),
       ...probeOf(learn?.(decision, state.url)),
       nextCaptureAt: next,
       ...challengeRetryOf(decision, state.url, capture.captureId, setback, next),

@@ -116,6 +116,8 @@ export interface Decision {
   commit?: VersionRecord;
   /** This capture's own version, committed by an earlier delivery, whose edit is announced again. */
   announce?: VersionRecord;
+  /** The capture's text, to confirm by the next capture (`UrlRecord.unconfirmedTextSha256`). */
+  unconfirmedTextSha256?: string;
 }
 
 /** Decides the capture's outcome against the URL as read; called again when the URL moved on. */

@@ -21,6 +21,7 @@ import {
   headings,
   inlineScripts,
   markupNames,
+  presentsAsArticle,
   visibleText,
   words,
 } from "./page-text.ts";
@@ -37,6 +38,7 @@ import {
   OUTAGE_WORDS,
   PAYWALL_MARKUP,
   PAYWALL_WORDS,
+  WALL_HINT_WORDS,
 } from "./vocabulary.ts";
 
 /** Fewer article words than this is no article (the extractor's own floor for declared articles). */
@@ -120,7 +122,18 @@ export function classifyCapture(signals: CaptureSignals, previous?: PreviousText
       const unrelated = `shows ${relation.currentWords} words that share almost nothing (${Math.round(relation.sharedContent * 100)}% of its content words) with the article's last version (${relation.previousWords} words); the article was not there.`;
       if (weak)
         return { validity: weak.validity, validityReason: `${weak.validityReason} The page ${unrelated}` };
-      return { validity: "empty", validityReason: `The page ${unrelated}` };
+      // A withdrawal note or a shorter rewrite looks the same: on a page that still presents itself
+      // as the article, with no wall's words at all, a second capture of the same text confirms it.
+      const maybeNewText =
+        signals.extraction !== "fallback" &&
+        presentsAsArticle(signals.html, signals.title) &&
+        !WALL_HINT_WORDS.test(view.articleText) &&
+        !WALL_HINT_WORDS.test(view.afterText);
+      return {
+        validity: "empty",
+        validityReason: `The page ${unrelated}`,
+        ...(maybeNewText ? { maybeNewText: true } : {}),
+      };
     }
   }
   return {
@@ -145,7 +158,8 @@ function firstParagraphsOf(
   }
   const shape = leadingParagraphs(text, previous.text);
   if (!shape) return null;
-  const said = wallWords(shape.tail) ?? wallWords(view.afterText);
+  // Weak words only in the line inside the article: below it, a site's own subscription box.
+  const said = wallWords(shape.tail) ?? gatedAtStop(view)?.[0] ?? null;
   if (!said) return null;
   return {
     validity: "paywall",
@@ -242,7 +256,7 @@ function paywall(view: PageView): ValidityVerdict | null {
   const inArticle = PAYWALL_WORDS.exec(view.articleText);
   const onPage = inArticle ?? PAYWALL_WORDS.exec(view.matchText);
   const markup = PAYWALL_MARKUP.exec(view.names);
-  const atStop = PAYWALL_WORDS.exec(view.afterText);
+  const atStop = gatedAtStop(view);
   const short = view.articleWords < TEASER_MAX_WORDS;
   let why: string | null = null;
   // A declared paywall whose full text is in the page all the same (served to search engines, or
@@ -268,6 +282,19 @@ function paywall(view: PageView): ValidityVerdict | null {
     }
   }
   return why ? { validity: "paywall", validityReason: `A paywall teaser: ${why}` } : null;
+}
+
+/**
+ * A paywall's words in the page text right after the article, counted only on a page that also
+ * has paywall markup or declares itself not free, or whose text is a teaser's length: alone, that
+ * space holds a site's newsletter, subscription and related-link boxes under a whole article.
+ */
+function gatedAtStop(view: PageView): RegExpExecArray | null {
+  const gated =
+    view.accessibleForFree === false ||
+    PAYWALL_MARKUP.test(view.names) ||
+    view.articleWords < TEASER_MAX_WORDS;
+  return gated ? PAYWALL_WORDS.exec(view.afterText) : null;
 }
 
 /** A "not found" or error page with a 200: its headline says so and there is little else. */

@@ -205,3 +205,23 @@ export function forMatching(text: string): string {
     .replace(/\u2026/g, "...")
     .replace(/\s+/g, " ");
 }
+
+/**
+ * Whether the page still presents itself as an article: an `<article>` element, or JSON-LD of an
+ * Article type whose headline is the page's `title` (an interstitial keeps neither, as a rule).
+ */
+export function presentsAsArticle(html: string, title: string | null): boolean {
+  const head = html.slice(0, MAX_SCAN_CHARS);
+  if (/<article\b/i.test(head)) return true;
+  const wanted = forMatching(title ?? "").trim();
+  if (wanted === "") return false;
+  for (const match of head.matchAll(/<script\b[^>]*application\/ld\+json[^>]*>([\s\S]*?)<\/script\s*>/gi)) {
+    const json = match[1] ?? "";
+    if (!/"@type"\s*:\s*\[?\s*"(?:News|Reportage|Analysis|Opinion)?Article"/.test(json)) continue;
+    for (const headline of json.matchAll(/"headline"\s*:\s*"((?:[^"\\]|\\.)*)"/g)) {
+      const said = forMatching(headline[1] ?? "").trim();
+      if (said !== "" && (wanted.includes(said) || said.includes(wanted))) return true;
+    }
+  }
+  return false;
+}

@@ -11,8 +11,11 @@ import { PAYWALL_WORDS, WALL_HINT_WORDS } from "./vocabulary.ts";
 
 /** A wall's line after a teaser's paragraphs is short; a longer extra paragraph is article text. */
 const WALL_LINE_MAX_WORDS = 40;
-/** The page text read after the article's last words: where a wall says it stopped the text. */
-const AFTER_TEXT_CHARS = 400;
+/**
+ * The page text read after the article's last words: where a wall says it stopped the text. Short:
+ * further on are related links, newsletter and subscription boxes, footers.
+ */
+const AFTER_TEXT_CHARS = 150;
 /** Words of the article's end looked for in the page (enough to be found once). */
 const END_WORDS = 6;
 

@@ -21,6 +21,8 @@ export interface CaptureSignals {
    * banners: a consent wall taken away in the browser still shows there what stood in the way.
    */
   rawHtml?: string;
+  /** Where the text came from: the extracted article, or the page's main text when none was found. */
+  extraction?: "article" | "fallback";
 }
 
 /** The URL's last text the classifier compares with: its latest full (not teaser) version. */
@@ -33,6 +35,13 @@ export interface PreviousText {
 export interface ValidityVerdict {
   validity: Validity;
   validityReason: string;
+  /**
+   * Set on an `empty` verdict made by the history alone (much shorter, almost nothing shared) on a
+   * page that still presents itself as the article and shows no wall's words: a withdrawal note or
+   * a shorter rewrite would look so. A second capture in a row with the same text confirms it as
+   * the article's new text (decide-version.ts).
+   */
+  maybeNewText?: true;
 }
 
 /** The page as the detectors read it, computed once. */

@@ -173,7 +173,8 @@ export const PAYWALL_WORDS = anyOf([
   "subscribe to (?:continue|keep) reading",
   "subscribe to read (?:the full|more|this)",
   "this (?:article|story|content) is (?:only )?(?:available )?(?:for|to) (?:our )?(?:subscribers|members)",
-  "(?:already|are you) a subscriber\\??,? (?:log|sign) in",
+  // …but not "sign in to manage your newsletters", a newsletter box's line.
+  "(?:already|are you) a subscriber\\??,? (?:log|sign) in(?! to manage)",
   "to continue reading,? (?:please )?(?:subscribe|log in|sign in|register)",
   "continue reading with (?:a|your) subscription",
   "become a (?:subscriber|member) to (?:continue|read)",
@@ -197,7 +198,6 @@ export const PAYWALL_WORDS = anyOf([
   "exklusiv für abonnenten",
   "jetzt abonnieren und weiterlesen",
   "sie haben bereits ein abo",
-  "zum weiterlesen",
   "artikel freischalten",
   "kostenlos registrieren und weiterlesen",
   "registrieren sie sich kostenlos,? um weiterzulesen",
@@ -457,6 +457,8 @@ export const WALL_HINT_WORDS = anyOf([
   "jetzt abonnieren",
   "jetzt registrieren",
   "um weiterzulesen",
+  // A related-reading heading as often as a wall's line: weak.
+  "zum weiterlesen",
   // fr
   "abonné",
   "abonnement",
