@@ -11,10 +11,10 @@ import { join } from "node:path";
 import { after, before, it } from "node:test";
 import { openArchive } from "../../functions/compose/archive.ts";
 import { fileCaptureQueue, LANE_PRIORITY } from "../../local/queue-ports.ts";
-import { LOCAL_REGION, type LocalRunner, startLocalRunner, TABLE_NAME } from "../../local/runner.ts";
+import { LOCAL_REGION, type LocalRunner, TABLE_NAME } from "../../local/runner.ts";
 import { parseCaptureMessage } from "../../shared/domain/capture-message.ts";
 import { urlIdFor } from "../../shared/domain/ids.ts";
-import { createLogger } from "../../shared/logger.ts";
+import { startIdleRunner, submitTo } from "../support/idle-runner.ts";
 
 let dataDir: string;
 let runner: LocalRunner | undefined;
@@ -27,26 +27,8 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-function start(): Promise<LocalRunner> {
-  return startLocalRunner({
-    dataDir,
-    port: 0,
-    workerConcurrency: 0,
-    sweepIntervalMs: 0,
-    logger: createLogger({}, "silent"),
-    env: { ALLOW_PRIVATE_HOSTS: "127.0.0.1:9", LOG_LEVEL: "silent" },
-  });
-}
-
-async function submit(url: string): Promise<string> {
-  const response = await fetch(`${runner?.url}/v1/captures`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ url }),
-  });
-  assert.equal(response.status, 202, await response.clone().text());
-  return ((await response.json()) as { captureId: string }).captureId;
-}
+const start = (): Promise<LocalRunner> => startIdleRunner(dataDir);
+const submit = (url: string): Promise<string> => submitTo(runner, url);
 
 const captureIdOf = (body: string | undefined) => parseCaptureMessage(body ?? "")?.captureId;
 

@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { after, before, it } from "node:test";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { type LocalRunner, startLocalRunner } from "../../local/runner.ts";
-import { createLogger } from "../../shared/logger.ts";
+import type { LocalRunner } from "../../local/runner.ts";
+import { startIdleRunner, submitTo } from "../support/idle-runner.ts";
 
 let dataDir: string;
 let runner: LocalRunner | undefined;
@@ -25,26 +25,8 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-function start(): Promise<LocalRunner> {
-  return startLocalRunner({
-    dataDir,
-    port: 0,
-    workerConcurrency: 0,
-    sweepIntervalMs: 0,
-    logger: createLogger({}, "silent"),
-    env: { ALLOW_PRIVATE_HOSTS: "127.0.0.1:9", LOG_LEVEL: "silent" },
-  });
-}
-
-async function submit(url: string): Promise<string> {
-  const response = await fetch(`${runner?.url}/v1/captures`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ url }),
-  });
-  assert.equal(response.status, 202, await response.clone().text());
-  return ((await response.json()) as { captureId: string }).captureId;
-}
+const start = (): Promise<LocalRunner> => startIdleRunner(dataDir);
+const submit = (url: string): Promise<string> => submitTo(runner, url);
 
 async function status(captureId: string): Promise<{ status: string; error?: { code: string } }> {
   const response = await fetch(`${runner?.url}/v1/captures/${captureId}`);
