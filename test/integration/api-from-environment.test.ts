@@ -7,23 +7,16 @@ import { after, before, describe, it } from "node:test";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { apiFromEnvironment } from "../../functions/compose/api.ts";
 import { ENV } from "../../shared/env-names.ts";
+import { apiEvent } from "../support/api-event.ts";
 import { type EmbeddedStorage, startEmbeddedStorage } from "../support/embedded-storage.ts";
 
 function event(method: string, path: string): APIGatewayProxyEvent {
-  return {
-    httpMethod: method,
+  return apiEvent({
+    method,
     path,
-    body: null,
     headers: { host: "abcdef1234.execute-api.us-east-1.amazonaws.com" },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    isBase64Encoded: false,
-    pathParameters: null,
-    stageVariables: null,
-    resource: "/{proxy+}",
-    requestContext: { requestId: "r", path } as APIGatewayProxyEvent["requestContext"],
-  };
+    requestContext: { path },
+  });
 }
 
 describe("the API Lambda as composed from its environment", () => {

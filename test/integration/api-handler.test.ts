@@ -7,6 +7,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-l
 import { createApiHandler } from "../../functions/api/create-handler.ts";
 import { FileQueue } from "../../local/file-queue.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
+import { apiEvent } from "../support/api-event.ts";
 import { type EmbeddedStorage, startEmbeddedStorage } from "../support/embedded-storage.ts";
 import type { Json } from "../support/json.ts";
 
@@ -58,20 +59,7 @@ function event(
   body?: string,
   query?: Record<string, string>,
 ): APIGatewayProxyEvent {
-  return {
-    httpMethod: method,
-    path,
-    body: body ?? null,
-    headers: { "content-type": "application/json" },
-    multiValueHeaders: {},
-    queryStringParameters: query ?? null,
-    multiValueQueryStringParameters: null,
-    isBase64Encoded: false,
-    pathParameters: null,
-    stageVariables: null,
-    resource: "/{proxy+}",
-    requestContext: { requestId: "r" } as APIGatewayProxyEvent["requestContext"],
-  };
+  return apiEvent({ method, path, body, headers: { "content-type": "application/json" }, query });
 }
 
 async function call(method: string, path: string, body?: unknown, query?: Record<string, string>) {

@@ -10,6 +10,7 @@ import { createApiHandler } from "../../functions/api/create-handler.ts";
 import { parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import type { LogFields, Logger } from "../../shared/logger.ts";
 import type { ArchiveRepository, BlobReader } from "../../shared/ports.ts";
+import { apiEvent } from "../support/api-event.ts";
 
 interface Line {
   level: string;
@@ -48,20 +49,7 @@ const noBlobs = new Proxy({} as BlobReader, {
 });
 
 function get(path: string): APIGatewayProxyEvent {
-  return {
-    httpMethod: "GET",
-    path,
-    headers: {},
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body: null,
-    isBase64Encoded: false,
-    resource: "/{proxy+}",
-    requestContext: { requestId: "req-logging" } as APIGatewayProxyEvent["requestContext"],
-  };
+  return apiEvent({ path, requestContext: { requestId: "req-logging" } });
 }
 
 const context = { awsRequestId: "test", getRemainingTimeInMillis: () => 30_000 } as unknown as Context;

@@ -14,6 +14,7 @@ import { createApiHandler } from "../../functions/api/create-handler.ts";
 import { createGuardedHttpFetcher } from "../../shared/adapters/guarded-http-fetcher.ts";
 import { newCaptureId, urlIdFor } from "../../shared/domain/ids.ts";
 import type { CaptureRecord } from "../../shared/domain/model.ts";
+import { apiEvent } from "../support/api-event.ts";
 import { type EmbeddedStorage, startEmbeddedStorage } from "../support/embedded-storage.ts";
 
 const PUBLIC = "https://archive.example.org";
@@ -97,29 +98,18 @@ function viaEdge(
   body?: string,
   options: { direct?: boolean } = {},
 ) {
-  const edge = options.direct
+  const edge: Record<string, string> = options.direct
     ? {}
     : { "x-amz-cf-id": "Q0xPVURGUk9OVA==", "x-palimpsest-viewer-ip": "198.51.100.7" };
   const [pathname = "", search = ""] = path.split("?");
-  return {
-    httpMethod: method,
+  return apiEvent({
+    method,
     path: pathname,
-    body: body ?? null,
+    body,
     headers: { host: API_HOST, ...edge, ...headers },
-    multiValueHeaders: {},
-    queryStringParameters: search ? Object.fromEntries(new URLSearchParams(search)) : null,
-    multiValueQueryStringParameters: null,
-    isBase64Encoded: false,
-    pathParameters: null,
-    stageVariables: null,
-    resource: "/{proxy+}",
-    requestContext: {
-      requestId: "r",
-      path: `/prod${pathname}`,
-      stage: "prod",
-      domainName: API_HOST,
-    } as APIGatewayProxyEvent["requestContext"],
-  } as APIGatewayProxyEvent;
+    query: search ? Object.fromEntries(new URLSearchParams(search)) : null,
+    requestContext: { path: `/prod${pathname}`, stage: "prod", domainName: API_HOST },
+  });
 }
 
 async function send(event: APIGatewayProxyEvent) {

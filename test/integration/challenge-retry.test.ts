@@ -12,13 +12,14 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import type { APIGatewayProxyResult, Context } from "aws-lambda";
 import { createApiHandler } from "../../functions/api/create-handler.ts";
 import { processCapture } from "../../shared/domain/capture/index.ts";
 import { urlIdFor } from "../../shared/domain/ids.ts";
 import type { CaptureRecord } from "../../shared/domain/model.ts";
 import { CaptureError } from "../../shared/errors.ts";
 import type { PageCapture, PageCapturer } from "../../shared/ports.ts";
+import { apiEvent } from "../support/api-event.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";
 import {
   captureDeps,
@@ -99,20 +100,7 @@ after(async () => {
 });
 
 async function get(path: string): Promise<{ status: number; text: string }> {
-  const event = {
-    httpMethod: "GET",
-    path,
-    body: null,
-    headers: { host: "archive.test" },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    isBase64Encoded: false,
-    pathParameters: null,
-    stageVariables: null,
-    resource: "/{proxy+}",
-    requestContext: { requestId: "r", path } as APIGatewayProxyEvent["requestContext"],
-  } as APIGatewayProxyEvent;
+  const event = apiEvent({ path, headers: { host: "archive.test" }, requestContext: { path } });
   const result = (await api(event, context)) as APIGatewayProxyResult;
   return { status: result.statusCode, text: result.body };
 }

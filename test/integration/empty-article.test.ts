@@ -7,10 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import type { APIGatewayProxyResult, Context } from "aws-lambda";
 import { createApiHandler } from "../../functions/api/create-handler.ts";
 import { processCapture } from "../../shared/domain/capture/index.ts";
 import type { PageCapture, PageCapturer } from "../../shared/ports.ts";
+import { apiEvent } from "../support/api-event.ts";
 import { testCaptureOptions } from "../support/capture-options.ts";
 import {
   captureDeps,
@@ -96,23 +97,10 @@ describe("a page with no article the extractor can find", () => {
       presignedUrlTtlSeconds: 900,
     });
     const get = async (path: string) =>
-      (await api(
-        {
-          httpMethod: "GET",
-          path,
-          body: null,
-          headers: {},
-          multiValueHeaders: {},
-          queryStringParameters: null,
-          multiValueQueryStringParameters: null,
-          isBase64Encoded: false,
-          pathParameters: null,
-          stageVariables: null,
-          resource: "/{proxy+}",
-          requestContext: { requestId: "r" } as APIGatewayProxyEvent["requestContext"],
-        },
-        { awsRequestId: "t", getRemainingTimeInMillis: () => 30_000 } as unknown as Context,
-      )) as APIGatewayProxyResult;
+      (await api(apiEvent({ path }), {
+        awsRequestId: "t",
+        getRemainingTimeInMillis: () => 30_000,
+      } as unknown as Context)) as APIGatewayProxyResult;
     const json = JSON.parse((await get(`/v1/captures/${edited.captureId}`)).body) as { extraction?: string };
     assert.equal(json.extraction, "fallback");
     const page = await get(`/ui/captures/${edited.captureId}`);

@@ -7,11 +7,12 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import type { APIGatewayProxyResult, Context } from "aws-lambda";
 import { createApiHandler } from "../../functions/api/create-handler.ts";
 import { diffArticles } from "../../shared/domain/diff/index.ts";
 import { newCaptureId, urlIdFor, versionIdForCapture } from "../../shared/domain/ids.ts";
 import type { CaptureRecord, VersionRecord } from "../../shared/domain/model.ts";
+import { apiEvent } from "../support/api-event.ts";
 import { type EmbeddedStorage, startEmbeddedStorage } from "../support/embedded-storage.ts";
 import type { Json } from "../support/json.ts";
 
@@ -113,20 +114,7 @@ after(async () => {
 });
 
 async function get(path: string) {
-  const event = {
-    httpMethod: "GET",
-    path,
-    body: null,
-    headers: { host: "evil.example" },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    isBase64Encoded: false,
-    pathParameters: null,
-    stageVariables: null,
-    resource: "/{proxy+}",
-    requestContext: { requestId: "r", path } as APIGatewayProxyEvent["requestContext"],
-  } as APIGatewayProxyEvent;
+  const event = apiEvent({ path, headers: { host: "evil.example" }, requestContext: { path } });
   const result = (await api(event, context)) as APIGatewayProxyResult;
   const headers = result.headers ?? {};
   const isJson = String(headers["content-type"] ?? "").startsWith("application/json");

@@ -15,6 +15,7 @@ import { writeResult } from "../../local/api-gateway-event.ts";
 import { handleLocalSweep } from "../../local/local-sweep.ts";
 import { createGuardedHttpFetcher } from "../../shared/adapters/guarded-http-fetcher.ts";
 import { urlIdFor } from "../../shared/domain/ids.ts";
+import { apiEvent } from "../support/api-event.ts";
 import { type EmbeddedStorage, startEmbeddedStorage } from "../support/embedded-storage.ts";
 import type { Json } from "../support/json.ts";
 
@@ -66,20 +67,7 @@ interface Call {
 }
 
 function event(call: Call): APIGatewayProxyEvent {
-  return {
-    httpMethod: call.method ?? "GET",
-    path: call.path,
-    body: call.body ?? null,
-    headers: call.headers ?? {},
-    multiValueHeaders: {},
-    queryStringParameters: call.query ?? null,
-    multiValueQueryStringParameters: null,
-    isBase64Encoded: false,
-    pathParameters: null,
-    stageVariables: null,
-    resource: "/{proxy+}",
-    requestContext: { requestId: "r", path: call.path } as APIGatewayProxyEvent["requestContext"],
-  };
+  return apiEvent({ ...call, requestContext: { path: call.path } });
 }
 
 async function send(handler: Handler, call: Call) {

@@ -24,6 +24,7 @@ import { sweepDueSources } from "../../shared/domain/sources/sweep-sources.ts";
 import { normaliseUrl, parseAllowedPrivateHosts } from "../../shared/domain/url.ts";
 import { createLogger } from "../../shared/logger.ts";
 import type { CaptureMessage, PollMessage, ResolveHost } from "../../shared/ports.ts";
+import { apiEvent } from "../support/api-event.ts";
 import { type EmbeddedStorage, startEmbeddedStorage } from "../support/embedded-storage.ts";
 import { type FixtureSite, startFixtureSite } from "../support/fixture-site.ts";
 import type { Json } from "../support/json.ts";
@@ -83,20 +84,13 @@ function event(
   body?: string,
   headers?: Record<string, string>,
 ): APIGatewayProxyEvent {
-  return {
-    httpMethod: method,
+  return apiEvent({
+    method,
     path,
-    body: body ?? null,
+    body,
     headers: { "content-type": "application/json", host: "archive.test", ...headers },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    isBase64Encoded: false,
-    pathParameters: null,
-    stageVariables: null,
-    resource: "/{proxy+}",
-    requestContext: { requestId: "r", path } as APIGatewayProxyEvent["requestContext"],
-  };
+    requestContext: { path },
+  });
 }
 
 async function call(method: string, path: string, body?: unknown, headers?: Record<string, string>) {
