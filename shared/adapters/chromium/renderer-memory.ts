@@ -24,10 +24,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import { CaptureError } from "../../errors.ts";
 import type { Logger } from "../../logger.ts";
 
-/** How often a renderer's resident memory is read while a capture runs. */
-const SAMPLE_INTERVAL_MS = 100;
-/** New renderer processes are looked for this often (a page opens one per site it frames). */
-const SCAN_INTERVAL_MS = 500;
+/**
+ * How often the renderers are looked for and their resident memory read while a capture runs.
+ * A page can fill V8's heap within a few hundred milliseconds of its renderer's start, so new
+ * renderers are looked for at every pass (only processes not seen before are read: the pass
+ * costs a listing of /proc and one small read per renderer).
+ */
+const SAMPLE_INTERVAL_MS = 50;
 /** A crash this soon after the watch killed a renderer is that kill. */
 const KILL_EXPLAINS_CRASH_MS = 5_000;
 /** A renderer that died with at least this share of the cap in use ran out of memory. */
@@ -101,7 +104,6 @@ export function watchRendererMemory(options: {
   let lastDiedNearCapAt = Number.NEGATIVE_INFINITY;
   let active = 0;
   let sampler: NodeJS.Timeout | undefined;
-  let lastScan = Number.NEGATIVE_INFINITY;
   /** Sampling passes so far: "seen a moment ago" is counted in passes, which a loaded machine delays alike. */
   let pass = 0;
   let stopped = false;
@@ -153,12 +155,7 @@ export function watchRendererMemory(options: {
   const sample = () => {
     const now = performance.now();
     pass += 1;
-    // While no renderer is known yet, look for one at every pass: a page can fill V8's heap within
-    // the first scan interval of its renderer's life.
-    if (now - lastScan >= SCAN_INTERVAL_MS || renderers.size === 0) {
-      lastScan = now;
-      scan();
-    }
+    scan();
     for (const [pid, renderer] of renderers) {
       let resident: number;
       try {
