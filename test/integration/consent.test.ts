@@ -158,10 +158,13 @@ describe("consent dialogs: accepted where refusing is not offered", () => {
 
 describe("consent dialogs: what is left alone", () => {
   it("never clicks inside a bot check's frame, even one that asks about cookies", async () => {
+    // Choices made by the other tests' frames may or may not have reached the platform before
+    // their contexts closed: count only what this capture sends.
+    const choicesBefore = platform.requestCount("/consent/choice");
     const { consent } = await captureConsent("/consent/captcha-frame.html");
     assert.equal(consent, undefined);
     assert.equal(platform.requestCount("/captcha/consent-check.html"), 1, "the frame did load");
-    assert.equal(platform.requestCount("/consent/choice"), 2, "only the Sourcepoint and TrustArc choices");
+    assert.equal(platform.requestCount("/consent/choice"), choicesBefore, "no choice sent from the bot check");
   });
 
   it("still answers the dialog of an article whose own address says 'challenge'", async () => {
