@@ -164,7 +164,11 @@ describe("consent dialogs: what is left alone", () => {
     const { consent } = await captureConsent("/consent/captcha-frame.html");
     assert.equal(consent, undefined);
     assert.equal(platform.requestCount("/captcha/consent-check.html"), 1, "the frame did load");
-    assert.equal(platform.requestCount("/consent/choice"), choicesBefore, "no choice sent from the bot check");
+    assert.equal(
+      platform.requestCount("/consent/choice"),
+      choicesBefore,
+      "no choice sent from the bot check",
+    );
   });
 
   it("still answers the dialog of an article whose own address says 'challenge'", async () => {
